@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self, cast
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -108,7 +108,7 @@ class FakeServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> FakeServer:
+    def start(self) -> Self:
         ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
         self._thread.start()
@@ -126,7 +126,7 @@ class FakeServer:
             self._thread.join(10)
         self._loop = None
 
-    def __enter__(self) -> FakeServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -160,7 +160,7 @@ class FakeServer:
         loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         loop.run_until_complete(site.start())
-        server = site._server
+        server = cast(asyncio.Server, site._server)
         assert server is not None and server.sockets
         self.port = server.sockets[0].getsockname()[1]
         ready.set()
@@ -218,4 +218,3 @@ class FakeServer:
         response = await handler(request, recorded)
         recorded.status = response.status
         return response
-

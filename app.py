@@ -1,0 +1,117 @@
+"""Repobox start-up: `python app.py [web | worker | session …]`.
+
+With no command it runs everything in one process tree on the embedded default: an
+embedded Valkey (when REDIS_URL is unset), worker processes, and the web process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bot.config import Settings
+from bot.errors import ConfigError, UserError
+from bot.logs import setup_logging
+from bot.redisio import connect, locate
+
+log = logging.getLogger("repobox")
+
+HERE = Path(__file__).resolve().parent
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    from handlers import cli
+
+    parser = argparse.ArgumentParser(
+        prog="python app.py",
+        description="Repobox: a chat-ops coding bot. With no command, runs the web process "
+        "and workers together (on an embedded Valkey when REDIS_URL is unset).",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("web", help="run the web process (Slack, webhooks, live pages)")
+    worker = commands.add_parser("worker", help="run a worker that takes jobs from Redis")
+    worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    cli.add_parser(commands)
+    return parser.parse_args(argv)
+
+
+def run_web(settings: Settings, redis_url: str) -> None:
+    from aiohttp import web
+
+    from handlers.web import build_app
+
+    app = build_app(settings, connect(redis_url))
+    log.info("web process listening on port %d (%s)", settings.port, settings.public_url)
+    web.run_app(app, port=settings.port, print=None, access_log=None, handle_signals=True)
+
+
+def run_worker(settings: Settings, redis_url: str, burst: bool) -> None:
+    from jobs.worker import run_worker as work
+
+    work(settings, connect(redis_url), burst=burst)
+
+
+def run_all(settings: Settings) -> None:
+    """Embedded Valkey (if needed), N workers as child processes, and the web process here."""
+    from bot.embedded import EmbeddedValkey
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    embedded = None
+    redis_url = settings.redis_url
+    if redis_url is None:
+        embedded = EmbeddedValkey(settings.data_dir)
+        redis_url = embedded.start()
+    env = {**os.environ, "REDIS_URL": redis_url, "REPOBOX_DATA_DIR": str(settings.data_dir)}
+    workers = [
+        subprocess.Popen([sys.executable, str(HERE / "app.py"), "worker"], env=env)
+        for _ in range(settings.workers)
+    ]
+    log.info("started %d workers; data in %s", len(workers), settings.data_dir)
+    try:
+        run_web(settings, redis_url)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for worker in workers:
+            try:
+                worker.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        if embedded is not None:
+            embedded.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.command == "session":
+        from handlers import cli
+
+        return cli.main(args, settings)
+    setup_logging(settings)
+    try:
+        if args.command == "web":
+            run_web(settings, locate(settings))
+        elif args.command == "worker":
+            run_worker(settings, locate(settings), args.burst)
+        else:
+            run_all(settings)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

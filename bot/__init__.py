@@ -1,0 +1,1 @@
+"""Repobox's domain and outbound side: sessions, progress, git, agents, providers."""

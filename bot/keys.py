@@ -1,0 +1,98 @@
+"""Every Redis key Repobox uses comes from a function here, one per kind (like rq's key_for).
+
+All keys share the `repobox:` prefix so one Redis can be shared with other programs.
+"""
+
+from __future__ import annotations
+
+PREFIX = "repobox"
+
+
+def session(session_id: str) -> str:
+    """Hash: the session's fields (JSON values)."""
+    return f"{PREFIX}:session:{session_id}"
+
+
+def sessions_index() -> str:
+    """Sorted set: session ids by last activity (epoch seconds)."""
+    return f"{PREFIX}:sessions"
+
+
+def thread(surface: str, thread_key: str) -> str:
+    """String: the session id bound to a surface thread."""
+    return f"{PREFIX}:thread:{surface}:{thread_key}"
+
+
+def prompt(prompt_id: str) -> str:
+    """Hash: one prompt's fields."""
+    return f"{PREFIX}:prompt:{prompt_id}"
+
+
+def prompts(session_id: str) -> str:
+    """List: every prompt id of the session, in the order they arrived."""
+    return f"{PREFIX}:session:{session_id}:prompts"
+
+
+def queue(session_id: str) -> str:
+    """List: prompt ids waiting to run, oldest first."""
+    return f"{PREFIX}:session:{session_id}:queue"
+
+
+def running(session_id: str) -> str:
+    """List (0 or 1 items): the prompt id taken from the queue and being run."""
+    return f"{PREFIX}:session:{session_id}:running"
+
+
+def run_lock(session_id: str) -> str:
+    """String with a TTL: the token of the job running this session's prompts (its heartbeat)."""
+    return f"{PREFIX}:session:{session_id}:lock"
+
+
+def cancel(session_id: str) -> str:
+    """List: cancel requests for the running prompt; the run blocks on it as its heartbeat."""
+    return f"{PREFIX}:session:{session_id}:cancel"
+
+
+def events(session_id: str) -> str:
+    """Stream: the session's progress events."""
+    return f"{PREFIX}:session:{session_id}:events"
+
+
+def diff(session_id: str) -> str:
+    """String: the session's diff (stat and capped patch) as of its last checkpoint."""
+    return f"{PREFIX}:session:{session_id}:diff"
+
+
+def active_runs() -> str:
+    """Set: session ids with a prompt in their running slot (what the watchdog checks)."""
+    return f"{PREFIX}:active"
+
+
+def request(request_id: str) -> str:
+    """String with a TTL: what an inbound request already produced (dedupe of retries)."""
+    return f"{PREFIX}:request:{request_id}"
+
+
+def channel_link(surface: str, channel: str) -> str:
+    """String: a channel's default repository."""
+    return f"{PREFIX}:link:{surface}:{channel}"
+
+
+def surface_state(session_id: str, name: str) -> str:
+    """Hash: a surface's own bookkeeping for a session (message ids, card ts …)."""
+    return f"{PREFIX}:session:{session_id}:surface:{name}"
+
+
+def pool_lock(repo_key: str) -> str:
+    """String with a TTL: one refill of a repository's workdir pool at a time."""
+    return f"{PREFIX}:pool:{repo_key}:lock"
+
+
+def mirror_lock(repo_key: str) -> str:
+    """String with a TTL: one fetch into a mirror at a time, across workers."""
+    return f"{PREFIX}:mirror:{repo_key}:lock"
+
+
+def watchdog_lock() -> str:
+    """String with a TTL: one watchdog pass at a time across processes."""
+    return f"{PREFIX}:watchdog"

@@ -1,0 +1,191 @@
+"""The per-session queue of work: prompts to run and ships, in arrival order.
+
+Ships go through the same queue as prompts, so `ship it` typed during a run ships after
+it, with the run's commit. The queue is a reliable one: an item moves atomically from the
+waiting list to a one-item `running` list and leaves it only when finished, so a worker
+dying mid-run never loses it (the watchdog finds it there).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from redis import Redis
+
+from bot import keys
+from bot.errors import NotFound
+from bot.redisio import as_str
+from bot.sessions import Person
+
+REQUEST_TTL = 7 * 24 * 3600
+
+
+class Action(StrEnum):
+    RUN = "run"
+    SHIP = "ship"
+
+
+class PromptState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass
+class Prompt:
+    id: str
+    session_id: str
+    seq: int
+    action: Action
+    text: str
+    author: Person
+    state: PromptState = PromptState.QUEUED
+    created_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    summary: str | None = None
+    result: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    origin: dict[str, Any] = field(default_factory=dict)
+
+    def to_redis(self) -> dict[str, str]:
+        data = asdict(self)
+        return {name: json.dumps(value) for name, value in data.items()}
+
+    @classmethod
+    def from_redis(cls, raw: dict[str, str]) -> Prompt:
+        data = {name: json.loads(value) for name, value in raw.items()}
+        data["author"] = Person.from_dict(data["author"])
+        data["action"] = Action(data["action"])
+        data["state"] = PromptState(data["state"])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What `submit` did: the prompt, its place in the queue (1 = next), and if it was new."""
+
+    prompt: Prompt
+    position: int
+    created: bool
+
+
+# Dedupe and enqueue in one step. KEYS: request key, prompt hash, prompts list, queue list,
+# running list. ARGV: prompt id, prompt fields JSON (flattened pairs), request TTL.
+_SUBMIT = """
+local existing = redis.call('GET', KEYS[1])
+if existing then return {0, existing} end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+local fields = cjson.decode(ARGV[2])
+for name, value in pairs(fields) do redis.call('HSET', KEYS[2], name, value) end
+redis.call('HSET', KEYS[2], 'seq', tostring(redis.call('LLEN', KEYS[3]) + 1))
+redis.call('RPUSH', KEYS[3], ARGV[1])
+redis.call('RPUSH', KEYS[4], ARGV[1])
+return {1, ARGV[1]}
+"""
+
+
+class PromptQueue:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._submit = redis.register_script(_SUBMIT)
+
+    def submit(
+        self,
+        session_id: str,
+        action: Action,
+        text: str,
+        author: Person,
+        request_id: str,
+        origin: dict[str, Any] | None = None,
+    ) -> Submitted:
+        """Queue work once per `request_id`: a retried delivery returns the first prompt."""
+        prompt_id = f"{session_id}-{_safe(request_id)}"
+        prompt = Prompt(prompt_id, session_id, 0, action, text, author, origin=origin or {})
+        created, stored_id = self._submit(
+            keys=[
+                keys.request(request_id),
+                keys.prompt(prompt_id),
+                keys.prompts(session_id),
+                keys.queue(session_id),
+                keys.running(session_id),
+            ],
+            args=[prompt_id, json.dumps(prompt.to_redis()), REQUEST_TTL],
+        )
+        prompt = self.get(as_str(stored_id))
+        return Submitted(prompt, self.position(session_id, prompt.id), bool(created))
+
+    def get(self, prompt_id: str) -> Prompt:
+        raw = self.redis.hgetall(keys.prompt(prompt_id))
+        if not raw:
+            raise NotFound(f"There is no prompt `{prompt_id}`.")
+        return Prompt.from_redis({as_str(k): as_str(v) for k, v in raw.items()})
+
+    def update(self, prompt: Prompt) -> None:
+        self.redis.hset(keys.prompt(prompt.id), mapping=prompt.to_redis())  # type: ignore[arg-type]
+
+    def position(self, session_id: str, prompt_id: str) -> int:
+        """1 for the next to run (or 0 if it is running or finished); counts the running one."""
+        waiting = [as_str(p) for p in self.redis.lrange(keys.queue(session_id), 0, -1)]
+        if prompt_id not in waiting:
+            return 0
+        busy = 1 if self.redis.llen(keys.running(session_id)) else 0
+        return waiting.index(prompt_id) + 1 + busy
+
+    def take(self, session_id: str) -> Prompt | None:
+        """Move the oldest waiting item to `running` and return it (None when empty)."""
+        prompt_id = self.redis.lmove(
+            keys.queue(session_id), keys.running(session_id), "LEFT", "RIGHT"
+        )
+        if prompt_id is None:
+            return None
+        prompt = self.get(as_str(prompt_id))
+        prompt.state = PromptState.RUNNING
+        prompt.started_at = time.time()
+        self.update(prompt)
+        return prompt
+
+    def finish(self, prompt: Prompt) -> None:
+        """Record the outcome and clear the running slot."""
+        prompt.finished_at = prompt.finished_at or time.time()
+        pipe = self.redis.pipeline()
+        pipe.hset(keys.prompt(prompt.id), mapping=prompt.to_redis())  # type: ignore[arg-type]
+        pipe.lrem(keys.running(prompt.session_id), 0, prompt.id)
+        pipe.execute()
+
+    def running(self, session_id: str) -> Prompt | None:
+        prompt_id = self.redis.lindex(keys.running(session_id), 0)
+        return self.get(as_str(prompt_id)) if prompt_id is not None else None
+
+    def waiting(self, session_id: str) -> list[Prompt]:
+        return [self.get(as_str(p)) for p in self.redis.lrange(keys.queue(session_id), 0, -1)]
+
+    def has_waiting(self, session_id: str) -> bool:
+        return bool(self.redis.llen(keys.queue(session_id)))
+
+    def history(self, session_id: str) -> list[Prompt]:
+        """Every item of the session, oldest first."""
+        return [self.get(as_str(p)) for p in self.redis.lrange(keys.prompts(session_id), 0, -1)]
+
+    def drop_waiting(self, session_id: str, reason: str) -> list[Prompt]:
+        """Cancel every waiting item (cancel and archive); returns what was dropped."""
+        dropped: list[Prompt] = []
+        while (prompt_id := self.redis.lpop(keys.queue(session_id))) is not None:
+            prompt = self.get(as_str(prompt_id))
+            prompt.state = PromptState.CANCELLED
+            prompt.error = reason
+            prompt.finished_at = time.time()
+            self.update(prompt)
+            dropped.append(prompt)
+        return dropped
+
+
+def _safe(value: str) -> str:
+    """Job and key ids may hold only letters, digits, `_` and `-` (Slack ts values hold `.`)."""
+    return "".join(c if c.isalnum() or c in "_-" else "_" for c in value)[:80]

@@ -1,0 +1,53 @@
+"""Connecting to Redis: the configured server, or the embedded Valkey a running Repobox
+recorded in the data dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+from bot.config import Settings
+from bot.errors import UserError
+
+ADDRESS_FILE = "redis.url"
+
+
+def as_str(value: object) -> str:
+    """Redis answers bytes (RQ needs that); our own values are UTF-8 text."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def connect(url: str) -> Redis:
+    """A client for `url` with timeouts that suit blocking reads of a few seconds."""
+    return Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
+
+
+def recorded_address(data_dir: Path) -> str | None:
+    """The address a running Repobox wrote for its embedded server, if any."""
+    path = data_dir / ADDRESS_FILE
+    try:
+        return path.read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def is_alive(url: str) -> bool:
+    try:
+        return bool(connect(url).ping())
+    except (RedisError, OSError, ValueError):
+        return False
+
+
+def locate(settings: Settings) -> str:
+    """The Redis a client process (CLI, worker) should use, or an error saying how to start one."""
+    if settings.redis_url:
+        return settings.redis_url
+    recorded = recorded_address(settings.data_dir)
+    if recorded and is_alive(recorded):
+        return recorded
+    raise UserError(
+        f"Repobox is not running for data dir {settings.data_dir}.",
+        hint="Start it with `./dev run` (or `python app.py`), or set REDIS_URL.",
+    )

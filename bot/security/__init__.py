@@ -1,0 +1,1 @@
+"""Signatures, authorization, redaction, path confinement, crypto: the checks at the edges."""

@@ -1,0 +1,243 @@
+"""The session service: what every surface calls once it has parsed a command.
+
+It only checks, records and enqueues (microseconds to milliseconds, no network), so the
+web process can answer at once; cloning, running and pushing happen in jobs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+
+from bot import keys, providers
+from bot.config import Settings
+from bot.dispatch import FAST_QUEUE, RUN_QUEUE, Dispatcher, host_queue
+from bot.errors import Conflict, Forbidden, UserError
+from bot.git.branches import work_branch
+from bot.progress import EventKind, ProgressStream
+from bot.prompts import Action, Prompt, PromptQueue, Submitted
+from bot.redisio import as_str
+from bot.sessions import ACCEPTS_PROMPTS, Person, Session, SessionState, SessionStore, Thread
+
+JOB_SLACK = 120.0  # RQ's own timeout sits above the run's time limit, which we enforce
+
+
+@dataclass(frozen=True)
+class Started:
+    session: Session
+    submitted: Submitted | None  # the first prompt, when `new` carried one
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    running: Prompt | None
+    dropped: list[Prompt]
+
+
+@dataclass(frozen=True)
+class Status:
+    session: Session
+    running: Prompt | None
+    waiting: list[Prompt]
+    history: list[Prompt]
+
+
+class SessionService:
+    def __init__(self, settings: Settings, redis: Redis) -> None:
+        self.settings = settings
+        self.redis = redis
+        self.sessions = SessionStore(redis)
+        self.prompts = PromptQueue(redis)
+        self.dispatch = Dispatcher(redis)
+
+    # -- starting ------------------------------------------------------------------------
+    def start(
+        self,
+        *,
+        repo: str,
+        base: str | None,
+        prompt: str | None,
+        thread: Thread,
+        person: Person,
+        request_id: str,
+        context: dict[str, Any] | None = None,
+        work_branch_name: str | None = None,
+    ) -> Started:
+        """Create a session bound to `thread` and enqueue its set-up (and first prompt)."""
+        existing = self.sessions.find_by_thread(thread.surface, thread.key)
+        if existing is not None and existing.state is not SessionState.ARCHIVED:
+            if self._is_replay(request_id, existing):
+                return Started(existing, None)
+            raise Conflict(
+                f"This thread already has session `{existing.id}` on {existing.project}.",
+                hint="Send prompts here, or `archive` it first.",
+            )
+        if existing is not None:
+            self.sessions.release_thread(existing)
+        provider_name, project = providers.parse_spec(repo, self.settings)
+        self.check_repo_allowed(provider_name, project)
+        session_id = Session.new_id()
+        session = Session(
+            id=session_id,
+            repo=repo,
+            provider=provider_name,
+            project=project,
+            base_branch=base,
+            work_branch=work_branch_name or work_branch(session_id, prompt),
+            thread=thread,
+            created_by=person,
+            title=(prompt or (context or {}).get("title") or "").strip().splitlines()[0][:120]
+            if (prompt or (context or {}).get("title"))
+            else "",
+            context=context or {},
+        )
+        if not self.redis.set(keys.request(f"new:{request_id}"), session_id, nx=True, ex=7 * 86400):
+            replay = self.sessions.find_by_thread(thread.surface, thread.key)
+            if replay is not None:
+                return Started(replay, None)
+        if not self.sessions.create(session):
+            raise Conflict("This thread already has a session.")
+        stream = ProgressStream(self.redis, session_id)
+        stream.emit(EventKind.STATE, SessionState.INITIALIZING.value, by=person.name)
+        self.dispatch.enqueue(
+            "jobs.session_jobs.init_session",
+            job_id=f"init-{session_id}",
+            queue=RUN_QUEUE,
+            timeout=1800,
+            session_id=session_id,
+        )
+        submitted = None
+        if prompt:
+            submitted = self.submit(session, prompt, person, request_id=f"{request_id}:first")
+        return Started(session, submitted)
+
+    def _is_replay(self, request_id: str, session: Session) -> bool:
+        recorded = self.redis.get(keys.request(f"new:{request_id}"))
+        return recorded is not None and as_str(recorded) == session.id
+
+    def check_repo_allowed(self, provider_name: str, project: str) -> None:
+        allowed = self.settings.allowed_repos
+        if allowed and project not in allowed and f"{provider_name}:{project}" not in allowed:
+            raise Forbidden(f"Repobox is not allowed to work on `{project}` here.")
+
+    # -- prompts and ships ----------------------------------------------------------------
+    def submit(
+        self,
+        session: Session,
+        text: str,
+        person: Person,
+        *,
+        request_id: str,
+        origin: dict[str, Any] | None = None,
+    ) -> Submitted:
+        """Queue a prompt; it runs after everything queued before it."""
+        if not text.strip():
+            raise UserError("That prompt is empty.", hint="Tell me what to change.")
+        return self._queue(session, Action.RUN, text.strip(), person, request_id, origin)
+
+    def ship(self, session: Session, person: Person, *, request_id: str) -> Submitted:
+        """Queue a push (and MR/PR) after whatever is running or waiting."""
+        return self._queue(session, Action.SHIP, "ship it", person, request_id, None)
+
+    def _queue(
+        self,
+        session: Session,
+        action: Action,
+        text: str,
+        person: Person,
+        request_id: str,
+        origin: dict[str, Any] | None,
+    ) -> Submitted:
+        current = self.sessions.get(session.id)
+        if current.state not in ACCEPTS_PROMPTS:
+            raise Conflict(
+                f"Session `{current.id}` is {current.state.value} and takes no more prompts.",
+                hint="Start a new one with `new <repo>`.",
+            )
+        submitted = self.prompts.submit(current.id, action, text, person, request_id, origin)
+        if submitted.created:
+            self.sessions.touch(current.id)
+            if submitted.position > 1:
+                ProgressStream(self.redis, current.id).emit(
+                    EventKind.QUEUED,
+                    f"waiting: {submitted.position - 1} ahead",
+                    submitted.prompt.id,
+                    position=submitted.position,
+                )
+            self.kick(current, submitted.prompt.id)
+        return submitted
+
+    def kick(self, session: Session, reason: str | None = None) -> None:
+        """Make sure a job will drain the session's queue (it exits at once if one is running).
+
+        `reason` makes the job id unique per cause (a prompt, init done, a recovery), so a
+        kick is never swallowed as a duplicate of an older, finished drain job.
+        """
+        current = self.sessions.get(session.id)
+        waiting = self.prompts.waiting(session.id)
+        if not waiting:
+            return
+        self.dispatch.enqueue(
+            "jobs.session_jobs.drain_session",
+            job_id=f"drain-{reason or waiting[-1].id}",
+            queue=host_queue(current.host) if current.host else RUN_QUEUE,
+            timeout=self.settings.run_timeout + JOB_SLACK,
+            session_id=session.id,
+        )
+
+    # -- control ---------------------------------------------------------------------
+    def cancel(self, session: Session, person: Person) -> Cancelled:
+        """Stop the running prompt (its process group is killed) and drop what waits."""
+        dropped = self.prompts.drop_waiting(session.id, f"cancelled by {person.name}")
+        running = self.prompts.running(session.id)
+        if running is not None:
+            self.redis.rpush(keys.cancel(session.id), running.id)
+            self.redis.expire(keys.cancel(session.id), 300)
+        stream = ProgressStream(self.redis, session.id)
+        for prompt in dropped:
+            stream.emit(EventKind.CANCELLED, f"cancelled by {person.name} before it ran", prompt.id)
+        return Cancelled(running, dropped)
+
+    def archive(self, session: Session, person: Person) -> None:
+        """Close the session: cancel its work, free the thread, remove the workdir (in a job)."""
+        self.cancel(session, person)
+        self.sessions.transition(session.id, SessionState.ARCHIVED)
+        self.sessions.release_thread(session)
+        ProgressStream(self.redis, session.id).emit(
+            EventKind.STATE, SessionState.ARCHIVED.value, by=person.name
+        )
+        current = self.sessions.get(session.id)
+        self.dispatch.enqueue(
+            "jobs.session_jobs.retire_session",
+            job_id=f"retire-{session.id}",
+            queue=host_queue(current.host) if current.host else FAST_QUEUE,
+            timeout=600,
+            session_id=session.id,
+        )
+
+    def status(self, session: Session) -> Status:
+        return Status(
+            session=self.sessions.get(session.id),
+            running=self.prompts.running(session.id),
+            waiting=self.prompts.waiting(session.id),
+            history=self.prompts.history(session.id),
+        )
+
+    def diff(self, session: Session) -> dict[str, Any]:
+        """The diff as of the last checkpoint (stored by the run, so any process can read it)."""
+        raw = self.redis.get(keys.diff(session.id))
+        return json.loads(raw) if raw else {"stat": None, "patch": ""}
+
+    # -- channels -------------------------------------------------------------------------
+    def link_channel(self, surface: str, channel: str, repo: str) -> str:
+        provider_name, project = providers.parse_spec(repo, self.settings)
+        self.check_repo_allowed(provider_name, project)
+        self.redis.set(keys.channel_link(surface, channel), repo)
+        return project
+
+    def linked_repo(self, surface: str, channel: str) -> str | None:
+        raw = self.redis.get(keys.channel_link(surface, channel))
+        return as_str(raw) if raw is not None else None

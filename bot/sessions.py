@@ -1,0 +1,261 @@
+"""Sessions: one repository, one work branch, one workdir, bound to one thread.
+
+A session is a Redis hash with one JSON value per field, so a worker and the web process
+can each change the fields they own without overwriting the other's. State changes go
+through `SessionStore.transition`, which checks the move atomically in Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
+from typing import Any
+
+from redis import Redis
+
+from bot import keys
+from bot.errors import Conflict, NotFound
+from bot.redisio import as_str
+
+
+class SessionState(StrEnum):
+    INITIALIZING = "initializing"
+    READY = "ready"
+    RUNNING = "running"
+    PUSHED = "pushed"
+    ARCHIVED = "archived"
+    FAILED = "failed"
+
+
+ALLOWED_MOVES: dict[SessionState, frozenset[SessionState]] = {
+    SessionState.INITIALIZING: frozenset({SessionState.READY, SessionState.FAILED}),
+    SessionState.READY: frozenset({SessionState.RUNNING}),
+    SessionState.RUNNING: frozenset({SessionState.READY, SessionState.PUSHED}),
+    SessionState.PUSHED: frozenset({SessionState.RUNNING}),
+    SessionState.FAILED: frozenset(),
+    SessionState.ARCHIVED: frozenset(),
+}
+# Archiving is allowed from every state but itself; the run is cancelled first.
+for _state, _moves in list(ALLOWED_MOVES.items()):
+    if _state is not SessionState.ARCHIVED:
+        ALLOWED_MOVES[_state] = _moves | {SessionState.ARCHIVED}
+
+ACCEPTS_PROMPTS = frozenset(
+    {SessionState.INITIALIZING, SessionState.READY, SessionState.RUNNING, SessionState.PUSHED}
+)
+
+
+@dataclass(frozen=True)
+class Thread:
+    """Where a session lives on its surface; `key` is unique within the surface."""
+
+    surface: str
+    key: str
+    url: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Thread:
+        return cls(surface=str(data["surface"]), key=str(data["key"]), url=data.get("url"))
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who asked; `email` feeds the checkpoint's Co-authored-by trailer when known."""
+
+    id: str
+    name: str
+    email: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Person:
+        return cls(id=str(data["id"]), name=str(data["name"]), email=data.get("email"))
+
+    @property
+    def co_author(self) -> str:
+        email = self.email or f"{self.id}@users.noreply.repobox"
+        return f"{self.name} <{email}>"
+
+
+@dataclass
+class Session:
+    id: str
+    repo: str
+    provider: str
+    project: str
+    base_branch: str | None
+    work_branch: str
+    thread: Thread
+    created_by: Person
+    state: SessionState = SessionState.INITIALIZING
+    title: str = ""
+    base_commit: str | None = None
+    workdir: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    merge_request: dict[str, Any] | None = None
+    pushed_commit: str | None = None
+    clone_url: str | None = None
+    host: str | None = None  # the machine whose workers hold the workdir
+    error: str | None = None
+    created_at: float = field(default_factory=time.time)
+    updated_at: float = field(default_factory=time.time)
+
+    @staticmethod
+    def new_id() -> str:
+        return secrets.token_hex(4)
+
+    @property
+    def shipped(self) -> bool:
+        return self.pushed_commit is not None
+
+    @property
+    def settled_state(self) -> SessionState:
+        """The state between runs: pushed once shipped, ready before."""
+        return SessionState.PUSHED if self.shipped else SessionState.READY
+
+    def to_redis(self) -> dict[str, str]:
+        """One JSON value per field (the hash layout in Redis)."""
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Thread | Person):
+                value = value.to_dict()
+            out[f.name] = json.dumps(value)
+        return out
+
+    @classmethod
+    def from_redis(cls, raw: dict[str, str]) -> Session:
+        data = {name: json.loads(value) for name, value in raw.items()}
+        known = {f.name for f in fields(cls)}
+        data = {k: v for k, v in data.items() if k in known}
+        data["thread"] = Thread.from_dict(data["thread"])
+        data["created_by"] = Person.from_dict(data["created_by"])
+        data["state"] = SessionState(data["state"])
+        return cls(**data)
+
+
+# Moves the state only if the current one is among the allowed sources. KEYS[1]: the hash.
+# ARGV: new state (JSON), updated_at (JSON), then the allowed source states (JSON).
+_TRANSITION = """
+local current = redis.call('HGET', KEYS[1], 'state')
+if not current then return {0, ''} end
+for i = 3, #ARGV do
+  if ARGV[i] == current then
+    redis.call('HSET', KEYS[1], 'state', ARGV[1], 'updated_at', ARGV[2])
+    return {1, current}
+  end
+end
+return {0, current}
+"""
+
+
+class SessionStore:
+    """Sessions in Redis: create, get, update fields, move state, find by thread, list."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._transition = redis.register_script(_TRANSITION)
+
+    def create(self, session: Session) -> bool:
+        """Store a new session bound to its thread; False if that thread already has one."""
+        thread_key = keys.thread(session.thread.surface, session.thread.key)
+        if not self.redis.set(thread_key, session.id, nx=True):
+            return False
+        pipe = self.redis.pipeline()
+        pipe.hset(keys.session(session.id), mapping=session.to_redis())  # type: ignore[arg-type]
+        pipe.zadd(keys.sessions_index(), {session.id: session.updated_at})
+        pipe.execute()
+        return True
+
+    def get(self, session_id: str) -> Session:
+        raw = self.redis.hgetall(keys.session(session_id))
+        if not raw:
+            raise NotFound(f"There is no session `{session_id}`.")
+        return Session.from_redis({as_str(k): as_str(v) for k, v in raw.items()})
+
+    def find_by_thread(self, surface: str, thread_key: str) -> Session | None:
+        session_id = self.redis.get(keys.thread(surface, thread_key))
+        if session_id is None:
+            return None
+        try:
+            return self.get(as_str(session_id))
+        except NotFound:
+            return None
+
+    def update(self, session_id: str, **values: Any) -> None:
+        """Set some fields (never `state`: that goes through `transition`)."""
+        if "state" in values:
+            raise ValueError("use transition() to change a session's state")
+        now = time.time()
+        mapping = {
+            name: json.dumps(v.to_dict() if isinstance(v, Thread | Person) else v)
+            for name, v in values.items()
+        }
+        mapping["updated_at"] = json.dumps(now)
+        pipe = self.redis.pipeline()
+        pipe.hset(keys.session(session_id), mapping=mapping)  # type: ignore[arg-type]
+        pipe.zadd(keys.sessions_index(), {session_id: now})
+        pipe.execute()
+
+    def touch(self, session_id: str) -> None:
+        """Mark activity, which keeps an idle session from being archived."""
+        self.redis.zadd(keys.sessions_index(), {session_id: time.time()}, xx=True)
+
+    def transition(
+        self,
+        session_id: str,
+        to: SessionState,
+        *,
+        allowed_from: frozenset[SessionState] | None = None,
+    ) -> SessionState:
+        """Move to `to` if the state machine allows it; return the state it moved from."""
+        sources = allowed_from or frozenset(s for s, moves in ALLOWED_MOVES.items() if to in moves)
+        moved, current = self._transition(
+            keys=[keys.session(session_id)],
+            args=[
+                json.dumps(to.value),
+                json.dumps(time.time()),
+                *(json.dumps(s.value) for s in sources),
+            ],
+        )
+        if not current:
+            raise NotFound(f"There is no session `{session_id}`.")
+        previous = SessionState(json.loads(as_str(current)))
+        if not moved:
+            raise Conflict(f"The session is {previous.value}; it cannot become {to.value}.")
+        self.touch(session_id)
+        return previous
+
+    def recent(self, *, include_archived: bool = False, limit: int = 100) -> list[Session]:
+        """Sessions, most recently active first."""
+        ids = self.redis.zrevrange(keys.sessions_index(), 0, -1)
+        found: list[Session] = []
+        for raw_id in ids:
+            try:
+                session = self.get(as_str(raw_id))
+            except NotFound:
+                continue
+            if include_archived or session.state is not SessionState.ARCHIVED:
+                found.append(session)
+            if len(found) >= limit:
+                break
+        return found
+
+    def idle_since(self, cutoff: float) -> list[str]:
+        """Ids of sessions with no activity since `cutoff` (epoch seconds)."""
+        return [as_str(i) for i in self.redis.zrangebyscore(keys.sessions_index(), 0, cutoff)]
+
+    def release_thread(self, session: Session) -> None:
+        """Unbind the thread so a new session can start there (after archiving)."""
+        thread_key = keys.thread(session.thread.surface, session.thread.key)
+        current = self.redis.get(thread_key)
+        if current is not None and as_str(current) == session.id:
+            self.redis.delete(thread_key)

@@ -1,0 +1,1 @@
+"""The outbound side of each surface: progress sinks that render events as replies."""

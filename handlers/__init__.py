@@ -1,0 +1,1 @@
+"""Inbound surfaces: verify → normalise → parse → submit (Slack, GitLab, GitHub, CLI, web)."""

@@ -1,0 +1,252 @@
+"""The command-line surface: `python app.py session …`, talking to a running Repobox's Redis.
+
+Every error is one clear line on stderr and a non-zero exit. `new`, `ship` and `watch`
+follow the session's progress stream live (blocking reads, no polling).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from bot.config import Settings
+from bot.errors import UserError
+from bot.progress import EventKind, ProgressEvent, ProgressStream
+from bot.prompts import Submitted
+from bot.redisio import connect, locate
+from bot.service import SessionService
+from bot.sessions import Person, Session, SessionState, Thread
+
+SETTLED = {SessionState.READY, SessionState.PUSHED, SessionState.FAILED, SessionState.ARCHIVED}
+WAIT_READY_SECONDS = 1800.0
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    session = subparsers.add_parser("session", help="start and drive sessions from the terminal")
+    commands = session.add_subparsers(dest="session_command", required=True, metavar="COMMAND")
+
+    new = commands.add_parser("new", help="start a session on a repository")
+    new.add_argument("repo", help="a path, a clone URL, group/project or github:owner/repo")
+    new.add_argument("--base", help="the branch to start from (default: the repository's default)")
+    new.add_argument("prompt", nargs="*", help="the first prompt (optional)")
+    new.add_argument("--watch", action="store_true", help="follow the first prompt's run")
+
+    prompt = commands.add_parser("prompt", help="send the next prompt to a session")
+    prompt.add_argument("id")
+    prompt.add_argument("text", nargs="+")
+    prompt.add_argument("--watch", action="store_true", help="follow the run until it ends")
+
+    for name, text in (
+        ("ship", "push the work branch and open or update the merge request"),
+        ("status", "show the session's state, run and queue"),
+        ("watch", "follow the session's progress live until the run ends"),
+        ("cancel", "stop the running prompt and drop queued ones"),
+        ("archive", "close the session and remove its workdir"),
+        ("diff", "show the session's changes as of its last checkpoint"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("id")
+    listing = commands.add_parser("list", help="list sessions, most recent first")
+    listing.add_argument("--all", action="store_true", help="include archived sessions")
+
+
+def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
+    try:
+        service = SessionService(settings, connect(locate(settings)))
+        return COMMANDS[args.session_command](service, args, out)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _person() -> Person:
+    user = getpass.getuser()
+    return Person(id=user, name=user)
+
+
+def _new(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
+    repo = args.repo
+    if repo.startswith((".", "/", "~")) or Path(repo).exists():
+        path = Path(repo).expanduser()
+        if not path.exists():
+            raise UserError(f"`{repo}` does not exist.")
+        repo = str(path.resolve())
+    started = service.start(
+        repo=repo,
+        base=args.base,
+        prompt=" ".join(args.prompt).strip() or None,
+        thread=Thread("cli", uuid.uuid4().hex),
+        person=_person(),
+        request_id=uuid.uuid4().hex,
+    )
+    session = _wait_settled(service, started.session.id, out)
+    if session.state is SessionState.FAILED:
+        raise UserError(session.error or "The session could not be set up.")
+    print(
+        f"session {session.id} ready: {session.work_branch} from {session.base_branch}"
+        f" ({session.workdir})",
+        file=out,
+    )
+    if started.submitted is not None:
+        return _after_submit(service, session, started.submitted, args.watch, out)
+    return 0
+
+
+def _prompt(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
+    session = service.sessions.get(args.id)
+    submitted = service.submit(session, " ".join(args.text), _person(), request_id=uuid.uuid4().hex)
+    return _after_submit(service, session, submitted, args.watch, out)
+
+
+def _after_submit(
+    service: SessionService, session: Session, submitted: Submitted, watch: bool, out: TextIO
+) -> int:
+    place = (
+        f"position {submitted.position} in the queue" if submitted.position > 1 else "next to run"
+    )
+    print(f"prompt {submitted.prompt.seq} queued ({place})", file=out)
+    if watch:
+        return _follow_prompt(service, session.id, submitted.prompt.id, out)
+    return 0
+
+
+def _ship(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
+    session = service.sessions.get(args.id)
+    submitted = service.ship(session, _person(), request_id=uuid.uuid4().hex)
+    return _follow_prompt(service, session.id, submitted.prompt.id, out)
+
+
+def _status(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
+    status = service.status(service.sessions.get(args.id))
+    s = status.session
+    print(f"session {s.id}  {s.state.value}", file=out)
+    print(f"  repository  {s.project} ({s.provider})", file=out)
+    print(f"  branch      {s.work_branch} from {s.base_branch or '?'}", file=out)
+    print(f"  started by  {s.created_by.name}", file=out)
+    if s.merge_request:
+        print(f"  merge req.  {s.merge_request['url']}", file=out)
+    if s.error:
+        print(f"  error       {s.error}", file=out)
+    for p in status.history:
+        line = f"  {p.seq:>3}. [{p.state.value}] {p.text.splitlines()[0][:70]}"
+        print(line, file=out)
+    return 0
+
+
+def _list(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
+    sessions = service.sessions.recent(include_archived=args.all)
+    if not sessions:
+        print("no sessions", file=out)
+    for s in sessions:
+        print(f"{s.id}  {s.state.value:<12} {s.project}  {s.work_branch}", file=out)
+    return 0
+
+
+def _watch(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
+    session = service.sessions.get(args.id)
+    stream = ProgressStream(service.redis, session.id)
+    for event in stream.follow("0", block_ms=1000):
+        _print_event(event, out)
+        if event.kind is EventKind.STATE and _idle(service, session.id):
+            return 0
+        if (
+            event.kind is not EventKind.STATE
+            and _idle(service, session.id)
+            and not stream.read(event.id or "0")
+        ):
+            return 0
+    return 0
+
+
+def _cancel(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
+    result = service.cancel(service.sessions.get(args.id), _person())
+    if result.running is None and not result.dropped:
+        print("nothing to cancel: no prompt is running or waiting", file=out)
+        return 0
+    if result.running is not None:
+        print(f"cancelling prompt {result.running.seq} (its processes are being stopped)", file=out)
+    if result.dropped:
+        print(f"dropped {len(result.dropped)} waiting prompt(s)", file=out)
+    return 0
+
+
+def _archive(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
+    session = service.sessions.get(args.id)
+    if session.state is SessionState.ARCHIVED:
+        raise UserError(f"Session `{session.id}` is already archived.")
+    service.archive(session, _person())
+    print(f"session {session.id} archived; its workdir will be removed", file=out)
+    return 0
+
+
+def _diff(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
+    diff = service.diff(service.sessions.get(args.id))
+    if not diff.get("stat"):
+        print("no changes yet", file=out)
+        return 0
+    print(diff["stat"]["summary"], file=out)
+    out.write(diff["patch"])
+    return 0
+
+
+def _idle(service: SessionService, session_id: str) -> bool:
+    session = service.sessions.get(session_id)
+    busy = service.prompts.running(session_id) or service.prompts.has_waiting(session_id)
+    return session.state in SETTLED and not busy
+
+
+def _wait_settled(service: SessionService, session_id: str, out: TextIO) -> Session:
+    stream = ProgressStream(service.redis, session_id)
+    deadline = time.monotonic() + WAIT_READY_SECONDS
+    for event in stream.follow("0", block_ms=1000, stop_after=WAIT_READY_SECONDS):
+        if event.kind is EventKind.STATE and event.text != SessionState.INITIALIZING.value:
+            break
+        if time.monotonic() > deadline:
+            raise UserError("The session is still being set up; check `session status` later.")
+    del out
+    return service.sessions.get(session_id)
+
+
+def _follow_prompt(service: SessionService, session_id: str, prompt_id: str, out: TextIO) -> int:
+    """Print the session's events until this prompt ends; exit 1 if it failed."""
+    stream = ProgressStream(service.redis, session_id)
+    for event in stream.follow("0", block_ms=1000):
+        if event.prompt_id != prompt_id:
+            continue
+        _print_event(event, out)
+        if event.ends_prompt:
+            return 1 if event.kind in (EventKind.ERROR, EventKind.CANCELLED) else 0
+    return 0
+
+
+def _print_event(event: ProgressEvent, out: TextIO) -> None:
+    stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
+    label = event.kind.value
+    if event.kind is EventKind.OUTPUT and event.data.get("stream") == "stderr":
+        label = "stderr"
+    text = event.text
+    if event.kind is EventKind.RESULT:
+        files = event.data.get("diffstat", "")
+        text = f"{text}\n         {files}" if files else text
+    print(f"{stamp} {label:<9} {text}", file=out, flush=True)
+
+
+COMMANDS: dict[str, Callable[[SessionService, argparse.Namespace, TextIO], int]] = {
+    "new": _new,
+    "prompt": _prompt,
+    "ship": _ship,
+    "status": _status,
+    "list": _list,
+    "watch": _watch,
+    "cancel": _cancel,
+    "archive": _archive,
+    "diff": _diff,
+}

@@ -1,0 +1,1 @@
+"""RQ entry points: plain functions with JSON arguments (ids, never secrets)."""

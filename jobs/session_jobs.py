@@ -1,0 +1,142 @@
+"""The RQ entry points. Each takes ids only and finds everything else in Redis."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from pathlib import Path
+
+from bot import providers
+from bot.errors import UserError
+from bot.git.mirrors import repo_key
+from bot.progress import EventKind, ProgressStream
+from bot.relay import Relay
+from bot.runlock import SessionLock
+from bot.sessions import Person, SessionState
+from jobs import runner
+from jobs.runtime import JobContext, context
+
+log = logging.getLogger(__name__)
+
+SYSTEM = Person("repobox", "Repobox")
+
+
+def init_session(session_id: str) -> None:
+    """Resolve the repository, refresh its mirror and make the workdir on the work branch."""
+    ctx = context()
+    sessions = ctx.service.sessions
+    session = sessions.get(session_id)
+    if session.state is not SessionState.INITIALIZING:
+        return
+    lock = SessionLock(ctx.redis, session_id, timeout=600)
+    if not lock.acquire():
+        return
+    stream = ProgressStream(ctx.redis, session_id)
+    try:
+        with Relay(ctx.settings, ctx.redis, session_id):
+            _init(ctx, session_id, stream)
+    finally:
+        lock.release()
+    ctx.service.kick(sessions.get(session_id), f"{session_id}-ready")
+
+
+def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
+    sessions = ctx.service.sessions
+    session = sessions.get(session_id)
+    started = time.monotonic()
+    try:
+        provider = providers.for_name(session.provider, ctx.settings)
+        repo = provider.resolve(session.project)
+        mirror = ctx.mirrors.ensure(repo.clone_url, provider.credentials())
+        branch, commit = ctx.mirrors.resolve(mirror, session.base_branch or repo.default_branch)
+        key = repo_key(repo.clone_url)
+        workdir, pooled = ctx.workdirs.create(session_id, key, mirror, commit, session.work_branch)
+    except UserError as error:
+        _fail(ctx, session_id, stream, str(error))
+        return
+    except Exception:
+        ref = uuid.uuid4().hex[:8]
+        log.exception("setting up session %s failed (ref %s)", session_id, ref)
+        _fail(ctx, session_id, stream, f"Setting up the workdir failed on our side (ref {ref}).")
+        return
+    sessions.update(
+        session_id,
+        base_branch=branch,
+        base_commit=commit,
+        workdir=str(workdir),
+        clone_url=repo.clone_url,
+        host=ctx.settings.host,
+    )
+    sessions.transition(session_id, SessionState.READY)
+    took = time.monotonic() - started
+    stream.emit(
+        EventKind.STATE,
+        SessionState.READY.value,
+        branch=session.work_branch,
+        base=branch,
+        commit=commit,
+        seconds=round(took, 3),
+        pooled=pooled,
+    )
+    ctx.service.dispatch.enqueue(
+        "jobs.session_jobs.refill_pool",
+        job_id=f"refill-{key}-{int(time.time() // 30)}",
+        queue="repobox-fast",
+        timeout=3600,
+        session_id=session_id,
+    )
+
+
+def _fail(ctx: JobContext, session_id: str, stream: ProgressStream, message: str) -> None:
+    ctx.service.sessions.update(session_id, error=message)
+    ctx.service.sessions.transition(session_id, SessionState.FAILED)
+    ctx.service.prompts.drop_waiting(session_id, "the session could not be set up")
+    stream.emit(EventKind.ERROR, message)
+    stream.emit(EventKind.STATE, SessionState.FAILED.value)
+
+
+def drain_session(session_id: str) -> None:
+    """Run the session's waiting prompts and ships, one at a time, in order."""
+    runner.drain(context(), session_id)
+
+
+def retire_session(session_id: str) -> None:
+    """After archiving: recycle or delete the workdir; the log expires later."""
+    ctx = context()
+    session = ctx.service.sessions.get(session_id)
+    if session.workdir:
+        ctx.workdirs.remove(
+            Path(session.workdir), repo_key(session.clone_url) if session.clone_url else None
+        )
+        ctx.service.sessions.update(session_id, workdir=None)
+    with Relay(ctx.settings, ctx.redis, session_id):
+        pass  # deliver the archive to the surface (the card shows it)
+    ProgressStream(ctx.redis, session_id).expire()
+
+
+def refill_pool(session_id: str) -> None:
+    """Keep ready workdirs for the repository of a session that just started."""
+    ctx = context()
+    session = ctx.service.sessions.get(session_id)
+    if not session.clone_url:
+        return
+    provider = providers.for_name(session.provider, ctx.settings)
+    mirror = ctx.mirrors.ensure(session.clone_url, provider.credentials())
+    _branch, commit = ctx.mirrors.resolve(mirror, None)
+    made = ctx.workdirs.refill(repo_key(session.clone_url), mirror, commit)
+    log.info("pool for %s refilled with %d workdirs", session.project, made)
+
+
+def archive_idle() -> int:
+    """Archive sessions idle for longer than the configured time; returns how many."""
+    ctx = context()
+    cutoff = time.time() - ctx.settings.idle_archive_after
+    archived = 0
+    for session_id in ctx.service.sessions.idle_since(cutoff):
+        session = ctx.service.sessions.get(session_id)
+        if session.state in (SessionState.ARCHIVED, SessionState.RUNNING):
+            continue
+        ctx.service.archive(session, SYSTEM)
+        archived += 1
+    return archived

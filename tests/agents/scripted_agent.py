@@ -1,0 +1,61 @@
+"""A tiny stand-in for a CLI coding agent, driven by its prompt (the last argument).
+
+Each line of the prompt is one instruction:
+  write PATH: TEXT      replace PATH's content with TEXT (and a newline)
+  append PATH: TEXT     add TEXT as a line at the end of PATH
+  print N               print N numbered lines on stdout
+  stderr TEXT           print TEXT on stderr
+  sleep SECONDS         sleep, printing a line every 0.2 s
+  fail CODE             exit with CODE
+  pidfile PATH          write this process's pid (its process group) to PATH
+  spawn                 start a child that sleeps forever in the same process group
+Anything else is echoed. The last stdout line is the run's summary.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def main() -> int:
+    prompt = sys.argv[-1]
+    for raw in prompt.splitlines():
+        line = raw.strip()
+        word, _, rest = line.partition(" ")
+        if word in ("write", "append"):
+            path, _, text = rest.partition(":")
+            target = Path(path.strip())
+            target.parent.mkdir(parents=True, exist_ok=True)
+            mode = "w" if word == "write" else "a"
+            with target.open(mode) as handle:
+                handle.write(text.strip() + "\n")
+            print(f"{word} {target}", flush=True)
+        elif word == "print":
+            for i in range(int(rest)):
+                print(f"line {i + 1}", flush=True)
+        elif word == "stderr":
+            print(rest, file=sys.stderr, flush=True)
+        elif word == "sleep":
+            deadline = time.monotonic() + float(rest)
+            while time.monotonic() < deadline:
+                print("working…", flush=True)
+                time.sleep(0.2)
+        elif word == "fail":
+            print("giving up", file=sys.stderr, flush=True)
+            return int(rest or 1)
+        elif word == "pidfile":
+            Path(rest).write_text(str(os.getpid()))
+        elif word == "spawn":
+            subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
+        elif line:
+            print(line, flush=True)
+    print(f"Did {len([r for r in prompt.splitlines() if r.strip()])} things.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
