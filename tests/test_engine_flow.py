@@ -1,0 +1,54 @@
+"""The session engine end to end with an in-process RQ worker: what a user would see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.progress import EventKind, ProgressStream
+from bot.prompts import PromptState
+from bot.sessions import Person, SessionState, Thread
+from jobs.runtime import JobContext
+from tests.conftest import MakeRepo, git, run_jobs
+
+ALICE = Person("U1", "Alice", "alice@example.com")
+
+
+def start(ctx: JobContext, repo: Path, prompt: str | None, request: str = "r1"):
+    return ctx.service.start(
+        repo=str(repo), base=None, prompt=prompt, thread=Thread("cli", request), person=ALICE, request_id=request
+    )
+
+
+def test_prompt_runs_checkpoint_and_ship_pushes_branch(ctx: JobContext, make_repo: MakeRepo) -> None:
+    origin = make_repo(files={"README.md": "# Demo\n"})
+    started = start(ctx, origin, "write notes.txt: hello")
+    run_jobs(ctx)
+    session = ctx.service.sessions.get(started.session.id)
+    assert session.state is SessionState.READY
+    assert (Path(session.workdir or "") / "notes.txt").read_text() == "hello\n"
+
+    ctx.service.submit(session, "append notes.txt: world", ALICE, request_id="r2")
+    ctx.service.ship(session, ALICE, request_id="r3")
+    run_jobs(ctx)
+
+    session = ctx.service.sessions.get(session.id)
+    assert session.state is SessionState.PUSHED
+    assert git("show", f"{session.work_branch}:notes.txt", cwd=origin) == "hello\nworld\n"
+    log = git("log", "--format=%s|%an|%(trailers:key=Co-authored-by,valueonly)", session.work_branch, cwd=origin)
+    subjects = [line.split("|")[0] for line in log.strip().splitlines() if "|" in line]
+    assert subjects[:3] == ["append notes.txt: world", "write notes.txt: hello", "initial commit"]
+    assert "Repobox|Alice <alice@example.com>" in log
+    kinds = [e.kind for e in ProgressStream(ctx.redis, session.id).read()]
+    assert kinds.count(EventKind.RESULT) == 2 and EventKind.SHIPPED in kinds
+
+
+def test_unknown_branch_fails_session_with_clear_error(ctx: JobContext, make_repo: MakeRepo) -> None:
+    origin = make_repo()
+    started = ctx.service.start(
+        repo=str(origin), base="nope", prompt="x", thread=Thread("cli", "t"), person=ALICE, request_id="a"
+    )
+    run_jobs(ctx)
+    session = ctx.service.sessions.get(started.session.id)
+    assert session.state is SessionState.FAILED
+    assert session.error == "The repository has no branch `nope`."
+    assert ctx.service.prompts.history(session.id)[0].state is PromptState.CANCELLED
