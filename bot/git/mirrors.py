@@ -10,15 +10,12 @@ import fcntl
 import hashlib
 import re
 import shutil
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from bot.errors import GitError, NotFound
 from bot.git.runner import Credentials, git
-
-FETCH_FRESH_SECONDS = 2.0
 
 
 def repo_key(clone_url: str) -> str:
@@ -48,14 +45,13 @@ class MirrorCache:
         return self.root / f"{repo_key(clone_url)}.git"
 
     def ensure(self, clone_url: str, credentials: Credentials | None = None) -> Path:
-        """The mirror of `clone_url`, created or fetched now (skipped if fetched a moment ago)."""
+        """The mirror of `clone_url`, created or fetched now: sessions start at the newest base."""
         mirror = self.path_for(clone_url)
         with file_lock(mirror.with_suffix(".lock")):
             if not (mirror / "HEAD").exists():
                 self._create(clone_url, mirror, credentials)
-            elif time.time() - self._fetched_at(mirror) > FETCH_FRESH_SECONDS:
+            else:
                 git("fetch", "--prune", "--quiet", "origin", cwd=mirror, credentials=credentials)
-                self._mark_fetched(mirror)
         return mirror
 
     def resolve(self, mirror: Path, branch: str | None) -> tuple[str, str]:
@@ -104,15 +100,3 @@ class MirrorCache:
         ):
             git("config", key, value, cwd=staging)
         staging.rename(mirror)
-        self._mark_fetched(mirror)
-
-    @staticmethod
-    def _fetched_at(mirror: Path) -> float:
-        try:
-            return (mirror / "repobox-fetched").stat().st_mtime
-        except FileNotFoundError:
-            return 0.0
-
-    @staticmethod
-    def _mark_fetched(mirror: Path) -> None:
-        (mirror / "repobox-fetched").touch()

@@ -1,0 +1,133 @@
+"""The CLI surface against a real worker process: the whole flow, and every bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from tests.conftest import ROOT, MakeRepo, WorkerProcess, env_for, git
+
+CliResult = subprocess.CompletedProcess[str]
+
+
+@pytest.fixture
+def cli(settings: Settings) -> Callable[..., CliResult]:
+    def run(*args: str, timeout: float = 60) -> CliResult:
+        return subprocess.run(
+            [sys.executable, str(ROOT / "app.py"), "session", *args],
+            env=env_for(settings),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+        )
+
+    return run
+
+
+def session_id_from(output: str) -> str:
+    first = next(line for line in output.splitlines() if line.startswith("session "))
+    return first.split()[1].rstrip(":")
+
+
+def test_whole_flow_new_two_prompts_ship(
+    cli: Callable[..., CliResult], start_worker: Callable[..., WorkerProcess], make_repo: MakeRepo
+) -> None:
+    origin = make_repo(files={"README.md": "# Demo\n", "src/app.py": "print('hi')\n"})
+    start_worker()
+
+    new = cli("new", str(origin), "write notes.txt: first line", "--watch")
+    assert new.returncode == 0, new.stderr
+    session_id = session_id_from(new.stdout)
+    assert "ready: repobox/" in new.stdout and "from main" in new.stdout
+    assert "result" in new.stdout and "1 file changed (+1 −0)" in new.stdout
+
+    second = cli("prompt", session_id, "append notes.txt: second line", "--watch")
+    assert second.returncode == 0, second.stderr
+    shipped = cli("ship", session_id)
+    assert shipped.returncode == 0, shipped.stderr
+    assert "Pushed `repobox/" in shipped.stdout
+
+    branch = f"repobox/{session_id}-write-notes-txt-first-line"
+    assert git("show", f"{branch}:notes.txt", cwd=origin) == "first line\nsecond line\n"
+    subjects = git("log", "--format=%s", f"main..{branch}", cwd=origin).splitlines()
+    assert subjects == ["append notes.txt: second line", "write notes.txt: first line"]
+
+    status = cli("status", session_id)
+    assert status.returncode == 0
+    assert f"session {session_id}  pushed" in status.stdout
+    assert "[done] append notes.txt: second line" in status.stdout
+
+    listing = cli("list")
+    assert session_id in listing.stdout and "pushed" in listing.stdout
+    diff = cli("diff", session_id)
+    assert "+first line" in diff.stdout and "+second line" in diff.stdout
+
+
+def test_bad_inputs_get_one_clear_line_and_nonzero_exit(
+    cli: Callable[..., CliResult],
+    start_worker: Callable[..., WorkerProcess],
+    make_repo: MakeRepo,
+    tmp_path: Path,
+) -> None:
+    origin = make_repo()
+    start_worker()
+    plain_dir = tmp_path / "not-a-repo"
+    plain_dir.mkdir()
+
+    cases = {
+        ("new", str(plain_dir)): f"error: `{plain_dir}` is not a git repository I can read.",
+        ("new", str(tmp_path / "missing")): f"error: `{tmp_path / 'missing'}` does not exist.",
+        ("new", str(origin), "--base", "nope"): "error: The repository has no branch `nope`.",
+        ("status", "deadbeef"): "error: There is no session `deadbeef`.",
+        ("prompt", "deadbeef", "hi"): "error: There is no session `deadbeef`.",
+    }
+    for args, expected in cases.items():
+        result = cli(*args)
+        assert result.returncode == 1, (args, result.stdout)
+        assert result.stderr.strip() == expected, args
+
+    created = cli("new", str(origin))
+    session_id = session_id_from(created.stdout)
+    empty = cli("prompt", session_id, "   ")
+    assert empty.returncode == 1
+    assert empty.stderr.strip() == "error: That prompt is empty. Tell me what to change."
+
+    assert cli("archive", session_id).returncode == 0
+    archived = cli("prompt", session_id, "more")
+    assert archived.returncode == 1
+    assert archived.stderr.strip() == (
+        f"error: Session `{session_id}` is archived and takes no more prompts. "
+        "Start a new one with `new <repo>`."
+    )
+    again = cli("archive", session_id)
+    assert again.stderr.strip() == f"error: Session `{session_id}` is already archived."
+
+    usage = cli("prompt")
+    assert usage.returncode == 2 and "usage:" in usage.stderr
+
+
+def test_cli_without_a_running_repobox_says_how_to_start_one(tmp_path: Path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "REPOBOX_DATA_DIR": str(tmp_path / "empty"),
+        "HOME": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "session", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"error: Repobox is not running for data dir {tmp_path / 'empty'}. "
+        "Start it with `./dev run` (or `python app.py`), or set REDIS_URL."
+    )

@@ -1,0 +1,87 @@
+"""Credentials reach git only through the environment, and no error or log shows them."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.errors import GitError
+from bot.git.runner import Credentials, git
+from bot.logs import RedactingFilter
+from bot.security.environment import agent_environment
+from bot.security.redaction import Redactor
+from tests.conftest import MakeRepo
+
+
+def test_credentials_never_land_in_config_argv_or_errors(
+    make_repo: MakeRepo, tmp_path: Path
+) -> None:
+    origin = make_repo()
+    token = "glpat-SuperSecretToken123456"
+    clone = tmp_path / "clone"
+    git("clone", "--quiet", str(origin), str(clone), credentials=Credentials("oauth2", token))
+    config = (clone / ".git" / "config").read_text()
+    assert token not in config and "extraHeader" not in config
+    with pytest.raises(GitError) as raised:
+        git(
+            "clone",
+            f"https://oauth2:{token}@127.0.0.1:9/x.git",
+            str(tmp_path / "x"),
+            credentials=Credentials("oauth2", token),
+            timeout=20,
+        )
+    assert token not in str(raised.value)
+
+
+def test_redactor_hides_known_secrets_url_credentials_and_token_shapes() -> None:
+    redact = Redactor(["hunter2-long-secret"])
+    text = redact(
+        "key hunter2-long-secret at https://bob:pw@host/x and xoxb-1234567890-abcdef ghp_"
+        + "a" * 36
+    )
+    assert (
+        "hunter2" not in text
+        and "bob:pw" not in text
+        and "xoxb-" not in text
+        and "ghp_" not in text
+    )
+
+
+def test_log_lines_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
+    record = logging.LogRecord(
+        "t", logging.INFO, __file__, 1, "token is %s", ("sk-ant-api03-abcdefghijklmnop",), None
+    )
+    RedactingFilter(Redactor()).filter(record)
+    assert record.getMessage() == "token is [redacted]"
+
+
+def test_agent_environment_drops_every_secret(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        slack_bot_token="xoxb-secret-value",
+        extra_secret_env=frozenset({"MY_VAR"}),
+    )
+    base = {
+        "PATH": "/usr/bin",
+        "SLACK_BOT_TOKEN": "xoxb-secret-value",
+        "GITHUB_TOKEN": "ghp_x",
+        "MY_VAR": "1",
+        "SOME_PASSWORD": "p",
+        "COPY_OF_TOKEN_VALUE": "xoxb-secret-value",
+        "HOME": "/root",
+    }
+    env = agent_environment(settings, base=base)
+    assert env["PATH"] == "/usr/bin" and env["HOME"] == "/root"
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "GITHUB_TOKEN",
+        "MY_VAR",
+        "SOME_PASSWORD",
+        "COPY_OF_TOKEN_VALUE",
+    ):
+        assert name not in env
+    kept = agent_environment(settings, base={"ANTHROPIC_API_KEY": "k"}, keep={"ANTHROPIC_API_KEY"})
+    assert kept["ANTHROPIC_API_KEY"] == "k"
