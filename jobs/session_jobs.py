@@ -81,7 +81,7 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
     )
     ctx.service.dispatch.enqueue(
         "jobs.session_jobs.refill_pool",
-        job_id=f"refill-{key}-{int(time.time() // 30)}",
+        job_id=f"refill-{session_id}",
         queue="repobox-fast",
         timeout=3600,
         session_id=session_id,
