@@ -25,13 +25,22 @@ Configure = Callable[[web.Application], None]
 
 
 class LiveServer:
+    """`build_app` served on `port` (0: a free one, kept for restarts); `factory` replaces it."""
+
     def __init__(
-        self, settings: Settings, redis: Redis, configure: Configure | None = None
+        self,
+        settings: Settings,
+        redis: Redis,
+        configure: Configure | None = None,
+        *,
+        port: int = 0,
+        factory: Callable[[], web.Application] | None = None,
     ) -> None:
         self.settings = settings
         self.redis = redis
         self.configure = configure
-        self.port = 0
+        self.factory = factory
+        self.port = port
         self.app: web.Application | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -58,7 +67,7 @@ class LiveServer:
         self._loop.run_forever()
 
     async def _start_site(self) -> None:
-        self.app = build_app(self.settings, self.redis)
+        self.app = self.factory() if self.factory else build_app(self.settings, self.redis)
         if self.configure is not None:
             self.configure(self.app)
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5)
