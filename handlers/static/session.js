@@ -87,7 +87,8 @@
   // ---- prompts and their sections ---------------------------------------------------
   function fillHeader(entry, info) {
     entry.seq.textContent = info.action === "ship" ? "ship" : `#${info.seq}`;
-    entry.text.textContent = info.text;
+    entry.text.textContent = info.text.split("\n")[0];
+    entry.text.title = info.text;
     entry.who.textContent = info.author ? `by ${info.author}` : "";
     setPromptState(entry, info.state);
   }
@@ -206,7 +207,7 @@
     document.getElementById("counts").textContent =
       `${counts.lines} events` +
       (counts.stderr ? ` · ${counts.stderr} stderr` : "") +
-      (counts.errors ? ` · ${counts.errors} errors` : "");
+      (counts.errors ? ` · ${counts.errors} error${counts.errors > 1 ? "s" : ""}` : "");
     if (following) scrollToEnd();
     else {
       unseen += 1;
