@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import stat
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from app import parse_args
 from bot.config import Settings
 from bot.security.links import KEY_FILE, secret_key, session_link, verify
+from bot.sessions import Person, Thread
+from handlers import cli
+from jobs.runtime import JobContext
+from tests.conftest import MakeRepo
 
 
 def parts(link: str) -> tuple[str, str, str]:
@@ -55,3 +61,21 @@ def test_without_a_configured_key_one_is_generated_once_into_the_data_dir(
     assert secret_key(unset) == first  # stable across calls and processes
     _id, expires, sig = parts(session_link(unset, "abcd1234", ttl=60))
     assert verify(unset, "abcd1234", expires, sig)
+
+
+def test_cli_status_prints_a_working_signed_link_to_the_live_page(
+    ctx: JobContext, make_repo: MakeRepo
+) -> None:
+    started = ctx.service.start(
+        repo=str(make_repo()),
+        base=None,
+        prompt=None,
+        thread=Thread("cli", "links"),
+        person=Person("U1", "Alice"),
+        request_id="links-1",
+    )
+    out = io.StringIO()
+    assert cli.main(parse_args(["session", "status", started.session.id]), ctx.settings, out) == 0
+    line = next(x for x in out.getvalue().splitlines() if "live log" in x)
+    session_id, expires, sig = parts(line.split()[-1])
+    assert session_id == started.session.id and verify(ctx.settings, session_id, expires, sig)
