@@ -103,6 +103,10 @@ class LiveStreams:
     async def shutdown(self, _app: web.Application) -> None:
         self._stopping.set()
 
+    async def exists(self, session_id: str) -> bool:
+        assert self.client is not None
+        return bool(await self.client.exists(keys.session(session_id)))
+
     async def serve(
         self, request: web.Request, session_id: str, cursor: str, until: float
     ) -> web.StreamResponse:

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from string import Template
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -63,7 +64,7 @@ async def page(request: web.Request) -> web.Response:
         snapshot = await asyncio.to_thread(_snapshot, ctx.service, session_id)
     except NotFound:
         raise web.HTTPNotFound(text="This session no longer exists.") from None
-    snapshot["events"] = f"{session_id}/events?{request.query_string}"
+    snapshot["events"] = f"{quote(session_id)}/events?{request.query_string}"
     snapshot["expires"] = int(request.query["expires"])
     body = render(snapshot)
     return web.Response(text=body, content_type="text/html", headers=PAGE_HEADERS)
@@ -76,8 +77,11 @@ async def events(request: web.Request) -> web.StreamResponse:
     if not STREAM_ID.match(cursor):
         raise web.HTTPBadRequest(text="Last-Event-ID is not a stream id.")
     streams = request.app[STREAMS_KEY]
+    session_id = request.match_info["id"]
+    if not await streams.exists(session_id):
+        raise web.HTTPNotFound(text="This session no longer exists.")
     until = float(request.query["expires"])
-    return await streams.serve(request, request.match_info["id"], cursor, until)
+    return await streams.serve(request, session_id, cursor, until)
 
 
 def _snapshot(service: SessionService, session_id: str) -> dict[str, Any]:

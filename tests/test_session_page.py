@@ -95,6 +95,7 @@ def test_without_a_valid_signature_both_answer_403_and_reveal_nothing(
         assert (status, body) == (403, FORBIDDEN), path
     # A valid link to a session that is gone says so (only a valid link learns that much).
     assert server.get(signed(settings, "nosuch00"))[0] == 404
+    assert server.get(signed(settings, "nosuch00", "/events"))[0] == 404
 
 
 def test_stream_replays_then_follows_live_with_stream_ids(
