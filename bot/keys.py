@@ -93,6 +93,11 @@ def mirror_lock(repo_key: str) -> str:
     return f"{PREFIX}:mirror:{repo_key}:lock"
 
 
+def run_metrics() -> str:
+    """Hash: run figures the workers add up for the web process's /metrics (counters only)."""
+    return f"{PREFIX}:metrics:runs"
+
+
 def watchdog_lock() -> str:
     """String with a TTL: one watchdog pass at a time across processes."""
     return f"{PREFIX}:watchdog"

@@ -20,6 +20,7 @@ from bot.errors import UserError
 from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.prompts import Submitted
 from bot.redisio import connect, locate
+from bot.security.links import session_link
 from bot.service import SessionService
 from bot.sessions import Person, Session, SessionState, Thread
 
@@ -131,6 +132,7 @@ def _status(service: SessionService, args: argparse.Namespace, out: TextIO) -> i
     print(f"  repository  {s.project} ({s.provider})", file=out)
     print(f"  branch      {s.work_branch} from {s.base_branch or '?'}", file=out)
     print(f"  started by  {s.created_by.name}", file=out)
+    print(f"  live log    {session_link(service.settings, s.id)}", file=out)
     if s.merge_request:
         print(f"  merge req.  {s.merge_request['url']}", file=out)
     if s.error:

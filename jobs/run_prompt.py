@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot import keys
+from bot import keys, metrics
 from bot.agents import RunControl, RunRequest, make_agent
 from bot.errors import AgentError
 from bot.git import checkpoints
@@ -87,6 +87,7 @@ def run_prompt(ctx: JobContext, session: Session, prompt: Prompt, control: RunCo
         )
         prompt.result = data
         stream.emit(EventKind.RESULT, summary, prompt.id, **data)
+    metrics.record_run(ctx.redis, prompt.state.value, duration, prompt.result)
     if commit and session.shipped:
         push_update(ctx, session, prompt)
 

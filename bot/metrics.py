@@ -1,0 +1,112 @@
+"""Run figures for /metrics: added up in Redis by the workers, read by the web process.
+
+Workers are separate processes (RQ forks a work horse per job), so an in-process metrics
+registry there would die with each job. Each run adds its figures to one Redis hash with
+atomic increments instead; the web process turns that hash into Prometheus families at
+scrape time. Recording is a side channel: it never fails a run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+from bot import keys
+from bot.redisio import as_str
+from bot.sessions import ACCEPTS_PROMPTS, SessionState
+
+log = logging.getLogger(__name__)
+
+# Upper bounds (seconds) of the run-duration histogram; a run takes seconds to many minutes.
+RUN_BUCKETS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0)
+TOKENS_SUFFIX = "_tokens"
+
+
+def record_run(redis: Redis, outcome: str, duration: float, result: Mapping[str, Any]) -> None:
+    """Add one finished prompt run: its outcome, duration, and the tokens and cost it reported."""
+    try:
+        pipe = redis.pipeline(transaction=False)
+        name = keys.run_metrics()
+        pipe.hincrby(name, f"runs:{outcome}", 1)
+        pipe.hincrbyfloat(name, "seconds:sum", duration)
+        for bound in RUN_BUCKETS:
+            if duration <= bound:
+                pipe.hincrby(name, f"seconds:le:{bound:g}", 1)
+        for kind, count in _tokens(result).items():
+            pipe.hincrby(name, f"tokens:{kind}", count)
+        cost = result.get("cost_usd")
+        if isinstance(cost, int | float) and cost > 0:
+            pipe.hincrbyfloat(name, "cost_usd", float(cost))
+        pipe.execute()
+    except (RedisError, OSError):
+        log.exception("could not record run metrics; the run itself is unaffected")
+
+
+def _tokens(result: Mapping[str, Any]) -> dict[str, int]:
+    """`input_tokens: 120` -> {"input": 120}; any agent's `*_tokens` counts are taken."""
+    found: dict[str, int] = {}
+    for name, value in result.items():
+        if name.endswith(TOKENS_SUFFIX) and isinstance(value, int) and value > 0:
+            found[name.removesuffix(TOKENS_SUFFIX)] = value
+    return found
+
+
+@dataclass
+class RunFigures:
+    """Everything recorded so far, as counters (Prometheus computes rates from them)."""
+
+    runs: dict[str, int] = field(default_factory=dict)  # outcome -> runs
+    seconds_sum: float = 0.0
+    buckets: list[tuple[float, int]] = field(default_factory=list)  # (bound, cumulative)
+    tokens: dict[str, int] = field(default_factory=dict)  # kind -> tokens
+    cost_usd: float = 0.0
+
+    @property
+    def count(self) -> int:
+        return sum(self.runs.values())
+
+
+def read_runs(redis: Redis) -> RunFigures:
+    raw = {as_str(k): as_str(v) for k, v in redis.hgetall(keys.run_metrics()).items()}
+    figures = RunFigures()
+    for name, value in raw.items():
+        kind, _, rest = name.partition(":")
+        if kind == "runs":
+            figures.runs[rest] = int(value)
+        elif kind == "tokens":
+            figures.tokens[rest] = int(value)
+    figures.seconds_sum = float(raw.get("seconds:sum", 0))
+    figures.cost_usd = float(raw.get("cost_usd", 0))
+    figures.buckets = [(b, int(raw.get(f"seconds:le:{b:g}", 0))) for b in RUN_BUCKETS]
+    return figures
+
+
+def open_sessions(redis: Redis, window: float) -> dict[str, int]:
+    """Open sessions (they take prompts) by state, among those active in the last `window` seconds.
+
+    The window bounds the work per scrape: the index keeps archived sessions forever, and a
+    session idle for longer than the idle-archive time is archived anyway.
+    """
+    ids = redis.zrangebyscore(keys.sessions_index(), time.time() - window, "+inf")
+    pipe = redis.pipeline(transaction=False)
+    for session_id in ids:
+        pipe.hget(keys.session(as_str(session_id)), "state")
+    counts: dict[str, int] = {}
+    for raw in pipe.execute() if ids else []:
+        if raw is None:
+            continue
+        state = SessionState(json.loads(raw))
+        if state in ACCEPTS_PROMPTS:
+            counts[state.value] = counts.get(state.value, 0) + 1
+    return counts
+
+
+def runs_in_progress(redis: Redis) -> int:
+    return int(redis.scard(keys.active_runs()))
