@@ -157,13 +157,8 @@ def _watch(service: SessionService, args: argparse.Namespace, out: TextIO) -> in
     stream = ProgressStream(service.redis, session.id)
     for event in stream.follow("0", block_ms=1000):
         _print_event(event, out)
-        if event.kind is EventKind.STATE and _idle(service, session.id):
-            return 0
-        if (
-            event.kind is not EventKind.STATE
-            and _idle(service, session.id)
-            and not stream.read(event.id or "0")
-        ):
+        caught_up = not stream.read(event.id or "0", count=1)
+        if caught_up and _idle(service, session.id):
             return 0
     return 0
 

@@ -131,3 +131,23 @@ def test_cli_without_a_running_repobox_says_how_to_start_one(tmp_path: Path) -> 
         f"error: Repobox is not running for data dir {tmp_path / 'empty'}. "
         "Start it with `./dev run` (or `python app.py`), or set REDIS_URL."
     )
+
+
+def test_watch_replays_history_and_follows_a_run_to_its_end(
+    cli: Callable[..., CliResult], start_worker: Callable[..., WorkerProcess], make_repo: MakeRepo
+) -> None:
+    origin = make_repo()
+    start_worker()
+    created = cli("new", str(origin), "write a.txt: one", "--watch")
+    session_id = session_id_from(created.stdout)
+    assert cli("prompt", session_id, "sleep 1\nwrite b.txt: two").returncode == 0
+
+    watched = cli("watch", session_id)
+    assert watched.returncode == 0
+    results = [line for line in watched.stdout.splitlines() if " result " in line]
+    assert len(results) == 2  # the first run from history, and the second followed live
+    assert watched.stdout.rstrip().splitlines()[-1].split()[1:] == ["state", "ready"]
+
+    replayed = cli("watch", session_id)  # nothing running now: the whole history, then exit
+    assert replayed.returncode == 0
+    assert replayed.stdout == watched.stdout
