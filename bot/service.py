@@ -15,7 +15,7 @@ from redis import Redis
 from bot import keys, providers
 from bot.config import Settings
 from bot.dispatch import FAST_QUEUE, RUN_QUEUE, Dispatcher, host_queue
-from bot.errors import Conflict, Forbidden, UserError
+from bot.errors import Conflict, Forbidden, NotFound, UserError
 from bot.git.branches import work_branch
 from bot.progress import EventKind, ProgressStream
 from bot.prompts import Action, Prompt, PromptQueue, Submitted
@@ -66,11 +66,15 @@ class SessionService:
         context: dict[str, Any] | None = None,
         work_branch_name: str | None = None,
     ) -> Started:
-        """Create a session bound to `thread` and enqueue its set-up (and first prompt)."""
+        """Create a session bound to `thread` and enqueue its set-up (and first prompt).
+
+        A redelivered request (same `request_id`) returns the session it created the first time.
+        """
+        request_key = keys.request(f"new:{request_id}")
+        if (replayed := self._created_by(request_key)) is not None:
+            return Started(replayed, None)
         existing = self.sessions.find_by_thread(thread.surface, thread.key)
         if existing is not None and existing.state is not SessionState.ARCHIVED:
-            if self._is_replay(request_id, existing):
-                return Started(existing, None)
             raise Conflict(
                 f"This thread already has session `{existing.id}` on {existing.project}.",
                 hint="Send prompts here, or `archive` it first.",
@@ -89,15 +93,13 @@ class SessionService:
             work_branch=work_branch_name or work_branch(session_id, prompt),
             thread=thread,
             created_by=person,
-            title=(prompt or (context or {}).get("title") or "").strip().splitlines()[0][:120]
-            if (prompt or (context or {}).get("title"))
-            else "",
+            title=_title(prompt or (context or {}).get("title") or ""),
             context=context or {},
         )
-        if not self.redis.set(keys.request(f"new:{request_id}"), session_id, nx=True, ex=7 * 86400):
-            replay = self.sessions.find_by_thread(thread.surface, thread.key)
-            if replay is not None:
-                return Started(replay, None)
+        if not self.redis.set(request_key, session_id, nx=True, ex=7 * 86400):
+            replayed = self._created_by(request_key)  # the same request, a moment earlier
+            if replayed is not None:
+                return Started(replayed, None)
         if not self.sessions.create(session):
             raise Conflict("This thread already has a session.")
         stream = ProgressStream(self.redis, session_id)
@@ -114,9 +116,14 @@ class SessionService:
             submitted = self.submit(session, prompt, person, request_id=f"{request_id}:first")
         return Started(session, submitted)
 
-    def _is_replay(self, request_id: str, session: Session) -> bool:
-        recorded = self.redis.get(keys.request(f"new:{request_id}"))
-        return recorded is not None and as_str(recorded) == session.id
+    def _created_by(self, request_key: str) -> Session | None:
+        recorded = self.redis.get(request_key)
+        if recorded is None:
+            return None
+        try:
+            return self.sessions.get(as_str(recorded))
+        except NotFound:
+            return None
 
     def check_repo_allowed(self, provider_name: str, project: str) -> None:
         allowed = self.settings.allowed_repos
@@ -241,3 +248,9 @@ class SessionService:
     def linked_repo(self, surface: str, channel: str) -> str | None:
         raw = self.redis.get(keys.channel_link(surface, channel))
         return as_str(raw) if raw is not None else None
+
+
+def _title(text: str) -> str:
+    """A session's title: the first line of its first prompt (or of its issue's title)."""
+    lines = text.strip().splitlines()
+    return lines[0][:120] if lines else ""
