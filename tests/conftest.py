@@ -80,7 +80,11 @@ def run_jobs(ctx: JobContext) -> None:
 
 def env_for(settings: Settings, **extra: str) -> dict[str, str]:
     """Environment that makes a subprocess (`python app.py …`) see the same Settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REPOBOX_", "SLACK_", "GITLAB_", "GITHUB_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("REPOBOX_", "SLACK_", "GITLAB_", "GITHUB_"))
+    }
     env.update(
         {
             "REDIS_URL": settings.redis_url or "",
@@ -122,7 +126,7 @@ MakeRepo = Callable[..., Path]
 
 @pytest.fixture
 def make_repo(tmp_path: Path) -> MakeRepo:
-    """make_repo(name="origin", files={...}, branches={"dev": {...}}) -> a bare repo path (HEAD=main)."""
+    """make_repo(name="origin", files={...}, branches={"dev": {...}}) -> a bare repo (HEAD=main)."""
 
     def make(
         name: str = "origin",
@@ -195,7 +199,9 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., W
     started: list[WorkerProcess] = []
 
     def start(**extra_env: str) -> WorkerProcess:
-        worker = WorkerProcess(env_for(settings, **extra_env), tmp_path / f"worker-{len(started)}.log")
+        worker = WorkerProcess(
+            env_for(settings, **extra_env), tmp_path / f"worker-{len(started)}.log"
+        )
         started.append(worker)
         return worker
 
@@ -204,7 +210,9 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., W
         worker.stop()
 
 
-def wait_until(predicate: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> object:
+def wait_until(
+    predicate: Callable[[], object], timeout: float = 20.0, what: str = "condition"
+) -> object:
     """Wait for real asynchronous work (a worker, a server) to reach a state."""
     deadline = time.monotonic() + timeout
     while True:

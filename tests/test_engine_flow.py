@@ -15,11 +15,18 @@ ALICE = Person("U1", "Alice", "alice@example.com")
 
 def start(ctx: JobContext, repo: Path, prompt: str | None, request: str = "r1"):
     return ctx.service.start(
-        repo=str(repo), base=None, prompt=prompt, thread=Thread("cli", request), person=ALICE, request_id=request
+        repo=str(repo),
+        base=None,
+        prompt=prompt,
+        thread=Thread("cli", request),
+        person=ALICE,
+        request_id=request,
     )
 
 
-def test_prompt_runs_checkpoint_and_ship_pushes_branch(ctx: JobContext, make_repo: MakeRepo) -> None:
+def test_prompt_runs_checkpoint_and_ship_pushes_branch(
+    ctx: JobContext, make_repo: MakeRepo
+) -> None:
     origin = make_repo(files={"README.md": "# Demo\n"})
     started = start(ctx, origin, "write notes.txt: hello")
     run_jobs(ctx)
@@ -34,7 +41,12 @@ def test_prompt_runs_checkpoint_and_ship_pushes_branch(ctx: JobContext, make_rep
     session = ctx.service.sessions.get(session.id)
     assert session.state is SessionState.PUSHED
     assert git("show", f"{session.work_branch}:notes.txt", cwd=origin) == "hello\nworld\n"
-    log = git("log", "--format=%s|%an|%(trailers:key=Co-authored-by,valueonly)", session.work_branch, cwd=origin)
+    log = git(
+        "log",
+        "--format=%s|%an|%(trailers:key=Co-authored-by,valueonly)",
+        session.work_branch,
+        cwd=origin,
+    )
     subjects = [line.split("|")[0] for line in log.strip().splitlines() if "|" in line]
     assert subjects[:3] == ["append notes.txt: world", "write notes.txt: hello", "initial commit"]
     assert "Repobox|Alice <alice@example.com>" in log
@@ -42,10 +54,17 @@ def test_prompt_runs_checkpoint_and_ship_pushes_branch(ctx: JobContext, make_rep
     assert kinds.count(EventKind.RESULT) == 2 and EventKind.SHIPPED in kinds
 
 
-def test_unknown_branch_fails_session_with_clear_error(ctx: JobContext, make_repo: MakeRepo) -> None:
+def test_unknown_branch_fails_session_with_clear_error(
+    ctx: JobContext, make_repo: MakeRepo
+) -> None:
     origin = make_repo()
     started = ctx.service.start(
-        repo=str(origin), base="nope", prompt="x", thread=Thread("cli", "t"), person=ALICE, request_id="a"
+        repo=str(origin),
+        base="nope",
+        prompt="x",
+        thread=Thread("cli", "t"),
+        person=ALICE,
+        request_id="a",
     )
     run_jobs(ctx)
     session = ctx.service.sessions.get(started.session.id)
