@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.errors import AgentError
 from bot.progress import EventKind, ProgressEvent
 from bot.security.environment import agent_environment
+from bot.security.sandbox import sandbox_for
 
 PRESETS = {"claude-code": claude_code.PRESET_ARGV, "claude": claude_code.PRESET_ARGV}
 TAIL_LINES = 20
@@ -47,7 +48,10 @@ class CommandAgent:
         return frozenset({"ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"}) if is_claude else frozenset()
 
     def run(self, request: RunRequest, control: RunControl) -> Iterator[ProgressEvent]:
-        argv = command_argv(self.command, request.prompt)
+        command = command_argv(self.command, request.prompt)
+        sandbox = sandbox_for(self.settings)
+        argv = sandbox.wrap(command, request.workdir) if sandbox else command
+        shown = command[0]
         env = agent_environment(
             self.settings,
             keep=self._passed_env(),
@@ -57,12 +61,14 @@ class CommandAgent:
             process = StreamedProcess(argv, request.workdir, env)
         except OSError as error:
             raise AgentError(
-                f"Could not start the agent command `{argv[0]}`: {error.strerror}"
+                f"Could not start the agent command `{shown}`: {error.strerror}"
             ) from None
         tail: deque[str] = deque(maxlen=TAIL_LINES)
         result: ProgressEvent | None = None
         yield ProgressEvent(
-            EventKind.STEP, f"started `{shlex.join(argv[:1])}`", data={"pid": process.pgid}
+            EventKind.STEP,
+            f"started `{shlex.join([shown])}`" + (" in the sandbox" if sandbox else ""),
+            data={"pid": process.pgid, "sandboxed": sandbox is not None},
         )
         for stream, line in process.lines(control):
             parsed = claude_code.parse_line(line) if stream == "stdout" else None
