@@ -14,7 +14,9 @@ from pathlib import Path
 
 from bot.errors import ConfigError
 
-DEFAULT_MODEL = "claude-sonnet-4-6"
+# The current Sonnet in the SDK's model list (anthropic.types.ModelParam); prices for it and
+# the other models are in bot/agents/pricing.py.
+DEFAULT_MODEL = "claude-sonnet-5-5"
 SANDBOX_MODES = ("auto", "require", "off")
 
 
