@@ -360,3 +360,49 @@ def test_missing_api_key_is_a_clear_error(
     [error] = texts(ctx, session, EventKind.ERROR)
     assert error.startswith("The built-in agent needs ANTHROPIC_API_KEY")
     assert fake.requests() == []
+
+
+def test_file_tools_page_list_and_search_with_readable_steps(
+    actx: JobContext, fake: FakeAnthropic, make_repo: MakeRepo
+) -> None:
+    lines = "".join(f"line {n}\n" for n in range(1, 6))
+    origin = make_repo(
+        files={
+            "README.md": "# R\n",
+            "src/app.py": "import os\nTODO = 1\n",
+            "src/util.py": "# TODO: tidy\n",
+            "docs/big.txt": lines,
+            ".gitignore": "build/\n",
+        }
+    )
+    fake.script(
+        Reply(
+            [
+                ToolUse("run", {"command": "mkdir -p build && echo TODO > build/out.txt"}),
+                ToolUse("list_files", {}),
+                ToolUse("list_files", {"path": "src", "pattern": "*.py"}),
+                ToolUse("read_file", {"path": "docs/big.txt", "offset": 3, "limit": 2}),
+                ToolUse("search", {"pattern": "TODO"}),
+                ToolUse("search", {"pattern": "TODO", "path": "docs"}),
+                ToolUse("search", {"pattern": "("}),
+            ]
+        ),
+        Reply.text("Explored."),
+    )
+    session = start_session(actx, origin, "explore")
+    results = [text for _, text in results_text(fake, 1)]
+    assert results[1] == ".gitignore\nREADME.md\ndocs/big.txt\nsrc/app.py\nsrc/util.py"
+    assert results[2] == "src/app.py\nsrc/util.py"
+    assert results[3] == "     3\tline 3\n     4\tline 4\n(lines 3–4 of 5; use offset=5 for more)"
+    assert results[4] == "src/app.py:2: TODO = 1\nsrc/util.py:1: # TODO: tidy"  # not build/
+    assert results[5] == "No matches."
+    assert results[6].startswith("`(` is not a valid regular expression")
+    assert texts(actx, session, EventKind.STEP)[1:] == [
+        "listed the repository",
+        "listed src (*.py)",
+        "read docs/big.txt (lines 3–4)",
+        "searched for `TODO`: 2 matches in 2 files",
+        "searched for `TODO` in docs",
+        "search for `(` ✗ `(` is not a valid regular expression: missing ), unterminated "
+        "subpattern at position 0",
+    ]

@@ -75,7 +75,8 @@ class FileTools:
                 if fnmatch.fnmatch(n, pattern) or fnmatch.fnmatch(n, f"*/{pattern}")
             ]
         where = self.jail.relative(start)
-        step = f"listed {where}" + (f" ({pattern})" if pattern else "")
+        step = "listed " + ("the repository" if where == "." else where)
+        step += f" ({pattern})" if pattern else ""
         if not names:
             return Done("No files found.", step)
         shown = names[:LIST_LIMIT]
@@ -165,11 +166,14 @@ class FileTools:
             files += bool(found)
             hits += found
             if len(hits) >= SEARCH_LIMIT:
-                hits.append(f"… stopped at {SEARCH_LIMIT} matches; narrow the pattern or path.")
                 break
         if not hits:
             return Done("No matches.", step)
-        return Done("\n".join(hits), f"{step}: {len(hits)} matches in {files} files")
+        summary = f"{step}: {len(hits)} matches in {files} files"
+        if len(hits) >= SEARCH_LIMIT:
+            hits.append(f"… stopped at {SEARCH_LIMIT} matches; narrow the pattern or path.")
+            summary = f"{step}: {SEARCH_LIMIT}+ matches"
+        return Done("\n".join(hits), summary)
 
     def candidates(self, start: Path) -> list[Path]:
         """Files under `start`: git's view (ignores .gitignored files) when it has one."""
