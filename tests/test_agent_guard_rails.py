@@ -282,6 +282,31 @@ def test_command_agent_runs_in_the_sandbox(
     assert texts(ctx, session, EventKind.RESULT)[0].endswith("Did it")
 
 
+@needs_bwrap
+def test_command_agent_installed_where_the_sandbox_hides_it_fails_clearly(
+    settings: Settings,
+    redis: Redis,
+    make_repo: MakeRepo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    home = tmp_path / "home"
+    (home / ".local" / "bin").mkdir(parents=True)
+    cli = home / ".local" / "bin" / "agent-cli"
+    cli.write_text("#!/bin/sh\necho hi\n")
+    cli.chmod(0o755)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("PATH", f"{cli.parent}:/usr/bin:/bin")
+    ctx = runtime.install(settings.with_changes(sandbox="auto", agent_command="agent-cli"), redis)
+    session = start_session(ctx, make_repo(), "hello")
+    [error] = texts(ctx, session, EventKind.ERROR)
+    assert error.startswith("The agent command `agent-cli` is installed under ")
+    assert error.endswith(
+        "which the sandbox hides; install it system-wide (e.g. /usr/local/bin) or set "
+        "REPOBOX_SANDBOX=off."
+    )
+
+
 def test_sandbox_hides_the_data_dir_and_home_under_the_workdir_mount(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

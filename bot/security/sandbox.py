@@ -93,6 +93,13 @@ class Sandbox:
             args += ["--ro-bind-try", str(objects), str(objects)]
         return [*args, "--chdir", str(workdir), "--", *argv]
 
+    def hidden_place(self, path: Path, workdir: Path) -> Path | None:
+        """The hidden directory `path` lies in (so a command there cannot run), if any."""
+        real = path.resolve()
+        if real == workdir.resolve() or workdir.resolve() in real.parents:
+            return None
+        return next((h for h in self._hidden(workdir.resolve()) if h in real.parents), None)
+
     def _hidden(self, workdir: Path) -> list[Path]:
         """Places replaced by an empty tmpfs, parents first so nested ones stack correctly."""
         home = Path(os.environ.get("HOME") or Path.home()).resolve()
