@@ -14,7 +14,10 @@ from pathlib import Path
 
 from bot.errors import ConfigError
 
-DEFAULT_MODEL = "claude-sonnet-4-6"
+# The current Sonnet in the SDK's model list (anthropic.types.ModelParam); prices for it and
+# the other models are in bot/agents/pricing.py.
+DEFAULT_MODEL = "claude-sonnet-5-5"
+SANDBOX_MODES = ("auto", "require", "off")
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -61,6 +64,7 @@ class Settings:
     max_turns: int = 60
     max_tokens: int = 2_000_000
     agent_network: bool = True
+    sandbox: str = "auto"  # bubblewrap for agents' commands: auto, require or off
     secret_file_patterns: tuple[str, ...] = (
         ".env",
         ".env.*",
@@ -128,6 +132,7 @@ class Settings:
             max_turns=int(_number(env, "REPOBOX_MAX_TURNS", 60)),
             max_tokens=int(_number(env, "REPOBOX_MAX_TOKENS", 2_000_000)),
             agent_network=_flag(get("REPOBOX_AGENT_NETWORK"), True),
+            sandbox=(get("REPOBOX_SANDBOX") or "auto").strip().lower(),
             secret_file_patterns=tuple(
                 _words(get("REPOBOX_SECRET_FILES")) or cls.secret_file_patterns
             ),
@@ -171,6 +176,8 @@ class Settings:
             raise ConfigError(f"REPOBOX_AGENT must be 'anthropic' or 'command', got {self.agent!r}")
         if self.agent == "command" and not self.agent_command:
             raise ConfigError("REPOBOX_AGENT=command needs REPOBOX_AGENT_COMMAND")
+        if self.sandbox not in SANDBOX_MODES:
+            raise ConfigError(f"REPOBOX_SANDBOX must be auto, require or off, got {self.sandbox!r}")
         if self.default_provider not in {"local", "gitlab", "github"}:
             raise ConfigError(
                 "REPOBOX_DEFAULT_PROVIDER must be local, gitlab or github, "

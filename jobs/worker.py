@@ -16,6 +16,7 @@ from rq.serializers import JSONSerializer
 from bot import keys
 from bot.config import Settings
 from bot.dispatch import FAST_QUEUE, RUN_QUEUE, host_queue
+from bot.security.sandbox import check_sandbox
 from jobs import runtime, session_jobs, watchdog
 from jobs.runtime import JobContext
 
@@ -57,6 +58,7 @@ def queues_for(settings: Settings) -> list[str]:
 
 def run_worker(settings: Settings, redis: Redis, *, burst: bool = False) -> None:
     ctx = runtime.install(settings, redis)
+    check_sandbox(settings)
     maintenance = Maintenance(ctx)
     maintenance.start()
     worker = Worker(queues_for(settings), connection=redis, serializer=JSONSerializer)

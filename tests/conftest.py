@@ -50,12 +50,18 @@ def redis(valkey_url: str) -> Iterator[Redis]:
 
 @pytest.fixture
 def settings(tmp_path: Path, valkey_url: str) -> Settings:
-    """Settings for a test: command agent = the scripted agent, fast heartbeats, tiny pool."""
+    """Settings for a test: command agent = the scripted agent, fast heartbeats, tiny pool.
+
+    No sandbox by default: engine tests look at the agent's own process group and at files
+    it writes outside its workdir, and the test interpreter may live in the home directory,
+    which the sandbox hides; the sandbox's own tests turn it on (`sandbox="auto"`).
+    """
     return Settings(
         data_dir=tmp_path / "data",
         redis_url=valkey_url,
         agent="command",
         agent_command=f"{sys.executable} {SCRIPTED_AGENT}",
+        sandbox="off",
         heartbeat_interval=0.3,
         heartbeat_timeout=2.0,
         pool_size=1,
@@ -91,6 +97,7 @@ def env_for(settings: Settings, **extra: str) -> dict[str, str]:
             "REPOBOX_DATA_DIR": str(settings.data_dir),
             "REPOBOX_AGENT": settings.agent,
             "REPOBOX_AGENT_COMMAND": settings.agent_command or "",
+            "REPOBOX_SANDBOX": settings.sandbox,
             "REPOBOX_HEARTBEAT_SECONDS": str(settings.heartbeat_interval),
             "REPOBOX_HEARTBEAT_TIMEOUT": str(settings.heartbeat_timeout),
             "REPOBOX_POOL_SIZE": str(settings.pool_size),

@@ -61,6 +61,7 @@ def test_restart_keeps_sessions_and_workdirs(make_repo: MakeRepo, tmp_path: Path
         "REPOBOX_AGENT": "command",
         "REPOBOX_AGENT_COMMAND": f"{sys.executable} {SCRIPTED_AGENT}",
         "REPOBOX_WORKERS": "1",
+        "REPOBOX_SANDBOX": "off",  # the test interpreter lives under $HOME, which the sandbox hides
         "PYTHONPATH": str(ROOT),
     }
 

@@ -1,13 +1,90 @@
-"""The built-in agent on the Anthropic API (built in its own issue)."""
+"""The built-in agent: a streamed tool-use loop on Anthropic's Messages API.
+
+Each turn streams one response; its prose goes to the thread, its tool calls run one by
+one (each a readable step), and their results go back in the next request, until the
+model ends its turn with a summary or a budget stops it. The run's turns, tokens and
+wall-clock time are bounded (`REPOBOX_MAX_TURNS`, `REPOBOX_MAX_TOKENS`,
+`REPOBOX_RUN_TIMEOUT`); cancel closes the stream mid-response. Tools, the fixed rules and
+the session context are prompt-cache breakpoints, and so is the newest message, so each
+turn pays full price only for what is new since the last one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from typing import Any, cast
 
+import anthropic
+from anthropic.types import MessageParam, TextBlockParam, ToolParam
+
+from bot.agents.api_errors import agent_error, is_transient_stream_error
 from bot.agents.base import RunControl, RunRequest
+from bot.agents.context import system_blocks
+from bot.agents.pricing import turn_cost
+from bot.agents.tools import Toolbox, ToolCall, step_event, tool_params
+from bot.agents.turns import Stopped, StreamCut, Turn, read_turn
 from bot.config import Settings
 from bot.errors import AgentError
-from bot.progress import ProgressEvent
+from bot.progress import EventKind, ProgressEvent
+from bot.security.paths import Confinement
+from bot.security.sandbox import sandbox_for
+
+MAX_OUTPUT_TOKENS = 32_000  # per response; the run's own budget is settings.max_tokens
+API_RETRIES = 4  # the SDK's retries of 429, 529, 5xx and dropped connections, with backoff
+STREAM_RETRIES = 3  # our retries of errors that arrive mid-stream, which the SDK cannot retry
+STREAM_BACKOFF = 0.5
+CACHE = {"type": "ephemeral"}
+
+
+@dataclass
+class Tally:
+    """What the run has used so far, priced per turn (some prices depend on prompt size)."""
+
+    model: str
+    turns: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+    priced: bool = True
+
+    def add(self, turn: Turn) -> None:
+        usage = turn.usage
+        self.turns += 1
+        self.input_tokens += usage.input_tokens
+        self.output_tokens += usage.output_tokens
+        self.cache_read_tokens += usage.cache_read_input_tokens or 0
+        self.cache_write_tokens += usage.cache_creation_input_tokens or 0
+        cost = turn_cost(self.model, usage)
+        self.priced = self.priced and cost is not None
+        self.cost_usd += cost or 0.0
+
+    @property
+    def tokens(self) -> int:
+        return (
+            self.input_tokens
+            + self.output_tokens
+            + self.cache_read_tokens
+            + self.cache_write_tokens
+        )
+
+    def spent(self) -> str:
+        cost = f", ${self.cost_usd:.2f}" if self.priced else ""
+        return f"{self.turns} turns, {self.tokens:,} tokens{cost}"
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "turns": self.turns,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "cache_write_tokens": self.cache_write_tokens,
+            "cost_usd": round(self.cost_usd, 6),
+            "cost_known": self.priced,
+        }
 
 
 class AnthropicAgent:
@@ -17,8 +94,135 @@ class AnthropicAgent:
         self.settings = settings
 
     def run(self, request: RunRequest, control: RunControl) -> Iterator[ProgressEvent]:
-        raise AgentError(
-            "The built-in Anthropic agent is not available yet; "
-            "set REPOBOX_AGENT=command with REPOBOX_AGENT_COMMAND."
+        settings = self.settings
+        toolbox = Toolbox(settings, request.workdir, control, sandbox_for(settings))
+        confinement = Confinement(request.workdir, settings.secret_file_patterns)
+        system = system_blocks(request, confinement)
+        tools = tool_params()
+        messages: list[MessageParam] = [
+            {"role": "user", "content": [{"type": "text", "text": request.prompt}]}
+        ]
+        tally = Tally(settings.model)
+        with self._client() as client:
+            while not control.should_stop():
+                self._check_budgets(tally)
+                turn = yield from self._turn(client, system, tools, messages, control)
+                if turn is None:
+                    return
+                tally.add(turn)
+                messages.append({"role": "assistant", "content": cast(Any, turn.content)})
+                if turn.stop_reason == "pause_turn":
+                    continue
+                if turn.stop_reason == "refusal":
+                    raise AgentError("The model declined this request; the run stopped.")
+                if turn.stop_reason != "tool_use" or not turn.calls:
+                    yield _result(turn, tally)
+                    return
+                results = yield from self._use_tools(toolbox, turn.calls, control)
+                messages.append({"role": "user", "content": cast(Any, results)})
+
+    def _client(self) -> anthropic.Anthropic:
+        key = self.settings.anthropic_api_key
+        if not key:
+            raise AgentError(
+                "The built-in agent needs ANTHROPIC_API_KEY "
+                "(or set REPOBOX_AGENT=command with REPOBOX_AGENT_COMMAND)."
+            )
+        return anthropic.Anthropic(
+            api_key=key, base_url=self.settings.anthropic_base_url, max_retries=API_RETRIES
         )
-        yield  # pragma: no cover - makes this a generator
+
+    def _check_budgets(self, tally: Tally) -> None:
+        limit_turns, limit_tokens = self.settings.max_turns, self.settings.max_tokens
+        if tally.turns >= limit_turns:
+            raise AgentError(
+                f"Stopped at the turn limit: {limit_turns} model turns "
+                f"(REPOBOX_MAX_TURNS) used ({tally.spent()})."
+            )
+        if tally.tokens >= limit_tokens:
+            raise AgentError(
+                f"Stopped at the token budget: {tally.tokens:,} of {limit_tokens:,} tokens "
+                f"(REPOBOX_MAX_TOKENS) used ({tally.spent()})."
+            )
+
+    def _turn(
+        self,
+        client: anthropic.Anthropic,
+        system: list[TextBlockParam],
+        tools: list[ToolParam],
+        messages: list[MessageParam],
+        control: RunControl,
+    ) -> Generator[ProgressEvent, None, Turn | None]:
+        """One streamed request; None when the run was told to stop meanwhile."""
+        for attempt in range(STREAM_RETRIES + 1):
+            try:
+                stream = client.messages.create(
+                    model=self.settings.model,
+                    max_tokens=MAX_OUTPUT_TOKENS,
+                    system=system,
+                    tools=tools,
+                    messages=_with_cache_mark(messages),
+                    stream=True,
+                )
+                return (yield from read_turn(stream, control))
+            except Stopped:
+                return None
+            except StreamCut:
+                if attempt < STREAM_RETRIES:
+                    control.cancel_event.wait(STREAM_BACKOFF * 2**attempt)
+                    continue
+                raise AgentError(
+                    f"The Anthropic API kept cutting its response short ({STREAM_RETRIES} "
+                    "retries); the run stopped."
+                ) from None
+            except anthropic.APIStatusError as error:
+                if control.should_stop():
+                    return None
+                if is_transient_stream_error(error) and attempt < STREAM_RETRIES:
+                    control.cancel_event.wait(STREAM_BACKOFF * 2**attempt)
+                    continue
+                retries = STREAM_RETRIES if error.status_code == 200 else API_RETRIES
+                raise agent_error(error, self.settings.model, retries) from None
+            except anthropic.APIError as error:
+                if control.should_stop():
+                    return None
+                raise agent_error(error, self.settings.model, API_RETRIES) from None
+        return None  # pragma: no cover - the loop always returns or raises
+
+    def _use_tools(
+        self, toolbox: Toolbox, calls: list[ToolCall], control: RunControl
+    ) -> Generator[ProgressEvent, None, list[dict[str, Any]]]:
+        """Run each call in order; every call gets a result, even after a stop."""
+        results = []
+        for call in calls:
+            if control.should_stop():
+                content, is_error = "Not run: the run was stopped.", True
+            else:
+                outcome = yield from toolbox.call(call)
+                yield step_event(outcome)
+                content, is_error = outcome.content, outcome.is_error
+            results.append(
+                {
+                    "type": "tool_result",
+                    "tool_use_id": call.id,
+                    "content": content or "(empty)",
+                    "is_error": is_error,
+                }
+            )
+        return results
+
+
+def _with_cache_mark(messages: list[MessageParam]) -> list[MessageParam]:
+    """The conversation with a cache breakpoint on its newest block (copied, not mutated),
+    so the next turn reads everything before it from the cache."""
+    *earlier, last = messages
+    blocks = [dict(b) for b in cast(list[dict[str, Any]], last["content"])]
+    blocks[-1]["cache_control"] = CACHE
+    return [*earlier, cast(MessageParam, {"role": last["role"], "content": blocks})]
+
+
+def _result(turn: Turn, tally: Tally) -> ProgressEvent:
+    summary = turn.text or "Done."
+    if turn.stop_reason == "max_tokens":
+        summary += "\n\n(The answer was cut off at the output limit.)"
+    return ProgressEvent(EventKind.RESULT, summary, data=tally.data())

@@ -9,8 +9,10 @@ are turned into readable steps.
 from __future__ import annotations
 
 import shlex
+import shutil
 from collections import deque
 from collections.abc import Iterator
+from pathlib import Path
 
 from bot.agents import claude_code
 from bot.agents.base import RunControl, RunRequest
@@ -19,6 +21,7 @@ from bot.config import Settings
 from bot.errors import AgentError
 from bot.progress import EventKind, ProgressEvent
 from bot.security.environment import agent_environment
+from bot.security.sandbox import Sandbox, sandbox_for
 
 PRESETS = {"claude-code": claude_code.PRESET_ARGV, "claude": claude_code.PRESET_ARGV}
 TAIL_LINES = 20
@@ -47,7 +50,13 @@ class CommandAgent:
         return frozenset({"ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"}) if is_claude else frozenset()
 
     def run(self, request: RunRequest, control: RunControl) -> Iterator[ProgressEvent]:
-        argv = command_argv(self.command, request.prompt)
+        command = command_argv(self.command, request.prompt)
+        shown = command[0]
+        sandbox = sandbox_for(self.settings)
+        argv = command
+        if sandbox is not None:
+            _check_visible(sandbox, shown, request)
+            argv = sandbox.wrap(command, request.workdir)
         env = agent_environment(
             self.settings,
             keep=self._passed_env(),
@@ -57,12 +66,14 @@ class CommandAgent:
             process = StreamedProcess(argv, request.workdir, env)
         except OSError as error:
             raise AgentError(
-                f"Could not start the agent command `{argv[0]}`: {error.strerror}"
+                f"Could not start the agent command `{shown}`: {error.strerror}"
             ) from None
         tail: deque[str] = deque(maxlen=TAIL_LINES)
         result: ProgressEvent | None = None
         yield ProgressEvent(
-            EventKind.STEP, f"started `{shlex.join(argv[:1])}`", data={"pid": process.pgid}
+            EventKind.STEP,
+            f"started `{shlex.join([shown])}`" + (" in the sandbox" if sandbox else ""),
+            data={"pid": process.pgid, "sandboxed": sandbox is not None},
         )
         for stream, line in process.lines(control):
             parsed = claude_code.parse_line(line) if stream == "stdout" else None
@@ -84,6 +95,17 @@ class CommandAgent:
             detail = f": {last[:300]}" if last else ""
             raise AgentError(f"The agent command exited with code {process.returncode}{detail}")
         yield result or ProgressEvent(EventKind.RESULT, _summary_from(tail))
+
+
+def _check_visible(sandbox: Sandbox, program: str, request: RunRequest) -> None:
+    """Say clearly when the agent CLI is installed where the sandbox hides it (say ~/.local)."""
+    found = shutil.which(program)
+    hidden = sandbox.hidden_place(Path(found), request.workdir) if found else None
+    if hidden is not None:
+        raise AgentError(
+            f"The agent command `{program}` is installed under {hidden}, which the sandbox "
+            "hides; install it system-wide (e.g. /usr/local/bin) or set REPOBOX_SANDBOX=off."
+        )
 
 
 def _summary_from(tail: deque[str]) -> str:

@@ -80,7 +80,8 @@ class StreamedProcess:
                 if control.should_stop():
                     self.kill()
                     return
-                time.sleep(0.05)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=0.05)  # wakes as soon as it exits
         finally:
             selector.close()
             self._reap_group()

@@ -1,0 +1,117 @@
+"""The built-in agent's `run` tool: one shell command in the workdir, confined and bounded.
+
+The command runs in its own process group (so a timeout or cancel kills everything it
+started), inside the sandbox when there is one, with an environment from which every
+secret Repobox holds has been removed, and under a time limit. Its output is streamed to
+the thread as it comes and handed to the model capped, keeping the head (what started)
+and the tail (how it ended), which is where test runners print their verdict.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator
+from pathlib import Path
+
+from bot.agents.base import RunControl
+from bot.agents.file_tools import Done, ToolFailure
+from bot.agents.process import StreamedProcess
+from bot.config import Settings
+from bot.progress import EventKind, ProgressEvent
+from bot.security.environment import agent_environment
+from bot.security.sandbox import Sandbox
+
+DEFAULT_TIMEOUT = 120.0
+MAX_TIMEOUT = 1_800.0
+HEAD_CHARS = 10_000
+TAIL_CHARS = 20_000
+STREAMED_LINES = 200
+
+
+class CommandControl(RunControl):
+    """The run's control narrowed to one command's time limit."""
+
+    def __init__(self, parent: RunControl, timeout: float) -> None:
+        super().__init__(min(timeout, parent.remaining))
+        self.cancel_event = parent.cancel_event
+        self.parent = parent
+
+    def should_stop(self) -> bool:
+        return self.expired or self.parent.should_stop()
+
+
+class CappedOutput:
+    """Everything a command printed, kept as head + tail once it grows past the cap."""
+
+    def __init__(self) -> None:
+        self.head: list[str] = []
+        self.head_size = 0
+        self.tail: list[str] = []
+        self.tail_size = 0
+        self.dropped = 0
+
+    def add(self, line: str) -> None:
+        if self.head_size + len(line) <= HEAD_CHARS and not self.tail:
+            self.head.append(line)
+            self.head_size += len(line) + 1
+            return
+        self.tail.append(line)
+        self.tail_size += len(line) + 1
+        while self.tail_size > TAIL_CHARS and len(self.tail) > 1:
+            self.tail_size -= len(self.tail.pop(0)) + 1
+            self.dropped += 1
+
+    def text(self) -> str:
+        middle = [f"[… {self.dropped} lines omitted …]"] if self.dropped else []
+        return "\n".join([*self.head, *middle, *self.tail])
+
+
+def run_command(
+    settings: Settings,
+    workdir: Path,
+    control: RunControl,
+    sandbox: Sandbox | None,
+    command: str,
+    timeout: float | None = None,
+) -> Generator[ProgressEvent, None, Done]:
+    """Run `command` with `bash -c`; yield its output lines; return its exit and output."""
+    if not command.strip():
+        raise ToolFailure("`command` is empty.")
+    limit = min(max(1.0, timeout or DEFAULT_TIMEOUT), MAX_TIMEOUT)
+    argv = ["bash", "-c", command]
+    if sandbox is not None:
+        argv = sandbox.wrap(argv, workdir)
+    env = agent_environment(settings, extra={"CI": "1", "TERM": "dumb", "PAGER": "cat"})
+    label = _label(command)
+    started = time.monotonic()
+    try:
+        process = StreamedProcess(argv, workdir, env)
+    except OSError as error:
+        raise ToolFailure(f"Could not start the command: {error.strerror}.") from None
+    own = CommandControl(control, limit)
+    output = CappedOutput()
+    for streamed, (stream, line) in enumerate(process.lines(own), start=1):
+        output.add(line)
+        if streamed <= STREAMED_LINES:
+            yield ProgressEvent(EventKind.OUTPUT, line, data={"stream": stream})
+        elif streamed == STREAMED_LINES + 1:
+            yield ProgressEvent(EventKind.OUTPUT, "… (more output; the model sees its tail)")
+    seconds = time.monotonic() - started
+    text = output.text() or "(no output)"
+    if control.should_stop():
+        return Done(f"Stopped: the run was cancelled.\n{text}", f"ran {label} → stopped")
+    if own.expired:
+        return Done(
+            f"Timed out after {limit:.0f} s and was killed.\n{text}",
+            f"ran {label} → timed out after {limit:.0f} s",
+        )
+    code = process.returncode
+    return Done(f"exit code {code}\n{text}", f"ran {label} → exit {code} ({seconds:.1f} s)")
+
+
+def _label(command: str) -> str:
+    """The command as a person would want to see it in a step: one line, not too long."""
+    first = " ".join(command.strip().splitlines()[0].split()) if command.strip() else ""
+    more = len(command.strip().splitlines()) > 1
+    text = first if len(first) <= 80 else first[:79] + "…"
+    return text + (" …" if more else "")
