@@ -106,9 +106,8 @@ class AppServer:
         self, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
     ) -> Response:
         method = "POST" if body is not None else "GET"
-        req = urllib.request.Request(
-            self.url + path, data=body, headers=headers or {}, method=method
-        )
+        url = self.url + path  # always http://127.0.0.1
+        req = urllib.request.Request(url, data=body, headers=headers or {}, method=method)  # noqa: S310
         started = time.perf_counter()
         try:
             with urllib.request.urlopen(req, timeout=30) as answer:  # noqa: S310 - local
