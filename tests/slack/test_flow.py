@@ -160,3 +160,28 @@ def test_cancel_button_stops_the_running_prompt(
     assert running.visible_text.startswith("⏹️ *Cancelled*")
     assert "Cancelled after" in running.visible_text
     slack.wait_for(lambda _: thread_texts(slack, CHANNEL, message.ts)[-1].startswith(f"<@{BOB}> ⏹️"))
+
+
+def test_status_diff_and_archive_from_the_thread(
+    workspace: Workspace, slack: FakeSlack, slack_ctx: JobContext, make_repo: MakeRepo
+) -> None:
+    message, _ = workspace.mention(f"{make_repo()} write a.txt: one")
+    run_jobs(slack_ctx)
+    card = slack.messages(CHANNEL, message.ts)[0]
+    workspace.reply(message.ts, "status")
+    workspace.reply(message.ts, "diff", user=ALICE)
+    run_jobs(slack_ctx)
+    status, diff = slack.ephemerals(CHANNEL)
+    assert (status.user, status.thread_ts, diff.user) == (BOB, message.ts, ALICE)
+    assert "Ready for a prompt" in status.visible_text
+    assert "Nothing is running or waiting." in status.visible_text
+    assert "*1 file changed (+1 −0)*\n• `a.txt` +1 −0" in diff.visible_text
+    assert "+one" in diff.visible_text
+
+    workspace.reply(message.ts, "archive")
+    run_jobs(slack_ctx)
+    assert "📦 Archived" in slack.message(CHANNEL, card.ts).visible_text
+    assert "Ship it" not in slack.message(CHANNEL, card.ts).visible_text
+    workspace.reply(message.ts, "write b.txt: two")  # the thread is free again: not a prompt
+    run_jobs(slack_ctx)
+    assert len(slack_ctx.service.prompts.history(only_session(slack_ctx).id)) == 1
