@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 STEPS_KEPT = 8
 STEP_CHARS = 300
-LOCK_TTL = 60.0
+LOCK_TTL = 150.0  # longer than a must-land call may keep retrying (slack_client)
+STATE_TTL = 30 * 24 * 3600  # renewed on every save; an archived session's state goes later
 
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -173,7 +174,10 @@ class SinkStore:
         }
         for prompt_id, view in state.prompts.items():
             mapping[f"prompt:{prompt_id}"] = json.dumps(view.to_dict())
-        self.redis.hset(self.key, mapping=mapping)  # type: ignore[arg-type]
+        pipe = self.redis.pipeline()
+        pipe.hset(self.key, mapping=mapping)  # type: ignore[arg-type]
+        pipe.expire(self.key, STATE_TTL)
+        pipe.execute()
 
     def lock(self, wait: float = LOCK_TTL) -> bool:
         """Take the session's sink lock, waiting up to `wait` seconds; False if it stayed taken
