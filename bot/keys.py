@@ -83,6 +83,11 @@ def surface_state(session_id: str, name: str) -> str:
     return f"{PREFIX}:session:{session_id}:surface:{name}"
 
 
+def surface_lock(session_id: str, name: str) -> str:
+    """String with a TTL: one process at a time updates a surface's messages for a session."""
+    return f"{PREFIX}:session:{session_id}:surface:{name}:lock"
+
+
 def pool_lock(repo_key: str) -> str:
     """String with a TTL: one refill of a repository's workdir pool at a time."""
     return f"{PREFIX}:pool:{repo_key}:lock"

@@ -65,10 +65,12 @@ class SessionService:
         request_id: str,
         context: dict[str, Any] | None = None,
         work_branch_name: str | None = None,
+        origin: dict[str, Any] | None = None,
     ) -> Started:
         """Create a session bound to `thread` and enqueue its set-up (and first prompt).
 
         A redelivered request (same `request_id`) returns the session it created the first time.
+        `origin` is where the first prompt was typed (the surface reacts on it).
         """
         request_key = keys.request(f"new:{request_id}")
         if (replayed := self._created_by(request_key)) is not None:
@@ -113,7 +115,9 @@ class SessionService:
         )
         submitted = None
         if prompt:
-            submitted = self.submit(session, prompt, person, request_id=f"{request_id}:first")
+            submitted = self.submit(
+                session, prompt, person, request_id=f"{request_id}:first", origin=origin
+            )
         return Started(session, submitted)
 
     def _created_by(self, request_key: str) -> Session | None:
@@ -145,9 +149,16 @@ class SessionService:
             raise UserError("That prompt is empty.", hint="Tell me what to change.")
         return self._queue(session, Action.RUN, text.strip(), person, request_id, origin)
 
-    def ship(self, session: Session, person: Person, *, request_id: str) -> Submitted:
+    def ship(
+        self,
+        session: Session,
+        person: Person,
+        *,
+        request_id: str,
+        origin: dict[str, Any] | None = None,
+    ) -> Submitted:
         """Queue a push (and MR/PR) after whatever is running or waiting."""
-        return self._queue(session, Action.SHIP, "ship it", person, request_id, None)
+        return self._queue(session, Action.SHIP, "ship it", person, request_id, origin)
 
     def _queue(
         self,

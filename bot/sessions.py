@@ -253,6 +253,18 @@ class SessionStore:
         """Ids of sessions with no activity since `cutoff` (epoch seconds)."""
         return [as_str(i) for i in self.redis.zrangebyscore(keys.sessions_index(), 0, cutoff)]
 
+    def bind_thread(self, session_id: str, thread: Thread) -> bool:
+        """Move the session to another thread of its surface (e.g. once a surface has posted
+        the parent message the session lives under); False if that thread is taken."""
+        session = self.get(session_id)
+        new_key = keys.thread(thread.surface, thread.key)
+        if not self.redis.set(new_key, session_id, nx=True):
+            current = self.redis.get(new_key)
+            return current is not None and as_str(current) == session_id
+        self.update(session_id, thread=thread)
+        self.release_thread(session)
+        return True
+
     def release_thread(self, session: Session) -> None:
         """Unbind the thread so a new session can start there (after archiving)."""
         thread_key = keys.thread(session.thread.surface, session.thread.key)

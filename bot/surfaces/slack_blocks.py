@@ -1,0 +1,292 @@
+"""What Repobox's Slack messages look like: the session card, progress replies, notices.
+
+Every function returns `(text, blocks)`: `text` is the short notification fallback, the
+blocks are what people see. Everything that came from an agent or a person is escaped (so
+output such as `<!channel>` pings nobody) and trimmed to Slack's limits, with the rest one
+link away in the session's log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.service import Status
+from bot.sessions import Session, SessionState
+from bot.surfaces.slack_state import Phase, PromptView
+
+Block = dict[str, Any]
+
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_FIELD = 2000
+MAX_FALLBACK = 300
+FILES_SHOWN = 10
+
+ACTION_SHIP = "repobox_ship"
+ACTION_CANCEL = "repobox_cancel"
+ACTION_ARCHIVE = "repobox_archive"
+ACTION_LOG = "repobox_log"
+
+STATE_LABELS = {
+    SessionState.INITIALIZING: "⏳ Setting up",
+    SessionState.READY: "🟢 Ready for a prompt",
+    SessionState.RUNNING: "⚙️ Running",
+    SessionState.PUSHED: "🚢 Pushed",
+    SessionState.ARCHIVED: "📦 Archived",
+    SessionState.FAILED: "❌ Failed",
+}
+
+
+# -- text -------------------------------------------------------------------------------------
+def escape(text: str) -> str:
+    """Slack's three control characters; what remains cannot mention or link anyone."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def trim(text: str, limit: int, more: str = "…") -> str:
+    """`text` cut to `limit` characters, ending in `more` when something was cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - len(more))].rstrip() + more
+
+
+def more_link(log_url: str) -> str:
+    return f"… (<{log_url}|the rest is in the log>)"
+
+
+def duration(seconds: float | None) -> str:
+    total = round(seconds or 0)
+    hours, rest = divmod(total, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def code(lines: list[str], limit: int, *, newest: bool = True) -> str:
+    """A code block of the newest (or first) lines that fit in `limit` characters."""
+    kept: list[str] = []
+    size = 8
+    for line in reversed(lines) if newest else lines:
+        safe = escape(line.replace("```", "ˋˋˋ"))
+        if size + len(safe) + 1 > limit:
+            break
+        kept.append(safe)
+        size += len(safe) + 1
+    if newest:
+        kept.reverse()
+    return "```\n" + "\n".join(kept) + "\n```" if kept else ""
+
+
+# -- blocks -----------------------------------------------------------------------------------
+def section(text: str, log_url: str | None = None) -> Block:
+    more = more_link(log_url) if log_url else "…"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": trim(text, MAX_SECTION, more)}}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": trim(text, MAX_FIELD)}]}
+
+
+def fields(pairs: list[tuple[str, str]]) -> Block:
+    return {
+        "type": "section",
+        "fields": [
+            {"type": "mrkdwn", "text": trim(f"*{name}*\n{value}", MAX_FIELD)}
+            for name, value in pairs[:10]
+        ],
+    }
+
+
+def button(label: str, action_id: str, value: str, **extra: Any) -> Block:
+    return {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label, "emoji": True},
+        "action_id": action_id,
+        "value": value,
+        **extra,
+    }
+
+
+def within_limits(blocks: list[Block], log_url: str | None = None) -> list[Block]:
+    """At most 50 blocks; the last one says where the rest is."""
+    if len(blocks) <= MAX_BLOCKS:
+        return blocks
+    tail = f"<{log_url}|More in the log>" if log_url else "More was left out."
+    return [*blocks[: MAX_BLOCKS - 1], context(tail)]
+
+
+def notice(text: str) -> tuple[str, list[Block]]:
+    """A one-section message (ephemeral answers, errors): `text` is already mrkdwn."""
+    return trim(text, MAX_FALLBACK), [section(text)]
+
+
+# -- the session card -------------------------------------------------------------------------
+def card(session: Session, log_url: str) -> tuple[str, list[Block]]:
+    state = STATE_LABELS[session.state]
+    title = f"*{escape(session.title)}*\n" if session.title else ""
+    head = f"{title}Repobox session `{session.id}` on `{escape(session.repo)}`"
+    base = f" from `{escape(session.base_branch)}`" if session.base_branch else ""
+    pairs = [
+        ("State", state),
+        ("Started by", f"<@{session.created_by.id}>"),
+        ("Work branch", f"`{escape(session.work_branch)}`{base}"),
+    ]
+    if session.merge_request and session.merge_request.get("url"):
+        url = str(session.merge_request["url"])
+        pairs.append(("Merge request", f"<{url}|{escape(url)}>"))
+    elif session.shipped:
+        pairs.append(("Pushed", f"`{escape(session.work_branch)}`"))
+    blocks = [section(head), fields(pairs)]
+    if session.state is SessionState.FAILED and session.error:
+        blocks.append(section(f"❌ {escape(session.error)}", log_url))
+    blocks.append(
+        {"type": "actions", "block_id": "session", "elements": _buttons(session, log_url)}
+    )
+    if session.state not in (SessionState.ARCHIVED, SessionState.FAILED):
+        blocks.append(
+            context("Reply in this thread with a prompt · say `ship it` to push and open the MR")
+        )
+    text = f"Repobox session {session.id} on {session.repo}: {state}"
+    return trim(text, MAX_FALLBACK), within_limits(blocks, log_url)
+
+
+def _buttons(session: Session, log_url: str) -> list[Block]:
+    log = button("View log", ACTION_LOG, session.id, url=log_url)
+    if session.state is SessionState.ARCHIVED:
+        return [log]
+    if session.state is SessionState.FAILED:
+        return [_archive_button(session), log]
+    return [
+        button("Ship it", ACTION_SHIP, session.id, style="primary"),
+        button("Cancel", ACTION_CANCEL, session.id),
+        _archive_button(session),
+        log,
+    ]
+
+
+def _archive_button(session: Session) -> Block:
+    confirm = {
+        "title": {"type": "plain_text", "text": "Archive this session?"},
+        "text": {"type": "mrkdwn", "text": "The run stops and the workdir is removed."},
+        "confirm": {"type": "plain_text", "text": "Archive"},
+        "deny": {"type": "plain_text", "text": "Keep it"},
+    }
+    return button("Archive", ACTION_ARCHIVE, session.id, style="danger", confirm=confirm)
+
+
+# -- a prompt's reply -------------------------------------------------------------------------
+def progress(view: PromptView, log_url: str, now: float) -> tuple[str, list[Block]]:
+    ship = view.action == "ship"
+    headline = _headline(view, ship, now)
+    asked = f"> {escape(trim(' '.join(view.text.split()), 200))}" if not ship else "> ship it"
+    blocks = [section(headline), context(f"{asked} · <@{view.author}>")]
+    if view.phase is Phase.RUNNING and view.steps:
+        blocks.append(section(code(view.steps, MAX_SECTION - 10)))
+    elif view.phase is Phase.DONE:
+        blocks += _summary(view, log_url)
+    elif view.final and view.outcome:
+        blocks.append(section(escape(view.outcome), log_url))
+        if view.phase is Phase.FAILED and view.steps:
+            blocks.append(section(code(view.steps, MAX_SECTION - 10)))
+    if view.final:
+        blocks.append(context(f"<{log_url}|Full log>"))
+    return trim(headline.replace("*", ""), MAX_FALLBACK), within_limits(blocks, log_url)
+
+
+def _headline(view: PromptView, ship: bool, now: float) -> str:
+    took = duration((view.finished_at or now) - (view.started_at or view.finished_at or now))
+    if view.phase is Phase.QUEUED:
+        ahead = "1 item" if view.ahead == 1 else f"{view.ahead} items"
+        what = "This ship" if ship else "This prompt"
+        return f"⏳ *Waiting*: {what} runs after {ahead} ahead of it in the queue."
+    if view.phase is Phase.RUNNING:
+        if ship:
+            return f"🚢 *Shipping…* · {took}"
+        lines = f" · {view.lines} lines of output" if view.lines else ""
+        return f"⚙️ *Working…* · {took}{lines}"
+    if view.phase is Phase.DONE:
+        return f"✅ *Done* in {took}"
+    if view.phase is Phase.SHIPPED:
+        return "🚢 *Shipped*"
+    if view.phase is Phase.CANCELLED:
+        return "⏹️ *Cancelled*" if view.started_at else "⏹️ *Cancelled* before it ran"
+    return f"❌ *Failed* after {took}" if view.started_at else "❌ *Failed*"
+
+
+def _summary(view: PromptView, log_url: str) -> list[Block]:
+    result = view.result
+    blocks = [section(escape(view.outcome or "Done."), log_url)]
+    files = result.get("files") or []
+    if files:
+        lines = [_file_line(f) for f in files[:FILES_SHOWN]]
+        if len(files) > FILES_SHOWN:
+            lines.append(f"…and {len(files) - FILES_SHOWN} more (<{log_url}|see the log>)")
+        blocks.append(section("*Files changed*\n" + "\n".join(lines), log_url))
+    facts = [str(result.get("diffstat") or "no changes")]
+    tokens = int(result.get("input_tokens") or 0) + int(result.get("output_tokens") or 0)
+    if tokens:
+        facts.append(f"{tokens:,} tokens")
+    if result.get("cost_usd"):
+        facts.append(f"${float(result['cost_usd']):.4f}")
+    facts.append(f"took {duration(result.get('duration_s'))}")
+    blocks.append(context(" · ".join(facts)))
+    return blocks
+
+
+def _file_line(change: dict[str, Any]) -> str:
+    added, removed = int(change.get("added", 0)), int(change.get("removed", 0))
+    counts = "binary" if added < 0 or removed < 0 else f"+{added} −{removed}"
+    return f"• `{escape(str(change.get('path', '?')))}` {counts}"
+
+
+def announcement(view: PromptView) -> str:
+    """The short new reply that notifies the author when their item ends (edits do not)."""
+    who = f"<@{view.author}>"
+    first = escape(trim(view.outcome.strip().splitlines()[0], 200)) if view.outcome.strip() else ""
+    if view.phase is Phase.DONE:
+        stat = view.result.get("diffstat")
+        tail = f" ({escape(str(stat))})" if stat else ""
+        return f"{who} ✅ Done: {first}{tail}"
+    if view.phase is Phase.SHIPPED:
+        return f"{who} 🚢 {first}"
+    if view.phase is Phase.CANCELLED:
+        return f"{who} ⏹️ Cancelled: {first}"
+    return f"{who} ❌ That did not work: {first}"
+
+
+# -- answers to `status` and `diff` -----------------------------------------------------------
+def status(report: Status, log_url: str) -> tuple[str, list[Block]]:
+    session = report.session
+    _, blocks = card(session, log_url)
+    lines = []
+    if report.running is not None:
+        lines.append(f"⚙️ running: {escape(trim(report.running.text, 120))}")
+    for n, item in enumerate(report.waiting, start=1):
+        lines.append(f"⏳ {n}. {escape(trim(item.text, 120))}")
+    summary = "\n".join(lines) or "Nothing is running or waiting."
+    return f"Session {session.id}: {session.state.value}", [
+        *blocks[:2],
+        section(summary, log_url),
+        context(f"<{log_url}|Full log>"),
+    ]
+
+
+def diff(data: dict[str, Any], log_url: str) -> tuple[str, list[Block]]:
+    stat = data.get("stat")
+    if not stat:
+        return notice("No changes yet.")
+    files = [_file_line(f) for f in stat.get("files", [])[:FILES_SHOWN]]
+    blocks = [section(f"*{escape(str(stat.get('summary', '')))}*\n" + "\n".join(files), log_url)]
+    patch = str(data.get("patch") or "")
+    if patch:
+        blocks.append(section(code(patch.splitlines(), MAX_SECTION - 10, newest=False)))
+    blocks.append(context(f"<{log_url}|The whole diff is in the log>"))
+    return str(stat.get("summary", "diff")), blocks
+
+
+def channel_sessions(sessions: list[Session]) -> tuple[str, list[Block]]:
+    if not sessions:
+        return notice("No open sessions in this channel. Start one with `/repobox new <repo>`.")
+    lines = [
+        f"• `{s.id}` {STATE_LABELS[s.state]} on `{escape(s.repo)}` by <@{s.created_by.id}>"
+        for s in sessions[:20]
+    ]
+    return notice("*Open sessions in this channel*\n" + "\n".join(lines))

@@ -1,0 +1,117 @@
+"""Slack payloads turned into small values, once: who said what, where, and how to answer.
+
+Request ids come from Slack's own ids (team, channel, message ts; a command's trigger id;
+a click's action ts), so a redelivered event maps to the same session and prompt and the
+service's dedupe makes it a no-op.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.commands import strip_mention
+from bot.dispatch import FAST_QUEUE
+from bot.sessions import Person, Thread
+from bot.surfaces.slack_blocks import Block
+from bot.surfaces.slack_thread import SURFACE, SlackThread
+from handlers.web import WebContext
+
+_LINK = re.compile(r"<((?:https?|mailto|ftp|ssh|git)[^|>]*)(?:\|[^>]*)?>")
+
+
+def plain(text: str) -> str:
+    """Slack's markup back to what the person typed: `<url|label>` → url, entities decoded."""
+    return html.unescape(_LINK.sub(lambda m: m.group(1), text))
+
+
+@dataclass(frozen=True)
+class Said:
+    """A person's message: an `app_mention`, or a reply in a thread."""
+
+    team: str
+    channel: str
+    user: str
+    ts: str
+    thread_ts: str | None
+    text: str
+
+    @classmethod
+    def from_event(cls, body: dict[str, Any], event: dict[str, Any]) -> Said:
+        thread_ts = event.get("thread_ts")
+        return cls(
+            team=str(body.get("team_id") or event.get("team") or ""),
+            channel=str(event.get("channel") or ""),
+            user=str(event.get("user") or ""),
+            ts=str(event.get("ts") or ""),
+            thread_ts=str(thread_ts) if thread_ts and thread_ts != event.get("ts") else None,
+            text=str(event.get("text") or ""),
+        )
+
+    @property
+    def request_id(self) -> str:
+        return f"slack:{self.team}:{self.channel}:{self.ts}"
+
+    @property
+    def thread(self) -> SlackThread:
+        """The thread this message is in, or the one it starts."""
+        return SlackThread(self.team, self.channel, self.thread_ts or self.ts)
+
+    @property
+    def person(self) -> Person:
+        return Person(self.user, self.user)
+
+    @property
+    def origin(self) -> dict[str, Any]:
+        return {"surface": SURFACE, "channel": self.channel, "ts": self.ts, "user": self.user}
+
+    def without_mention(self, bot_user_id: str | None, bot_name: str) -> str:
+        names = [n for n in (bot_user_id, bot_name) if n]
+        text, found = strip_mention(self.text, names)
+        if not found and bot_user_id:
+            text = self.text.replace(f"<@{bot_user_id}>", "")
+        return plain(text).strip()
+
+    def mentions(self, bot_user_id: str | None) -> bool:
+        return bool(bot_user_id) and f"<@{bot_user_id}>" in self.text
+
+
+def slack_thread(thread: Thread) -> SlackThread | None:
+    return SlackThread.from_key(thread.key) if thread.surface == SURFACE else None
+
+
+class Replier:
+    """Answers one person privately (chat.postEphemeral, from a fast job: a Web API call
+    never runs in the web process). Bound once per request, then called."""
+
+    def __init__(
+        self,
+        ctx: WebContext,
+        *,
+        channel: str,
+        user: str,
+        thread_ts: str | None,
+        request_id: str,
+    ) -> None:
+        self.ctx = ctx
+        self.channel = channel
+        self.user = user
+        self.thread_ts = thread_ts
+        self.request_id = request_id
+        self.sent = 0
+
+    def __call__(self, text: str, blocks: list[Block] | None = None) -> None:
+        self.sent += 1
+        self.ctx.service.dispatch.enqueue(
+            "jobs.slack_jobs.post_ephemeral",
+            job_id=f"slack-answer-{self.request_id}-{self.sent}",
+            queue=FAST_QUEUE,
+            timeout=120,
+            channel=self.channel,
+            user=self.user,
+            text=text,
+            blocks=blocks,
+            thread_ts=self.thread_ts,
+        )

@@ -1,0 +1,312 @@
+"""What Repobox does with each Slack request the filters let through.
+
+Listeners only parse, check, record and enqueue (the service's calls are Redis writes), so
+Slack gets its acknowledgement in milliseconds. A slash command's answer rides in the
+acknowledgement itself; any other answer to one person is an ephemeral message posted by
+a fast job. Mistakes (`UserError`) are answered to the person who made them; crashes are
+logged with a reference and left to Slack's retry.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+
+from bot import providers
+from bot.commands import HELP_TEXT, Command, Kind, looks_like_repo, parse
+from bot.dispatch import FAST_QUEUE
+from bot.errors import Conflict, Forbidden, NotFound, UserError
+from bot.security.links import session_link
+from bot.sessions import Person, Session, SessionState, Thread
+from bot.surfaces import slack_blocks as render
+from bot.surfaces.slack_thread import SURFACE, SlackThread
+from handlers.slack_events import Replier, Said, plain, slack_thread
+from handlers.slack_filters import Claims
+from handlers.web import WebContext
+
+log = logging.getLogger(__name__)
+
+NOT_HERE = "There is no session in this thread."
+START_HINT = "Start one with `@repobox <repo> <prompt>` or `/repobox new <repo> <prompt>`."
+
+
+def ephemeral(text: str, blocks: list[render.Block] | None = None) -> dict[str, Any]:
+    fallback, default_blocks = render.notice(text)
+    return {"response_type": "ephemeral", "text": fallback, "blocks": blocks or default_blocks}
+
+
+class SlackListeners:
+    def __init__(self, ctx: WebContext) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.service = ctx.service
+        self.claims = Claims(ctx)
+
+    # -- what Bolt calls --------------------------------------------------------------
+    async def command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+        await ack(**self.slash(command))
+
+    async def mention(
+        self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        said = Said.from_event(body, event)
+        self.heard(said, said.without_mention(context.bot_user_id, self.settings.bot_name))
+
+    async def message(
+        self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        said = Said.from_event(body, event)
+        if said.thread_ts is None or said.mentions(context.bot_user_id):
+            return  # channel chatter, or a mention (its app_mention event carries it)
+        if self.session_in(said.thread) is not None:
+            self.heard(said, plain(said.text).strip())
+
+    async def click(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        self.clicked(body, action)
+
+    async def ignore(self, ack: AsyncAck) -> None:
+        await ack()
+
+    async def failed(self, error: Exception, body: dict[str, Any]) -> None:
+        """A crash: log it with a reference and let Slack's retry have another go."""
+        ref = uuid.uuid4().hex[:8]
+        log.error("slack request failed (ref %s)", ref, exc_info=error)
+        event = body.get("event") if isinstance(body.get("event"), dict) else None
+        if body.get("event_id"):
+            self.claims.release(f"event:{body['event_id']}")
+        if event is not None:
+            self.claims.release(f"said:{Said.from_event(body, event).request_id}")
+
+    # -- people talking -------------------------------------------------------------------
+    def heard(self, said: Said, text: str) -> None:
+        """A mention or a thread reply; each message is acted on once, whichever event
+        (app_mention, message, a redelivery) brings it."""
+        if not self.claims.take(f"said:{said.request_id}"):
+            return
+        reply = Replier(
+            self.ctx,
+            channel=said.channel,
+            user=said.user,
+            thread_ts=said.thread_ts,
+            request_id=said.request_id,
+        )
+        session = self.session_in(said.thread) if said.thread_ts else None
+        try:
+            command = parse(text)
+            if session is not None:
+                self.in_session(session, said, command, reply)
+            else:
+                self.outside(said, command, reply)
+        except UserError as error:
+            reply(str(error))
+
+    def in_session(self, session: Session, said: Said, command: Command, reply: Replier) -> None:
+        person, request_id, origin = said.person, said.request_id, said.origin
+        kind = command.kind
+        if kind is Kind.PROMPT:
+            self.service.submit(
+                session, command.prompt or "", person, request_id=request_id, origin=origin
+            )
+        elif kind is Kind.SHIP:
+            self.service.ship(session, person, request_id=request_id, origin=origin)
+        elif kind is Kind.STATUS:
+            reply(*render.status(self.service.status(session), self.link(session)))
+        elif kind is Kind.DIFF:
+            reply(*render.diff(self.service.diff(session), self.link(session)))
+        elif kind is Kind.CANCEL:
+            self.cancel(session, person, reply)
+        elif kind is Kind.ARCHIVE:
+            self.archive(session, person)
+        elif kind is Kind.LINK:
+            reply(self.link_channel(said.team, said.channel, command.repo or ""))
+        elif kind is Kind.NEW:
+            raise Conflict(
+                f"This thread already has session `{session.id}`.",
+                hint="Send prompts here, or `archive` it and start again.",
+            )
+        else:
+            reply(HELP_TEXT)
+
+    def outside(self, said: Said, command: Command, reply: Replier) -> None:
+        """A mention where no session lives yet: start one (or answer a question)."""
+        if command.kind is Kind.HELP:
+            reply(HELP_TEXT)
+        elif command.kind is Kind.LINK:
+            reply(self.link_channel(said.team, said.channel, command.repo or ""))
+        elif command.kind is Kind.STATUS:
+            reply(*render.channel_sessions(self.channel_sessions(said.team, said.channel)))
+        elif command.kind is Kind.NEW:
+            self.start(command.repo or "", command.base, command.prompt, said.thread, said)
+        elif command.kind is Kind.PROMPT:
+            repo, prompt = self.repo_and_prompt(said, command.prompt or "")
+            self.start(repo, None, prompt, said.thread, said)
+        else:
+            raise UserError(NOT_HERE, hint=START_HINT)
+
+    def repo_and_prompt(self, said: Said, text: str) -> tuple[str, str | None]:
+        """`<repo> <prompt>`, or just `<prompt>` in a channel linked to a repository."""
+        first, rest = [*re.split(r"\s+", text, maxsplit=1), ""][:2]
+        candidate = first.strip("<>")
+        linked = self.service.linked_repo(SURFACE, f"{said.team}:{said.channel}")
+        if looks_like_repo(candidate):
+            try:
+                self.check_repo(candidate)
+                return candidate, rest.strip() or None
+            except UserError:
+                if linked is None:
+                    raise
+        if linked is not None:
+            return linked, text
+        raise UserError(
+            "Which repository should I work on?",
+            hint="Say `@repobox <repo> <prompt>`, or link one to this channel with "
+            "`/repobox link <repo>`.",
+        )
+
+    # -- slash commands -------------------------------------------------------------------
+    def slash(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The acknowledgement's body: an ephemeral answer, an in-channel one, or nothing."""
+        team, channel = str(payload.get("team_id", "")), str(payload.get("channel_id", ""))
+        text = plain(str(payload.get("text") or "")).strip()
+        try:
+            command = parse(text) if text else Command(Kind.HELP)
+            if command.kind is Kind.HELP:
+                return ephemeral(HELP_TEXT)
+            if command.kind is Kind.NEW:
+                self.start_from_command(payload, command)
+                return {}
+            if command.kind is Kind.LINK:
+                answer = self.link_channel(team, channel, command.repo or "")
+                return {"response_type": "in_channel", "text": answer}
+            if command.kind is Kind.STATUS:
+                return ephemeral(*render.channel_sessions(self.channel_sessions(team, channel)))
+            if command.kind is Kind.PROMPT:
+                word = text.split()[0]
+                raise UserError(
+                    f"I don't know the command `{render.escape(word[:40])}`.",
+                    hint="`/repobox help` lists them. Prompts go in a session's thread: "
+                    "start one with `/repobox new <repo> <prompt>`.",
+                )
+            raise UserError(
+                f"`{command.kind.value}` works in a session's thread.",
+                hint="Say it there, or use the buttons on the session's card.",
+            )
+        except UserError as error:
+            return ephemeral(str(error))
+
+    def start_from_command(self, payload: dict[str, Any], command: Command) -> None:
+        """The session's thread will be a parent message the bot posts (slash commands
+        cannot be used in threads); until then the session is bound to this command."""
+        team, channel = str(payload.get("team_id", "")), str(payload.get("channel_id", ""))
+        trigger = str(payload.get("trigger_id") or uuid.uuid4().hex)
+        user = str(payload.get("user_id", ""))
+        said = Said(team, channel, user, f"cmd-{trigger}", None, "")
+        person = Person(user, str(payload.get("user_name") or user))
+        thread = SlackThread(team, channel, None, pending=trigger)
+        self.start(command.repo or "", command.base, command.prompt, thread, said, person)
+
+    # -- buttons --------------------------------------------------------------------------
+    def clicked(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        user = body.get("user") or {}
+        uid = str(user.get("id", ""))
+        channel = str((body.get("channel") or {}).get("id") or "")
+        team = str((body.get("team") or {}).get("id") or user.get("team_id") or "")
+        action_id = action.get("action_id")
+        if action_id == render.ACTION_LOG:
+            return  # a link button: Slack opens the page, there is nothing to do
+        request_id = f"slack:{team}:{channel}:action:{action.get('action_ts')}:{uid}"
+        reply = Replier(self.ctx, channel=channel, user=uid, thread_ts=None, request_id=request_id)
+        try:
+            session = self.service.sessions.get(str(action.get("value") or ""))
+            thread = slack_thread(session.thread)
+            if thread is None or thread.channel != channel:
+                raise Forbidden("That button belongs to a session somewhere else.")
+            reply.thread_ts = thread.ts
+            person = Person(uid, str(user.get("username") or user.get("name") or uid))
+            if action_id == render.ACTION_SHIP:
+                self.service.ship(session, person, request_id=request_id)
+            elif action_id == render.ACTION_CANCEL:
+                self.cancel(session, person, reply)
+            elif action_id == render.ACTION_ARCHIVE:
+                self.archive(session, person)
+        except UserError as error:
+            reply(str(error))
+
+    # -- shared -----------------------------------------------------------------------------
+    def start(
+        self,
+        repo: str,
+        base: str | None,
+        prompt: str | None,
+        thread: SlackThread,
+        said: Said,
+        person: Person | None = None,
+    ) -> None:
+        self.check_repo(repo)
+        started = self.service.start(
+            repo=repo,
+            base=base,
+            prompt=prompt,
+            thread=Thread(SURFACE, thread.key),
+            person=person or said.person,
+            request_id=said.request_id,
+            origin=said.origin if thread.ts is not None else None,
+        )
+        self.service.dispatch.enqueue(  # post the card now, not when a run worker is free
+            "jobs.slack_jobs.sync_session",
+            job_id=f"slack-sync-{started.session.id}",
+            queue=FAST_QUEUE,
+            timeout=300,
+            session_id=started.session.id,
+        )
+
+    def check_repo(self, repo: str) -> None:
+        """What can be known about the repository without the network, so a typo is
+        answered at once rather than by a failed set-up."""
+        provider, project = providers.parse_spec(repo, self.settings)
+        self.service.check_repo_allowed(provider, project)
+        remote = "://" in project or project.startswith("git@")
+        if provider == "local" and not remote and not Path(project).exists():
+            raise NotFound(f"`{render.escape(repo)}` does not exist.")
+
+    def cancel(self, session: Session, person: Person, reply: Replier) -> None:
+        result = self.service.cancel(session, person)
+        if result.running is None and not result.dropped:
+            reply("Nothing is running or waiting, so there is nothing to cancel.")
+
+    def archive(self, session: Session, person: Person) -> None:
+        if self.service.sessions.get(session.id).state is SessionState.ARCHIVED:
+            raise Conflict("This session is already archived.")
+        self.service.archive(session, person)
+
+    def link_channel(self, team: str, channel: str, repo: str) -> str:
+        self.check_repo(repo)
+        self.service.link_channel(SURFACE, f"{team}:{channel}", repo)
+        name = self.settings.bot_name
+        return (
+            f"📌 This channel now works on `{render.escape(repo)}`: "
+            f"`@{name} <prompt>` starts a session on it."
+        )
+
+    def session_in(self, thread: SlackThread) -> Session | None:
+        return self.service.sessions.find_by_thread(SURFACE, thread.key)
+
+    def channel_sessions(self, team: str, channel: str) -> list[Session]:
+        prefix = f"{team}:{channel}:"
+        return [
+            s
+            for s in self.service.sessions.recent(limit=200)
+            if s.thread.surface == SURFACE and s.thread.key.startswith(prefix)
+        ]
+
+    def link(self, session: Session) -> str:
+        return session_link(self.settings, session.id)
