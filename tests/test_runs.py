@@ -123,11 +123,14 @@ def test_worker_killed_mid_run_fails_the_run_clearly_and_the_session_goes_on(
     os.killpg(agent, signal.SIGKILL)
 
     start_worker()  # another worker's watchdog notices the silent heartbeat
-    wait_until(
-        lambda: prompt_state(ctx, session, 1) is PromptState.FAILED, timeout=20, what="recovery"
-    )
-    errors = [e for e in ProgressStream(ctx.redis, session.id).read() if e.kind is EventKind.ERROR]
-    assert [e.text for e in errors] == [LOST_RUN]
+
+    def errors() -> list[str]:
+        events = ProgressStream(ctx.redis, session.id).read()
+        return [e.text for e in events if e.kind is EventKind.ERROR]
+
+    wait_until(errors, timeout=20, what="the lost run to be reported")
+    assert errors() == [LOST_RUN]
+    assert prompt_state(ctx, session, 1) is PromptState.FAILED
     wait_until(
         lambda: ctx.service.sessions.get(session.id).state is SessionState.READY, what="ready"
     )
