@@ -92,17 +92,24 @@ def first_time(ctx: WebContext, name: str) -> bool:
 
 def accept(ctx: WebContext, event: CommentEvent, delivery_key: str | None) -> web.Response:
     """Dedupe on the delivery and on the comment, then enqueue the job that does the work."""
-    if delivery_key and not first_time(ctx, f"{event.provider}:delivery:{delivery_key}"):
+    delivery = f"{event.provider}:delivery:{delivery_key}" if delivery_key else None
+    if delivery is not None and not first_time(ctx, delivery):
         return web.json_response({"status": "duplicate", "of": "delivery"})
-    if not first_time(ctx, f"{event.provider}:comment:{event.request_id}"):
+    comment = f"{event.provider}:comment:{event.request_id}"
+    if not first_time(ctx, comment):
         return web.json_response({"status": "duplicate", "of": "comment"})
-    ctx.service.dispatch.enqueue(
-        JOB,
-        job_id=f"forge-{event.request_id}",
-        queue=FAST_QUEUE,
-        timeout=600,
-        event=event.to_dict(),
-    )
+    try:
+        ctx.service.dispatch.enqueue(
+            JOB,
+            job_id=f"forge-{event.request_id}",
+            queue=FAST_QUEUE,
+            timeout=600,
+            event=event.to_dict(),
+        )
+    except Exception:
+        # Not taken after all: forget the delivery, so the platform's retry is not a "duplicate".
+        ctx.redis.delete(*(keys.request(name) for name in (delivery, comment) if name))
+        raise
     log.info(
         "%s comment %s on %s#%s by %s taken",
         event.provider,
