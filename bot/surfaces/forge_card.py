@@ -46,8 +46,9 @@ class Card:
     result: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what came after the end (push updates)
     notified: bool = False
-    edited_at: float = 0.0
+    edited_at: float = 0.0  # epoch seconds of the last write, for pacing across processes
     rendered: str = ""  # the body last written, so an unchanged card is not edited again
+    seen: str = ""  # the id of the last event applied: a replayed event is skipped
 
     @property
     def finished(self) -> bool:
@@ -62,6 +63,14 @@ class Card:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     # -- events -------------------------------------------------------------------------
+    def take(self, event: ProgressEvent) -> bool:
+        """Apply an event once; False for one already seen (another relay delivered it)."""
+        if event.id and self.seen and _stream_id(event.id) <= _stream_id(self.seen):
+            return False
+        self.apply(event)
+        self.seen = event.id or self.seen
+        return True
+
     def apply(self, event: ProgressEvent) -> None:
         kind = event.kind
         if kind is EventKind.QUEUED:
@@ -160,6 +169,11 @@ class Card:
             return f"{who} the run was cancelled."
         took = _duration(float(self.result.get("duration_s") or 0))
         return f"{who} done in {took}: {self.result.get('diffstat') or 'no changes'}."
+
+
+def _stream_id(value: str) -> tuple[int, int]:
+    milliseconds, _, sequence = value.partition("-")
+    return int(milliseconds), int(sequence or 0)
 
 
 def _duration(seconds: float) -> str:

@@ -1,11 +1,13 @@
 """The GitLab/GitHub progress sink: one comment per prompt, edited in place, paced.
 
 The relay hands it events in order. Each prompt gets a card (`forge_card.Card`) kept in
-Redis, so the next job's relay carries on with the same comment. Edits are paced to one
-per `forge_edit_interval` per comment; a card that changed meanwhile is written by a
-timer or at `close`, and the final state is always written at once. When a run ends, a
-short new comment mentions the person who asked. Failures here are logged and never
-fail the work (the relay goes on).
+Redis, so the next job's relay carries on with the same comment. Every pass runs under
+the session's surface lock with the cards read afresh, and a card skips events it has
+already seen, so two relays overlapping for a moment never write a comment twice. Edits
+are paced to one per `forge_edit_interval` per comment; a card that changed meanwhile is
+written by a timer or at `close`, and the final state is always written at once. When a
+run ends, a short new comment mentions the person who asked. Failures here are logged
+and never fail the work (the relay goes on).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from redis import Redis
 
@@ -30,6 +34,9 @@ from bot.surfaces.forge_card import Card
 from bot.surfaces.forge_text import defuse, host_words
 
 log = logging.getLogger(__name__)
+
+LOCK_SECONDS = 120.0  # a pass that dies holding the lock frees it after this
+LOCK_WAIT = 30.0
 
 
 def default_target(session: Session) -> ReplyTarget:
@@ -61,8 +68,7 @@ class ForgeSink:
 
     # -- ProgressSink ---------------------------------------------------------------------
     def deliver(self, session: Session, events: list[ProgressEvent]) -> None:
-        with self._lock:
-            self._session = session
+        with self._pass(session):
             touched: dict[str, Card] = {}
             for event in events:
                 if event.prompt_id is None:
@@ -73,20 +79,39 @@ class ForgeSink:
                 if event.kind is EventKind.QUEUED and not self._known(session, event.prompt_id):
                     self._show_earlier(session, event.prompt_id, touched)
                 card = touched.get(event.prompt_id) or self._card(session, event.prompt_id)
-                if card is None:
+                if card is None or not card.take(event):
                     continue
-                card.apply(event)
                 touched[card.prompt_id] = card
             for card in touched.values():
                 self._write(session, card, force=card.finished)
 
     def close(self, session: Session) -> None:
-        with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._pass(session):
+            self._timer = None
             for prompt_id in sorted(self._dirty):
-                self._write(session, self._cards[prompt_id], force=True)
+                card = self._card(session, prompt_id)
+                if card is not None:
+                    self._write(session, card, force=True)
+
+    @contextmanager
+    def _pass(self, session: Session) -> Iterator[None]:
+        """One writer per session across processes; the cards as Redis has them now."""
+        lock = self.redis.lock(
+            keys.surface_lock(session.id, self.surface),
+            timeout=LOCK_SECONDS,
+            blocking_timeout=LOCK_WAIT,
+        )
+        with self._lock:
+            if not lock.acquire():
+                raise RepoboxError(f"the {self.surface} comments of {session.id} stayed locked")
+            try:
+                self._session = session
+                self._cards = {}
+                yield
+            finally:
+                lock.release()
 
     # -- cards ---------------------------------------------------------------------------
     def _state_key(self, session_id: str) -> str:
@@ -140,18 +165,18 @@ class ForgeSink:
         """Create or edit the comment (paced), then the mention once the run has ended."""
         target = ReplyTarget.from_dict(card.target)
         body = self._words(card.render())
-        waited = time.monotonic() - card.edited_at
+        waited = time.time() - card.edited_at
         try:
             if card.comment_id is None:
                 card.comment_id = self.forge.post(target, body)
-                card.rendered, card.edited_at = body, time.monotonic()
+                card.rendered, card.edited_at = body, time.time()
             elif body != card.rendered:
                 if not force and waited < self.settings.forge_edit_interval:
                     self._dirty.add(card.prompt_id)
                     self._schedule(self.settings.forge_edit_interval - waited)
                     return
                 self.forge.edit(target, card.comment_id, body)
-                card.rendered, card.edited_at = body, time.monotonic()
+                card.rendered, card.edited_at = body, time.time()
             self._dirty.discard(card.prompt_id)
             if card.finished and not card.notified:
                 self.forge.post(target, self._words(card.mention()))
@@ -166,9 +191,8 @@ class ForgeSink:
         return host_words(defuse(text, self.settings.bot_name), self.surface)
 
     def _save(self, session_id: str, card: Card) -> None:
-        state = card.to_dict()
-        state["edited_at"] = 0.0  # monotonic time means nothing to another process
-        self.redis.hset(self._state_key(session_id), f"prompt:{card.prompt_id}", json.dumps(state))
+        state = json.dumps(card.to_dict())
+        self.redis.hset(self._state_key(session_id), f"prompt:{card.prompt_id}", state)
 
     def _schedule(self, delay: float) -> None:
         if self._timer is None:
@@ -177,12 +201,18 @@ class ForgeSink:
             self._timer.start()
 
     def _flush(self) -> None:
-        with self._lock:
-            self._timer = None
-            if self._session is None:
-                return
-            for prompt_id in sorted(self._dirty):
-                self._write(self._session, self._cards[prompt_id], force=False)
+        session = self._session
+        if session is None:
+            return
+        try:
+            with self._pass(session):
+                self._timer = None
+                for prompt_id in sorted(self._dirty):
+                    card = self._card(session, prompt_id)
+                    if card is not None:
+                        self._write(session, card, force=False)
+        except Exception:
+            log.exception("paced progress edit of session %s failed", session.id)
 
     # -- the session itself -----------------------------------------------------------------
     def _session_event(self, session: Session, event: ProgressEvent) -> None:
