@@ -117,7 +117,8 @@ class CommentTurn:
         elif session is None:
             self.say(forge_replies.no_session(self.name))
         elif command.kind is Kind.SHIP:
-            self.service.ship(session, self.person, request_id=self.event.request_id)
+            origin = forge_context.origin(self.forge, self.event)  # answers go back there
+            self.service.ship(session, self.person, request_id=self.event.request_id, origin=origin)
         elif command.kind is Kind.STATUS:
             self.say(forge_replies.status_text(self.service.status(session)))
         elif command.kind is Kind.DIFF:

@@ -166,7 +166,16 @@ def test_diff_note_on_a_merge_request_works_on_its_branch_and_ships_to_it(lab: L
     replies = lab.bot_notes("merge_request", mr.iid)
     assert replies and all(n.discussion_id == discussion for n in replies)
 
-    lab.comment("merge_request", mr.iid, "@repobox ship it")
+    ship = fake.note_hook_payload(
+        lab.project, "merge_request", mr.iid, "@repobox ship it", "alice", discussion_id=discussion
+    )
+    assert lab.hook(ship)[0] == 202
+    run_jobs(lab.ctx)
+    shipped = lab.bot_notes("merge_request", mr.iid)[len(replies) :]
+    assert (
+        shipped[0].body.startswith("🚢 **Shipped**") and "Updated merge request" in shipped[0].body
+    )
+    assert all(n.discussion_id == discussion for n in shipped)  # answered where it was asked
     assert [m.iid for m in fake.merge_requests(lab.project)] == [mr.iid]  # no second MR
     assert fake.merge_requests(lab.project)[0].description == ""  # a person's MR is theirs
     assert git("show", "feature:feature.txt", cwd=lab.origin) == "done\n"
