@@ -101,6 +101,10 @@ class Settings:
     github_token: str | None = None
     github_webhook_secret: str | None = None
 
+    forge_retries: int = 4  # GitLab/GitHub API: retries of a 429, 5xx or dropped connection
+    forge_backoff: float = 1.0  # seconds before the first retry; doubles each time
+    forge_edit_interval: float = 2.0  # at most one edit of a progress comment this often
+
     anthropic_api_key: str | None = None
     anthropic_base_url: str | None = None
 
@@ -159,6 +163,9 @@ class Settings:
             github_api_url=(get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
             github_token=get("GITHUB_TOKEN") or None,
             github_webhook_secret=get("GITHUB_WEBHOOK_SECRET") or None,
+            forge_retries=int(_number(env, "REPOBOX_FORGE_RETRIES", 4)),
+            forge_backoff=_number(env, "REPOBOX_FORGE_BACKOFF", 1.0),
+            forge_edit_interval=_number(env, "REPOBOX_FORGE_EDIT_INTERVAL", 2.0),
             anthropic_api_key=get("ANTHROPIC_API_KEY") or None,
             anthropic_base_url=get("ANTHROPIC_BASE_URL") or None,
             allowed_slack_teams=_words(get("REPOBOX_SLACK_TEAMS")),

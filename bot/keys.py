@@ -88,6 +88,11 @@ def surface_lock(session_id: str, name: str) -> str:
     return f"{PREFIX}:session:{session_id}:surface:{name}:lock"
 
 
+def forge(provider: str, name: str) -> str:
+    """String, often with a TTL: a git host's cached facts (the token's own user) and throttles."""
+    return f"{PREFIX}:forge:{provider}:{name}"
+
+
 def pool_lock(repo_key: str) -> str:
     """String with a TTL: one refill of a repository's workdir pool at a time."""
     return f"{PREFIX}:pool:{repo_key}:lock"

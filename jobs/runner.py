@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot import keys
 from bot.agents import RunControl
-from bot.errors import Conflict, UserError
+from bot.errors import Conflict, UpstreamError, UserError
 from bot.progress import EventKind, ProgressStream
 from bot.prompts import Action, Prompt, PromptState
 from bot.relay import Relay
@@ -105,6 +105,9 @@ def execute(ctx: JobContext, prompt: Prompt, control: RunControl) -> None:
     except UserError as error:
         prompt.state, prompt.error = PromptState.FAILED, str(error)
         stream.emit(EventKind.ERROR, str(error), prompt.id)
+    except UpstreamError as error:  # a host that kept failing: said plainly, worth retrying
+        prompt.state, prompt.error = PromptState.FAILED, f"{error} Try again in a moment."
+        stream.emit(EventKind.ERROR, prompt.error, prompt.id)
     except Exception:
         ref = uuid.uuid4().hex[:8]
         log.exception("run %s of session %s crashed (ref %s)", prompt.id, prompt.session_id, ref)

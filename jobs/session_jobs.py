@@ -8,7 +8,8 @@ import uuid
 from pathlib import Path
 
 from bot import providers
-from bot.errors import UserError
+from bot.errors import UpstreamError, UserError
+from bot.git.instructions import read_instructions
 from bot.git.mirrors import repo_key
 from bot.progress import EventKind, ProgressStream
 from bot.relay import Relay
@@ -50,9 +51,15 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
         repo = provider.resolve(session.project)
         mirror = ctx.mirrors.ensure(repo.clone_url, provider.credentials())
         branch, commit = ctx.mirrors.resolve(mirror, session.base_branch or repo.default_branch)
+        # From the branch the work goes into, never the one under review (a MR's source),
+        # unless the surface that started the session brought them already.
+        target = session.context.get("target_branch") or branch
+        instructions = session.context.get("instructions")
+        if not isinstance(instructions, dict):
+            instructions = read_instructions(mirror, str(target))
         key = repo_key(repo.clone_url)
         workdir, pooled = ctx.workdirs.create(session_id, key, mirror, commit, session.work_branch)
-    except UserError as error:
+    except (UserError, UpstreamError) as error:  # UpstreamError: a host that kept failing
         _fail(ctx, session_id, stream, str(error))
         return
     except Exception:
@@ -62,6 +69,7 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
         return
     sessions.update(
         session_id,
+        context={**sessions.get(session_id).context, "instructions": instructions},
         base_branch=branch,
         base_commit=commit,
         workdir=str(workdir),

@@ -1,7 +1,9 @@
 """The `command` agent: an external CLI agent run in the workdir, its output streamed.
 
 `REPOBOX_AGENT_COMMAND` is a command line; `{prompt}` in it is replaced by the prompt,
-otherwise the prompt is appended as the last argument (it is also in `REPOBOX_PROMPT`).
+otherwise the prompt is appended as the last argument. When the prompt came from an issue
+or merge request, a quoted context preamble precedes it there; the person's own words are
+in `REPOBOX_PROMPT`, and the context as JSON in the file `REPOBOX_CONTEXT_FILE` names.
 The preset `claude-code` expands to Claude Code's headless stream-json mode, whose lines
 are turned into readable steps.
 """
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from bot.agents import claude_code
 from bot.agents.base import RunControl, RunRequest
+from bot.agents.command_context import prompt_with_context, write_context_file
 from bot.agents.process import StreamedProcess
 from bot.config import Settings
 from bot.errors import AgentError
@@ -50,18 +53,18 @@ class CommandAgent:
         return frozenset({"ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"}) if is_claude else frozenset()
 
     def run(self, request: RunRequest, control: RunControl) -> Iterator[ProgressEvent]:
-        command = command_argv(self.command, request.prompt)
+        command = command_argv(self.command, prompt_with_context(request))
         shown = command[0]
         sandbox = sandbox_for(self.settings)
         argv = command
         if sandbox is not None:
             _check_visible(sandbox, shown, request)
             argv = sandbox.wrap(command, request.workdir)
-        env = agent_environment(
-            self.settings,
-            keep=self._passed_env(),
-            extra={"REPOBOX_PROMPT": request.prompt, "REPOBOX_SESSION": request.session.id},
-        )
+        extra = {"REPOBOX_PROMPT": request.prompt, "REPOBOX_SESSION": request.session.id}
+        context_file = write_context_file(request)  # in .git: read-only for the agent
+        if context_file is not None:
+            extra["REPOBOX_CONTEXT_FILE"] = str(context_file)
+        env = agent_environment(self.settings, keep=self._passed_env(), extra=extra)
         try:
             process = StreamedProcess(argv, request.workdir, env)
         except OSError as error:

@@ -9,6 +9,8 @@ Each line of the prompt is one instruction:
   fail CODE             exit with CODE
   pidfile PATH          write this process's pid (its process group) to PATH
   spawn                 start a child that sleeps forever in the same process group
+  context PATH          copy the file REPOBOX_CONTEXT_FILE names to PATH ("none" if unset)
+  prompt PATH           write the whole prompt as received (context preamble included) to PATH
 Anything else is echoed. The last stdout line is the run's summary.
 """
 
@@ -49,12 +51,23 @@ def main() -> int:
             return int(rest or 1)
         elif word == "pidfile":
             Path(rest).write_text(str(os.getpid()))
+        elif word in ("context", "prompt"):
+            dump(word, rest, prompt)
         elif word == "spawn":
             subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
         elif line:
             print(line, flush=True)
     print(f"Did {len([r for r in prompt.splitlines() if r.strip()])} things.", flush=True)
     return 0
+
+
+def dump(word: str, path: str, prompt: str) -> None:
+    """Let a test see what the agent was given: its context file, or its whole prompt."""
+    if word == "prompt":
+        Path(path).write_text(prompt)
+        return
+    source = os.environ.get("REPOBOX_CONTEXT_FILE")
+    Path(path).write_text(Path(source).read_text() if source else "none")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,89 @@
+"""How a `command` agent learns where a prompt came from: `session.context`, `prompt.origin`.
+
+(The built-in agent puts the same into its system prompt: `bot.agents.context`.)
+
+Both are written as JSON next to the workdir's git data (`.git/repobox/context.json`,
+never committed); a `command` agent finds it in `REPOBOX_CONTEXT_FILE`. They are also
+rendered as a Markdown preamble before the prompt, for agents that read only the prompt
+(Claude Code). Every piece of other people's text in the preamble is quoted, so it reads
+as material to weigh, and a line of it can never pass for part of the request.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bot.agents.base import RunRequest
+
+PREAMBLE_LIMIT = 40_000  # the whole prompt must fit in one argv string (128 KiB)
+CONTEXT_FILE = Path(".git") / "repobox" / "context.json"
+
+
+def has_context(request: RunRequest) -> bool:
+    return bool(request.session.context or request.origin)
+
+
+def write_context_file(request: RunRequest) -> Path | None:
+    """The JSON file with the session's context and the prompt's origin (None: nothing)."""
+    path = request.workdir / CONTEXT_FILE
+    if not has_context(request) or not path.parent.parent.is_dir():
+        path.unlink(missing_ok=True)  # a pooled workdir may hold an earlier session's file
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "session": {
+            "id": request.session.id,
+            "project": request.session.project,
+            "work_branch": request.session.work_branch,
+            "base_branch": request.session.base_branch,
+        },
+        "context": request.session.context,
+        "origin": request.origin,
+    }
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+    return path
+
+
+def _quote(text: str) -> list[str]:
+    return [f"> {line}".rstrip() for line in text.strip().splitlines()] or [">"]
+
+
+def _said(items: list[dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
+    for item in items:
+        lines += [*_quote(f"**{item.get('author', '?')}**: {item.get('body', '')}"), ""]
+    return lines
+
+
+def render_preamble(context: dict[str, Any], origin: dict[str, Any]) -> str:
+    """The context as Markdown, other people's words quoted; empty when there is none."""
+    lines: list[str] = []
+    if context.get("kind"):
+        noun = "issue" if context["kind"] == "issue" else "merge request"
+        lines += [f"## The {noun} ({context.get('url', '')})", ""]
+        lines += [*_quote(f"**{context.get('title', '')}**\n\n{context.get('body', '')}"), ""]
+    if context.get("comments"):
+        lines += ["## Earlier comments", "", *_said(context["comments"])]
+    for path, text in (context.get("instructions") or {}).items():
+        lines += [f"## Instructions from `{path}` (target branch)", "", *_quote(text), ""]
+    comment = origin.get("comment")
+    if comment:
+        lines += ["## The comment that asked for this", "", *_said([comment])]
+    review = origin.get("review")
+    if review:
+        where = f"`{review.get('path')}` line {review.get('line')}"
+        lines += [f"## It is a review comment on {where}", ""]
+        if review.get("diff_hunk"):
+            lines += [*_quote(f"```diff\n{review['diff_hunk']}\n```"), ""]
+        lines += _said(review.get("discussion") or [])
+    text = "\n".join(lines).strip()
+    if len(text) > PREAMBLE_LIMIT:
+        text = text[:PREAMBLE_LIMIT] + "\n> … (cut short)"
+    return f"# Context\n\n{text}" if text else ""
+
+
+def prompt_with_context(request: RunRequest) -> str:
+    preamble = render_preamble(request.session.context, request.origin)
+    return f"{preamble}\n\n# Request\n\n{request.prompt}" if preamble else request.prompt

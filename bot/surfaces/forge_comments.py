@@ -1,0 +1,226 @@
+"""The GitLab/GitHub progress sink: one comment per prompt, edited in place, paced.
+
+The relay hands it events in order. Each prompt gets a card (`forge_card.Card`) kept in
+Redis, so the next job's relay carries on with the same comment. Every pass runs under
+the session's surface lock with the cards read afresh, and a card skips events it has
+already seen, so two relays overlapping for a moment never write a comment twice. Edits
+are paced to one per `forge_edit_interval` per comment; a card that changed meanwhile is
+written by a timer or at `close`, and the final state is always written at once. When a
+run ends, a short new comment mentions the person who asked. Failures here are logged
+and never fail the work (the relay goes on).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from redis import Redis
+
+from bot import keys
+from bot.config import Settings
+from bot.errors import NotFound, RepoboxError
+from bot.progress import EventKind, ProgressEvent
+from bot.prompts import PromptQueue
+from bot.providers.forge import Forge, ReplyTarget, forge_for, kind_of
+from bot.redisio import as_str
+from bot.security.links import session_link
+from bot.sessions import Session
+from bot.surfaces.forge_card import Card
+from bot.surfaces.forge_text import defuse, host_words
+
+log = logging.getLogger(__name__)
+
+LOCK_SECONDS = 120.0  # a pass that dies holding the lock frees it after this
+LOCK_WAIT = 30.0
+
+
+def default_target(session: Session) -> ReplyTarget:
+    """The conversation itself (for prompts that carry no reply target of their own)."""
+    context = session.context
+    return ReplyTarget(
+        session.project, kind_of(context.get("kind", "issue")), int(context["number"])
+    )
+
+
+class ForgeSink:
+    def __init__(self, settings: Settings, redis: Redis, surface: str) -> None:
+        self.settings = settings
+        self.redis = redis
+        self.surface = surface
+        self.prompts = PromptQueue(redis)
+        self._forge: Forge | None = None
+        self._cards: dict[str, Card] = {}  # cards this sink touched, by prompt id
+        self._dirty: set[str] = set()
+        self._session: Session | None = None
+        self._lock = threading.RLock()
+        self._timer: threading.Timer | None = None
+
+    @property
+    def forge(self) -> Forge:
+        if self._forge is None:
+            self._forge = forge_for(self.surface, self.settings)
+        return self._forge
+
+    # -- ProgressSink ---------------------------------------------------------------------
+    def deliver(self, session: Session, events: list[ProgressEvent]) -> None:
+        with self._pass(session):
+            touched: dict[str, Card] = {}
+            for event in events:
+                if event.prompt_id is None:
+                    self._session_event(session, event)
+                    continue
+                if event.kind is EventKind.STATE:
+                    continue  # the card shows the run's own events, not the session's moves
+                if event.kind is EventKind.QUEUED and not self._known(session, event.prompt_id):
+                    self._show_earlier(session, event.prompt_id, touched)
+                card = touched.get(event.prompt_id) or self._card(session, event.prompt_id)
+                if card is None or not card.take(event):
+                    continue
+                touched[card.prompt_id] = card
+            for card in touched.values():
+                self._write(session, card, force=card.finished)
+
+    def close(self, session: Session) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._pass(session):
+            self._timer = None
+            for prompt_id in sorted(self._dirty):
+                card = self._card(session, prompt_id)
+                if card is not None:
+                    self._write(session, card, force=True)
+
+    @contextmanager
+    def _pass(self, session: Session) -> Iterator[None]:
+        """One writer per session across processes; the cards as Redis has them now."""
+        lock = self.redis.lock(
+            keys.surface_lock(session.id, self.surface),
+            timeout=LOCK_SECONDS,
+            blocking_timeout=LOCK_WAIT,
+        )
+        with self._lock:
+            if not lock.acquire():
+                raise RepoboxError(f"the {self.surface} comments of {session.id} stayed locked")
+            try:
+                self._session = session
+                self._cards = {}
+                yield
+            finally:
+                lock.release()
+
+    # -- cards ---------------------------------------------------------------------------
+    def _state_key(self, session_id: str) -> str:
+        return keys.surface_state(session_id, self.surface)
+
+    def _known(self, session: Session, prompt_id: str) -> bool:
+        return prompt_id in self._cards or bool(
+            self.redis.hexists(self._state_key(session.id), f"prompt:{prompt_id}")
+        )
+
+    def _show_earlier(self, session: Session, prompt_id: str, touched: dict[str, Card]) -> None:
+        """Before a "waiting" card, the cards of what it waits for, so they read in order."""
+        running = self.prompts.running(session.id)
+        ahead = [running] if running is not None else []
+        for prompt in [*ahead, *self.prompts.waiting(session.id)]:
+            if prompt.id == prompt_id:
+                return
+            if not self._known(session, prompt.id):
+                card = self._card(session, prompt.id)
+                if card is not None:
+                    touched[card.prompt_id] = card
+                    self._write(session, card, force=True)
+
+    def _card(self, session: Session, prompt_id: str) -> Card | None:
+        if prompt_id in self._cards:
+            return self._cards[prompt_id]
+        raw = self.redis.hget(self._state_key(session.id), f"prompt:{prompt_id}")
+        if raw is not None:
+            card = Card.from_dict(json.loads(as_str(raw)))
+        else:
+            try:
+                prompt = self.prompts.get(prompt_id)
+            except NotFound:
+                return None
+            origin = prompt.origin
+            asker = (origin.get("comment") or {}).get("author") or prompt.author.id
+            target = origin.get("reply") or default_target(session).to_dict()
+            card = Card(
+                prompt_id=prompt_id,
+                target=target,
+                action=prompt.action.value,
+                asker=str(asker),
+                asker_name=prompt.author.name,
+                text=defuse(prompt.text, self.settings.bot_name),
+                link=session_link(self.settings, session.id),
+            )
+        self._cards[prompt_id] = card
+        return card
+
+    def _write(self, session: Session, card: Card, *, force: bool) -> None:
+        """Create or edit the comment (paced), then the mention once the run has ended."""
+        target = ReplyTarget.from_dict(card.target)
+        body = self._words(card.render())
+        waited = time.time() - card.edited_at
+        try:
+            if card.comment_id is None:
+                card.comment_id = self.forge.post(target, body)
+                card.rendered, card.edited_at = body, time.time()
+            elif body != card.rendered:
+                if not force and waited < self.settings.forge_edit_interval:
+                    self._dirty.add(card.prompt_id)
+                    self._schedule(self.settings.forge_edit_interval - waited)
+                    return
+                self.forge.edit(target, card.comment_id, body)
+                card.rendered, card.edited_at = body, time.time()
+            self._dirty.discard(card.prompt_id)
+            if card.finished and not card.notified:
+                self.forge.post(target, self._words(card.mention()))
+                card.notified = True
+        except RepoboxError as error:
+            log.warning("progress comment for %s not written: %s", card.prompt_id, error)
+            self._dirty.add(card.prompt_id)
+        finally:
+            self._save(session.id, card)
+
+    def _words(self, text: str) -> str:
+        return host_words(defuse(text, self.settings.bot_name), self.surface)
+
+    def _save(self, session_id: str, card: Card) -> None:
+        state = json.dumps(card.to_dict())
+        self.redis.hset(self._state_key(session_id), f"prompt:{card.prompt_id}", state)
+
+    def _schedule(self, delay: float) -> None:
+        if self._timer is None:
+            self._timer = threading.Timer(max(0.05, delay), self._flush)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _flush(self) -> None:
+        session = self._session
+        if session is None:
+            return
+        try:
+            with self._pass(session):
+                self._timer = None
+                for prompt_id in sorted(self._dirty):
+                    card = self._card(session, prompt_id)
+                    if card is not None:
+                        self._write(session, card, force=False)
+        except Exception:
+            log.exception("paced progress edit of session %s failed", session.id)
+
+    # -- the session itself -----------------------------------------------------------------
+    def _session_event(self, session: Session, event: ProgressEvent) -> None:
+        """Only a failed set-up is said in the thread; other session events show elsewhere."""
+        if event.kind is not EventKind.ERROR:
+            return
+        text = f"@{session.created_by.id} ❌ I could not set up the session: {event.text}"
+        try:
+            self.forge.post(default_target(session), self._words(text))
+        except RepoboxError as error:
+            log.warning("set-up failure of session %s not said: %s", session.id, error)

@@ -1,0 +1,121 @@
+"""What the GitLab and GitHub webhook endpoints share: verify, read, dedupe, enqueue.
+
+Each step answers at once and never calls the platform: a webhook is answered in
+milliseconds, and everything slow happens in `jobs.forge_jobs`. Events of no interest get
+a 2xx, so a platform never disables the hook for answers it did not like.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from bot import keys
+from bot.dispatch import FAST_QUEUE
+from bot.surfaces.forge_events import CommentEvent
+from handlers.web import WebContext
+
+log = logging.getLogger(__name__)
+
+DELIVERY_TTL = 7 * 24 * 3600
+JOB = "jobs.forge_jobs.handle_comment"
+
+
+class Rejected(Exception):
+    """The request cannot be taken; `response` says why (401, 400)."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.text)
+        self.response = response
+
+
+def same_secret(expected: str, given: str | None) -> bool:
+    """Constant-time comparison of a shared secret (GitLab's `X-Gitlab-Token`)."""
+    return given is not None and hmac.compare_digest(expected.encode(), given.encode())
+
+
+def valid_signature(secret: str, body: bytes, header: str | None) -> bool:
+    """GitHub's `X-Hub-Signature-256`: `sha256=` + hex HMAC-SHA256 of the raw body."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), header.encode())
+
+
+def unauthorized(surface: str) -> Rejected:
+    log.warning("%s webhook with a bad or missing secret refused", surface)
+    return Rejected(web.json_response({"error": "bad or missing secret"}, status=401))
+
+
+def read_json(surface: str, body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        log.warning("%s webhook body is not JSON (%s); answered 400", surface, error)
+        raise Rejected(web.json_response({"error": "body is not JSON"}, status=400)) from None
+    if not isinstance(payload, dict):
+        log.warning("%s webhook body is JSON but not an object; answered 400", surface)
+        raise Rejected(web.json_response({"error": "body is not a JSON object"}, status=400))
+    return payload
+
+
+def malformed(surface: str, what: str) -> Rejected:
+    log.warning("%s webhook payload is malformed (%s); answered 400", surface, what)
+    return Rejected(web.json_response({"error": f"malformed payload: {what}"}, status=400))
+
+
+def ignored(reason: str) -> web.Response:
+    return web.json_response({"status": "ignored", "reason": reason})
+
+
+def is_self(ctx: WebContext, provider: str, username: str) -> bool:
+    """The bot's own comments, by mention name or by the identity a job cached."""
+    lowered = username.lower()
+    if lowered == ctx.settings.bot_name.lower():
+        return True
+    cached = ctx.redis.get(keys.forge(provider, "identity"))
+    if cached is None:
+        return False
+    known = json.loads(cached)
+    return isinstance(known, dict) and str(known.get("username", "")).lower() == lowered
+
+
+def first_time(ctx: WebContext, name: str) -> bool:
+    """Record a delivery or comment id; False when it was seen before (a redelivery)."""
+    return bool(ctx.redis.set(keys.request(name), "1", nx=True, ex=DELIVERY_TTL))
+
+
+def accept(ctx: WebContext, event: CommentEvent, delivery_key: str | None) -> web.Response:
+    """Dedupe on the delivery and on the comment, then enqueue the job that does the work."""
+    delivery = f"{event.provider}:delivery:{delivery_key}" if delivery_key else None
+    if delivery is not None and not first_time(ctx, delivery):
+        return web.json_response({"status": "duplicate", "of": "delivery"})
+    comment = f"{event.provider}:comment:{event.request_id}"
+    if not first_time(ctx, comment):
+        return web.json_response({"status": "duplicate", "of": "comment"})
+    try:
+        ctx.service.dispatch.enqueue(
+            JOB,
+            job_id=f"forge-{event.request_id}",
+            queue=FAST_QUEUE,
+            timeout=600,
+            event=event.to_dict(),
+        )
+    except Exception:
+        # Not taken after all: forget the delivery, so the platform's retry is not a "duplicate".
+        ctx.redis.delete(*(keys.request(name) for name in (delivery, comment) if name))
+        raise
+    log.info(
+        "%s comment %s on %s#%s by %s taken",
+        event.provider,
+        event.comment_id,
+        event.project,
+        event.number,
+        event.author.username,
+    )
+    return web.json_response({"status": "accepted"}, status=202)

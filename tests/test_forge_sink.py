@@ -1,0 +1,96 @@
+"""The progress sink on its own: paced edits of one comment, the final state always lands."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from redis import Redis
+
+from bot.config import Settings
+from bot.progress import EventKind, ProgressEvent, ProgressStream
+from bot.prompts import Action, PromptQueue
+from bot.sessions import Person, Session, SessionStore, Thread
+from bot.surfaces.forge_comments import ForgeSink
+from tests.fakes.gitlab import DEFAULT_TOKEN, FakeGitLab
+
+ALICE = Person("alice", "Alice")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeGitLab]:
+    with FakeGitLab() as server:
+        yield server
+
+
+def test_edits_are_paced_and_the_end_is_written_at_once(
+    settings: Settings, redis: Redis, fake: FakeGitLab
+) -> None:
+    fake.add_user("alice")
+    project = fake.add_project("acme/widgets")
+    issue = fake.add_issue(project, "x", author="alice")
+    session = Session("s1", "gitlab:acme/widgets", "gitlab", "acme/widgets", "main", "w",
+                      Thread("gitlab", f"{project.id}:issue:1"), ALICE,
+                      context={"kind": "issue", "number": issue.iid})  # fmt: skip
+    SessionStore(redis).create(session)
+    prompt = PromptQueue(redis).submit(session.id, Action.RUN, "do it", ALICE, "r1").prompt
+    sink = ForgeSink(
+        settings.with_changes(
+            gitlab_url=fake.url, gitlab_token=DEFAULT_TOKEN, forge_edit_interval=0.4
+        ),
+        redis,
+        "gitlab",
+    )
+    notes = f"/api/v4/projects/{project.id}/issues/1/notes"
+
+    def event(kind: EventKind, text: str = "", **data: object) -> ProgressEvent:
+        return ProgressEvent(kind, text, prompt.id, dict(data))
+
+    sink.deliver(session, [event(EventKind.STARTED, "working")])
+    sink.deliver(session, [event(EventKind.STEP, "read a.py")])
+    sink.deliver(session, [event(EventKind.STEP, "edited a.py")])
+    assert [c.method for c in fake.calls_to(notes)] == ["POST"]  # the steps wait their turn
+    fake.wait_for(lambda f: f.calls_to(f"{notes}/1"), timeout=3)  # the timer writes them
+    [note] = fake.notes(project, "issue", 1)
+    assert "- [x] read a.py" in note.body and "- [ ] edited a.py" in note.body
+
+    sink.deliver(session, [event(EventKind.STEP, "ran tests")])
+    sink.deliver(session, [event(EventKind.RESULT, "All good.", diffstat="1 file changed")])
+    card, mention = fake.notes(project, "issue", 1)
+    assert card.body.startswith("✅ **Done**") and "- [x] ran tests" in card.body
+    assert mention.body.startswith("@alice done in")
+    sink.close(session)
+    time.sleep(0.5)  # no timer left to fire after the end
+    assert [c.method for c in fake.calls_to(notes)] == ["POST", "POST"]
+    assert len(fake.calls_to(f"{notes}/1")) == 2 and len(card.history) == 2
+
+
+def test_two_relays_delivering_the_same_events_write_once(
+    settings: Settings, redis: Redis, fake: FakeGitLab
+) -> None:
+    fake.add_user("alice")
+    project = fake.add_project("acme/widgets")
+    fake.add_issue(project, "x", author="alice")
+    session = Session("s2", "gitlab:acme/widgets", "gitlab", "acme/widgets", "main", "w",
+                      Thread("gitlab", f"{project.id}:issue:1"), ALICE,
+                      context={"kind": "issue", "number": 1})  # fmt: skip
+    SessionStore(redis).create(session)
+    prompt = PromptQueue(redis).submit(session.id, Action.RUN, "do it", ALICE, "r1").prompt
+    stream = ProgressStream(redis, session.id)
+    for kind, text in (
+        (EventKind.STARTED, "go"),
+        (EventKind.STEP, "read"),
+        (EventKind.RESULT, "ok"),
+    ):
+        stream.emit(kind, text, prompt.id)
+    events = stream.read()
+    configured = settings.with_changes(gitlab_url=fake.url, gitlab_token=DEFAULT_TOKEN)
+    for _relay in range(2):
+        sink = ForgeSink(configured, redis, "gitlab")
+        sink.deliver(session, events)
+        sink.close(session)
+    card, mention = fake.notes(project, "issue", 1)
+    assert card.body.startswith("✅ **Done**") and card.body.count("- [x] read") == 1
+    assert mention.body.startswith("@alice done")
+    assert [c.method for c in fake.calls_to("/issues/1/notes")] == ["POST", "POST"]
