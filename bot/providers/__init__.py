@@ -42,7 +42,7 @@ def parse_spec(spec: str, settings: Settings) -> tuple[str, str]:
         if spec.startswith(f"{prefix}:") and not spec.startswith(f"{prefix}://"):
             return prefix, spec[len(prefix) + 1 :].strip("/")
     if "://" in spec or spec.startswith("git@"):
-        return _provider_for_url(spec, settings), spec
+        return _provider_for_url(spec, settings)
     if spec.startswith(("/", ".", "~")):
         return "local", str(Path(spec).expanduser())
     if settings.default_provider == "local":
@@ -55,8 +55,22 @@ def parse_spec(spec: str, settings: Settings) -> tuple[str, str]:
     return settings.default_provider, spec.strip("/")
 
 
-def _provider_for_url(url: str, settings: Settings) -> str:
-    host = urlparse(url).hostname if "://" in url else url.split("@", 1)[-1].split(":", 1)[0]
-    if settings.gitlab_url and host == urlparse(settings.gitlab_url).hostname:
-        return "local"  # a clone URL is used as given; `gitlab:` names a project through the API
-    return "local"
+def _provider_for_url(url: str, settings: Settings) -> tuple[str, str]:
+    """A web or clone URL on a configured host goes through that host's API (so shipping opens
+    the MR/PR); any other URL is a plain git remote."""
+    if "://" not in url:
+        return "local", url  # scp-style (git@host:path): a plain remote
+    parsed = urlparse(url)
+    path = parsed.path.strip("/").removesuffix(".git")
+    if settings.gitlab_url:
+        gitlab = urlparse(settings.gitlab_url)
+        prefix = gitlab.path.strip("/")
+        if parsed.hostname == gitlab.hostname and path.startswith(prefix):
+            project = path[len(prefix) :].strip("/").split("/-/", 1)[0]
+            if "/" in project:
+                return "gitlab", project
+    if settings.github_token and parsed.hostname in {"github.com", "www.github.com"}:
+        parts = path.split("/")
+        if len(parts) >= 2:
+            return "github", f"{parts[0]}/{parts[1]}"
+    return "local", url
