@@ -6,10 +6,8 @@ The fixtures that put them together are in this folder's conftest.py.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -18,15 +16,13 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode
 
-from aiohttp import web
-
 from bot.config import Settings
 from bot.redisio import connect
 from bot.sessions import Session
 from bot.surfaces.slack_thread import SURFACE, SlackThread
-from handlers.web import build_app
 from jobs.runtime import JobContext
 from tests.fakes.slack import FakeMessage, FakeSlack, sign
+from tests.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "slack"
@@ -57,50 +53,11 @@ class Response:
         return json.loads(self.text)
 
 
-class AppServer:
-    """`handlers.web.build_app` served on 127.0.0.1:<free port> from its own thread."""
+class AppServer(LiveServer):
+    """`handlers.web.build_app` on 127.0.0.1:<free port> (see `LiveServer`), for Slack requests."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.port = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> AppServer:
-        ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
-        self._thread.start()
-        if not ready.wait(15):
-            raise RuntimeError("the app did not start")
-        return self
-
-    def _serve(self, ready: threading.Event) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        app = build_app(self.settings, connect(self.settings.redis_url or ""))
-        self._runner = web.AppRunner(app, access_log=None)
-        loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        loop.run_until_complete(site.start())
-        server = cast("asyncio.Server", site._server)
-        self.port = server.sockets[0].getsockname()[1]
-        ready.set()
-        loop.run_forever()
-        loop.close()
-
-    def stop(self) -> None:
-        if self._loop is None or self._runner is None:
-            return
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(15)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(15)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(settings, connect(settings.redis_url or ""))
 
     def request(
         self, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
