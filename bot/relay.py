@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import importlib
 import logging
+import secrets
 import threading
 from typing import Protocol
 
 from redis import Redis
+from redis.exceptions import RedisError
 
 from bot import keys
 from bot.config import Settings
 from bot.progress import ProgressEvent, ProgressStream
 from bot.redisio import as_str
+from bot.runlock import RELEASE_IF_OWNER
 from bot.sessions import Session, SessionStore
 
 log = logging.getLogger(__name__)
+
+RELAY_LOCK_MS = 60_000  # longer than any one delivery; a dead relay's lock just expires
 
 # Surface name -> "module:factory"; a factory takes (settings, redis) and returns a sink.
 SINKS: dict[str, str] = {
@@ -56,15 +61,25 @@ def sink_for(surface: str, settings: Settings, redis: Redis) -> ProgressSink | N
 
 
 class Relay(threading.Thread):
-    def __init__(self, settings: Settings, redis: Redis, session_id: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        redis: Redis,
+        session_id: str,
+        sink: ProgressSink | None = None,
+    ) -> None:
+        """`sink` defaults to the one registered for the session's surface."""
         super().__init__(name=f"relay-{session_id}", daemon=True)
         self.redis = redis
         self.session_id = session_id
         self.sessions = SessionStore(redis)
         self.stream = ProgressStream(redis, session_id)
         self.cursor_key = keys.surface_state(session_id, "relay")
-        session = self.sessions.get(session_id)
-        self.sink = sink_for(session.thread.surface, settings, redis)
+        self.lock_key = keys.surface_lock(session_id, "relay")
+        self.token = secrets.token_hex(8)
+        self._release = redis.register_script(RELEASE_IF_OWNER)
+        surface = self.sessions.get(session_id).thread.surface
+        self.sink = sink if sink is not None else sink_for(surface, settings, redis)
         self._stopping = threading.Event()
 
     def __enter__(self) -> Relay:
@@ -89,20 +104,38 @@ class Relay(threading.Thread):
             self._pump(block_ms=250)
 
     def _pump(self, block_ms: int | None) -> bool:
-        """Deliver one batch; say whether there was one."""
+        """Deliver one batch; say whether there was one.
+
+        Two jobs can relay one session at once (an archive beside a run). Waiting for events
+        holds nothing; delivering holds the session's relay lock and re-reads from the shared
+        cursor, so each event reaches the surface once, whichever relay delivers it.
+        """
         assert self.sink is not None
-        cursor = as_str(self.redis.hget(self.cursor_key, "cursor") or b"0")
         try:
-            events = self.stream.read(cursor, block_ms=block_ms)
-        except Exception:
-            log.exception("relay of session %s could not read its stream", self.session_id)
+            if not self.stream.read(self._cursor(), count=1, block_ms=block_ms):
+                return False
+            if not self.redis.set(self.lock_key, self.token, nx=True, px=RELAY_LOCK_MS):
+                self._stopping.wait(0.05)  # the other relay is delivering these
+                return False
+            try:
+                cursor = self._cursor()
+                events = self.stream.read(cursor)
+                if not events:
+                    return False
+                try:
+                    self.sink.deliver(self.sessions.get(self.session_id), events)
+                except Exception:
+                    log.exception(
+                        "progress sink of session %s failed; events skipped", self.session_id
+                    )
+                self.redis.hset(self.cursor_key, "cursor", events[-1].id or cursor)
+                return True
+            finally:
+                self._release(keys=[self.lock_key], args=[self.token])
+        except RedisError:
+            log.exception("relay of session %s could not reach Redis", self.session_id)
             self._stopping.wait(1)
             return False
-        if not events:
-            return False
-        try:
-            self.sink.deliver(self.sessions.get(self.session_id), events)
-        except Exception:
-            log.exception("progress sink of session %s failed; events skipped", self.session_id)
-        self.redis.hset(self.cursor_key, "cursor", events[-1].id or cursor)
-        return True
+
+    def _cursor(self) -> str:
+        return as_str(self.redis.hget(self.cursor_key, "cursor") or b"0")

@@ -29,7 +29,7 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
-_RELEASE = """
+RELEASE_IF_OWNER = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
@@ -43,7 +43,7 @@ class SessionLock:
         self.ttl_ms = int(timeout * 1000)
         self.token = secrets.token_hex(8)
         self._renew = redis.register_script(_RENEW)
-        self._release = redis.register_script(_RELEASE)
+        self._release = redis.register_script(RELEASE_IF_OWNER)
 
     def acquire(self) -> bool:
         return bool(self.redis.set(self.key, self.token, nx=True, px=self.ttl_ms))

@@ -20,6 +20,7 @@ from redis import Redis
 
 from bot import keys
 from bot.redisio import as_str
+from bot.runlock import RELEASE_IF_OWNER
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +28,6 @@ STEPS_KEPT = 8
 STEP_CHARS = 300
 LOCK_TTL = 150.0  # longer than a must-land call may keep retrying (slack_client)
 STATE_TTL = 30 * 24 * 3600  # renewed on every save; an archived session's state goes later
-
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 class Phase(StrEnum):
@@ -147,7 +143,7 @@ class SinkStore:
         self.key = keys.surface_state(session_id, "slack")
         self.lock_key = keys.surface_lock(session_id, "slack")
         self._token = secrets.token_hex(8)
-        self._release = redis.register_script(_RELEASE)
+        self._release = redis.register_script(RELEASE_IF_OWNER)
 
     def load(self) -> SinkState:
         raw = {as_str(k): as_str(v) for k, v in self.redis.hgetall(self.key).items()}

@@ -1,0 +1,53 @@
+"""Relaying progress to a surface: every event once, even with two relays on one session."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+from bot.progress import EventKind, ProgressEvent, ProgressStream
+from bot.relay import Relay
+from bot.sessions import Person, Session, Thread
+from jobs.runtime import JobContext
+from tests.conftest import MakeRepo, wait_until
+
+
+class RecordingSink:
+    """A surface that writes down what it was asked to show."""
+
+    def __init__(self) -> None:
+        self.delivered: list[str] = []
+        self.lock = threading.Lock()
+
+    def deliver(self, session: Session, events: list[ProgressEvent]) -> None:
+        with self.lock:
+            self.delivered += [e.text for e in events]
+
+    def close(self, session: Session) -> None:
+        del session
+
+
+def test_two_relays_on_one_session_deliver_each_event_once(
+    ctx: JobContext, make_repo: MakeRepo
+) -> None:
+    session = ctx.service.start(
+        repo=str(make_repo()),
+        base=None,
+        prompt=None,
+        thread=Thread("cli", "relay"),
+        person=Person("u", "U"),
+        request_id="relay",
+    ).session
+    sink = RecordingSink()
+    stream = ProgressStream(ctx.redis, session.id)
+    with (
+        Relay(ctx.settings, ctx.redis, session.id, sink=sink),
+        Relay(ctx.settings, ctx.redis, session.id, sink=sink),
+    ):
+        for n in range(300):
+            stream.emit(EventKind.OUTPUT, f"line {n}")
+        wait_until(lambda: len(sink.delivered) >= 301, what="the relays to catch up")
+
+    expected = ["initializing"] + [f"line {n}" for n in range(300)]
+    assert sink.delivered == expected
+    assert not [text for text, count in Counter(sink.delivered).items() if count > 1]
