@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.errors import UserError
+from bot.git.branches import valid_branch
 
 
 class Kind(StrEnum):
@@ -43,7 +44,6 @@ SINGLE_WORDS = {
     "help": Kind.HELP,
     "?": Kind.HELP,
 }
-_BRANCH = re.compile(r"^[A-Za-z0-9._/-]+$")
 
 HELP_TEXT = """\
 *Repobox* runs a coding agent on your repository and opens the merge request when you are happy.
@@ -126,7 +126,7 @@ def _parse_new(rest: str) -> Command:
     remaining = words[1:]
     if remaining and remaining[0].startswith("@"):
         base = remaining[0][1:]
-        if not base or not _BRANCH.match(base) or ".." in base:
+        if not valid_branch(base):
             raise UserError(f"`@{base}` is not a valid branch name.")
         remaining = remaining[1:]
     prompt = " ".join(remaining).strip() or None

@@ -12,7 +12,6 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import TextIO
 
 from bot.config import Settings
@@ -74,14 +73,8 @@ def _person() -> Person:
 
 
 def _new(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
-    repo = args.repo
-    if repo.startswith((".", "/", "~")) or Path(repo).exists():
-        path = Path(repo).expanduser()
-        if not path.exists():
-            raise UserError(f"`{repo}` does not exist.")
-        repo = str(path.resolve())
-    started = service.start(
-        repo=repo,
+    started = service.start(  # a "cli" thread: the operator's paths are theirs to open
+        repo=args.repo,
         base=args.base,
         prompt=" ".join(args.prompt).strip() or None,
         thread=Thread("cli", uuid.uuid4().hex),

@@ -7,7 +7,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bot import providers
+from bot import providers, repo_spec
 from bot.errors import UpstreamError, UserError
 from bot.git.instructions import read_instructions
 from bot.git.mirrors import repo_key
@@ -47,8 +47,13 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
     session = sessions.get(session_id)
     started = time.monotonic()
     try:
-        provider = providers.for_name(session.provider, ctx.settings)
-        repo = provider.resolve(session.project)
+        # Checked again here, where git runs: what was stored is held to the same rules.
+        reach = repo_spec.Reach.of_surface(session.thread.surface)
+        spec = repo_spec.parse(
+            repo_spec.canonical(session.provider, session.project), ctx.settings, reach
+        )
+        provider = providers.for_name(spec.provider, ctx.settings)
+        repo = provider.resolve(spec.project)
         mirror = ctx.mirrors.ensure(repo.clone_url, provider.credentials())
         branch, commit = ctx.mirrors.resolve(mirror, session.base_branch or repo.default_branch)
         # From the branch the work goes into, never the one under review (a MR's source),
