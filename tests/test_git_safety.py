@@ -22,7 +22,14 @@ def test_credentials_never_land_in_config_argv_or_errors(
     origin = make_repo()
     token = "glpat-SuperSecretToken123456"
     clone = tmp_path / "clone"
-    git("clone", "--quiet", str(origin), str(clone), credentials=Credentials("oauth2", token))
+    git(
+        "clone",
+        "--quiet",
+        str(origin),
+        str(clone),
+        credentials=Credentials("oauth2", token),
+        remote=str(origin),
+    )
     config = (clone / ".git" / "config").read_text()
     assert token not in config and "extraHeader" not in config
     with pytest.raises(GitError) as raised:
@@ -31,6 +38,7 @@ def test_credentials_never_land_in_config_argv_or_errors(
             f"https://oauth2:{token}@127.0.0.1:9/x.git",
             str(tmp_path / "x"),
             credentials=Credentials("oauth2", token),
+            remote="https://127.0.0.1:9/x.git",
             timeout=20,
         )
     assert token not in str(raised.value)
