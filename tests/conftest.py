@@ -27,6 +27,8 @@ from jobs import runtime
 from jobs.runtime import JobContext
 from jobs.worker import queues_for
 
+pytest_plugins = ["tests.git_spy"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTED_AGENT = ROOT / "tests" / "agents" / "scripted_agent.py"
 

@@ -49,7 +49,8 @@ def valid_branch(name: str) -> bool:
 def require_branch(name: str) -> str:
     """`name` if it is a plain branch name, else a `UserError` saying so."""
     if not valid_branch(name):
-        shown = name if len(name) <= 60 and name.isprintable() else "that"
+        shown = name if name.isprintable() else ascii(name)
+        shown = shown if len(shown) <= 60 else shown[:59] + "…"
         raise UserError(
             f"`{shown}` is not a valid branch name.",
             hint="Branch names cannot start with `-` or contain spaces, `..`, `~`, `^` or `:`.",

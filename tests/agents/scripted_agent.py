@@ -11,6 +11,7 @@ Each line of the prompt is one instruction:
   spawn                 start a child that sleeps forever in the same process group
   context PATH          copy the file REPOBOX_CONTEXT_FILE names to PATH ("none" if unset)
   prompt PATH           write the whole prompt as received (context preamble included) to PATH
+  env PATH              write this process's environment to PATH, one NAME=value a line
 Anything else is echoed. The last stdout line is the run's summary.
 """
 
@@ -51,7 +52,7 @@ def main() -> int:
             return int(rest or 1)
         elif word == "pidfile":
             Path(rest).write_text(str(os.getpid()))
-        elif word in ("context", "prompt"):
+        elif word in ("context", "prompt", "env"):
             dump(word, rest, prompt)
         elif word == "spawn":
             subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
@@ -62,7 +63,10 @@ def main() -> int:
 
 
 def dump(word: str, path: str, prompt: str) -> None:
-    """Let a test see what the agent was given: its context file, or its whole prompt."""
+    """Let a test see what the agent was given: its context file, its prompt, its environment."""
+    if word == "env":
+        Path(path).write_text("".join(f"{k}={v}\n" for k, v in sorted(os.environ.items())))
+        return
     if word == "prompt":
         Path(path).write_text(prompt)
         return
