@@ -76,10 +76,8 @@ def read_comment(name: str, payload: Obj, delivery: str) -> Incoming:
     action = payload.text("action", _WORD)
     repository = payload.obj("repository")
     project = repository.text("full_name", _REPO, limit=201)
-    if name == "pull_request_review":
-        comment = payload.obj("review")  # a review's summary: it has an id, body and user
-    else:
-        comment = payload.obj("comment")
+    # A submitted review's summary has an id, a body and a user, like a comment.
+    comment = payload.obj("review" if name == "pull_request_review" else "comment")
     user = comment.obj("user")
     login = user.text("login", _LOGIN)
     user_id = user.integer("id")
@@ -99,8 +97,9 @@ def read_comment(name: str, payload: Obj, delivery: str) -> Incoming:
         reply = ReplyTarget(project, kind, number, review_comment_id=root)
         line = comment.opt_integer("line") or comment.opt_integer("original_line")
         review = Review(
-            comment.text("path", limit=4096), line, comment.opt_text("diff_hunk", limit=MAX_BODY)
-            or ""
+            comment.text("path", limit=4096),
+            line,
+            comment.opt_text("diff_hunk", limit=MAX_BODY) or "",
         )
     event = CommentEvent(
         provider=SURFACE,

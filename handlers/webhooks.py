@@ -133,9 +133,7 @@ def is_self(ctx: WebContext, provider: str, username: str) -> bool:
     return isinstance(known, dict) and str(known.get("username", "")).lower() == lowered
 
 
-def decide(
-    ctx: WebContext, incoming: Incoming, taken: str, delivery: str | None
-) -> web.Response:
+def decide(ctx: WebContext, incoming: Incoming, taken: str, delivery: str | None) -> web.Response:
     """The chain every forge comment passes: the right action, not a bot, not the bot
     itself, mentions the bot; then dedupe and enqueue."""
     event = incoming.event
