@@ -135,12 +135,13 @@ def read_body(body: Obj) -> SlackRequest:
 
 
 def _command(body: Obj) -> SlashCommand:
+    command = body.text("command", _COMMAND)
     return SlashCommand(
         team=body.text("team_id", _ID),
         channel=body.text("channel_id", _ID),
         user=body.text("user_id", _ID),
         user_name=body.opt_text("user_name", _NAME) or "",
-        command=body.text("command", _COMMAND),
+        command=command,
         text=body.opt_text("text", limit=MAX_TEXT) or "",
         trigger_id=body.opt_text("trigger_id", _TRIGGER),
     )
