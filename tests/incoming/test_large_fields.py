@@ -48,3 +48,21 @@ def test_megabyte_slack_texts_are_refused_and_the_longest_message_is_taken(route
     envelope["event"]["text"] = "<@W111> " + MEGABYTE[:39_000]  # Slack's limit is 40,000
     assert routes.slack(json.dumps(envelope)).status == 200
     assert routes.enqueued() == 1  # the private answer: "Which repository should I work on?"
+
+
+def test_megabyte_notes_shaped_against_the_mention_finder_are_read_correctly(
+    routes: Routes,
+) -> None:
+    """Shapes that made the hidden-element and code-span patterns rescan the text from
+    every start (21 KB of `<a ` took 2.5 s): each is read in one pass, mention found."""
+    shapes = [
+        "<a " * 300_000,
+        "<a hidden>" * 95_000,
+        "x" + "".join("`" * n + "a" for n in range(1_300, 0, -1)),  # no fence: starts with x
+    ]
+    for i, shape in enumerate(shapes):
+        payload = copy.deepcopy(gitlab_seeds()[0])
+        payload["object_attributes"]["id"] = 90_000 + i
+        payload["object_attributes"]["note"] = shape[:990_000] + "\n@repobox hi"
+        assert routes.gitlab(json.dumps(payload)).status == 202
+    assert routes.enqueued() == 3 and short_lines(routes) == []
