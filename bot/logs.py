@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import traceback
+from pathlib import Path
 
 from bot.config import Settings
 from bot.security.redaction import Redactor
 
 MAX_MESSAGE = 2000
 MAX_TRACEBACK = 8000
+_PROJECT = str(Path(__file__).resolve().parent.parent) + "/"
 _MARGIN = 256  # redact a little past the cut, so a token at the cut is still masked
 
 
@@ -32,11 +34,22 @@ def one_line(text: str) -> str:
 
 
 def crash_summary(error: BaseException) -> str:
-    """An exception in one line: its type, its message (cut) and where it was raised."""
-    frames = traceback.extract_tb(error.__traceback__)[-3:]
-    where = " < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in frames)
+    """An exception in one line: its type, its message (cut), the innermost frame of our
+    own code and the frame that raised it."""
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = [f for f in frames if _ours(f.filename)]
+    shown = [*ours[-1:], *frames[-1:]] if ours and ours[-1] is not frames[-1] else frames[-1:]
+    where = " → ".join(f"{_short(f.filename)}:{f.lineno} {f.name}" for f in shown)
     message = one_line(str(error))[:200]
     return f"{type(error).__name__}: {message} (at {where or 'unknown'})"
+
+
+def _ours(filename: str) -> bool:
+    return filename.startswith(_PROJECT) and "site-packages" not in filename
+
+
+def _short(filename: str) -> str:
+    return filename[len(_PROJECT) :] if _ours(filename) else Path(filename).name
 
 
 class RedactingFilter(logging.Filter):

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from redis.exceptions import RedisError
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -94,10 +95,13 @@ class SlackListeners:
                 status=200, body=json.dumps(answer), headers={"content-type": "application/json"}
             )
         if isinstance(parsed, EventCallback):
-            self.claims.release(f"event:{parsed.event_id}")
             said = Said.from_callback(parsed)
-            if said is not None:
-                self.claims.release(f"said:{said.request_id}")
+            names = [f"event:{parsed.event_id}", *([f"said:{said.request_id}"] if said else [])]
+            try:
+                for name in names:
+                    self.claims.release(name)
+            except RedisError:
+                pass  # Redis is what failed: nothing was claimed that a retry could miss
         return BoltResponse(status=400, body="")
 
     @staticmethod
