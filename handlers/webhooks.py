@@ -55,7 +55,10 @@ class Rejected(Exception):
 
 def same_secret(expected: str, given: str | None) -> bool:
     """Constant-time comparison of a shared secret (GitLab's `X-Gitlab-Token`)."""
-    return given is not None and hmac.compare_digest(expected.encode(), given.encode())
+    # A header aiohttp could not decode holds surrogates: "replace" compares it, unequal.
+    return given is not None and hmac.compare_digest(
+        expected.encode(), given.encode("utf-8", "replace")
+    )
 
 
 def valid_signature(secret: str, body: bytes, header: str | None) -> bool:
@@ -63,7 +66,7 @@ def valid_signature(secret: str, body: bytes, header: str | None) -> bool:
     if not header or not header.startswith("sha256="):
         return False
     expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), header.encode())
+    return hmac.compare_digest(expected.encode(), header.encode("utf-8", "replace"))
 
 
 def unauthorized(surface: str) -> Rejected:

@@ -11,8 +11,10 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.fakes.github import sign
+from tests.fakes.slack import sign as slack_sign
 from tests.routes import (
     GITHUB_SECRET,
+    SLACK_SECRET,
     Answer,
     Routes,
     github_seeds,
@@ -195,3 +197,22 @@ def test_a_delivery_id_of_another_shape(routes: Routes) -> None:
     raw = json.dumps(issue_comment()).encode()
     headers = sign(GITHUB_SECRET, raw, "issue_comment", delivery="../../x y")
     refused(routes, routes.post("/webhooks/github", raw, headers))
+
+
+def test_secret_headers_that_are_not_utf8_are_refused_not_crashed_on(routes: Routes) -> None:
+    raw = json.dumps(note()).encode()
+    headers = {"Content-Type": "application/json", "X-Gitlab-Event": "Note Hook"}
+    answer = routes.post("/webhooks/gitlab", raw, {**headers, "X-Gitlab-Token": "s\xe9cret"})
+    assert answer.status == 401 and routes.log.crashes() == []
+    routes.log.clear()
+    body = json.dumps(issue_comment()).encode()
+    signed = sign(GITHUB_SECRET, body, "issue_comment")
+    signed["X-Hub-Signature-256"] = "sha256=\xe9"
+    answer = routes.post("/webhooks/github", body, signed)
+    assert answer.status == 401 and routes.log.crashes() == []
+    routes.log.clear()
+    raw = json.dumps(mention()).encode()
+    for bad in ({"X-Slack-Signature": "v0=\xe9"}, {"X-Slack-Request-Timestamp": "\xe9"}):
+        headers = {"Content-Type": "application/json", **slack_sign(SLACK_SECRET, raw), **bad}
+        assert routes.post("/slack/events", raw, headers).status == 401
+    assert routes.log.crashes() == [] and routes.log.tracebacks() == []
