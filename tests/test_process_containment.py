@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 
 from bot.agents.base import RunControl
-from bot.agents.process import StreamedProcess
+from bot.agents.process import MAX_LINE, LineTooLong, StreamedProcess
 from bot.config import Settings
 from bot.security.sandbox import Sandbox, probe
 from tests.conftest import ROOT, wait_until
+from tests.processes import marked
 
 OWNER = ROOT / "tests" / "agents" / "process_owner.py"
 _tags = itertools.count(90_001)
@@ -45,21 +46,6 @@ def tree_command(tag: int) -> str:
         f"sleep {tag}3 & "
         f"echo started; sleep {tag}4"
     )
-
-
-def marked(tag: int) -> list[int]:
-    """Live processes running one of this test's `sleep {tag}N` commands."""
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            argv = Path(f"/proc/{name}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if len(argv) > 1 and argv[0].endswith(b"sleep") and argv[1].startswith(str(tag).encode()):
-            found.append(int(name))
-    return found
 
 
 @pytest.fixture
@@ -134,3 +120,20 @@ def test_a_finished_command_leaves_nothing_running_and_does_not_wait_for_daemons
 def test_a_missing_program_is_still_an_os_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         StreamedProcess(["no-such-program-repobox"], tmp_path, dict(os.environ))
+
+
+def test_lines_are_whole_however_long_up_to_the_safety_cap(tmp_path: Path) -> None:
+    script = "import sys; sys.stdout.write('a' * 300_000 + '\\nshort\\n' + 'b' * 20_000)"
+    process = StreamedProcess([sys.executable, "-c", script], tmp_path, dict(os.environ))
+    assert [line for _, line in process.lines(RunControl(60))] == [
+        "a" * 300_000,
+        "short",
+        "b" * 20_000,
+    ]
+    flood = f"import sys; sys.stdout.write('x' * ({MAX_LINE} + 65536)); sys.stdout.flush()"
+    endless = StreamedProcess(
+        ["bash", "-c", f'{sys.executable} -c "{flood}"; sleep 60'], tmp_path, dict(os.environ)
+    )
+    with pytest.raises(LineTooLong, match="a line on stdout grew past 16 MB"):
+        list(endless.lines(RunControl(60)))
+    assert endless.returncode is not None  # killed, not left running

@@ -34,7 +34,8 @@ from pathlib import Path
 
 from bot.agents.base import RunControl
 
-LINE_LIMIT = 8_000
+MAX_LINE = 16 * 1024 * 1024  # a safety cap on one line, far above any real stream-json line
+SHOWN_LINE = 8_000  # what people (and the built-in agent's model) see of one line
 GRACE = 1.5  # seconds between SIGTERM and SIGKILL for the command's tree
 GUARDIAN = Path(__file__).with_name("guardian.py")
 
@@ -103,10 +104,12 @@ class StreamedProcess:
         return self.process.returncode
 
     def lines(self, control: RunControl) -> Iterator[tuple[str, str]]:
-        """Yield (stream, line) until the command ends or `control` says stop (then kill it)."""
+        """Yield (stream, whole line) until the command ends or `control` says stop (then
+        kill it). Lines are never cut (a stream-json line holds a whole file read); one
+        longer than `MAX_LINE` kills the command and raises `LineTooLong`."""
         assert self.process.stdout is not None and self.process.stderr is not None
         selector = selectors.DefaultSelector()
-        pending = {"stdout": b"", "stderr": b""}
+        pending = {"stdout": bytearray(), "stderr": bytearray()}
         selector.register(self.process.stdout, selectors.EVENT_READ, "stdout")
         selector.register(self.process.stderr, selectors.EVENT_READ, "stderr")
         try:
@@ -120,16 +123,20 @@ class StreamedProcess:
                     if not chunk:
                         selector.unregister(key.fileobj)
                         if pending[name]:
-                            yield name, _decode(pending[name])
-                            pending[name] = b""
+                            yield name, _decode(bytes(pending[name]))
+                            pending[name] = bytearray()
                         continue
-                    pending[name] += chunk
-                    *complete, pending[name] = pending[name].split(b"\n")
-                    for raw in complete:
-                        yield name, _decode(raw)
-                    if len(pending[name]) > LINE_LIMIT:
-                        yield name, _decode(pending[name])
-                        pending[name] = b""
+                    head, *rest = chunk.split(b"\n")
+                    pending[name] += head  # linear: a long line is never copied again
+                    if rest:
+                        yield name, _decode(bytes(pending[name]))
+                        *complete, tail = rest
+                        for raw in complete:
+                            yield name, _decode(raw)
+                        pending[name] = bytearray(tail)
+                    if len(pending[name]) > MAX_LINE:
+                        self.kill()
+                        raise LineTooLong(name)
             while self.process.poll() is None:
                 if control.should_stop():
                     self.kill()
@@ -165,6 +172,18 @@ class StreamedProcess:
             self._lifeline.close()
 
 
+class LineTooLong(Exception):
+    """The command printed a line over `MAX_LINE` bytes; it has been killed."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(f"a line on {stream} grew past {MAX_LINE // (1024 * 1024)} MB")
+        self.stream = stream
+
+
+def shown(text: str, limit: int = SHOWN_LINE) -> str:
+    """A line as people see it: whole when short, else its start and a mark."""
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
 def _decode(raw: bytes) -> str:
-    text = raw.decode("utf-8", "replace").rstrip("\r")
-    return text if len(text) <= LINE_LIMIT else text[:LINE_LIMIT] + " …"
+    return raw.decode("utf-8", "replace").rstrip("\r")
