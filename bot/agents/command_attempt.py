@@ -41,7 +41,7 @@ class Attempt:
     ) -> None:
         self.agent, self.request, self.sandbox = agent, request, sandbox
         self.resume, self.with_history = resume, with_history
-        self.stream = ClaudeStream() if claude_code.is_claude(agent.command) else None
+        self.stream = ClaudeStream()  # any command may speak stream-json (wrappers do)
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self.result: ProgressEvent | None = None
         self.error: str | None = None
@@ -51,7 +51,7 @@ class Attempt:
     @property
     def resume_failed(self) -> bool:
         """Resuming was asked for, and the CLI failed before its conversation began."""
-        started = self.stream is not None and self.stream.started
+        started = self.stream.started
         failed = self.returncode != 0 or self.error is not None
         return bool(self.resume) and not started and failed and not self.stopped
 
@@ -111,7 +111,7 @@ class Attempt:
             for stream, line in process.lines(control):
                 for event in self._parse(stream, line):
                     held.append(event)
-                    if not self.resume or (self.stream is not None and self.stream.started):
+                    if not self.resume or self.stream.started:
                         yield from held
                         held.clear()
         except LineTooLong as error:
@@ -124,7 +124,7 @@ class Attempt:
             yield from held
 
     def _parse(self, stream: str, line: str) -> list[ProgressEvent]:
-        parsed = self.stream.parse(line) if self.stream and stream == "stdout" else None
+        parsed = self.stream.parse(line) if stream == "stdout" else None
         if parsed is None:
             self.tail.append(line)
             return [ProgressEvent(EventKind.OUTPUT, shown(line), data={"stream": stream})]
@@ -153,4 +153,4 @@ class Attempt:
 
 def _summary_from(tail: deque[str]) -> str:
     lines = [line for line in tail if line.strip()]
-    return "\n".join(shown(line, 500) for line in lines[-3:]) if lines else "The agent finished."
+    return "\n".join(shown(line) for line in lines[-3:]) if lines else "The agent finished."
