@@ -24,31 +24,16 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from bot.agents.claude_result import auth_hint, event, result_events, seconds
 from bot.agents.claude_tools import arguments, describe_tool, short
 from bot.progress import EventKind, ProgressEvent
 
 Record = dict[str, Any]
-AUTH_HINTS = {
-    401: "the API key was refused: check ANTHROPIC_API_KEY",
-    403: "the API key may not use this model or organisation",
-}
-ACCEPT_EDITS_HINT = (
-    "outside the sandbox Claude Code runs with acceptEdits, which refuses commands that "
-    "are not read-only; run Repobox with bubblewrap, or allow the tool in REPOBOX_CLAUDE_ARGS"
-)
 QUIET_KEYS = {"type", "subtype", "uuid", "session_id", "parent_tool_use_id"}
 
 
-def _event(kind: EventKind, text: str, **data: Any) -> ProgressEvent:
-    return ProgressEvent(kind, text, data=data)
-
-
 def _output(text: str, stderr: bool = False, **data: Any) -> ProgressEvent:
-    return _event(EventKind.OUTPUT, text, stream="stderr" if stderr else "stdout", **data)
-
-
-def _seconds(ms: Any) -> str:
-    return f"{float(ms or 0) / 1000:.1f} s"
+    return event(EventKind.OUTPUT, text, stream="stderr" if stderr else "stdout", **data)
 
 
 def _content_text(content: Any) -> str:
@@ -147,9 +132,7 @@ class ClaudeStream:
         if subtype == "compact_boundary":
             meta = record.get("compact_metadata") or {}
             return [
-                _event(
-                    EventKind.INFO, f"Claude Code compacted the conversation ({arguments(meta)})"
-                )
+                event(EventKind.INFO, f"Claude Code compacted the conversation ({arguments(meta)})")
             ]
         return self._unknown(record)
 
@@ -162,7 +145,7 @@ class ClaudeStream:
         if self.permission_mode:
             details.append(f"permissions: {self.permission_mode}")
         name = f"Claude Code {version}" if version else "Claude Code"
-        return _event(
+        return event(
             EventKind.INFO,
             f"{name} started ({', '.join(details)})",
             conversation=self.conversation,
@@ -174,10 +157,10 @@ class ClaudeStream:
         attempt, most = record.get("attempt", "?"), record.get("max_retries", "?")
         text = (
             f"API error {status or ''} ({error}); retry {attempt} of {most} in "
-            f"{_seconds(record.get('retry_delay_ms'))}"
+            f"{seconds(record.get('retry_delay_ms'))}"
         ).replace("error  (", "error (")
-        hint = AUTH_HINTS.get(int(status)) if isinstance(status, int) else None
-        return _event(EventKind.INFO, f"{text}. Hint: {hint}" if hint else text, retry=attempt)
+        hint = auth_hint(status)
+        return event(EventKind.INFO, f"{text}. Hint: {hint}" if hint else text, retry=attempt)
 
     def _task_started(self, record: Record) -> ProgressEvent:
         description = str(record.get("description") or record.get("task_type") or "task")
@@ -185,7 +168,7 @@ class ClaudeStream:
         owner = str(record.get("tool_use_id") or "")
         if owner in self.agents:
             return _output(f"↳ {short(self.agents[owner], 50)}: started")
-        return _event(EventKind.STEP, f"started a background task: {short(description)}")
+        return event(EventKind.STEP, f"started a background task: {short(description)}")
 
     def _task_progress(self, record: Record) -> ProgressEvent:
         usage = record.get("usage") or {}
@@ -205,10 +188,10 @@ class ClaudeStream:
         figures = [
             f"{uses} tool use{'s' if uses != 1 else ''}",
             f"{int(usage.get('total_tokens') or 0):,} tokens",
-            _seconds(usage.get("duration_ms")),
+            seconds(usage.get("duration_ms")),
         ]
         status = record.get("status") or "finished"
-        return _event(EventKind.STEP, f"↳ {short(name, 50)}: {status} ({', '.join(figures)})")
+        return event(EventKind.STEP, f"↳ {short(name, 50)}: {status} ({', '.join(figures)})")
 
     # -- messages -----------------------------------------------------------------------
     def _assistant(self, record: Record) -> list[ProgressEvent]:
@@ -221,7 +204,7 @@ class ClaudeStream:
             if kind == "text" and str(block.get("text", "")).strip():
                 text = self._nest(parent, str(block["text"]).strip())
                 events.append(
-                    _output(text, stderr=True) if synthetic else _event(EventKind.TEXT, text)
+                    _output(text, stderr=True) if synthetic else event(EventKind.TEXT, text)
                 )
             elif kind in ("tool_use", "server_tool_use"):
                 events.append(self._tool_use(block, parent))
@@ -239,7 +222,7 @@ class ClaudeStream:
         if name in ("Agent", "Task"):
             self.agents[str(block.get("id"))] = str(args.get("description") or "sub-agent")
         text = self._nest(parent, describe_tool(name, args if isinstance(args, dict) else {}))
-        return _event(EventKind.STEP, text, tool=name, **({"parent": parent} if parent else {}))
+        return event(EventKind.STEP, text, tool=name, **({"parent": parent} if parent else {}))
 
     def _user(self, record: Record) -> list[ProgressEvent]:
         parent = record.get("parent_tool_use_id")
@@ -264,78 +247,7 @@ class ClaudeStream:
     # -- the end ------------------------------------------------------------------------
     def _result(self, record: Record) -> list[ProgressEvent]:
         self.conversation = record.get("session_id") or self.conversation
-        events = [
-            self._denied(d) for d in record.get("permission_denials") or [] if isinstance(d, dict)
-        ]
-        models = _models(record.get("modelUsage") or {})
-        events.append(_event(EventKind.INFO, self._usage_line(record, models)))
-        if record.get("is_error") or record.get("subtype") not in (None, "success"):
-            events.append(_event(EventKind.ERROR, _failure(record)))
-            return events
-        usage = record.get("usage") or {}
-        data: dict[str, Any] = {
-            "input_tokens": int(usage.get("input_tokens") or 0),
-            "output_tokens": int(usage.get("output_tokens") or 0),
-            "cache_read_tokens": int(usage.get("cache_read_input_tokens") or 0),
-            "cache_write_tokens": int(usage.get("cache_creation_input_tokens") or 0),
-            "cost_usd": float(record.get("total_cost_usd") or 0.0),
-            "turns": int(record.get("num_turns") or 0),
-        }
-        if "duration_ms" in record:
-            data["agent_duration_s"] = round(float(record.get("duration_ms") or 0) / 1000, 2)
-            data["api_duration_s"] = round(float(record.get("duration_api_ms") or 0) / 1000, 2)
-        if models:
-            data["models"] = models
-        if record.get("permission_denials"):
-            data["permission_denials"] = len(record["permission_denials"])
-        text = str(record.get("result") or "").strip()
-        events.append(ProgressEvent(EventKind.RESULT, text, data=data))
-        return events
-
-    def _denied(self, denial: Record) -> ProgressEvent:
-        args = denial.get("tool_input") if isinstance(denial.get("tool_input"), dict) else {}
-        what = describe_tool(str(denial.get("tool_name", "tool")), args or {})
-        hint = f" ({ACCEPT_EDITS_HINT})" if self.permission_mode == "acceptEdits" else ""
-        return _event(EventKind.INFO, f"Claude Code was not allowed: {what}{hint}")
-
-    @staticmethod
-    def _usage_line(record: Record, models: dict[str, dict[str, Any]]) -> str:
-        turns = int(record.get("num_turns") or 0)
-        head = (
-            f"{turns} turn{'s' if turns != 1 else ''} in {_seconds(record.get('duration_ms'))} "
-            f"(API {_seconds(record.get('duration_api_ms'))})"
-        )
-        per_model = [
-            f"{name}: {m['input_tokens']:,} in, {m['output_tokens']:,} out, "
-            f"{m['cache_read_tokens']:,} cache reads, ${m['cost_usd']:.4f}"
-            for name, m in models.items()
-        ]
-        return "; ".join([head, *per_model])
-
-
-def _models(usage: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """`modelUsage` (camelCase, per model) in Repobox's own names."""
-    found = {}
-    for name, figures in usage.items():
-        if not isinstance(figures, dict):
-            continue
-        found[str(name)] = {
-            "input_tokens": int(figures.get("inputTokens") or 0),
-            "output_tokens": int(figures.get("outputTokens") or 0),
-            "cache_read_tokens": int(figures.get("cacheReadInputTokens") or 0),
-            "cache_write_tokens": int(figures.get("cacheCreationInputTokens") or 0),
-            "cost_usd": round(float(figures.get("costUSD") or 0.0), 6),
-        }
-    return found
-
-
-def _failure(record: Record) -> str:
-    errors = [str(e) for e in record.get("errors") or [] if e]
-    text = str(record.get("result") or "").strip() or "; ".join(errors)
-    text = short(text or str(record.get("subtype") or "error").replace("_", " "), 500)
-    status = record.get("api_error_status")
-    hint = AUTH_HINTS.get(int(status)) if isinstance(status, int) else None
-    return f"{text} (hint: {hint})" if hint else text
+        return result_events(record, self.permission_mode)
 
 
 def parse_line(line: str) -> list[ProgressEvent] | None:
