@@ -225,23 +225,26 @@ class ClaudeStream:
         return event(EventKind.STEP, text, tool=name, **({"parent": parent} if parent else {}))
 
     def _user(self, record: Record) -> list[ProgressEvent]:
+        """Tool results, and words put to Claude (a sub-agent's brief, a replayed prompt)."""
         parent = record.get("parent_tool_use_id")
         content = (record.get("message") or {}).get("content")
-        if isinstance(content, str):
-            return [_output(self._nest(parent, f"asked: {_first_line(content)}"))] if parent else []
+        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
         events = []
-        for block in content if isinstance(content, list) else []:
+        for block in blocks if isinstance(blocks, list) else []:
             if not isinstance(block, dict):
                 continue
-            if block.get("type") == "tool_result":
+            kind = block.get("type")
+            if kind == "tool_result":
                 text = _content_text(block.get("content"))
                 if block.get("is_error"):
                     events.append(_output(self._nest(parent, short(text, 300)), stderr=True))
                 else:
                     events.append(_output(self._nest(parent, f"→ {_first_line(text)}")))
-            elif block.get("type") == "text" and parent:
-                asked = _first_line(str(block.get("text", "")))
-                events.append(_output(self._nest(parent, f"asked: {asked}")))
+            elif kind == "text" and str(block.get("text", "")).strip():
+                said = _first_line(str(block["text"]))
+                events.append(_output(self._nest(parent, f"asked: {said}")))
+            else:
+                events.append(_output(self._nest(parent, f"Claude Code user/{kind}")))
         return events
 
     # -- the end ------------------------------------------------------------------------
