@@ -100,6 +100,14 @@ def main(argv: list[str] | None = None) -> int:
 
         return cli.main(args, settings)
     setup_logging(settings)
+    if args.command != "web":  # the agent must be able to start before anyone waits on it
+        from bot.agents.command import check_agent_command
+
+        try:
+            check_agent_command(settings)
+        except ConfigError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     try:
         if args.command == "web":
             run_web(settings, locate(settings))

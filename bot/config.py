@@ -7,6 +7,7 @@ Repobox at local fakes without hooks.
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -59,6 +60,7 @@ class Settings:
 
     agent: str = "anthropic"
     agent_command: str | None = None
+    claude_args: str = ""  # extra flags for the claude-code preset (REPOBOX_CLAUDE_ARGS)
     model: str = DEFAULT_MODEL
     run_timeout: float = 30 * 60
     max_turns: int = 60
@@ -131,6 +133,7 @@ class Settings:
             bot_name=(get("REPOBOX_BOT_NAME") or "repobox").lstrip("@"),
             agent=(get("REPOBOX_AGENT") or "anthropic").strip().lower(),
             agent_command=get("REPOBOX_AGENT_COMMAND") or None,
+            claude_args=get("REPOBOX_CLAUDE_ARGS") or "",
             model=get("REPOBOX_MODEL") or DEFAULT_MODEL,
             run_timeout=_number(env, "REPOBOX_RUN_TIMEOUT", 30 * 60),
             max_turns=int(_number(env, "REPOBOX_MAX_TURNS", 60)),
@@ -183,6 +186,10 @@ class Settings:
             raise ConfigError(f"REPOBOX_AGENT must be 'anthropic' or 'command', got {self.agent!r}")
         if self.agent == "command" and not self.agent_command:
             raise ConfigError("REPOBOX_AGENT=command needs REPOBOX_AGENT_COMMAND")
+        try:
+            shlex.split(self.claude_args)
+        except ValueError as error:
+            raise ConfigError(f"REPOBOX_CLAUDE_ARGS cannot be read as arguments: {error}") from None
         if self.sandbox not in SANDBOX_MODES:
             raise ConfigError(f"REPOBOX_SANDBOX must be auto, require or off, got {self.sandbox!r}")
         if self.default_provider not in {"local", "gitlab", "github"}:

@@ -104,6 +104,7 @@ class Session:
     pushed_commit: str | None = None
     clone_url: str | None = None
     host: str | None = None  # the machine whose workers hold the workdir
+    agent_conversation: str | None = None  # Claude Code's session id, resumed by each run
     error: str | None = None
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)

@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.config import Settings
 from bot.errors import UserError
@@ -231,9 +231,21 @@ def _print_event(event: ProgressEvent, out: TextIO) -> None:
         label = "stderr"
     text = event.text
     if event.kind is EventKind.RESULT:
-        files = event.data.get("diffstat", "")
-        text = f"{text}\n         {files}" if files else text
+        text = f"{text}\n         {_figures(event.data)}"
     print(f"{stamp} {label:<9} {text}", file=out, flush=True)
+
+
+def _figures(data: dict[str, Any]) -> str:
+    """The run's last line, as the Slack and forge replies show it: changes, tokens, cost."""
+    figures = [str(data.get("diffstat") or "no changes")]
+    tokens = int(data.get("input_tokens") or 0) + int(data.get("output_tokens") or 0)
+    if tokens:
+        figures.append(f"{tokens:,} tokens")
+    if data.get("cost_usd"):
+        figures.append(f"${float(data['cost_usd']):.4f}")
+    if data.get("duration_s") is not None:
+        figures.append(f"took {float(data['duration_s']):.1f} s")
+    return " · ".join(figures)
 
 
 COMMANDS: dict[str, Callable[[SessionService, argparse.Namespace, TextIO], int]] = {

@@ -46,6 +46,10 @@ def run_prompt(ctx: JobContext, session: Session, prompt: Prompt, control: RunCo
             if event.kind is EventKind.RESULT:
                 result = event
                 continue
+            if event.data.get("conversation"):  # the agent's own conversation, to resume
+                ctx.service.sessions.update(
+                    session.id, agent_conversation=event.data["conversation"]
+                )
             stream.append(replace(event, text=redact(event.text), prompt_id=prompt.id))
     except AgentError as error:
         failure = redact(str(error))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 import uuid
 from pathlib import Path
 
 from bot import providers
+from bot.agents import claude_code
 from bot.errors import UpstreamError, UserError
 from bot.git.instructions import read_instructions
 from bot.git.mirrors import repo_key
@@ -118,6 +120,7 @@ def retire_session(session_id: str) -> None:
             Path(session.workdir), repo_key(session.clone_url) if session.clone_url else None
         )
         ctx.service.sessions.update(session_id, workdir=None)
+    shutil.rmtree(claude_code.config_dir(ctx.settings, session_id), ignore_errors=True)
     with Relay(ctx.settings, ctx.redis, session_id):
         pass  # deliver the archive to the surface (the card shows it)
     ProgressStream(ctx.redis, session_id).expire()
