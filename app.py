@@ -15,7 +15,7 @@ from pathlib import Path
 from bot.config import Settings
 from bot.errors import ConfigError, UserError
 from bot.logs import setup_logging
-from bot.redisio import connect, locate
+from bot.redisio import PID_FILE, connect, locate
 
 log = logging.getLogger("repobox")
 
@@ -72,7 +72,12 @@ def run_all(settings: Settings) -> int:
     log.info(
         "starting %d workers and the web process; data in %s", settings.workers, settings.data_dir
     )
-    return Supervisor(children, embedded, grace=settings.shutdown_grace).run()
+    pid_file = settings.data_dir / PID_FILE  # lets the CLI tell "restarting" from "not running"
+    pid_file.write_text(f"{os.getpid()}\n")
+    try:
+        return Supervisor(children, embedded, grace=settings.shutdown_grace).run()
+    finally:
+        pid_file.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:

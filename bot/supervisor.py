@@ -164,6 +164,10 @@ class Supervisor:
             child.signal(signal.SIGTERM)
         deadline = self.clock() + self.grace + STOP_MARGIN
         while any(c.alive() for c in self.children) and self.clock() < deadline:
+            # A group-wide SIGTERM (systemd's default KillMode) also reaches the Valkey:
+            # bring it back so the workers can still hand their runs back.
+            with contextlib.suppress(GaveUp):
+                self._check_database()
             time.sleep(0.1)
         for child in self.children:
             if child.alive():

@@ -11,15 +11,20 @@ import getpass
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 from bot.config import Settings
 from bot.errors import UserError
+from bot.health import RedisHealth, probe, refuses_writes
 from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.prompts import Submitted
-from bot.redisio import connect, locate
+from bot.redisio import connect, locate, supervisor_alive
 from bot.security.links import session_link
 from bot.service import SessionService
 from bot.sessions import Person, Session, SessionState, Thread
@@ -57,15 +62,78 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     listing.add_argument("--all", action="store_true", help="include archived sessions")
 
 
+READ_ONLY = frozenset({"status", "list", "watch", "diff"})
+
+
 def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
     try:
-        service = SessionService(settings, connect(locate(settings)))
+        redis = connect(locate(settings))
+        health = probe(redis)
+        if health is RedisHealth.UNREACHABLE:
+            raise unreachable(settings)
+        if health is RedisHealth.REFUSES_WRITES and args.session_command not in READ_ONLY:
+            raise UserError(health.message, hint=REFUSING_HINT)
+        service = SessionService(settings, redis)
         return COMMANDS[args.session_command](service, args, out)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except RedisError as error:
+        message = RedisHealth.REFUSES_WRITES if refuses_writes(error) else None
+        text = message.message if message else str(unreachable(settings))
+        print(f"error: {text}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
+
+
+REFUSING_HINT = "Free disk space where its data lives, or raise its maxmemory; reads still work."
+
+
+def unreachable(settings: Settings) -> UserError:
+    """Redis does not answer: a configured server is down, or the embedded one is."""
+    if settings.redis_url:
+        return UserError(
+            "Redis is unreachable (REDIS_URL).",
+            hint="Check that it is running and reachable from here.",
+        )
+    if supervisor_alive(settings.data_dir):
+        return UserError(
+            "Redis is unreachable: Repobox is running but its database is not answering.",
+            hint="Repobox restarts it by itself; try again in a moment.",
+        )
+    return UserError(
+        f"Repobox is not running for data dir {settings.data_dir}.",
+        hint="Start it with `./dev run` (or `python app.py`), or set REDIS_URL.",
+    )
+
+
+def _events(service: SessionService, session_id: str, after: str = "0") -> Iterator[ProgressEvent]:
+    """Follow the session's events; through a Redis outage, wait and go on where it left off.
+
+    The caller's loop body runs inside the `try`, so its own reads are covered too.
+    """
+    stream = ProgressStream(service.redis, session_id)
+    cursor = after
+    while True:
+        try:
+            for event in stream.follow(cursor, block_ms=1000):
+                cursor = event.id or cursor
+                yield event
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            _wait_for_redis(service)
+
+
+def _wait_for_redis(service: SessionService) -> None:
+    print("(lost the connection to Redis; reconnecting…)", file=sys.stderr, flush=True)
+    while True:
+        time.sleep(1)
+        try:
+            service.redis.ping()
+        except (RedisError, OSError):
+            continue
+        print("(reconnected)", file=sys.stderr, flush=True)
+        return
 
 
 def _person() -> Person:
@@ -155,7 +223,7 @@ def _list(service: SessionService, args: argparse.Namespace, out: TextIO) -> int
 def _watch(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
     session = service.sessions.get(args.id)
     stream = ProgressStream(service.redis, session.id)
-    for event in stream.follow("0", block_ms=1000):
+    for event in _events(service, session.id):
         _print_event(event, out)
         caught_up = not stream.read(event.id or "0", count=1)
         if caught_up and _idle(service, session.id):
@@ -213,9 +281,11 @@ def _wait_settled(service: SessionService, session_id: str, out: TextIO) -> Sess
 
 
 def _follow_prompt(service: SessionService, session_id: str, prompt_id: str, out: TextIO) -> int:
-    """Print the session's events until this prompt ends; exit 1 if it failed."""
-    stream = ProgressStream(service.redis, session_id)
-    for event in stream.follow("0", block_ms=1000):
+    """Print the session's events until this prompt ends; exit 1 if it failed.
+
+    A run handed back at a restart is not its end: it runs again, and this keeps following.
+    """
+    for event in _events(service, session_id):
         if event.prompt_id != prompt_id:
             continue
         _print_event(event, out)
