@@ -208,7 +208,7 @@ class SessionService:
 
     # -- control ---------------------------------------------------------------------
     def cancel(self, session: Session, person: Person) -> Cancelled:
-        """Stop the running prompt (its process group is killed) and drop what waits."""
+        """Stop the running prompt (its process tree is killed) and drop what waits."""
         dropped = self.prompts.drop_waiting(session.id, f"cancelled by {person.name}")
         running = self.prompts.running(session.id)
         if running is not None:

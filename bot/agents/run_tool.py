@@ -1,8 +1,9 @@
 """The built-in agent's `run` tool: one shell command in the workdir, confined and bounded.
 
-The command runs in its own process group (so a timeout or cancel kills everything it
-started), inside the sandbox when there is one, with an environment from which every
-secret Repobox holds has been removed, and under a time limit. Its output is streamed to
+The command runs under the process guardian (`bot.agents.process`: a timeout, a cancel
+or the death of the job kills everything it started), inside the sandbox when there is
+one, with an environment from which every secret Repobox holds has been removed, and
+under a time limit. Its output is streamed to
 the thread as it comes and handed to the model capped, keeping the head (what started)
 and the tail (how it ended), which is where test runners print their verdict.
 """

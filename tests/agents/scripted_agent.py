@@ -7,7 +7,7 @@ Each line of the prompt is one instruction:
   stderr TEXT           print TEXT on stderr
   sleep SECONDS         sleep, printing a line every 0.2 s
   fail CODE             exit with CODE
-  pidfile PATH          write this process's pid (its process group) to PATH
+  pidfile PATH          write this process's group id (its guardian's pid) to PATH
   spawn                 start a child that sleeps forever in the same process group
   context PATH          copy the file REPOBOX_CONTEXT_FILE names to PATH ("none" if unset)
   prompt PATH           write the whole prompt as received (context preamble included) to PATH
@@ -50,7 +50,7 @@ def main() -> int:
             print("giving up", file=sys.stderr, flush=True)
             return int(rest or 1)
         elif word == "pidfile":
-            Path(rest).write_text(str(os.getpid()))
+            Path(rest).write_text(str(os.getpgrp()))
         elif word in ("context", "prompt"):
             dump(word, rest, prompt)
         elif word == "spawn":
