@@ -27,7 +27,7 @@ from bot.git.checkpoints import DiffStat
 from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.prompts import Action, Prompt, PromptState
 from bot.security.redaction import Redactor
-from bot.sessions import Session
+from bot.sessions import Person, Session
 from jobs.runtime import JobContext
 from jobs.ship import push_update
 
@@ -58,8 +58,10 @@ def run_prompt(
     held: Callable[[], bool],
 ) -> Outcome:
     workdir = Path(session.workdir or "")
-    stream = ProgressStream(ctx.redis, session.id)
     redact = Redactor(ctx.settings.secret_values())
+    if not held():
+        raise LeaseLost
+    _keep_leftovers(ctx, workdir)
     start_commit = checkpoints.head(workdir)
     history = tuple(
         p
@@ -68,16 +70,7 @@ def run_prompt(
     )
     request = RunRequest(prompt.text, workdir, session, prompt.author, history, prompt.origin)
     started = time.monotonic()
-    result: ProgressEvent | None = None
-    failure: str | None = None
-    try:
-        for event in make_agent(ctx.settings).run(request, control):
-            if event.kind is EventKind.RESULT:
-                result = event
-                continue
-            _show(stream, replace(event, text=redact(event.text), prompt_id=prompt.id))
-    except AgentError as error:
-        failure = redact(str(error))
+    result, failure = _drive(ctx, request, control, prompt.id)
     duration = time.monotonic() - started
     finished = result is not None and failure is None
 
@@ -127,6 +120,36 @@ def run_prompt(
     if commit and session.shipped:
         push_update(ctx, session, prompt)
     return Outcome(replace(end, prompt_id=prompt.id), diff)
+
+
+def _drive(
+    ctx: JobContext, request: RunRequest, control: RunControl, prompt_id: str
+) -> tuple[ProgressEvent | None, str | None]:
+    """Run the agent, showing its steps; its RESULT event, or the failure for people."""
+    stream = ProgressStream(ctx.redis, request.session.id)
+    redact = Redactor(ctx.settings.secret_values())
+    result: ProgressEvent | None = None
+    try:
+        for event in make_agent(ctx.settings).run(request, control):
+            if event.kind is EventKind.RESULT:
+                result = event
+                continue
+            _show(stream, replace(event, text=redact(event.text), prompt_id=prompt_id))
+    except AgentError as error:
+        return result, redact(str(error))
+    return result, None
+
+
+def _keep_leftovers(ctx: JobContext, workdir: Path) -> None:
+    """Changes left by a run that was lost mid-way get their own checkpoint, so they are
+    kept and never mixed into this prompt's commit."""
+    checkpoints.checkpoint(
+        workdir,
+        "Work left by an interrupted run",
+        Person("repobox", ctx.settings.git_author_name),
+        ctx.settings.git_author_name,
+        ctx.settings.git_author_email,
+    )
 
 
 def _show(stream: ProgressStream, event: ProgressEvent) -> None:
