@@ -69,8 +69,7 @@ class EmbeddedValkey:
                 server.terminate()  # type: ignore[attr-defined]
             except Exception:  # it is already dead; this only reaps it
                 log.debug("reaping the dead Valkey failed", exc_info=True)
-        (self.data_dir / ADDRESS_FILE).unlink(missing_ok=True)
-        return self.start()
+        return self.start()  # the recorded address is dead, so start() does not adopt it
 
     def stop(self) -> None:
         server = self._server

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import OutOfMemoryError, ReadOnlyError, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot import keys
@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-REFUSING_PREFIXES = ("OOM", "MISCONF", "READONLY", "NOREPLICAS")
+# redis-py turns some of these into their own classes and drops the prefix; inside a Lua
+# script they arrive as a plain script error that quotes them.
+REFUSING_WORDS = ("OOM", "MISCONF", "READONLY", "NOREPLICAS", "maxmemory")
 
 
 class RedisHealth(StrEnum):
@@ -42,7 +44,9 @@ class RedisHealth(StrEnum):
 
 
 def refuses_writes(error: BaseException) -> bool:
-    return isinstance(error, ResponseError) and str(error).startswith(REFUSING_PREFIXES)
+    if isinstance(error, OutOfMemoryError | ReadOnlyError):
+        return True
+    return isinstance(error, ResponseError) and any(w in str(error) for w in REFUSING_WORDS)
 
 
 def transient(error: BaseException) -> bool:

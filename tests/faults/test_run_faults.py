@@ -160,9 +160,12 @@ def test_sigkill_of_the_embedded_valkey_is_restarted_on_the_same_data(app: Repob
     watch = app.cli_process("watch", session_id)
     time.sleep(1)
 
+    old = app.valkey()
     killed = time.monotonic()
-    os.kill(app.valkey(), signal.SIGKILL)
+    os.kill(old, signal.SIGKILL)
+    wait_until(lambda: app.health().status != 200, timeout=5, what="/healthz to notice")
     wait_until(lambda: app.health().status == 200, timeout=20, what="/healthz 200 again")
+    assert app.valkey() != old  # restarted by app.py, on the same data
     healthy = time.monotonic() - killed
     wait_until(lambda: states(app, session_id) == ["done", "done"], timeout=30, what="the run")
     wait_until(lambda: app.session_state(session_id) == "ready", what="ready")
@@ -252,6 +255,7 @@ def test_redis_refusing_writes_after_a_run_delays_its_bookkeeping_and_loses_noth
     app.start()
     session_id = app.new_session()
     redis = app.redis()
+    workers = sorted(app.workers())
     redis.config_set("maxmemory-policy", "noeviction")
     app.prompt(session_id, "write a.txt: done", f"redis {app.redis_url} CONFIG SET maxmemory 1")
     wait_until(lambda: app.health().body.get("redis") == "refuses-writes", what="refused writes")
@@ -274,6 +278,7 @@ def test_redis_refusing_writes_after_a_run_delays_its_bookkeeping_and_loses_noth
     app.prompt(session_id, "write b.txt: later")
     wait_until(lambda: states(app, session_id) == ["done", "done"], timeout=20, what="next")
     assert kinds(app, session_id, "error") == []
+    assert sorted(app.workers()) == workers  # nobody died of it
     record_row(
         "Redis refuses writes (maxmemory 1, noeviction) between a run's end and its bookkeeping",
         sent=2,
