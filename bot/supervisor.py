@@ -92,12 +92,15 @@ class Supervisor:
         *,
         grace: float,
         tick: float = 0.5,
+        backoff: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`backoff` scales the restart delays (1 s, 2 s, 4 s … up to 30 s)."""
         self.children = children
         self.database = database
         self.grace = grace
         self.tick = tick
+        self.backoff = backoff
         self.clock = clock
         self.stopping = False
         self._database_restarts: list[float] = []
@@ -134,7 +137,9 @@ class Supervisor:
             child.restarts = [t for t in child.restarts if now - t < RESTART_WINDOW]
             if len(child.restarts) >= GIVE_UP_AFTER:
                 raise GaveUp(f"{child.name} died {len(child.restarts) + 1} times")
-            delay = min(BACKOFF_MAX, 2.0 ** len(child.restarts)) if child.restarts else 0.5
+            delay = self.backoff * (
+                min(BACKOFF_MAX, 2.0 ** len(child.restarts)) if child.restarts else 0.5
+            )
             code = child.process.returncode if child.process else None
             log.warning("%s exited (code %s); restarting in %.1fs", child.name, code, delay)
             child.next_start = now + delay
@@ -156,7 +161,7 @@ class Supervisor:
             self.database.restart()
         except Exception:
             log.exception("restarting the embedded Valkey failed")
-            time.sleep(min(BACKOFF_MAX, 2.0 ** len(self._database_restarts)))
+            time.sleep(self.backoff * min(BACKOFF_MAX, 2.0 ** len(self._database_restarts)))
 
     def shutdown(self) -> None:
         """Web first, workers warm (grace, then hand back), stragglers killed, Valkey last."""
