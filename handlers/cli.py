@@ -11,23 +11,23 @@ import getpass
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.config import Settings
 from bot.errors import UserError
 from bot.health import RedisHealth, probe, refuses_writes
 from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.prompts import Submitted
-from bot.redisio import connect, locate, supervisor_alive
+from bot.redisio import connect, locate
 from bot.security.links import session_link
 from bot.service import SessionService
 from bot.sessions import Person, Session, SessionState, Thread
+from handlers.cli_redis import READ_ONLY, REFUSING_HINT, events, patiently, unreachable
 
 SETTLED = {SessionState.READY, SessionState.PUSHED, SessionState.FAILED, SessionState.ARCHIVED}
 WAIT_READY_SECONDS = 1800.0
@@ -62,9 +62,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     listing.add_argument("--all", action="store_true", help="include archived sessions")
 
 
-READ_ONLY = frozenset({"status", "list", "watch", "diff"})
-
-
 def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
     try:
         redis = connect(locate(settings))
@@ -85,55 +82,6 @@ def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout)
         return 1
     except KeyboardInterrupt:
         return 130
-
-
-REFUSING_HINT = "Free disk space where its data lives, or raise its maxmemory; reads still work."
-
-
-def unreachable(settings: Settings) -> UserError:
-    """Redis does not answer: a configured server is down, or the embedded one is."""
-    if settings.redis_url:
-        return UserError(
-            "Redis is unreachable (REDIS_URL).",
-            hint="Check that it is running and reachable from here.",
-        )
-    if supervisor_alive(settings.data_dir):
-        return UserError(
-            "Redis is unreachable: Repobox is running but its database is not answering.",
-            hint="Repobox restarts it by itself; try again in a moment.",
-        )
-    return UserError(
-        f"Repobox is not running for data dir {settings.data_dir}.",
-        hint="Start it with `./dev run` (or `python app.py`), or set REDIS_URL.",
-    )
-
-
-def _events(service: SessionService, session_id: str, after: str = "0") -> Iterator[ProgressEvent]:
-    """Follow the session's events; through a Redis outage, wait and go on where it left off.
-
-    The caller's loop body runs inside the `try`, so its own reads are covered too.
-    """
-    stream = ProgressStream(service.redis, session_id)
-    cursor = after
-    while True:
-        try:
-            for event in stream.follow(cursor, block_ms=1000):
-                cursor = event.id or cursor
-                yield event
-        except (RedisConnectionError, RedisTimeoutError, OSError):
-            _wait_for_redis(service)
-
-
-def _wait_for_redis(service: SessionService) -> None:
-    print("(lost the connection to Redis; reconnecting…)", file=sys.stderr, flush=True)
-    while True:
-        time.sleep(1)
-        try:
-            service.redis.ping()
-        except (RedisError, OSError):
-            continue
-        print("(reconnected)", file=sys.stderr, flush=True)
-        return
 
 
 def _person() -> Person:
@@ -223,10 +171,9 @@ def _list(service: SessionService, args: argparse.Namespace, out: TextIO) -> int
 def _watch(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
     session = service.sessions.get(args.id)
     stream = ProgressStream(service.redis, session.id)
-    for event in _events(service, session.id):
+    for event in events(service, session.id):
         _print_event(event, out)
-        caught_up = not stream.read(event.id or "0", count=1)
-        if caught_up and _idle(service, session.id):
+        if patiently(service, partial(_caught_up_and_idle, service, stream, event.id or "0")):
             return 0
     return 0
 
@@ -262,6 +209,10 @@ def _diff(service: SessionService, args: argparse.Namespace, out: TextIO) -> int
     return 0
 
 
+def _caught_up_and_idle(service: SessionService, stream: ProgressStream, cursor: str) -> bool:
+    return not stream.read(cursor, count=1) and _idle(service, stream.session_id)
+
+
 def _idle(service: SessionService, session_id: str) -> bool:
     session = service.sessions.get(session_id)
     busy = service.prompts.running(session_id) or service.prompts.has_waiting(session_id)
@@ -285,7 +236,7 @@ def _follow_prompt(service: SessionService, session_id: str, prompt_id: str, out
 
     A run handed back at a restart is not its end: it runs again, and this keeps following.
     """
-    for event in _events(service, session_id):
+    for event in events(service, session_id):
         if event.prompt_id != prompt_id:
             continue
         _print_event(event, out)

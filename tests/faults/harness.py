@@ -16,11 +16,9 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -242,10 +240,6 @@ class RepoboxApp:
         return SessionStore(self.redis()).get(session_id).state.value
 
 
-def started_count(events: list[dict[str, object]], prompt_seq_id: str) -> int:
-    return sum(1 for e in events if e["kind"] == "started" and e["prompt"] == prompt_seq_id)
-
-
 def record_row(
     fault: str,
     *,
@@ -271,10 +265,3 @@ def record_row(
     if target:
         with open(target, "a") as handle:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def timer() -> Iterator[float]:
-    """Seconds since the first next()."""
-    start = time.monotonic()
-    while True:
-        yield time.monotonic() - start

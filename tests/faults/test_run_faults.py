@@ -45,11 +45,8 @@ BOB = Person("U2", "Bob")
 def app(make_repo: MakeRepo) -> Iterator[RepoboxApp]:
     box = RepoboxApp(make_repo(files={"README.md": "# Example\n"}))
     yield box
-    try:
-        box.close()
-        assert leftovers(box.mark) == []
-    finally:
-        pass
+    box.close()
+    assert leftovers(box.mark) == []
 
 
 def kinds(box: RepoboxApp, session_id: str, kind: str) -> list[str]:
