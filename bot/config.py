@@ -85,6 +85,7 @@ class Settings:
     pool_size: int = 2
     workers: int = 2
     host: str = "localhost"
+    shutdown_grace: float = 30.0  # seconds a running run may finish in when Repobox stops
 
     git_author_name: str = "Repobox"
     git_author_email: str = "repobox@users.noreply.localhost"
@@ -152,6 +153,7 @@ class Settings:
             heartbeat_timeout=_number(env, "REPOBOX_HEARTBEAT_TIMEOUT", 30),
             pool_size=int(_number(env, "REPOBOX_POOL_SIZE", 2)),
             workers=max(1, int(_number(env, "REPOBOX_WORKERS", 2))),
+            shutdown_grace=_number(env, "REPOBOX_SHUTDOWN_GRACE", 30),
             host=get("REPOBOX_HOST") or socket.gethostname(),
             git_author_name=get("REPOBOX_GIT_NAME") or cls.git_author_name,
             git_author_email=get("REPOBOX_GIT_EMAIL") or cls.git_author_email,

@@ -48,6 +48,28 @@ def run_lock(session_id: str) -> str:
     return f"{PREFIX}:session:{session_id}:lock"
 
 
+def lease(session_id: str) -> str:
+    """String (a counter): the fencing token of the session's latest run lease; every
+    acquisition and takeover increments it, and only its holder may settle a run."""
+    return f"{PREFIX}:session:{session_id}:lease"
+
+
+def resume_kick(session_id: str) -> str:
+    """String with a TTL: the reconciler kicked this session's queue lately (one kick a while)."""
+    return f"{PREFIX}:session:{session_id}:resume"
+
+
+def job_stop(job_id: str) -> str:
+    """String with a TTL: the worker running this job is stopping; take no further prompt."""
+    return f"{PREFIX}:job:{job_id}:stop"
+
+
+def health_probe() -> str:
+    """String with a short TTL: written by health checks, since only a write shows whether
+    Redis refuses writes (disk full, out of memory) while reads still work."""
+    return f"{PREFIX}:health"
+
+
 def cancel(session_id: str) -> str:
     """List: cancel requests for the running prompt; the run blocks on it as its heartbeat."""
     return f"{PREFIX}:session:{session_id}:cancel"

@@ -12,17 +12,22 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
+from redis.exceptions import RedisError
+
 from bot.config import Settings
 from bot.errors import UserError
+from bot.health import RedisHealth, probe, refuses_writes
 from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.prompts import Submitted
 from bot.redisio import connect, locate
 from bot.security.links import session_link
 from bot.service import SessionService
 from bot.sessions import Person, Session, SessionState, Thread
+from handlers.cli_redis import READ_ONLY, REFUSING_HINT, events, patiently, unreachable
 
 SETTLED = {SessionState.READY, SessionState.PUSHED, SessionState.FAILED, SessionState.ARCHIVED}
 WAIT_READY_SECONDS = 1800.0
@@ -59,10 +64,21 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
     try:
-        service = SessionService(settings, connect(locate(settings)))
+        redis = connect(locate(settings))
+        health = probe(redis)
+        if health is RedisHealth.UNREACHABLE:
+            raise unreachable(settings)
+        if health is RedisHealth.REFUSES_WRITES and args.session_command not in READ_ONLY:
+            raise UserError(health.message, hint=REFUSING_HINT)
+        service = SessionService(settings, redis)
         return COMMANDS[args.session_command](service, args, out)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except RedisError as error:
+        message = RedisHealth.REFUSES_WRITES if refuses_writes(error) else None
+        text = message.message if message else str(unreachable(settings))
+        print(f"error: {text}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -155,10 +171,9 @@ def _list(service: SessionService, args: argparse.Namespace, out: TextIO) -> int
 def _watch(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
     session = service.sessions.get(args.id)
     stream = ProgressStream(service.redis, session.id)
-    for event in stream.follow("0", block_ms=1000):
+    for event in events(service, session.id):
         _print_event(event, out)
-        caught_up = not stream.read(event.id or "0", count=1)
-        if caught_up and _idle(service, session.id):
+        if patiently(service, partial(_caught_up_and_idle, service, stream, event.id or "0")):
             return 0
     return 0
 
@@ -194,6 +209,10 @@ def _diff(service: SessionService, args: argparse.Namespace, out: TextIO) -> int
     return 0
 
 
+def _caught_up_and_idle(service: SessionService, stream: ProgressStream, cursor: str) -> bool:
+    return not stream.read(cursor, count=1) and _idle(service, stream.session_id)
+
+
 def _idle(service: SessionService, session_id: str) -> bool:
     session = service.sessions.get(session_id)
     busy = service.prompts.running(session_id) or service.prompts.has_waiting(session_id)
@@ -213,9 +232,11 @@ def _wait_settled(service: SessionService, session_id: str, out: TextIO) -> Sess
 
 
 def _follow_prompt(service: SessionService, session_id: str, prompt_id: str, out: TextIO) -> int:
-    """Print the session's events until this prompt ends; exit 1 if it failed."""
-    stream = ProgressStream(service.redis, session_id)
-    for event in stream.follow("0", block_ms=1000):
+    """Print the session's events until this prompt ends; exit 1 if it failed.
+
+    A run handed back at a restart is not its end: it runs again, and this keeps following.
+    """
+    for event in events(service, session_id):
         if event.prompt_id != prompt_id:
             continue
         _print_event(event, out)

@@ -11,6 +11,7 @@ Each line of the prompt is one instruction:
   spawn                 start a child that sleeps forever in the same process group
   context PATH          copy the file REPOBOX_CONTEXT_FILE names to PATH ("none" if unset)
   prompt PATH           write the whole prompt as received (context preamble included) to PATH
+  redis URL ARGS…       send one command to the Redis at URL (fault tests: refuse writes now)
 Anything else is echoed. The last stdout line is the run's summary.
 """
 
@@ -51,7 +52,7 @@ def main() -> int:
             return int(rest or 1)
         elif word == "pidfile":
             Path(rest).write_text(str(os.getpgrp()))
-        elif word in ("context", "prompt"):
+        elif word in ("context", "prompt", "redis"):
             dump(word, rest, prompt)
         elif word == "spawn":
             subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
@@ -61,8 +62,20 @@ def main() -> int:
     return 0
 
 
+def send_redis(rest: str) -> None:
+    """Fault tests: make Redis misbehave at an exact moment of a run (e.g. refuse writes)."""
+    import redis  # only the fault tests use this; agents need no Redis otherwise
+
+    url, *command = rest.split()
+    redis.Redis.from_url(url).execute_command(*command)
+    print(f"redis {' '.join(command)}", flush=True)
+
+
 def dump(word: str, path: str, prompt: str) -> None:
     """Let a test see what the agent was given: its context file, or its whole prompt."""
+    if word == "redis":
+        send_redis(path)
+        return
     if word == "prompt":
         Path(path).write_text(prompt)
         return
