@@ -62,7 +62,7 @@ from aiohttp import web
 
 from .base import FakeServer, Recorded
 
-FIXTURES_DIR = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "github"
+FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "github"
 DOCS = "https://docs.github.com/rest"
 REACTIONS = ("+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes")
 MAX_BODY = 65536  # GitHub rejects issue/PR/comment bodies longer than this (422)
@@ -205,7 +205,7 @@ def _validation_failed(errors: list[dict[str, Any]], doc: str = DOCS) -> ApiErro
 
 @functools.cache
 def load_fixture(name: str) -> dict[str, Any]:
-    """One of the shared GitHub webhook samples, parsed (cached; callers deep-copy)."""
+    """One of the GitHub webhook samples in tests/fixtures, parsed (cached; callers deep-copy)."""
     data: dict[str, Any] = json.loads((FIXTURES_DIR / name).read_text())
     return data
 

@@ -48,7 +48,7 @@ GUEST, REPORTER, DEVELOPER, MAINTAINER, OWNER = 10, 20, 30, 40, 50
 NOTE_MAX_CHARS = 1_000_000  # GitLab's `validates :note, length: { maximum: 1_000_000 }`
 TITLE_MAX_CHARS = 255
 DEFAULT_TOKEN = "glpat-test"
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "gitlab"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gitlab"
 
 _SEGMENT: dict[Kind, str] = {"issue": "issues", "merge_request": "merge_requests"}
 _KINDS: tuple[Kind, ...] = ("issue", "merge_request")

@@ -25,7 +25,7 @@ from tests.fakes.slack import FakeMessage, FakeSlack, sign
 from tests.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "slack"
+FIXTURES = ROOT / "tests" / "fixtures" / "slack"
 SECRET = "test-signing-secret-0123456789"
 TOKEN = "xoxb-test-bot-token"
 TEAM = "T111"
