@@ -21,6 +21,7 @@ from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.prompts import Action, Prompt, PromptState
 from bot.security.redaction import Redactor
 from bot.sessions import Session
+from jobs import checkpoint_copies
 from jobs.runtime import JobContext
 from jobs.ship import push_update
 
@@ -60,6 +61,8 @@ def run_prompt(ctx: JobContext, session: Session, prompt: Prompt, control: RunCo
     )
     run_stat = checkpoints.diffstat(workdir, start_commit)
     session_stat = record_diff(ctx, session, workdir)
+    if commit:
+        checkpoint_copies.save(ctx, session, workdir, prompt.id)  # reachable from any host
     kept = f" {run_stat.summary()} kept in a checkpoint." if commit else ""
 
     if control.cancelled:

@@ -7,10 +7,11 @@ import time
 import uuid
 from pathlib import Path
 
-from bot import providers
-from bot.errors import UpstreamError, UserError
+from bot import disk, providers, retention
+from bot.errors import NotFound, UpstreamError, UserError
 from bot.git.instructions import read_instructions
 from bot.git.mirrors import repo_key
+from bot.hosts import HostRegistry
 from bot.progress import EventKind, ProgressStream
 from bot.relay import Relay
 from bot.runlock import SessionLock
@@ -47,6 +48,7 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
     session = sessions.get(session_id)
     started = time.monotonic()
     try:
+        disk.check(ctx.settings.data_dir, ctx.settings.min_free_mb, ctx.settings.host)
         provider = providers.for_name(session.provider, ctx.settings)
         repo = provider.resolve(session.project)
         mirror = ctx.mirrors.ensure(repo.clone_url, provider.credentials())
@@ -76,6 +78,7 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
         clone_url=repo.clone_url,
         host=ctx.settings.host,
     )
+    HostRegistry(ctx.redis, ctx.settings.host_timeout).pin(ctx.settings.host, session_id)
     sessions.transition(session_id, SessionState.READY)
     took = time.monotonic() - started
     stream.emit(
@@ -118,9 +121,12 @@ def retire_session(session_id: str) -> None:
             Path(session.workdir), repo_key(session.clone_url) if session.clone_url else None
         )
         ctx.service.sessions.update(session_id, workdir=None)
+    if session.host:
+        HostRegistry(ctx.redis, ctx.settings.host_timeout).unpin(session.host, session_id)
     with Relay(ctx.settings, ctx.redis, session_id):
         pass  # deliver the archive to the surface (the card shows it)
-    ProgressStream(ctx.redis, session_id).expire()
+    # The relay may have written surface state afresh: expire it with the rest.
+    retention.expire_session(ctx.redis, session_id, ctx.settings.retention_seconds)
 
 
 def refill_pool(session_id: str) -> None:
@@ -142,8 +148,16 @@ def archive_idle() -> int:
     cutoff = time.time() - ctx.settings.idle_archive_after
     archived = 0
     for session_id in ctx.service.sessions.idle_since(cutoff):
-        session = ctx.service.sessions.get(session_id)
-        if session.state in (SessionState.ARCHIVED, SessionState.RUNNING):
+        try:
+            session = ctx.service.sessions.get(session_id)
+        except NotFound:  # expired data under a stale index entry
+            ctx.service.sessions.mark_archived(session_id, at=1.0)
+            continue
+        if session.state is SessionState.ARCHIVED:  # archived before the archived index existed
+            ctx.service.sessions.mark_archived(session_id, at=session.updated_at)
+            retention.expire_session(ctx.redis, session_id, ctx.settings.retention_seconds)
+            continue
+        if session.state is SessionState.RUNNING:
             continue
         ctx.service.archive(session, SYSTEM)
         archived += 1

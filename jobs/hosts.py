@@ -1,0 +1,186 @@
+"""A lost host is not a lost session.
+
+Each worker beats for its host (`HostBeat`). In the watchdog pass, a dead run whose host has
+stopped beating too fails with a message that names the cause; once the host has been
+silent for REPOBOX_HOST_TIMEOUT, each of its sessions is handed to `adopt_session` on any
+live host, which rebuilds the workdir from the mirror and the last checkpoint copy and
+then lets the session's queue run there.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from bot import disk, keys
+from bot.dispatch import RUN_QUEUE, host_queue
+from bot.errors import NotFound
+from bot.hosts import HostRegistry
+from bot.progress import EventKind, ProgressStream
+from bot.prompts import PromptState
+from bot.redisio import as_str
+from bot.relay import Relay
+from bot.runlock import SessionLock
+from bot.sessions import SessionState
+from jobs import workdir_rebuild
+from jobs.runner import settle
+from jobs.runtime import JobContext, context
+
+log = logging.getLogger(__name__)
+
+CLOSED = frozenset({SessionState.ARCHIVED, SessionState.FAILED})
+
+HOST_LOST = (
+    "Host lost: the machine running this ({host}) stopped answering, and this run was lost "
+    "with it. The session moves to another machine from its last checkpoint, and the "
+    "prompts waiting behind this one run there by themselves. This one will not run again "
+    "on its own: send it again if you still want it."
+)
+
+# Claim a dead run: only if nobody holds its lock. KEYS: lock, running, active set.
+# ARGV: session id. Returns the prompt id taken out of the running slot, or false.
+_CLAIM = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local prompt = redis.call('LPOP', KEYS[2])
+redis.call('SREM', KEYS[3], ARGV[1])
+if not prompt then return false end
+return prompt
+"""
+
+
+def registry(ctx: JobContext) -> HostRegistry:
+    return HostRegistry(ctx.redis, ctx.settings.host_timeout)
+
+
+class HostBeat(threading.Thread):
+    """Beats for this worker's host, with the data dir's free space, until stopped."""
+
+    def __init__(self, ctx: JobContext) -> None:
+        super().__init__(name="repobox-host-beat", daemon=True)
+        self.ctx = ctx
+        self.registry = registry(ctx)
+        self.stopping = threading.Event()
+
+    def beat(self) -> None:
+        settings = self.ctx.settings
+        self.registry.beat(settings.host, disk.free_mb(settings.data_dir))
+
+    def run(self) -> None:
+        while True:
+            try:
+                self.beat()
+            except Exception:
+                log.exception("host heartbeat failed; trying again")
+            if self.stopping.wait(self.registry.interval):
+                return
+
+
+def fail_runs_on_lost_hosts(ctx: JobContext) -> list[str]:
+    """Fail dead runs whose host went silent as well, naming the cause (before the watchdog's
+    generic "worker died"); returns the prompt ids failed."""
+    hosts = registry(ctx)
+    claim = ctx.redis.register_script(_CLAIM)
+    failed: list[str] = []
+    for raw in ctx.redis.smembers(keys.active_runs()):
+        session_id = as_str(raw)
+        try:
+            host = ctx.service.sessions.get(session_id).host
+        except NotFound:
+            continue
+        if not host or not hosts.silent(host, longer_than=2 * hosts.interval):
+            continue  # its host still beats: a dead worker, which the watchdog reports
+        args = [keys.run_lock(session_id), keys.running(session_id), keys.active_runs()]
+        taken = claim(keys=args, args=[session_id])
+        if not taken:
+            continue
+        prompt = ctx.service.prompts.get(as_str(taken))
+        message = HOST_LOST.format(host=host)
+        prompt.state, prompt.error = PromptState.FAILED, message
+        prompt.finished_at = time.time()
+        ctx.service.prompts.update(prompt)
+        ProgressStream(ctx.redis, session_id).emit(
+            EventKind.ERROR, message, prompt.id, lost=True, cause="host lost", host=host
+        )
+        settle(ctx, session_id, prompt.id)
+        log.warning("run %s of session %s lost with host %s", prompt.id, session_id, host)
+        failed.append(prompt.id)
+    return failed
+
+
+def move_sessions_from_lost_hosts(ctx: JobContext) -> list[str]:
+    """Hand every open session of a lost host to a live one; returns the ids handed over."""
+    hosts = registry(ctx)
+    moving: list[str] = []
+    for host in hosts.lost():
+        if host == ctx.settings.host:
+            continue  # we are alive: our own beat merely lapsed
+        remaining = 0
+        for session_id in hosts.pinned(host):
+            if _hand_over(ctx, hosts, host, session_id):
+                moving.append(session_id)
+            if ctx.redis.sismember(keys.host_sessions(host), session_id):
+                remaining += 1
+        if not remaining:
+            # Nothing lives there any more: its queue holds only jobs for sessions that moved.
+            Queue(host_queue(host), connection=ctx.redis, serializer=JSONSerializer).empty()  # type: ignore[no-untyped-call]
+            hosts.forget(host)
+            log.warning("host %s is lost; all its sessions have moved", host)
+    return moving
+
+
+def _hand_over(ctx: JobContext, hosts: HostRegistry, host: str, session_id: str) -> bool:
+    try:
+        session = ctx.service.sessions.get(session_id)
+    except NotFound:
+        hosts.unpin(host, session_id)
+        return False
+    if session.host != host or session.state in CLOSED:
+        hosts.unpin(host, session_id)
+        return False
+    if ctx.redis.exists(keys.run_lock(session_id)) or ctx.redis.llen(keys.running(session_id)):
+        return False  # its run is not settled yet; the watchdog settles it first
+    minute = int(time.time() // 60)
+    return ctx.service.dispatch.enqueue(
+        "jobs.hosts.adopt_session",
+        job_id=f"adopt-{session_id}-{host}-{minute}",
+        queue=RUN_QUEUE,
+        timeout=1800,
+        session_id=session_id,
+        lost_host=host,
+    )
+
+
+def adopt_session(session_id: str, lost_host: str) -> None:
+    """Rebuild a lost host's session here, then run what waits in its queue."""
+    ctx = context()
+    hosts = registry(ctx)
+    session = ctx.service.sessions.get(session_id)
+    if session.host != lost_host or session.state in CLOSED or hosts.alive(lost_host):
+        return
+    lock = SessionLock(ctx.redis, session_id, timeout=600)
+    if not lock.acquire():
+        return  # a later watchdog pass hands it over again
+    stream = ProgressStream(ctx.redis, session_id)
+    try:
+        with Relay(ctx.settings, ctx.redis, session_id):
+            stream.emit(
+                EventKind.INFO,
+                f"The machine this session lived on ({lost_host}) stopped answering; "
+                f"moving the session to {ctx.settings.host}.",
+                moving_from=lost_host,
+            )
+            rebuilt = workdir_rebuild.rebuild(ctx, session)
+            ctx.service.sessions.update(
+                session_id, host=ctx.settings.host, workdir=str(rebuilt.path)
+            )
+            hosts.pin(ctx.settings.host, session_id)
+            hosts.unpin(lost_host, session_id)
+            stream.emit(EventKind.INFO, rebuilt.message, moved_to=ctx.settings.host)
+    finally:
+        lock.release()
+    ctx.service.kick(ctx.service.sessions.get(session_id), f"moved-{uuid.uuid4().hex[:8]}")
