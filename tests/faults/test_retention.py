@@ -43,11 +43,11 @@ def test_idle_sessions_are_archived_on_time_and_expire_with_all_they_own(
         timeout=30,
         what="the idle session to be archived",
     )
-    archived_at = [
+    archived_at = next(
         e.at
         for e in ProgressStream(ctx.redis, session.id).read()
         if e.kind is EventKind.STATE and e.text == "archived"
-    ][0]
+    )
     assert archived_at - (last_active + idle_hours * 3600) < 60  # within a minute of its deadline
     assert session_cli(ctx, "list") == (0, "no sessions\n")
     code, listed = session_cli(ctx, "list", "--all")
