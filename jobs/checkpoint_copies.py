@@ -52,7 +52,7 @@ def _over_cap(
 ) -> Where:
     store = CheckpointStore(ctx.redis)
     stream = ProgressStream(ctx.redis, session.id)
-    sizes = f"{size / 2**20:.1f} MB, over the {ctx.settings.checkpoint_bundle_max / 2**20:g} MB"
+    sizes = f"{_size(size)}, over the {_size(ctx.settings.checkpoint_bundle_max)}"
     if ctx.settings.checkpoint_push or session.shipped:
         provider = providers.for_name(session.provider, ctx.settings)
         remote = provider.resolve(session.project).clone_url
@@ -77,3 +77,11 @@ def _over_cap(
         prompt_id,
     )
     return previous.where if previous else Where.BASE
+
+
+def _size(count: int) -> str:
+    if count < 1024:
+        return f"{count} bytes"
+    if count < 2**20:
+        return f"{count / 1024:.0f} KB"
+    return f"{count / 2**20:.1f} MB"

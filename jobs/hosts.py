@@ -37,9 +37,9 @@ CLOSED = frozenset({SessionState.ARCHIVED, SessionState.FAILED})
 
 HOST_LOST = (
     "Host lost: the machine running this ({host}) stopped answering, and this run was lost "
-    "with it. The session moves to another machine from its last checkpoint, and the "
-    "prompts waiting behind this one run there by themselves. This one will not run again "
-    "on its own: send it again if you still want it."
+    "with it. The prompts waiting behind it run by themselves, on another machine from the "
+    "last checkpoint if this one stays away. This one will not run again on its own: send "
+    "it again if you still want it."
 )
 
 # Claim a dead run: only if nobody holds its lock. KEYS: lock, running, active set.

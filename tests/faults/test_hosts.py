@@ -19,11 +19,12 @@ def test_a_lost_hosts_session_moves_and_its_queued_prompts_run_on_the_other_host
 ) -> None:
     origin = make_repo()
     ran = tmp_path / "ran.log"  # every run appends here: a prompt run twice shows up twice
-    host_a = start_worker(REPOBOX_HOST="host-a", REPOBOX_DATA_DIR=str(tmp_path / "a"))
+    hosts = {"REPOBOX_HOST_TIMEOUT": "3"}  # a little slack over the 2 s run heartbeat
+    host_a = start_worker(REPOBOX_HOST="host-a", REPOBOX_DATA_DIR=str(tmp_path / "a"), **hosts)
     session = new_session(ctx, origin, f"write kept.txt: made on host a\nappend {ran}: 1")
     wait_prompt(ctx, session, 1, PromptState.DONE)
     assert ctx.service.sessions.get(session.id).host == "host-a"
-    start_worker(REPOBOX_HOST="host-b", REPOBOX_DATA_DIR=str(tmp_path / "b"))
+    start_worker(REPOBOX_HOST="host-b", REPOBOX_DATA_DIR=str(tmp_path / "b"), **hosts)
 
     pidfile = tmp_path / "agent.pid"
     doomed = f"pidfile {pidfile}\nappend {ran}: 2\nsleep 60\nwrite lost.txt: never"
