@@ -242,6 +242,7 @@ class SessionService:
         self.cancel(session, person)
         self.sessions.transition(session.id, SessionState.ARCHIVED)
         self.sessions.mark_archived(session.id)
+        self.redis.delete(keys.checkpoint(session.id))  # its workdir is retired: no move ahead
         retention.expire_session(self.redis, session.id, self.settings.retention_seconds)
         self.sessions.release_thread(session)
         ProgressStream(self.redis, session.id).emit(

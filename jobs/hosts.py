@@ -139,6 +139,8 @@ def _hand_over(ctx: JobContext, hosts: HostRegistry, host: str, session_id: str)
     except NotFound:
         hosts.unpin(host, session_id)
         return False
+    if session.state is SessionState.INITIALIZING:
+        return _set_up_again(ctx, hosts, host, session_id)
     if session.host != host or session.state in CLOSED:
         hosts.unpin(host, session_id)
         return False
@@ -153,6 +155,28 @@ def _hand_over(ctx: JobContext, hosts: HostRegistry, host: str, session_id: str)
         session_id=session_id,
         lost_host=host,
     )
+
+
+def _set_up_again(ctx: JobContext, hosts: HostRegistry, host: str, session_id: str) -> bool:
+    """A session whose set-up died with its host: set it up again on a live one."""
+    if ctx.redis.exists(keys.run_lock(session_id)):
+        return False  # the dead set-up's lock has not expired yet
+    minute = int(time.time() // 60)
+    enqueued = ctx.service.dispatch.enqueue(
+        "jobs.session_jobs.init_session",
+        job_id=f"init-{session_id}-after-{host}-{minute}",
+        queue=RUN_QUEUE,
+        timeout=1800,
+        session_id=session_id,
+    )
+    hosts.unpin(host, session_id)
+    if enqueued:
+        ProgressStream(ctx.redis, session_id).emit(
+            EventKind.INFO,
+            f"The machine setting this session up ({host}) stopped answering; "
+            "setting it up again on another one.",
+        )
+    return enqueued
 
 
 def adopt_session(session_id: str, lost_host: str) -> None:

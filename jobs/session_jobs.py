@@ -34,6 +34,8 @@ def init_session(session_id: str) -> None:
     lock = SessionLock(ctx.redis, session_id, timeout=600)
     if not lock.acquire():
         return
+    # Pinned from the start, so a set-up that dies with this host is done again elsewhere.
+    HostRegistry(ctx.redis, ctx.settings.host_timeout).pin(ctx.settings.host, session_id)
     stream = ProgressStream(ctx.redis, session_id)
     try:
         with Relay(ctx.settings, ctx.redis, session_id):
@@ -78,7 +80,6 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
         clone_url=repo.clone_url,
         host=ctx.settings.host,
     )
-    HostRegistry(ctx.redis, ctx.settings.host_timeout).pin(ctx.settings.host, session_id)
     sessions.transition(session_id, SessionState.READY)
     took = time.monotonic() - started
     stream.emit(
@@ -101,6 +102,7 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
 
 def _fail(ctx: JobContext, session_id: str, stream: ProgressStream, message: str) -> None:
     ctx.service.sessions.update(session_id, error=message)
+    HostRegistry(ctx.redis, ctx.settings.host_timeout).unpin(ctx.settings.host, session_id)
     ctx.service.sessions.transition(session_id, SessionState.FAILED)
     ctx.service.prompts.drop_waiting(session_id, "the session could not be set up")
     stream.emit(EventKind.ERROR, message)

@@ -3,14 +3,21 @@ rebuilt from the mirror and the last checkpoint, and the queued prompts run ther
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from bot.dispatch import RUN_QUEUE
+from bot.hosts import HostRegistry
 from bot.progress import EventKind
 from bot.prompts import PromptState
 from bot.sessions import SessionState
+from jobs import hosts
 from jobs.runtime import JobContext
-from tests.conftest import MakeRepo, WorkerProcess, wait_until
+from tests.conftest import MakeRepo, WorkerProcess, run_jobs, wait_until
 from tests.faults.support import BOB, events, kill_machine, new_session, prompt_no, wait_prompt
 
 
@@ -19,12 +26,12 @@ def test_a_lost_hosts_session_moves_and_its_queued_prompts_run_on_the_other_host
 ) -> None:
     origin = make_repo()
     ran = tmp_path / "ran.log"  # every run appends here: a prompt run twice shows up twice
-    hosts = {"REPOBOX_HOST_TIMEOUT": "3"}  # a little slack over the 2 s run heartbeat
-    host_a = start_worker(REPOBOX_HOST="host-a", REPOBOX_DATA_DIR=str(tmp_path / "a"), **hosts)
+    timeouts = {"REPOBOX_HOST_TIMEOUT": "3"}  # a little slack over the 2 s run heartbeat
+    host_a = start_worker(REPOBOX_HOST="host-a", REPOBOX_DATA_DIR=str(tmp_path / "a"), **timeouts)
     session = new_session(ctx, origin, f"write kept.txt: made on host a\nappend {ran}: 1")
     wait_prompt(ctx, session, 1, PromptState.DONE)
     assert ctx.service.sessions.get(session.id).host == "host-a"
-    start_worker(REPOBOX_HOST="host-b", REPOBOX_DATA_DIR=str(tmp_path / "b"), **hosts)
+    start_worker(REPOBOX_HOST="host-b", REPOBOX_DATA_DIR=str(tmp_path / "b"), **timeouts)
 
     pidfile = tmp_path / "agent.pid"
     doomed = f"pidfile {pidfile}\nappend {ran}: 2\nsleep 60\nwrite lost.txt: never"
@@ -58,3 +65,26 @@ def test_a_lost_hosts_session_moves_and_its_queued_prompts_run_on_the_other_host
         lambda: ctx.service.sessions.get(session.id).state is SessionState.READY, what="ready"
     )
     assert ctx.service.status(moved).waiting == []
+
+
+def test_a_set_up_that_died_with_its_host_is_done_again_on_another(
+    ctx: JobContext, make_repo: MakeRepo
+) -> None:
+    origin = make_repo()
+    session = new_session(ctx, origin, "write a.txt: 1")
+    # Host "gone" took the set-up job, pinned the session, and died with the job half done.
+    Queue(RUN_QUEUE, connection=ctx.redis, serializer=JSONSerializer).remove(f"init-{session.id}")
+    gone = HostRegistry(ctx.redis, 0.5)
+    gone.beat("gone", 1000.0)
+    gone.pin("gone", session.id)
+    time.sleep(0.6)  # its heartbeat expires
+
+    assert hosts.move_sessions_from_lost_hosts(ctx) == [session.id]
+    run_jobs(ctx)
+
+    wait_prompt(ctx, session, 1, PromptState.DONE, timeout=5)
+    assert ctx.service.sessions.get(session.id).host == ctx.settings.host
+    assert "The machine setting this session up (gone) stopped answering" in " ".join(
+        events(ctx, session, EventKind.INFO)
+    )
+    assert gone.pinned("gone") == []
