@@ -8,12 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app import parse_args
+from bot import keys, retention
 from bot.progress import EventKind, ProgressStream
 from bot.prompts import PromptState
 from bot.sessions import SessionState
 from handlers import cli
 from jobs.runtime import JobContext
-from tests.conftest import MakeRepo, WorkerProcess, wait_until
+from tests.conftest import MakeRepo, WorkerProcess, run_jobs, wait_until
 from tests.faults.support import BOB, new_session, wait_prompt
 
 
@@ -87,3 +88,21 @@ def test_session_list_reads_one_page_of_open_sessions(ctx: JobContext, make_repo
     assert [line.split()[0] for line in second.splitlines()] == newest_first[cli.PAGE :]
     code, everything = session_cli(ctx, "list", "--all", "--page", "2")
     assert [line.split()[1] for line in everything.splitlines()][-3:] == ["archived"] * 3
+
+
+def test_retention_deletes_what_was_written_after_archiving_and_frees_the_thread(
+    ctx: JobContext, make_repo: MakeRepo
+) -> None:
+    origin = make_repo()
+    session = new_session(ctx, origin, "write a.txt: 1")
+    run_jobs(ctx)
+    ctx.service.archive(session, BOB)
+    run_jobs(ctx)
+    assert all(ctx.redis.ttl(k) > 0 for k in ctx.redis.keys(f"repobox:*{session.id}*"))
+    late = keys.surface_state(session.id, "slack")
+    ctx.redis.hset(late, "card", "1")  # a surface writing after the archive: no expiry
+    assert ctx.redis.ttl(late) == -1
+
+    assert retention.purge_expired(ctx.redis, retention=0) == [session.id]
+    assert ctx.redis.keys(f"repobox:*{session.id}*") == []
+    assert ctx.service.sessions.recent(include_archived=True) == []
