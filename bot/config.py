@@ -86,6 +86,11 @@ class Settings:
     workers: int = 2
     host: str = "localhost"
     shutdown_grace: float = 30.0  # seconds a running run may finish in when Repobox stops
+    host_timeout: float = 30.0  # a host silent this long is lost: its sessions move
+    checkpoint_bundle_max: int = 8 * 1024 * 1024  # bytes of a checkpoint bundle kept in Redis
+    checkpoint_push: bool = False  # beyond the cap, push the work branch to the forge instead
+    retention_days: float = 30.0  # archived sessions and all they own are deleted after this
+    min_free_mb: float = 500.0  # below this free on the data dir, new sessions and runs wait
 
     git_author_name: str = "Repobox"
     git_author_email: str = "repobox@users.noreply.localhost"
@@ -155,6 +160,13 @@ class Settings:
             workers=max(1, int(_number(env, "REPOBOX_WORKERS", 2))),
             shutdown_grace=_number(env, "REPOBOX_SHUTDOWN_GRACE", 30),
             host=get("REPOBOX_HOST") or socket.gethostname(),
+            host_timeout=_number(
+                env, "REPOBOX_HOST_TIMEOUT", _number(env, "REPOBOX_HEARTBEAT_TIMEOUT", 30)
+            ),
+            checkpoint_bundle_max=int(_number(env, "REPOBOX_CHECKPOINT_BUNDLE_MAX_MB", 8) * 2**20),
+            checkpoint_push=_flag(get("REPOBOX_CHECKPOINT_PUSH"), False),
+            retention_days=_number(env, "REPOBOX_RETENTION_DAYS", 30),
+            min_free_mb=_number(env, "REPOBOX_MIN_FREE_MB", 500),
             git_author_name=get("REPOBOX_GIT_NAME") or cls.git_author_name,
             git_author_email=get("REPOBOX_GIT_EMAIL") or cls.git_author_email,
             slack_bot_token=get("SLACK_BOT_TOKEN") or None,
@@ -226,6 +238,10 @@ class Settings:
     @property
     def pool_dir(self) -> Path:
         return self.data_dir / "pool"
+
+    @property
+    def retention_seconds(self) -> float:
+        return self.retention_days * 86400
 
 
 def _is_secret_field(name: str) -> bool:

@@ -31,6 +31,7 @@ from handlers.cli_redis import READ_ONLY, REFUSING_HINT, events, patiently, unre
 
 SETTLED = {SessionState.READY, SessionState.PUSHED, SessionState.FAILED, SessionState.ARCHIVED}
 WAIT_READY_SECONDS = 1800.0
+PAGE = 50
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,6 +61,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         command.add_argument("id")
     listing = commands.add_parser("list", help="list sessions, most recent first")
     listing.add_argument("--all", action="store_true", help="include archived sessions")
+    listing.add_argument("--page", type=int, default=1, help=f"which page of {PAGE} to show")
 
 
 def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
@@ -160,11 +162,23 @@ def _status(service: SessionService, args: argparse.Namespace, out: TextIO) -> i
 
 
 def _list(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
-    sessions = service.sessions.recent(include_archived=args.all)
+    """One page: open sessions by last activity, then (with --all) archived ones."""
+    store = service.sessions
+    page = max(1, args.page)
+    start = (page - 1) * PAGE
+    open_total = store.count(archived=False)
+    total = open_total + (store.count(archived=True) if args.all else 0)
+    sessions = store.page(archived=False, start=start, count=PAGE) if start < open_total else []
+    if args.all and len(sessions) < PAGE:
+        skip = max(0, start - open_total)
+        sessions += store.page(archived=True, start=skip, count=PAGE - len(sessions))
     if not sessions:
-        print("no sessions", file=out)
+        print("no sessions" if page == 1 else f"no sessions on page {page}", file=out)
     for s in sessions:
         print(f"{s.id}  {s.state.value:<12} {s.project}  {s.work_branch}", file=out)
+    if total > start + PAGE:
+        more = total - start - PAGE
+        print(f"… {more} more: `session list --page {page + 1}`", file=out)
     return 0
 
 

@@ -28,6 +28,7 @@ from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.prompts import Action, Prompt, PromptState
 from bot.security.redaction import Redactor
 from bot.sessions import Person, Session
+from jobs import checkpoint_copies
 from jobs.runtime import JobContext
 from jobs.ship import push_update
 
@@ -88,6 +89,8 @@ def run_prompt(
     )
     run_stat = checkpoints.diffstat(workdir, start_commit)
     session_stat, diff = session_diff(session, workdir)
+    if commit:
+        checkpoint_copies.save(ctx, session, workdir, prompt.id)  # reachable from any host
     kept = f" {run_stat.summary()} kept in a checkpoint." if commit else ""
 
     if control.cancelled and not (control.reason == "shutdown" and finished):

@@ -18,6 +18,7 @@ from enum import StrEnum
 from redis.exceptions import RedisError
 
 from bot import keys
+from bot.hosts import HostRegistry
 from bot.progress import EventKind, ProgressEvent
 from bot.prompts import PromptState
 from bot.redisio import as_str
@@ -42,7 +43,9 @@ LOST_MESSAGES = {
     "memory), and its processes were stopped with it. " + _WILL_NOT_RERUN,
     Cause.DATABASE: "Repobox's database (Redis) went away while this ran, and the run could "
     "not be kept. " + _WILL_NOT_RERUN,
-    Cause.HOST: "The machine running this stopped answering. " + _WILL_NOT_RERUN,
+    Cause.HOST: "Host lost: the machine running this ({host}) stopped answering, and this run "
+    "was lost with it. The prompts waiting behind it run by themselves, on another machine "
+    "from the last checkpoint if this one stays away. " + _WILL_NOT_RERUN,
 }
 LOST_RUN = LOST_MESSAGES[Cause.WORKER]
 REPAIRED_RUNNING = (
@@ -115,10 +118,12 @@ def recover_stale_runs(ctx: JobContext) -> list[str]:
 
 def _fail_lost(ctx: JobContext, session_id: str, prompt_id: str, token: str, uptime: float) -> None:
     prompt = ctx.service.prompts.get(prompt_id)
-    cause = lost_cause(uptime, prompt.started_at)
-    message = LOST_MESSAGES[cause]
+    host = ctx.service.sessions.get(session_id).host
+    cause = lost_cause(uptime, prompt.started_at, _host_silent(ctx, host))
+    message = LOST_MESSAGES[cause].format(host=host)
     prompt.state, prompt.error = PromptState.FAILED, message
-    event = ProgressEvent(EventKind.ERROR, message, prompt.id, {"lost": True, "cause": cause.value})
+    data = {"lost": True, "cause": cause.value, "host": host}
+    event = ProgressEvent(EventKind.ERROR, message, prompt.id, data)
     RunState(ctx.redis, session_id, token).finish(prompt, event)
     log.warning("recovered run %s of session %s (%s)", prompt.id, session_id, cause.value)
 
@@ -131,11 +136,22 @@ def redis_uptime(ctx: JobContext) -> float:
         return 1e12
 
 
-def lost_cause(uptime: float, started_at: float | None) -> Cause:
-    """A database that restarted since the run began took the run with it; else its worker."""
+def lost_cause(uptime: float, started_at: float | None, host_silent: bool = False) -> Cause:
+    """A database that restarted since the run began took the run with it; a host that
+    stopped beating took it with it; else its worker died."""
     if started_at is not None and uptime < time.time() - started_at:
         return Cause.DATABASE
+    if host_silent:
+        return Cause.HOST
     return Cause.WORKER
+
+
+def _host_silent(ctx: JobContext, host: str | None) -> bool:
+    """Has the run's host stopped beating too (two beats missed)?"""
+    if not host:
+        return False
+    hosts = HostRegistry(ctx.redis, ctx.settings.host_timeout)
+    return hosts.silent(host, longer_than=2 * hosts.interval)
 
 
 def reconcile(ctx: JobContext) -> list[str]:

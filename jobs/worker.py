@@ -1,8 +1,12 @@
-"""The worker process: RQ's worker on our queues, plus a maintenance thread.
+"""The worker process: RQ's worker on our queues, plus a host heartbeat and a maintenance thread.
 
-The maintenance thread runs the watchdog and the reconciler at start and every few
-seconds, and the idle-session cleanup every few minutes; a Redis lock lets only one
-process in the fleet do each pass.
+The maintenance thread runs the watchdog (dead runs, lost hosts) every few seconds, and the
+idle-session archiving and retention every half minute at most; a Redis lock lets only one
+process in the fleet do each pass. The disk pass is per host, since each host has its disk.
+
+Queues are served round-robin: after a job from one queue, the worker looks at the next
+queue first, so a burst of comment jobs on the fast queue cannot hold back session set-up
+and runs (with RQ's default order the fast queue would always be served first).
 
 Stopping (SIGTERM/SIGINT): RQ's warm shutdown takes no new job. Ours adds that the running
 drain takes no further prompt, and that a run still going after the grace period is told
@@ -25,19 +29,20 @@ from redis.exceptions import RedisError
 from rq import Worker
 from rq.job import Job
 from rq.serializers import JSONSerializer
+from rq.worker import DequeueStrategy
 
-from bot import keys
+from bot import keys, retention
 from bot.config import Settings
 from bot.dispatch import FAST_QUEUE, RUN_QUEUE, host_queue
 from bot.runlock import SHUTDOWN
 from bot.security.sandbox import check_sandbox
 from bot.supervisor import STOP_MARGIN, die_with_parent
-from jobs import runtime, session_jobs, watchdog
+from jobs import disk_space, hosts, runtime, session_jobs, watchdog
 from jobs.runtime import JobContext
 
 log = logging.getLogger(__name__)
 
-CLEANUP_EVERY = 600.0
+CLEANUP_EVERY = 30.0  # idle archiving lands within a minute of its deadline
 
 
 class Maintenance(threading.Thread):
@@ -45,6 +50,10 @@ class Maintenance(threading.Thread):
         super().__init__(name="repobox-maintenance", daemon=True)
         self.ctx = ctx
         self.interval = max(1.0, ctx.settings.heartbeat_timeout / 3)
+        # Short idle times (tests, demos) get checked as often as the watchdog runs.
+        self.cleanup_every = max(
+            self.interval, min(CLEANUP_EVERY, ctx.settings.idle_archive_after / 4)
+        )
         self.stopping = threading.Event()
         self._next_cleanup = 0.0
 
@@ -62,10 +71,17 @@ class Maintenance(threading.Thread):
         if redis.set(keys.watchdog_lock(), "1", nx=True, px=int(self.interval * 900)):
             watchdog.recover_stale_runs(self.ctx)
             watchdog.reconcile(self.ctx)
-        if time.monotonic() >= self._next_cleanup:
-            self._next_cleanup = time.monotonic() + CLEANUP_EVERY
-            if redis.set(keys.watchdog_lock() + ":idle", "1", nx=True, ex=int(CLEANUP_EVERY * 0.9)):
-                session_jobs.archive_idle()
+            hosts.move_sessions_from_lost_hosts(self.ctx)
+        if time.monotonic() < self._next_cleanup:
+            return
+        self._next_cleanup = time.monotonic() + self.cleanup_every
+        lock_ms = int(self.cleanup_every * 900)
+        if redis.set(keys.watchdog_lock() + ":idle", "1", nx=True, px=lock_ms):
+            session_jobs.archive_idle()
+            retention.purge_expired(redis, self.ctx.settings.retention_seconds)
+        host_lock = f"{keys.watchdog_lock()}:disk:{self.ctx.settings.host}"
+        if disk_space.short_of_space(self.ctx) and redis.set(host_lock, "1", nx=True, px=lock_ms):
+            disk_space.reclaim(self.ctx)
 
 
 class RepoboxWorker(Worker):
@@ -127,11 +143,19 @@ def queues_for(settings: Settings) -> list[str]:
 def run_worker(settings: Settings, redis: Redis, *, burst: bool = False) -> None:
     ctx = runtime.install(settings, redis)
     check_sandbox(settings)
+    beat = hosts.HostBeat(ctx)
+    beat.start()
     maintenance = Maintenance(ctx)
     maintenance.start()
     worker = RepoboxWorker(queues_for(settings), connection=redis, serializer=JSONSerializer)
     worker.grace = settings.shutdown_grace
     try:
-        worker.work(burst=burst, with_scheduler=False, logging_level="WARNING")
+        worker.work(
+            burst=burst,
+            with_scheduler=False,
+            logging_level="WARNING",
+            dequeue_strategy=DequeueStrategy.ROUND_ROBIN,
+        )
     finally:
         maintenance.stopping.set()
+        beat.stopping.set()
