@@ -26,6 +26,8 @@ def session_keys(redis: Redis, session_id: str) -> list[str]:
         keys.queue(session_id),
         keys.running(session_id),
         keys.run_lock(session_id),
+        keys.lease(session_id),
+        keys.resume_kick(session_id),
         keys.cancel(session_id),
         keys.events(session_id),
         keys.diff(session_id),
