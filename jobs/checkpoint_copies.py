@@ -12,6 +12,8 @@ import logging
 import time
 from pathlib import Path
 
+from redis.exceptions import RedisError
+
 from bot import providers
 from bot.checkpoint_store import CheckpointCopy, CheckpointStore, Where
 from bot.errors import RepoboxError
@@ -27,7 +29,7 @@ def save(ctx: JobContext, session: Session, workdir: Path, prompt_id: str) -> Wh
     """Keep the workdir's checkpoint reachable from any host; returns where it went."""
     try:
         return _save(ctx, session, workdir, prompt_id)
-    except (RepoboxError, OSError):
+    except (RepoboxError, OSError, RedisError):  # e.g. Redis refusing writes: the run goes on
         log.exception("could not keep a copy of session %s's checkpoint", session.id)
         return None
 
