@@ -9,16 +9,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 from bot.config import Settings
 from bot.errors import ConfigError, UserError
 from bot.logs import setup_logging
-from bot.redisio import connect, locate
+from bot.redisio import PID_FILE, connect, locate
 
 log = logging.getLogger("repobox")
 
@@ -57,9 +54,10 @@ def run_worker(settings: Settings, redis_url: str, burst: bool) -> None:
     work(settings, connect(redis_url), burst=burst)
 
 
-def run_all(settings: Settings) -> None:
-    """Embedded Valkey (if needed), N workers as child processes, and the web process here."""
+def run_all(settings: Settings) -> int:
+    """Embedded Valkey (if needed), N workers and the web process, all supervised."""
     from bot.embedded import EmbeddedValkey
+    from bot.supervisor import Child, Supervisor
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     embedded = None
@@ -68,24 +66,18 @@ def run_all(settings: Settings) -> None:
         embedded = EmbeddedValkey(settings.data_dir)
         redis_url = embedded.start()
     env = {**os.environ, "REDIS_URL": redis_url, "REPOBOX_DATA_DIR": str(settings.data_dir)}
-    workers = [
-        subprocess.Popen([sys.executable, str(HERE / "app.py"), "worker"], env=env)
-        for _ in range(settings.workers)
-    ]
-    log.info("started %d workers; data in %s", len(workers), settings.data_dir)
+    app = [sys.executable, str(HERE / "app.py")]
+    children = [Child(f"worker {i + 1}", [*app, "worker"], env) for i in range(settings.workers)]
+    children.append(Child("web", [*app, "web"], env))
+    log.info(
+        "starting %d workers and the web process; data in %s", settings.workers, settings.data_dir
+    )
+    pid_file = settings.data_dir / PID_FILE  # lets the CLI tell "restarting" from "not running"
+    pid_file.write_text(f"{os.getpid()}\n")
     try:
-        run_web(settings, redis_url)
+        return Supervisor(children, embedded, grace=settings.shutdown_grace).run()
     finally:
-        for worker in workers:
-            worker.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for worker in workers:
-            try:
-                worker.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                worker.kill()
-        if embedded is not None:
-            embedded.stop()
+        pid_file.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,13 +92,21 @@ def main(argv: list[str] | None = None) -> int:
 
         return cli.main(args, settings)
     setup_logging(settings)
+    if args.command != "web":  # the agent must be able to start before anyone waits on it
+        from bot.agents.command import check_agent_command
+
+        try:
+            check_agent_command(settings)
+        except ConfigError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     try:
         if args.command == "web":
             run_web(settings, locate(settings))
         elif args.command == "worker":
             run_worker(settings, locate(settings), args.burst)
         else:
-            run_all(settings)
+            return run_all(settings)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -7,6 +7,7 @@ Repobox at local fakes without hooks.
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -67,6 +68,7 @@ class Settings:
 
     agent: str = "anthropic"
     agent_command: str | None = None
+    claude_args: str = ""  # extra flags for the claude-code preset (REPOBOX_CLAUDE_ARGS)
     model: str = DEFAULT_MODEL
     run_timeout: float = 30 * 60
     max_turns: int = 60
@@ -93,6 +95,12 @@ class Settings:
     pool_size: int = 2
     workers: int = 2
     host: str = "localhost"
+    shutdown_grace: float = 30.0  # seconds a running run may finish in when Repobox stops
+    host_timeout: float = 30.0  # a host silent this long is lost: its sessions move
+    checkpoint_bundle_max: int = 8 * 1024 * 1024  # bytes of a checkpoint bundle kept in Redis
+    checkpoint_push: bool = False  # beyond the cap, push the work branch to the forge instead
+    retention_days: float = 30.0  # archived sessions and all they own are deleted after this
+    min_free_mb: float = 500.0  # below this free on the data dir, new sessions and runs wait
 
     git_author_name: str = "Repobox"
     git_author_email: str = "repobox@users.noreply.localhost"
@@ -141,6 +149,7 @@ class Settings:
             bot_name=(get("REPOBOX_BOT_NAME") or "repobox").lstrip("@"),
             agent=(get("REPOBOX_AGENT") or "anthropic").strip().lower(),
             agent_command=get("REPOBOX_AGENT_COMMAND") or None,
+            claude_args=get("REPOBOX_CLAUDE_ARGS") or "",
             model=get("REPOBOX_MODEL") or DEFAULT_MODEL,
             run_timeout=_number(env, "REPOBOX_RUN_TIMEOUT", 30 * 60),
             max_turns=int(_number(env, "REPOBOX_MAX_TURNS", 60)),
@@ -161,7 +170,15 @@ class Settings:
             heartbeat_timeout=_number(env, "REPOBOX_HEARTBEAT_TIMEOUT", 30),
             pool_size=int(_number(env, "REPOBOX_POOL_SIZE", 2)),
             workers=max(1, int(_number(env, "REPOBOX_WORKERS", 2))),
+            shutdown_grace=_number(env, "REPOBOX_SHUTDOWN_GRACE", 30),
             host=get("REPOBOX_HOST") or socket.gethostname(),
+            host_timeout=_number(
+                env, "REPOBOX_HOST_TIMEOUT", _number(env, "REPOBOX_HEARTBEAT_TIMEOUT", 30)
+            ),
+            checkpoint_bundle_max=int(_number(env, "REPOBOX_CHECKPOINT_BUNDLE_MAX_MB", 8) * 2**20),
+            checkpoint_push=_flag(get("REPOBOX_CHECKPOINT_PUSH"), False),
+            retention_days=_number(env, "REPOBOX_RETENTION_DAYS", 30),
+            min_free_mb=_number(env, "REPOBOX_MIN_FREE_MB", 500),
             git_author_name=get("REPOBOX_GIT_NAME") or cls.git_author_name,
             git_author_email=get("REPOBOX_GIT_EMAIL") or cls.git_author_email,
             slack_bot_token=get("SLACK_BOT_TOKEN") or None,
@@ -195,6 +212,10 @@ class Settings:
             raise ConfigError(f"REPOBOX_AGENT must be 'anthropic' or 'command', got {self.agent!r}")
         if self.agent == "command" and not self.agent_command:
             raise ConfigError("REPOBOX_AGENT=command needs REPOBOX_AGENT_COMMAND")
+        try:
+            shlex.split(self.claude_args)
+        except ValueError as error:
+            raise ConfigError(f"REPOBOX_CLAUDE_ARGS cannot be read as arguments: {error}") from None
         if self.sandbox not in SANDBOX_MODES:
             raise ConfigError(f"REPOBOX_SANDBOX must be auto, require or off, got {self.sandbox!r}")
         if self.default_provider not in {"local", "gitlab", "github"}:
@@ -229,6 +250,10 @@ class Settings:
     @property
     def pool_dir(self) -> Path:
         return self.data_dir / "pool"
+
+    @property
+    def retention_seconds(self) -> float:
+        return self.retention_days * 86400
 
 
 def _is_secret_field(name: str) -> bool:

@@ -26,6 +26,7 @@ class EmbeddedValkey:
         self.db_dir = data_dir / "valkey"
         self.url = ""
         self._server: object | None = None
+        self._port: int | None = None  # kept across restarts, so clients' URLs stay valid
 
     def start(self) -> str:
         recorded = recorded_address(self.data_dir)
@@ -41,18 +42,34 @@ class EmbeddedValkey:
         server = ValkeyServer(
             data_dir=self.db_dir,
             persist=True,
-            port=0 if use_socket else None,
+            port=0 if use_socket else self._port,
             unix_socket_path=socket_path if use_socket else None,
             config={"appendonly": "yes", "appendfsync": "everysec", "save": "60 1"},
         )
         server.start()
         self._server = server
+        self._port = None if use_socket else server.port
         self.url = f"unix://{socket_path}" if use_socket else f"redis://127.0.0.1:{server.port}"
         address = self.data_dir / ADDRESS_FILE
         address.write_text(self.url + "\n")
         os.chmod(address, 0o600)
         log.info("embedded Valkey started at %s (data in %s)", self.url, self.db_dir)
         return self.url
+
+    def alive(self) -> bool:
+        """Whether the server answers (ours or the adopted one)."""
+        return bool(self.url) and is_alive(self.url)
+
+    def restart(self) -> str:
+        """Start it again on the same data (append-only file) and address, after it died."""
+        server = self._server
+        self._server = None
+        if server is not None:
+            try:
+                server.terminate()  # type: ignore[attr-defined]
+            except Exception:  # it is already dead; this only reaps it
+                log.debug("reaping the dead Valkey failed", exc_info=True)
+        return self.start()  # the recorded address is dead, so start() does not adopt it
 
     def stop(self) -> None:
         server = self._server

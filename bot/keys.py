@@ -14,8 +14,16 @@ def session(session_id: str) -> str:
 
 
 def sessions_index() -> str:
-    """Sorted set: session ids by last activity (epoch seconds)."""
+    """Sorted set: ids of sessions not archived, by last activity (epoch seconds).
+
+    Archiving moves a session to `archived_index`, so listing open sessions and finding
+    idle ones never reads the archived ones."""
     return f"{PREFIX}:sessions"
+
+
+def archived_index() -> str:
+    """Sorted set: ids of archived sessions by archive time; retention deletes the old ones."""
+    return f"{PREFIX}:sessions:archived"
 
 
 def thread(surface: str, thread_key: str) -> str:
@@ -48,6 +56,28 @@ def run_lock(session_id: str) -> str:
     return f"{PREFIX}:session:{session_id}:lock"
 
 
+def lease(session_id: str) -> str:
+    """String (a counter): the fencing token of the session's latest run lease; every
+    acquisition and takeover increments it, and only its holder may settle a run."""
+    return f"{PREFIX}:session:{session_id}:lease"
+
+
+def resume_kick(session_id: str) -> str:
+    """String with a TTL: the reconciler kicked this session's queue lately (one kick a while)."""
+    return f"{PREFIX}:session:{session_id}:resume"
+
+
+def job_stop(job_id: str) -> str:
+    """String with a TTL: the worker running this job is stopping; take no further prompt."""
+    return f"{PREFIX}:job:{job_id}:stop"
+
+
+def health_probe() -> str:
+    """String with a short TTL: written by health checks, since only a write shows whether
+    Redis refuses writes (disk full, out of memory) while reads still work."""
+    return f"{PREFIX}:health"
+
+
 def cancel(session_id: str) -> str:
     """List: cancel requests for the running prompt; the run blocks on it as its heartbeat."""
     return f"{PREFIX}:session:{session_id}:cancel"
@@ -61,6 +91,26 @@ def events(session_id: str) -> str:
 def diff(session_id: str) -> str:
     """String: the session's diff (stat and capped patch) as of its last checkpoint."""
     return f"{PREFIX}:session:{session_id}:diff"
+
+
+def checkpoint(session_id: str) -> str:
+    """Hash: the last checkpoint any host can rebuild from (commit, base, where, git bundle)."""
+    return f"{PREFIX}:session:{session_id}:checkpoint"
+
+
+def host(name: str) -> str:
+    """String with a TTL (REPOBOX_HOST_TIMEOUT): a worker host's heartbeat (JSON: free disk)."""
+    return f"{PREFIX}:host:{name}"
+
+
+def hosts() -> str:
+    """Hash: every host that has beaten -> JSON of its last beat (for lost-host detection)."""
+    return f"{PREFIX}:hosts"
+
+
+def host_sessions(name: str) -> str:
+    """Set: ids of open sessions whose workdir lives on this host."""
+    return f"{PREFIX}:host:{name}:sessions"
 
 
 def active_runs() -> str:

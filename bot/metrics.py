@@ -91,8 +91,8 @@ def read_runs(redis: Redis) -> RunFigures:
 def open_sessions(redis: Redis, window: float) -> dict[str, int]:
     """Open sessions (they take prompts) by state, among those active in the last `window` seconds.
 
-    The window bounds the work per scrape: the index keeps archived sessions forever, and a
-    session idle for longer than the idle-archive time is archived anyway.
+    The window bounds the work per scrape: the index holds open sessions only (archived ones
+    move to their own index), and one idle for longer than the idle-archive time is archived.
     """
     ids = redis.zrangebyscore(keys.sessions_index(), time.time() - window, "+inf")
     pipe = redis.pipeline(transaction=False)

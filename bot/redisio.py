@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.errors import UserError
 
 ADDRESS_FILE = "redis.url"
+PID_FILE = "app.pid"  # written by `python app.py` (the supervisor) while it runs
 
 
 def as_str(value: object) -> str:
@@ -33,6 +34,19 @@ def recorded_address(data_dir: Path) -> str | None:
         return None
 
 
+def supervisor_alive(data_dir: Path) -> bool:
+    """Whether a `python app.py` that owns this data dir is running."""
+    try:
+        pid = int((data_dir / PID_FILE).read_text().strip())
+    except (OSError, ValueError):
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"app.py" in cmdline
+
+
 def is_alive(url: str) -> bool:
     try:
         return bool(connect(url).ping())
@@ -45,8 +59,8 @@ def locate(settings: Settings) -> str:
     if settings.redis_url:
         return settings.redis_url
     recorded = recorded_address(settings.data_dir)
-    if recorded and is_alive(recorded):
-        return recorded
+    if recorded and (is_alive(recorded) or supervisor_alive(settings.data_dir)):
+        return recorded  # a database being restarted is said so by the caller's probe
     raise UserError(
         f"Repobox is not running for data dir {settings.data_dir}.",
         hint="Start it with `./dev run` (or `python app.py`), or set REDIS_URL.",

@@ -12,11 +12,12 @@ from typing import Any
 
 from redis import Redis
 
-from bot import keys, repo_spec
+from bot import disk, keys, repo_spec, retention
 from bot.config import Settings
 from bot.dispatch import FAST_QUEUE, RUN_QUEUE, Dispatcher, host_queue
 from bot.errors import Conflict, Forbidden, NotFound, UserError
 from bot.git.branches import require_branch, work_branch
+from bot.hosts import HostRegistry
 from bot.progress import EventKind, ProgressStream
 from bot.prompts import Action, Prompt, PromptQueue, Submitted
 from bot.redisio import as_str
@@ -83,6 +84,7 @@ class SessionService:
             )
         if existing is not None:
             self.sessions.release_thread(existing)
+        self.check_disk(None)
         spec = self.check_spec(repo, repo_spec.Reach.of_surface(thread.surface))
         for branch in (base, work_branch_name):
             if branch is not None:
@@ -137,6 +139,20 @@ class SessionService:
         self.check_repo_allowed(spec.provider, spec.project)
         return spec
 
+    def check_disk(self, host: str | None) -> None:
+        """Refuse work below REPOBOX_MIN_FREE_MB: on the session's host as its heartbeat
+        reports it, or on this machine's data dir when no host holds the session yet."""
+        minimum = self.settings.min_free_mb
+        hosts = HostRegistry(self.redis, self.settings.host_timeout)
+        beat = hosts.last(host) if host else None
+        if beat is not None and hosts.alive(host or ""):
+            if beat.free_mb < minimum:
+                raise disk.refusal(
+                    beat.free_mb, minimum, f"the machine holding this session ({host})"
+                )
+            return
+        disk.check(self.settings.data_dir, minimum)
+
     def check_repo_allowed(self, provider_name: str, project: str) -> None:
         allowed = self.settings.allowed_repos
         if allowed and project not in allowed and f"{provider_name}:{project}" not in allowed:
@@ -183,6 +199,8 @@ class SessionService:
                 f"Session `{current.id}` is {current.state.value} and takes no more prompts.",
                 hint="Start a new one with `new <repo>`.",
             )
+        if action is Action.RUN:  # a ship needs no room; let it through
+            self.check_disk(current.host)
         submitted = self.prompts.submit(current.id, action, text, person, request_id, origin)
         if submitted.created:
             self.sessions.touch(current.id)
@@ -216,7 +234,7 @@ class SessionService:
 
     # -- control ---------------------------------------------------------------------
     def cancel(self, session: Session, person: Person) -> Cancelled:
-        """Stop the running prompt (its process group is killed) and drop what waits."""
+        """Stop the running prompt (its process tree is killed) and drop what waits."""
         dropped = self.prompts.drop_waiting(session.id, f"cancelled by {person.name}")
         running = self.prompts.running(session.id)
         if running is not None:
@@ -231,6 +249,9 @@ class SessionService:
         """Close the session: cancel its work, free the thread, remove the workdir (in a job)."""
         self.cancel(session, person)
         self.sessions.transition(session.id, SessionState.ARCHIVED)
+        self.sessions.mark_archived(session.id)
+        self.redis.delete(keys.checkpoint(session.id))  # its workdir is retired: no move ahead
+        retention.expire_session(self.redis, session.id, self.settings.retention_seconds)
         self.sessions.release_thread(session)
         ProgressStream(self.redis, session.id).emit(
             EventKind.STATE, SessionState.ARCHIVED.value, by=person.name

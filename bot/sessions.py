@@ -104,6 +104,7 @@ class Session:
     pushed_commit: str | None = None
     clone_url: str | None = None
     host: str | None = None  # the machine whose workers hold the workdir
+    agent_conversation: str | None = None  # Claude Code's session id, resumed by each run
     error: str | None = None
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
@@ -202,7 +203,7 @@ class SessionStore:
         mapping["updated_at"] = json.dumps(now)
         pipe = self.redis.pipeline()
         pipe.hset(keys.session(session_id), mapping=mapping)  # type: ignore[arg-type]
-        pipe.zadd(keys.sessions_index(), {session_id: now})
+        pipe.zadd(keys.sessions_index(), {session_id: now}, xx=True)  # archived ones stay out
         pipe.execute()
 
     def touch(self, session_id: str) -> None:
@@ -235,19 +236,40 @@ class SessionStore:
         return previous
 
     def recent(self, *, include_archived: bool = False, limit: int = 100) -> list[Session]:
-        """Sessions, most recently active first."""
-        ids = self.redis.zrevrange(keys.sessions_index(), 0, -1)
-        found: list[Session] = []
-        for raw_id in ids:
-            try:
-                session = self.get(as_str(raw_id))
-            except NotFound:
-                continue
-            if include_archived or session.state is not SessionState.ARCHIVED:
-                found.append(session)
-            if len(found) >= limit:
-                break
+        """Sessions, most recently active first: open ones, then (if asked) archived ones.
+
+        Reads one page of each index, never every session ever made."""
+        found = [
+            s
+            for s in self.page(archived=False, count=limit)
+            if s.state is not SessionState.ARCHIVED
+        ]
+        if include_archived and len(found) < limit:
+            found += self.page(archived=True, count=limit - len(found))
         return found
+
+    def page(self, *, archived: bool, start: int = 0, count: int = 50) -> list[Session]:
+        """One page of open sessions by last activity, or of archived ones by archive time."""
+        index = keys.archived_index() if archived else keys.sessions_index()
+        ids = [as_str(i) for i in self.redis.zrevrange(index, start, start + count - 1)]
+        pipe = self.redis.pipeline(transaction=False)
+        for session_id in ids:
+            pipe.hgetall(keys.session(session_id))
+        found: list[Session] = []
+        for raw in pipe.execute() if ids else []:
+            if raw:  # an expired one whose index entry retention has not swept yet
+                found.append(Session.from_redis({as_str(k): as_str(v) for k, v in raw.items()}))
+        return found
+
+    def count(self, *, archived: bool) -> int:
+        return int(self.redis.zcard(keys.archived_index() if archived else keys.sessions_index()))
+
+    def mark_archived(self, session_id: str, at: float | None = None) -> None:
+        """Move the session from the open index to the archived one (retention reads it)."""
+        pipe = self.redis.pipeline()
+        pipe.zrem(keys.sessions_index(), session_id)
+        pipe.zadd(keys.archived_index(), {session_id: at or time.time()})
+        pipe.execute()
 
     def idle_since(self, cutoff: float) -> list[str]:
         """Ids of sessions with no activity since `cutoff` (epoch seconds)."""

@@ -12,19 +12,25 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from typing import TextIO
+from functools import partial
+from typing import Any, TextIO
+
+from redis.exceptions import RedisError
 
 from bot.config import Settings
 from bot.errors import UserError
+from bot.health import RedisHealth, probe, refuses_writes
 from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.prompts import Submitted
 from bot.redisio import connect, locate
 from bot.security.links import session_link
 from bot.service import SessionService
 from bot.sessions import Person, Session, SessionState, Thread
+from handlers.cli_redis import READ_ONLY, REFUSING_HINT, events, patiently, unreachable
 
 SETTLED = {SessionState.READY, SessionState.PUSHED, SessionState.FAILED, SessionState.ARCHIVED}
 WAIT_READY_SECONDS = 1800.0
+PAGE = 50
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,14 +60,26 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         command.add_argument("id")
     listing = commands.add_parser("list", help="list sessions, most recent first")
     listing.add_argument("--all", action="store_true", help="include archived sessions")
+    listing.add_argument("--page", type=int, default=1, help=f"which page of {PAGE} to show")
 
 
 def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
     try:
-        service = SessionService(settings, connect(locate(settings)))
+        redis = connect(locate(settings))
+        health = probe(redis)
+        if health is RedisHealth.UNREACHABLE:
+            raise unreachable(settings)
+        if health is RedisHealth.REFUSES_WRITES and args.session_command not in READ_ONLY:
+            raise UserError(health.message, hint=REFUSING_HINT)
+        service = SessionService(settings, redis)
         return COMMANDS[args.session_command](service, args, out)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except RedisError as error:
+        message = RedisHealth.REFUSES_WRITES if refuses_writes(error) else None
+        text = message.message if message else str(unreachable(settings))
+        print(f"error: {text}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -137,21 +155,32 @@ def _status(service: SessionService, args: argparse.Namespace, out: TextIO) -> i
 
 
 def _list(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
-    sessions = service.sessions.recent(include_archived=args.all)
+    """One page: open sessions by last activity, then (with --all) archived ones."""
+    store = service.sessions
+    page = max(1, args.page)
+    start = (page - 1) * PAGE
+    open_total = store.count(archived=False)
+    total = open_total + (store.count(archived=True) if args.all else 0)
+    sessions = store.page(archived=False, start=start, count=PAGE) if start < open_total else []
+    if args.all and len(sessions) < PAGE:
+        skip = max(0, start - open_total)
+        sessions += store.page(archived=True, start=skip, count=PAGE - len(sessions))
     if not sessions:
-        print("no sessions", file=out)
+        print("no sessions" if page == 1 else f"no sessions on page {page}", file=out)
     for s in sessions:
         print(f"{s.id}  {s.state.value:<12} {s.project}  {s.work_branch}", file=out)
+    if total > start + PAGE:
+        more = total - start - PAGE
+        print(f"… {more} more: `session list --page {page + 1}`", file=out)
     return 0
 
 
 def _watch(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
     session = service.sessions.get(args.id)
     stream = ProgressStream(service.redis, session.id)
-    for event in stream.follow("0", block_ms=1000):
+    for event in events(service, session.id):
         _print_event(event, out)
-        caught_up = not stream.read(event.id or "0", count=1)
-        if caught_up and _idle(service, session.id):
+        if patiently(service, partial(_caught_up_and_idle, service, stream, event.id or "0")):
             return 0
     return 0
 
@@ -187,6 +216,10 @@ def _diff(service: SessionService, args: argparse.Namespace, out: TextIO) -> int
     return 0
 
 
+def _caught_up_and_idle(service: SessionService, stream: ProgressStream, cursor: str) -> bool:
+    return not stream.read(cursor, count=1) and _idle(service, stream.session_id)
+
+
 def _idle(service: SessionService, session_id: str) -> bool:
     session = service.sessions.get(session_id)
     busy = service.prompts.running(session_id) or service.prompts.has_waiting(session_id)
@@ -206,9 +239,11 @@ def _wait_settled(service: SessionService, session_id: str, out: TextIO) -> Sess
 
 
 def _follow_prompt(service: SessionService, session_id: str, prompt_id: str, out: TextIO) -> int:
-    """Print the session's events until this prompt ends; exit 1 if it failed."""
-    stream = ProgressStream(service.redis, session_id)
-    for event in stream.follow("0", block_ms=1000):
+    """Print the session's events until this prompt ends; exit 1 if it failed.
+
+    A run handed back at a restart is not its end: it runs again, and this keeps following.
+    """
+    for event in events(service, session_id):
         if event.prompt_id != prompt_id:
             continue
         _print_event(event, out)
@@ -224,9 +259,21 @@ def _print_event(event: ProgressEvent, out: TextIO) -> None:
         label = "stderr"
     text = event.text
     if event.kind is EventKind.RESULT:
-        files = event.data.get("diffstat", "")
-        text = f"{text}\n         {files}" if files else text
+        text = f"{text}\n         {_figures(event.data)}"
     print(f"{stamp} {label:<9} {text}", file=out, flush=True)
+
+
+def _figures(data: dict[str, Any]) -> str:
+    """The run's last line, as the Slack and forge replies show it: changes, tokens, cost."""
+    figures = [str(data.get("diffstat") or "no changes")]
+    tokens = int(data.get("input_tokens") or 0) + int(data.get("output_tokens") or 0)
+    if tokens:
+        figures.append(f"{tokens:,} tokens")
+    if data.get("cost_usd"):
+        figures.append(f"${float(data['cost_usd']):.4f}")
+    if data.get("duration_s") is not None:
+        figures.append(f"took {float(data['duration_s']):.1f} s")
+    return " · ".join(figures)
 
 
 COMMANDS: dict[str, Callable[[SessionService, argparse.Namespace, TextIO], int]] = {

@@ -1,33 +1,46 @@
-"""`POST /webhooks/github`: `issue_comment`, `pull_request_review_comment` and `ping`.
+"""`POST /webhooks/github`: comments (`issue_comment`, `pull_request_review_comment`),
+submitted reviews (`pull_request_review`) and `ping`.
 
-Chain: `X-Hub-Signature-256` (HMAC of the raw body, constant time) → JSON → event of
-interest (a created comment) → not a bot, not the bot itself → mentions the bot → dedupe
-(`X-GitHub-Delivery`, then the comment id) → enqueue. Permissions are checked in the job.
+Chain: `X-Hub-Signature-256` (HMAC of the raw body, constant time) → the body read once
+into typed values (JSON, or the `payload` field of a form delivery; anything else is a
+400) → event of interest (a created comment, a submitted review) → not a bot, not the bot
+itself → mentions the bot → dedupe (`X-GitHub-Delivery`, then the comment id) → enqueue.
+Permissions are checked in the job.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
 
 from aiohttp import web
 
 from bot.providers.forge import ForgeUser, Kind, ReplyTarget
 from bot.surfaces.forge_events import CommentEvent, Review
-from bot.surfaces.forge_text import mentions
+from handlers.payload import Malformed, Obj
 from handlers.web import CONTEXT_KEY, WebContext
 from handlers.webhooks import (
-    Rejected,
-    accept,
+    Incoming,
+    decide,
+    delivery_id,
+    guarded,
     ignored,
-    is_self,
     malformed,
-    read_json,
+    read_payload,
     unauthorized,
     valid_signature,
 )
 
 SURFACE = "github"
-COMMENT_EVENTS = frozenset({"issue_comment", "pull_request_review_comment"})
+TAKEN = {
+    "issue_comment": "created",
+    "pull_request_review_comment": "created",
+    "pull_request_review": "submitted",
+}
+MAX_BODY = 65536  # GitHub refuses longer comment and review bodies
+_REPO = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
+_LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}(?:\[bot\])?")
+_WORD = re.compile(r"[a-z_]{1,40}")
+_URL = re.compile(r"https?://\S{1,2000}")
 
 
 def register(app: web.Application, ctx: WebContext) -> None:
@@ -35,88 +48,78 @@ def register(app: web.Application, ctx: WebContext) -> None:
     app.router.add_post("/webhooks/github", receive)
 
 
+@guarded(SURFACE)
 async def receive(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT_KEY]
     secret = ctx.settings.github_webhook_secret
     if not secret:
         return web.json_response({"error": "GITHUB_WEBHOOK_SECRET is not set"}, status=503)
     body = await request.read()
+    if not valid_signature(secret, body, request.headers.get("X-Hub-Signature-256")):
+        raise unauthorized(SURFACE)
+    delivery = delivery_id(SURFACE, request.headers.get("X-GitHub-Delivery"))
+    payload = read_payload(SURFACE, body, request.content_type)
+    name = request.headers.get("X-GitHub-Event", "")
+    if name == "ping":
+        return web.json_response({"status": "pong"})
+    if name not in TAKEN:
+        return ignored(f"event {name[:40] or 'unnamed'}")
     try:
-        if not valid_signature(secret, body, request.headers.get("X-Hub-Signature-256")):
-            raise unauthorized(SURFACE)
-        payload = read_json(SURFACE, body)
-        name = request.headers.get("X-GitHub-Event", "")
-        if name == "ping":
-            return web.json_response({"status": "pong"})
-        if name not in COMMENT_EVENTS:
-            return ignored(f"event {name or 'unnamed'}")
-        return handle_comment(ctx, name, payload, request.headers.get("X-GitHub-Delivery"))
-    except Rejected as rejected:
-        return rejected.response
+        incoming = read_comment(name, payload, delivery or "")
+    except Malformed as error:
+        raise malformed(SURFACE, error.what) from None
+    return decide(ctx, incoming, TAKEN[name], delivery)
 
 
-def handle_comment(
-    ctx: WebContext, name: str, payload: dict[str, Any], delivery: str | None
-) -> web.Response:
-    try:
-        action = payload["action"]
-        comment = payload["comment"]
-        body = comment["body"]
-        user = comment["user"]
-        login = str(user["login"])
-    except (KeyError, TypeError) as error:
-        raise malformed(SURFACE, f"missing {error}") from None
-    if action != "created":
-        return ignored(f"comment {action}")
-    if user.get("type") == "Bot" or login.endswith("[bot]") or is_self(ctx, SURFACE, login):
-        return ignored("a bot's comment")
-    if not isinstance(body, str) or not mentions(body, ctx.settings.bot_name):
-        return ignored("no mention")
-    try:
-        event = _event(name, payload, body, delivery or "")
-    except (KeyError, TypeError, ValueError) as error:
-        raise malformed(SURFACE, f"bad or missing {error}") from None
-    return accept(ctx, event, delivery)
-
-
-def _event(name: str, payload: dict[str, Any], body: str, delivery: str) -> CommentEvent:
-    repository = payload["repository"]
-    comment = payload["comment"]
-    project = str(repository["full_name"])
+def read_comment(name: str, payload: Obj, delivery: str) -> Incoming:
+    """The one place a GitHub delivery becomes typed values."""
+    action = payload.text("action", _WORD)
+    repository = payload.obj("repository")
+    project = repository.text("full_name", _REPO, limit=201)
+    # A submitted review's summary has an id, a body and a user, like a comment.
+    comment = payload.obj("review" if name == "pull_request_review" else "comment")
+    user = comment.obj("user")
+    login = user.text("login", _LOGIN)
+    user_id = user.integer("id")
     review: Review | None = None
     kind: Kind
     if name == "issue_comment":
-        issue = payload["issue"]
-        kind = "merge_request" if issue.get("pull_request") else "issue"
-        number = int(issue["number"])
+        issue = payload.obj("issue")
+        kind = "merge_request" if issue.opt_obj("pull_request") else "issue"
+        number = issue.integer("number")
         reply = ReplyTarget(project, kind, number)
+    elif name == "pull_request_review":
+        kind, number = "merge_request", payload.obj("pull_request").integer("number")
+        reply = ReplyTarget(project, kind, number)  # answers go to the conversation
     else:
-        kind, number = "merge_request", int(payload["pull_request"]["number"])
-        root = comment.get("in_reply_to_id") or comment["id"]
-        reply = ReplyTarget(project, kind, number, review_comment_id=int(root))
-        line = comment.get("line") or comment.get("original_line")
+        kind, number = "merge_request", payload.obj("pull_request").integer("number")
+        root = comment.opt_integer("in_reply_to_id") or comment.integer("id")
+        reply = ReplyTarget(project, kind, number, review_comment_id=root)
+        line = comment.opt_integer("line") or comment.opt_integer("original_line")
         review = Review(
-            str(comment["path"]),
-            int(line) if line is not None else None,
-            str(comment.get("diff_hunk") or ""),
+            comment.text("path", limit=4096),
+            line,
+            comment.opt_text("diff_hunk", limit=MAX_BODY) or "",
         )
-    user = comment["user"]
-    return CommentEvent(
+    event = CommentEvent(
         provider=SURFACE,
         project=project,
-        project_id=int(repository["id"]),
+        project_id=repository.integer("id"),
         kind=kind,
         number=number,
-        comment_id=int(comment["id"]),
+        comment_id=comment.integer("id"),
         author=ForgeUser(
-            id=str(user["id"]),
-            username=str(user["login"]),
-            name=str(user["login"]),
-            email=f"{user['id']}+{user['login']}@users.noreply.github.com",
+            id=str(user_id),
+            username=login,
+            name=login,
+            email=f"{user_id}+{login}@users.noreply.github.com",
         ),
-        body=body,
-        url=str(comment.get("html_url") or ""),
+        body=comment.opt_text("body", limit=MAX_BODY) or "",
+        url=comment.opt_text("html_url", _URL, limit=2100) or "",
         reply=reply,
         review=review,
         delivery=delivery,
+        whole_review=name == "pull_request_review",
     )
+    by_bot = user.opt_text("type") == "Bot" or login.endswith("[bot]")
+    return Incoming(action, by_bot, event)

@@ -7,21 +7,22 @@ system note, on an issue or MR) → not the bot itself → mentions the bot → 
 
 from __future__ import annotations
 
-from typing import Any
+import re
 
 from aiohttp import web
 
 from bot.providers.forge import ForgeUser, Kind, ReplyTarget
 from bot.surfaces.forge_events import CommentEvent, Review
-from bot.surfaces.forge_text import mentions
+from handlers.payload import Malformed, Obj
 from handlers.web import CONTEXT_KEY, WebContext
 from handlers.webhooks import (
-    Rejected,
-    accept,
+    Incoming,
+    decide,
+    delivery_id,
+    guarded,
     ignored,
-    is_self,
     malformed,
-    read_json,
+    read_payload,
     same_secret,
     unauthorized,
 )
@@ -29,6 +30,12 @@ from handlers.webhooks import (
 SURFACE = "gitlab"
 KINDS: dict[str, Kind] = {"Issue": "issue", "MergeRequest": "merge_request"}
 THREAD_NOTE_TYPES = frozenset({"DiscussionNote", "DiffNote"})
+MAX_NOTE = 1_000_000  # GitLab's own limit on a note
+_PATH = re.compile(r"[A-Za-z0-9_.-]{1,255}(?:/[A-Za-z0-9_.-]{1,255}){1,20}")
+_USERNAME = re.compile(r"[A-Za-z0-9_.-]{1,255}")
+_WORD = re.compile(r"[A-Za-z_ ]{1,40}")
+_DISCUSSION = re.compile(r"[0-9a-f]{1,64}")
+_URL = re.compile(r"https?://\S{1,2000}")
 
 
 def register(app: web.Application, ctx: WebContext) -> None:
@@ -36,83 +43,72 @@ def register(app: web.Application, ctx: WebContext) -> None:
     app.router.add_post("/webhooks/gitlab", receive)
 
 
+@guarded(SURFACE)
 async def receive(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT_KEY]
     secret = ctx.settings.gitlab_webhook_secret
     if not secret:
         return web.json_response({"error": "GITLAB_WEBHOOK_SECRET is not set"}, status=503)
+    if not same_secret(secret, request.headers.get("X-Gitlab-Token")):
+        raise unauthorized(SURFACE)
+    delivery = delivery_id(SURFACE, request.headers.get("Idempotency-Key"))
+    payload = read_payload(SURFACE, await request.read())
+    if request.headers.get("X-Gitlab-Event") != "Note Hook":
+        return ignored("not a Note Hook")
     try:
-        if not same_secret(secret, request.headers.get("X-Gitlab-Token")):
-            raise unauthorized(SURFACE)
-        payload = read_json(SURFACE, await request.read())
-        if request.headers.get("X-Gitlab-Event") != "Note Hook":
-            return ignored("not a Note Hook")
-        return handle_note(ctx, payload, request.headers.get("Idempotency-Key"))
-    except Rejected as rejected:
-        return rejected.response
+        incoming = read_note(payload, delivery or "")
+    except Malformed as error:
+        raise malformed(SURFACE, error.what) from None
+    if isinstance(incoming, str):
+        return ignored(incoming)
+    return decide(ctx, incoming, "create", delivery)
 
 
-def handle_note(ctx: WebContext, payload: dict[str, Any], delivery: str | None) -> web.Response:
-    try:
-        attributes = payload["object_attributes"]
-        action = attributes.get("action", "create")  # GitLab before 16.11 sends no action
-        kind = KINDS.get(str(attributes.get("noteable_type")))
-        body = attributes["note"]
-        user = payload["user"]
-        username = str(user["username"])
-    except (KeyError, TypeError, AttributeError) as error:
-        raise malformed(SURFACE, f"missing {error}") from None
-    if payload.get("object_kind") != "note" or action != "create":
-        return ignored(f"note {action}")
-    if kind is None or attributes.get("system"):
-        return ignored("not a comment on an issue or merge request")
-    if is_self(ctx, SURFACE, username):
-        return ignored("my own comment")
-    if not isinstance(body, str) or not mentions(body, ctx.settings.bot_name):
-        return ignored("no mention")
-    try:
-        event = _event(payload, attributes, kind, body, delivery or "")
-    except (KeyError, TypeError, ValueError) as error:
-        raise malformed(SURFACE, f"bad or missing {error}") from None
-    return accept(ctx, event, delivery)
-
-
-def _event(
-    payload: dict[str, Any], attributes: dict[str, Any], kind: Kind, body: str, delivery: str
-) -> CommentEvent:
-    project = payload["project"]
-    noteable = payload["issue" if kind == "issue" else "merge_request"]
-    user = payload["user"]
-    email = user.get("email")
-    number = int(noteable["iid"])
-    discussion = attributes.get("discussion_id")
-    in_thread = attributes.get("type") in THREAD_NOTE_TYPES and bool(discussion)
-    path = str(project["path_with_namespace"])
-    return CommentEvent(
+def read_note(payload: Obj, delivery: str) -> Incoming | str:
+    """The one place a Note Hook becomes typed values; a str says why it is ignored."""
+    attributes = payload.obj("object_attributes")
+    action = attributes.opt_text("action", _WORD) or "create"  # before 16.11: no action
+    kind = KINDS.get(attributes.opt_text("noteable_type", _WORD) or "")
+    if payload.raw("object_kind") != "note" or action != "create":
+        return f"note {action}"
+    if kind is None or attributes.flag("system"):
+        return "not a comment on an issue or merge request"
+    project = payload.obj("project")
+    noteable = payload.obj("issue" if kind == "issue" else "merge_request")
+    user = payload.obj("user")
+    username = user.text("username", _USERNAME)
+    email = user.opt_text("email", limit=320)
+    number = noteable.integer("iid")
+    discussion = attributes.opt_text("discussion_id", _DISCUSSION)
+    in_thread = attributes.opt_text("type", _WORD) in THREAD_NOTE_TYPES and bool(discussion)
+    path = project.text("path_with_namespace", _PATH, limit=2000)
+    project_id = project.opt_integer("id") or payload.integer("project_id")
+    event = CommentEvent(
         provider=SURFACE,
         project=path,
-        project_id=int(project.get("id") or payload["project_id"]),
+        project_id=project_id,
         kind=kind,
         number=number,
-        comment_id=int(attributes["id"]),
+        comment_id=attributes.integer("id"),
         author=ForgeUser(
-            id=str(user["id"]),
-            username=str(user["username"]),
-            name=str(user.get("name") or user["username"]),
-            email=email if isinstance(email, str) and "@" in email else None,
+            id=str(user.integer("id")),
+            username=username,
+            name=user.opt_text("name") or username,
+            email=email if email and "@" in email else None,
         ),
-        body=body,
-        url=str(attributes.get("url") or ""),
-        reply=ReplyTarget(path, kind, number, str(discussion) if in_thread else None),
+        body=attributes.text("note", limit=MAX_NOTE),
+        url=attributes.opt_text("url", _URL, limit=2100) or "",
+        reply=ReplyTarget(path, kind, number, discussion if in_thread else None),
         review=_review(attributes),
         delivery=delivery,
     )
+    return Incoming(action, False, event)
 
 
-def _review(attributes: dict[str, Any]) -> Review | None:
-    position = attributes.get("position")
-    if attributes.get("type") != "DiffNote" or not isinstance(position, dict):
+def _review(attributes: Obj) -> Review | None:
+    position = attributes.opt_obj("position")
+    if attributes.opt_text("type", _WORD) != "DiffNote" or position is None:
         return None
-    path = position.get("new_path") or position.get("old_path")
-    line = position.get("new_line") or position.get("old_line")
-    return Review(str(path), int(line) if line is not None else None) if path else None
+    path = position.opt_text("new_path", limit=4096) or position.opt_text("old_path", limit=4096)
+    line = position.opt_integer("new_line") or position.opt_integer("old_line")
+    return Review(path, line) if path else None

@@ -1,21 +1,28 @@
 """Slack, mounted in the one aiohttp application: Bolt at `POST /slack/events`, or Socket
 Mode (no public URL) when `SLACK_APP_TOKEN` is set.
 
-The route only translates: an aiohttp request into a Bolt request, Bolt's response back.
-A body that is not what Slack sends is answered 400 (Bolt's adapter would answer 500 and
-Slack would retry it); the filters and listeners live in their own modules.
+The route is the boundary: it verifies Slack's signature over the raw body (401), reads
+the body once into a typed value (`slack_request`; 400 when it does not read), answers
+what needs no listener (url_verification, ssl_check, kinds Repobox ignores), and hands
+Bolt a body rebuilt from the typed value, so Bolt's own code never meets a malformed one.
+Anything that still goes wrong inside Bolt is one log line and a 400, never a 500.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import logging
 import re
+import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -23,19 +30,20 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.logs import crash_summary
+from handlers import slack_request
+from handlers.payload import Malformed
 from handlers.slack_filters import SlackFilters
 from handlers.slack_listeners import SlackListeners
-from handlers.web import WebContext
+from handlers.slack_request import EventCallback, Interaction, Other, SlackRequest, SlashCommand
+from handlers.web import CONTEXT_KEY, WebContext
 
 log = logging.getLogger(__name__)
 
 BOLT = web.AppKey("slack_bolt", AsyncApp)
 ROUTE = "/slack/events"
-SLACK_KINDS = frozenset(
-    {"event_callback", "url_verification", "app_rate_limited", "block_actions",
-     "block_suggestion", "view_submission", "view_closed", "shortcut", "message_action",
-     "interactive_message", "dialog_submission"}
-)  # fmt: skip
+REPLAY_WINDOW = 300  # seconds: Slack's own limit on a request's age
+_TIMESTAMP = re.compile(r"\d{1,12}")
 
 
 def register(app: web.Application, ctx: WebContext) -> None:
@@ -64,7 +72,7 @@ def build_bolt(ctx: WebContext) -> AsyncApp:
         name="repobox",
         client=client,
         signing_secret=settings.slack_signing_secret or "",
-        request_verification_enabled=not settings.slack_app_token,
+        request_verification_enabled=False,  # the route verifies the raw body itself
         process_before_response=True,  # listeners only write to Redis: ack after them
         logger=logging.getLogger("repobox.slack.bolt"),
     )
@@ -83,23 +91,84 @@ def build_bolt(ctx: WebContext) -> AsyncApp:
 
 async def events(request: web.Request) -> web.StreamResponse:
     bolt = request.app[BOLT]
+    raw = await request.read()
+    secret = request.app[CONTEXT_KEY].settings.slack_signing_secret or ""
+    if not signed(secret, raw, request.headers):
+        log.warning("slack request with a bad, stale or missing signature refused")
+        return web.json_response({"error": "invalid request"}, status=401)
     try:
-        bolt_request = await to_bolt_request(request)
-    except (ValueError, TypeError, AttributeError, KeyError):
+        parsed = slack_request.read(raw.decode("utf-8"), request.content_type)
+    except (Malformed, UnicodeDecodeError) as error:
+        log.warning("slack request is malformed (%s); answered 400", error)
         return _bad_request()
-    if not _looks_like_slack(bolt_request):
+    if isinstance(parsed, Other):
+        return _other(parsed)
+    return await dispatch(bolt, parsed)
+
+
+def signed(secret: str, raw: bytes, headers: Any) -> bool:
+    """Slack's v0 signature: HMAC-SHA256 of `v0:{timestamp}:{raw body}`, within 5 minutes."""
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    signature = headers.get("X-Slack-Signature", "")
+    if not secret or not _TIMESTAMP.fullmatch(timestamp):
+        return False
+    if abs(time.time() - int(timestamp)) > REPLAY_WINDOW:
+        return False
+    base = b"v0:" + timestamp.encode() + b":" + raw
+    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
+
+
+async def dispatch(bolt: AsyncApp, parsed: SlackRequest) -> web.StreamResponse:
+    """Bolt, given the rebuilt body; a crash anywhere in it is a 400 and one log line."""
+    bolt_request = AsyncBoltRequest(
+        body=json.dumps(canonical(parsed)),
+        headers={"content-type": "application/json"},
+        context={slack_request.KEY: parsed},
+    )
+    try:
+        response = await bolt.async_dispatch(bolt_request)
+    except Exception as error:
+        ref = uuid.uuid4().hex[:8]
+        log.error("slack request failed inside Bolt (ref %s): %s", ref, crash_summary(error))
         return _bad_request()
-    response = await bolt.async_dispatch(bolt_request)
-    if response.status == 404:  # signed, but nothing Slack sends
+    if response.status == 404 or response.status >= 500:  # unhandled, or a crash Bolt caught
         return _bad_request()
     return await to_aiohttp_response(response)
 
 
-def _looks_like_slack(request: AsyncBoltRequest) -> bool:
-    body: Any = request.body
-    if not isinstance(body, dict):
-        return False
-    return bool(body.get("command") or body.get("type") in SLACK_KINDS or body.get("ssl_check"))
+def canonical(parsed: SlackRequest) -> dict[str, Any]:
+    """The body Bolt sees: only the fields Repobox and Bolt's matchers use, each typed."""
+    if isinstance(parsed, SlashCommand):
+        return {
+            "command": parsed.command, "text": parsed.text, "team_id": parsed.team,
+            "channel_id": parsed.channel, "user_id": parsed.user,
+            "user_name": parsed.user_name, "trigger_id": parsed.trigger_id or "",
+        }  # fmt: skip
+    if isinstance(parsed, EventCallback):
+        event = {k: v for k, v in vars(parsed.event).items() if v is not None and k != "by_bot"}
+        return {
+            "type": "event_callback", "team_id": parsed.team,
+            "event_id": parsed.event_id, "event": event,
+        }  # fmt: skip
+    assert isinstance(parsed, Interaction)
+    body: dict[str, Any] = {
+        "type": parsed.type,
+        "user": {"id": parsed.user, "username": parsed.user_name, "team_id": parsed.team},
+        "team": {"id": parsed.team} if parsed.team else None,
+        "trigger_id": parsed.trigger_id or "",
+        "actions": [vars(action) for action in parsed.actions],
+    }
+    if parsed.channel:
+        body["channel"] = {"id": parsed.channel}
+    return body
+
+
+def _other(parsed: Other) -> web.Response:
+    """Kinds no listener needs: Slack's URL check is echoed, the rest acknowledged."""
+    if parsed.type == "url_verification":
+        return web.json_response({"challenge": parsed.challenge})
+    return web.json_response({}, status=200)
 
 
 def _bad_request() -> web.Response:

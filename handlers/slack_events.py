@@ -17,6 +17,7 @@ from bot.dispatch import FAST_QUEUE
 from bot.sessions import Person, Thread
 from bot.surfaces.slack_blocks import Block
 from bot.surfaces.slack_thread import SURFACE, SlackThread
+from handlers.slack_request import EventCallback
 from handlers.web import WebContext
 
 _LINK = re.compile(r"<((?:https?|mailto|ftp|ssh|git)[^|>]*)(?:\|[^>]*)?>")
@@ -39,16 +40,13 @@ class Said:
     text: str
 
     @classmethod
-    def from_event(cls, body: dict[str, Any], event: dict[str, Any]) -> Said:
-        thread_ts = event.get("thread_ts")
-        return cls(
-            team=str(body.get("team_id") or event.get("team") or ""),
-            channel=str(event.get("channel") or ""),
-            user=str(event.get("user") or ""),
-            ts=str(event.get("ts") or ""),
-            thread_ts=str(thread_ts) if thread_ts and thread_ts != event.get("ts") else None,
-            text=str(event.get("text") or ""),
-        )
+    def from_callback(cls, callback: EventCallback) -> Said | None:
+        """A person's message, or None when the event lacks who, where or when."""
+        event = callback.event
+        if not (event.channel and event.user and event.ts):
+            return None
+        thread_ts = event.thread_ts if event.thread_ts != event.ts else None
+        return cls(callback.team, event.channel, event.user, event.ts, thread_ts, event.text)
 
     @property
     def request_id(self) -> str:

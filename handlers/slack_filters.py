@@ -9,6 +9,7 @@ redeliveries of an event already taken.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,8 +17,21 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
 from bot import keys
+from handlers.payload import Malformed
 from handlers.slack_events import Replier
+from handlers.slack_request import (
+    KEY,
+    EventCallback,
+    Interaction,
+    Other,
+    SlackRequest,
+    SlashCommand,
+    place,
+    read_mapping,
+)
 from handlers.web import WebContext
+
+log = logging.getLogger(__name__)
 
 Next = Callable[[], Awaitable[BoltResponse | None]]
 Filter = Callable[..., Awaitable[BoltResponse | None]]
@@ -30,6 +44,12 @@ SPOKEN = frozenset({None, "thread_broadcast", "file_share"})
 
 def ok() -> BoltResponse:
     return BoltResponse(status=200, body="")
+
+
+def typed(context: AsyncBoltContext) -> SlackRequest:
+    """The request as the boundary read it (set by the route, or by `read_typed`)."""
+    parsed: SlackRequest = context[KEY]
+    return parsed
 
 
 class Claims:
@@ -53,38 +73,56 @@ class SlackFilters:
         self.claims = Claims(ctx)
 
     def chain(self) -> list[Filter]:
-        return [self.ignore_noise, self.authorize, self.dedupe]
+        return [self.read_typed, self.ignore_noise, self.authorize, self.dedupe]
 
-    async def ignore_noise(self, body: dict[str, Any], next: Next) -> BoltResponse | None:
-        event = _event(body)
-        if event is not None:
-            if event.get("bot_id") or event.get("bot_profile"):
+    async def read_typed(
+        self, body: dict[str, Any], context: AsyncBoltContext, next: Next
+    ) -> BoltResponse | None:
+        """Socket Mode hands Bolt dicts without passing the HTTP route: read them here."""
+        if KEY not in context:
+            try:
+                context[KEY] = read_mapping(body)
+            except Malformed as error:
+                log.warning("slack request is malformed (%s); refused", error)
+                return BoltResponse(status=400, body="")
+        return await next()
+
+    async def ignore_noise(self, context: AsyncBoltContext, next: Next) -> BoltResponse | None:
+        parsed = typed(context)
+        if isinstance(parsed, Other):
+            return ok()
+        if isinstance(parsed, EventCallback):
+            event = parsed.event
+            if event.by_bot:
                 return ok()
-            if event.get("type") == "message" and event.get("subtype") not in SPOKEN:
+            if event.type == "message" and event.subtype not in SPOKEN:
                 return ok()
         return await next()
 
-    async def authorize(
-        self, body: dict[str, Any], context: AsyncBoltContext, next: Next
-    ) -> BoltResponse | None:
-        refusal = self.refusal(context.team_id, context.channel_id, context.user_id)
+    async def authorize(self, context: AsyncBoltContext, next: Next) -> BoltResponse | None:
+        parsed = typed(context)
+        team, channel, user = place(parsed)
+        refusal = self.refusal(team, channel, user)
         if refusal is None:
             return await next()
-        if body.get("command"):
+        if isinstance(parsed, SlashCommand):
             return BoltResponse(
                 status=200,
                 body=json.dumps({"response_type": "ephemeral", "text": refusal}),
                 headers={"content-type": "application/json"},
             )
-        event = _event(body) or {}
-        explicit = event.get("type") == "app_mention" or body.get("type") == "block_actions"
-        if explicit and context.channel_id and context.user_id:
+        thread_ts, request = None, None
+        if isinstance(parsed, EventCallback) and parsed.event.type == "app_mention":
+            thread_ts, request = parsed.event.thread_ts, parsed.event_id
+        elif isinstance(parsed, Interaction):
+            request = parsed.trigger_id
+        if request and channel and user:
             Replier(
                 self.ctx,
-                channel=context.channel_id,
-                user=context.user_id,
-                thread_ts=event.get("thread_ts"),
-                request_id=f"refusal:{body.get('event_id') or body.get('trigger_id')}",
+                channel=channel,
+                user=user,
+                thread_ts=thread_ts,
+                request_id=f"refusal:{request}",
             )(refusal)
         return ok()
 
@@ -99,15 +137,10 @@ class SlackFilters:
             return "Sorry, you are not on the list of people who may use Repobox here."
         return None
 
-    async def dedupe(self, body: dict[str, Any], next: Next) -> BoltResponse | None:
+    async def dedupe(self, context: AsyncBoltContext, next: Next) -> BoltResponse | None:
         """Slack redelivers an event it thinks we missed (`X-Slack-Retry-Num`): take each
         `event_id` once."""
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not self.claims.take(f"event:{event_id}"):
+        parsed = typed(context)
+        if isinstance(parsed, EventCallback) and not self.claims.take(f"event:{parsed.event_id}"):
             return ok()
         return await next()
-
-
-def _event(body: dict[str, Any]) -> dict[str, Any] | None:
-    event = body.get("event") if body.get("type") == "event_callback" else None
-    return event if isinstance(event, dict) else None

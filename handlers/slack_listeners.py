@@ -9,24 +9,30 @@ logged with a reference and left to Slack's retry.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
 from typing import Any
 
+from redis.exceptions import RedisError
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 
 from bot.commands import HELP_TEXT, Command, Kind, looks_like_repo, parse
 from bot.dispatch import FAST_QUEUE
 from bot.errors import Conflict, Forbidden, UserError
+from bot.logs import crash_summary
 from bot.repo_spec import Reach
 from bot.security.links import session_link
 from bot.sessions import Person, Session, SessionState, Thread
 from bot.surfaces import slack_blocks as render
 from bot.surfaces.slack_thread import SURFACE, SlackThread
 from handlers.slack_events import Replier, Said, plain, slack_thread
-from handlers.slack_filters import Claims
+from handlers.slack_filters import Claims, typed
+from handlers.slack_request import KEY, Action, EventCallback, Interaction, SlashCommand
 from handlers.web import WebContext
 
 log = logging.getLogger(__name__)
@@ -47,43 +53,60 @@ class SlackListeners:
         self.service = ctx.service
         self.claims = Claims(ctx)
 
-    # -- what Bolt calls --------------------------------------------------------------
-    async def command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
-        await ack(**self.slash(command))
+    # -- what Bolt calls (each reads the typed request the boundary put in the context) --
+    async def command(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
+        parsed = typed(context)
+        assert isinstance(parsed, SlashCommand)
+        await ack(**self.slash(parsed))
 
-    async def mention(
-        self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
-    ) -> None:
+    async def mention(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
         await ack()
-        said = Said.from_event(body, event)
-        self.heard(said, said.without_mention(context.bot_user_id, self.settings.bot_name))
+        said = self.said(context)
+        if said is not None:
+            self.heard(said, said.without_mention(context.bot_user_id, self.settings.bot_name))
 
-    async def message(
-        self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
-    ) -> None:
+    async def message(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
         await ack()
-        said = Said.from_event(body, event)
-        if said.thread_ts is None or said.mentions(context.bot_user_id):
+        said = self.said(context)
+        if said is None or said.thread_ts is None or said.mentions(context.bot_user_id):
             return  # channel chatter, or a mention (its app_mention event carries it)
         if self.session_in(said.thread) is not None:
             self.heard(said, plain(said.text).strip())
 
-    async def click(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def click(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
         await ack()
-        self.clicked(body, action)
+        parsed = typed(context)
+        assert isinstance(parsed, Interaction)
+        self.clicked(parsed, parsed.actions[0])
 
     async def ignore(self, ack: AsyncAck) -> None:
         await ack()
 
-    async def failed(self, error: Exception, body: dict[str, Any]) -> None:
-        """A crash: log it with a reference and let Slack's retry have another go."""
+    async def failed(self, error: Exception, request: AsyncBoltRequest) -> BoltResponse:
+        """A crash: one log line with a reference; a slash command gets a polite answer,
+        anything else a 400 (with its claims released, so Slack's retry has another go)."""
         ref = uuid.uuid4().hex[:8]
-        log.error("slack request failed (ref %s)", ref, exc_info=error)
-        event = body.get("event") if isinstance(body.get("event"), dict) else None
-        if body.get("event_id"):
-            self.claims.release(f"event:{body['event_id']}")
-        if event is not None:
-            self.claims.release(f"said:{Said.from_event(body, event).request_id}")
+        log.error("slack request failed (ref %s): %s", ref, crash_summary(error))
+        parsed = request.context.get(KEY)
+        if isinstance(parsed, SlashCommand):
+            answer = ephemeral(f"Sorry, that went wrong on our side (ref {ref}). Please try again.")
+            return BoltResponse(
+                status=200, body=json.dumps(answer), headers={"content-type": "application/json"}
+            )
+        if isinstance(parsed, EventCallback):
+            said = Said.from_callback(parsed)
+            names = [f"event:{parsed.event_id}", *([f"said:{said.request_id}"] if said else [])]
+            try:
+                for name in names:
+                    self.claims.release(name)
+            except RedisError:
+                pass  # Redis is what failed: nothing was claimed that a retry could miss
+        return BoltResponse(status=400, body="")
+
+    @staticmethod
+    def said(context: AsyncBoltContext) -> Said | None:
+        parsed = typed(context)
+        return Said.from_callback(parsed) if isinstance(parsed, EventCallback) else None
 
     # -- people talking -------------------------------------------------------------------
     def heard(self, said: Said, text: str) -> None:
@@ -172,10 +195,10 @@ class SlackListeners:
         )
 
     # -- slash commands -------------------------------------------------------------------
-    def slash(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def slash(self, payload: SlashCommand) -> dict[str, Any]:
         """The acknowledgement's body: an ephemeral answer, an in-channel one, or nothing."""
-        team, channel = str(payload.get("team_id", "")), str(payload.get("channel_id", ""))
-        text = plain(str(payload.get("text") or "")).strip()
+        team, channel = payload.team, payload.channel
+        text = plain(payload.text).strip()
         try:
             command = parse(text) if text else Command(Kind.HELP)
             if command.kind is Kind.HELP:
@@ -202,40 +225,34 @@ class SlackListeners:
         except UserError as error:
             return ephemeral(str(error))
 
-    def start_from_command(self, payload: dict[str, Any], command: Command) -> None:
+    def start_from_command(self, payload: SlashCommand, command: Command) -> None:
         """The session's thread will be a parent message the bot posts (slash commands
         cannot be used in threads); until then the session is bound to this command."""
-        team, channel = str(payload.get("team_id", "")), str(payload.get("channel_id", ""))
-        trigger = str(payload.get("trigger_id") or uuid.uuid4().hex)
-        user = str(payload.get("user_id", ""))
-        said = Said(team, channel, user, f"cmd-{trigger}", None, "")
-        person = Person(user, str(payload.get("user_name") or user))
-        thread = SlackThread(team, channel, None, pending=trigger)
+        trigger = payload.trigger_id or uuid.uuid4().hex
+        said = Said(payload.team, payload.channel, payload.user, f"cmd-{trigger}", None, "")
+        person = Person(payload.user, payload.user_name or payload.user)
+        thread = SlackThread(payload.team, payload.channel, None, pending=trigger)
         self.start(command.repo or "", command.base, command.prompt, thread, said, person)
 
     # -- buttons --------------------------------------------------------------------------
-    def clicked(self, body: dict[str, Any], action: dict[str, Any]) -> None:
-        user = body.get("user") or {}
-        uid = str(user.get("id", ""))
-        channel = str((body.get("channel") or {}).get("id") or "")
-        team = str((body.get("team") or {}).get("id") or user.get("team_id") or "")
-        action_id = action.get("action_id")
-        if action_id == render.ACTION_LOG:
+    def clicked(self, click: Interaction, action: Action) -> None:
+        uid, channel, team = click.user, click.channel or "", click.team or ""
+        if action.action_id == render.ACTION_LOG:
             return  # a link button: Slack opens the page, there is nothing to do
-        request_id = f"slack:{team}:{channel}:action:{action.get('action_ts')}:{uid}"
+        request_id = f"slack:{team}:{channel}:action:{action.action_ts}:{uid}"
         reply = Replier(self.ctx, channel=channel, user=uid, thread_ts=None, request_id=request_id)
         try:
-            session = self.service.sessions.get(str(action.get("value") or ""))
+            session = self.service.sessions.get(action.value)
             thread = slack_thread(session.thread)
             if thread is None or thread.channel != channel:
                 raise Forbidden("That button belongs to a session somewhere else.")
             reply.thread_ts = thread.ts
-            person = Person(uid, str(user.get("username") or user.get("name") or uid))
-            if action_id == render.ACTION_SHIP:
+            person = Person(uid, click.user_name or uid)
+            if action.action_id == render.ACTION_SHIP:
                 self.service.ship(session, person, request_id=request_id)
-            elif action_id == render.ACTION_CANCEL:
+            elif action.action_id == render.ACTION_CANCEL:
                 self.cancel(session, person, reply)
-            elif action_id == render.ACTION_ARCHIVE:
+            elif action.action_id == render.ACTION_ARCHIVE:
                 self.archive(session, person)
         except UserError as error:
             reply(str(error))

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from aiohttp import web
 from redis import Redis
-from redis.exceptions import RedisError
 
 from bot.config import Settings
+from bot.health import RedisHealth, probe
 from bot.service import SessionService
 
 log = logging.getLogger(__name__)
@@ -39,12 +39,10 @@ CONTEXT_KEY = web.AppKey("repobox", WebContext)
 
 
 async def healthz(request: web.Request) -> web.Response:
-    ctx = request.app[CONTEXT_KEY]
-    try:
-        ctx.redis.ping()
-    except (RedisError, OSError):
-        return web.json_response({"ok": False, "redis": "unreachable"}, status=503)
-    return web.json_response({"ok": True, "redis": "ok"})
+    """200 only when Redis takes writes: "unreachable" and "refuses-writes" say which."""
+    health = probe(request.app[CONTEXT_KEY].redis)
+    body = {"ok": health is RedisHealth.OK, "redis": health.value, "message": health.message}
+    return web.json_response(body, status=200 if health is RedisHealth.OK else 503)
 
 
 def build_app(settings: Settings, redis: Redis) -> web.Application:

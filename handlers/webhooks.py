@@ -11,19 +11,38 @@ import hashlib
 import hmac
 import json
 import logging
-from typing import Any
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import wraps
 
 from aiohttp import web
 
 from bot import keys
 from bot.dispatch import FAST_QUEUE
+from bot.logs import crash_summary
 from bot.surfaces.forge_events import CommentEvent
+from bot.surfaces.forge_text import mentions
+from handlers.payload import Malformed, Obj, parse_form, parse_json
 from handlers.web import WebContext
 
 log = logging.getLogger(__name__)
 
 DELIVERY_TTL = 7 * 24 * 3600
 JOB = "jobs.forge_jobs.handle_comment"
+_DELIVERY = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+FORM = "application/x-www-form-urlencoded"
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A comment as the boundary read it: what happened, and whether a bot wrote it."""
+
+    action: str
+    by_bot: bool
+    event: CommentEvent
 
 
 class Rejected(Exception):
@@ -36,7 +55,10 @@ class Rejected(Exception):
 
 def same_secret(expected: str, given: str | None) -> bool:
     """Constant-time comparison of a shared secret (GitLab's `X-Gitlab-Token`)."""
-    return given is not None and hmac.compare_digest(expected.encode(), given.encode())
+    # A header aiohttp could not decode holds surrogates: "replace" compares it, unequal.
+    return given is not None and hmac.compare_digest(
+        expected.encode(), given.encode("utf-8", "replace")
+    )
 
 
 def valid_signature(secret: str, body: bytes, header: str | None) -> bool:
@@ -44,7 +66,7 @@ def valid_signature(secret: str, body: bytes, header: str | None) -> bool:
     if not header or not header.startswith("sha256="):
         return False
     expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), header.encode())
+    return hmac.compare_digest(expected.encode(), header.encode("utf-8", "replace"))
 
 
 def unauthorized(surface: str) -> Rejected:
@@ -52,21 +74,50 @@ def unauthorized(surface: str) -> Rejected:
     return Rejected(web.json_response({"error": "bad or missing secret"}, status=401))
 
 
-def read_json(surface: str, body: bytes) -> dict[str, Any]:
+def read_payload(surface: str, body: bytes, content_type: str = "application/json") -> Obj:
+    """The delivery's JSON object: the body itself, or a form's `payload` field (GitHub
+    offers both content types; the signature covers the raw body either way)."""
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        log.warning("%s webhook body is not JSON (%s); answered 400", surface, error)
-        raise Rejected(web.json_response({"error": "body is not JSON"}, status=400)) from None
-    if not isinstance(payload, dict):
-        log.warning("%s webhook body is JSON but not an object; answered 400", surface)
-        raise Rejected(web.json_response({"error": "body is not a JSON object"}, status=400))
-    return payload
+        if content_type == FORM:
+            return parse_json(parse_form(body).get("payload", ""))
+        return parse_json(body)
+    except (Malformed, UnicodeDecodeError) as error:
+        raise malformed(surface, str(error)) from None
+
+
+def delivery_id(surface: str, header: str | None) -> str | None:
+    """The platform's delivery id (a UUID), used in a Redis key: anything else is refused."""
+    if header is None or header == "":
+        return None
+    if not _DELIVERY.fullmatch(header):
+        raise malformed(surface, "delivery id has an unexpected form")
+    return header
 
 
 def malformed(surface: str, what: str) -> Rejected:
     log.warning("%s webhook payload is malformed (%s); answered 400", surface, what)
     return Rejected(web.json_response({"error": f"malformed payload: {what}"}, status=400))
+
+
+def guarded(surface: str) -> Callable[[Handler], Handler]:
+    """The route's last line: a crash is one log line with a reference and a 400, never a
+    500 with a traceback (the platform would retry a payload that crashes us again)."""
+
+    def wrap(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def guard(request: web.Request) -> web.Response:
+            try:
+                return await handler(request)
+            except Rejected as rejected:
+                return rejected.response
+            except Exception as error:
+                ref = uuid.uuid4().hex[:8]
+                log.error("%s webhook failed (ref %s): %s", surface, ref, crash_summary(error))
+                return web.json_response({"error": f"not handled (ref {ref})"}, status=400)
+
+        return guard
+
+    return wrap
 
 
 def ignored(reason: str) -> web.Response:
@@ -83,6 +134,21 @@ def is_self(ctx: WebContext, provider: str, username: str) -> bool:
         return False
     known = json.loads(cached)
     return isinstance(known, dict) and str(known.get("username", "")).lower() == lowered
+
+
+def decide(ctx: WebContext, incoming: Incoming, taken: str, delivery: str | None) -> web.Response:
+    """The chain every forge comment passes: the right action, not a bot, not the bot
+    itself, mentions the bot; then dedupe and enqueue."""
+    event = incoming.event
+    if incoming.action != taken:
+        return ignored(f"{'note' if event.provider == 'gitlab' else 'comment'} {incoming.action}")
+    if incoming.by_bot:
+        return ignored("a bot's comment")
+    if is_self(ctx, event.provider, event.author.username):
+        return ignored("my own comment" if event.provider == "gitlab" else "a bot's comment")
+    if not mentions(event.body, ctx.settings.bot_name):
+        return ignored("no mention")
+    return accept(ctx, event, delivery)
 
 
 def first_time(ctx: WebContext, name: str) -> bool:

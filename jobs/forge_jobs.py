@@ -82,10 +82,11 @@ class CommentTurn:
         if not self.forge.may_drive(self.event.project, author):
             self._refuse(author)
             return
-        try:
-            self.forge.react(self.event.reply, self.event.comment_id, "eyes")
-        except UpstreamError as error:  # a missing 👀 must not stop the work
-            log.warning("no reaction on %s: %s", self.event.request_id, error)
+        if not self.event.whole_review:  # a review summary has no comment to react to
+            try:
+                self.forge.react(self.event.reply, self.event.comment_id, "eyes")
+            except UpstreamError as error:  # a missing 👀 must not stop the work
+                log.warning("no reaction on %s: %s", self.event.request_id, error)
         self._dispatch(me)
 
     def _refuse(self, author: ForgeUser) -> None:

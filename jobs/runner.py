@@ -1,30 +1,44 @@
-"""Draining a session's queue: one item at a time, under the session's lock and heartbeat.
+"""Draining a session's queue: one item at a time, under the session's lease and heartbeat.
 
 A drain job that finds the lock taken exits at once: the holder re-checks the queue after
 releasing it, so a prompt that arrives at any moment is always picked up by someone.
+Every change of a run's state goes through `RunState`: atomic, and fenced by the lease.
+A worker asked to stop marks its job (`keys.job_stop`): the drain then takes no further
+prompt, and a run stopped by the shutdown is handed back to the head of the queue.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from pathlib import Path
 
+from redis.exceptions import RedisError
+from rq import get_current_job
+
 from bot import keys
 from bot.agents import RunControl
-from bot.errors import Conflict, UpstreamError, UserError
-from bot.progress import EventKind, ProgressStream
+from bot.errors import UpstreamError, UserError
+from bot.health import persist
+from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.prompts import Action, Prompt, PromptState
 from bot.relay import Relay
 from bot.runlock import Heartbeat, SessionLock
+from bot.runstate import RunState, Taken
 from bot.sessions import SessionState
-from jobs.run_prompt import run_prompt
+from jobs.run_prompt import HandBack, LeaseLost, run_prompt
 from jobs.runtime import JobContext
 from jobs.ship import ship
 
 log = logging.getLogger(__name__)
 
 CLOSED = frozenset({SessionState.ARCHIVED, SessionState.FAILED})
+BOOKKEEPING_PATIENCE = 90.0  # how long a finished run waits for Redis to take its outcome
+RESUMES = (
+    "Repobox is restarting, so this run was stopped before it finished. It will run again "
+    "from the start as soon as Repobox is back; there is no need to send it again."
+)
 
 
 def drain(ctx: JobContext, session_id: str) -> None:
@@ -45,9 +59,16 @@ def drain(ctx: JobContext, session_id: str) -> None:
         try:
             _drain_locked(ctx, session_id, lock)
         finally:
-            lock.release()
-        if not service.prompts.has_waiting(session_id):
+            with contextlib.suppress(RedisError):
+                lock.release()
+        if stopping(ctx) or not service.prompts.has_waiting(session_id):
             return
+
+
+def stopping(ctx: JobContext) -> bool:
+    """Whether this job's worker was asked to stop (take no further prompt)."""
+    job = get_current_job()
+    return job is not None and bool(ctx.redis.exists(keys.job_stop(job.id)))
 
 
 def _drain_locked(ctx: JobContext, session_id: str, lock: SessionLock) -> None:
@@ -57,33 +78,34 @@ def _drain_locked(ctx: JobContext, session_id: str, lock: SessionLock) -> None:
         ctx.settings.heartbeat_interval,
         on_cancel=lambda reason: control_box[-1].cancel(reason) if control_box else None,
     )
+    state = RunState(ctx.redis, session_id, lock.token)
     heartbeat.start()
     try:
         with Relay(ctx.settings, ctx.redis, session_id):
-            while (prompt := ctx.service.prompts.take(session_id)) is not None:
-                ctx.redis.sadd(keys.active_runs(), session_id)
-                ctx.redis.delete(keys.cancel(session_id))  # cancels meant for earlier prompts
+            while not stopping(ctx):
+                taken = state.take("the session was closed before it ran")
+                if taken.outcome is Taken.FENCED:
+                    log.warning("session %s: lease taken over; this drain stops", session_id)
+                    return
+                if taken.outcome is Taken.EMPTY or taken.prompt_id is None:
+                    return
+                if taken.outcome is Taken.CLOSED:
+                    continue
+                prompt = ctx.service.prompts.get(taken.prompt_id)
                 control = RunControl(ctx.settings.run_timeout)
                 control_box.append(control)
                 heartbeat.watch(prompt.id)
-                execute(ctx, prompt, control)
+                execute(ctx, state, prompt, control)
                 heartbeat.watch(None)
+                if control.reason in ("shutdown", "lost its heartbeat"):
+                    return
     finally:
         heartbeat.stop()
-        ctx.redis.srem(keys.active_runs(), session_id)
 
 
-def execute(ctx: JobContext, prompt: Prompt, control: RunControl) -> None:
+def execute(ctx: JobContext, state: RunState, prompt: Prompt, control: RunControl) -> None:
     """Run one queue item; whatever happens, record it and leave the session settled."""
-    sessions = ctx.service.sessions
     stream = ProgressStream(ctx.redis, prompt.session_id)
-    try:
-        sessions.transition(prompt.session_id, SessionState.RUNNING)
-    except Conflict:
-        prompt.state = PromptState.CANCELLED
-        prompt.error = "the session was closed before it ran"
-        ctx.service.prompts.finish(prompt)
-        return
     stream.emit(EventKind.STATE, SessionState.RUNNING.value, prompt.id)
     verb = "shipping" if prompt.action is Action.SHIP else "working on"
     stream.emit(
@@ -92,22 +114,30 @@ def execute(ctx: JobContext, prompt: Prompt, control: RunControl) -> None:
         prompt.id,
         action=prompt.action.value,
     )
+    diff: str | None = None
     try:
-        session = sessions.get(prompt.session_id)
+        session = ctx.service.sessions.get(prompt.session_id)
         if session.workdir is None or not Path(session.workdir).exists():
             raise UserError(
                 "This session's workdir is gone.", hint="Start a new session with `new <repo>`."
             )
         if prompt.action is Action.SHIP:
-            ship(ctx, session, prompt)
+            end = ship(ctx, session, prompt)
         else:
-            run_prompt(ctx, session, prompt, control)
+            outcome = run_prompt(ctx, session, prompt, control, state.held)
+            end, diff = outcome.event, outcome.diff
+    except LeaseLost:
+        log.warning("run %s: its lease was taken over; nothing recorded", prompt.id)
+        return
+    except HandBack:
+        persist(lambda: state.hand_back(prompt, RESUMES), patience=10, what="hand back")
+        return
     except UserError as error:
         prompt.state, prompt.error = PromptState.FAILED, str(error)
-        stream.emit(EventKind.ERROR, str(error), prompt.id)
+        end = ProgressEvent(EventKind.ERROR, str(error))
     except UpstreamError as error:  # a host that kept failing: said plainly, worth retrying
         prompt.state, prompt.error = PromptState.FAILED, f"{error} Try again in a moment."
-        stream.emit(EventKind.ERROR, prompt.error, prompt.id)
+        end = ProgressEvent(EventKind.ERROR, prompt.error)
     except Exception:
         ref = uuid.uuid4().hex[:8]
         log.exception("run %s of session %s crashed (ref %s)", prompt.id, prompt.session_id, ref)
@@ -115,19 +145,10 @@ def execute(ctx: JobContext, prompt: Prompt, control: RunControl) -> None:
         prompt.error = (
             f"Something went wrong on our side (ref {ref}); the workdir keeps what was done."
         )
-        stream.emit(EventKind.ERROR, prompt.error, prompt.id, ref=ref)
-    finally:
-        ctx.service.prompts.finish(prompt)
-        settle(ctx, prompt.session_id, prompt.id)
-
-
-def settle(ctx: JobContext, session_id: str, prompt_id: str | None) -> None:
-    """Back to ready (or pushed) after a run, unless the session was archived meanwhile."""
-    sessions = ctx.service.sessions
-    session = sessions.get(session_id)
-    target = session.settled_state
-    try:
-        sessions.transition(session_id, target, allowed_from=frozenset({SessionState.RUNNING}))
-    except Conflict:
-        return
-    ProgressStream(ctx.redis, session_id).emit(EventKind.STATE, target.value, prompt_id)
+        end = ProgressEvent(EventKind.ERROR, prompt.error, data={"ref": ref})
+    end = ProgressEvent(end.kind, end.text, prompt.id, end.data)
+    recorded = persist(
+        lambda: state.finish(prompt, end, diff), patience=BOOKKEEPING_PATIENCE, what="outcome"
+    )
+    if not recorded:
+        log.warning("run %s: its lease was taken over before the outcome; not recorded", prompt.id)

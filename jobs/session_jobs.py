@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 import uuid
 from pathlib import Path
 
-from bot import providers, repo_spec
-from bot.errors import UpstreamError, UserError
+from bot import disk, providers, repo_spec, retention
+from bot.agents import claude_code
+from bot.errors import NotFound, UpstreamError, UserError
 from bot.git.instructions import read_instructions
 from bot.git.mirrors import repo_key
+from bot.hosts import HostRegistry
 from bot.progress import EventKind, ProgressStream
 from bot.relay import Relay
 from bot.runlock import SessionLock
@@ -33,6 +36,8 @@ def init_session(session_id: str) -> None:
     lock = SessionLock(ctx.redis, session_id, timeout=600)
     if not lock.acquire():
         return
+    # Pinned from the start, so a set-up that dies with this host is done again elsewhere.
+    HostRegistry(ctx.redis, ctx.settings.host_timeout).pin(ctx.settings.host, session_id)
     stream = ProgressStream(ctx.redis, session_id)
     try:
         with Relay(ctx.settings, ctx.redis, session_id):
@@ -47,6 +52,7 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
     session = sessions.get(session_id)
     started = time.monotonic()
     try:
+        disk.check(ctx.settings.data_dir, ctx.settings.min_free_mb, ctx.settings.host)
         # Checked again here, where git runs: what was stored is held to the same rules.
         reach = repo_spec.Reach.of_surface(session.thread.surface)
         spec = repo_spec.parse(
@@ -103,6 +109,7 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
 
 def _fail(ctx: JobContext, session_id: str, stream: ProgressStream, message: str) -> None:
     ctx.service.sessions.update(session_id, error=message)
+    HostRegistry(ctx.redis, ctx.settings.host_timeout).unpin(ctx.settings.host, session_id)
     ctx.service.sessions.transition(session_id, SessionState.FAILED)
     ctx.service.prompts.drop_waiting(session_id, "the session could not be set up")
     stream.emit(EventKind.ERROR, message)
@@ -123,9 +130,13 @@ def retire_session(session_id: str) -> None:
             Path(session.workdir), repo_key(session.clone_url) if session.clone_url else None
         )
         ctx.service.sessions.update(session_id, workdir=None)
+    shutil.rmtree(claude_code.config_dir(ctx.settings, session_id), ignore_errors=True)
+    if session.host:
+        HostRegistry(ctx.redis, ctx.settings.host_timeout).unpin(session.host, session_id)
     with Relay(ctx.settings, ctx.redis, session_id):
         pass  # deliver the archive to the surface (the card shows it)
-    ProgressStream(ctx.redis, session_id).expire()
+    # The relay may have written surface state afresh: expire it with the rest.
+    retention.expire_session(ctx.redis, session_id, ctx.settings.retention_seconds)
 
 
 def refill_pool(session_id: str) -> None:
@@ -147,8 +158,16 @@ def archive_idle() -> int:
     cutoff = time.time() - ctx.settings.idle_archive_after
     archived = 0
     for session_id in ctx.service.sessions.idle_since(cutoff):
-        session = ctx.service.sessions.get(session_id)
-        if session.state in (SessionState.ARCHIVED, SessionState.RUNNING):
+        try:
+            session = ctx.service.sessions.get(session_id)
+        except NotFound:  # expired data under a stale index entry
+            ctx.service.sessions.mark_archived(session_id, at=1.0)
+            continue
+        if session.state is SessionState.ARCHIVED:  # archived before the archived index existed
+            ctx.service.sessions.mark_archived(session_id, at=session.updated_at)
+            retention.expire_session(ctx.redis, session_id, ctx.settings.retention_seconds)
+            continue
+        if session.state is SessionState.RUNNING:
             continue
         ctx.service.archive(session, SYSTEM)
         archived += 1

@@ -11,7 +11,7 @@ from pathlib import Path
 from bot import providers
 from bot.errors import UpstreamError, UserError
 from bot.git import checkpoints
-from bot.progress import EventKind, ProgressStream
+from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.prompts import Action, Prompt, PromptState
 from bot.providers.base import MergeRequest
 from bot.security.redaction import Redactor
@@ -19,7 +19,8 @@ from bot.sessions import Session
 from jobs.runtime import JobContext
 
 
-def ship(ctx: JobContext, session: Session, prompt: Prompt) -> None:
+def ship(ctx: JobContext, session: Session, prompt: Prompt) -> ProgressEvent:
+    """Push and open the MR/PR; returns the event that ends the item (the caller records it)."""
     workdir = Path(session.workdir or "")
     if session.base_commit and checkpoints.head(workdir) == session.base_commit:
         raise UserError(
@@ -39,14 +40,12 @@ def ship(ctx: JobContext, session: Session, prompt: Prompt) -> None:
         "branch": session.work_branch,
         "url": merge_request.url if merge_request else None,
     }
-    ProgressStream(ctx.redis, session.id).emit(
-        EventKind.SHIPPED,
-        text,
-        prompt.id,
-        branch=session.work_branch,
-        url=merge_request.url if merge_request else None,
-        commit=session.pushed_commit,
-    )
+    data = {
+        "branch": session.work_branch,
+        "url": merge_request.url if merge_request else None,
+        "commit": session.pushed_commit,
+    }
+    return ProgressEvent(EventKind.SHIPPED, text, prompt.id, data)
 
 
 def push_update(ctx: JobContext, session: Session, prompt: Prompt) -> None:

@@ -1,17 +1,28 @@
-"""Claude Code's headless stream-json lines become steps people can read."""
+"""Claude Code's headless stream-json lines become steps people can read.
+
+The `*.jsonl` files in tests/fixtures/claude_code/ are lines the real CLI printed
+(`python -m tests.fixtures.claude_code.record` records them again); the end-to-end runs
+of the real CLI are in test_claude_code_cli.py.
+"""
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
-from bot.agents.claude_code import parse_line
+import pytest
+
+from bot.agents.claude_stream import ClaudeStream, parse_line
 from bot.agents.command import command_argv
-from bot.progress import EventKind, ProgressStream
+from bot.config import Settings
+from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.sessions import Person, Thread
 from jobs.runtime import JobContext
-from tests.conftest import MakeRepo, run_jobs
+from tests.conftest import ROOT, MakeRepo, env_for, run_jobs
+
+RECORDED = ROOT / "tests" / "fixtures" / "claude_code"
 
 LINES = [
     {"type": "system", "subtype": "init", "model": "claude-sonnet-4-6", "tools": ["Read"]},
@@ -83,9 +94,11 @@ def test_stream_json_lines_become_readable_events() -> None:
         (EventKind.INFO, "Claude Code started (claude-sonnet-4-6)"),
         (EventKind.TEXT, "Let me look at the app."),
         (EventKind.STEP, "read src/app.py"),
+        (EventKind.OUTPUT, "→ x"),
         (EventKind.STEP, "edited src/app.py"),
         (EventKind.STEP, "ran `pytest -q`"),
         (EventKind.OUTPUT, "1 failed"),
+        (EventKind.INFO, "4 turns in 0.0 s (API 0.0 s)"),
     ]
     result = events[-1]
     assert result.kind is EventKind.RESULT and result.text == "Fixed the greeting."
@@ -114,7 +127,129 @@ def test_command_argv_presets_and_placeholders() -> None:
         "do x",
         "--yes",
     ]
-    assert command_argv("my-agent -q", "do x") == ["my-agent", "-q", "do x"]
+    # Without a placeholder the prompt is appended after `--`: never an option.
+    assert command_argv("my-agent -q", "do x") == ["my-agent", "-q", "--", "do x"]
+
+
+def test_a_prompt_is_an_argument_never_an_option() -> None:
+    bare = command_argv("claude-code", "--version")
+    assert bare[-2:] == ["--", "--version"]
+    assert bare[bare.index("--permission-mode") + 1] == "acceptEdits"
+    sandboxed = Settings(claude_args="--model claude-opus-4-8 --max-turns 30")
+    argv = command_argv("claude", "- add a bullet", settings=sandboxed, sandboxed=True, resume="c1")
+    assert argv == [
+        "claude", "-p", "--output-format", "stream-json", "--verbose",
+        "--permission-mode", "bypassPermissions",
+        "--model", "claude-opus-4-8", "--max-turns", "30",
+        "--resume", "c1",
+        "--", "- add a bullet",
+    ]  # fmt: skip
+    assert command_argv("agent {prompt}", "-rf") == ["agent", "--", "-rf"]
+    assert command_argv("agent -- {prompt}", "-rf") == ["agent", "--", "-rf"]
+    assert command_argv("agent --task={prompt} -y", "-rf") == ["agent", "--task=-rf", "-y"]
+
+
+def rendered(name: str) -> list[ProgressEvent]:
+    stream = ClaudeStream()
+    found: list[ProgressEvent] = []
+    for line in (RECORDED / f"{name}.jsonl").read_text().splitlines():
+        parsed = stream.parse(line)
+        assert parsed is not None, line[:200]
+        found += parsed
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in RECORDED.glob("*.jsonl")))
+def test_every_recorded_line_is_rendered_readably(name: str) -> None:
+    for event in rendered(name):
+        assert event.text.strip(), event
+        assert not event.text.lstrip().startswith("{") and '"type"' not in event.text, event
+
+
+def test_a_recorded_run_with_a_refused_command() -> None:
+    shown = [(e.kind.value, e.text) for e in rendered("basic")]
+    assert shown[:8] == [
+        ("info", "Claude Code 2.1.197 started (claude-opus-4-8[1m], permissions: acceptEdits)"),
+        ("text", "Writing."),
+        ("step", "wrote hello.txt"),
+        ("output", "→ File created successfully at: hello.txt (file state is current in your "
+                   "context — no need to Read it back)"),
+        ("step", "ran `cat hello.txt`"),
+        ("output", "→ hi"),
+        ("step", "ran `python3 -c \"open('x.txt', 'w')\"`"),
+        ("output", "This command requires approval"),
+    ]  # fmt: skip
+    assert shown[9][1].startswith(
+        "Claude Code was not allowed: ran `python3 -c \"open('x.txt', 'w')\"` (outside the "
+        "sandbox Claude Code runs with acceptEdits, which refuses commands that are not read-only"
+    )
+    assert shown[10][1].startswith("4 turns in ") and "claude-opus-4-8[1m]: " in shown[10][1]
+    result = rendered("basic")[-1]
+    assert result.kind is EventKind.RESULT and result.text == "Wrote hello.txt."
+    assert result.data["permission_denials"] == 1 and result.data["turns"] == 4
+
+
+def test_a_sub_agents_progress_is_nested_under_the_step_that_started_it() -> None:
+    shown = [(e.kind.value, e.text) for e in rendered("subagent")]
+    assert shown[1:10] == [
+        ("step", "started a sub-agent (Explore): Find the config"),
+        ("output", "↳ Find the config: started"),
+        ("output", "↳ Find the config: asked: find it"),
+        ("output", "↳ Find the config: Reading README.md (1 tool use so far)"),
+        ("step", "↳ Find the config: read README.md"),
+        ("output", "↳ Find the config: → 1 # Config (+3 lines)"),
+        ("output", "↳ Find the config: completed"),
+        ("step", shown[8][1]),
+        ("output", "→ The config is described in README.md."),
+    ]
+    assert shown[8][1].startswith("↳ Find the config: completed (1 tool use, ")
+    assert ("step", "planned: Fix the config") in shown
+    assert ("step", "marked task 1 completed") in shown
+    usage = next(text for kind, text in shown if text.startswith("4 turns"))
+    assert "claude-opus-4-8[1m]: " in usage and "claude-haiku-4-5-20251001: " in usage
+    models = rendered("subagent")[-1].data["models"]
+    assert set(models) == {"claude-opus-4-8[1m]", "claude-haiku-4-5-20251001"}
+
+
+def test_retries_are_shown_with_the_error_and_the_wait() -> None:
+    wrong = [e.text for e in rendered("wrong_key") if e.text.startswith("API error")]
+    assert [w.split(" in ")[0] for w in wrong] == [
+        "API error 401 (authentication_failed); retry 1 of 2",
+        "API error 401 (authentication_failed); retry 2 of 2",
+    ]
+    assert wrong[0].endswith(" s. Hint: the API key was refused: check ANTHROPIC_API_KEY")
+    assert rendered("wrong_key")[-1].kind is EventKind.ERROR
+    [busy] = [e.text for e in rendered("overloaded") if e.text.startswith("API error")]
+    assert busy.startswith("API error 529 (overloaded); retry 1 of 2 in ")
+    assert "Hint" not in busy
+
+
+def test_unknown_events_and_tools_are_still_readable() -> None:
+    stream = ClaudeStream()
+    lines = [
+        {"type": "rate_limit_event", "rate_limit_info": {"status": "allowed_warning"}},
+        {"type": "system", "subtype": "hook_response", "hook_name": "lint", "exit_code": 0},
+        {"type": "brand_new", "uuid": "u", "session_id": "s"},
+        {
+            "type": "assistant",
+            "message": {
+                "content": [
+                    {"type": "tool_use", "id": "t", "name": "mcp__github__create_issue",
+                     "input": {"title": "Bug", "labels": ["a", "b"]}},
+                    {"type": "tool_use", "id": "u", "name": "Teleport", "input": {"to": "mars"}},
+                ]
+            },
+        },
+        {"type": "stream_event", "event": {"type": "content_block_delta"}},
+    ]  # fmt: skip
+    shown = [e.text for line in lines for e in stream.parse(json.dumps(line)) or []]
+    assert shown == [
+        "Claude Code rate_limit_event: status=allowed_warning",
+        "Claude Code system/hook_response: hook_name=lint, exit_code=0",
+        "Claude Code brand_new",
+        "used create_issue (github): title=Bug, labels=[2]",
+        "used Teleport: to=mars",
+    ]
 
 
 def test_a_claude_code_run_reports_its_cost_and_tokens(
@@ -150,3 +285,15 @@ def test_a_claude_code_run_reports_its_cost_and_tokens(
         "edited src/app.py",
         "ran `pytest -q`",
     ]
+
+    watched = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "session", "watch", started.session.id],
+        env=env_for(ctx.settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    lines = watched.stdout.splitlines()
+    figures = lines[next(i for i, line in enumerate(lines) if " result " in line) + 1]
+    assert figures.strip().startswith("1 file changed (+1 −1) · 1,500 tokens · $0.0123 · took ")

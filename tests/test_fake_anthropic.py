@@ -322,3 +322,45 @@ def test_auth_is_checked() -> None:
         status, _, body = _post(fake, ask(), {"anthropic-version": "2023-06-01"})
         assert status == 401
         assert json.loads(body)["error"]["type"] == "authentication_error"
+
+
+def test_what_claude_code_needs(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
+    """`HEAD /`, system messages under their beta, the title request answered aside."""
+    connection = http.client.HTTPConnection("127.0.0.1", fake.port, timeout=10)
+    connection.request("HEAD", "/")
+    assert connection.getresponse().status == 200
+    connection.close()
+    messages: Any = [
+        {"role": "user", "content": "hi"},
+        {"role": "system", "content": "Available agent types: …"},
+    ]
+    with pytest.raises(anthropic.BadRequestError, match="each message needs a role"):
+        client.messages.create(model=MODEL, max_tokens=10, messages=messages)
+    fake.script(Reply.text("hello"))
+    beta = {"anthropic-beta": "mid-conversation-system-2026-04-07"}
+    answer = client.messages.create(
+        model=MODEL, max_tokens=10, messages=messages, extra_headers=beta
+    )
+    assert answer.content[0].type == "text" and answer.content[0].text == "hello"
+    title_format = {
+        "format": {
+            "type": "json_schema",
+            "schema": {"type": "object", "properties": {"title": {"type": "string"}},
+                       "required": ["title"]},
+        }
+    }  # fmt: skip
+    titled = client.messages.create(
+        model=MODEL,
+        max_tokens=10,
+        messages=[{"role": "user", "content": "name this"}],
+        extra_body={"output_config": title_format},
+    )
+    assert titled.content[0].type == "text"
+    assert json.loads(titled.content[0].text) == {"title": "Fake title"}
+    assert len(fake.side_requests) == 1
+    fake.unauthorized()
+    with pytest.raises(anthropic.AuthenticationError):
+        client.messages.create(
+            model=MODEL, max_tokens=10, messages=[{"role": "user", "content": "x"}]
+        )
+    fake.assert_done()

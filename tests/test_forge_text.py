@@ -134,3 +134,10 @@ def test_retry_policy_backs_off_then_reports_in_words() -> None:
 
     with pytest.raises(Flaky):  # not transient: the caller decides
         policy.call("look", refused)
+
+
+def test_code_spans_pair_runs_of_equal_length_and_hidden_elements_need_their_closer() -> None:
+    assert not mentions("``a `@repobox` b``", "repobox")  # one span, with ` inside
+    assert mentions("x ``a`` @repobox `b", "repobox")  # the lone ` opens nothing
+    assert visible("a <div hidden>b</div> c <p hidden>d") == "a  c <p hidden>d"
+    assert visible('<span style="display:none">x<span>y</span></span>z') == "</span>z"

@@ -53,9 +53,10 @@ def test_redactor_hides_known_secrets_url_credentials_and_token_shapes() -> None
     assert (
         "hunter2" not in text
         and "bob:pw" not in text
-        and "xoxb-" not in text
-        and "ghp_" not in text
+        and "1234567890-ab" not in text
+        and "a" * 5 not in text
     )
+    assert "xoxb-****cdef" in text and "ghp_****aaaa" in text  # masked: kind and last four
 
 
 def test_log_lines_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
@@ -63,7 +64,7 @@ def test_log_lines_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
         "t", logging.INFO, __file__, 1, "token is %s", ("sk-ant-api03-abcdefghijklmnop",), None
     )
     RedactingFilter(Redactor()).filter(record)
-    assert record.getMessage() == "token is [redacted]"
+    assert record.getMessage() == "token is sk-ant-****mnop"
 
 
 def test_agent_environment_drops_every_secret(tmp_path: Path) -> None:

@@ -114,7 +114,7 @@ def test_worker_killed_mid_run_fails_the_run_clearly_and_the_session_goes_on(
     session = new_session(ctx, origin, f"pidfile {pidfile}\nsleep 60")
     doomed = start_worker()
     wait_until(pidfile.exists, what="the agent to start")
-    agent = int(pidfile.read_text())
+    agent = int(pidfile.read_text())  # the agent's group: its guardian and everything below
     horse = int(Path(f"/proc/{agent}/stat").read_text().rsplit(")", 1)[1].split()[1])
     # A machine dying takes everything: RQ's work horse (its own process group), the
     # worker, and the agent (also its own group).

@@ -1,42 +1,36 @@
 """The `command` agent: an external CLI agent run in the workdir, its output streamed.
 
-`REPOBOX_AGENT_COMMAND` is a command line; `{prompt}` in it is replaced by the prompt,
-otherwise the prompt is appended as the last argument. When the prompt came from an issue
-or merge request, a quoted context preamble precedes it there; the person's own words are
-in `REPOBOX_PROMPT`, and the context as JSON in the file `REPOBOX_CONTEXT_FILE` names.
-The preset `claude-code` expands to Claude Code's headless stream-json mode, whose lines
-are turned into readable steps.
+`REPOBOX_AGENT_COMMAND` is a command line. A prompt is always an argument, never an
+option: `{prompt}` in the line is replaced by the prompt, and when it stands as an
+argument of its own, `--` is put before it (unless the line already has `--` before it,
+or the argument before it is an option, whose value it then is; write `--opt={prompt}`
+for such a value if your CLI reads a leading `-` there as an option). Without `{prompt}`,
+`--` and the prompt are appended. When the prompt came from an issue or merge request, a
+quoted context preamble precedes it there; the person's own words are in
+`REPOBOX_PROMPT`, and the context as JSON in the file `REPOBOX_CONTEXT_FILE` names.
+
+The preset `claude-code` (see `bot.agents.claude_code`) runs Claude Code headless, turns
+its stream-json lines into steps (`bot.agents.claude_stream`) and continues the session's
+conversation with `--resume`; when that fails (its transcript is gone), the run starts a
+new conversation with the session's earlier prompts in its preamble, and says so.
 """
 
 from __future__ import annotations
 
-import shlex
 import shutil
-from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
 from bot.agents import claude_code
 from bot.agents.base import RunControl, RunRequest
-from bot.agents.command_context import prompt_with_context, write_context_file
-from bot.agents.process import StreamedProcess
+from bot.agents.command_attempt import Attempt
+from bot.agents.command_line import command_argv, expand, program_of
 from bot.config import Settings
-from bot.errors import AgentError
+from bot.errors import AgentError, ConfigError
 from bot.progress import EventKind, ProgressEvent
-from bot.security.environment import agent_environment
 from bot.security.sandbox import Sandbox, sandbox_for
 
-PRESETS = {"claude-code": claude_code.PRESET_ARGV, "claude": claude_code.PRESET_ARGV}
-TAIL_LINES = 20
-
-
-def command_argv(command: str, prompt: str) -> list[str]:
-    template = PRESETS.get(command.strip()) or shlex.split(command)
-    if not template:
-        raise AgentError("REPOBOX_AGENT_COMMAND is empty.")
-    if any("{prompt}" in part for part in template):
-        return [part.replace("{prompt}", prompt) for part in template]
-    return [*template, prompt]
+__all__ = ["CommandAgent", "check_agent_command", "command_argv", "expand"]
 
 
 class CommandAgent:
@@ -46,64 +40,37 @@ class CommandAgent:
         self.settings = settings
         self.command = settings.agent_command or ""
 
-    def _passed_env(self) -> frozenset[str]:
+    def passed_env(self) -> frozenset[str]:
         if self.settings.agent_pass_env is not None:
             return self.settings.agent_pass_env
-        is_claude = self.command.strip() in PRESETS or "stream-json" in self.command
-        return frozenset({"ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"}) if is_claude else frozenset()
+        return claude_code.PASSED_ENV if claude_code.is_claude(self.command) else frozenset()
 
     def run(self, request: RunRequest, control: RunControl) -> Iterator[ProgressEvent]:
-        command = command_argv(self.command, prompt_with_context(request))
-        shown = command[0]
         sandbox = sandbox_for(self.settings)
-        argv = command
         if sandbox is not None:
-            _check_visible(sandbox, shown, request)
-            argv = sandbox.wrap(command, request.workdir)
-        extra = {"REPOBOX_PROMPT": request.prompt, "REPOBOX_SESSION": request.session.id}
-        context_file = write_context_file(request)  # in .git: read-only for the agent
-        if context_file is not None:
-            extra["REPOBOX_CONTEXT_FILE"] = str(context_file)
-        env = agent_environment(self.settings, keep=self._passed_env(), extra=extra)
-        try:
-            process = StreamedProcess(argv, request.workdir, env)
-        except OSError as error:
-            raise AgentError(
-                f"Could not start the agent command `{shown}`: {error.strerror}"
-            ) from None
-        tail: deque[str] = deque(maxlen=TAIL_LINES)
-        result: ProgressEvent | None = None
-        yield ProgressEvent(
-            EventKind.STEP,
-            f"started `{shlex.join([shown])}`" + (" in the sandbox" if sandbox else ""),
-            data={"pid": process.pgid, "sandboxed": sandbox is not None},
-        )
-        for stream, line in process.lines(control):
-            parsed = claude_code.parse_line(line) if stream == "stdout" else None
-            if parsed is None:
-                tail.append(line)
-                yield ProgressEvent(EventKind.OUTPUT, line, data={"stream": stream})
-                continue
-            for event in parsed:
-                if event.kind is EventKind.RESULT:
-                    result = event
-                elif event.kind is EventKind.ERROR:
-                    raise AgentError(f"The agent reported an error: {event.text}")
-                else:
-                    yield event
-        if control.should_stop():
-            return
-        if process.returncode != 0:
-            last = next((line for line in reversed(tail) if line.strip()), "")
-            detail = f": {last[:300]}" if last else ""
-            raise AgentError(f"The agent command exited with code {process.returncode}{detail}")
-        yield result or ProgressEvent(EventKind.RESULT, _summary_from(tail))
+            _check_visible(sandbox, program_of(self.command), request.workdir)
+        preset = claude_code.is_preset(self.command)
+        conversation = request.session.agent_conversation if preset else None
+        if conversation:
+            resumed = Attempt(self, request, sandbox, resume=conversation)
+            yield from resumed.events(control)
+            if not resumed.resume_failed:
+                yield from resumed.outcome(control)
+                return
+            yield ProgressEvent(
+                EventKind.INFO,
+                f"Could not resume this session's Claude Code conversation ({resumed.why()}); "
+                "started a new one with the session's earlier prompts as context.",
+            )
+        fresh = Attempt(self, request, sandbox, with_history=preset and bool(request.history))
+        yield from fresh.events(control)
+        yield from fresh.outcome(control)
 
 
-def _check_visible(sandbox: Sandbox, program: str, request: RunRequest) -> None:
+def _check_visible(sandbox: Sandbox, program: str, workdir: Path) -> None:
     """Say clearly when the agent CLI is installed where the sandbox hides it (say ~/.local)."""
     found = shutil.which(program)
-    hidden = sandbox.hidden_place(Path(found), request.workdir) if found else None
+    hidden = sandbox.hidden_place(Path(found), workdir) if found else None
     if hidden is not None:
         raise AgentError(
             f"The agent command `{program}` is installed under {hidden}, which the sandbox "
@@ -111,6 +78,21 @@ def _check_visible(sandbox: Sandbox, program: str, request: RunRequest) -> None:
         )
 
 
-def _summary_from(tail: deque[str]) -> str:
-    lines = [line for line in tail if line.strip()]
-    return "\n".join(lines[-3:]) if lines else "The agent finished."
+def check_agent_command(settings: Settings) -> None:
+    """Start-up check for `REPOBOX_AGENT=command`: the CLI exists and the sandbox shows it.
+
+    Raises `ConfigError` with the message a run would otherwise fail with, so nobody
+    waits on a run that cannot start.
+    """
+    if settings.agent != "command" or not settings.agent_command:
+        return
+    program = program_of(settings.agent_command)
+    if shutil.which(program) is None:
+        hint = " (npm install -g @anthropic-ai/claude-code)" if program == "claude" else ""
+        raise ConfigError(f"The agent command `{program}` was not found on PATH{hint}.")
+    try:
+        sandbox = sandbox_for(settings)
+        if sandbox is not None:
+            _check_visible(sandbox, program, settings.data_dir / "workdirs")
+    except AgentError as error:
+        raise ConfigError(str(error)) from None

@@ -84,6 +84,27 @@ def render_preamble(context: dict[str, Any], origin: dict[str, Any]) -> str:
     return f"# Context\n\n{text}" if text else ""
 
 
-def prompt_with_context(request: RunRequest) -> str:
-    preamble = render_preamble(request.session.context, request.origin)
+HISTORY_LIMIT = 20_000
+
+
+def render_history(request: RunRequest) -> str:
+    """The session's earlier prompts and what came of them, for a conversation started
+    afresh (Claude Code's own transcript was lost, e.g. after a move to another host)."""
+    lines: list[str] = []
+    for earlier in request.history:
+        lines += [*_said([{"author": earlier.author.name, "body": earlier.text}])]
+        if earlier.summary:
+            lines += [f"Result: {earlier.summary.strip()}", ""]
+    text = "\n".join(lines).strip()
+    if len(text) > HISTORY_LIMIT:
+        text = "> … (earlier prompts left out)\n" + text[-HISTORY_LIMIT:]
+    return f"## Earlier in this session\n\n{text}" if text else ""
+
+
+def prompt_with_context(request: RunRequest, *, with_history: bool = False) -> str:
+    """The prompt with its context preamble (and, when asked, the session's history)."""
+    parts = [render_preamble(request.session.context, request.origin)]
+    if with_history and (history := render_history(request)):
+        parts.append(history if parts[0] else f"# Context\n\n{history}")
+    preamble = "\n\n".join(p for p in parts if p)
     return f"{preamble}\n\n# Request\n\n{request.prompt}" if preamble else request.prompt

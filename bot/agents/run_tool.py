@@ -1,8 +1,9 @@
 """The built-in agent's `run` tool: one shell command in the workdir, confined and bounded.
 
-The command runs in its own process group (so a timeout or cancel kills everything it
-started), inside the sandbox when there is one, with an environment from which every
-secret Repobox holds has been removed, and under a time limit. Its output is streamed to
+The command runs under the process guardian (`bot.agents.process`: a timeout, a cancel
+or the death of the job kills everything it started), inside the sandbox when there is
+one, with an environment from which every secret Repobox holds has been removed, and
+under a time limit. Its output is streamed to
 the thread as it comes and handed to the model capped, keeping the head (what started)
 and the tail (how it ended), which is where test runners print their verdict.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from bot.agents.base import RunControl
 from bot.agents.file_tools import Done, ToolFailure
-from bot.agents.process import StreamedProcess
+from bot.agents.process import LineTooLong, StreamedProcess, shown
 from bot.config import Settings
 from bot.progress import EventKind, ProgressEvent
 from bot.security.environment import agent_environment
@@ -90,12 +91,16 @@ def run_command(
         raise ToolFailure(f"Could not start the command: {error.strerror}.") from None
     own = CommandControl(control, limit)
     output = CappedOutput()
-    for streamed, (stream, line) in enumerate(process.lines(own), start=1):
-        output.add(line)
-        if streamed <= STREAMED_LINES:
-            yield ProgressEvent(EventKind.OUTPUT, line, data={"stream": stream})
-        elif streamed == STREAMED_LINES + 1:
-            yield ProgressEvent(EventKind.OUTPUT, "… (more output; the model sees its tail)")
+    try:
+        for streamed, (stream, whole) in enumerate(process.lines(own), start=1):
+            line = shown(whole)
+            output.add(line)
+            if streamed <= STREAMED_LINES:
+                yield ProgressEvent(EventKind.OUTPUT, line, data={"stream": stream})
+            elif streamed == STREAMED_LINES + 1:
+                yield ProgressEvent(EventKind.OUTPUT, "… (more output; the model sees its tail)")
+    except LineTooLong as error:
+        return Done(f"Killed: {error}.\n{output.text()}", f"ran {label} → killed ({error})")
     seconds = time.monotonic() - started
     text = output.text() or "(no output)"
     if control.should_stop():

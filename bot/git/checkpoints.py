@@ -74,6 +74,17 @@ def checkpoint(
     return head(workdir)
 
 
+def shelve(workdir: Path, message: str) -> bool:
+    """Set a run's unfinished changes aside in a stash (not on the branch), so the prompt
+    can run again from a clean tree; False if there was nothing to set aside."""
+    git("add", "--all", cwd=workdir)
+    if not git("status", "--porcelain", cwd=workdir).strip():
+        return False
+    env = _identity("Repobox", "repobox@users.noreply.localhost")
+    git("stash", "push", "--quiet", "--include-untracked", "-m", message, cwd=workdir, env=env)
+    return True
+
+
 def commit_message(prompt: str, author: Person) -> str:
     first_line = (
         " ".join(prompt.strip().splitlines()[0].split()) if prompt.strip() else "Repobox run"

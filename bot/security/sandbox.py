@@ -76,7 +76,9 @@ class Sandbox:
         self.network = settings.agent_network
         self.data_dir = settings.data_dir.resolve()
 
-    def wrap(self, argv: Sequence[str], workdir: Path) -> list[str]:
+    def wrap(self, argv: Sequence[str], workdir: Path, writable: Sequence[Path] = ()) -> list[str]:
+        """bwrap's command line; `writable` adds directories the command may write (an
+        agent CLI's own state, e.g. Claude Code's conversations), each at its own path."""
         workdir = workdir.resolve()
         args = [self.bwrap, *BASE_FLAGS]
         if self.network:
@@ -91,6 +93,8 @@ class Sandbox:
             args += ["--ro-bind", str(git_dir), str(git_dir)]
         for objects in _alternates(git_dir):
             args += ["--ro-bind-try", str(objects), str(objects)]
+        for extra in writable:
+            args += ["--bind", str(extra.resolve()), str(extra.resolve())]
         return [*args, "--chdir", str(workdir), "--", *argv]
 
     def hidden_place(self, path: Path, workdir: Path) -> Path | None:

@@ -26,9 +26,9 @@ def _said(remark: Remark) -> dict[str, str]:
 def earlier_comments(forge: Forge, event: CommentEvent, me: ForgeUser) -> list[dict[str, str]]:
     """The conversation's comments before the triggering one: no bots' or system notes."""
     remarks = forge.remarks(event.project, event.kind, event.number)
-    # Comment ids grow with time within one kind. A GitHub review comment is of another
-    # kind than the conversation's comments, so there every comment so far counts.
-    comparable = event.provider == "gitlab" or event.review is None
+    # Comment ids grow with time within one kind. A GitHub review comment (or a review) is
+    # of another kind than the conversation's comments, so there every comment so far counts.
+    comparable = event.provider == "gitlab" or (event.review is None and not event.whole_review)
     kept = [
         _said(r)
         for r in remarks

@@ -44,6 +44,9 @@ class CommentEvent:
     reply: ReplyTarget  # where answers go (the conversation, a discussion, a review thread)
     review: Review | None = None
     delivery: str = ""  # the platform's delivery id (logs)
+    # A submitted GitHub review's summary, not a comment: its id is a review id (not
+    # comparable with comment ids) and there is no comment to react to.
+    whole_review: bool = False
 
     def __post_init__(self) -> None:
         if self.provider not in ("gitlab", "github"):
@@ -60,6 +63,8 @@ class CommentEvent:
     def request_id(self) -> str:
         """Unique per comment: the same comment, delivered twice, is one request."""
         source = "review" if self.review is not None and self.provider == "github" else "note"
+        if self.whole_review:
+            source = "pr-review"
         return safe_id(f"{self.provider}-{source}-{self.comment_id}")
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,4 +90,5 @@ class CommentEvent:
             reply=ReplyTarget.from_dict(data["reply"]),
             review=Review.from_dict(review) if review else None,
             delivery=str(data.get("delivery") or ""),
+            whole_review=bool(data.get("whole_review", False)),
         )

@@ -7,11 +7,12 @@ Each line of the prompt is one instruction:
   stderr TEXT           print TEXT on stderr
   sleep SECONDS         sleep, printing a line every 0.2 s
   fail CODE             exit with CODE
-  pidfile PATH          write this process's pid (its process group) to PATH
+  pidfile PATH          write this process's group id (its guardian's pid) to PATH
   spawn                 start a child that sleeps forever in the same process group
   context PATH          copy the file REPOBOX_CONTEXT_FILE names to PATH ("none" if unset)
   prompt PATH           write the whole prompt as received (context preamble included) to PATH
   env PATH              write this process's environment to PATH, one NAME=value a line
+  redis URL ARGS…       send one command to the Redis at URL (fault tests: refuse writes now)
 Anything else is echoed. The last stdout line is the run's summary.
 """
 
@@ -51,8 +52,8 @@ def main() -> int:
             print("giving up", file=sys.stderr, flush=True)
             return int(rest or 1)
         elif word == "pidfile":
-            Path(rest).write_text(str(os.getpid()))
-        elif word in ("context", "prompt", "env"):
+            Path(rest).write_text(str(os.getpgrp()))
+        elif word in ("context", "prompt", "redis", "env"):
             dump(word, rest, prompt)
         elif word == "spawn":
             subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
@@ -62,10 +63,23 @@ def main() -> int:
     return 0
 
 
+def send_redis(rest: str) -> None:
+    """Fault tests: make Redis misbehave at an exact moment of a run (e.g. refuse writes)."""
+    import redis  # only the fault tests use this; agents need no Redis otherwise
+
+    url, *command = rest.split()
+    redis.Redis.from_url(url).execute_command(*command)
+    print(f"redis {' '.join(command)}", flush=True)
+
+
 def dump(word: str, path: str, prompt: str) -> None:
-    """Let a test see what the agent was given: its context file, its prompt, its environment."""
+    """Let a test see what the agent was given (its context file, its prompt, its
+    environment), or make Redis misbehave."""
     if word == "env":
         Path(path).write_text("".join(f"{k}={v}\n" for k, v in sorted(os.environ.items())))
+        return
+    if word == "redis":
+        send_redis(path)
         return
     if word == "prompt":
         Path(path).write_text(prompt)

@@ -36,6 +36,7 @@ MESSAGES_PATH = "/v1/messages"
 COUNT_TOKENS_PATH = "/v1/messages/count_tokens"
 NO_REPLY_LEFT = "FakeAnthropic: no scripted reply left"
 MAX_CACHE_BREAKPOINTS = 4
+SYSTEM_MESSAGES_BETA = "mid-conversation-system-"
 
 StopReason = Literal["end_turn", "tool_use", "max_tokens", "stop_sequence", "pause_turn", "refusal"]
 
@@ -320,6 +321,18 @@ def sse(event: str, data: dict[str, Any]) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
 
 
+def side_reply(request: dict[str, Any]) -> Reply | None:
+    """The answer to a request outside the agent's loop: no tools and a JSON-schema output
+    format (Claude Code asks for its session's title this way). An object with every
+    required string property filled in, so the client is content."""
+    format_ = (request.get("output_config") or {}).get("format") or {}
+    if request.get("tools") or format_.get("type") != "json_schema":
+        return None
+    schema = format_.get("schema") or {}
+    answer = {name: "Fake title" for name in schema.get("required") or []}
+    return Reply.text(json.dumps(answer))
+
+
 # -- request checks ------------------------------------------------------------------------------
 
 
@@ -337,20 +350,30 @@ def _count_cache_marks(value: Any) -> int:
     return 0
 
 
-def request_problem(body: dict[str, Any]) -> str | None:
-    """What the real API would reject this request for (400), or None."""
-    return _shape_problem(body) or _tool_pairing_problem(body["messages"]) or _cache_problem(body)
+def request_problem(body: dict[str, Any], betas: frozenset[str] = frozenset()) -> str | None:
+    """What the real API would reject this request for (400), or None.
+
+    With the `mid-conversation-system-…` beta (Claude Code sends it), `system` messages may
+    sit between the others; the pairing rules apply to the conversation without them.
+    """
+    system_ok = any(beta.startswith(SYSTEM_MESSAGES_BETA) for beta in betas)
+    problem = _shape_problem(body, system_ok)
+    if problem is not None:
+        return problem
+    talk = [m for m in body["messages"] if m["role"] != "system"]
+    return _tool_pairing_problem(talk) or _cache_problem(body)
 
 
-def _shape_problem(body: dict[str, Any]) -> str | None:
+def _shape_problem(body: dict[str, Any], system_ok: bool = False) -> str | None:
     for key in ("model", "max_tokens", "messages"):
         if key not in body:
             return f"{key}: Field required"
     messages = body["messages"]
     if not isinstance(messages, list) or not messages:
         return "messages: at least one message is required"
+    roles = ("user", "assistant", "system") if system_ok else ("user", "assistant")
     for i, message in enumerate(messages):
-        if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
+        if not isinstance(message, dict) or message.get("role") not in roles:
             return f"messages.{i}: each message needs a role of 'user' or 'assistant'"
     return None
 
@@ -414,8 +437,10 @@ class FakeAnthropic(FakeServer):
         self.errors: list[str] = []
         self.exchanges: list[Exchange] = []
         self._script: deque[Scripted] = deque()
+        self.side_requests: list[dict[str, Any]] = []
         self.route("POST", MESSAGES_PATH, self._messages)
         self.route("POST", COUNT_TOKENS_PATH, self._count_tokens)
+        self.route("HEAD", "/", self._head)
 
     # -- scripting ----------------------------------------------------------------------------
     def script(self, *replies: Scripted) -> FakeAnthropic:
@@ -450,6 +475,10 @@ class FakeAnthropic(FakeServer):
     def overloaded(self, times: int = 1) -> None:
         """The next `times` message requests answer 529 overloaded_error (the SDK retries)."""
         self.fail_next(MESSAGES_PATH, 529, times)
+
+    def unauthorized(self, times: int = 1) -> None:
+        """The next `times` message requests answer 401, as for a revoked key."""
+        self.fail_next(MESSAGES_PATH, 401, times, body=error_body(401, "invalid x-api-key"))
 
     # -- queries for tests ------------------------------------------------------------------------
     def requests(self) -> list[dict[str, Any]]:
@@ -507,9 +536,15 @@ class FakeAnthropic(FakeServer):
             return self._error(400, "The request body is not valid JSON.")
         if not isinstance(body, dict):
             return self._error(400, "The request body must be a JSON object.")
-        if self.strict and (problem := request_problem(body)) is not None:
+        headers = {k.lower(): v for k, v in recorded.headers.items()}
+        betas = frozenset(b.strip() for b in headers.get("anthropic-beta", "").split(","))
+        if self.strict and (problem := request_problem(body, betas)) is not None:
             return self._error(400, problem)
         return body
+
+    async def _head(self, request: web.Request, recorded: Recorded) -> web.StreamResponse:
+        """Claude Code checks that its base URL answers before it starts."""
+        return web.Response(status=200, headers=self._headers())
 
     async def _count_tokens(self, request: web.Request, recorded: Recorded) -> web.StreamResponse:
         refused = self._refusal(recorded)
@@ -529,6 +564,14 @@ class FakeAnthropic(FakeServer):
         body = self._parse(recorded)
         if isinstance(body, web.Response):
             return body
+        side = side_reply(body)
+        if side is not None:  # e.g. Claude Code naming its session: not part of the script
+            with self._lock:
+                self.side_requests.append(body)
+            exchange = Exchange(body, side, stream=bool(body.get("stream")))
+            if not exchange.stream:
+                return web.json_response(message_json(side, body), headers=self._headers())
+            return await self._stream(request, recorded, exchange)
         with self._lock:
             scripted = self._script.popleft() if self._script else None
         # A script mistake is the test's bug: answer so the SDK raises at once, never retries.

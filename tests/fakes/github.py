@@ -258,6 +258,8 @@ def infer_event(payload: dict[str, Any]) -> str:
         return "issue_comment"
     if "comment" in payload and "pull_request" in payload:
         return "pull_request_review_comment"
+    if "review" in payload and "pull_request" in payload:
+        return "pull_request_review"
     if "pull_request" in payload:
         return "pull_request"
     if "issue" in payload:
@@ -634,6 +636,40 @@ class FakeGitHub(FakeServer):
             )
             payload["pull_request"] = _shape(fixture["pull_request"], self._pull_json(repo, pull))
             return self._finish_payload(payload, fixture, repo, comment, installation_id)
+
+    def review_payload(
+        self, full_name: str, number: int, body: str | None, *, user: str = "octocat"
+    ) -> dict[str, Any]:
+        """A `pull_request_review` delivery (action submitted): a review's summary `body`.
+
+        The review is not kept as state (nothing here lists reviews); its id comes from the
+        one id space, so it can never be mistaken for a comment's.
+        """
+        with self._state:
+            repo = self._repo(full_name)
+            pull = self._issue(repo, number)
+            self.add_user(user)
+            fixture = load_fixture("pull_request_review.submitted.json")
+            around = load_fixture("pull_request_review_comment.created.json")
+            review_id = next(self._ids)
+            review = copy.deepcopy(fixture["review"])
+            html = f"{self._html(repo)}/pull/{number}#pullrequestreview-{review_id}"
+            review.update(
+                id=review_id,
+                node_id=_node_id("PullRequestReview", review_id),
+                user=_shape(fixture["review"]["user"], self._user_json(user)),
+                body=body,
+                submitted_at=_now(),
+                html_url=html,
+                pull_request_url=f"{self.url}/repos/{repo.full_name}/pulls/{number}",
+            )
+            return {
+                "action": "submitted",
+                "review": review,
+                "pull_request": _shape(around["pull_request"], self._pull_json(repo, pull)),
+                "repository": _shape(around["repository"], self._repo_json(repo)),
+                "sender": _shape(around["sender"], self._user_json(user)),
+            }
 
     def ping_payload(
         self, full_name: str | None = None, *, hook_id: int = 109948940, url: str | None = None
