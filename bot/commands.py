@@ -49,7 +49,8 @@ HELP_TEXT = """\
 *Repobox* runs a coding agent on your repository and opens the merge request when you are happy.
 
 • `new <repo> [@<base-branch>] [prompt…]` start a session. `<repo>` is `group/project`, \
-`gitlab:group/project`, `github:owner/repo`, a clone URL, or a local path.
+`gitlab:group/project`, `github:owner/repo`, an `https://` or `ssh://` clone URL, or a path \
+(from the terminal, or under the directories the operator opened to chat).
 • `<prompt…>` in a session's thread: the next prompt. Prompts sent during a run wait their turn.
 • `ship it` push the work branch and open (or update) the merge request.
 • `status` the session's state and queue · `diff` what changed so far

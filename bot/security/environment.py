@@ -28,12 +28,6 @@ NETWORK = (
     "SSL_CERT_FILE",
     "SSL_CERT_DIR",
 )
-_SECRET_HINTS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "PRIVATE_KEY", "CREDENTIAL")
-
-
-def looks_secret(name: str) -> bool:
-    upper = name.upper()
-    return any(hint in upper for hint in _SECRET_HINTS)
 
 
 def process_environment(
