@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import base64
 import secrets
+import socket
+import threading
 
 import pytest
 from redis import Redis
 
 from bot.config import Settings
+from bot.errors import GitError
 from bot.git.runner import Credentials, git
 from bot.security.environment import NETWORK
 from bot.sessions import Person, Thread
@@ -87,6 +90,7 @@ def test_git_sees_the_allow_list_and_only_its_hosts_credential(
     )
     [call] = git_spy.calls()
     assert_holds_only(call.env, tokens, allowed=set())
+    assert tokens["GITHUB_TOKEN"] not in " ".join(call.argv)
     basic = base64.b64encode(f"x-access-token:{tokens['GITHUB_TOKEN']}".encode()).decode()
     config = {
         call.env[f"GIT_CONFIG_KEY_{i}"]: call.env[f"GIT_CONFIG_VALUE_{i}"]
@@ -145,3 +149,36 @@ def test_the_run_tool_sees_no_token_at_all(
     seen = parse_env((workdir(session) / "env.txt").read_text())
     assert "PATH" in seen
     assert_holds_only(seen, tokens, allowed=set())
+
+
+def test_the_credential_reaches_its_host_as_a_header_and_not_the_error() -> None:
+    """Real git against a socket that records the request: the scoped header is sent."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(20)
+    seen: list[str] = []
+
+    def answer() -> None:
+        conn, _ = server.accept()
+        with conn:
+            seen.append(conn.recv(65536).decode(errors="replace"))
+            conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    remote = f"http://127.0.0.1:{server.getsockname()[1]}/group/project.git"
+    with pytest.raises(GitError) as failed:
+        git(
+            "ls-remote",
+            "--end-of-options",
+            remote,
+            credentials=Credentials("oauth2", "glpat-header-test-0000"),
+            remote=remote,
+            timeout=20,
+        )
+    thread.join(timeout=20)
+    server.close()
+    basic = base64.b64encode(b"oauth2:glpat-header-test-0000").decode()
+    assert f"Authorization: Basic {basic}" in seen[0].splitlines()
+    assert "glpat-header-test" not in str(failed.value)
