@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.errors import UserError
+from bot.git.branches import valid_branch
 
 
 class Kind(StrEnum):
@@ -43,13 +44,13 @@ SINGLE_WORDS = {
     "help": Kind.HELP,
     "?": Kind.HELP,
 }
-_BRANCH = re.compile(r"^[A-Za-z0-9._/-]+$")
 
 HELP_TEXT = """\
 *Repobox* runs a coding agent on your repository and opens the merge request when you are happy.
 
 • `new <repo> [@<base-branch>] [prompt…]` start a session. `<repo>` is `group/project`, \
-`gitlab:group/project`, `github:owner/repo`, a clone URL, or a local path.
+`gitlab:group/project`, `github:owner/repo`, an `https://` or `ssh://` clone URL, or a path \
+(from the terminal, or under the directories the operator opened to chat).
 • `<prompt…>` in a session's thread: the next prompt. Prompts sent during a run wait their turn.
 • `ship it` push the work branch and open (or update) the merge request.
 • `status` the session's state and queue · `diff` what changed so far
@@ -126,7 +127,7 @@ def _parse_new(rest: str) -> Command:
     remaining = words[1:]
     if remaining and remaining[0].startswith("@"):
         base = remaining[0][1:]
-        if not base or not _BRANCH.match(base) or ".." in base:
+        if not valid_branch(base):
             raise UserError(f"`@{base}` is not a valid branch name.")
         remaining = remaining[1:]
     prompt = " ".join(remaining).strip() or None

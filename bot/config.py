@@ -40,6 +40,14 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _paths(raw: str | None) -> tuple[Path, ...]:
+    """An `os.pathsep`-separated list of directories (like PATH: `:` on Unix), made absolute."""
+    parts = (raw or "").split(os.pathsep)
+    return tuple(
+        Path(os.path.expanduser(part.strip())).absolute() for part in parts if part.strip()
+    )
+
+
 def _words(raw: str | None) -> frozenset[str]:
     """A comma- or space-separated list; empty means "no restriction" where it is a filter."""
     if not raw:
@@ -78,6 +86,8 @@ class Settings:
     )
     extra_secret_env: frozenset[str] = frozenset()
     agent_pass_env: frozenset[str] | None = None
+    agent_env: frozenset[str] = frozenset()  # more names agents' commands may see
+    local_roots: tuple[Path, ...] = ()  # where chat and webhooks may open local repositories
 
     idle_archive_after: float = 24 * 3600
     heartbeat_interval: float = 5.0
@@ -153,6 +163,8 @@ class Settings:
             agent_pass_env=_words(get("REPOBOX_AGENT_PASS_ENV"))
             if get("REPOBOX_AGENT_PASS_ENV") is not None
             else None,
+            agent_env=_words(get("REPOBOX_AGENT_ENV")),
+            local_roots=_paths(get("REPOBOX_LOCAL_ROOTS")),
             idle_archive_after=_number(env, "REPOBOX_IDLE_ARCHIVE_HOURS", 24) * 3600,
             heartbeat_interval=_number(env, "REPOBOX_HEARTBEAT_SECONDS", 5),
             heartbeat_timeout=_number(env, "REPOBOX_HEARTBEAT_TIMEOUT", 30),

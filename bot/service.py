@@ -12,11 +12,11 @@ from typing import Any
 
 from redis import Redis
 
-from bot import disk, keys, providers, retention
+from bot import disk, keys, repo_spec, retention
 from bot.config import Settings
 from bot.dispatch import FAST_QUEUE, RUN_QUEUE, Dispatcher, host_queue
 from bot.errors import Conflict, Forbidden, NotFound, UserError
-from bot.git.branches import work_branch
+from bot.git.branches import require_branch, work_branch
 from bot.hosts import HostRegistry
 from bot.progress import EventKind, ProgressStream
 from bot.prompts import Action, Prompt, PromptQueue, Submitted
@@ -85,14 +85,16 @@ class SessionService:
         if existing is not None:
             self.sessions.release_thread(existing)
         self.check_disk(None)
-        provider_name, project = providers.parse_spec(repo, self.settings)
-        self.check_repo_allowed(provider_name, project)
+        spec = self.check_spec(repo, repo_spec.Reach.of_surface(thread.surface))
+        for branch in (base, work_branch_name):
+            if branch is not None:
+                require_branch(branch)
         session_id = Session.new_id()
         session = Session(
             id=session_id,
             repo=repo,
-            provider=provider_name,
-            project=project,
+            provider=spec.provider,
+            project=spec.project,
             base_branch=base,
             work_branch=work_branch_name or work_branch(session_id, prompt),
             thread=thread,
@@ -130,6 +132,12 @@ class SessionService:
             return self.sessions.get(as_str(recorded))
         except NotFound:
             return None
+
+    def check_spec(self, repo: str, reach: repo_spec.Reach) -> repo_spec.RepoSpec:
+        """What `repo` names, if the surface (`reach`) and REPOBOX_ALLOWED_REPOS allow it."""
+        spec = repo_spec.parse(repo, self.settings, reach)
+        self.check_repo_allowed(spec.provider, spec.project)
+        return spec
 
     def check_disk(self, host: str | None) -> None:
         """Refuse work below REPOBOX_MIN_FREE_MB: on the session's host as its heartbeat
@@ -272,10 +280,9 @@ class SessionService:
 
     # -- channels -------------------------------------------------------------------------
     def link_channel(self, surface: str, channel: str, repo: str) -> str:
-        provider_name, project = providers.parse_spec(repo, self.settings)
-        self.check_repo_allowed(provider_name, project)
+        spec = self.check_spec(repo, repo_spec.Reach.of_surface(surface))
         self.redis.set(keys.channel_link(surface, channel), repo)
-        return project
+        return spec.project
 
     def linked_repo(self, surface: str, channel: str) -> str | None:
         raw = self.redis.get(keys.channel_link(surface, channel))

@@ -13,7 +13,6 @@ import time
 import uuid
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import Any, TextIO
 
 from redis.exceptions import RedisError
@@ -92,14 +91,8 @@ def _person() -> Person:
 
 
 def _new(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
-    repo = args.repo
-    if repo.startswith((".", "/", "~")) or Path(repo).exists():
-        path = Path(repo).expanduser()
-        if not path.exists():
-            raise UserError(f"`{repo}` does not exist.")
-        repo = str(path.resolve())
-    started = service.start(
-        repo=repo,
+    started = service.start(  # a "cli" thread: the operator's paths are theirs to open
+        repo=args.repo,
         base=args.base,
         prompt=" ".join(args.prompt).strip() or None,
         thread=Thread("cli", uuid.uuid4().hex),

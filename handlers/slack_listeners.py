@@ -13,7 +13,6 @@ import json
 import logging
 import re
 import uuid
-from pathlib import Path
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -22,11 +21,11 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot import providers
 from bot.commands import HELP_TEXT, Command, Kind, looks_like_repo, parse
 from bot.dispatch import FAST_QUEUE
-from bot.errors import Conflict, Forbidden, NotFound, UserError
+from bot.errors import Conflict, Forbidden, UserError
 from bot.logs import crash_summary
+from bot.repo_spec import Reach
 from bot.security.links import session_link
 from bot.sessions import Person, Session, SessionState, Thread
 from bot.surfaces import slack_blocks as render
@@ -288,12 +287,9 @@ class SlackListeners:
 
     def check_repo(self, repo: str) -> None:
         """What can be known about the repository without the network, so a typo is
-        answered at once rather than by a failed set-up."""
-        provider, project = providers.parse_spec(repo, self.settings)
-        self.service.check_repo_allowed(provider, project)
-        remote = "://" in project or project.startswith("git@")
-        if provider == "local" and not remote and not Path(project).exists():
-            raise NotFound(f"`{render.escape(repo)}` does not exist.")
+        answered at once rather than by a failed set-up. Slack is a chat surface: local
+        paths only under REPOBOX_LOCAL_ROOTS (the refusal is said to the person alone)."""
+        self.service.check_spec(repo, Reach.CHAT)
 
     def cancel(self, session: Session, person: Person, reply: Replier) -> None:
         result = self.service.cancel(session, person)

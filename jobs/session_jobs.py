@@ -8,7 +8,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bot import disk, providers, retention
+from bot import disk, providers, repo_spec, retention
 from bot.agents import claude_code
 from bot.errors import NotFound, UpstreamError, UserError
 from bot.git.instructions import read_instructions
@@ -53,8 +53,13 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
     started = time.monotonic()
     try:
         disk.check(ctx.settings.data_dir, ctx.settings.min_free_mb, ctx.settings.host)
-        provider = providers.for_name(session.provider, ctx.settings)
-        repo = provider.resolve(session.project)
+        # Checked again here, where git runs: what was stored is held to the same rules.
+        reach = repo_spec.Reach.of_surface(session.thread.surface)
+        spec = repo_spec.parse(
+            repo_spec.canonical(session.provider, session.project), ctx.settings, reach
+        )
+        provider = providers.for_name(spec.provider, ctx.settings)
+        repo = provider.resolve(spec.project)
         mirror = ctx.mirrors.ensure(repo.clone_url, provider.credentials())
         branch, commit = ctx.mirrors.resolve(mirror, session.base_branch or repo.default_branch)
         # From the branch the work goes into, never the one under review (a MR's source),

@@ -50,7 +50,7 @@ def rebuild(ctx: JobContext, session: Session) -> Rebuilt:
         )
     on_forge = copy is not None and copy.where is Where.FORGE
     if on_forge or session.pushed_commit:
-        forged = _from_forge(path, session.work_branch)
+        forged = _from_forge(path, mirror, session.work_branch)
         if forged:
             commit = forged
             return Rebuilt(
@@ -76,11 +76,11 @@ def rebuild(ctx: JobContext, session: Session) -> Rebuilt:
     )
 
 
-def _from_forge(path: Path, branch: str) -> str | None:
+def _from_forge(path: Path, mirror: Path, branch: str) -> str | None:
     """The work branch as pushed (the mirror was just fetched, with every branch)."""
     try:
-        git("fetch", "--quiet", "origin", cwd=path, timeout=600)
-        git("checkout", "--quiet", "--force", "-B", branch, f"origin/{branch}", cwd=path)
+        git("fetch", "--quiet", "origin", cwd=path, remote=str(mirror), timeout=600)
+        git("checkout", "--quiet", "--force", "-B", branch, f"origin/{branch}", "--", cwd=path)
     except GitError:
         return None
     return git("rev-parse", "HEAD", cwd=path).strip() or None

@@ -27,6 +27,8 @@ from jobs import runtime
 from jobs.runtime import JobContext
 from jobs.worker import queues_for
 
+pytest_plugins = ["tests.git_spy"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTED_AGENT = ROOT / "tests" / "agents" / "scripted_agent.py"
 
@@ -69,6 +71,7 @@ def settings(tmp_path: Path, valkey_url: str) -> Settings:
         port=0,
         public_url="http://repobox.test",
         secret_key="dGVzdC1rZXktMzItYnl0ZXMtbG9uZy4uLi4uLi4uLi4=",
+        local_roots=(tmp_path,),  # chat surfaces may open the test's own bare repositories
     )
 
 
@@ -102,6 +105,7 @@ def env_for(settings: Settings, **extra: str) -> dict[str, str]:
             "REPOBOX_HEARTBEAT_TIMEOUT": str(settings.heartbeat_timeout),
             "REPOBOX_POOL_SIZE": str(settings.pool_size),
             "REPOBOX_HOST": settings.host,
+            "REPOBOX_LOCAL_ROOTS": os.pathsep.join(str(root) for root in settings.local_roots),
             "PYTHONPATH": str(ROOT),
         }
     )

@@ -152,6 +152,7 @@ def test_run_env_shows_none_of_the_secrets(
             gitlab_token=secrets["GITLAB_TOKEN"],
             github_token=secrets["GITHUB_TOKEN"],
             extra_secret_env=frozenset({"INTERNAL_THING"}),
+            agent_env=frozenset({"REPOBOX_TEST_MARKER"}),  # the operator lets commands see it
         ),
         redis,
     )

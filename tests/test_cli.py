@@ -84,6 +84,17 @@ def test_bad_inputs_get_one_clear_line_and_nonzero_exit(
         ("new", str(plain_dir)): f"error: `{plain_dir}` is not a git repository I can read.",
         ("new", str(tmp_path / "missing")): f"error: `{tmp_path / 'missing'}` does not exist.",
         ("new", str(origin), "--base", "nope"): "error: The repository has no branch `nope`.",
+        ("new", "~nosuchuser/x"): (  # issue 9: expanduser's RuntimeError was a crash
+            "error: `~nosuchuser/x`: there is no such user's home directory here."
+        ),
+        ("new", "--", "--upload-pack=touch${IFS}marker;#://x"): (
+            "error: `--upload-pack=touch${IFS}marker;#://x` is not a repository I can use. "
+            "Use `group/project`, `github:owner/repo`, or an `https://` or `ssh://` clone URL."
+        ),
+        ("new", str(origin), "--base=--orphan"): (
+            "error: `--orphan` is not a valid branch name. Branch names cannot start with `-` "
+            "or contain spaces, `..`, `~`, `^` or `:`."
+        ),
         ("status", "deadbeef"): "error: There is no session `deadbeef`.",
         ("prompt", "deadbeef", "hi"): "error: There is no session `deadbeef`.",
     }

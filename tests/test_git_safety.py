@@ -22,7 +22,14 @@ def test_credentials_never_land_in_config_argv_or_errors(
     origin = make_repo()
     token = "glpat-SuperSecretToken123456"
     clone = tmp_path / "clone"
-    git("clone", "--quiet", str(origin), str(clone), credentials=Credentials("oauth2", token))
+    git(
+        "clone",
+        "--quiet",
+        str(origin),
+        str(clone),
+        credentials=Credentials("oauth2", token),
+        remote=str(origin),
+    )
     config = (clone / ".git" / "config").read_text()
     assert token not in config and "extraHeader" not in config
     with pytest.raises(GitError) as raised:
@@ -31,6 +38,7 @@ def test_credentials_never_land_in_config_argv_or_errors(
             f"https://oauth2:{token}@127.0.0.1:9/x.git",
             str(tmp_path / "x"),
             credentials=Credentials("oauth2", token),
+            remote="https://127.0.0.1:9/x.git",
             timeout=20,
         )
     assert token not in str(raised.value)
@@ -86,3 +94,22 @@ def test_agent_environment_drops_every_secret(tmp_path: Path) -> None:
         assert name not in env
     kept = agent_environment(settings, base={"ANTHROPIC_API_KEY": "k"}, keep={"ANTHROPIC_API_KEY"})
     assert kept["ANTHROPIC_API_KEY"] == "k"
+
+
+def test_git_uses_only_the_protocol_of_the_remote_it_names(
+    make_repo: MakeRepo, tmp_path: Path
+) -> None:
+    """`ext::` runs commands; it is refused before git starts, and git itself allows no
+    transport but the one of the call's remote, so a URL smuggled in elsewhere fails too."""
+    marker = tmp_path / "marker"
+    smuggled = f"ext::sh -c touch% {marker}"
+    with pytest.raises(GitError, match="may not use the `ext` transport"):
+        git("ls-remote", "--end-of-options", smuggled, remote=smuggled, timeout=20)
+    origin = make_repo()
+    for remote in (smuggled, str(origin), origin.as_uri()):
+        with pytest.raises(GitError):  # no remote named: no transport at all
+            git("ls-remote", "--end-of-options", remote, timeout=20)
+    with pytest.raises(GitError):  # an https call cannot reach a local path
+        git("ls-remote", "--end-of-options", str(origin), remote="https://example.org/x.git")
+    assert "HEAD" in git("ls-remote", "--end-of-options", str(origin), remote=str(origin))
+    assert not marker.exists()

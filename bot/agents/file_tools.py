@@ -15,6 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.git.runner import base_env
 from bot.security.paths import Confinement, PathRefused, walk_files
 
 READ_LINES = 2_000
@@ -210,6 +211,7 @@ def _git_files(root: Path, rel: str) -> list[str] | None:
         done = subprocess.run(
             ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", rel],
             cwd=root,
+            env=base_env(),
             capture_output=True,
             timeout=60,
             check=False,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from bot.git.branches import require_branch
 from bot.git.runner import git
 
 
@@ -26,6 +27,25 @@ def apply(workdir: Path, bundle: bytes, branch: str) -> str:
         path = Path(scratch) / "checkpoint.bundle"
         path.write_bytes(bundle)
         git("bundle", "verify", "--quiet", str(path), cwd=workdir, timeout=300)
-        git("fetch", "--quiet", str(path), f"refs/heads/{branch}", cwd=workdir, timeout=300)
-    git("checkout", "--quiet", "--force", "-B", branch, "FETCH_HEAD", cwd=workdir, timeout=1200)
+        git(
+            "fetch",
+            "--quiet",
+            "--end-of-options",
+            str(path),
+            f"refs/heads/{require_branch(branch)}",
+            cwd=workdir,
+            remote=str(path),
+            timeout=300,
+        )
+    git(
+        "checkout",
+        "--quiet",
+        "--force",
+        "-B",
+        branch,
+        "FETCH_HEAD",
+        "--",
+        cwd=workdir,
+        timeout=1200,
+    )
     return git("rev-parse", "HEAD", cwd=workdir).strip()

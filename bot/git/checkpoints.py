@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.git.branches import require_branch
 from bot.git.runner import Credentials, git
 from bot.sessions import Person
 
@@ -98,7 +99,7 @@ def commit_message(prompt: str, author: Person) -> str:
 
 
 def diffstat(workdir: Path, base: str, target: str = "HEAD") -> DiffStat:
-    out = git("diff", "--numstat", "--no-renames", base, target, cwd=workdir)
+    out = git("diff", "--numstat", "--no-renames", base, target, "--", cwd=workdir)
     changes: list[FileChange] = []
     for line in out.splitlines():
         added, removed, path = line.split("\t", 2)
@@ -111,7 +112,7 @@ def diffstat(workdir: Path, base: str, target: str = "HEAD") -> DiffStat:
 
 
 def diff_text(workdir: Path, base: str, target: str = "HEAD") -> str:
-    return git("diff", "--no-color", base, target, cwd=workdir)
+    return git("diff", "--no-color", base, target, "--", cwd=workdir)
 
 
 def push(workdir: Path, remote_url: str, branch: str, credentials: Credentials | None) -> str:
@@ -120,10 +121,12 @@ def push(workdir: Path, remote_url: str, branch: str, credentials: Credentials |
     git(
         "push",
         "--quiet",
+        "--end-of-options",
         remote_url,
-        f"HEAD:refs/heads/{branch}",
+        f"HEAD:refs/heads/{require_branch(branch)}",
         cwd=workdir,
         credentials=credentials,
+        remote=remote_url,
     )
     return commit
 

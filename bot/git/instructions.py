@@ -25,6 +25,7 @@ def read_instructions(mirror: Path, branch: str) -> dict[str, str]:
         "-r",
         "-z",
         "--full-tree",
+        "--end-of-options",
         ref,
         "--",
         *TOP_LEVEL,

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bot.errors import GitError, NotFound
+from bot.git.branches import require_branch
 from bot.git.runner import Credentials, git
 
 
@@ -51,17 +52,25 @@ class MirrorCache:
             if not (mirror / "HEAD").exists():
                 self._create(clone_url, mirror, credentials)
             else:
-                git("fetch", "--prune", "--quiet", "origin", cwd=mirror, credentials=credentials)
+                git(
+                    "fetch",
+                    "--prune",
+                    "--quiet",
+                    "origin",
+                    cwd=mirror,
+                    credentials=credentials,
+                    remote=clone_url,
+                )
         return mirror
 
     def resolve(self, mirror: Path, branch: str | None) -> tuple[str, str]:
         """(branch, commit) for `branch`, or for the repository's default branch when None."""
-        if branch is None:
-            branch = self.default_branch(mirror)
+        branch = require_branch(branch) if branch is not None else self.default_branch(mirror)
         sha = git(
             "rev-parse",
             "--verify",
             "--quiet",
+            "--end-of-options",
             f"refs/heads/{branch}^{{commit}}",
             cwd=mirror,
             check=False,
@@ -85,7 +94,16 @@ class MirrorCache:
         staging = mirror.with_name(mirror.name + ".partial")
         shutil.rmtree(staging, ignore_errors=True)
         try:
-            git("clone", "--bare", "--quiet", clone_url, str(staging), credentials=credentials)
+            git(
+                "clone",
+                "--bare",
+                "--quiet",
+                "--end-of-options",
+                clone_url,
+                str(staging),
+                credentials=credentials,
+                remote=clone_url,
+            )
         except GitError as error:
             shutil.rmtree(staging, ignore_errors=True)
             raise NotFound(

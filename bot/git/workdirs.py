@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 from bot.errors import GitError, NotFound
+from bot.git.branches import require_branch
 from bot.git.mirrors import file_lock
 from bot.git.runner import git
 
@@ -32,14 +33,15 @@ class Workdirs:
     ) -> tuple[Path, bool]:
         """Make the session's workdir on `branch` at `commit`; say if it came from the pool."""
         dest = self.path_for(session_id)
+        require_branch(branch)
         if (dest / ".git").exists():  # a retried init: the workdir is already there
-            self._switch(dest, commit, branch, clean=True)
+            self._switch(dest, mirror, commit, branch, clean=True)
             return dest, False
         dest.parent.mkdir(parents=True, exist_ok=True)
         pooled = self._take(repo, dest)
         if not pooled:
             self._clone(mirror, dest)
-        self._switch(dest, commit, branch, clean=False)
+        self._switch(dest, mirror, commit, branch, clean=False)
         return dest, pooled
 
     def remove(self, workdir: Path, repo: str | None = None) -> None:
@@ -77,7 +79,7 @@ class Workdirs:
             while self.pool_count(repo) < self.pool_size:
                 staging = pool / f".new-{uuid.uuid4().hex[:12]}"
                 self._clone(mirror, staging)
-                git("checkout", "--quiet", "--detach", commit, cwd=staging, timeout=1200)
+                git("checkout", "--quiet", "--detach", commit, "--", cwd=staging, timeout=1200)
                 os.rename(staging, pool / staging.name.removeprefix(".new-"))
                 made += 1
         return made
@@ -102,17 +104,37 @@ class Workdirs:
 
     @staticmethod
     def _clone(mirror: Path, dest: Path) -> None:
-        git("clone", "--shared", "--no-checkout", "--quiet", str(mirror), str(dest), timeout=600)
+        git(
+            "clone",
+            "--shared",
+            "--no-checkout",
+            "--quiet",
+            "--end-of-options",
+            str(mirror),
+            str(dest),
+            remote=str(mirror),
+            timeout=600,
+        )
 
     @staticmethod
-    def _switch(workdir: Path, commit: str, branch: str, *, clean: bool) -> None:
+    def _switch(workdir: Path, mirror: Path, commit: str, branch: str, *, clean: bool) -> None:
         """Put the workdir on a fresh `branch` at `commit`, touching only files that differ.
 
         Pooled and new workdirs are clean already; walking 20,000 files to prove it again
         would cost more than the checkout itself, so only a reused one is cleaned."""
-        git("fetch", "--quiet", "origin", cwd=workdir, timeout=600)
-        try:
-            git("checkout", "--quiet", "--force", "-B", branch, commit, cwd=workdir, timeout=1200)
+        git("fetch", "--quiet", "origin", cwd=workdir, remote=str(mirror), timeout=600)
+        try:  # `--` makes `commit` a revision; `branch` passed `require_branch`
+            git(
+                "checkout",
+                "--quiet",
+                "--force",
+                "-B",
+                branch,
+                commit,
+                "--",
+                cwd=workdir,
+                timeout=1200,
+            )
         except GitError as error:
             raise NotFound(f"Could not check out `{commit[:10]}`: {error}") from None
         if clean:

@@ -1,4 +1,5 @@
-"""The `local` provider: any git path or URL git itself can reach; shipping only pushes."""
+"""The `local` provider: a path or a plain remote URL (held to `bot.repo_spec`'s allow-list
+before it gets here); shipping only pushes."""
 
 from __future__ import annotations
 
@@ -20,7 +21,15 @@ class LocalProvider:
                 raise NotFound(f"`{project}` does not exist.")
             project = str(path.resolve())
         try:
-            listing = git("ls-remote", "--symref", project, "HEAD", timeout=120)
+            listing = git(
+                "ls-remote",
+                "--symref",
+                "--end-of-options",
+                project,
+                "HEAD",
+                remote=project,
+                timeout=120,
+            )
         except GitError:
             raise NotFound(f"`{project}` is not a git repository I can read.") from None
         default = None

@@ -1,4 +1,11 @@
-"""The environment an agent and the commands it runs get: ours, minus every secret."""
+"""The environment of every process Repobox starts: an allow-list, never a copy of ours.
+
+Our own environment holds every token (Slack, GitLab, GitHub, the model's key) and
+whatever else the operator's shell exported, such as a database URL. A deny-list of
+secret-looking names misses `MY_DB_URL=postgres://u:pw@…`; an allow-list cannot. A
+process gets the names it needs to behave (PATH, HOME, locale, time zone), what its call
+needs on top (a proxy for git over https, a command agent's own API key), and nothing else.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,33 @@ from collections.abc import Iterable, Mapping
 
 from bot.config import Settings
 
-_SECRET_HINTS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "PRIVATE_KEY", "CREDENTIAL")
+ALLOWED = frozenset(
+    {"PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TERM", "USER", "LOGNAME", "SHELL", "TMPDIR"}
+)
+ALLOWED_PREFIXES = ("LC_",)
+NETWORK = (
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+)
 
 
-def looks_secret(name: str) -> bool:
-    upper = name.upper()
-    return any(hint in upper for hint in _SECRET_HINTS)
+def process_environment(
+    *, base: Mapping[str, str] | None = None, also: Iterable[str] = ()
+) -> dict[str, str]:
+    """The allow-listed names of `base` (default: our own environment), plus `also`."""
+    source = os.environ if base is None else base
+    wanted = ALLOWED | frozenset(also)
+    return {
+        name: value
+        for name, value in source.items()
+        if name in wanted or name.startswith(ALLOWED_PREFIXES)
+    }
 
 
 def agent_environment(
@@ -22,28 +50,21 @@ def agent_environment(
     keep: Iterable[str] = (),
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """`base` (default: our own environment) without Repobox's secrets or secret-looking names.
+    """What an agent and the commands it runs see: the allow-list, the proxies when the agent
+    may use the network, and the names the operator added (REPOBOX_AGENT_ENV), minus any of
+    Repobox's own secrets, by name or by value.
 
     `keep` names variables an external agent needs for itself (its own model API key); they
     are passed only to that agent process, never to the built-in `run` tool.
     """
     source = os.environ if base is None else base
-    allowed = set(keep)
+    also = set(settings.agent_env) | (set(NETWORK) if settings.agent_network else set())
+    env = process_environment(base=source, also=also)
     secret_values = set(settings.secret_values())
-    env: dict[str, str] = {}
-    for name, value in source.items():
-        if name in allowed:
-            env[name] = value
-            continue
-        if (
-            name in settings.secret_env_names
-            or looks_secret(name)
-            or name.startswith(("GIT_", "RQ_"))
-        ):
-            continue
-        if value and value in secret_values:
-            continue
-        env[name] = value
+    for name in list(env):
+        if name in settings.secret_env_names or (env[name] and env[name] in secret_values):
+            del env[name]
+    env.update({name: source[name] for name in keep if name in source})
     env.update(extra or {})
     env.setdefault("GIT_TERMINAL_PROMPT", "0")
     return env

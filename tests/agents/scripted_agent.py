@@ -11,6 +11,7 @@ Each line of the prompt is one instruction:
   spawn                 start a child that sleeps forever in the same process group
   context PATH          copy the file REPOBOX_CONTEXT_FILE names to PATH ("none" if unset)
   prompt PATH           write the whole prompt as received (context preamble included) to PATH
+  env PATH              write this process's environment to PATH, one NAME=value a line
   redis URL ARGS…       send one command to the Redis at URL (fault tests: refuse writes now)
 Anything else is echoed. The last stdout line is the run's summary.
 """
@@ -52,7 +53,7 @@ def main() -> int:
             return int(rest or 1)
         elif word == "pidfile":
             Path(rest).write_text(str(os.getpgrp()))
-        elif word in ("context", "prompt", "redis"):
+        elif word in ("context", "prompt", "redis", "env"):
             dump(word, rest, prompt)
         elif word == "spawn":
             subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
@@ -72,7 +73,11 @@ def send_redis(rest: str) -> None:
 
 
 def dump(word: str, path: str, prompt: str) -> None:
-    """Let a test see what the agent was given: its context file, or its whole prompt."""
+    """Let a test see what the agent was given (its context file, its prompt, its
+    environment), or make Redis misbehave."""
+    if word == "env":
+        Path(path).write_text("".join(f"{k}={v}\n" for k, v in sorted(os.environ.items())))
+        return
     if word == "redis":
         send_redis(path)
         return
