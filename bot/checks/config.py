@@ -31,6 +31,7 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.:/-]{0,39}")
 TOP_KEYS = ("setup", "checks", "autofix")
 CHECK_KEYS = ("name", "run", "timeout", "required", "paths")
 SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+MISSING = object()  # a required field that is not there at all
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ class _Checker:
     def fail(self, node: yaml.Node | None, field: str, expected: str, got: object = None) -> None:
         number = node.start_mark.line + 1 if node is not None else 0
         line = f"line {number}, " if number else ""
-        if got is not None and isinstance(node, yaml.ScalarNode):
+        if got is not None and got is not MISSING and isinstance(node, yaml.ScalarNode):
             got = node.value or got  # as written: `yes`, not `True`
         shown = "" if got is None else f", got {_show(got)}"
         self.found.append((number, f"{line}`{field}`: expected {expected}{shown}"))
@@ -243,7 +244,7 @@ class _Checker:
         before = len(self.found)
         if node is not None:
             self.unknown(node, value, CHECK_KEYS, f"{at}.")
-        name, run = value.get("name"), value.get("run")
+        name, run = value.get("name", MISSING), value.get("run", MISSING)
         if not isinstance(name, str) or not NAME.fullmatch(name):
             self.fail(
                 _child(node, "name") or node,
@@ -318,6 +319,8 @@ def _item(node: yaml.Node | None, index: int) -> yaml.Node | None:
 
 def _show(value: object) -> str:
     """A value as the person wrote it, short: `soon`, a list, a mapping."""
+    if value is MISSING:
+        return "nothing (it is missing)"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):

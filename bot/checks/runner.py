@@ -221,7 +221,7 @@ class CheckRunner:
             name=name,
             status=status,
             required=required,
-            duration=time.monotonic() - started,
+            duration=round(time.monotonic() - started, 3),
             exit_code=code,
             tail=_tail(text),
             output=text,
