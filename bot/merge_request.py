@@ -114,9 +114,8 @@ def _checks(report: CheckReport) -> list[str]:
     rows: list[CheckResult] = [report.setup] if report.setup and not report.setup.status.ok else []
     for result in [*rows, *report.results]:
         icon, word = VERDICT[result.status]
-        kind = "required" if result.required and not result.setup else "optional"
-        kind = "setup" if result.setup else kind
-        name = f"{_cell(result.name)} ({kind})"
+        kind = "required" if result.required else "optional"
+        name = _cell(result.name) if result.setup else f"{_cell(result.name)} ({kind})"
         lines.append(f"| {name} | {icon} {word} | {result.duration:.1f} s | {commit} |")
     source = f" Checks declared in `.repobox.yml` on {report.source}." if report.source else ""
     lines += [
