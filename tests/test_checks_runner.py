@@ -242,3 +242,14 @@ def test_the_package_cache_is_shared_by_the_repositorys_workdirs(
     assert second.setup is not None and second.setup.tail.endswith("cache warm")
     assert other.setup is not None and other.setup.tail.endswith("cache cold")  # per repository
     assert sorted(os.listdir(settings.caches_dir)) == ["repo-1", "repo-2"]
+
+
+def test_a_setup_that_writes_its_own_lockfile_is_still_done_once(
+    settings: Settings, tmp_path: Path
+) -> None:
+    config = ChecksConfig(setup=("echo run >> setup.log; echo '{}' > package-lock.json",))
+    checks, work = runner(settings, False), workdir(tmp_path, files={"package.json": "{}"})
+    run(checks, work, config)
+    second, _ = run(checks, work, config)
+    assert second.setup_cached
+    assert (work / "setup.log").read_text() == "run\n"

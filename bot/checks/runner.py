@@ -114,8 +114,8 @@ class CheckRunner:
         _send(emit, result)
         for path in sorted(_untracked(workdir) - before):
             _exclude(workdir, path)  # a .venv or node_modules made here is not the agent's work
-        if result.status is CheckStatus.PASSED:
-            marker.write_text(key + "\n")
+        if result.status is CheckStatus.PASSED:  # the key after it: `npm install` writes a lock
+            marker.write_text(setup_key(workdir, config) + "\n")
         return result, False
 
     def _setup(self, workdir: Path, commands: Sequence[str], control: RunControl) -> CheckResult:
