@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bot.git.checkpoints import DiffStat, FileChange
+from bot.git.checkpoints import DiffStat, FileChange, staged_diffstat
 from bot.git.commit_message import commit_message, first_sentence, imperative, subject_line
 from bot.sessions import Person
+from tests.conftest import git
 
 ADA = Person("U1", "Ada Lovelace", "ada@example.com")
 CHANGES = DiffStat((FileChange("bot/retry.py", 12, 3), FileChange("tests/test_retry.py", 20, 0)))
@@ -96,3 +99,20 @@ def test_a_long_file_list_is_cut_and_no_summary_is_fine() -> None:
     assert message.startswith("Update 25 files\n\nChanges:\n- f0.txt (+1 −0)\n")
     assert "- … and 5 more\n" in message
     assert "Asked by" not in message
+
+
+def test_the_staged_changes_feed_the_message_before_the_commit(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    git("init", "--quiet", "--initial-branch=main", str(work))
+    (work / "a.py").write_text("one\n")
+    git("add", "--all", cwd=work)
+    git("commit", "--quiet", "-m", "base", cwd=work)
+    (work / "a.py").write_text("two\nthree\n")
+    (work / "new.py").write_text("x\n")
+    staged = staged_diffstat(work)
+    assert [(f.path, f.added, f.removed) for f in staged.files] == [
+        ("a.py", 2, 1),
+        ("new.py", 1, 0),
+    ]
+    message = commit_message(summary="Split a.py.", prompt="split", changes=staged, author=ADA)
+    assert message.startswith("Split a.py\n\nSplit a.py.\n\nChanges:\n- a.py (+2 −1)\n")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -105,7 +105,6 @@ class CheckReport:
     setup: CheckResult | None = None
     setup_cached: bool = False  # the workdir's setup was reused, not run again
     source: str = ""  # where the config came from: "main@1a2b3c4d5e"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -135,7 +134,6 @@ class CheckReport:
             "setup_cached": self.setup_cached,
             "source": self.source,
             "passed": self.passed,
-            "extra": dict(self.extra),
         }
 
     @classmethod
@@ -147,5 +145,4 @@ class CheckReport:
             setup=CheckResult.from_dict(setup) if setup else None,
             setup_cached=bool(data.get("setup_cached", False)),
             source=str(data.get("source", "")),
-            extra=dict(data.get("extra", {})),
         )
