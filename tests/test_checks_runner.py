@@ -183,26 +183,30 @@ def test_setup_runs_once_per_workdir_until_a_lockfile_changes(
     settings: Settings, tmp_path: Path
 ) -> None:
     config = parse_config(
-        "setup:\n  - echo installing >> setup.log\n  - mkdir -p .venv && touch .venv/python\n"
+        "setup:\n  - mkdir -p .venv && echo installing >> .venv/setup.log\n"
+        "  - touch .venv/python\n"
         "checks:\n  - {name: unit, run: 'test -f .venv/python'}\n"
     )
     checks = runner(settings, False)
     work = workdir(tmp_path, files={"app.py": "", "requirements.txt": "six==1.0\n"})
     first, _ = run(checks, work, config)
     assert first.setup is not None and first.setup.status is CheckStatus.PASSED
-    assert first.setup.output.splitlines()[0] == "$ echo installing >> setup.log"
+    assert (
+        first.setup.output.splitlines()[0]
+        == "$ mkdir -p .venv && echo installing >> .venv/setup.log"
+    )
     assert not first.setup_cached and first.passed
     second, seen = run(checks, work, config)
     assert second.setup is None and second.setup_cached
     assert [e.name for e in seen] == ["unit", "unit"]
-    assert (work / "setup.log").read_text() == "installing\n"
-    # What the setup made stays out of the agent's commits.
+    assert (work / ".venv/setup.log").read_text() == "installing\n"
+    # The folders the setup made stay out of the agent's commits.
     assert git("status", "--porcelain", cwd=work) == ""
     assert (work / MARKER).exists()
     (work / "requirements.txt").write_text("six==1.1\n")
     third, _ = run(checks, work, config)
     assert third.setup is not None and not third.setup_cached
-    assert (work / "setup.log").read_text() == "installing\ninstalling\n"
+    assert (work / ".venv/setup.log").read_text() == "installing\ninstalling\n"
 
 
 def test_a_failed_setup_blocks_the_checks_and_is_tried_again(
@@ -253,3 +257,8 @@ def test_a_setup_that_writes_its_own_lockfile_is_still_done_once(
     second, _ = run(checks, work, config)
     assert second.setup_cached
     assert (work / "setup.log").read_text() == "run\n"
+    # Files it made (a lock) are the agent's to commit or not; only folders are excluded.
+    assert git("status", "--porcelain", cwd=work).splitlines() == [
+        "?? package-lock.json",
+        "?? setup.log",
+    ]

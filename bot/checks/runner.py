@@ -113,7 +113,8 @@ class CheckRunner:
         result = self._setup(workdir, config.setup, control)
         _send(emit, result)
         for path in sorted(_untracked(workdir) - before):
-            _exclude(workdir, path)  # a .venv or node_modules made here is not the agent's work
+            if path.endswith("/"):  # a .venv or node_modules made here is not the agent's work
+                _exclude(workdir, path)  # (a file, say a lock, is left for the agent to commit)
         if result.status is CheckStatus.PASSED:  # the key after it: `npm install` writes a lock
             marker.write_text(setup_key(workdir, config) + "\n")
         return result, False
