@@ -252,6 +252,11 @@ class Settings:
         return self.data_dir / "pool"
 
     @property
+    def caches_dir(self) -> Path:
+        """Package caches (pip, npm, …) of the checks' setup, one folder per repository."""
+        return self.data_dir / "caches"
+
+    @property
     def retention_seconds(self) -> float:
         return self.retention_days * 86400
 

@@ -99,7 +99,10 @@ def commit_message(prompt: str, author: Person) -> str:
 
 
 def diffstat(workdir: Path, base: str, target: str = "HEAD") -> DiffStat:
-    out = git("diff", "--numstat", "--no-renames", base, target, "--", cwd=workdir)
+    return _numstat(git("diff", "--numstat", "--no-renames", base, target, "--", cwd=workdir))
+
+
+def _numstat(out: str) -> DiffStat:
     changes: list[FileChange] = []
     for line in out.splitlines():
         added, removed, path = line.split("\t", 2)
@@ -109,6 +112,13 @@ def diffstat(workdir: Path, base: str, target: str = "HEAD") -> DiffStat:
             )
         )
     return DiffStat(tuple(changes))
+
+
+def staged_diffstat(workdir: Path) -> DiffStat:
+    """What `git add --all` has staged against HEAD: the files a checkpoint is about to
+    commit, for a message written before the commit exists."""
+    git("add", "--all", cwd=workdir)
+    return _numstat(git("diff", "--numstat", "--no-renames", "--cached", "HEAD", "--", cwd=workdir))
 
 
 def diff_text(workdir: Path, base: str, target: str = "HEAD") -> str:

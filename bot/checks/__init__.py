@@ -1,0 +1,1 @@
+"""Repository-declared checks: `.repobox.yml` from the base branch, run after each prompt."""

@@ -1,0 +1,148 @@
+"""What a check run produced: typed results a later step renders and stores (JSON only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class CheckStatus(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"  # ran and exited non-zero
+    TIMED_OUT = "timed_out"
+    ERROR = "error"  # could not run: setup failed, the command could not start
+    SKIPPED = "skipped"  # no changed file matched its `paths`
+    CANCELLED = "cancelled"
+
+    @property
+    def ok(self) -> bool:
+        """Does this status let a required check pass the gate?"""
+        return self in (CheckStatus.PASSED, CheckStatus.SKIPPED)
+
+
+VERDICT = {
+    CheckStatus.PASSED: ("✅", "passed"),
+    CheckStatus.FAILED: ("❌", "failed"),
+    CheckStatus.TIMED_OUT: ("⏱️", "timed out"),
+    CheckStatus.ERROR: ("⚠️", "could not run"),
+    CheckStatus.SKIPPED: ("⏭️", "skipped"),
+    CheckStatus.CANCELLED: ("⏹️", "cancelled"),
+}
+
+
+@dataclass(frozen=True)
+class CheckStarted:
+    """A check (or the setup, `name="setup"`) begins: a later step shows it as running."""
+
+    name: str
+    setup: bool = False
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    status: CheckStatus
+    required: bool
+    duration: float = 0.0  # seconds
+    exit_code: int | None = None
+    tail: str = ""  # the last lines, for the thread
+    output: str = ""  # the whole output (head and tail when long), for the live page
+    reason: str = ""  # why skipped, timed out or not run, for people
+    setup: bool = False  # the setup commands, not a check
+
+    @property
+    def blocks(self) -> bool:
+        """A required check that did not pass blocks "ship it"."""
+        return self.required and not self.status.ok
+
+    def verdict(self) -> str:
+        """One line for the run's reply: `❌ tests failed (exit 1, 3.2 s)`."""
+        icon, word = VERDICT[self.status]
+        bits = [f"exit {self.exit_code}"] if self.status is CheckStatus.FAILED else []
+        if self.status not in (CheckStatus.SKIPPED, CheckStatus.CANCELLED):
+            bits.append(f"{self.duration:.1f} s" if self.duration >= 0.1 else "<0.1 s")
+        detail = f" ({', '.join(bits)})" if bits else ""
+        reason = f": {self.reason}" if self.reason else ""
+        optional = "" if self.required or self.setup else " · optional"
+        return f"{icon} {self.name} {word}{detail}{reason}{optional}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "required": self.required,
+            "duration": round(self.duration, 3),
+            "exit_code": self.exit_code,
+            "tail": self.tail,
+            "output": self.output,
+            "reason": self.reason,
+            "setup": self.setup,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        code = data.get("exit_code")
+        return cls(
+            name=str(data["name"]),
+            status=CheckStatus(data["status"]),
+            required=bool(data["required"]),
+            duration=float(data.get("duration", 0.0)),
+            exit_code=None if code is None else int(code),
+            tail=str(data.get("tail", "")),
+            output=str(data.get("output", "")),
+            reason=str(data.get("reason", "")),
+            setup=bool(data.get("setup", False)),
+        )
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """All checks on one commit; `setup` is None when the setup was already done here."""
+
+    commit: str
+    results: tuple[CheckResult, ...] = ()
+    setup: CheckResult | None = None
+    setup_cached: bool = False  # the workdir's setup was reused, not run again
+    source: str = ""  # where the config came from: "main@1a2b3c4d5e"
+
+    @property
+    def passed(self) -> bool:
+        """No required check blocks (an empty report passes: nothing was declared)."""
+        return not self.blocking
+
+    @property
+    def blocking(self) -> tuple[CheckResult, ...]:
+        return tuple(r for r in self.results if r.blocks)
+
+    @property
+    def duration(self) -> float:
+        """Seconds the checks (and the setup, when it ran) added to the run."""
+        setup = self.setup.duration if self.setup is not None else 0.0
+        return setup + sum(r.duration for r in self.results)
+
+    def verdicts(self) -> list[str]:
+        """One line per check (the setup first when it failed), for the end of the reply."""
+        lines = [self.setup.verdict()] if self.setup and not self.setup.status.ok else []
+        return lines + [r.verdict() for r in self.results]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "commit": self.commit,
+            "results": [r.to_dict() for r in self.results],
+            "setup": self.setup.to_dict() if self.setup is not None else None,
+            "setup_cached": self.setup_cached,
+            "source": self.source,
+            "passed": self.passed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckReport:
+        setup = data.get("setup")
+        return cls(
+            commit=str(data["commit"]),
+            results=tuple(CheckResult.from_dict(r) for r in data.get("results", ())),
+            setup=CheckResult.from_dict(setup) if setup else None,
+            setup_cached=bool(data.get("setup_cached", False)),
+            source=str(data.get("source", "")),
+        )
