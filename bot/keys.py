@@ -138,6 +138,12 @@ def surface_lock(session_id: str, name: str) -> str:
     return f"{PREFIX}:session:{session_id}:surface:{name}:lock"
 
 
+def slack_stream_refused(team_id: str, channel: str) -> str:
+    """String with a TTL: Slack refused native streaming in this channel (the error code);
+    replies there are edited messages until it expires."""
+    return f"{PREFIX}:slack:stream-refused:{team_id}:{channel}"
+
+
 def forge(provider: str, name: str) -> str:
     """String, often with a TTL: a git host's cached facts (the token's own user) and throttles."""
     return f"{PREFIX}:forge:{provider}:{name}"
