@@ -292,6 +292,10 @@ def test_thread_status_set_and_clear(slack: FakeSlack, client: WebClient) -> Non
     assert status.clear()
     assert [s["status"] for s in slack.streams.statuses] == ["is working on acme/api…", ""]
     assert not ThreadStatus(client, "D0DM", "1.000001").set("x")  # logged, never raised
+    slack.rate_limit("assistant.threads.setStatus", retry_after=30)
+    began = time.monotonic()
+    assert not status.set("is still working…")  # decoration: no waiting out Retry-After
+    assert time.monotonic() - began < 5
 
 
 def test_limits_are_kept_by_clipping_and_splitting() -> None:

@@ -4,7 +4,7 @@ Slack shows it in assistant threads, and since 2026-03 also in channel threads f
 with `chat:write`. It disappears by itself two minutes after it was set unless a message
 arrives, and a reply from the app clears it, so a run sets it at the start (and again
 while it stays quiet) and clears it (`status=""`) at the end. A status is decoration:
-a failure is logged and the run goes on.
+one try, never a wait for `Retry-After`; a failure is logged and the run goes on.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class ThreadStatus:
     """Set and clear the status of one thread (`channel`, `thread_ts`)."""
 
     def __init__(self, client: WebClient | Caller, channel: str, thread_ts: str) -> None:
-        self.slack = client if isinstance(client, Caller) else Caller(client, must_land_for=10.0)
+        self.slack = client if isinstance(client, Caller) else Caller(client)
         self.channel = channel
         self.thread_ts = thread_ts
 
@@ -44,7 +44,7 @@ class ThreadStatus:
         return self._send({"status": ""})
 
     def _send(self, params: dict[str, object]) -> bool:
-        answer = self.slack.landing(
+        answer = self.slack.once(
             "assistant.threads.setStatus",
             channel_id=self.channel,
             thread_ts=self.thread_ts,
