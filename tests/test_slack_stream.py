@@ -14,6 +14,7 @@ from slack_sdk.web import WebClient
 from bot import keys
 from bot.config import Settings
 from bot.slack_stream import (
+    AppendBudget,
     Outcome,
     RefusalMemory,
     StreamTarget,
@@ -309,3 +310,48 @@ def test_limits_are_kept_by_clipping_and_splitting() -> None:
     assert chunks[0]["text"].endswith("\n")
     with pytest.raises(ValueError):
         StreamTarget("C1", "")
+
+
+def test_streams_of_one_workspace_share_the_append_budget(
+    slack: FakeSlack, client: WebClient, clock: Clock, redis: Redis
+) -> None:
+    def budget(team: str = TEAM) -> AppendBudget:
+        return AppendBudget(redis, team, per_minute=6, window=10.0, clock=clock)  # 1 a window
+
+    first = writer(client, target(slack), clock, budget=budget())
+    second = writer(client, target(slack), clock, budget=budget())
+    other_team = writer(client, target(slack, "C0ELSE"), clock, budget=budget("T0OTHER"))
+    for reply in (first, second, other_team):
+        reply.start()
+        reply.text("working\n")
+    clock.now += 1
+    for reply in (first, second, other_team):
+        reply.flush()
+    appended = [c.json["ts"] for c in slack.calls_to("chat.appendStream")]
+    assert appended == [first.ts, other_team.ts]  # the second waits for the next window
+    clock.now += 10
+    second.flush()
+    assert slack.calls_to("chat.appendStream")[-1].json["ts"] == second.ts
+    for reply in (first, second, other_team):
+        assert reply.stop() is Outcome.STOPPED
+    assert [s.text for s in slack.streams.streams()] == ["working\n"] * 3
+
+
+def test_a_429_holds_every_stream_of_the_workspace(
+    slack: FakeSlack, client: WebClient, clock: Clock, redis: Redis
+) -> None:
+    slack.streams.limit("chat.appendStream", calls=1, per=60.0)  # the workspace's tier
+    shared = {"redis": redis, "team_id": TEAM, "per_minute": 600, "clock": clock}
+    first = writer(client, target(slack), clock, budget=AppendBudget(**shared))
+    second = writer(client, target(slack), clock, budget=AppendBudget(**shared))
+    for reply in (first, second):
+        reply.start()
+        reply.text("a")
+    clock.now += 1
+    first.flush()
+    second.flush()  # 429: Retry-After pauses the workspace
+    first.text("b")
+    clock.now += 1
+    first.flush()  # held by the pause, not sent into another 429
+    assert len(slack.calls_to("chat.appendStream")) == 2
+    assert len(slack.throttled("chat.appendStream")) == 1

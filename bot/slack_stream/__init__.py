@@ -4,6 +4,7 @@ thread's status line, and the fallback to edited messages where Slack refuses st
 Standalone: the Slack renderer of the progress view drives it (see README, "Slack").
 """
 
+from bot.slack_stream.budget import AppendBudget
 from bot.slack_stream.calls import Caller, stream_client
 from bot.slack_stream.refusals import RefusalMemory
 from bot.slack_stream.status import ThreadStatus
@@ -11,6 +12,7 @@ from bot.slack_stream.values import StreamTarget, TaskStatus, TaskUpdate
 from bot.slack_stream.writer import Fallback, Outcome, StreamWriter
 
 __all__ = [
+    "AppendBudget",
     "Caller",
     "Fallback",
     "Outcome",

@@ -3,11 +3,13 @@
 The caller feeds it the agent's words (`text`) and steps (`task`) as they happen and calls
 `flush` whenever it likes; at most one `chat.appendStream` goes out per `interval`
 (1 s by default: 60 a minute, well inside Tier 4's 100+), carrying everything that piled
-up since the last one, with repeated updates of one card folded into the newest. A 429
-only pushes the next append back by its `Retry-After`. `stop` must land: it waits out
-429s, and when Slack has ended the stream meanwhile it starts a new one to carry the
-final state, summary blocks and buttons. Streams older than `max_age` are rolled over
-(closed, and a new one opened with the cards still running) before Slack cuts them off.
+up since the last one, with repeated updates of one card folded into the newest. The
+tier counts per workspace, so with an `AppendBudget` all streams of a workspace share it.
+A 429 only pushes the next append back by its `Retry-After` (for the whole workspace).
+`stop` must land: it waits out 429s, and when Slack has ended the stream meanwhile it
+starts a new one to carry the final state, summary blocks and buttons. Streams older
+than `max_age` are rolled over (closed, and a new one opened with the cards still
+running) before Slack cuts them off.
 
 Where Slack refuses streaming (`refusals.CHANNEL_REFUSALS`), or the stream cannot start
 at all, the writer says `Outcome.FALLBACK` and does nothing else: the caller renders the
@@ -26,6 +28,7 @@ from typing import Any
 
 from slack_sdk.web import WebClient
 
+from bot.slack_stream.budget import AppendBudget
 from bot.slack_stream.calls import MUST_LAND_FOR, Answer, Caller
 from bot.slack_stream.refusals import (
     CHANNEL_REFUSALS,
@@ -70,6 +73,7 @@ class StreamWriter:
         target: StreamTarget,
         *,
         refusals: RefusalMemory | None = None,
+        budget: AppendBudget | None = None,
         interval: float = 1.0,
         display_mode: str = "timeline",
         max_age: float = MAX_AGE,
@@ -79,6 +83,7 @@ class StreamWriter:
     ) -> None:
         self.target = target
         self.refusals = refusals
+        self.budget = budget
         self.interval = interval
         self.display_mode = display_mode
         self.max_age = max_age
@@ -162,6 +167,10 @@ class StreamWriter:
             return self.outcome
         if not self._pending or (now < self._next_at and not force):
             return self.outcome
+        wait = self.budget.take() if self.budget is not None and not force else 0.0
+        if wait > 0:  # the workspace's appends are spent for now
+            self._next_at = now + wait
+            return self.outcome
         chunks = self._take()
         if force:
             answer = self.slack.landing("chat.appendStream", **self._where(), chunks=chunks)
@@ -243,6 +252,8 @@ class StreamWriter:
         elif answer.error in ("ratelimited", "connection"):
             self._pending = chunks + self._pending  # keep them, in order, for the next turn
             self._next_at = now + (answer.retry_after or self.interval)
+            if answer.error == "ratelimited" and self.budget is not None:
+                self.budget.pause(answer.retry_after or self.interval)
         elif answer.error in STREAM_GONE:
             self._pending = chunks + self._pending
             self._reopen()
