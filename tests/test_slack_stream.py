@@ -3,6 +3,7 @@ what a person sees in the thread, how many calls it took, and the fallback."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -355,3 +356,29 @@ def test_a_429_holds_every_stream_of_the_workspace(
     first.flush()  # held by the pause, not sent into another 429
     assert len(slack.calls_to("chat.appendStream")) == 2
     assert len(slack.throttled("chat.appendStream")) == 1
+
+
+def test_a_reply_goes_on_from_a_snapshot_in_another_pass(
+    slack: FakeSlack, client: WebClient, clock: Clock
+) -> None:
+    first_pass = writer(client, target(slack), clock)
+    first_pass.start("Starting.\n")
+    first_pass.task(TaskUpdate("t1", "Run `make`"))
+    first_pass.flush(force=True)
+    first_pass.text("not sent yet\n")
+    saved = json.loads(json.dumps(first_pass.snapshot()))  # as it would sit in Redis
+
+    clock.now += 2
+    next_pass = StreamWriter.resumed(client, saved, clock=clock, sleep=clock.sleep)
+    next_pass.task(TaskUpdate("t1", "Run `make`", TaskStatus.COMPLETE, details="exit code 0"))
+    assert next_pass.stop(markdown="Done.") is Outcome.STOPPED
+
+    (stream,) = slack.streams.streams(CHANNEL)
+    assert stream.text == "Starting.\nnot sent yet\nDone."
+    assert stream.task_states() == {"t1": "complete"}
+    assert next_pass.messages == first_pass.messages == [stream.ts]
+
+    refused = writer(client, target(slack, user=None), clock)
+    refused.start()
+    again = StreamWriter.resumed(client, refused.snapshot())
+    assert again.outcome is Outcome.FALLBACK and again.fallback == refused.fallback

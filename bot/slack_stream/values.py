@@ -95,6 +95,25 @@ class TaskUpdate:
         if not self.id.strip() or not self.title.strip():
             raise ValueError("a task needs an id and a title")
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "status": self.status.value,
+            "details": self.details,
+            "output": self.output,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TaskUpdate:
+        return cls(
+            id=str(data["id"]),
+            title=str(data["title"]),
+            status=TaskStatus(data["status"]),
+            details=data.get("details"),
+            output=data.get("output"),
+        )
+
     def with_status(self, status: TaskStatus, details: str | None = None) -> TaskUpdate:
         return TaskUpdate(self.id, self.title, status, details or self.details, self.output)
 

@@ -79,8 +79,9 @@ class StreamWriter:
         max_age: float = MAX_AGE,
         must_land_for: float = MUST_LAND_FOR,
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`clock` is wall-clock time by default, so a `snapshot` resumes in another process."""
         self.target = target
         self.refusals = refusals
         self.budget = budget
@@ -97,6 +98,35 @@ class StreamWriter:
         self._tasks: dict[str, TaskUpdate] = {}
         self._started_at = 0.0
         self._next_at = 0.0
+
+    @classmethod
+    def resumed(cls, client: WebClient, data: dict[str, Any], **options: Any) -> StreamWriter:
+        """The writer a `snapshot` was taken of, for the next pass (any process) to go on."""
+        writer = cls(client, StreamTarget.from_dict(data["target"]), **options)
+        writer.outcome = Outcome(data["outcome"])
+        fallback = data.get("fallback")
+        writer.fallback = None if fallback is None else Fallback(**fallback)
+        writer.messages = [str(ts) for ts in data.get("messages", [])]
+        writer._tasks = {t["id"]: TaskUpdate.from_dict(t) for t in data.get("tasks", [])}
+        writer._pending = list(data.get("pending", []))
+        writer._started_at = float(data.get("started_at", 0.0))
+        writer._next_at = float(data.get("next_at", 0.0))
+        return writer
+
+    def snapshot(self) -> dict[str, Any]:
+        """The reply's state as JSON (what was sent where, what is still to send)."""
+        return {
+            "target": self.target.to_dict(),
+            "outcome": self.outcome.value,
+            "fallback": None
+            if self.fallback is None
+            else {"code": self.fallback.code, "remembered": self.fallback.remembered},
+            "messages": list(self.messages),
+            "tasks": [t.to_dict() for t in self._tasks.values()],
+            "pending": list(self._pending),
+            "started_at": self._started_at,
+            "next_at": self._next_at,
+        }
 
     @property
     def ts(self) -> str | None:
