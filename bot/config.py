@@ -110,6 +110,8 @@ class Settings:
     slack_app_token: str | None = None
     slack_api_url: str = "https://slack.com/api/"
     slack_edit_interval: float = 1.0
+    slack_streaming: bool = True  # native streaming where Slack allows it (REPOBOX_SLACK_STREAMING)
+    slack_stream_interval: float = 1.0  # seconds between appends to one stream (Tier 4: 100+/min)
 
     gitlab_url: str | None = None
     gitlab_token: str | None = None
@@ -186,6 +188,8 @@ class Settings:
             slack_app_token=get("SLACK_APP_TOKEN") or None,
             slack_api_url=get("SLACK_API_URL") or "https://slack.com/api/",
             slack_edit_interval=_number(env, "REPOBOX_SLACK_EDIT_INTERVAL", 1.0),
+            slack_streaming=_flag(get("REPOBOX_SLACK_STREAMING"), True),
+            slack_stream_interval=_number(env, "REPOBOX_SLACK_STREAM_INTERVAL", 1.0),
             gitlab_url=gitlab_url.rstrip("/") if gitlab_url else None,
             gitlab_token=get("GITLAB_TOKEN") or None,
             gitlab_webhook_secret=get("GITLAB_WEBHOOK_SECRET") or None,

@@ -138,6 +138,24 @@ def surface_lock(session_id: str, name: str) -> str:
     return f"{PREFIX}:session:{session_id}:surface:{name}:lock"
 
 
+def slack_stream_refused(team_id: str, channel: str) -> str:
+    """String with a TTL: Slack refused native streaming in this channel (the error code);
+    replies there are edited messages until it expires."""
+    return f"{PREFIX}:slack:stream-refused:{team_id}:{channel}"
+
+
+def slack_stream_budget(team_id: str, window: int) -> str:
+    """String (a counter) with a TTL: stream appends a workspace made in one time window;
+    chat.appendStream's tier is per app per workspace, so every stream shares it."""
+    return f"{PREFIX}:slack:stream-budget:{team_id}:{window}"
+
+
+def slack_stream_pause(team_id: str) -> str:
+    """String with a TTL: epoch seconds until which Slack asked (429 Retry-After) that this
+    workspace's streams append nothing."""
+    return f"{PREFIX}:slack:stream-pause:{team_id}"
+
+
 def forge(provider: str, name: str) -> str:
     """String, often with a TTL: a git host's cached facts (the token's own user) and throttles."""
     return f"{PREFIX}:forge:{provider}:{name}"

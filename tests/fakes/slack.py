@@ -31,6 +31,7 @@ from aiohttp import WSMsgType, web
 from slack_sdk.signature import SignatureVerifier
 
 from tests.fakes.base import FakeServer, Recorded
+from tests.fakes.slack_streams import FakeStream, SlackStreams
 
 MethodHandler = Callable[[dict[str, Any], Recorded], dict[str, Any] | Awaitable[dict[str, Any]]]
 """A Web API method: gets the call's parameters, returns the reply without `ok`, or raises
@@ -243,10 +244,16 @@ class FakeMessage:
     edits: list[Edit] = field(default_factory=list)
     reactions: dict[str, list[str]] = field(default_factory=dict)
     deleted: bool = False
+    stream: FakeStream | None = None
+    """Set on a message made by chat.startStream: its text, task cards and final blocks."""
 
     @property
     def visible_text(self) -> str:
-        return render(self.blocks, self.text)
+        if self.stream is None:
+            return render(self.blocks, self.text)
+        cards = [f"[{t.status}] {t.title}" for t in self.stream.tasks.values()]
+        parts = [self.stream.text, *cards, render(self.blocks)]
+        return "\n".join(p for p in parts if p)
 
     @property
     def is_reply(self) -> bool:
@@ -370,6 +377,8 @@ class FakeSlack(FakeServer):
         }.items():
             self.add_method(name, handler)
         self.route("GET", "/socket-mode", self._socket)
+        self.streams = SlackStreams(self)
+        """chat.*Stream and assistant.threads.*: streams, statuses, tiers, refusals."""
 
     # -- set-up -------------------------------------------------------------------------------
     @property
@@ -712,6 +721,8 @@ class FakeSlack(FakeServer):
             message = self._find(channel, params.get("ts"))
             if message.bot_id != self.bot_id:
                 raise SlackError("cant_update_message")
+            if self.streams.is_streaming(channel, message.ts):
+                raise SlackError("streaming_state_conflict")
             self._content(params, update=True)
             interval = self._edit_interval
             if interval is not None and message.edits:

@@ -27,5 +27,14 @@ def test_manifest_subscribes_to_what_repobox_handles() -> None:
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     needed = {"app_mentions:read", "channels:history", "groups:history", "chat:write"}
     assert needed | {"commands", "reactions:write"} <= scopes
+    # Slack's agent UI: streamed replies need chat:write; the assistant container needs
+    # assistant:write, its messages (message.im) and its thread events.
+    assert {"assistant:write", "im:history"} <= scopes
+    assert {"message.im", "assistant_thread_started", "assistant_thread_context_changed"} <= events
+    view = features["assistant_view"]
+    assert view["assistant_description"]
+    prompts = view["suggested_prompts"]
+    assert 0 < len(prompts) <= 4 and all(p["title"] and p["message"] for p in prompts)
+    assert {"help"} <= {p["message"] for p in prompts}
     assert settings["socket_mode_enabled"] is False  # HTTP by default; see the comments
     assert manifest["display_information"]["name"] == "Repobox"

