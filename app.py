@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    from handlers import cli, cli_keys
+    from handlers import cli, cli_keys, cli_login
 
     parser = argparse.ArgumentParser(
         prog="python app.py",
@@ -36,6 +36,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     cli.add_parser(commands)
     cli_keys.add_parser(commands)
+    cli_login.add_parser(commands)
     return parser.parse_args(argv)
 
 

@@ -194,3 +194,9 @@ def signin_token(digest: str) -> str:
     """String with a TTL: a one-time sign-in link, by the SHA-256 of its token -> person id.
     Taken with GETDEL, so a link signs in once."""
     return f"{PREFIX}:signin:{digest}"
+
+
+def signed_out(person_id: str) -> str:
+    """String (epoch seconds): when the person last signed out; session cookies issued
+    before it no longer sign anyone in (a stateless cookie cannot be revoked otherwise)."""
+    return f"{PREFIX}:person:{person_id}:signed-out"
