@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    from handlers import cli, cli_keys, cli_login
+    from handlers import cli, cli_doctor, cli_keys, cli_login
 
     parser = argparse.ArgumentParser(
         prog="python app.py",
@@ -37,6 +37,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     cli.add_parser(commands)
     cli_keys.add_parser(commands)
     cli_login.add_parser(commands)
+    cli_doctor.add_parser(commands)
     return parser.parse_args(argv)
 
 
