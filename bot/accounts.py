@@ -205,8 +205,21 @@ class AccountStore:
         if found is not None:
             return found
         created = self.create_person(display_name)
-        self.link_identity(created.id, identity)
-        return self.find(identity) or created  # a racing first sight keeps the earlier person
+        try:
+            self.link_identity(created.id, identity)
+        except Conflict:  # a racing first sight linked it first: keep that person
+            self._forget(created.id)
+            winner = self.find(identity)
+            if winner is None:
+                raise
+            return winner
+        return created
+
+    def _forget(self, person_id: str) -> None:
+        pipe = self.redis.pipeline()
+        pipe.delete(keys.person(person_id), keys.person_identities(person_id))
+        pipe.srem(keys.people(), person_id)
+        pipe.execute()
 
     def is_admin(self, person_id: str) -> bool:
         mine = self.identities(person_id)

@@ -23,6 +23,7 @@ from bot.disk import free_mb
 from bot.errors import ConfigError, RepoboxError
 from bot.forge_tokens import TokenInfo, inspect_github, inspect_gitlab
 from bot.health import RedisHealth, probe
+from bot.security.credentials import KEY_FILE, keyring
 from bot.security.sandbox import probe as sandbox_probe
 
 TIMEOUT = 10.0
@@ -45,6 +46,17 @@ class Check:
 
 def _skipped(name: str, what: str) -> Check:
     return Check(name, True, f"not configured ({what})", configured=False)
+
+
+def check_secret_key(settings: Settings) -> Check:
+    """The key that seals credentials and cookies: where it comes from, which old ones."""
+    try:
+        ring = keyring(settings)
+    except ConfigError as error:
+        return Check("Secret key", False, str(error))
+    where = "REPOBOX_SECRET_KEY" if settings.secret_key else f"{settings.data_dir}/{KEY_FILE}"
+    old = f", {len(ring.old)} old key(s) still decrypt" if ring.old else ""
+    return Check("Secret key", True, f"key {ring.current_id} from {where}{old}")
 
 
 def check_slack(settings: Settings) -> Check:
@@ -169,6 +181,7 @@ def run_all(
 ) -> list[Check]:
     """Every check, in the order people read them."""
     return [
+        check_secret_key(settings),
         check_slack(settings),
         check_gitlab(settings),
         check_github(settings),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from redis import Redis
@@ -21,6 +22,7 @@ from bot.accounts import (
 )
 from bot.config import Settings
 from bot.errors import Conflict
+from bot.redisio import connect
 from bot.security.credentials import CredentialError, Vault, load_keyring
 from tests.conftest import ROOT, env_for
 
@@ -172,3 +174,18 @@ def test_keys_rotate_command_reencrypts_and_prints_counts_only(
     )
     assert bad.returncode == 2
     assert "REPOBOX_SECRET_KEY must be base64 of 32 bytes" in bad.stderr
+
+
+def test_racing_first_sights_keep_one_person(
+    redis: Redis, settings: Settings, valkey_url: str
+) -> None:
+    def first_sight(_: int) -> str:
+        own = AccountStore(settings, connect(valkey_url), Vault(load_keyring(settings)))
+        return own.person_for(Identity.slack("T1", "U7"), "Racer").id
+
+    for _round in range(5):
+        redis.flushall()
+        with ThreadPoolExecutor(8) as pool:
+            ids = set(pool.map(first_sight, range(8)))
+        assert len(ids) == 1
+        assert {m.decode() for m in redis.smembers(keys.people())} == ids

@@ -64,6 +64,8 @@ def test_everything_fine_is_said_in_plain_words(
 ) -> None:
     checks = by_name(run_all(configured(settings, hosts), redis))
     assert all(check.ok and check.configured for check in checks.values()), checks
+    assert checks["Secret key"].detail.startswith("key ")
+    assert checks["Secret key"].detail.endswith(" from REPOBOX_SECRET_KEY")
     assert checks["Slack"].detail == "workspace Acme (T0001), bot @repobox (UBOT), HTTP events"
     assert checks["GitLab"].detail.startswith("token of @repobox, scopes api")
     assert checks["GitHub"].detail == "token of @repobox-bot, scopes repo, 4999 calls left"
@@ -84,8 +86,10 @@ def test_each_broken_integration_says_what_is_wrong(
         agent_command="no-such-agent-command --flag",
         min_free_mb=10**12,
     )
+    broken = broken.with_changes(secret_key="bm90LTMyLWJ5dGVz")
     checks = by_name(run_all(broken, None, redis_missing="Repobox is not running"))
     assert not any(check.ok for check in checks.values())
+    assert "REPOBOX_SECRET_KEY must be base64 of 32 bytes" in checks["Secret key"].detail
     assert "Slack refused the bot token (invalid_auth)" in checks["Slack"].detail
     assert checks["GitLab"].detail.endswith("it needs api to push and open requests")
     assert "GitHub does not accept this token (HTTP 401)" in checks["GitHub"].detail
@@ -134,6 +138,7 @@ def test_python_app_py_doctor_prints_one_line_per_check(settings: Settings, host
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert [line.split(":")[0] for line in lines[:-1]] == [
+        "ok   Secret key",
         "ok   Slack",
         "--   GitLab",
         "ok   GitHub",
