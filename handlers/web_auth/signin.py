@@ -80,7 +80,7 @@ async def callback(request: web.Request) -> web.Response:
         keep(request, replace(current, pending=None, notice=str(error)))
         return redirect(back)
     log.info("person %s linked %s account %s by OAuth", person_id, provider.value, info.login)
-    signed = current.signed_in(person_id) if pending.intent == "signin" else current
+    signed = current if current.person_id == person_id else current.signed_in(person_id)
     note = f"Linked {app.title} as {info.login}."
     keep(request, replace(signed, pending=None, notice=note))
     return redirect(SETTINGS)
