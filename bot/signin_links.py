@@ -14,6 +14,7 @@ import secrets
 from redis import Redis
 
 from bot import keys
+from bot.accounts import AccountStore, Identity
 from bot.config import Settings
 
 DEFAULT_TTL = 10 * 60
@@ -39,3 +40,12 @@ def redeem(redis: Redis, token: str) -> str | None:
     if raw is None:
         return None
     return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+
+def connect_link(
+    settings: Settings, redis: Redis, accounts: AccountStore, team: str, user: str, name: str
+) -> str:
+    """What `/repobox connect` answers privately: a one-time link that signs this Slack
+    user in to the settings page, creating their account on first use."""
+    person = accounts.person_for(Identity.slack(team, user), name)
+    return issue(settings, redis, person.id)

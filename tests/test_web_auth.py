@@ -19,6 +19,7 @@ from redis import Redis
 from bot.accounts import AccountStore, Provider
 from bot.config import Settings
 from bot.security.credentials import Vault, keyring
+from bot.signin_links import connect_link
 from handlers.cli_login import operator_link
 from handlers.web_auth import mount
 from handlers.web_auth.session import COOKIE
@@ -247,3 +248,14 @@ def test_python_app_py_login_prints_a_working_one_time_link(site: Site) -> None:
     link = done.stdout.strip().splitlines()[-1]
     page = site.browser().get(link)
     assert "Signed in as <strong>Operator</strong> (admin)" in page.text
+
+
+def test_a_slack_connect_link_signs_that_slack_user_in(site: Site) -> None:
+    link = connect_link(site.settings, site.redis, site.accounts(), "T1", "U42", "Dana")
+    page = site.browser().get(link)
+    assert "Signed in as <strong>Dana</strong>." in page.text
+    assert "slack: T1/U42" in page.text
+    again = connect_link(site.settings, site.redis, site.accounts(), "T1", "U42", "Dana")
+    assert again != link  # a fresh one-time link, the same person
+    assert "Signed in as <strong>Dana</strong>." in site.browser().get(again).text
+    assert site.redis.scard("repobox:people") == 1
