@@ -147,7 +147,8 @@ def test_every_post_without_the_sessions_csrf_token_is_refused(site: Site) -> No
     assert "Unlinked github." in done.text and "gho_****" not in done.text
 
 
-def test_paste_test_and_unlink_a_gitlab_token(site: Site) -> None:
+def test_paste_test_and_unlink_a_gitlab_token(site: Site, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     browser = site.browser()
     page = sign_in_with_github(site, browser)
     csrf = csrf_of(page)
@@ -170,6 +171,9 @@ def test_paste_test_and_unlink_a_gitlab_token(site: Site) -> None:
     assert "Test failed: GitLab does not accept this token" in failed.text
     gone = browser.post(f"{site.url}/account/settings/unlink/gitlab", data={"csrf": csrf})
     assert "Unlinked gitlab." in gone.text and "glpat-****" not in gone.text
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "linked gitlab account bob by token" in logged
+    assert PAT not in logged and "wrongwrong" not in logged
 
 
 def test_link_gitlab_by_oauth_after_signing_in_with_github(site: Site) -> None:
