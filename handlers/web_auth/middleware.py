@@ -25,10 +25,18 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-async def _csrf_ok(request: web.Request, session: WebSession, public_url: str) -> bool:
+def _foreign(request: web.Request, public_url: str) -> str | None:
+    """Why a POST's Origin is not Repobox's own (None when it is, or is not said)."""
     origin = request.headers.get("Origin")
-    if origin is not None and origin.lower() != _origin(public_url):
-        return False
+    if origin is None or origin.lower() == _origin(public_url):
+        return None
+    return (
+        f"This form did not come from Repobox's own pages at {_origin(public_url)} "
+        "(REPOBOX_PUBLIC_URL); open Repobox there and try again."
+    )
+
+
+async def _csrf_ok(request: web.Request, session: WebSession) -> bool:
     sent = request.headers.get("X-CSRF-Token")
     if sent is None:
         sent = str((await request.post()).get("csrf", ""))
@@ -43,9 +51,14 @@ async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse
         loaded = None
     current = loaded or WebSession()
     request[SESSION] = SessionSlot(current)
-    if request.method == "POST" and not await _csrf_ok(request, current, ctx.settings.public_url):
+    refusal = None
+    if request.method == "POST":
+        refusal = _foreign(request, ctx.settings.public_url)
+        if refusal is None and not await _csrf_ok(request, current):
+            refusal = REFUSED
+    if refusal is not None:
         response: web.StreamResponse = web.Response(
-            status=403, text=REFUSED, headers={"Cache-Control": "no-store"}
+            status=403, text=refusal, headers={"Cache-Control": "no-store"}
         )
     else:
         response = await handler(request)
