@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    from handlers import cli
+    from handlers import cli, cli_doctor, cli_keys, cli_login
 
     parser = argparse.ArgumentParser(
         prog="python app.py",
@@ -35,6 +35,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     worker = commands.add_parser("worker", help="run a worker that takes jobs from Redis")
     worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     cli.add_parser(commands)
+    cli_keys.add_parser(commands)
+    cli_login.add_parser(commands)
+    cli_doctor.add_parser(commands)
     return parser.parse_args(argv)
 
 
@@ -91,6 +94,15 @@ def main(argv: list[str] | None = None) -> int:
         from handlers import cli
 
         return cli.main(args, settings)
+    if hasattr(args, "run"):  # commands of their own module: keys, login, doctor
+        return int(args.run(args, settings))
+    from bot.security.credentials import keyring
+
+    try:  # a malformed key stops start-up here, not at the first sign-in
+        keyring(settings)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     setup_logging(settings)
     if args.command != "web":  # the agent must be able to start before anyone waits on it
         from bot.agents.command import check_agent_command

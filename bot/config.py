@@ -64,6 +64,8 @@ class Settings:
     port: int = 3000
     public_url: str = "http://localhost:3000"
     secret_key: str | None = None
+    old_secret_keys: tuple[str, ...] = ()  # REPOBOX_OLD_SECRET_KEYS: still decrypt, never encrypt
+    admins: frozenset[str] = frozenset()  # REPOBOX_ADMINS: github:login, gitlab:name, slack:U…
     bot_name: str = "repobox"
 
     agent: str = "anthropic"
@@ -120,6 +122,10 @@ class Settings:
     github_api_url: str = "https://api.github.com"
     github_token: str | None = None
     github_webhook_secret: str | None = None
+    github_client_id: str | None = None  # an OAuth app: "Sign in with GitHub", linking
+    github_client_secret: str | None = None
+    gitlab_client_id: str | None = None  # an OAuth application on GITLAB_URL
+    gitlab_client_secret: str | None = None
 
     forge_retries: int = 4  # GitLab/GitHub API: retries of a 429, 5xx or dropped connection
     forge_backoff: float = 1.0  # seconds before the first retry; doubles each time
@@ -148,6 +154,8 @@ class Settings:
             port=port,
             public_url=(get("REPOBOX_PUBLIC_URL") or f"http://localhost:{port}").rstrip("/"),
             secret_key=get("REPOBOX_SECRET_KEY") or None,
+            old_secret_keys=tuple(sorted(_words(get("REPOBOX_OLD_SECRET_KEYS")))),
+            admins=_words(get("REPOBOX_ADMINS")),
             bot_name=(get("REPOBOX_BOT_NAME") or "repobox").lstrip("@"),
             agent=(get("REPOBOX_AGENT") or "anthropic").strip().lower(),
             agent_command=get("REPOBOX_AGENT_COMMAND") or None,
@@ -196,6 +204,10 @@ class Settings:
             github_api_url=(get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
             github_token=get("GITHUB_TOKEN") or None,
             github_webhook_secret=get("GITHUB_WEBHOOK_SECRET") or None,
+            github_client_id=get("GITHUB_CLIENT_ID") or None,
+            github_client_secret=get("GITHUB_CLIENT_SECRET") or None,
+            gitlab_client_id=get("GITLAB_CLIENT_ID") or None,
+            gitlab_client_secret=get("GITLAB_CLIENT_SECRET") or None,
             forge_retries=int(_number(env, "REPOBOX_FORGE_RETRIES", 4)),
             forge_backoff=_number(env, "REPOBOX_FORGE_BACKOFF", 1.0),
             forge_edit_interval=_number(env, "REPOBOX_FORGE_EDIT_INTERVAL", 2.0),
@@ -235,7 +247,7 @@ class Settings:
     def secret_values(self) -> list[str]:
         """Every secret Repobox holds, for redaction; the short ones are skipped."""
         names = [f.name for f in fields(self) if _is_secret_field(f.name)]
-        values = [getattr(self, name) for name in names]
+        values = [getattr(self, name) for name in names] + list(self.old_secret_keys)
         return [v for v in values if isinstance(v, str) and len(v) >= 6]
 
     @property
@@ -273,6 +285,9 @@ SECRET_ENV_NAMES = frozenset(
     {
         "REDIS_URL",
         "REPOBOX_SECRET_KEY",
+        "REPOBOX_OLD_SECRET_KEYS",
+        "GITHUB_CLIENT_SECRET",
+        "GITLAB_CLIENT_SECRET",
         "SLACK_BOT_TOKEN",
         "SLACK_SIGNING_SECRET",
         "SLACK_APP_TOKEN",

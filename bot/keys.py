@@ -179,3 +179,42 @@ def run_metrics() -> str:
 def watchdog_lock() -> str:
     """String with a TTL: one watchdog pass at a time across processes."""
     return f"{PREFIX}:watchdog"
+
+
+def person(person_id: str) -> str:
+    """Hash: a person's fields (JSON values): id, display name, when they first came."""
+    return f"{PREFIX}:person:{person_id}"
+
+
+def people() -> str:
+    """Set: every person id (what `keys rotate` and the admin page walk)."""
+    return f"{PREFIX}:people"
+
+
+def identity(kind: str, value: str) -> str:
+    """String: the person id a linked identity belongs to (slack team/user, github login,
+    gitlab username; lower-cased where the host ignores case)."""
+    return f"{PREFIX}:identity:{kind}:{value}"
+
+
+def person_identities(person_id: str) -> str:
+    """Hash: a person's linked identities, kind -> value."""
+    return f"{PREFIX}:person:{person_id}:identities"
+
+
+def credentials(person_id: str) -> str:
+    """Hash: a person's provider credentials, provider -> JSON with the token sealed
+    (AES-256-GCM, bot/security/credentials.py); never a token in the clear."""
+    return f"{PREFIX}:person:{person_id}:credentials"
+
+
+def signin_token(digest: str) -> str:
+    """String with a TTL: a one-time sign-in link, by the SHA-256 of its token -> person id.
+    Taken with GETDEL, so a link signs in once."""
+    return f"{PREFIX}:signin:{digest}"
+
+
+def signed_out(person_id: str) -> str:
+    """String (epoch seconds): when the person last signed out; session cookies issued
+    before it no longer sign anyone in (a stateless cookie cannot be revoked otherwise)."""
+    return f"{PREFIX}:person:{person_id}:signed-out"

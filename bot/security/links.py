@@ -7,39 +7,23 @@ link cannot be forged, extended or moved to another session.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import os
-import secrets
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
 from bot.config import Settings
-from bot.errors import ConfigError
+from bot.security.credentials import KEY_FILE, keyring
 
-KEY_FILE = "secret.key"
+__all__ = ["DEFAULT_TTL", "KEY_FILE", "secret_key", "session_link", "verify"]
 DEFAULT_TTL = 7 * 24 * 3600
 
 
 def secret_key(settings: Settings) -> bytes:
-    """The 32-byte key: from the setting, else from the data dir (created on first use)."""
-    if settings.secret_key:
-        try:
-            key = base64.b64decode(settings.secret_key, validate=True)
-        except ValueError:
-            raise ConfigError("REPOBOX_SECRET_KEY must be base64 of 32 bytes") from None
-        if len(key) != 32:
-            raise ConfigError("REPOBOX_SECRET_KEY must be base64 of 32 bytes")
-        return key
-    path = Path(settings.data_dir) / KEY_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(secrets.token_bytes(32))
-    return path.read_bytes()
+    """The 32-byte key: from the setting, else from the data dir (created on first use).
+
+    Read once per process (bot/security/credentials.py keeps the key ring)."""
+    return keyring(settings).current
 
 
 def _signature(key: bytes, session_id: str, expires: int) -> str:

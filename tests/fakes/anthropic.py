@@ -350,22 +350,27 @@ def _count_cache_marks(value: Any) -> int:
     return 0
 
 
-def request_problem(body: dict[str, Any], betas: frozenset[str] = frozenset()) -> str | None:
+def request_problem(
+    body: dict[str, Any], betas: frozenset[str] = frozenset(), *, counting: bool = False
+) -> str | None:
     """What the real API would reject this request for (400), or None.
 
     With the `mid-conversation-system-…` beta (Claude Code sends it), `system` messages may
     sit between the others; the pairing rules apply to the conversation without them.
     """
     system_ok = any(beta.startswith(SYSTEM_MESSAGES_BETA) for beta in betas)
-    problem = _shape_problem(body, system_ok)
+    problem = _shape_problem(body, system_ok, counting)
     if problem is not None:
         return problem
     talk = [m for m in body["messages"] if m["role"] != "system"]
     return _tool_pairing_problem(talk) or _cache_problem(body)
 
 
-def _shape_problem(body: dict[str, Any], system_ok: bool = False) -> str | None:
-    for key in ("model", "max_tokens", "messages"):
+def _shape_problem(
+    body: dict[str, Any], system_ok: bool = False, counting: bool = False
+) -> str | None:
+    """`counting`: /v1/messages/count_tokens, which takes no `max_tokens`."""
+    for key in ("model", "messages") if counting else ("model", "max_tokens", "messages"):
         if key not in body:
             return f"{key}: Field required"
     messages = body["messages"]
@@ -529,7 +534,7 @@ class FakeAnthropic(FakeServer):
             return self._error(400, "anthropic-version: header is required")
         return None
 
-    def _parse(self, recorded: Recorded) -> dict[str, Any] | web.Response:
+    def _parse(self, recorded: Recorded, counting: bool = False) -> dict[str, Any] | web.Response:
         try:
             body = recorded.json
         except ValueError:
@@ -538,7 +543,8 @@ class FakeAnthropic(FakeServer):
             return self._error(400, "The request body must be a JSON object.")
         headers = {k.lower(): v for k, v in recorded.headers.items()}
         betas = frozenset(b.strip() for b in headers.get("anthropic-beta", "").split(","))
-        if self.strict and (problem := request_problem(body, betas)) is not None:
+        problem = request_problem(body, betas, counting=counting) if self.strict else None
+        if problem is not None:
             return self._error(400, problem)
         return body
 
@@ -550,7 +556,7 @@ class FakeAnthropic(FakeServer):
         refused = self._refusal(recorded)
         if refused is not None:
             return refused
-        body = self._parse(recorded)
+        body = self._parse(recorded, counting=True)
         if isinstance(body, web.Response):
             return body
         return web.json_response(

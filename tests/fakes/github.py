@@ -45,6 +45,7 @@ import hmac
 import itertools
 import json
 import math
+import secrets
 import subprocess
 import threading
 import time
@@ -61,6 +62,7 @@ from urllib.parse import unquote, urlencode, urlparse
 from aiohttp import web
 
 from .base import FakeServer, Recorded
+from .oauth import OAuthServer
 
 FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "github"
 DOCS = "https://docs.github.com/rest"
@@ -362,8 +364,30 @@ class FakeGitHub(FakeServer):
         self._comments: dict[int, Comment] = {}
         self._reactions: dict[int, list[Reaction]] = {}
         self._requests_used: dict[str, int] = {}
+        self.scopes: dict[str, str] = {}  # login -> X-OAuth-Scopes (default "repo")
         self.add_user(login, type=user_type, token=token)
         self._routes_github()
+        # "Sign in with GitHub": on GitHub.com the web host, here the fake itself.
+        self.oauth = OAuthServer(
+            self,
+            "/login/oauth/authorize",
+            "/login/oauth/access_token",
+            issue=self._issue_oauth_token,
+            token_reply=lambda token, scopes: {
+                "access_token": token,
+                "token_type": "bearer",
+                "scope": ",".join(scopes),
+            },
+            error_status=200,  # GitHub answers a bad code with 200 and an "error" field
+            default_scopes=(),
+        )
+
+    def _issue_oauth_token(self, login: str, scopes: tuple[str, ...]) -> str:
+        token = "gho_" + secrets.token_hex(18)
+        self.add_user(login, token=token)
+        with self._state:
+            self.scopes[login.lower()] = ", ".join(scopes)
+        return token
 
     # -- set-up helpers for tests ------------------------------------------------------------
     def add_user(
@@ -1101,7 +1125,7 @@ class FakeGitHub(FakeServer):
             "X-RateLimit-Reset": str(int(time.time()) + 3600),
             "X-RateLimit-Used": str(used),
             "X-RateLimit-Resource": "core",
-            "X-OAuth-Scopes": "repo",
+            "X-OAuth-Scopes": self.scopes.get(me.login.lower(), "repo") if me else "",
             "X-GitHub-Media-Type": "github.v3; format=json",
             "X-GitHub-Api-Version-Selected": "2022-11-28",
             "X-GitHub-Request-Id": uuid.uuid4().hex[:20].upper(),

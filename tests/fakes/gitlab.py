@@ -40,6 +40,7 @@ from aiohttp import web
 from yarl import URL
 
 from tests.fakes.base import FakeServer, Handler, Recorded
+from tests.fakes.oauth import OAuthServer
 
 Json = dict[str, Any]
 Kind = Literal["issue", "merge_request"]
@@ -273,9 +274,65 @@ class FakeGitLab(FakeServer):
         self.users: dict[int, User] = {}
         self.projects: dict[int, Project] = {}
         self.tokens: dict[str, int] = {}
+        self.token_scopes: dict[str, list[str]] = {}  # token -> scopes (default ["api"])
+        self.oauth_tokens: set[str] = set()  # issued by the OAuth flow, not personal tokens
         self._api_routes: list[_Route] = []
         self._add_api_routes()
         self.bot = self.add_user(bot_username, "Repobox", bot=True, token=token)
+        self.oauth = OAuthServer(
+            self,
+            "/oauth/authorize",
+            "/oauth/token",
+            issue=self._issue_oauth_token,
+            token_reply=lambda token, scopes: {
+                "access_token": token,
+                "token_type": "Bearer",
+                "expires_in": 7200,
+                "refresh_token": secrets.token_hex(32),
+                "scope": " ".join(scopes),
+                "created_at": int(_now().timestamp()),
+            },
+            error_status=400,
+            default_scopes=("read_user",),
+        )
+        self.route("GET", "/oauth/token/info", self._token_info)
+
+    def _issue_oauth_token(self, username: str, scopes: tuple[str, ...]) -> str:
+        token = secrets.token_hex(32)
+        with self._state:
+            user = self._user(username)
+            self.tokens[token] = user.id
+            self.token_scopes[token] = list(scopes)
+            self.oauth_tokens.add(token)
+        return token
+
+    @staticmethod
+    def _bearer(request: web.Request) -> str:
+        token = request.headers.get("PRIVATE-TOKEN")
+        authorization = request.headers.get("Authorization", "")
+        if token is None and authorization.startswith("Bearer "):
+            token = authorization.removeprefix("Bearer ")
+        return token or ""
+
+    async def _token_info(self, request: web.Request, recorded: Recorded) -> web.Response:
+        """Doorkeeper's token introspection: only OAuth tokens, never personal ones."""
+        token = self._bearer(request)
+        with self._state:
+            if token not in self.oauth_tokens:
+                body = {
+                    "error": "invalid_token",
+                    "error_description": "The access token is invalid",
+                }
+                return web.json_response(body, status=401)
+            return web.json_response(
+                {
+                    "resource_owner_id": self.tokens[token],
+                    "scope": self.token_scopes.get(token, []),
+                    "expires_in": 7200,
+                    "application": {"uid": next(iter(self.oauth.clients), None)},
+                    "created_at": int(_now().timestamp()),
+                }
+            )
 
     # -- test set-up ------------------------------------------------------------------
     def add_user(
@@ -1195,6 +1252,7 @@ class FakeGitLab(FakeServer):
         r("GET", "version", self._get_version)
         r("GET", "user", self._get_current_user)
         r("GET", "users/{user_id}", self._get_user)
+        r("GET", "personal_access_tokens/self", self._get_own_token)
         r("GET", "projects/{id}", self._get_project)
         r("GET", "projects/{id}/members/all", self._list_members)
         r("GET", "projects/{id}/members", self._list_members)
@@ -1238,6 +1296,25 @@ class FakeGitLab(FakeServer):
                     "can_create_project": True,
                     "two_factor_enabled": False,
                     "created_at": _api_time(_now()),
+                }
+            )
+
+    async def _get_own_token(self, c: _Call) -> web.Response:
+        token = self._bearer(c.request)
+        with self._state:
+            if token in self.oauth_tokens:
+                raise ApiError(404, "404 Not Found")
+            return self._json(
+                {
+                    "id": abs(hash(token)) % 100_000,
+                    "name": "repobox",
+                    "revoked": False,
+                    "created_at": _api_time(_now()),
+                    "scopes": self.token_scopes.get(token, ["api"]),
+                    "user_id": c.user.id,
+                    "last_used_at": _api_time(_now()),
+                    "active": True,
+                    "expires_at": None,
                 }
             )
 

@@ -1,0 +1,50 @@
+"""`python app.py login`: print a one-time link that signs the operator in to the web pages.
+
+Whoever can run commands on the machine holds Repobox anyway, so the link signs in as
+the operator, an admin. It works once and expires in ten minutes; it needs no OAuth app,
+which is what makes the embedded default usable from a fresh clone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+from bot import signin_links
+from bot.accounts import AccountStore, Identity, IdentityKind
+from bot.config import Settings
+from bot.errors import ConfigError, UserError
+from bot.redisio import connect, locate
+from bot.security.credentials import Vault, keyring
+
+OPERATOR = Identity(IdentityKind.OPERATOR, "local")
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    login = subparsers.add_parser("login", help="print a one-time sign-in link for the web pages")
+    login.set_defaults(run=main)
+
+
+def operator_link(settings: Settings, redis: Redis) -> str:
+    """The link start-up prints and `login` prints: one sign-in as the operator."""
+    accounts = AccountStore(settings, redis, Vault(keyring(settings)))
+    operator = accounts.person_for(OPERATOR, "Operator")
+    return signin_links.issue(settings, redis, operator.id)
+
+
+def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
+    try:
+        link = operator_link(settings, connect(locate(settings)))
+    except (ConfigError, UserError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2 if isinstance(error, ConfigError) else 1
+    except RedisError as error:
+        print(f"error: Redis: {error}", file=sys.stderr)
+        return 1
+    minutes = signin_links.DEFAULT_TTL // 60
+    print(f"Open this link to sign in (it works once, for {minutes} minutes):\n{link}", file=out)
+    return 0

@@ -1,0 +1,59 @@
+"""Accounts on the web: sign-in, sign-out, the OAuth callback and the settings page.
+
+An aiohttp sub-application, mounted by the web process at `/account`
+(`app.add_subapp("/account", build_account_app(settings, redis))`). Its own middleware
+keeps the sealed session cookie and refuses any POST without the session's CSRF token.
+
+Routes (all under /account):
+    GET  /signin                    the sign-in page (no sign-in needed)
+    POST /signin/{provider}         start "Sign in with GitHub/GitLab"
+    GET  /callback/{provider}       the host's OAuth redirect (sign in, or link)
+    GET  /link/{token}              a one-time sign-in link (`python app.py login`)
+    POST /signout
+    GET  /settings                  linked accounts (sign-in needed, as for all below)
+    POST /settings/oauth/{provider} link by OAuth
+    POST /settings/token            link by a pasted personal access token
+    POST /settings/test/{provider}  check a linked token with its host
+    POST /settings/unlink/{provider}
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from redis import Redis
+
+from bot.accounts import AccountStore
+from bot.config import Settings
+from bot.oauth import oauth_apps
+from bot.security.credentials import Vault, keyring
+from handlers.web_auth import settings as settings_routes
+from handlers.web_auth import signin
+from handlers.web_auth.context import ACCOUNT_KEY, AccountContext
+from handlers.web_auth.middleware import sessions
+from handlers.web_auth.session import SessionCookies
+
+PREFIX = "/account"
+
+
+def build_account_app(settings: Settings, redis: Redis) -> web.Application:
+    app = web.Application(middlewares=[sessions], client_max_size=64 * 1024)
+    accounts = AccountStore(settings, redis, Vault(keyring(settings)))
+    app[ACCOUNT_KEY] = AccountContext(
+        settings, redis, accounts, SessionCookies(settings), oauth_apps(settings)
+    )
+    app.router.add_get("/signin", signin.signin_page)
+    app.router.add_post("/signin/{provider}", signin.signin_start)
+    app.router.add_get("/callback/{provider}", signin.callback)
+    app.router.add_get("/link/{token}", signin.one_time_link)
+    app.router.add_post("/signout", signin.signout)
+    app.router.add_get("/settings", settings_routes.settings_page)
+    app.router.add_post("/settings/oauth/{provider}", settings_routes.link_oauth)
+    app.router.add_post("/settings/token", settings_routes.paste_token)
+    app.router.add_post("/settings/test/{provider}", settings_routes.test_connection)
+    app.router.add_post("/settings/unlink/{provider}", settings_routes.unlink)
+    return app
+
+
+def mount(app: web.Application, settings: Settings, redis: Redis) -> None:
+    """What handlers/web.py will call once the dashboard exists."""
+    app.add_subapp(PREFIX, build_account_app(settings, redis))

@@ -1,0 +1,68 @@
+"""What the account routes share: settings, Redis, the account store, the cookie sealer."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from aiohttp import web
+from redis import Redis
+
+from bot import keys
+from bot.accounts import AccountStore, Provider
+from bot.config import Settings
+from bot.oauth import OAuthApp
+from handlers.web_auth.session import SESSION_TTL, SessionCookies, WebSession
+
+
+@dataclass
+class AccountContext:
+    settings: Settings
+    redis: Redis
+    accounts: AccountStore
+    cookies: SessionCookies
+    apps: dict[Provider, OAuthApp]
+
+    def revoked(self, session: WebSession) -> bool:
+        """Whether the person signed out after this session was issued."""
+        raw = self.redis.get(keys.signed_out(session.person_id or ""))
+        return raw is not None and float(raw) >= session.issued
+
+    def sign_out(self, person_id: str) -> None:
+        self.redis.set(keys.signed_out(person_id), repr(time.time()), ex=SESSION_TTL + 60)
+
+    def callback_url(self, provider: Provider) -> str:
+        return f"{self.settings.public_url}/account/callback/{provider.value}"
+
+
+ACCOUNT_KEY = web.AppKey("repobox.accounts", AccountContext)
+
+
+@dataclass
+class SessionSlot:
+    """The session as the handler leaves it; None signs out (the cookie is removed)."""
+
+    value: WebSession | None
+
+
+SESSION = web.RequestKey("repobox.web_session", SessionSlot)
+
+
+def context(request: web.Request) -> AccountContext:
+    return request.app[ACCOUNT_KEY]
+
+
+def session(request: web.Request) -> WebSession:
+    found = request[SESSION].value
+    assert found is not None, "the session middleware runs before every handler"
+    return found
+
+
+def keep(request: web.Request, updated: WebSession | None) -> None:
+    """Replace the session; the middleware seals it into the response's cookie."""
+    request[SESSION].value = updated
+
+
+def redirect(location: str) -> web.Response:
+    """303: after a POST the browser follows with a GET."""
+    return web.Response(status=303, headers={"Location": location, "Cache-Control": "no-store"})
