@@ -145,7 +145,7 @@ def _status(service: SessionService, args: argparse.Namespace, out: TextIO) -> i
     print(f"  started by  {s.created_by.name}", file=out)
     print(f"  live log    {session_link(service.settings, s.id)}", file=out)
     if s.merge_request:
-        print(f"  merge req.  {s.merge_request['url']}", file=out)
+        print(f"  merge req.  {s.merge_request.url}", file=out)
     if s.error:
         print(f"  error       {s.error}", file=out)
     for p in status.history:

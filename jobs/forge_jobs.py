@@ -137,9 +137,10 @@ class CommentTurn:
         event = self.event
         comments = forge_context.earlier_comments(self.forge, event, me)
         origin = forge_context.origin(self.forge, event)
-        if session is not None:
-            context = {**session.context, "comments": comments}
+        if session is not None and session.context is not None:
+            context = session.context.with_comments(comments)
             self.service.sessions.update(session.id, context=context)
+        if session is not None:
             self.service.submit(
                 session, text, self.person, request_id=event.request_id, origin=origin
             )

@@ -64,9 +64,9 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
         branch, commit = ctx.mirrors.resolve(mirror, session.base_branch or repo.default_branch)
         # From the branch the work goes into, never the one under review (a MR's source),
         # unless the surface that started the session brought them already.
-        target = session.context.get("target_branch") or branch
-        instructions = session.context.get("instructions")
-        if not isinstance(instructions, dict):
+        target = (session.context and session.context.target_branch) or branch
+        instructions = session.instructions
+        if instructions is None:
             instructions = read_instructions(mirror, str(target))
         key = repo_key(repo.clone_url)
         workdir, pooled = ctx.workdirs.create(session_id, key, mirror, commit, session.work_branch)
@@ -80,7 +80,7 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
         return
     sessions.update(
         session_id,
-        context={**sessions.get(session_id).context, "instructions": instructions},
+        instructions=instructions,
         base_branch=branch,
         base_commit=commit,
         workdir=str(workdir),

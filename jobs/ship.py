@@ -16,6 +16,7 @@ from bot.prompts import Action, Prompt, PromptState
 from bot.providers.base import MergeRequest
 from bot.security.redaction import Redactor
 from bot.sessions import Session
+from bot.values import MergeRequestRef
 from jobs.runtime import JobContext
 
 
@@ -95,7 +96,8 @@ def _push_and_open(ctx: JobContext, session: Session, prompt: Prompt) -> MergeRe
             hint="Say `ship it` again to retry.",
         ) from None
     if merge_request is not None:
-        ctx.service.sessions.update(session.id, merge_request=merge_request.to_dict())
+        ref = MergeRequestRef(merge_request.url, merge_request.number)
+        ctx.service.sessions.update(session.id, merge_request=ref)
     del prompt
     return merge_request
 
@@ -120,7 +122,6 @@ def merge_request_description(ctx: JobContext, session: Session) -> str:
         lines += [
             f"- `{f['path']}` (+{f['added']} −{f['removed']})" for f in diff["stat"]["files"][:50]
         ]
-    closes = session.context.get("closes")
-    if closes:
-        lines += ["", f"Closes {closes}"]
+    if session.context is not None and session.context.closes:
+        lines += ["", f"Closes {session.context.closes}"]
     return "\n".join(lines)
