@@ -17,6 +17,7 @@ from typing import Any
 from redis import Redis
 
 from bot import keys
+from bot.dispatch import safe_id
 from bot.errors import NotFound
 from bot.redisio import as_str
 from bot.sessions import Person
@@ -109,7 +110,7 @@ class PromptQueue:
         origin: Origin | None = None,
     ) -> Submitted:
         """Queue work once per `request_id`: a retried delivery returns the first prompt."""
-        prompt_id = f"{session_id}-{_safe(request_id)}"
+        prompt_id = f"{session_id}-{safe_id(request_id, limit=80)}"  # fits in job ids
         prompt = Prompt(prompt_id, session_id, 0, action, text, author, origin=origin)
         created, stored_id = self._submit(
             keys=[
@@ -187,8 +188,3 @@ class PromptQueue:
             self.update(prompt)
             dropped.append(prompt)
         return dropped
-
-
-def _safe(value: str) -> str:
-    """Job and key ids may hold only letters, digits, `_` and `-` (Slack ts values hold `.`)."""
-    return "".join(c if c.isalnum() or c in "_-" else "_" for c in value)[:80]

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from typing import Any
 
 from bot import keys
 from bot.commands import Kind, parse
 from bot.errors import UpstreamError, UserError
+from bot.logs import crash_reference
 from bot.providers.forge import Forge, ForgeUser, forge_for
 from bot.sessions import Person, Session, SessionState, Thread
 from bot.surfaces import forge_context, forge_replies
@@ -58,8 +58,7 @@ class CommentTurn:
             log.warning("comment %s: %s", self.event.request_id, error)
             self.say(f"{error} Please try again in a moment.")
         except Exception:
-            ref = uuid.uuid4().hex[:8]
-            log.exception("comment %s failed (ref %s)", self.event.request_id, ref)
+            ref = crash_reference(log, f"comment {self.event.request_id} failed")
             self.say(f"Something went wrong on our side (ref {ref}).")
 
     def say(self, text: str) -> None:

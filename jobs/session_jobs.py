@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-import uuid
 from pathlib import Path
 
 from bot import disk, providers, repo_spec, retention
@@ -14,6 +13,7 @@ from bot.errors import NotFound, UpstreamError, UserError
 from bot.git.instructions import read_instructions
 from bot.git.mirrors import repo_key
 from bot.hosts import HostRegistry
+from bot.logs import crash_reference
 from bot.progress import EventKind, ProgressStream
 from bot.relay import Relay
 from bot.runlock import SessionLock
@@ -74,8 +74,7 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
         _fail(ctx, session_id, stream, str(error))
         return
     except Exception:
-        ref = uuid.uuid4().hex[:8]
-        log.exception("setting up session %s failed (ref %s)", session_id, ref)
+        ref = crash_reference(log, f"setting up session {session_id} failed")
         _fail(ctx, session_id, stream, f"Setting up the workdir failed on our side (ref {ref}).")
         return
     sessions.update(

@@ -28,7 +28,7 @@ def ship(ctx: JobContext, session: Session, prompt: Prompt) -> ProgressEvent:
             "Nothing to ship yet: there are no changes on the work branch.",
             hint="Send a prompt first.",
         )
-    merge_request = _push_and_open(ctx, session, prompt)
+    merge_request = _push_and_open(ctx, session)
     session = ctx.service.sessions.get(session.id)
     where = f" to `{session.project}`"
     text = f"Pushed `{session.work_branch}`{where}."
@@ -53,7 +53,7 @@ def push_update(ctx: JobContext, session: Session, prompt: Prompt) -> None:
     """After a run on a shipped session: push, so the open MR/PR shows the new commit."""
     stream = ProgressStream(ctx.redis, session.id)
     try:
-        merge_request = _push_and_open(ctx, session, prompt)
+        merge_request = _push_and_open(ctx, session)
     except (UserError, UpstreamError) as error:
         stream.emit(
             EventKind.ERROR,
@@ -70,7 +70,7 @@ def push_update(ctx: JobContext, session: Session, prompt: Prompt) -> None:
     )
 
 
-def _push_and_open(ctx: JobContext, session: Session, prompt: Prompt) -> MergeRequest | None:
+def _push_and_open(ctx: JobContext, session: Session) -> MergeRequest | None:
     provider = providers.for_name(session.provider, ctx.settings)
     repo = provider.resolve(session.project)
     credentials = provider.credentials()
@@ -98,7 +98,6 @@ def _push_and_open(ctx: JobContext, session: Session, prompt: Prompt) -> MergeRe
     if merge_request is not None:
         ref = MergeRequestRef(merge_request.url, merge_request.number)
         ctx.service.sessions.update(session.id, merge_request=ref)
-    del prompt
     return merge_request
 
 
