@@ -7,8 +7,10 @@ the `Command` forward; nothing downstream looks at the raw text again.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from bot.errors import UserError
 from bot.git.branches import valid_branch
@@ -24,6 +26,7 @@ class Kind(StrEnum):
     ARCHIVE = "archive"
     HELP = "help"
     LINK = "link"
+    WHOAMI = "whoami"
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,19 @@ class Command:
     repo: str | None = None
     base: str | None = None
     prompt: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        """JSON for a job's arguments: a surface parses once and passes the result on."""
+        return {
+            "kind": self.kind.value,
+            "repo": self.repo,
+            "base": self.base,
+            "prompt": self.prompt,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Command:
+        return cls(Kind(data["kind"]), data.get("repo"), data.get("base"), data.get("prompt"))
 
 
 SHIP_WORDS = frozenset({"ship it", "ship", "🚢", ":ship:", "ship 🚢", "🚢 ship it"})
@@ -43,6 +59,7 @@ SINGLE_WORDS = {
     "archive": Kind.ARCHIVE,
     "help": Kind.HELP,
     "?": Kind.HELP,
+    "whoami": Kind.WHOAMI,
 }
 
 HELP_TEXT = """\
@@ -55,7 +72,9 @@ HELP_TEXT = """\
 • `ship it` push the work branch and open (or update) the merge request.
 • `status` the session's state and queue · `diff` what changed so far
 • `cancel` stop the current run and drop queued prompts · `archive` close the session
-• `link <repo>` make `<repo>` this channel's default, so a mention with a prompt is enough
+• `link <repo>` make `<repo>` this channel's default, so a mention with a prompt is enough \
+(Slack only: a forge conversation already belongs to its project)
+• `whoami` who I take you for, and the co-author line your prompts' commits carry
 • `help` this text"""
 
 

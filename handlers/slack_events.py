@@ -19,6 +19,7 @@ from bot.surfaces.slack_thread import SURFACE, SlackThread
 from bot.values import SlackOrigin
 from handlers.slack_request import EventCallback
 from handlers.web import WebContext
+from jobs.slack_jobs import post_ephemeral
 
 _LINK = re.compile(r"<((?:https?|mailto|ftp|ssh|git)[^|>]*)(?:\|[^>]*)?>")
 
@@ -103,7 +104,7 @@ class Replier:
     def __call__(self, text: str, blocks: list[Block] | None = None) -> None:
         self.sent += 1
         self.ctx.service.dispatch.enqueue(
-            "jobs.slack_jobs.post_ephemeral",
+            post_ephemeral,
             job_id=f"slack-answer-{self.request_id}-{self.sent}",
             queue=FAST_QUEUE,
             timeout=120,

@@ -98,7 +98,7 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
         pooled=pooled,
     )
     ctx.service.dispatch.enqueue(
-        "jobs.session_jobs.refill_pool",
+        refill_pool,
         job_id=f"refill-{session_id}",
         queue="repobox-fast",
         timeout=3600,
