@@ -15,15 +15,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.commands import Command, Kind
+from bot.commands import Command, CommandKind
 from bot.errors import Conflict, NotFound
 from bot.prompts import Submitted
 from bot.service import Cancelled, SessionService, Status
 from bot.sessions import Person, Session, SessionState
 from bot.values import Origin
 
-SURFACE_COMMANDS = frozenset({Kind.NEW, Kind.LINK})  # bind to the surface's place: see above
-ANYWHERE = frozenset({Kind.HELP, Kind.WHOAMI})  # answered with or without a session
+SURFACE_COMMANDS = frozenset(
+    {CommandKind.NEW, CommandKind.LINK}
+)  # bind to the surface's place: see above
+ANYWHERE = frozenset({CommandKind.HELP, CommandKind.WHOAMI})  # answered with or without a session
 
 
 @dataclass(frozen=True)
@@ -95,9 +97,9 @@ class Executor:
     def execute(self, command: Command, session: Session | None, asker: Asker) -> Reply:
         """Do what `command` says. Mistakes are `UserError`s written for the asker."""
         kind = command.kind
-        if kind is Kind.HELP:
+        if kind is CommandKind.HELP:
             return HelpReply()
-        if kind is Kind.WHOAMI:
+        if kind is CommandKind.WHOAMI:
             return WhoAmI(asker.person)
         if kind in SURFACE_COMMANDS:
             raise ValueError(f"`{kind.value}` is the surface's to handle")
@@ -107,7 +109,7 @@ class Executor:
 
     def _in_session(self, command: Command, session: Session, asker: Asker) -> Reply:
         service, kind = self.service, command.kind
-        if kind is Kind.PROMPT:
+        if kind is CommandKind.PROMPT:
             submitted = service.submit(
                 session,
                 command.prompt or "",
@@ -116,18 +118,18 @@ class Executor:
                 origin=asker.origin,
             )
             return Queued(submitted)
-        if kind is Kind.SHIP:
+        if kind is CommandKind.SHIP:
             shipped = service.ship(
                 session, asker.person, request_id=asker.request_id, origin=asker.origin
             )
             return Queued(shipped, ship=True)
-        if kind is Kind.STATUS:
+        if kind is CommandKind.STATUS:
             return StatusReply(service.status(session))
-        if kind is Kind.DIFF:
+        if kind is CommandKind.DIFF:
             return DiffReply(session, service.diff(session))
-        if kind is Kind.CANCEL:
+        if kind is CommandKind.CANCEL:
             return CancelReply(service.cancel(session, asker.person))
-        if kind is Kind.ARCHIVE:
+        if kind is CommandKind.ARCHIVE:
             if service.sessions.get(session.id).state is SessionState.ARCHIVED:
                 raise Conflict(f"Session `{session.id}` is already archived.")
             service.archive(session, asker.person)

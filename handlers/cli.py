@@ -17,7 +17,7 @@ from typing import Any, TextIO, assert_never
 
 from redis.exceptions import RedisError
 
-from bot.commands import HELP_TEXT, Command, Kind, parse
+from bot.commands import HELP_TEXT, Command, CommandKind, parse
 from bot.config import Settings
 from bot.errors import UserError
 from bot.executor import (
@@ -136,13 +136,15 @@ def _new(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
 def _prompt(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
     """Whatever is typed is read as in a chat thread: `prompt ID ship it` ships."""
     text = " ".join(args.text)
-    command = parse(text) if text.strip() else Command(Kind.PROMPT, prompt=text)  # said below
+    command = (
+        parse(text) if text.strip() else Command(CommandKind.PROMPT, prompt=text)
+    )  # said below
     return _execute(service, command, args, out)
 
 
 def _session_command(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
     """`ship`, `status`, `cancel`, `archive`, `diff` and `whoami`: the chat command itself."""
-    return _execute(service, Command(Kind(args.session_command)), args, out)
+    return _execute(service, Command(CommandKind(args.session_command)), args, out)
 
 
 def _execute(

@@ -13,15 +13,18 @@ import logging
 from typing import Any
 
 from bot import keys
-from bot.commands import Command, Kind, parse
+from bot.commands import Command, CommandKind, parse
 from bot.errors import UpstreamError, UserError
 from bot.executor import SURFACE_COMMANDS, Asker, Executor, needs_session
+from bot.inbound.forge_events import CommentEvent
+from bot.inbound.forge_text import command_text
 from bot.logs import crash_reference
-from bot.providers.forge import Forge, ForgeUser, forge_for
+from bot.providers.forge import Forge, ForgeUser
+from bot.providers.registry import forge_for
 from bot.sessions import Person, Session, SessionState, Thread
-from bot.surfaces import forge_context, forge_replies
-from bot.surfaces.forge_events import CommentEvent
-from bot.surfaces.forge_text import command_text, defuse, host_words
+from bot.surfaces import forge_replies
+from bot.surfaces.forge_text import defuse, host_words
+from jobs import forge_context
 from jobs.forge_answers import answer_text
 from jobs.runtime import JobContext, context
 
@@ -135,15 +138,15 @@ class CommentTurn:
         if command.kind in SURFACE_COMMANDS:
             self.say(f"Here I work on `{self.event.project}`: just tell me what to change.")
             return
-        if command.kind is Kind.PROMPT and session is None:
+        if command.kind is CommandKind.PROMPT and session is None:
             self._start(command.prompt or "", me)
             return
         if needs_session(command) and session is None:
             self.say(forge_replies.no_session(self.name))
             return
         origin = None
-        if command.kind in (Kind.PROMPT, Kind.SHIP):
-            if command.kind is Kind.PROMPT and session is not None:
+        if command.kind in (CommandKind.PROMPT, CommandKind.SHIP):
+            if command.kind is CommandKind.PROMPT and session is not None:
                 self._refresh_comments(session, me)
             origin = forge_context.origin(self.forge, self.event)  # answers go back there
         asker = Asker(self.person, self.event.request_id, origin)

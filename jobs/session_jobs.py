@@ -7,7 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
-from bot import disk, providers, repo_spec, retention
+from bot import disk, repo_spec, retention
 from bot.agents import claude_code
 from bot.errors import NotFound, UpstreamError, UserError
 from bot.git.instructions import read_instructions
@@ -15,6 +15,7 @@ from bot.git.mirrors import repo_key
 from bot.hosts import HostRegistry
 from bot.logs import crash_reference
 from bot.progress import EventKind, ProgressStream
+from bot.providers import registry as providers
 from bot.relay import Relay
 from bot.runlock import SessionLock
 from bot.sessions import Person, SessionState

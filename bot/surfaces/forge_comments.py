@@ -26,7 +26,8 @@ from bot.config import Settings
 from bot.errors import NotFound, RepoboxError
 from bot.progress import EventKind, ProgressEvent
 from bot.prompts import PromptQueue
-from bot.providers.forge import Forge, ReplyTarget, forge_for
+from bot.providers.forge import Forge, ReplyTarget
+from bot.providers.registry import forge_for
 from bot.redisio import as_str
 from bot.security.links import session_link
 from bot.sessions import Session

@@ -23,11 +23,11 @@ from bot import keys
 from bot.commands import parse
 from bot.dispatch import FAST_QUEUE
 from bot.errors import UserError
+from bot.inbound.forge_events import CommentEvent
+from bot.inbound.forge_text import command_text, mentions
 from bot.logs import crash_reference
-from bot.surfaces.forge_events import CommentEvent
-from bot.surfaces.forge_text import command_text, mentions
+from handlers.context import WebContext
 from handlers.payload import Malformed, Obj, parse_form, parse_json
-from handlers.web import WebContext
 from jobs.forge_jobs import handle_comment
 
 log = logging.getLogger(__name__)

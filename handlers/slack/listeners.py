@@ -21,7 +21,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.commands import Command, Kind, looks_like_repo, parse
+from bot.commands import Command, CommandKind, looks_like_repo, parse
 from bot.dispatch import FAST_QUEUE
 from bot.errors import Conflict, Forbidden, UserError
 from bot.executor import ANYWHERE, Asker, Executor
@@ -31,11 +31,12 @@ from bot.security.links import session_link
 from bot.sessions import Person, Session, Thread
 from bot.surfaces import slack_blocks as render
 from bot.surfaces.slack_thread import SURFACE, SlackThread
-from handlers.slack_answers import answer, rendered
-from handlers.slack_events import Replier, Said, plain, slack_thread
-from handlers.slack_filters import Claims, typed
-from handlers.slack_request import KEY, Action, EventCallback, Interaction, SlashCommand
-from handlers.web import WebContext
+from handlers.context import WebContext
+from handlers.slack.answers import answer, rendered
+from handlers.slack.filters import Claims, typed
+from handlers.slack.replier import Replier
+from handlers.slack.request import KEY, Action, EventCallback, Interaction, SlashCommand
+from handlers.slack.said import Said, plain, slack_thread
 from jobs.slack_jobs import sync_session
 
 log = logging.getLogger(__name__)
@@ -135,9 +136,9 @@ class SlackListeners:
             reply(str(error))
 
     def in_session(self, session: Session, said: Said, command: Command, reply: Replier) -> None:
-        if command.kind is Kind.LINK:
+        if command.kind is CommandKind.LINK:
             reply(self.link_channel(said.team, said.channel, command.repo or ""))
-        elif command.kind is Kind.NEW:
+        elif command.kind is CommandKind.NEW:
             raise Conflict(
                 f"This thread already has session `{session.id}`.",
                 hint="Send prompts here, or `archive` it and start again.",
@@ -151,13 +152,13 @@ class SlackListeners:
         if command.kind in ANYWHERE:
             asker = Asker(said.person, said.request_id, said.origin)
             answer(self.executor.execute(command, None, asker), reply, self.settings)
-        elif command.kind is Kind.LINK:
+        elif command.kind is CommandKind.LINK:
             reply(self.link_channel(said.team, said.channel, command.repo or ""))
-        elif command.kind is Kind.STATUS:
+        elif command.kind is CommandKind.STATUS:
             reply(*render.channel_sessions(self.channel_sessions(said.team, said.channel)))
-        elif command.kind is Kind.NEW:
+        elif command.kind is CommandKind.NEW:
             self.start(command.repo or "", command.base, command.prompt, said.thread, said)
-        elif command.kind is Kind.PROMPT:
+        elif command.kind is CommandKind.PROMPT:
             repo, prompt = self.repo_and_prompt(said, command.prompt or "")
             self.start(repo, None, prompt, said.thread, said)
         else:
@@ -189,21 +190,21 @@ class SlackListeners:
         team, channel = payload.team, payload.channel
         text = plain(payload.text).strip()
         try:
-            command = parse(text) if text else Command(Kind.HELP)
+            command = parse(text) if text else Command(CommandKind.HELP)
             if command.kind in ANYWHERE:
                 person = Person(payload.user, payload.user_name or payload.user)
                 asker = Asker(person, f"slack:{team}:{channel}:cmd:{payload.trigger_id}")
                 shown = rendered(self.executor.execute(command, None, asker), self.settings)
                 return ephemeral(*shown) if shown else {}
-            if command.kind is Kind.NEW:
+            if command.kind is CommandKind.NEW:
                 self.start_from_command(payload, command)
                 return {}
-            if command.kind is Kind.LINK:
+            if command.kind is CommandKind.LINK:
                 answer = self.link_channel(team, channel, command.repo or "")
                 return {"response_type": "in_channel", "text": answer}
-            if command.kind is Kind.STATUS:
+            if command.kind is CommandKind.STATUS:
                 return ephemeral(*render.channel_sessions(self.channel_sessions(team, channel)))
-            if command.kind is Kind.PROMPT:
+            if command.kind is CommandKind.PROMPT:
                 word = text.split()[0]
                 raise UserError(
                     f"I don't know the command `{render.escape(word[:40])}`.",
@@ -305,7 +306,7 @@ class SlackListeners:
 
 
 BUTTONS = {  # a button on the session's card is a command typed by its clicker
-    render.ACTION_SHIP: Command(Kind.SHIP),
-    render.ACTION_CANCEL: Command(Kind.CANCEL),
-    render.ACTION_ARCHIVE: Command(Kind.ARCHIVE),
+    render.ACTION_SHIP: Command(CommandKind.SHIP),
+    render.ACTION_CANCEL: Command(CommandKind.CANCEL),
+    render.ACTION_ARCHIVE: Command(CommandKind.ARCHIVE),
 }
