@@ -76,7 +76,9 @@ class LiveStreams:
 
     async def lifetime(self, _app: web.Application) -> AsyncIterator[None]:
         """aiohttp cleanup context: the async client lives as long as the running app."""
-        self.client = async_client(self.redis, socket_timeout=None)  # reads block on purpose
+        self.client = async_client(
+            self.redis, socket_timeout=None, shared=None
+        )  # reads block on purpose
         yield
         await self.client.aclose()
         self.client = None

@@ -68,7 +68,9 @@ class SlackListeners:
         await ack()
         said = self.said(context)
         if said is not None:
-            self.heard(said, said.without_mention(context.bot_user_id, self.settings.bot_name))
+            await self.heard(
+                said, said.without_mention(context.bot_user_id, self.settings.bot_name)
+            )
 
     async def message(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
         await ack()
@@ -76,7 +78,7 @@ class SlackListeners:
         if said is None or said.thread_ts is None or said.mentions(context.bot_user_id):
             return  # channel chatter, or a mention (its app_mention event carries it)
         if self.session_in(said.thread) is not None:
-            self.heard(said, plain(said.text).strip())
+            await self.heard(said, plain(said.text).strip())
 
     async def click(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
         await ack()
@@ -102,7 +104,7 @@ class SlackListeners:
             names = [f"event:{parsed.event_id}", *([f"said:{said.request_id}"] if said else [])]
             try:
                 for name in names:
-                    self.claims.release(name)
+                    await self.claims.release(name)
             except RedisError:
                 pass  # Redis is what failed: nothing was claimed that a retry could miss
         return BoltResponse(status=400, body="")
@@ -113,11 +115,16 @@ class SlackListeners:
         return Said.from_callback(parsed) if isinstance(parsed, EventCallback) else None
 
     # -- people talking -------------------------------------------------------------------
-    def heard(self, said: Said, text: str) -> None:
+    async def heard(self, said: Said, text: str) -> None:
         """A mention or a thread reply; each message is acted on once, whichever event
         (app_mention, message, a redelivery) brings it."""
-        if not self.claims.take(f"said:{said.request_id}"):
-            return
+        if await self.claims.take(f"said:{said.request_id}"):
+            self.act(said, text)
+
+    def act(self, said: Said, text: str) -> None:
+        """The service's calls are still synchronous Redis writes on the loop: handing them
+        to a thread pool was measured (bench/ack_floor.py) and cost more at C=1 than it
+        gained at C=200 on a small machine; see the README's "Async web process"."""
         reply = Replier(
             self.ctx,
             channel=said.channel,
