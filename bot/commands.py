@@ -27,6 +27,7 @@ class CommandKind(StrEnum):
     HELP = "help"
     LINK = "link"
     WHOAMI = "whoami"
+    LOG = "log"
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ SINGLE_WORDS = {
     "help": CommandKind.HELP,
     "?": CommandKind.HELP,
     "whoami": CommandKind.WHOAMI,
+    "log": CommandKind.LOG,
 }
 
 HELP_TEXT = """\
@@ -76,6 +78,7 @@ HELP_TEXT = """\
 • `cancel` stop the current run and drop queued prompts · `archive` close the session
 • `link <repo>` make `<repo>` this channel's default, so a mention with a prompt is enough \
 (Slack only: a forge conversation already belongs to its project)
+• `log` a fresh link to the session's live log page (links expire after 7 days)
 • `whoami` who I take you for, and the co-author line your prompts' commits carry
 • `help` this text"""
 

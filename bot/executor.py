@@ -18,6 +18,7 @@ from typing import Any
 from bot.commands import Command, CommandKind
 from bot.errors import Conflict, NotFound
 from bot.prompts import Submitted
+from bot.security.links import session_link
 from bot.service import Cancelled, SessionService, Status
 from bot.sessions import Person, Session, SessionState
 from bot.values import Origin
@@ -83,7 +84,15 @@ class WhoAmI:
     person: Person
 
 
-Reply = Queued | StatusReply | DiffReply | CancelReply | Archived | HelpReply | WhoAmI
+@dataclass(frozen=True)
+class LogLink:
+    """The signed, expiring link to the session's live log page."""
+
+    session: Session
+    url: str
+
+
+Reply = Queued | StatusReply | DiffReply | CancelReply | Archived | HelpReply | WhoAmI | LogLink
 
 
 def needs_session(command: Command) -> bool:
@@ -125,6 +134,8 @@ class Executor:
             return Queued(shipped, ship=True)
         if kind is CommandKind.STATUS:
             return StatusReply(service.status(session))
+        if kind is CommandKind.LOG:
+            return LogLink(session, session_link(service.settings, session.id))
         if kind is CommandKind.DIFF:
             return DiffReply(session, service.diff(session))
         if kind is CommandKind.CANCEL:

@@ -27,6 +27,7 @@ from bot.executor import (
     DiffReply,
     Executor,
     HelpReply,
+    LogLink,
     Queued,
     Reply,
     StatusReply,
@@ -71,6 +72,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         ("cancel", "stop the running prompt and drop queued ones"),
         ("archive", "close the session and remove its workdir"),
         ("diff", "show the session's changes as of its last checkpoint"),
+        ("log", "print the signed link to the session's live log page"),
     ):
         command = commands.add_parser(name, help=text)
         command.add_argument("id")
@@ -176,6 +178,8 @@ def _show(service: SessionService, reply: Reply, watch: bool, out: TextIO) -> in
             print(HELP_TEXT.replace("*", "").replace("`", "").replace("• ", "  "), file=out)
         case WhoAmI(person):
             print(f"{person.id} ({person.name}); commits carry {person.co_author}", file=out)
+        case LogLink(_, url):
+            print(url, file=out)
         case _:
             assert_never(reply)
     return 0
@@ -322,6 +326,6 @@ COMMANDS: dict[str, Callable[[SessionService, argparse.Namespace, TextIO], int]]
     "prompt": _prompt,
     "list": _list,
     "watch": _watch,
-    **{name: _session_command for name in ("ship", "status", "cancel", "archive", "diff")},
+    **{name: _session_command for name in ("ship", "status", "cancel", "archive", "diff", "log")},
     "whoami": _session_command,
 }

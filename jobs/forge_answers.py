@@ -12,6 +12,7 @@ from bot.executor import (
     CancelReply,
     DiffReply,
     HelpReply,
+    LogLink,
     Queued,
     Reply,
     StatusReply,
@@ -41,5 +42,7 @@ def answer_text(reply: Reply, bot_name: str) -> str | None:
                 f"You are `{person.id}` ({person.name}) to me. Commits from your prompts carry "
                 f"`Co-authored-by: {person.co_author}`."
             )
+        case LogLink(session, url):
+            return f"[Live log of session `{session.id}`]({url})"
         case _:
             assert_never(reply)

@@ -176,3 +176,12 @@ def test_whoami_and_chat_commands_typed_as_a_prompt_mean_what_they_mean_in_chat(
     session_id = session_id_from(cli("new", str(make_repo())).stdout)
     status = cli("prompt", session_id, "status")  # as in a chat thread: the command, not a prompt
     assert status.returncode == 0 and status.stdout.startswith(f"session {session_id}  ready")
+
+
+def test_log_prints_the_live_page_link(
+    cli: Callable[..., CliResult], start_worker: Callable[..., WorkerProcess], make_repo: MakeRepo
+) -> None:
+    start_worker()
+    session_id = session_id_from(cli("new", str(make_repo())).stdout)
+    log = cli("log", session_id)
+    assert log.returncode == 0 and f"/sessions/{session_id}?expires=" in log.stdout

@@ -343,3 +343,15 @@ def test_whoami_says_who_asked_and_the_co_author_line(lab: Lab) -> None:
     assert note.body.startswith("You are `alice`")
     assert "Co-authored-by: " in note.body
     assert lab.ctx.service.sessions.recent(include_archived=True) == []  # nothing started
+
+
+def test_log_answers_with_a_fresh_link_to_the_live_page(lab: Lab) -> None:
+    issue = lab.fake.add_issue(lab.project, "x", author="alice")
+    lab.comment("issue", issue.iid, "@repobox log")
+    assert lab.bot_notes("issue", issue.iid)[-1].body.startswith("There is no session here yet.")
+    lab.comment("issue", issue.iid, "@repobox write a.txt: 1")
+    lab.comment("issue", issue.iid, "@repobox log")
+    [session] = lab.ctx.service.sessions.recent()
+    note = lab.bot_notes("issue", issue.iid)[-1].body
+    assert note.startswith(f"[Live log of session `{session.id}`](http")
+    assert f"/sessions/{session.id}?expires=" in note

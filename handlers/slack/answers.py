@@ -15,6 +15,7 @@ from bot.executor import (
     CancelReply,
     DiffReply,
     HelpReply,
+    LogLink,
     Queued,
     Reply,
     StatusReply,
@@ -54,5 +55,7 @@ def rendered(reply: Reply, settings: Settings) -> Answer | None:
                 f"`Co-authored-by: {render.escape(person.co_author)}`.",
                 None,
             )
+        case LogLink(session, url):
+            return f"<{url}|Live log of session `{session.id}`> (a private link)", None
         case _:
             assert_never(reply)
