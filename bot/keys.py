@@ -161,16 +161,6 @@ def forge(provider: str, name: str) -> str:
     return f"{PREFIX}:forge:{provider}:{name}"
 
 
-def pool_lock(repo_key: str) -> str:
-    """String with a TTL: one refill of a repository's workdir pool at a time."""
-    return f"{PREFIX}:pool:{repo_key}:lock"
-
-
-def mirror_lock(repo_key: str) -> str:
-    """String with a TTL: one fetch into a mirror at a time, across workers."""
-    return f"{PREFIX}:mirror:{repo_key}:lock"
-
-
 def run_metrics() -> str:
     """Hash: run figures the workers add up for the web process's /metrics (counters only)."""
     return f"{PREFIX}:metrics:runs"
@@ -218,3 +208,13 @@ def signed_out(person_id: str) -> str:
     """String (epoch seconds): when the person last signed out; session cookies issued
     before it no longer sign anyone in (a stateless cookie cannot be revoked otherwise)."""
     return f"{PREFIX}:person:{person_id}:signed-out"
+
+
+def idle_sweep_lock() -> str:
+    """String with a TTL: one pass archiving idle sessions and purging old ones at a time."""
+    return f"{PREFIX}:watchdog:idle"
+
+
+def disk_reclaim_lock(host: str) -> str:
+    """String with a TTL: one disk reclaim at a time on one machine (its workers share a disk)."""
+    return f"{PREFIX}:watchdog:disk:{host}"

@@ -17,9 +17,11 @@ from typing import Any
 from redis import Redis
 
 from bot import keys
+from bot.dispatch import safe_id
 from bot.errors import NotFound
 from bot.redisio import as_str
 from bot.sessions import Person
+from bot.values import Origin, origin_from_dict, origin_to_dict
 
 REQUEST_TTL = 7 * 24 * 3600
 
@@ -52,10 +54,11 @@ class Prompt:
     summary: str | None = None
     result: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
-    origin: dict[str, Any] = field(default_factory=dict)
+    origin: Origin | None = None  # where it was typed (stored tagged; see bot.values.origin)
 
     def to_redis(self) -> dict[str, str]:
         data = asdict(self)
+        data["origin"] = origin_to_dict(self.origin)
         return {name: json.dumps(value) for name, value in data.items()}
 
     @classmethod
@@ -64,6 +67,7 @@ class Prompt:
         data["author"] = Person.from_dict(data["author"])
         data["action"] = Action(data["action"])
         data["state"] = PromptState(data["state"])
+        data["origin"] = origin_from_dict(data.get("origin"))
         return cls(**data)
 
 
@@ -103,11 +107,11 @@ class PromptQueue:
         text: str,
         author: Person,
         request_id: str,
-        origin: dict[str, Any] | None = None,
+        origin: Origin | None = None,
     ) -> Submitted:
         """Queue work once per `request_id`: a retried delivery returns the first prompt."""
-        prompt_id = f"{session_id}-{_safe(request_id)}"
-        prompt = Prompt(prompt_id, session_id, 0, action, text, author, origin=origin or {})
+        prompt_id = f"{session_id}-{safe_id(request_id, limit=80)}"  # fits in job ids
+        prompt = Prompt(prompt_id, session_id, 0, action, text, author, origin=origin)
         created, stored_id = self._submit(
             keys=[
                 keys.request(request_id),
@@ -184,8 +188,3 @@ class PromptQueue:
             self.update(prompt)
             dropped.append(prompt)
         return dropped
-
-
-def _safe(value: str) -> str:
-    """Job and key ids may hold only letters, digits, `_` and `-` (Slack ts values hold `.`)."""
-    return "".join(c if c.isalnum() or c in "_-" else "_" for c in value)[:80]

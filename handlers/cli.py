@@ -13,19 +13,36 @@ import time
 import uuid
 from collections.abc import Callable
 from functools import partial
-from typing import Any, TextIO
+from typing import Any, TextIO, assert_never
 
 from redis.exceptions import RedisError
 
+from bot.commands import HELP_TEXT, Command, CommandKind, parse
 from bot.config import Settings
 from bot.errors import UserError
+from bot.executor import (
+    Archived,
+    Asker,
+    CancelReply,
+    DiffReply,
+    Executor,
+    HelpReply,
+    LogLink,
+    Queued,
+    Reply,
+    StatusReply,
+    WhoAmI,
+    needs_session,
+)
+from bot.git.branches import require_branch
 from bot.health import RedisHealth, probe, refuses_writes
 from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.prompts import Submitted
 from bot.redisio import connect, locate
 from bot.security.links import session_link
-from bot.service import SessionService
+from bot.service import SessionService, Status
 from bot.sessions import Person, Session, SessionState, Thread
+from bot.values import CliOrigin
 from handlers.cli_redis import READ_ONLY, REFUSING_HINT, events, patiently, unreachable
 
 SETTLED = {SessionState.READY, SessionState.PUSHED, SessionState.FAILED, SessionState.ARCHIVED}
@@ -55,9 +72,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         ("cancel", "stop the running prompt and drop queued ones"),
         ("archive", "close the session and remove its workdir"),
         ("diff", "show the session's changes as of its last checkpoint"),
+        ("log", "print the signed link to the session's live log page"),
     ):
         command = commands.add_parser(name, help=text)
         command.add_argument("id")
+    commands.add_parser("whoami", help="who Repobox takes you for (the commits' co-author)")
     listing = commands.add_parser("list", help="list sessions, most recent first")
     listing.add_argument("--all", action="store_true", help="include archived sessions")
     listing.add_argument("--page", type=int, default=1, help=f"which page of {PAGE} to show")
@@ -91,15 +110,19 @@ def _person() -> Person:
 
 
 def _new(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
+    """`new <repo> [@<base>] [prompt…]`, parsed as chat parses it (`--base` is `@<base>`)."""
+    base = [f"@{require_branch(args.base)}"] if args.base else []  # the flag's own message
+    # The repository argument is taken whole (a path may hold spaces); the rest is chat's.
+    command = parse(" ".join(["new", ".", *base, *args.prompt]))
     started = service.start(  # a "cli" thread: the operator's paths are theirs to open
         repo=args.repo,
-        base=args.base,
-        prompt=" ".join(args.prompt).strip() or None,
+        base=command.base,
+        prompt=command.prompt,
         thread=Thread("cli", uuid.uuid4().hex),
         person=_person(),
         request_id=uuid.uuid4().hex,
     )
-    session = _wait_settled(service, started.session.id, out)
+    session = _wait_settled(service, started.session.id)
     if session.state is SessionState.FAILED:
         raise UserError(session.error or "The session could not be set up.")
     print(
@@ -113,9 +136,71 @@ def _new(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _prompt(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
-    session = service.sessions.get(args.id)
-    submitted = service.submit(session, " ".join(args.text), _person(), request_id=uuid.uuid4().hex)
-    return _after_submit(service, session, submitted, args.watch, out)
+    """Whatever is typed is read as in a chat thread: `prompt ID ship it` ships."""
+    text = " ".join(args.text)
+    command = (
+        parse(text) if text.strip() else Command(CommandKind.PROMPT, prompt=text)
+    )  # said below
+    return _execute(service, command, args, out)
+
+
+def _session_command(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
+    """`ship`, `status`, `cancel`, `archive`, `diff` and `whoami`: the chat command itself."""
+    return _execute(service, Command(CommandKind(args.session_command)), args, out)
+
+
+def _execute(
+    service: SessionService, command: Command, args: argparse.Namespace, out: TextIO
+) -> int:
+    session = service.sessions.get(args.id) if needs_session(command) else None
+    asker = Asker(_person(), uuid.uuid4().hex, CliOrigin(_person().id))
+    reply = Executor(service).execute(command, session, asker)
+    return _show(service, reply, bool(getattr(args, "watch", False)), out)
+
+
+def _show(service: SessionService, reply: Reply, watch: bool, out: TextIO) -> int:
+    """The CLI's renderer of the executor's replies (exit status: 0 unless a run failed)."""
+    match reply:
+        case Queued(submitted, ship=True):
+            return _follow_prompt(service, submitted.prompt.session_id, submitted.prompt.id, out)
+        case Queued(submitted):
+            session = service.sessions.get(submitted.prompt.session_id)
+            return _after_submit(service, session, submitted, watch, out)
+        case StatusReply(status):
+            _print_status(service, status, out)
+        case DiffReply(_, diff):
+            _print_diff(diff, out)
+        case CancelReply() as cancel:
+            _print_cancel(cancel, out)
+        case Archived(session):
+            print(f"session {session.id} archived; its workdir will be removed", file=out)
+        case HelpReply():
+            print(HELP_TEXT.replace("*", "").replace("`", "").replace("• ", "  "), file=out)
+        case WhoAmI(person):
+            print(f"{person.id} ({person.name}); commits carry {person.co_author}", file=out)
+        case LogLink(_, url):
+            print(url, file=out)
+        case _:
+            assert_never(reply)
+    return 0
+
+
+def _print_diff(diff: dict[str, Any], out: TextIO) -> None:
+    if not diff.get("stat"):
+        print("no changes yet", file=out)
+        return
+    print(diff["stat"]["summary"], file=out)
+    out.write(diff["patch"])
+
+
+def _print_cancel(cancel: CancelReply, out: TextIO) -> None:
+    result = cancel.cancelled
+    if cancel.nothing:
+        print("nothing to cancel: no prompt is running or waiting", file=out)
+    if result.running is not None:
+        print(f"cancelling prompt {result.running.seq} (its processes are being stopped)", file=out)
+    if result.dropped:
+        print(f"dropped {len(result.dropped)} waiting prompt(s)", file=out)
 
 
 def _after_submit(
@@ -130,14 +215,7 @@ def _after_submit(
     return 0
 
 
-def _ship(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
-    session = service.sessions.get(args.id)
-    submitted = service.ship(session, _person(), request_id=uuid.uuid4().hex)
-    return _follow_prompt(service, session.id, submitted.prompt.id, out)
-
-
-def _status(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
-    status = service.status(service.sessions.get(args.id))
+def _print_status(service: SessionService, status: Status, out: TextIO) -> None:
     s = status.session
     print(f"session {s.id}  {s.state.value}", file=out)
     print(f"  repository  {s.project} ({s.provider})", file=out)
@@ -145,13 +223,12 @@ def _status(service: SessionService, args: argparse.Namespace, out: TextIO) -> i
     print(f"  started by  {s.created_by.name}", file=out)
     print(f"  live log    {session_link(service.settings, s.id)}", file=out)
     if s.merge_request:
-        print(f"  merge req.  {s.merge_request['url']}", file=out)
+        print(f"  merge req.  {s.merge_request.url}", file=out)
     if s.error:
         print(f"  error       {s.error}", file=out)
     for p in status.history:
         line = f"  {p.seq:>3}. [{p.state.value}] {p.text.splitlines()[0][:70]}"
         print(line, file=out)
-    return 0
 
 
 def _list(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
@@ -185,37 +262,6 @@ def _watch(service: SessionService, args: argparse.Namespace, out: TextIO) -> in
     return 0
 
 
-def _cancel(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
-    result = service.cancel(service.sessions.get(args.id), _person())
-    if result.running is None and not result.dropped:
-        print("nothing to cancel: no prompt is running or waiting", file=out)
-        return 0
-    if result.running is not None:
-        print(f"cancelling prompt {result.running.seq} (its processes are being stopped)", file=out)
-    if result.dropped:
-        print(f"dropped {len(result.dropped)} waiting prompt(s)", file=out)
-    return 0
-
-
-def _archive(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
-    session = service.sessions.get(args.id)
-    if session.state is SessionState.ARCHIVED:
-        raise UserError(f"Session `{session.id}` is already archived.")
-    service.archive(session, _person())
-    print(f"session {session.id} archived; its workdir will be removed", file=out)
-    return 0
-
-
-def _diff(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
-    diff = service.diff(service.sessions.get(args.id))
-    if not diff.get("stat"):
-        print("no changes yet", file=out)
-        return 0
-    print(diff["stat"]["summary"], file=out)
-    out.write(diff["patch"])
-    return 0
-
-
 def _caught_up_and_idle(service: SessionService, stream: ProgressStream, cursor: str) -> bool:
     return not stream.read(cursor, count=1) and _idle(service, stream.session_id)
 
@@ -226,7 +272,7 @@ def _idle(service: SessionService, session_id: str) -> bool:
     return session.state in SETTLED and not busy
 
 
-def _wait_settled(service: SessionService, session_id: str, out: TextIO) -> Session:
+def _wait_settled(service: SessionService, session_id: str) -> Session:
     stream = ProgressStream(service.redis, session_id)
     deadline = time.monotonic() + WAIT_READY_SECONDS
     for event in stream.follow("0", block_ms=1000, stop_after=WAIT_READY_SECONDS):
@@ -234,7 +280,6 @@ def _wait_settled(service: SessionService, session_id: str, out: TextIO) -> Sess
             break
         if time.monotonic() > deadline:
             raise UserError("The session is still being set up; check `session status` later.")
-    del out
     return service.sessions.get(session_id)
 
 
@@ -279,11 +324,8 @@ def _figures(data: dict[str, Any]) -> str:
 COMMANDS: dict[str, Callable[[SessionService, argparse.Namespace, TextIO], int]] = {
     "new": _new,
     "prompt": _prompt,
-    "ship": _ship,
-    "status": _status,
     "list": _list,
     "watch": _watch,
-    "cancel": _cancel,
-    "archive": _archive,
-    "diff": _diff,
+    **{name: _session_command for name in ("ship", "status", "cancel", "archive", "diff", "log")},
+    "whoami": _session_command,
 }

@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-import uuid
 from pathlib import Path
 
-from bot import disk, providers, repo_spec, retention
+from bot import disk, repo_spec, retention
 from bot.agents import claude_code
 from bot.errors import NotFound, UpstreamError, UserError
 from bot.git.instructions import read_instructions
 from bot.git.mirrors import repo_key
 from bot.hosts import HostRegistry
+from bot.logs import crash_reference
 from bot.progress import EventKind, ProgressStream
+from bot.providers import registry as providers
 from bot.relay import Relay
 from bot.runlock import SessionLock
 from bot.sessions import Person, SessionState
@@ -64,9 +65,9 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
         branch, commit = ctx.mirrors.resolve(mirror, session.base_branch or repo.default_branch)
         # From the branch the work goes into, never the one under review (a MR's source),
         # unless the surface that started the session brought them already.
-        target = session.context.get("target_branch") or branch
-        instructions = session.context.get("instructions")
-        if not isinstance(instructions, dict):
+        target = (session.context and session.context.target_branch) or branch
+        instructions = session.instructions
+        if instructions is None:
             instructions = read_instructions(mirror, str(target))
         key = repo_key(repo.clone_url)
         workdir, pooled = ctx.workdirs.create(session_id, key, mirror, commit, session.work_branch)
@@ -74,13 +75,12 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
         _fail(ctx, session_id, stream, str(error))
         return
     except Exception:
-        ref = uuid.uuid4().hex[:8]
-        log.exception("setting up session %s failed (ref %s)", session_id, ref)
+        ref = crash_reference(log, f"setting up session {session_id} failed")
         _fail(ctx, session_id, stream, f"Setting up the workdir failed on our side (ref {ref}).")
         return
     sessions.update(
         session_id,
-        context={**sessions.get(session_id).context, "instructions": instructions},
+        instructions=instructions,
         base_branch=branch,
         base_commit=commit,
         workdir=str(workdir),
@@ -99,7 +99,7 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
         pooled=pooled,
     )
     ctx.service.dispatch.enqueue(
-        "jobs.session_jobs.refill_pool",
+        refill_pool,
         job_id=f"refill-{session_id}",
         queue="repobox-fast",
         timeout=3600,

@@ -14,7 +14,7 @@ from redis import Redis
 
 from bot.config import Settings
 from bot.sessions import SessionState
-from handlers.webhooks import valid_signature
+from handlers.forge.webhooks import valid_signature
 from jobs import runtime
 from jobs.runtime import JobContext
 from tests.conftest import MakeRepo, git, run_jobs
@@ -88,7 +88,7 @@ def test_issue_mention_runs_follows_up_and_ships_a_pull_request(hub: Hub) -> Non
     hub.comment(issue.number, "ship it @repobox")
     [pull] = fake.pulls(REPO)
     session = hub.ctx.service.sessions.find_by_thread("github", f"{hub.repo_id}:issue:1")
-    assert session is not None and session.context["closes"] == "#1"
+    assert session is not None and session.context is not None and session.context.closes == "#1"
     assert (pull.head, pull.base, pull.user) == (session.work_branch, "main", fake.login)
     assert pull.title == "Add notes" and "Closes #1" in (pull.body or "")
     assert git("show", f"{session.work_branch}:notes.txt", cwd=hub.origin) == "hello\nworld\n"

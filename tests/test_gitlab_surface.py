@@ -103,7 +103,7 @@ def test_issue_mention_runs_follows_up_and_ships_a_merge_request(
     assert done.body.startswith("@alice done in") and "1 file changed (+1 −0)" in done.body
     session = lab.ctx.service.sessions.find_by_thread("gitlab", f"{lab.project}:issue:{issue.iid}")
     assert session is not None and session.title == "Add a notes file"
-    assert session.context["closes"] == "#1"
+    assert session.context is not None and session.context.closes == "#1"
 
     lab.comment("issue", issue.iid, "@repobox append notes.txt: world")
     notes = lab.bot_notes("issue", issue.iid)
@@ -334,3 +334,24 @@ def test_a_session_from_another_surface_ships_through_the_gitlab_provider(lab: L
     [mr] = lab.fake.merge_requests(lab.project)
     assert mr.source_branch == started.session.work_branch and "Closes" not in mr.description
     assert git("show", f"{mr.source_branch}:notes.txt", cwd=lab.origin) == "from elsewhere\n"
+
+
+def test_whoami_says_who_asked_and_the_co_author_line(lab: Lab) -> None:
+    issue = lab.fake.add_issue(lab.project, "x", author="alice")
+    lab.comment("issue", issue.iid, "@repobox whoami")
+    [note] = lab.bot_notes("issue", issue.iid)
+    assert note.body.startswith("You are `alice`")
+    assert "Co-authored-by: " in note.body
+    assert lab.ctx.service.sessions.recent(include_archived=True) == []  # nothing started
+
+
+def test_log_answers_with_a_fresh_link_to_the_live_page(lab: Lab) -> None:
+    issue = lab.fake.add_issue(lab.project, "x", author="alice")
+    lab.comment("issue", issue.iid, "@repobox log")
+    assert lab.bot_notes("issue", issue.iid)[-1].body.startswith("There is no session here yet.")
+    lab.comment("issue", issue.iid, "@repobox write a.txt: 1")
+    lab.comment("issue", issue.iid, "@repobox log")
+    [session] = lab.ctx.service.sessions.recent()
+    note = lab.bot_notes("issue", issue.iid)[-1].body
+    assert note.startswith(f"[Live log of session `{session.id}`](http")
+    assert f"/sessions/{session.id}?expires=" in note

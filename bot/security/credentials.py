@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from bot.config import Settings
+from bot.config import Settings, decode_secret_key
 from bot.errors import ConfigError, RepoboxError
 
 KEY_FILE = "secret.key"
@@ -48,13 +48,7 @@ def key_id(key: bytes) -> str:
 
 
 def _decode(name: str, value: str) -> bytes:
-    try:
-        key = base64.b64decode(value.strip(), validate=True)
-    except (ValueError, binascii.Error):
-        raise ConfigError(f"{name} must be base64 of 32 bytes (see README)") from None
-    if len(key) != KEY_BYTES:
-        raise ConfigError(f"{name} must be base64 of 32 bytes, got {len(key)} bytes")
-    return key
+    return decode_secret_key(value, name)
 
 
 def _generated_key(data_dir: Path) -> bytes:

@@ -16,6 +16,11 @@ Mention me in a comment on an issue or a merge request:
 - `@{name} ship it` push the work branch and open the merge request (on a merge request: \
 push to its branch)
 - `@{name} status` · `@{name} diff` · `@{name} cancel` · `@{name} archive` · `@{name} help`
+- `@{name} log` a fresh link to the session's live log page (links expire after 7 days)
+- `@{name} whoami` who I take you for, and the co-author line your prompts' commits carry
+
+`new` and `link` are for Slack and the terminal: here the session is this conversation's, \
+on this project.
 
 Only people who may push to this project can drive me."""
 
@@ -43,7 +48,7 @@ def status_text(status: Status) -> str:
         f"{session.state.value}"
     ]
     if session.merge_request:
-        lines.append(f"Merge request: {session.merge_request.get('url')}")
+        lines.append(f"Merge request: {session.merge_request.url}")
     if status.running is not None:
         lines.append(
             f"Running: {_first_line(status.running.text)} (for {status.running.author.name})"

@@ -30,6 +30,7 @@ from bot.surfaces.slack_state import (
     SinkStore,
 )
 from bot.surfaces.slack_thread import SURFACE, SlackThread
+from bot.values import SlackOrigin
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +113,9 @@ class Delivery:
             prompt = None
         if prompt is not None:
             view.action, view.author, view.text = prompt.action.value, prompt.author.id, prompt.text
-            if prompt.origin.get("surface") == SURFACE:
-                view.origin_channel = prompt.origin.get("channel")
-                view.origin_ts = prompt.origin.get("ts")
+            if isinstance(prompt.origin, SlackOrigin):
+                view.origin_channel = prompt.origin.channel
+                view.origin_ts = prompt.origin.ts
         view.text = view.text[:300]
         self.state.prompts[prompt_id] = view
         return view

@@ -17,9 +17,10 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
 from bot import keys
+from handlers.context import WebContext
 from handlers.payload import Malformed
-from handlers.slack_events import Replier
-from handlers.slack_request import (
+from handlers.slack.replier import Replier
+from handlers.slack.request import (
     KEY,
     EventCallback,
     Interaction,
@@ -29,7 +30,6 @@ from handlers.slack_request import (
     place,
     read_mapping,
 )
-from handlers.web import WebContext
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +57,13 @@ class Claims:
     Slack's retry gets another go."""
 
     def __init__(self, ctx: WebContext) -> None:
-        self.redis = ctx.redis
+        self.redis = ctx.aredis  # on the event loop: never a blocking call
 
-    def take(self, name: str) -> bool:
-        return bool(self.redis.set(keys.request(f"slack:{name}"), "1", nx=True, ex=CLAIM_TTL))
+    async def take(self, name: str) -> bool:
+        return bool(await self.redis.set(keys.request(f"slack:{name}"), "1", nx=True, ex=CLAIM_TTL))
 
-    def release(self, name: str) -> None:
-        self.redis.delete(keys.request(f"slack:{name}"))
+    async def release(self, name: str) -> None:
+        await self.redis.delete(keys.request(f"slack:{name}"))
 
 
 class SlackFilters:
@@ -141,6 +141,8 @@ class SlackFilters:
         """Slack redelivers an event it thinks we missed (`X-Slack-Retry-Num`): take each
         `event_id` once."""
         parsed = typed(context)
-        if isinstance(parsed, EventCallback) and not self.claims.take(f"event:{parsed.event_id}"):
+        if isinstance(parsed, EventCallback) and not await self.claims.take(
+            f"event:{parsed.event_id}"
+        ):
             return ok()
         return await next()
