@@ -22,8 +22,8 @@ from bot.agents import RunControl
 from bot.errors import UpstreamError, UserError
 from bot.health import persist
 from bot.progress import EventKind, ProgressEvent, ProgressStream
+from bot.progress.relay import Relay
 from bot.prompts import Action, Prompt, PromptState
-from bot.relay import Relay
 from bot.runlock import Heartbeat, SessionLock
 from bot.runstate import RunState, Taken
 from bot.sessions import SessionState

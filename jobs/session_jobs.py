@@ -15,7 +15,7 @@ from bot.git.instructions import read_instructions
 from bot.git.mirrors import repo_key
 from bot.hosts import HostRegistry
 from bot.progress import EventKind, ProgressStream
-from bot.relay import Relay
+from bot.progress.relay import Relay
 from bot.runlock import SessionLock
 from bot.sessions import Person, SessionState
 from jobs import runner

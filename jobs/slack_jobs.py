@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.relay import Relay
+from bot.progress.relay import Relay
 from bot.surfaces import slack_blocks as render
 from bot.surfaces.slack_client import SlackCalls, web_client
 from jobs.runtime import context

@@ -51,7 +51,9 @@ def test_edits_are_paced_and_the_end_is_written_at_once(
     sink.deliver(session, [event(EventKind.STEP, "read a.py")])
     sink.deliver(session, [event(EventKind.STEP, "edited a.py")])
     assert [c.method for c in fake.calls_to(notes)] == ["POST"]  # the steps wait their turn
-    fake.wait_for(lambda f: f.calls_to(f"{notes}/1"), timeout=3)  # the timer writes them
+    time.sleep(0.45)
+    sink.tick(session, time.time())  # the relay ticks while the stream is quiet
+    fake.wait_for(lambda f: f.calls_to(f"{notes}/1"), timeout=3)
     [note] = fake.notes(project, "issue", 1)
     assert "- [x] read a.py" in note.body and "- [ ] edited a.py" in note.body
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from bot.progress import EventKind, ProgressEvent
+from bot.progress.cursor import seen
+from bot.progress.events import EventKind, ProgressEvent
 
 MAX_STEPS = 25
 FINISHED = frozenset({"done", "failed", "cancelled", "shipped"})
@@ -65,7 +66,7 @@ class Card:
     # -- events -------------------------------------------------------------------------
     def take(self, event: ProgressEvent) -> bool:
         """Apply an event once; False for one already seen (another relay delivered it)."""
-        if event.id and self.seen and _stream_id(event.id) <= _stream_id(self.seen):
+        if seen(event.id, self.seen):
             return False
         self.apply(event)
         self.seen = event.id or self.seen
@@ -169,11 +170,6 @@ class Card:
             return f"{who} the run was cancelled."
         took = _duration(float(self.result.get("duration_s") or 0))
         return f"{who} done in {took}: {self.result.get('diffstat') or 'no changes'}."
-
-
-def _stream_id(value: str) -> tuple[int, int]:
-    milliseconds, _, sequence = value.partition("-")
-    return int(milliseconds), int(sequence or 0)
 
 
 def _duration(seconds: float) -> str:

@@ -1,11 +1,11 @@
 """The GitLab/GitHub progress sink: one comment per prompt, edited in place, paced.
 
-The relay hands it events in order. Each prompt gets a card (`forge_card.Card`) kept in
-Redis, so the next job's relay carries on with the same comment. Every pass runs under
-the session's surface lock with the cards read afresh, and a card skips events it has
-already seen, so two relays overlapping for a moment never write a comment twice. Edits
-are paced to one per `forge_edit_interval` per comment; a card that changed meanwhile is
-written by a timer or at `close`, and the final state is always written at once. When a
+The relay hands it events in order, under the session's lock. Each prompt gets a card
+(`forge_card.Card`) kept in Redis, so the next job's relay carries on with the same
+comment. Every pass reads the cards afresh, and a card skips events it has already seen,
+so two relays overlapping for a moment never write a comment twice. Edits are paced to
+one per `forge_edit_interval` per comment; a card that changed meanwhile is written when
+the relay ticks or at `close`, and the final state is always written at once. When a
 run ends, a short new comment mentions the person who asked. Failures here are logged
 and never fail the work (the relay goes on).
 """
@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from redis import Redis
 
@@ -34,9 +31,6 @@ from bot.surfaces.forge_card import Card
 from bot.surfaces.forge_text import defuse, host_words
 
 log = logging.getLogger(__name__)
-
-LOCK_SECONDS = 120.0  # a pass that dies holding the lock frees it after this
-LOCK_WAIT = 30.0
 
 
 def default_target(session: Session) -> ReplyTarget:
@@ -55,10 +49,7 @@ class ForgeSink:
         self.prompts = PromptQueue(redis)
         self._forge: Forge | None = None
         self._cards: dict[str, Card] = {}  # cards this sink touched, by prompt id
-        self._dirty: set[str] = set()
-        self._session: Session | None = None
-        self._lock = threading.RLock()
-        self._timer: threading.Timer | None = None
+        self._dirty: set[str] = set()  # cards whose latest state waits for its turn
 
     @property
     def forge(self) -> Forge:
@@ -68,50 +59,35 @@ class ForgeSink:
 
     # -- ProgressSink ---------------------------------------------------------------------
     def deliver(self, session: Session, events: list[ProgressEvent]) -> None:
-        with self._pass(session):
-            touched: dict[str, Card] = {}
-            for event in events:
-                if event.prompt_id is None:
-                    self._session_event(session, event)
-                    continue
-                if event.kind is EventKind.STATE:
-                    continue  # the card shows the run's own events, not the session's moves
-                if event.kind is EventKind.QUEUED and not self._known(session, event.prompt_id):
-                    self._show_earlier(session, event.prompt_id, touched)
-                card = touched.get(event.prompt_id) or self._card(session, event.prompt_id)
-                if card is None or not card.take(event):
-                    continue
-                touched[card.prompt_id] = card
-            for card in touched.values():
-                self._write(session, card, force=card.finished)
+        self._cards = {}
+        touched: dict[str, Card] = {}
+        for event in events:
+            if event.prompt_id is None:
+                self._session_event(session, event)
+                continue
+            if event.kind is EventKind.STATE:
+                continue  # the card shows the run's own events, not the session's moves
+            if event.kind is EventKind.QUEUED and not self._known(session, event.prompt_id):
+                self._show_earlier(session, event.prompt_id, touched)
+            card = touched.get(event.prompt_id) or self._card(session, event.prompt_id)
+            if card is None or not card.take(event):
+                continue
+            touched[card.prompt_id] = card
+        for card in touched.values():
+            self._write(session, card, force=card.finished)
+
+    def tick(self, session: Session, now: float) -> None:
+        self._write_held(session, force=False)
 
     def close(self, session: Session) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        with self._pass(session):
-            self._timer = None
-            for prompt_id in sorted(self._dirty):
-                card = self._card(session, prompt_id)
-                if card is not None:
-                    self._write(session, card, force=True)
+        self._write_held(session, force=True)
 
-    @contextmanager
-    def _pass(self, session: Session) -> Iterator[None]:
-        """One writer per session across processes; the cards as Redis has them now."""
-        lock = self.redis.lock(
-            keys.surface_lock(session.id, self.surface),
-            timeout=LOCK_SECONDS,
-            blocking_timeout=LOCK_WAIT,
-        )
-        with self._lock:
-            if not lock.acquire():
-                raise RepoboxError(f"the {self.surface} comments of {session.id} stayed locked")
-            try:
-                self._session = session
-                self._cards = {}
-                yield
-            finally:
-                lock.release()
+    def _write_held(self, session: Session, *, force: bool) -> None:
+        self._cards = {}
+        for prompt_id in sorted(self._dirty):
+            card = self._card(session, prompt_id)
+            if card is not None:
+                self._write(session, card, force=force)
 
     # -- cards ---------------------------------------------------------------------------
     def _state_key(self, session_id: str) -> str:
@@ -173,7 +149,6 @@ class ForgeSink:
             elif body != card.rendered:
                 if not force and waited < self.settings.forge_edit_interval:
                     self._dirty.add(card.prompt_id)
-                    self._schedule(self.settings.forge_edit_interval - waited)
                     return
                 self.forge.edit(target, card.comment_id, body)
                 card.rendered, card.edited_at = body, time.time()
@@ -193,26 +168,6 @@ class ForgeSink:
     def _save(self, session_id: str, card: Card) -> None:
         state = json.dumps(card.to_dict())
         self.redis.hset(self._state_key(session_id), f"prompt:{card.prompt_id}", state)
-
-    def _schedule(self, delay: float) -> None:
-        if self._timer is None:
-            self._timer = threading.Timer(max(0.05, delay), self._flush)
-            self._timer.daemon = True
-            self._timer.start()
-
-    def _flush(self) -> None:
-        session = self._session
-        if session is None:
-            return
-        try:
-            with self._pass(session):
-                self._timer = None
-                for prompt_id in sorted(self._dirty):
-                    card = self._card(session, prompt_id)
-                    if card is not None:
-                        self._write(session, card, force=False)
-        except Exception:
-            log.exception("paced progress edit of session %s failed", session.id)
 
     # -- the session itself -----------------------------------------------------------------
     def _session_event(self, session: Session, event: ProgressEvent) -> None:

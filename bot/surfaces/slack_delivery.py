@@ -1,6 +1,6 @@
 """One pass of the Slack sink over a session: apply new events, post and edit messages.
 
-A pass runs under the session's sink lock with the state loaded from Redis. New messages
+A pass runs under the relay's lock with the state loaded from Redis. New messages
 (the card, a prompt's reply, the closing mention) are posted at once; edits of a message
 are coalesced to one per `slack_edit_interval`, and a message's final state is always
 sent, waiting out the interval and any 429 when it has to.

@@ -2,7 +2,7 @@
 
 Any worker may relay a session's events (the set-up job, a drain job, the fast job that
 posts the card), sometimes two at once, so the sink keeps no state of its own between
-calls: it takes the session's sink lock, loads this state, applies events it has not
+calls: under the relay's lock it loads this state, applies events it has not
 delivered yet, and saves it. Values are small JSON objects (`to_dict`/`from_dict`).
 """
 
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
-import time
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -19,14 +17,13 @@ from typing import Any
 from redis import Redis
 
 from bot import keys
+from bot.progress.cursor import seen
 from bot.redisio import as_str
-from bot.runlock import RELEASE_IF_OWNER
 
 log = logging.getLogger(__name__)
 
 STEPS_KEPT = 8
 STEP_CHARS = 300
-LOCK_TTL = 150.0  # longer than a must-land call may keep retrying (slack_client)
 STATE_TTL = 30 * 24 * 3600  # renewed on every save; an archived session's state goes later
 
 
@@ -127,7 +124,7 @@ class SinkState:
     notices: list[str] = field(default_factory=list)  # one-shot replies already posted
 
     def seen(self, event_id: str | None) -> bool:
-        return event_id is not None and _stream_order(event_id) <= _stream_order(self.delivered)
+        return seen(event_id, self.delivered)
 
     def dirty_views(self) -> list[MessageView]:
         views: list[MessageView] = [self.card] if self.card.dirty else []
@@ -135,15 +132,12 @@ class SinkState:
 
 
 class SinkStore:
-    """Loads and saves `SinkState`; the lock keeps two processes from interleaving."""
+    """Loads and saves `SinkState` (the relay's lock keeps two processes from interleaving)."""
 
     def __init__(self, redis: Redis, session_id: str) -> None:
         self.redis = redis
         self.session_id = session_id
         self.key = keys.surface_state(session_id, "slack")
-        self.lock_key = keys.surface_lock(session_id, "slack")
-        self._token = secrets.token_hex(8)
-        self._release = redis.register_script(RELEASE_IF_OWNER)
 
     def load(self) -> SinkState:
         raw = {as_str(k): as_str(v) for k, v in self.redis.hgetall(self.key).items()}
@@ -174,22 +168,3 @@ class SinkStore:
         pipe.hset(self.key, mapping=mapping)  # type: ignore[arg-type]
         pipe.expire(self.key, STATE_TTL)
         pipe.execute()
-
-    def lock(self, wait: float = LOCK_TTL) -> bool:
-        """Take the session's sink lock, waiting up to `wait` seconds; False if it stayed taken
-        (the caller goes on anyway: a duplicate edit is better than a lost one)."""
-        deadline = time.monotonic() + wait
-        while not self.redis.set(self.lock_key, self._token, nx=True, px=int(LOCK_TTL * 1000)):
-            if time.monotonic() > deadline:
-                log.warning("slack sink lock of session %s stayed taken", self.session_id)
-                return False
-            time.sleep(0.02)
-        return True
-
-    def unlock(self) -> None:
-        self._release(keys=[self.lock_key], args=[self._token])
-
-
-def _stream_order(event_id: str) -> tuple[int, int]:
-    millis, _, seq = event_id.partition("-")
-    return int(millis or 0), int(seq or 0)

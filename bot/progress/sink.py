@@ -1,0 +1,29 @@
+"""What the relay asks of a surface: show events, land held-back edits, finish."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.progress.events import ProgressEvent
+from bot.sessions import Session
+
+# The longest one sink call may take: a surface's calls that must land (Slack's final
+# edits) stop retrying after this, and the relay's lock outlives it.
+SINK_CALL_BUDGET = 120.0
+
+
+class ProgressSink(Protocol):
+    """A surface's outbound side. The relay calls it under the session's lock, one call
+    at a time, so a sink keeps no lock and starts no thread of its own."""
+
+    def deliver(self, session: Session, events: list[ProgressEvent]) -> None:
+        """Show these events on the surface (they arrive in order, each once)."""
+        ...
+
+    def tick(self, session: Session, now: float) -> None:
+        """Land edits that were held back and whose turn has come (called when quiet)."""
+        ...
+
+    def close(self, session: Session) -> None:
+        """Make sure the final state of every message has landed."""
+        ...

@@ -1,0 +1,21 @@
+"""Which surfaces answer in their thread, and how each builds its progress sink.
+
+One dict, imported normally: a broken surface module fails at import, loudly, instead
+of silently turning its replies off. Surfaces missing here (the CLI) have no replies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from redis import Redis
+
+from bot.config import Settings
+from bot.progress.sink import ProgressSink
+from bot.surfaces import forge_comments, slack
+
+SINKS: dict[str, Callable[[Settings, Redis], ProgressSink | None]] = {
+    "slack": slack.build_sink,
+    "gitlab": lambda settings, redis: forge_comments.ForgeSink(settings, redis, "gitlab"),
+    "github": lambda settings, redis: forge_comments.ForgeSink(settings, redis, "github"),
+}
