@@ -18,6 +18,7 @@ from redis import Redis
 
 from bot import keys
 from bot.errors import NotFound
+from bot.progress.result import RunResult
 from bot.redisio import as_str
 from bot.sessions import Person
 
@@ -50,12 +51,13 @@ class Prompt:
     started_at: float | None = None
     finished_at: float | None = None
     summary: str | None = None
-    result: dict[str, Any] = field(default_factory=dict)
+    result: RunResult | None = None  # what the run or ship produced, once it ended
     error: str | None = None
     origin: dict[str, Any] = field(default_factory=dict)
 
     def to_redis(self) -> dict[str, str]:
         data = asdict(self)
+        data["result"] = self.result.to_dict() if self.result is not None else None
         return {name: json.dumps(value) for name, value in data.items()}
 
     @classmethod
@@ -64,6 +66,7 @@ class Prompt:
         data["author"] = Person.from_dict(data["author"])
         data["action"] = Action(data["action"])
         data["state"] = PromptState(data["state"])
+        data["result"] = RunResult.from_dict(data["result"]) if data.get("result") else None
         return cls(**data)
 
 

@@ -12,6 +12,7 @@ from bot import providers
 from bot.errors import UpstreamError, UserError
 from bot.git import checkpoints
 from bot.progress import EventKind, ProgressEvent, ProgressStream
+from bot.progress.result import RunResult
 from bot.prompts import Action, Prompt, PromptState
 from bot.providers.base import MergeRequest
 from bot.security.redaction import Redactor
@@ -36,10 +37,9 @@ def ship(ctx: JobContext, session: Session, prompt: Prompt) -> ProgressEvent:
         text = f"{verb} merge request {merge_request.url}"
     prompt.state = PromptState.DONE
     prompt.summary = text
-    prompt.result = {
-        "branch": session.work_branch,
-        "url": merge_request.url if merge_request else None,
-    }
+    prompt.result = RunResult(
+        branch=session.work_branch, url=merge_request.url if merge_request else None
+    )
     data = {
         "branch": session.work_branch,
         "url": merge_request.url if merge_request else None,
