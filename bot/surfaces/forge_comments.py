@@ -22,6 +22,7 @@ from bot import keys
 from bot.config import Settings
 from bot.errors import NotFound, RepoboxError
 from bot.progress import EventKind, ProgressEvent
+from bot.progress.view import PromptView
 from bot.prompts import PromptQueue
 from bot.providers.forge import Forge, ReplyTarget, forge_for, kind_of
 from bot.redisio import as_str
@@ -125,15 +126,8 @@ class ForgeSink:
             origin = prompt.origin
             asker = (origin.get("comment") or {}).get("author") or prompt.author.id
             target = origin.get("reply") or default_target(session).to_dict()
-            card = Card(
-                prompt_id=prompt_id,
-                target=target,
-                action=prompt.action.value,
-                asker=str(asker),
-                asker_name=prompt.author.name,
-                text=defuse(prompt.text, self.settings.bot_name),
-                link=session_link(self.settings, session.id),
-            )
+            link = session_link(self.settings, session.id)
+            card = Card(target, str(asker), link, view=PromptView.of(prompt))
         self._cards[prompt_id] = card
         return card
 

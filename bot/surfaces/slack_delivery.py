@@ -15,31 +15,25 @@ from redis import Redis
 
 from bot.config import Settings
 from bot.errors import NotFound
-from bot.progress import EventKind, ProgressEvent
-from bot.prompts import PromptQueue
+from bot.progress.events import EventKind, ProgressEvent
+from bot.progress.view import PromptView
+from bot.prompts import PromptQueue, PromptState
 from bot.security.links import session_link
 from bot.sessions import Session, SessionStore, Thread
 from bot.surfaces import slack_blocks as render
 from bot.surfaces.slack_client import SlackCalls
-from bot.surfaces.slack_state import (
-    CardView,
-    MessageView,
-    Phase,
-    PromptView,
-    SinkState,
-    SinkStore,
-)
+from bot.surfaces.slack_state import CardView, MessageView, PromptMessage, SinkState, SinkStore
 from bot.surfaces.slack_thread import SURFACE, SlackThread
 
 log = logging.getLogger(__name__)
 
 TICK = 10.0  # a running reply is re-rendered this often even when quiet (elapsed time)
 EYES, DONE, FAILED = "eyes", "white_check_mark", "x"
-ENDINGS = {
-    EventKind.RESULT: (Phase.DONE, DONE),
-    EventKind.SHIPPED: (Phase.SHIPPED, DONE),
-    EventKind.ERROR: (Phase.FAILED, FAILED),
-    EventKind.CANCELLED: (Phase.CANCELLED, FAILED),
+REACTIONS = {
+    EventKind.RESULT: DONE,
+    EventKind.SHIPPED: DONE,
+    EventKind.ERROR: FAILED,
+    EventKind.CANCELLED: FAILED,
 }
 
 
@@ -84,61 +78,56 @@ class Delivery:
         if event.kind is EventKind.STATE:
             self.state.card.dirty = True
             return
-        view = self._view(event.prompt_id or "")
-        if view.final:
+        message = self._message(event.prompt_id or "")
+        view = message.view
+        was_final = view.final
+        if not view.take(event):
+            return
+        if was_final:
             if event.kind in (EventKind.INFO, EventKind.ERROR):  # e.g. the MR update after a run
                 self.notify(f"after:{event.id}", render.escape(event.text))
                 self.state.card.dirty = True
             return
-        if event.kind is EventKind.QUEUED:
-            view.ahead = max(0, int(event.data.get("position", 1)) - 1)
-            self._taken(view)
-        elif event.kind is EventKind.STARTED:
-            view.phase, view.started_at = Phase.RUNNING, event.at
-            self._taken(view)
-        elif event.kind in ENDINGS:
-            self._ended(view, event)
+        if event.kind in (EventKind.QUEUED, EventKind.STARTED):
+            self._taken(message)
+        elif event.kind in REACTIONS:
+            self._ended(message, event)
         elif event.text.strip():
-            view.add_step(event.text, output=event.kind is EventKind.OUTPUT)
+            message.dirty = True
 
-    def _view(self, prompt_id: str) -> PromptView:
-        view = self.state.prompts.get(prompt_id)
-        if view is not None:
-            return view
-        view = PromptView(prompt_id=prompt_id)
+    def _message(self, prompt_id: str) -> PromptMessage:
+        message = self.state.prompts.get(prompt_id)
+        if message is not None:
+            return message
+        message = PromptMessage(view=PromptView(prompt_id))
         try:
             prompt = self.prompts.get(prompt_id)
         except NotFound:
             prompt = None
         if prompt is not None:
-            view.action, view.author, view.text = prompt.action.value, prompt.author.id, prompt.text
+            message.view = PromptView.of(prompt)
             if prompt.origin.get("surface") == SURFACE:
-                view.origin_channel = prompt.origin.get("channel")
-                view.origin_ts = prompt.origin.get("ts")
-        view.text = view.text[:300]
-        self.state.prompts[prompt_id] = view
-        return view
+                message.origin_channel = prompt.origin.get("channel")
+                message.origin_ts = prompt.origin.get("ts")
+        self.state.prompts[prompt_id] = message
+        return message
 
-    def _taken(self, view: PromptView) -> None:
-        view.dirty = True
-        if view.ts is None:
-            self.send(view)
-        self.react(view, EYES)
+    def _taken(self, message: PromptMessage) -> None:
+        message.dirty = True
+        if message.ts is None:
+            self.send(message)
+        self.react(message, EYES)
 
-    def _ended(self, view: PromptView, event: ProgressEvent) -> None:
-        view.phase, reaction = ENDINGS[event.kind]
-        view.finished_at = event.at
-        view.outcome = event.text
-        view.result = dict(event.data) if event.kind is EventKind.RESULT else {}
-        view.url = event.data.get("url")
-        view.dirty = True
+    def _ended(self, message: PromptMessage, event: ProgressEvent) -> None:
+        message.dirty = True
         if event.kind is EventKind.SHIPPED:
             self.state.card.dirty = True
-        self.send(view, force=True)
-        if view.started_at is not None or event.kind is not EventKind.CANCELLED:
-            self.react(view, reaction)
-            if not view.announced:
-                view.announced = self.post(render.announcement(view), blocks=None) is not None
+        self.send(message, force=True)
+        if message.view.started_at is not None or event.kind is not EventKind.CANCELLED:
+            self.react(message, REACTIONS[event.kind])
+            if not message.announced:
+                text = render.announcement(message.view)
+                message.announced = self.post(text, blocks=None) is not None
 
     # -- Slack --------------------------------------------------------------------------
     def ensure_card(self) -> None:
@@ -172,16 +161,17 @@ class Delivery:
             self.state.notices.append(key)
             del self.state.notices[:-50]
 
-    def react(self, view: PromptView, name: str) -> None:
-        if view.origin_channel and view.origin_ts and name not in view.reactions:
-            self.calls.react(view.origin_channel, view.origin_ts, name)
-            view.reactions.append(name)
+    def react(self, message: PromptMessage, name: str) -> None:
+        if message.origin_channel and message.origin_ts and name not in message.reactions:
+            self.calls.react(message.origin_channel, message.origin_ts, name)
+            message.reactions.append(name)
             self.changed = True
 
     def tick(self, now: float) -> None:
-        for view in self.state.prompts.values():
-            if view.phase is Phase.RUNNING and now - view.last_edit >= max(TICK, self.interval):
-                view.dirty = True
+        for message in self.state.prompts.values():
+            running = message.view.state is PromptState.RUNNING
+            if running and now - message.last_edit >= max(TICK, self.interval):
+                message.dirty = True
 
     def flush(self, *, force: bool) -> None:
         """Edit every stale message that may be edited now (all of them when `force`)."""
@@ -202,9 +192,9 @@ class Delivery:
             self.session = self.sessions.get(self.session.id)
             text, blocks = render.card(self.session, self.log_url)
         else:
-            assert isinstance(view, PromptView)
-            text, blocks = render.progress(view, self.log_url, time.time())
-        must_land = force or (isinstance(view, PromptView) and view.final)
+            assert isinstance(view, PromptMessage)
+            text, blocks = render.progress(view.view, self.log_url, time.time())
+        must_land = force or (isinstance(view, PromptMessage) and view.view.final)
         if view.ts is None:
             ts = self.post(text, blocks)
             ok = ts is not None

@@ -11,32 +11,18 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from redis import Redis
 
 from bot import keys
 from bot.progress.cursor import seen
+from bot.progress.view import PromptView
 from bot.redisio import as_str
 
 log = logging.getLogger(__name__)
 
-STEPS_KEPT = 8
-STEP_CHARS = 300
 STATE_TTL = 30 * 24 * 3600  # renewed on every save; an archived session's state goes later
-
-
-class Phase(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    SHIPPED = "shipped"
-
-
-FINAL_PHASES = frozenset({Phase.DONE, Phase.FAILED, Phase.CANCELLED, Phase.SHIPPED})
 
 
 @dataclass
@@ -53,52 +39,39 @@ class MessageView:
 
 
 @dataclass
-class PromptView(MessageView):
-    """One prompt's threaded reply: queue notice, then live progress, then its summary."""
+class PromptMessage(MessageView):
+    """Where one prompt's reply lives in the thread, and the view it shows."""
 
-    prompt_id: str = ""
-    action: str = "run"
-    author: str = ""
-    text: str = ""
-    origin_channel: str | None = None
+    view: PromptView = field(default_factory=lambda: PromptView(""))
+    origin_channel: str | None = None  # the message that asked, for reactions
     origin_ts: str | None = None
-    phase: Phase = Phase.QUEUED
-    ahead: int = 0
-    started_at: float | None = None
-    finished_at: float | None = None
-    steps: list[str] = field(default_factory=list)
-    lines: int = 0
-    outcome: str = ""  # the summary, error or shipped text
-    result: dict[str, Any] = field(default_factory=dict)
-    url: str | None = None
     reactions: list[str] = field(default_factory=list)
     announced: bool = False  # the short reply mentioning the author was posted
 
     @property
-    def final(self) -> bool:
-        return self.phase in FINAL_PHASES
-
-    def add_step(self, text: str, *, output: bool) -> None:
-        first = text.strip().splitlines()[0] if text.strip() else ""
-        if output:
-            self.lines += 1
-        if not first:
-            return
-        self.steps.append(first[:STEP_CHARS])
-        del self.steps[:-STEPS_KEPT]
-        self.dirty = True
+    def prompt_id(self) -> str:
+        return self.view.prompt_id
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["phase"] = self.phase.value
-        return data
+        data = {name: getattr(self, name) for name in _MESSAGE_FIELDS}
+        return {**data, "view": self.view.to_dict()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PromptView:
-        known = cls.__dataclass_fields__
-        view = cls(**{k: v for k, v in data.items() if k in known})
-        view.phase = Phase(view.phase)
-        return view
+    def from_dict(cls, data: dict[str, Any]) -> PromptMessage:
+        message = cls(**{k: v for k, v in data.items() if k in _MESSAGE_FIELDS})
+        message.view = PromptView.from_dict(data.get("view") or {"prompt_id": ""})
+        return message
+
+
+_MESSAGE_FIELDS = [
+    "ts",
+    "dirty",
+    "last_edit",
+    "origin_channel",
+    "origin_ts",
+    "reactions",
+    "announced",
+]
 
 
 @dataclass
@@ -120,7 +93,7 @@ class SinkState:
     session_id: str
     delivered: str = "0"  # the last stream id applied
     card: CardView = field(default_factory=CardView)
-    prompts: dict[str, PromptView] = field(default_factory=dict)
+    prompts: dict[str, PromptMessage] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)  # one-shot replies already posted
 
     def seen(self, event_id: str | None) -> bool:
@@ -146,7 +119,7 @@ class SinkStore:
             state.card = CardView.from_dict(json.loads(raw["card"]))
         state.notices = json.loads(raw.get("notices", "[]"))
         views = [
-            PromptView.from_dict(json.loads(value))
+            PromptMessage.from_dict(json.loads(value))
             for name, value in raw.items()
             if name.startswith("prompt:")
         ]
