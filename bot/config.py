@@ -6,6 +6,7 @@ Repobox at local fakes without hooks.
 
 from __future__ import annotations
 
+import base64
 import os
 import shlex
 import socket
@@ -218,6 +219,8 @@ class Settings:
             raise ConfigError(f"REPOBOX_CLAUDE_ARGS cannot be read as arguments: {error}") from None
         if self.sandbox not in SANDBOX_MODES:
             raise ConfigError(f"REPOBOX_SANDBOX must be auto, require or off, got {self.sandbox!r}")
+        if self.secret_key is not None:
+            decode_secret_key(self.secret_key)  # a bad key stops start-up, not the first link
         if self.default_provider not in {"local", "gitlab", "github"}:
             raise ConfigError(
                 "REPOBOX_DEFAULT_PROVIDER must be local, gitlab or github, "
@@ -279,3 +282,14 @@ SECRET_ENV_NAMES = frozenset(
         "GL_TOKEN",
     }
 )
+
+
+def decode_secret_key(value: str) -> bytes:
+    """REPOBOX_SECRET_KEY as its 32 bytes (base64 of exactly 32 bytes, or a ConfigError)."""
+    try:
+        key = base64.b64decode(value, validate=True)
+    except ValueError:
+        raise ConfigError("REPOBOX_SECRET_KEY must be base64 of 32 bytes") from None
+    if len(key) != 32:
+        raise ConfigError("REPOBOX_SECRET_KEY must be base64 of 32 bytes")
+    return key

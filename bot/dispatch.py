@@ -26,9 +26,11 @@ def host_queue(host: str) -> str:
     return f"repobox-host-{safe_id(host)}"
 
 
-def safe_id(value: str) -> str:
-    """RQ job ids may hold only letters, digits, `_` and `-`."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", value)[:120]
+def safe_id(value: str, limit: int = 120) -> str:
+    """RQ job ids may hold only letters, digits, `_` and `-` (Slack ts values hold `.`).
+
+    A part of a longer id takes a smaller `limit`, so the whole still fits in 120."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", value)[:limit]
 
 
 class Dispatcher:

@@ -143,16 +143,6 @@ def forge(provider: str, name: str) -> str:
     return f"{PREFIX}:forge:{provider}:{name}"
 
 
-def pool_lock(repo_key: str) -> str:
-    """String with a TTL: one refill of a repository's workdir pool at a time."""
-    return f"{PREFIX}:pool:{repo_key}:lock"
-
-
-def mirror_lock(repo_key: str) -> str:
-    """String with a TTL: one fetch into a mirror at a time, across workers."""
-    return f"{PREFIX}:mirror:{repo_key}:lock"
-
-
 def run_metrics() -> str:
     """Hash: run figures the workers add up for the web process's /metrics (counters only)."""
     return f"{PREFIX}:metrics:runs"
@@ -161,3 +151,13 @@ def run_metrics() -> str:
 def watchdog_lock() -> str:
     """String with a TTL: one watchdog pass at a time across processes."""
     return f"{PREFIX}:watchdog"
+
+
+def idle_sweep_lock() -> str:
+    """String with a TTL: one pass archiving idle sessions and purging old ones at a time."""
+    return f"{PREFIX}:watchdog:idle"
+
+
+def disk_reclaim_lock(host: str) -> str:
+    """String with a TTL: one disk reclaim at a time on one machine (its workers share a disk)."""
+    return f"{PREFIX}:watchdog:disk:{host}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+import uuid
 from pathlib import Path
 
 from bot.config import Settings
@@ -42,6 +43,20 @@ def crash_summary(error: BaseException) -> str:
     where = " → ".join(f"{_short(f.filename)}:{f.lineno} {f.name}" for f in shown)
     message = one_line(str(error))[:200]
     return f"{type(error).__name__}: {message} (at {where or 'unknown'})"
+
+
+def crash_reference(logger: logging.Logger, what: str, error: BaseException | None = None) -> str:
+    """Log a crash once and return the short reference people are shown instead of it.
+
+    With `error`, one line (`crash_summary`: the web process answers many requests, and a
+    traceback per bad one would drown the log); without, the current exception's traceback
+    (jobs: rare, and worth the whole story)."""
+    ref = uuid.uuid4().hex[:8]
+    if error is None:
+        logger.exception("%s (ref %s)", what, ref)
+    else:
+        logger.error("%s (ref %s): %s", what, ref, crash_summary(error))
+    return ref
 
 
 def _ours(filename: str) -> bool:

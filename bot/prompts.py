@@ -12,15 +12,16 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from redis import Redis
 
 from bot import keys
+from bot.dispatch import safe_id
 from bot.errors import NotFound
 from bot.progress.result import RunResult
 from bot.redisio import as_str
 from bot.sessions import Person
+from bot.values import Origin, origin_from_dict, origin_to_dict
 
 REQUEST_TTL = 7 * 24 * 3600
 
@@ -53,11 +54,12 @@ class Prompt:
     summary: str | None = None
     result: RunResult | None = None  # what the run or ship produced, once it ended
     error: str | None = None
-    origin: dict[str, Any] = field(default_factory=dict)
+    origin: Origin | None = None  # where it was typed (stored tagged; see bot.values.origin)
 
     def to_redis(self) -> dict[str, str]:
         data = asdict(self)
         data["result"] = self.result.to_dict() if self.result is not None else None
+        data["origin"] = origin_to_dict(self.origin)
         return {name: json.dumps(value) for name, value in data.items()}
 
     @classmethod
@@ -67,6 +69,7 @@ class Prompt:
         data["action"] = Action(data["action"])
         data["state"] = PromptState(data["state"])
         data["result"] = RunResult.from_dict(data["result"]) if data.get("result") else None
+        data["origin"] = origin_from_dict(data.get("origin"))
         return cls(**data)
 
 
@@ -106,11 +109,11 @@ class PromptQueue:
         text: str,
         author: Person,
         request_id: str,
-        origin: dict[str, Any] | None = None,
+        origin: Origin | None = None,
     ) -> Submitted:
         """Queue work once per `request_id`: a retried delivery returns the first prompt."""
-        prompt_id = f"{session_id}-{_safe(request_id)}"
-        prompt = Prompt(prompt_id, session_id, 0, action, text, author, origin=origin or {})
+        prompt_id = f"{session_id}-{safe_id(request_id, limit=80)}"  # fits in job ids
+        prompt = Prompt(prompt_id, session_id, 0, action, text, author, origin=origin)
         created, stored_id = self._submit(
             keys=[
                 keys.request(request_id),
@@ -187,8 +190,3 @@ class PromptQueue:
             self.update(prompt)
             dropped.append(prompt)
         return dropped
-
-
-def _safe(value: str) -> str:
-    """Job and key ids may hold only letters, digits, `_` and `-` (Slack ts values hold `.`)."""
-    return "".join(c if c.isalnum() or c in "_-" else "_" for c in value)[:80]

@@ -22,6 +22,7 @@ from bot.progress import EventKind, ProgressStream
 from bot.prompts import Action, Prompt, PromptQueue, Submitted
 from bot.redisio import as_str
 from bot.sessions import ACCEPTS_PROMPTS, Person, Session, SessionState, SessionStore, Thread
+from bot.values import Origin, ThreadContext
 
 JOB_SLACK = 120.0  # RQ's own timeout sits above the run's time limit, which we enforce
 
@@ -64,9 +65,9 @@ class SessionService:
         thread: Thread,
         person: Person,
         request_id: str,
-        context: dict[str, Any] | None = None,
+        context: ThreadContext | None = None,
         work_branch_name: str | None = None,
-        origin: dict[str, Any] | None = None,
+        origin: Origin | None = None,
     ) -> Started:
         """Create a session bound to `thread` and enqueue its set-up (and first prompt).
 
@@ -99,8 +100,8 @@ class SessionService:
             work_branch=work_branch_name or work_branch(session_id, prompt),
             thread=thread,
             created_by=person,
-            title=_title(prompt or (context or {}).get("title") or ""),
-            context=context or {},
+            title=_title(prompt or (context.title if context else "")),
+            context=context,
         )
         if not self.redis.set(request_key, session_id, nx=True, ex=7 * 86400):
             replayed = self._created_by(request_key)  # the same request, a moment earlier
@@ -166,7 +167,7 @@ class SessionService:
         person: Person,
         *,
         request_id: str,
-        origin: dict[str, Any] | None = None,
+        origin: Origin | None = None,
     ) -> Submitted:
         """Queue a prompt; it runs after everything queued before it."""
         if not text.strip():
@@ -179,7 +180,7 @@ class SessionService:
         person: Person,
         *,
         request_id: str,
-        origin: dict[str, Any] | None = None,
+        origin: Origin | None = None,
     ) -> Submitted:
         """Queue a push (and MR/PR) after whatever is running or waiting."""
         return self._queue(session, Action.SHIP, "ship it", person, request_id, origin)
@@ -191,7 +192,7 @@ class SessionService:
         text: str,
         person: Person,
         request_id: str,
-        origin: dict[str, Any] | None,
+        origin: Origin | None,
     ) -> Submitted:
         current = self.sessions.get(session.id)
         if current.state not in ACCEPTS_PROMPTS:

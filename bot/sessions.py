@@ -19,6 +19,7 @@ from redis import Redis
 from bot import keys
 from bot.errors import Conflict, NotFound
 from bot.redisio import as_str
+from bot.values import MergeRequestRef, ThreadContext
 
 
 class SessionState(StrEnum):
@@ -99,8 +100,11 @@ class Session:
     title: str = ""
     base_commit: str | None = None
     workdir: str | None = None
-    context: dict[str, Any] = field(default_factory=dict)
-    merge_request: dict[str, Any] | None = None
+    context: ThreadContext | None = None  # forge sessions: the issue/MR worked on
+    merge_request: MergeRequestRef | None = None
+    # Instruction files (AGENTS.md, …) read at set-up from the target branch, so a run cannot
+    # rewrite its own instructions; None: not read yet.
+    instructions: dict[str, str] | None = None
     pushed_commit: str | None = None
     clone_url: str | None = None
     host: str | None = None  # the machine whose workers hold the workdir
@@ -126,10 +130,7 @@ class Session:
         """One JSON value per field (the hash layout in Redis)."""
         out: dict[str, str] = {}
         for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, Thread | Person):
-                value = value.to_dict()
-            out[f.name] = json.dumps(value)
+            out[f.name] = _json(getattr(self, f.name))
         return out
 
     @classmethod
@@ -140,7 +141,19 @@ class Session:
         data["thread"] = Thread.from_dict(data["thread"])
         data["created_by"] = Person.from_dict(data["created_by"])
         data["state"] = SessionState(data["state"])
+        context = data.get("context") or {}
+        if data.get("instructions") is None and isinstance(context.get("instructions"), dict):
+            data["instructions"] = context["instructions"]  # stored inside `context` before
+        data["context"] = ThreadContext.from_dict(context)
+        data["merge_request"] = MergeRequestRef.from_dict(data.get("merge_request"))
         return cls(**data)
+
+
+def _json(value: Any) -> str:
+    """One field as stored: typed values by their `to_dict`, the rest as they are."""
+    if isinstance(value, Thread | Person | ThreadContext | MergeRequestRef):
+        value = value.to_dict()
+    return json.dumps(value)
 
 
 # Moves the state only if the current one is among the allowed sources. KEYS[1]: the hash.
@@ -196,10 +209,7 @@ class SessionStore:
         if "state" in values:
             raise ValueError("use transition() to change a session's state")
         now = time.time()
-        mapping = {
-            name: json.dumps(v.to_dict() if isinstance(v, Thread | Person) else v)
-            for name, v in values.items()
-        }
+        mapping = {name: _json(v) for name, v in values.items()}
         mapping["updated_at"] = json.dumps(now)
         pipe = self.redis.pipeline()
         pipe.hset(keys.session(session_id), mapping=mapping)  # type: ignore[arg-type]

@@ -99,7 +99,7 @@ def _new(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
         person=_person(),
         request_id=uuid.uuid4().hex,
     )
-    session = _wait_settled(service, started.session.id, out)
+    session = _wait_settled(service, started.session.id)
     if session.state is SessionState.FAILED:
         raise UserError(session.error or "The session could not be set up.")
     print(
@@ -145,7 +145,7 @@ def _status(service: SessionService, args: argparse.Namespace, out: TextIO) -> i
     print(f"  started by  {s.created_by.name}", file=out)
     print(f"  live log    {session_link(service.settings, s.id)}", file=out)
     if s.merge_request:
-        print(f"  merge req.  {s.merge_request['url']}", file=out)
+        print(f"  merge req.  {s.merge_request.url}", file=out)
     if s.error:
         print(f"  error       {s.error}", file=out)
     for p in status.history:
@@ -226,7 +226,7 @@ def _idle(service: SessionService, session_id: str) -> bool:
     return session.state in SETTLED and not busy
 
 
-def _wait_settled(service: SessionService, session_id: str, out: TextIO) -> Session:
+def _wait_settled(service: SessionService, session_id: str) -> Session:
     stream = ProgressStream(service.redis, session_id)
     deadline = time.monotonic() + WAIT_READY_SECONDS
     for event in stream.follow("0", block_ms=1000, stop_after=WAIT_READY_SECONDS):
@@ -234,7 +234,6 @@ def _wait_settled(service: SessionService, session_id: str, out: TextIO) -> Sess
             break
         if time.monotonic() > deadline:
             raise UserError("The session is still being set up; check `session status` later.")
-    del out
     return service.sessions.get(session_id)
 
 

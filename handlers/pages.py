@@ -91,7 +91,7 @@ def _snapshot(service: SessionService, session_id: str) -> dict[str, Any]:
 
 
 def _card(session: Session) -> dict[str, Any]:
-    merge_request = session.merge_request or {}
+    merge_request = session.merge_request
     return {
         "id": session.id,
         "title": session.title,
@@ -103,8 +103,8 @@ def _card(session: Session) -> dict[str, Any]:
         "who": session.created_by.name,
         "surface": session.thread.surface,
         "thread_url": _web_url(session.thread.url),
-        "mr_url": _web_url(merge_request.get("url")),
-        "mr_number": merge_request.get("number"),
+        "mr_url": _web_url(merge_request.url if merge_request else None),
+        "mr_number": merge_request.number if merge_request else None,
         "created_at": session.created_at,
         "error": session.error,
     }

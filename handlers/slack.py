@@ -17,7 +17,6 @@ import json
 import logging
 import re
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -30,7 +29,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.logs import crash_summary
+from bot.logs import crash_reference
 from handlers import slack_request
 from handlers.payload import Malformed
 from handlers.slack_filters import SlackFilters
@@ -129,8 +128,7 @@ async def dispatch(bolt: AsyncApp, parsed: SlackRequest) -> web.StreamResponse:
     try:
         response = await bolt.async_dispatch(bolt_request)
     except Exception as error:
-        ref = uuid.uuid4().hex[:8]
-        log.error("slack request failed inside Bolt (ref %s): %s", ref, crash_summary(error))
+        crash_reference(log, "slack request failed inside Bolt", error)
         return _bad_request()
     if response.status == 404 or response.status >= 500:  # unhandled, or a crash Bolt caught
         return _bad_request()

@@ -10,13 +10,13 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from bot.commands import strip_mention
 from bot.dispatch import FAST_QUEUE
 from bot.sessions import Person, Thread
 from bot.surfaces.slack_blocks import Block
 from bot.surfaces.slack_thread import SURFACE, SlackThread
+from bot.values import SlackOrigin
 from handlers.slack_request import EventCallback
 from handlers.web import WebContext
 
@@ -62,8 +62,8 @@ class Said:
         return Person(self.user, self.user)
 
     @property
-    def origin(self) -> dict[str, Any]:
-        return {"surface": SURFACE, "channel": self.channel, "ts": self.ts, "user": self.user}
+    def origin(self) -> SlackOrigin:
+        return SlackOrigin(self.channel, self.ts, self.user)
 
     def without_mention(self, bot_user_id: str | None, bot_name: str) -> str:
         names = [n for n in (bot_user_id, bot_name) if n]

@@ -24,7 +24,7 @@ from slack_bolt.response import BoltResponse
 from bot.commands import HELP_TEXT, Command, Kind, looks_like_repo, parse
 from bot.dispatch import FAST_QUEUE
 from bot.errors import Conflict, Forbidden, UserError
-from bot.logs import crash_summary
+from bot.logs import crash_reference
 from bot.repo_spec import Reach
 from bot.security.links import session_link
 from bot.sessions import Person, Session, SessionState, Thread
@@ -85,8 +85,7 @@ class SlackListeners:
     async def failed(self, error: Exception, request: AsyncBoltRequest) -> BoltResponse:
         """A crash: one log line with a reference; a slash command gets a polite answer,
         anything else a 400 (with its claims released, so Slack's retry has another go)."""
-        ref = uuid.uuid4().hex[:8]
-        log.error("slack request failed (ref %s): %s", ref, crash_summary(error))
+        ref = crash_reference(log, "slack request failed", error)
         parsed = request.context.get(KEY)
         if isinstance(parsed, SlashCommand):
             answer = ephemeral(f"Sorry, that went wrong on our side (ref {ref}). Please try again.")

@@ -12,7 +12,6 @@ import hmac
 import json
 import logging
 import re
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -21,7 +20,7 @@ from aiohttp import web
 
 from bot import keys
 from bot.dispatch import FAST_QUEUE
-from bot.logs import crash_summary
+from bot.logs import crash_reference
 from bot.surfaces.forge_events import CommentEvent
 from bot.surfaces.forge_text import mentions
 from handlers.payload import Malformed, Obj, parse_form, parse_json
@@ -111,8 +110,7 @@ def guarded(surface: str) -> Callable[[Handler], Handler]:
             except Rejected as rejected:
                 return rejected.response
             except Exception as error:
-                ref = uuid.uuid4().hex[:8]
-                log.error("%s webhook failed (ref %s): %s", surface, ref, crash_summary(error))
+                ref = crash_reference(log, f"{surface} webhook failed", error)
                 return web.json_response({"error": f"not handled (ref {ref})"}, status=400)
 
         return guard

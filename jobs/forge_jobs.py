@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from typing import Any
 
 from bot import keys
 from bot.commands import Kind, parse
 from bot.errors import UpstreamError, UserError
+from bot.logs import crash_reference
 from bot.providers.forge import Forge, ForgeUser, forge_for
 from bot.sessions import Person, Session, SessionState, Thread
 from bot.surfaces import forge_context, forge_replies
@@ -58,8 +58,7 @@ class CommentTurn:
             log.warning("comment %s: %s", self.event.request_id, error)
             self.say(f"{error} Please try again in a moment.")
         except Exception:
-            ref = uuid.uuid4().hex[:8]
-            log.exception("comment %s failed (ref %s)", self.event.request_id, ref)
+            ref = crash_reference(log, f"comment {self.event.request_id} failed")
             self.say(f"Something went wrong on our side (ref {ref}).")
 
     def say(self, text: str) -> None:
@@ -137,9 +136,10 @@ class CommentTurn:
         event = self.event
         comments = forge_context.earlier_comments(self.forge, event, me)
         origin = forge_context.origin(self.forge, event)
-        if session is not None:
-            context = {**session.context, "comments": comments}
+        if session is not None and session.context is not None:
+            context = session.context.with_comments(comments)
             self.service.sessions.update(session.id, context=context)
+        if session is not None:
             self.service.submit(
                 session, text, self.person, request_id=event.request_id, origin=origin
             )

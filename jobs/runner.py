@@ -21,6 +21,7 @@ from bot import keys
 from bot.agents import RunControl
 from bot.errors import UpstreamError, UserError
 from bot.health import persist
+from bot.logs import crash_reference
 from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.progress.relay import Relay
 from bot.prompts import Action, Prompt, PromptState
@@ -139,8 +140,7 @@ def execute(ctx: JobContext, state: RunState, prompt: Prompt, control: RunContro
         prompt.state, prompt.error = PromptState.FAILED, f"{error} Try again in a moment."
         end = ProgressEvent(EventKind.ERROR, prompt.error)
     except Exception:
-        ref = uuid.uuid4().hex[:8]
-        log.exception("run %s of session %s crashed (ref %s)", prompt.id, prompt.session_id, ref)
+        ref = crash_reference(log, f"run {prompt.id} of session {prompt.session_id} crashed")
         prompt.state = PromptState.FAILED
         prompt.error = (
             f"Something went wrong on our side (ref {ref}); the workdir keeps what was done."

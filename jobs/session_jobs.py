@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-import uuid
 from pathlib import Path
 
 from bot import disk, providers, repo_spec, retention
@@ -14,6 +13,7 @@ from bot.errors import NotFound, UpstreamError, UserError
 from bot.git.instructions import read_instructions
 from bot.git.mirrors import repo_key
 from bot.hosts import HostRegistry
+from bot.logs import crash_reference
 from bot.progress import EventKind, ProgressStream
 from bot.progress.relay import Relay
 from bot.runlock import SessionLock
@@ -64,9 +64,9 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
         branch, commit = ctx.mirrors.resolve(mirror, session.base_branch or repo.default_branch)
         # From the branch the work goes into, never the one under review (a MR's source),
         # unless the surface that started the session brought them already.
-        target = session.context.get("target_branch") or branch
-        instructions = session.context.get("instructions")
-        if not isinstance(instructions, dict):
+        target = (session.context and session.context.target_branch) or branch
+        instructions = session.instructions
+        if instructions is None:
             instructions = read_instructions(mirror, str(target))
         key = repo_key(repo.clone_url)
         workdir, pooled = ctx.workdirs.create(session_id, key, mirror, commit, session.work_branch)
@@ -74,13 +74,12 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
         _fail(ctx, session_id, stream, str(error))
         return
     except Exception:
-        ref = uuid.uuid4().hex[:8]
-        log.exception("setting up session %s failed (ref %s)", session_id, ref)
+        ref = crash_reference(log, f"setting up session {session_id} failed")
         _fail(ctx, session_id, stream, f"Setting up the workdir failed on our side (ref {ref}).")
         return
     sessions.update(
         session_id,
-        context={**sessions.get(session_id).context, "instructions": instructions},
+        instructions=instructions,
         base_branch=branch,
         base_commit=commit,
         workdir=str(workdir),

@@ -17,6 +17,7 @@ from bot.prompts import Action, Prompt, PromptState
 from bot.providers.base import MergeRequest
 from bot.security.redaction import Redactor
 from bot.sessions import Session
+from bot.values import MergeRequestRef
 from jobs.runtime import JobContext
 
 
@@ -28,7 +29,7 @@ def ship(ctx: JobContext, session: Session, prompt: Prompt) -> ProgressEvent:
             "Nothing to ship yet: there are no changes on the work branch.",
             hint="Send a prompt first.",
         )
-    merge_request = _push_and_open(ctx, session, prompt)
+    merge_request = _push_and_open(ctx, session)
     session = ctx.service.sessions.get(session.id)
     where = f" to `{session.project}`"
     text = f"Pushed `{session.work_branch}`{where}."
@@ -52,7 +53,7 @@ def push_update(ctx: JobContext, session: Session, prompt: Prompt) -> None:
     """After a run on a shipped session: push, so the open MR/PR shows the new commit."""
     stream = ProgressStream(ctx.redis, session.id)
     try:
-        merge_request = _push_and_open(ctx, session, prompt)
+        merge_request = _push_and_open(ctx, session)
     except (UserError, UpstreamError) as error:
         stream.emit(
             EventKind.ERROR,
@@ -69,7 +70,7 @@ def push_update(ctx: JobContext, session: Session, prompt: Prompt) -> None:
     )
 
 
-def _push_and_open(ctx: JobContext, session: Session, prompt: Prompt) -> MergeRequest | None:
+def _push_and_open(ctx: JobContext, session: Session) -> MergeRequest | None:
     provider = providers.for_name(session.provider, ctx.settings)
     repo = provider.resolve(session.project)
     credentials = provider.credentials()
@@ -95,8 +96,8 @@ def _push_and_open(ctx: JobContext, session: Session, prompt: Prompt) -> MergeRe
             hint="Say `ship it` again to retry.",
         ) from None
     if merge_request is not None:
-        ctx.service.sessions.update(session.id, merge_request=merge_request.to_dict())
-    del prompt
+        ref = MergeRequestRef(merge_request.url, merge_request.number)
+        ctx.service.sessions.update(session.id, merge_request=ref)
     return merge_request
 
 
@@ -120,7 +121,6 @@ def merge_request_description(ctx: JobContext, session: Session) -> str:
         lines += [
             f"- `{f['path']}` (+{f['added']} −{f['removed']})" for f in diff["stat"]["files"][:50]
         ]
-    closes = session.context.get("closes")
-    if closes:
-        lines += ["", f"Closes {closes}"]
+    if session.context is not None and session.context.closes:
+        lines += ["", f"Closes {session.context.closes}"]
     return "\n".join(lines)

@@ -76,10 +76,10 @@ class Maintenance(threading.Thread):
             return
         self._next_cleanup = time.monotonic() + self.cleanup_every
         lock_ms = int(self.cleanup_every * 900)
-        if redis.set(keys.watchdog_lock() + ":idle", "1", nx=True, px=lock_ms):
+        if redis.set(keys.idle_sweep_lock(), "1", nx=True, px=lock_ms):
             session_jobs.archive_idle()
             retention.purge_expired(redis, self.ctx.settings.retention_seconds)
-        host_lock = f"{keys.watchdog_lock()}:disk:{self.ctx.settings.host}"
+        host_lock = keys.disk_reclaim_lock(self.ctx.settings.host)
         if disk_space.short_of_space(self.ctx) and redis.set(host_lock, "1", nx=True, px=lock_ms):
             disk_space.reclaim(self.ctx)
 

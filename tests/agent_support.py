@@ -18,6 +18,7 @@ from redis import Redis
 from bot.config import Settings
 from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.sessions import Person, Session, Thread
+from bot.values import ThreadContext
 from jobs import runtime
 from jobs.runtime import JobContext
 from tests.conftest import git, run_jobs
@@ -56,7 +57,7 @@ def start_session(
     prompt: str,
     *,
     thread: str = "t1",
-    context: dict[str, Any] | None = None,
+    context: ThreadContext | None = None,
     run: bool = True,
 ) -> Session:
     started = ctx.service.start(

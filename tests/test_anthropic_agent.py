@@ -12,6 +12,8 @@ from redis import Redis
 from bot.config import DEFAULT_MODEL, Settings
 from bot.progress import EventKind
 from bot.prompts import PromptState
+from bot.providers.forge import ReplyTarget
+from bot.values import ForgeComment, ForgeOrigin, Quote, ReviewSpot, ThreadContext
 from jobs import runtime
 from jobs.runtime import JobContext
 from tests.agent_support import (
@@ -107,20 +109,21 @@ def test_system_prompt_has_repo_issue_and_review_context_and_cache_marks(
             ".env": "SECRET=1\n",
         }
     )
-    issue = {
-        "kind": "issue",
-        "number": 42,
-        "title": "Refunds round the wrong way",
-        "body": "Refund of 0.005 gives 0.00.",
-        "url": "https://gitlab.example/acme/pay/-/issues/42",
-        "comments": [{"author": "bob", "body": "Seen in production too."}],
-    }
+    issue = ThreadContext(
+        kind="issue",
+        number=42,
+        title="Refunds round the wrong way",
+        body="Refund of 0.005 gives 0.00.",
+        url="https://gitlab.example/acme/pay/-/issues/42",
+        comments=(Quote("bob", "Seen in production too."),),
+    )
     fake.script(Reply.text("Looked."), Reply.text("Looked again."))
     session = start_session(actx, origin, "fix it", context=issue)
-    review = {
-        "review": {"path": "src/app.py", "line": 1, "diff_hunk": "@@ -0,0 +1 @@\n+x = 1"},
-        "comment": {"author": "carol", "body": "@repobox use Decimal here", "url": "https://x/1"},
-    }
+    review = ForgeOrigin(
+        ForgeComment("carol", "@repobox use Decimal here", "https://x/1", 1),
+        ReplyTarget("acme/pay", "issue", 42),
+        ReviewSpot("src/app.py", 1, "@@ -0,0 +1 @@\n+x = 1"),
+    )
     actx.service.submit(session, "use Decimal", ALICE, request_id="p2", origin=review)
     run_jobs(actx)
 
@@ -162,9 +165,12 @@ def test_instruction_files_from_the_target_branch_replace_the_workdir_ones(
     actx: JobContext, fake: FakeAnthropic, make_repo: MakeRepo
 ) -> None:
     origin = make_repo(files={"README.md": "# R\n", "AGENTS.md": "old rules\n"})
-    context = {"kind": "merge_request", "title": "T", "instructions": {"AGENTS.md": "new rules"}}
+    context = ThreadContext(kind="merge_request", title="T")
     fake.script(Reply.text("ok"))
-    start_session(actx, origin, "go", context=context)
+    session = start_session(actx, origin, "go", context=context, run=False)
+    # As a surface that read them already would hand them over (set-up keeps them).
+    actx.service.sessions.update(session.id, instructions={"AGENTS.md": "new rules"})
+    run_jobs(actx)
     text = system_text(fake.requests()[0])
     assert "## Instructions from AGENTS.md\nnew rules" in text
     assert "old rules" not in text

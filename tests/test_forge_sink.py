@@ -13,6 +13,7 @@ from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.prompts import Action, PromptQueue
 from bot.sessions import Person, Session, SessionStore, Thread
 from bot.surfaces.forge_comments import ForgeSink
+from bot.values import ThreadContext
 from tests.fakes.gitlab import DEFAULT_TOKEN, FakeGitLab
 
 ALICE = Person("alice", "Alice")
@@ -32,7 +33,7 @@ def test_edits_are_paced_and_the_end_is_written_at_once(
     issue = fake.add_issue(project, "x", author="alice")
     session = Session("s1", "gitlab:acme/widgets", "gitlab", "acme/widgets", "main", "w",
                       Thread("gitlab", f"{project.id}:issue:1"), ALICE,
-                      context={"kind": "issue", "number": issue.iid})  # fmt: skip
+                      context=ThreadContext("issue", issue.iid))  # fmt: skip
     SessionStore(redis).create(session)
     prompt = PromptQueue(redis).submit(session.id, Action.RUN, "do it", ALICE, "r1").prompt
     sink = ForgeSink(
@@ -76,7 +77,7 @@ def test_two_relays_delivering_the_same_events_write_once(
     fake.add_issue(project, "x", author="alice")
     session = Session("s2", "gitlab:acme/widgets", "gitlab", "acme/widgets", "main", "w",
                       Thread("gitlab", f"{project.id}:issue:1"), ALICE,
-                      context={"kind": "issue", "number": 1})  # fmt: skip
+                      context=ThreadContext("issue", 1))  # fmt: skip
     SessionStore(redis).create(session)
     prompt = PromptQueue(redis).submit(session.id, Action.RUN, "do it", ALICE, "r1").prompt
     stream = ProgressStream(redis, session.id)

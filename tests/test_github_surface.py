@@ -88,7 +88,7 @@ def test_issue_mention_runs_follows_up_and_ships_a_pull_request(hub: Hub) -> Non
     hub.comment(issue.number, "ship it @repobox")
     [pull] = fake.pulls(REPO)
     session = hub.ctx.service.sessions.find_by_thread("github", f"{hub.repo_id}:issue:1")
-    assert session is not None and session.context["closes"] == "#1"
+    assert session is not None and session.context is not None and session.context.closes == "#1"
     assert (pull.head, pull.base, pull.user) == (session.work_branch, "main", fake.login)
     assert pull.title == "Add notes" and "Closes #1" in (pull.body or "")
     assert git("show", f"{session.work_branch}:notes.txt", cwd=hub.origin) == "hello\nworld\n"

@@ -103,7 +103,7 @@ def test_issue_mention_runs_follows_up_and_ships_a_merge_request(
     assert done.body.startswith("@alice done in") and "1 file changed (+1 −0)" in done.body
     session = lab.ctx.service.sessions.find_by_thread("gitlab", f"{lab.project}:issue:{issue.iid}")
     assert session is not None and session.title == "Add a notes file"
-    assert session.context["closes"] == "#1"
+    assert session.context is not None and session.context.closes == "#1"
 
     lab.comment("issue", issue.iid, "@repobox append notes.txt: world")
     notes = lab.bot_notes("issue", issue.iid)

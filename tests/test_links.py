@@ -7,8 +7,11 @@ import stat
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from app import parse_args
 from bot.config import Settings
+from bot.errors import ConfigError
 from bot.security.links import KEY_FILE, secret_key, session_link, verify
 from bot.sessions import Person, Thread
 from handlers import cli
@@ -79,3 +82,9 @@ def test_cli_status_prints_a_working_signed_link_to_the_live_page(
     line = next(x for x in out.getvalue().splitlines() if "live log" in x)
     session_id, expires, sig = parts(line.split()[-1])
     assert session_id == started.session.id and verify(ctx.settings, session_id, expires, sig)
+
+
+@pytest.mark.parametrize("value", ["not base64!", "c2hvcnQ="])
+def test_a_bad_secret_key_stops_start_up(value: str) -> None:
+    with pytest.raises(ConfigError, match="REPOBOX_SECRET_KEY must be base64 of 32 bytes"):
+        Settings.from_env({"REPOBOX_SECRET_KEY": value})

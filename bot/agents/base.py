@@ -9,13 +9,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.progress import ProgressEvent
 from bot.prompts import Prompt
 from bot.sessions import Person, Session
+from bot.values import Origin
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class RunRequest:
     session: Session
     author: Person
     history: tuple[Prompt, ...] = ()  # earlier prompts of the session, with their summaries
-    origin: dict[str, Any] = field(default_factory=dict)  # the comment/review this came from
+    origin: Origin | None = None  # the comment/review this came from
 
 
 class RunControl:

@@ -12,17 +12,19 @@ as material to weigh, and a line of it can never pass for part of the request.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from bot.agents.base import RunRequest
+from bot.values import ForgeOrigin, Origin, Quote, ThreadContext, origin_to_dict
 
 PREAMBLE_LIMIT = 40_000  # the whole prompt must fit in one argv string (128 KiB)
 CONTEXT_FILE = Path(".git") / "repobox" / "context.json"
 
 
 def has_context(request: RunRequest) -> bool:
-    return bool(request.session.context or request.origin)
+    return bool(request.session.context or request.session.instructions or request.origin)
 
 
 def write_context_file(request: RunRequest) -> Path | None:
@@ -39,45 +41,55 @@ def write_context_file(request: RunRequest) -> Path | None:
             "work_branch": request.session.work_branch,
             "base_branch": request.session.base_branch,
         },
-        "context": request.session.context,
-        "origin": request.origin,
+        "context": _context_dict(request),
+        "origin": origin_to_dict(request.origin),
     }
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
     return path
+
+
+def _context_dict(request: RunRequest) -> dict[str, Any]:
+    """The thread's context with the instruction files beside it (the agreed shape)."""
+    context = request.session.context
+    out = context.to_dict() if context is not None else {}
+    if request.session.instructions is not None:
+        out["instructions"] = dict(request.session.instructions)
+    return out
 
 
 def _quote(text: str) -> list[str]:
     return [f"> {line}".rstrip() for line in text.strip().splitlines()] or [">"]
 
 
-def _said(items: list[dict[str, Any]]) -> list[str]:
+def _said(items: Iterable[Quote]) -> list[str]:
     lines: list[str] = []
     for item in items:
-        lines += [*_quote(f"**{item.get('author', '?')}**: {item.get('body', '')}"), ""]
+        lines += [*_quote(f"**{item.author}**: {item.body}"), ""]
     return lines
 
 
-def render_preamble(context: dict[str, Any], origin: dict[str, Any]) -> str:
+def render_preamble(
+    context: ThreadContext | None,
+    origin: Origin | None,
+    instructions: Mapping[str, str] | None = None,
+) -> str:
     """The context as Markdown, other people's words quoted; empty when there is none."""
     lines: list[str] = []
-    if context.get("kind"):
-        noun = "issue" if context["kind"] == "issue" else "merge request"
-        lines += [f"## The {noun} ({context.get('url', '')})", ""]
-        lines += [*_quote(f"**{context.get('title', '')}**\n\n{context.get('body', '')}"), ""]
-    if context.get("comments"):
-        lines += ["## Earlier comments", "", *_said(context["comments"])]
-    for path, text in (context.get("instructions") or {}).items():
+    if context is not None:
+        lines += [f"## The {context.noun} ({context.url})", ""]
+        lines += [*_quote(f"**{context.title}**\n\n{context.body}"), ""]
+        if context.comments:
+            lines += ["## Earlier comments", "", *_said(context.comments)]
+    for path, text in (instructions or {}).items():
         lines += [f"## Instructions from `{path}` (target branch)", "", *_quote(text), ""]
-    comment = origin.get("comment")
-    if comment:
-        lines += ["## The comment that asked for this", "", *_said([comment])]
-    review = origin.get("review")
-    if review:
-        where = f"`{review.get('path')}` line {review.get('line')}"
-        lines += [f"## It is a review comment on {where}", ""]
-        if review.get("diff_hunk"):
-            lines += [*_quote(f"```diff\n{review['diff_hunk']}\n```"), ""]
-        lines += _said(review.get("discussion") or [])
+    if isinstance(origin, ForgeOrigin):
+        lines += ["## The comment that asked for this", "", *_said([origin.comment.quote])]
+        review = origin.review
+        if review is not None:
+            lines += [f"## It is a review comment on `{review.path}` line {review.line}", ""]
+            if review.diff_hunk:
+                lines += [*_quote(f"```diff\n{review.diff_hunk}\n```"), ""]
+            lines += _said(review.discussion)
     text = "\n".join(lines).strip()
     if len(text) > PREAMBLE_LIMIT:
         text = text[:PREAMBLE_LIMIT] + "\n> … (cut short)"
@@ -92,7 +104,7 @@ def render_history(request: RunRequest) -> str:
     afresh (Claude Code's own transcript was lost, e.g. after a move to another host)."""
     lines: list[str] = []
     for earlier in request.history:
-        lines += [*_said([{"author": earlier.author.name, "body": earlier.text}])]
+        lines += _said([Quote(earlier.author.name, earlier.text)])
         if earlier.summary:
             lines += [f"Result: {earlier.summary.strip()}", ""]
     text = "\n".join(lines).strip()
@@ -103,7 +115,8 @@ def render_history(request: RunRequest) -> str:
 
 def prompt_with_context(request: RunRequest, *, with_history: bool = False) -> str:
     """The prompt with its context preamble (and, when asked, the session's history)."""
-    parts = [render_preamble(request.session.context, request.origin)]
+    session = request.session
+    parts = [render_preamble(session.context, request.origin, session.instructions)]
     if with_history and (history := render_history(request)):
         parts.append(history if parts[0] else f"# Context\n\n{history}")
     preamble = "\n\n".join(p for p in parts if p)

@@ -12,12 +12,12 @@ from the cache.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from anthropic.types import TextBlockParam
 
 from bot.agents.base import RunRequest
 from bot.security.paths import Confinement
+from bot.values import ForgeOrigin, Origin, ThreadContext
 
 INSTRUCTION_FILES = ("AGENTS.md", "CLAUDE.md", ".repobox/instructions.md")
 README_NAMES = ("README.md", "README.rst", "README.txt", "README", "readme.md")
@@ -75,17 +75,12 @@ def session_context(request: RunRequest, confinement: Confinement) -> str:
         _section("Top-level files", _tree(confinement)),
         _section("README (head)", _readme(confinement)),
     ]
-    context = session.context or {}
-    instructions = context.get("instructions")
-    files = (
-        {str(k): str(v) for k, v in instructions.items()}
-        if isinstance(instructions, dict)
-        else _instruction_files(confinement)
-    )
+    instructions = session.instructions
+    files = instructions if instructions is not None else _instruction_files(confinement)
     for name, text in files.items():
         sections.append(_section(f"Instructions from {name}", _cut(text, INSTRUCTIONS_CHARS)))
-    sections.append(_thread_context(context))
-    sections.append(_origin(request.origin or {}))
+    sections.append(_thread_context(session.context))
+    sections.append(_origin(request.origin))
     sections.append(_history(request))
     return "\n\n".join(s for s in sections if s)
 
@@ -141,43 +136,39 @@ def _instruction_files(confinement: Confinement) -> dict[str, str]:
     return found
 
 
-def _thread_context(context: dict[str, Any]) -> str:
-    kind = context.get("kind")
-    if kind not in ("issue", "merge_request"):
+def _thread_context(context: ThreadContext | None) -> str:
+    if context is None:
         return ""
-    label = "Issue" if kind == "issue" else "Merge request"
-    number = f" #{context['number']}" if context.get("number") is not None else ""
-    lines = [f"{label}{number}: {context.get('title') or '(no title)'}"]
-    if context.get("url"):
-        lines.append(f"URL: {context['url']}")
-    if context.get("body"):
-        lines.append(_cut(str(context["body"]), BODY_CHARS))
-    comments = [c for c in context.get("comments") or [] if isinstance(c, dict)]
-    for comment in comments[-COMMENTS_KEPT:]:
-        body = _cut(str(comment.get("body", "")), COMMENT_CHARS)
-        lines.append(f"Comment by {comment.get('author', 'someone')}:\n{body}")
+    label = "Issue" if context.kind == "issue" else "Merge request"
+    number = f" #{context.number}" if context.number is not None else ""
+    lines = [f"{label}{number}: {context.title or '(no title)'}"]
+    if context.url:
+        lines.append(f"URL: {context.url}")
+    if context.body:
+        lines.append(_cut(context.body, BODY_CHARS))
+    for comment in context.comments[-COMMENTS_KEPT:]:
+        lines.append(f"Comment by {comment.author}:\n{_cut(comment.body, COMMENT_CHARS)}")
     title = f"The {label.lower()} this session works on"
     return _section(title, "\n\n".join(lines))
 
 
-def _origin(origin: dict[str, Any]) -> str:
+def _origin(origin: Origin | None) -> str:
+    if not isinstance(origin, ForgeOrigin):
+        return ""
     parts = []
-    comment = origin.get("comment")
-    if isinstance(comment, dict) and comment.get("body"):
-        where = f" ({comment['url']})" if comment.get("url") else ""
-        author = comment.get("author", "someone")
-        body = _cut(str(comment["body"]), COMMENT_CHARS)
-        parts.append(f"Comment by {author}{where}:\n{body}")
-    review = origin.get("review")
-    if isinstance(review, dict) and review.get("path"):
-        line = f", line {review['line']}" if review.get("line") is not None else ""
-        parts.append(f"On file `{review['path']}`{line}.")
-        if review.get("diff_hunk"):
-            parts.append(f"Diff hunk:\n```diff\n{_cut(str(review['diff_hunk']), BODY_CHARS)}\n```")
-        for note in review.get("discussion") or []:
-            if isinstance(note, dict):
-                body = _cut(str(note.get("body", "")), COMMENT_CHARS)
-                parts.append(f"{note.get('author', 'someone')}: {body}")
+    comment = origin.comment
+    if comment.body:
+        where = f" ({comment.url})" if comment.url else ""
+        body = _cut(comment.body, COMMENT_CHARS)
+        parts.append(f"Comment by {comment.author}{where}:\n{body}")
+    review = origin.review
+    if review is not None and review.path:
+        line = f", line {review.line}" if review.line is not None else ""
+        parts.append(f"On file `{review.path}`{line}.")
+        if review.diff_hunk:
+            parts.append(f"Diff hunk:\n```diff\n{_cut(review.diff_hunk, BODY_CHARS)}\n```")
+        for note in review.discussion:
+            parts.append(f"{note.author}: {_cut(note.body, COMMENT_CHARS)}")
     return _section("Where this prompt was asked", "\n\n".join(parts))
 
 

@@ -7,7 +7,7 @@ link cannot be forged, extended or moved to another session.
 
 from __future__ import annotations
 
-import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -16,24 +16,23 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bot.config import Settings
-from bot.errors import ConfigError
+from bot.config import Settings, decode_secret_key
 
 KEY_FILE = "secret.key"
 DEFAULT_TTL = 7 * 24 * 3600
 
 
 def secret_key(settings: Settings) -> bytes:
-    """The 32-byte key: from the setting, else from the data dir (created on first use)."""
-    if settings.secret_key:
-        try:
-            key = base64.b64decode(settings.secret_key, validate=True)
-        except ValueError:
-            raise ConfigError("REPOBOX_SECRET_KEY must be base64 of 32 bytes") from None
-        if len(key) != 32:
-            raise ConfigError("REPOBOX_SECRET_KEY must be base64 of 32 bytes")
-        return key
-    path = Path(settings.data_dir) / KEY_FILE
+    """The 32-byte key: from the setting (checked at start-up by `Settings.validate`), else
+    from the data dir (created on first use). Read once per value: links are made per reply."""
+    return _key(settings.secret_key or None, str(settings.data_dir))
+
+
+@functools.lru_cache(maxsize=8)
+def _key(configured: str | None, data_dir: str) -> bytes:
+    if configured:
+        return decode_secret_key(configured)
+    path = Path(data_dir) / KEY_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

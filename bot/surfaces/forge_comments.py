@@ -24,12 +24,13 @@ from bot.errors import NotFound, RepoboxError
 from bot.progress import EventKind, ProgressEvent
 from bot.progress.view import PromptView
 from bot.prompts import PromptQueue
-from bot.providers.forge import Forge, ReplyTarget, forge_for, kind_of
+from bot.providers.forge import Forge, ReplyTarget, forge_for
 from bot.redisio import as_str
 from bot.security.links import session_link
 from bot.sessions import Session
 from bot.surfaces.forge_card import Card
 from bot.surfaces.forge_text import defuse, host_words
+from bot.values import ForgeOrigin
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +38,9 @@ log = logging.getLogger(__name__)
 def default_target(session: Session) -> ReplyTarget:
     """The conversation itself (for prompts that carry no reply target of their own)."""
     context = session.context
-    return ReplyTarget(
-        session.project, kind_of(context.get("kind", "issue")), int(context["number"])
-    )
+    if context is None or context.number is None:
+        raise NotFound(f"Session `{session.id}` is not bound to an issue or merge request.")
+    return ReplyTarget(session.project, context.kind, context.number)
 
 
 class ForgeSink:
@@ -123,9 +124,9 @@ class ForgeSink:
                 prompt = self.prompts.get(prompt_id)
             except NotFound:
                 return None
-            origin = prompt.origin
-            asker = (origin.get("comment") or {}).get("author") or prompt.author.id
-            target = origin.get("reply") or default_target(session).to_dict()
+            origin = prompt.origin if isinstance(prompt.origin, ForgeOrigin) else None
+            asker = (origin.comment.author if origin else "") or prompt.author.id
+            target = (origin.reply if origin else default_target(session)).to_dict()
             link = session_link(self.settings, session.id)
             card = Card(target, str(asker), link, view=PromptView.of(prompt))
         self._cards[prompt_id] = card

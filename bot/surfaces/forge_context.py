@@ -9,21 +9,20 @@ discussion; `reply` says where the answers go. Everything people cannot see is s
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.providers.forge import Conversation, Forge, ForgeUser, Remark
 from bot.surfaces.forge_events import CommentEvent
 from bot.surfaces.forge_text import visible
+from bot.values import ForgeComment, ForgeOrigin, Quote, ReviewSpot, ThreadContext
 
 MAX_COMMENTS = 100
 MAX_BODY = 20_000
 
 
-def _said(remark: Remark) -> dict[str, str]:
-    return {"author": remark.author.username, "body": visible(remark.body)[:MAX_BODY]}
+def _said(remark: Remark) -> Quote:
+    return Quote(remark.author.username, visible(remark.body)[:MAX_BODY])
 
 
-def earlier_comments(forge: Forge, event: CommentEvent, me: ForgeUser) -> list[dict[str, str]]:
+def earlier_comments(forge: Forge, event: CommentEvent, me: ForgeUser) -> tuple[Quote, ...]:
     """The conversation's comments before the triggering one: no bots' or system notes."""
     remarks = forge.remarks(event.project, event.kind, event.number)
     # Comment ids grow with time within one kind. A GitHub review comment (or a review) is
@@ -37,46 +36,39 @@ def earlier_comments(forge: Forge, event: CommentEvent, me: ForgeUser) -> list[d
         and not (comparable and r.id >= event.comment_id)
         and visible(r.body)
     ]
-    return kept[-MAX_COMMENTS:]
+    return tuple(kept[-MAX_COMMENTS:])
 
 
-def session_context(conversation: Conversation, comments: list[dict[str, str]]) -> dict[str, Any]:
-    context: dict[str, Any] = {
-        "kind": conversation.kind,
-        "title": visible(conversation.title),
-        "body": visible(conversation.body)[:MAX_BODY],
-        "url": conversation.url,
-        "number": conversation.number,
-        "comments": comments,
-    }
-    if conversation.kind == "issue":
-        context["closes"] = f"#{conversation.number}"
-    else:
-        context["source_branch"] = conversation.source_branch
-        context["target_branch"] = conversation.target_branch  # instructions come from here
-    return context
+def session_context(conversation: Conversation, comments: tuple[Quote, ...]) -> ThreadContext:
+    issue = conversation.kind == "issue"
+    return ThreadContext(
+        kind=conversation.kind,
+        number=conversation.number,
+        title=visible(conversation.title),
+        body=visible(conversation.body)[:MAX_BODY],
+        url=conversation.url,
+        comments=comments,
+        closes=f"#{conversation.number}" if issue else None,
+        source_branch=None if issue else conversation.source_branch,
+        target_branch=None if issue else conversation.target_branch,  # instructions from here
+    )
 
 
-def origin(forge: Forge, event: CommentEvent) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        "comment": {
-            "author": event.author.username,
-            "body": visible(event.body)[:MAX_BODY],
-            "url": event.url,
-            "id": event.comment_id,
-        },
-        "reply": event.reply.to_dict(),
-    }
+def origin(forge: Forge, event: CommentEvent) -> ForgeOrigin:
+    comment = ForgeComment(
+        author=event.author.username,
+        body=visible(event.body)[:MAX_BODY],
+        url=event.url,
+        id=event.comment_id,
+    )
+    review = None
     if event.review is not None:
-        discussion = [
+        discussion = tuple(
             _said(r)
             for r in forge.thread_remarks(event.reply)
             if r.id < event.comment_id and visible(r.body)
-        ]
-        result["review"] = {
-            "path": event.review.path,
-            "line": event.review.line,
-            "diff_hunk": event.review.diff_hunk,
-            "discussion": discussion,
-        }
-    return result
+        )
+        review = ReviewSpot(
+            event.review.path, event.review.line, event.review.diff_hunk, discussion
+        )
+    return ForgeOrigin(comment, event.reply, review)

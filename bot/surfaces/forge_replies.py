@@ -43,7 +43,7 @@ def status_text(status: Status) -> str:
         f"{session.state.value}"
     ]
     if session.merge_request:
-        lines.append(f"Merge request: {session.merge_request.get('url')}")
+        lines.append(f"Merge request: {session.merge_request.url}")
     if status.running is not None:
         lines.append(
             f"Running: {_first_line(status.running.text)} (for {status.running.author.name})"

@@ -131,8 +131,8 @@ def card(session: Session, log_url: str) -> tuple[str, list[Block]]:
         ("Started by", f"<@{session.created_by.id}>"),
         ("Work branch", f"`{escape(session.work_branch)}`{base}"),
     ]
-    if session.merge_request and session.merge_request.get("url"):
-        url = str(session.merge_request["url"])
+    if session.merge_request:
+        url = session.merge_request.url
         pairs.append(("Merge request", f"<{url}|{escape(url)}>"))
     elif session.shipped:
         pairs.append(("Pushed", f"`{escape(session.work_branch)}`"))

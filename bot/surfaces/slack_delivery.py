@@ -24,6 +24,7 @@ from bot.surfaces import slack_blocks as render
 from bot.surfaces.slack_client import SlackCalls
 from bot.surfaces.slack_state import CardView, MessageView, PromptMessage, SinkState, SinkStore
 from bot.surfaces.slack_thread import SURFACE, SlackThread
+from bot.values import SlackOrigin
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +107,9 @@ class Delivery:
             prompt = None
         if prompt is not None:
             message.view = PromptView.of(prompt)
-            if prompt.origin.get("surface") == SURFACE:
-                message.origin_channel = prompt.origin.get("channel")
-                message.origin_ts = prompt.origin.get("ts")
+            if isinstance(prompt.origin, SlackOrigin):
+                message.origin_channel = prompt.origin.channel
+                message.origin_ts = prompt.origin.ts
         self.state.prompts[prompt_id] = message
         return message
 
