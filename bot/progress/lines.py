@@ -20,6 +20,7 @@ TAGS = {
     EventKind.TEXT: "note",
     EventKind.RESULT: "done",
     EventKind.CANCELLED: "cancel",
+    EventKind.WARNING: "warn",
 }
 
 

@@ -56,6 +56,7 @@ class PromptView:
     url: str | None = None  # a ship's merge request
     shipped: bool = False
     notes: list[str] = field(default_factory=list)  # said after the end (an MR update)
+    warnings: list[str] = field(default_factory=list)  # first lines of WARNING events
     cursor: str = ""  # the id of the last event taken
 
     @classmethod
@@ -109,6 +110,8 @@ class PromptView:
             self.lines += 1
             self.last_output = event.text.strip()[:160]
         self.recent = [*self.recent, first[:STEP_CHARS]][-RECENT_KEPT:]
+        if event.kind is EventKind.WARNING:
+            self.warnings = [*self.warnings, first[:STEP_CHARS]][-RECENT_KEPT:]
         if event.kind in (EventKind.STEP, EventKind.INFO):
             start = self.started_at if self.started_at is not None else event.at
             self.steps.append(Step(event.text.strip()[:200], round(event.at - start, 1)))
@@ -160,5 +163,6 @@ _PLAIN = (
     "url",
     "shipped",
     "notes",
+    "warnings",
     "cursor",
 )

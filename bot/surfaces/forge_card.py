@@ -117,6 +117,7 @@ class Card:
             figures.append(f"${result.cost_usd:.2f}")
         figures.append(_duration(result.duration_s))
         lines += ["", " · ".join(figures)]
+        lines += [f"- ⚠️ {warning}" for warning in view.warnings]
         for change in result.files[:20]:
             lines.append(f"- `{change.path}` (+{change.added} −{change.removed})")
         return lines

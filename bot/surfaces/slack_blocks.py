@@ -216,6 +216,8 @@ def _headline(view: PromptView, ship: bool, now: float) -> str:
 def _summary(view: PromptView, log_url: str) -> list[Block]:
     result = view.result or RunResult()
     blocks = [section(escape(view.outcome or "Done."), log_url)]
+    if view.warnings:
+        blocks.append(section("\n".join(f"⚠️ {escape(w)}" for w in view.warnings), log_url))
     files = result.files
     if files:
         lines = [_file_line(f) for f in files[:FILES_SHOWN]]
