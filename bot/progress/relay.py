@@ -26,7 +26,7 @@ from bot.config import Settings
 from bot.progress.events import ProgressStream
 from bot.progress.sink import SINK_CALL_BUDGET, ProgressSink
 from bot.redisio import as_str
-from bot.sessions import Session, SessionStore
+from bot.sessions import Session, SessionStore, Thread
 from bot.surfaces.registry import SINKS
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class Relay(threading.Thread):
         self.join(timeout=30)
         while self._pump(block_ms=None, wait=LOCK_SECONDS):  # what arrived after the last read
             pass
-        self._locked(lambda session: self._sink().close(session), wait=LOCK_SECONDS)
+        self._locked(lambda: self._bind(self._sink().close(self._session())), wait=LOCK_SECONDS)
 
     def run(self) -> None:
         while not self._stopping.is_set():
@@ -88,6 +88,9 @@ class Relay(threading.Thread):
     def _sink(self) -> ProgressSink:
         assert self.sink is not None
         return self.sink
+
+    def _session(self) -> Session:
+        return self.sessions.get(self.session_id)
 
     def _pump(self, block_ms: int | None, wait: float = 0.0) -> bool:
         """Deliver one batch; say whether there was one.
@@ -105,13 +108,14 @@ class Relay(threading.Thread):
             return False
         return self._locked(self._deliver, wait=wait)
 
-    def _deliver(self, session: Session) -> bool:
+    def _deliver(self) -> bool:
         cursor = self._cursor()
         events = self.stream.read(cursor)
         if not events:
             return False
+        session = self._session()  # read after the events: at least as new as they are
         try:
-            self._sink().deliver(session, events)
+            self._bind(self._sink().deliver(session, events))
         except Exception:
             log.exception("progress sink of session %s failed; events skipped", self.session_id)
         self.redis.hset(self.cursor_key, "cursor", events[-1].id or cursor)
@@ -122,16 +126,21 @@ class Relay(threading.Thread):
         if time.monotonic() - self._ticked < TICK_EVERY:
             return
         self._ticked = time.monotonic()
-        self._locked(lambda session: self._sink().tick(session, time.time()))
+        self._locked(lambda: self._bind(self._sink().tick(self._session(), time.time())))
 
-    def _locked(self, work: Callable[[Session], bool | None], wait: float = 0.0) -> bool:
+    def _bind(self, moved: Thread | None) -> None:
+        """The domain change a surface asked for: the session lives in this thread now."""
+        if moved is not None and not self.sessions.bind_thread(self.session_id, moved):
+            log.warning("session %s could not move to thread %s", self.session_id, moved.key)
+
+    def _locked(self, work: Callable[[], bool | None], wait: float = 0.0) -> bool:
         """Run `work` under the session's relay lock; False when another relay holds it."""
         try:
             if not self.lock.acquire(blocking=wait > 0, blocking_timeout=wait or None):
                 self._stopping.wait(0.05)  # the other relay is delivering these
                 return False
             try:
-                return bool(work(self.sessions.get(self.session_id)))
+                return bool(work())
             except RedisError:
                 raise
             except Exception:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from bot.progress.events import ProgressEvent
-from bot.sessions import Session
+from bot.sessions import Session, Thread
 
 # The longest one sink call may take: a surface's calls that must land (Slack's final
 # edits) stop retrying after this, and the relay's lock outlives it.
@@ -14,16 +14,18 @@ SINK_CALL_BUDGET = 120.0
 
 class ProgressSink(Protocol):
     """A surface's outbound side. The relay calls it under the session's lock, one call
-    at a time, so a sink keeps no lock and starts no thread of its own."""
+    at a time, so a sink keeps no lock and starts no thread of its own. A sink changes no
+    domain state: when it has just made the session's thread (Slack posts the parent
+    message of a `/repobox new`), it returns that thread and the relay binds it."""
 
-    def deliver(self, session: Session, events: list[ProgressEvent]) -> None:
+    def deliver(self, session: Session, events: list[ProgressEvent]) -> Thread | None:
         """Show these events on the surface (they arrive in order, each once)."""
         ...
 
-    def tick(self, session: Session, now: float) -> None:
+    def tick(self, session: Session, now: float) -> Thread | None:
         """Land edits that were held back and whose turn has come (called when quiet)."""
         ...
 
-    def close(self, session: Session) -> None:
+    def close(self, session: Session) -> Thread | None:
         """Make sure the final state of every message has landed."""
         ...

@@ -16,7 +16,7 @@ from redis import Redis
 
 from bot.config import Settings
 from bot.progress.events import ProgressEvent
-from bot.sessions import Session
+from bot.sessions import Session, Thread
 from bot.surfaces.slack_client import SlackCalls, web_client
 from bot.surfaces.slack_delivery import Delivery
 from bot.surfaces.slack_state import SinkStore
@@ -30,24 +30,27 @@ class SlackSink:
         self.redis = redis
         self.calls = calls
 
-    def deliver(self, session: Session, events: list[ProgressEvent]) -> None:
-        with self._pass(session.id) as delivery:
+    def deliver(self, session: Session, events: list[ProgressEvent]) -> Thread | None:
+        with self._pass(session) as delivery:
             delivery.apply(events)
             delivery.flush(force=False)
+        return delivery.moved
 
-    def tick(self, session: Session, now: float) -> None:
-        with self._pass(session.id) as delivery:
+    def tick(self, session: Session, now: float) -> Thread | None:
+        with self._pass(session) as delivery:
             delivery.tick(now)
             delivery.flush(force=False)
+        return delivery.moved
 
-    def close(self, session: Session) -> None:
-        with self._pass(session.id) as delivery:
+    def close(self, session: Session) -> Thread | None:
+        with self._pass(session) as delivery:
             delivery.flush(force=True)
+        return delivery.moved
 
     @contextmanager
-    def _pass(self, session_id: str) -> Iterator[Delivery]:
-        store = SinkStore(self.redis, session_id)
-        delivery = Delivery(self.settings, self.redis, self.calls, store)
+    def _pass(self, session: Session) -> Iterator[Delivery]:
+        store = SinkStore(self.redis, session.id)
+        delivery = Delivery(self.settings, self.redis, self.calls, store, session)
         yield delivery
         if delivery.changed:
             store.save(delivery.state)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 from redis import Redis
 
@@ -19,7 +20,7 @@ from bot.progress.events import EventKind, ProgressEvent
 from bot.progress.view import PromptView
 from bot.prompts import PromptQueue, PromptState
 from bot.security.links import session_link
-from bot.sessions import Session, SessionStore, Thread
+from bot.sessions import Session, Thread
 from bot.surfaces import slack_blocks as render
 from bot.surfaces.slack_client import SlackCalls
 from bot.surfaces.slack_state import CardView, MessageView, PromptMessage, SinkState, SinkStore
@@ -40,14 +41,19 @@ REACTIONS = {
 
 class Delivery:
     def __init__(
-        self, settings: Settings, redis: Redis, calls: SlackCalls, store: SinkStore
+        self,
+        settings: Settings,
+        redis: Redis,
+        calls: SlackCalls,
+        store: SinkStore,
+        session: Session,
     ) -> None:
         self.settings = settings
         self.calls = calls
         self.store = store
-        self.sessions = SessionStore(redis)
         self.prompts = PromptQueue(redis)
-        self.session: Session = self.sessions.get(store.session_id)
+        self.session = session
+        self.moved: Thread | None = None  # the thread this pass made: the relay binds it
         self.state: SinkState = store.load()
         self.log_url = session_link(settings, self.session.id)
         self.interval = settings.slack_edit_interval
@@ -143,8 +149,8 @@ class Delivery:
         self.changed = True
         self.store.save(self.state)  # never post a second card, whatever happens next
         if thread.ts is None:
-            self.sessions.bind_thread(self.session.id, Thread(SURFACE, thread.with_parent(ts).key))
-            self.session = self.sessions.get(self.session.id)
+            self.moved = Thread(SURFACE, thread.with_parent(ts).key)
+            self.session = replace(self.session, thread=self.moved)
 
     def post(self, text: str, blocks: list[render.Block] | None) -> str | None:
         thread = self.thread
@@ -190,7 +196,6 @@ class Delivery:
                 return
             time.sleep(wait)
         if view is self.state.card:
-            self.session = self.sessions.get(self.session.id)
             text, blocks = render.card(self.session, self.log_url)
         else:
             assert isinstance(view, PromptMessage)
