@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from bot.commands import strip_mention
 from bot.dispatch import FAST_QUEUE
 from bot.sessions import Person, Thread
-from bot.surfaces.slack_blocks import Block
-from bot.surfaces.slack_thread import SURFACE, SlackThread
+from bot.surfaces.slack.blocks import Block
+from bot.surfaces.slack.thread import SURFACE, SlackThread
 from bot.values import SlackOrigin
 from handlers.slack_request import EventCallback
 from handlers.web import WebContext

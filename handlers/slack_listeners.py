@@ -28,8 +28,8 @@ from bot.logs import crash_reference
 from bot.repo_spec import Reach
 from bot.security.links import session_link
 from bot.sessions import Person, Session, SessionState, Thread
-from bot.surfaces import slack_blocks as render
-from bot.surfaces.slack_thread import SURFACE, SlackThread
+from bot.surfaces.slack import blocks as render
+from bot.surfaces.slack.thread import SURFACE, SlackThread
 from handlers.slack_events import Replier, Said, plain, slack_thread
 from handlers.slack_filters import Claims, typed
 from handlers.slack_request import KEY, Action, EventCallback, Interaction, SlashCommand

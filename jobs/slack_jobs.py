@@ -6,8 +6,8 @@ import logging
 from typing import Any
 
 from bot.progress.relay import Relay
-from bot.surfaces import slack_blocks as render
-from bot.surfaces.slack_client import SlackCalls, web_client
+from bot.surfaces.slack import blocks as render
+from bot.surfaces.slack.calls import SlackCalls, web_client
 from jobs.runtime import context
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.prompts import Action, PromptQueue
 from bot.sessions import Person, Session, SessionStore, Thread
-from bot.surfaces.forge_comments import ForgeSink
+from bot.surfaces.forge.sink import ForgeSink
 from bot.values import ThreadContext
 from tests.fakes.gitlab import DEFAULT_TOKEN, FakeGitLab
 

@@ -8,8 +8,8 @@ from bot.progress import EventKind, ProgressEvent
 from bot.progress.lines import line_of
 from bot.progress.view import PromptView
 from bot.prompts import PromptState
-from bot.surfaces import slack_blocks
-from bot.surfaces.forge_card import Card
+from bot.surfaces.forge.card import Card
+from bot.surfaces.slack import blocks as slack_blocks
 
 DENIED = "Claude Code was not allowed: ran `rm -rf build`"
 

@@ -12,10 +12,11 @@ from redis import Redis
 
 from bot.config import Settings
 from bot.progress.sink import ProgressSink
-from bot.surfaces import forge_comments, slack
+from bot.surfaces.forge.sink import ForgeSink
+from bot.surfaces.slack.sink import build_sink as slack_sink
 
 SINKS: dict[str, Callable[[Settings, Redis], ProgressSink | None]] = {
-    "slack": slack.build_sink,
-    "gitlab": lambda settings, redis: forge_comments.ForgeSink(settings, redis, "gitlab"),
-    "github": lambda settings, redis: forge_comments.ForgeSink(settings, redis, "github"),
+    "slack": slack_sink,
+    "gitlab": lambda settings, redis: ForgeSink(settings, redis, "gitlab"),
+    "github": lambda settings, redis: ForgeSink(settings, redis, "github"),
 }

@@ -17,9 +17,9 @@ from redis import Redis
 from bot.config import Settings
 from bot.progress.events import ProgressEvent
 from bot.sessions import Session, Thread
-from bot.surfaces.slack_client import SlackCalls, web_client
-from bot.surfaces.slack_delivery import Delivery
-from bot.surfaces.slack_state import SinkStore
+from bot.surfaces.slack.calls import SlackCalls, web_client
+from bot.surfaces.slack.delivery import Delivery
+from bot.surfaces.slack.messages import SinkStore
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,10 @@ from bot.progress.view import PromptView
 from bot.prompts import PromptQueue, PromptState
 from bot.security.links import session_link
 from bot.sessions import Session, Thread
-from bot.surfaces import slack_blocks as render
-from bot.surfaces.slack_client import SlackCalls
-from bot.surfaces.slack_state import CardView, MessageView, PromptMessage, SinkState, SinkStore
-from bot.surfaces.slack_thread import SURFACE, SlackThread
+from bot.surfaces.slack import blocks as render
+from bot.surfaces.slack.calls import SlackCalls
+from bot.surfaces.slack.messages import CardView, MessageView, PromptMessage, SinkState, SinkStore
+from bot.surfaces.slack.thread import SURFACE, SlackThread
 from bot.values import SlackOrigin
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """The GitLab/GitHub progress sink: one comment per prompt, edited in place, paced.
 
 The relay hands it events in order, under the session's lock. Each prompt gets a card
-(`forge_card.Card`) kept in Redis, so the next job's relay carries on with the same
+(`card.Card`) kept in Redis, so the next job's relay carries on with the same
 comment. Every pass reads the cards afresh, and a card skips events it has already seen,
 so two relays overlapping for a moment never write a comment twice. Edits are paced to
 one per `forge_edit_interval` per comment; a card that changed meanwhile is written when
@@ -28,7 +28,7 @@ from bot.providers.forge import Forge, ReplyTarget, forge_for
 from bot.redisio import as_str
 from bot.security.links import session_link
 from bot.sessions import Session
-from bot.surfaces.forge_card import Card
+from bot.surfaces.forge.card import Card
 from bot.surfaces.forge_text import defuse, host_words
 from bot.values import ForgeOrigin
 
