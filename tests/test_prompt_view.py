@@ -8,6 +8,7 @@ from bot.progress import EventKind, ProgressEvent
 from bot.progress.lines import line_of
 from bot.progress.view import PromptView
 from bot.prompts import PromptState
+from bot.providers.forge import ReplyTarget
 from bot.surfaces.forge.card import Card
 from bot.surfaces.slack import blocks as slack_blocks
 
@@ -38,7 +39,7 @@ def test_a_warning_shows_in_the_slack_reply_the_forge_comment_and_the_log() -> N
 
     _text, blocks = slack_blocks.progress(view, "https://log", now=200.0)
     assert f"⚠️ {DENIED}" in json.dumps(blocks, ensure_ascii=False)
-    card = Card({"project": "p", "kind": "issue", "number": 1}, "alice", "https://log", view)
+    card = Card(ReplyTarget("p", "issue", 1), "alice", "https://log", view)
     assert f"- ⚠️ {DENIED}" in card.render()
     assert line_of(ProgressEvent(EventKind.WARNING, DENIED)).tag == "warn"
 

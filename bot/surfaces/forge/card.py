@@ -16,6 +16,7 @@ from bot.progress.events import ProgressEvent
 from bot.progress.result import RunResult
 from bot.progress.view import PromptView
 from bot.prompts import Action, PromptState
+from bot.providers.forge import ReplyTarget
 
 HEADLINES = {
     PromptState.QUEUED: "⏳ **Waiting**",
@@ -29,7 +30,7 @@ SHIPPED = "🚢 **Shipped**"
 
 @dataclass
 class Card:
-    target: dict[str, Any]  # a ReplyTarget
+    target: ReplyTarget  # where the comment and the closing mention go
     asker: str  # username to mention
     link: str
     view: PromptView = field(default_factory=lambda: PromptView(""))
@@ -48,7 +49,7 @@ class Card:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "target": self.target,
+            "target": self.target.to_dict(),
             "asker": self.asker,
             "link": self.link,
             "view": self.view.to_dict(),
@@ -60,7 +61,8 @@ class Card:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Card:
-        card = cls(data["target"], str(data["asker"]), str(data["link"]))
+        target = ReplyTarget.from_dict(data["target"])
+        card = cls(target, str(data["asker"]), str(data["link"]))
         card.view = PromptView.from_dict(data["view"])
         card.comment_id = data.get("comment_id")
         card.notified = bool(data.get("notified"))

@@ -126,7 +126,7 @@ class ForgeSink:
                 return None
             origin = prompt.origin if isinstance(prompt.origin, ForgeOrigin) else None
             asker = (origin.comment.author if origin else "") or prompt.author.id
-            target = (origin.reply if origin else default_target(session)).to_dict()
+            target = origin.reply if origin else default_target(session)
             link = session_link(self.settings, session.id)
             card = Card(target, str(asker), link, view=PromptView.of(prompt))
         self._cards[prompt_id] = card
@@ -134,7 +134,7 @@ class ForgeSink:
 
     def _write(self, session: Session, card: Card, *, force: bool) -> None:
         """Create or edit the comment (paced), then the mention once the run has ended."""
-        target = ReplyTarget.from_dict(card.target)
+        target = card.target
         body = self._words(card.render())
         waited = time.time() - card.edited_at
         try:
