@@ -7,6 +7,7 @@ from collections import Counter
 
 from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.progress.relay import Relay
+from bot.progress.sink import Prompts
 from bot.sessions import Person, Session, Thread
 from jobs.runtime import JobContext
 from tests.conftest import MakeRepo, wait_until
@@ -21,7 +22,7 @@ class RecordingSink:
         self.ticks = 0
         self.closed = 0
 
-    def deliver(self, session: Session, events: list[ProgressEvent]) -> None:
+    def deliver(self, session: Session, events: list[ProgressEvent], prompts: Prompts) -> None:
         with self.lock:
             self.delivered += [e.text for e in events]
 

@@ -12,6 +12,7 @@ the relay goes on.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -23,8 +24,10 @@ from redis.lock import Lock
 
 from bot import keys
 from bot.config import Settings
-from bot.progress.events import ProgressStream
-from bot.progress.sink import SINK_CALL_BUDGET, ProgressSink
+from bot.errors import NotFound
+from bot.progress.events import EventKind, ProgressEvent, ProgressStream
+from bot.progress.sink import SINK_CALL_BUDGET, ProgressSink, Prompts
+from bot.prompts import Prompt, PromptQueue
 from bot.redisio import as_str
 from bot.sessions import Session, SessionStore, Thread
 from bot.surfaces.registry import SINKS
@@ -56,6 +59,7 @@ class Relay(threading.Thread):
         self.redis = redis
         self.session_id = session_id
         self.sessions = SessionStore(redis)
+        self.prompts = PromptQueue(redis)
         self.stream = ProgressStream(redis, session_id)
         self.cursor_key = keys.surface_state(session_id, "relay")
         self.lock: Lock = redis.lock(
@@ -115,12 +119,26 @@ class Relay(threading.Thread):
             return False
         session = self._session()  # read after the events: at least as new as they are
         try:
-            self._bind(self._sink().deliver(session, events))
+            self._bind(self._sink().deliver(session, events, self._prompts(events)))
         except Exception:
             log.exception("progress sink of session %s failed; events skipped", self.session_id)
         self.redis.hset(self.cursor_key, "cursor", events[-1].id or cursor)
         self._ticked = time.monotonic()
         return True
+
+    def _prompts(self, events: list[ProgressEvent]) -> Prompts:
+        """The prompts these events are about and, when one was queued, the queue ahead."""
+        wanted = list(dict.fromkeys(e.prompt_id for e in events if e.prompt_id))
+        queue: list[Prompt] = []
+        if any(e.kind is EventKind.QUEUED for e in events):
+            running = self.prompts.running(self.session_id)
+            queue = [*([running] if running else []), *self.prompts.waiting(self.session_id)]
+        by_id = {p.id: p for p in queue}
+        for prompt_id in wanted:
+            if prompt_id not in by_id:
+                with contextlib.suppress(NotFound):
+                    by_id[prompt_id] = self.prompts.get(prompt_id)
+        return Prompts(by_id, tuple(p.id for p in queue))
 
     def _tick(self) -> None:
         if time.monotonic() - self._ticked < TICK_EVERY:

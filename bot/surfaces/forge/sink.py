@@ -22,8 +22,8 @@ from bot import keys
 from bot.config import Settings
 from bot.errors import NotFound, RepoboxError
 from bot.progress import EventKind, ProgressEvent
+from bot.progress.sink import Prompts
 from bot.progress.view import PromptView
-from bot.prompts import PromptQueue
 from bot.providers.forge import Forge, ReplyTarget, forge_for
 from bot.redisio import as_str
 from bot.security.links import session_link
@@ -48,7 +48,7 @@ class ForgeSink:
         self.settings = settings
         self.redis = redis
         self.surface = surface
-        self.prompts = PromptQueue(redis)
+        self.prompts = Prompts()  # those of the batch being delivered
         self._forge: Forge | None = None
         self._cards: dict[str, Card] = {}  # cards this sink touched, by prompt id
         self._dirty: set[str] = set()  # cards whose latest state waits for its turn
@@ -60,8 +60,8 @@ class ForgeSink:
         return self._forge
 
     # -- ProgressSink ---------------------------------------------------------------------
-    def deliver(self, session: Session, events: list[ProgressEvent]) -> None:
-        self._cards = {}
+    def deliver(self, session: Session, events: list[ProgressEvent], prompts: Prompts) -> None:
+        self._cards, self.prompts = {}, prompts
         touched: dict[str, Card] = {}
         for event in events:
             if event.prompt_id is None:
@@ -102,11 +102,7 @@ class ForgeSink:
 
     def _show_earlier(self, session: Session, prompt_id: str, touched: dict[str, Card]) -> None:
         """Before a "waiting" card, the cards of what it waits for, so they read in order."""
-        running = self.prompts.running(session.id)
-        ahead = [running] if running is not None else []
-        for prompt in [*ahead, *self.prompts.waiting(session.id)]:
-            if prompt.id == prompt_id:
-                return
+        for prompt in self.prompts.ahead_of(prompt_id):
             if not self._known(session, prompt.id):
                 card = self._card(session, prompt.id)
                 if card is not None:
@@ -120,9 +116,8 @@ class ForgeSink:
         if raw is not None:
             card = Card.from_dict(json.loads(as_str(raw)))
         else:
-            try:
-                prompt = self.prompts.get(prompt_id)
-            except NotFound:
+            prompt = self.prompts.get(prompt_id)
+            if prompt is None:
                 return None
             origin = prompt.origin if isinstance(prompt.origin, ForgeOrigin) else None
             asker = (origin.comment.author if origin else "") or prompt.author.id

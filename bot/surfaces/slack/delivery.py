@@ -15,10 +15,10 @@ from dataclasses import replace
 from redis import Redis
 
 from bot.config import Settings
-from bot.errors import NotFound
 from bot.progress.events import EventKind, ProgressEvent
+from bot.progress.sink import Prompts
 from bot.progress.view import PromptView
-from bot.prompts import PromptQueue, PromptState
+from bot.prompts import PromptState
 from bot.security.links import session_link
 from bot.sessions import Session, Thread
 from bot.surfaces.slack import blocks as render
@@ -51,7 +51,7 @@ class Delivery:
         self.settings = settings
         self.calls = calls
         self.store = store
-        self.prompts = PromptQueue(redis)
+        self.prompts = Prompts()  # those of the batch being applied
         self.session = session
         self.moved: Thread | None = None  # the thread this pass made: the relay binds it
         self.state: SinkState = store.load()
@@ -64,7 +64,8 @@ class Delivery:
         return SlackThread.from_key(self.session.thread.key)
 
     # -- events -------------------------------------------------------------------------
-    def apply(self, events: list[ProgressEvent]) -> None:
+    def apply(self, events: list[ProgressEvent], prompts: Prompts) -> None:
+        self.prompts = prompts
         for event in events:
             if self.state.seen(event.id):
                 continue
@@ -107,10 +108,7 @@ class Delivery:
         if message is not None:
             return message
         message = PromptMessage(view=PromptView(prompt_id))
-        try:
-            prompt = self.prompts.get(prompt_id)
-        except NotFound:
-            prompt = None
+        prompt = self.prompts.get(prompt_id)
         if prompt is not None:
             message.view = PromptView.of(prompt)
             if isinstance(prompt.origin, SlackOrigin):

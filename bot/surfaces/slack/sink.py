@@ -16,6 +16,7 @@ from redis import Redis
 
 from bot.config import Settings
 from bot.progress.events import ProgressEvent
+from bot.progress.sink import Prompts
 from bot.sessions import Session, Thread
 from bot.surfaces.slack.calls import SlackCalls, web_client
 from bot.surfaces.slack.delivery import Delivery
@@ -30,9 +31,11 @@ class SlackSink:
         self.redis = redis
         self.calls = calls
 
-    def deliver(self, session: Session, events: list[ProgressEvent]) -> Thread | None:
+    def deliver(
+        self, session: Session, events: list[ProgressEvent], prompts: Prompts
+    ) -> Thread | None:
         with self._pass(session) as delivery:
-            delivery.apply(events)
+            delivery.apply(events, prompts)
             delivery.flush(force=False)
         return delivery.moved
 
