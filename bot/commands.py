@@ -7,14 +7,16 @@ the `Command` forward; nothing downstream looks at the raw text again.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from bot.errors import UserError
 from bot.git.branches import valid_branch
 
 
-class Kind(StrEnum):
+class CommandKind(StrEnum):
     NEW = "new"
     PROMPT = "prompt"
     SHIP = "ship"
@@ -24,25 +26,42 @@ class Kind(StrEnum):
     ARCHIVE = "archive"
     HELP = "help"
     LINK = "link"
+    WHOAMI = "whoami"
 
 
 @dataclass(frozen=True)
 class Command:
-    kind: Kind
+    kind: CommandKind
     repo: str | None = None
     base: str | None = None
     prompt: str | None = None
 
+    def to_dict(self) -> dict[str, str | None]:
+        """JSON for a job's arguments: a surface parses once and passes the result on."""
+        return {
+            "kind": self.kind.value,
+            "repo": self.repo,
+            "base": self.base,
+            "prompt": self.prompt,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Command:
+        return cls(
+            CommandKind(data["kind"]), data.get("repo"), data.get("base"), data.get("prompt")
+        )
+
 
 SHIP_WORDS = frozenset({"ship it", "ship", "🚢", ":ship:", "ship 🚢", "🚢 ship it"})
 SINGLE_WORDS = {
-    "status": Kind.STATUS,
-    "diff": Kind.DIFF,
-    "cancel": Kind.CANCEL,
-    "stop": Kind.CANCEL,
-    "archive": Kind.ARCHIVE,
-    "help": Kind.HELP,
-    "?": Kind.HELP,
+    "status": CommandKind.STATUS,
+    "diff": CommandKind.DIFF,
+    "cancel": CommandKind.CANCEL,
+    "stop": CommandKind.CANCEL,
+    "archive": CommandKind.ARCHIVE,
+    "help": CommandKind.HELP,
+    "?": CommandKind.HELP,
+    "whoami": CommandKind.WHOAMI,
 }
 
 HELP_TEXT = """\
@@ -55,7 +74,9 @@ HELP_TEXT = """\
 • `ship it` push the work branch and open (or update) the merge request.
 • `status` the session's state and queue · `diff` what changed so far
 • `cancel` stop the current run and drop queued prompts · `archive` close the session
-• `link <repo>` make `<repo>` this channel's default, so a mention with a prompt is enough
+• `link <repo>` make `<repo>` this channel's default, so a mention with a prompt is enough \
+(Slack only: a forge conversation already belongs to its project)
+• `whoami` who I take you for, and the co-author line your prompts' commits carry
 • `help` this text"""
 
 
@@ -87,7 +108,7 @@ def parse(text: str) -> Command:
         raise UserError("That message is empty.", hint="Type `help` to see what I can do.")
     lowered = cleaned.lower()
     if lowered.rstrip("!. ") in SHIP_WORDS or lowered in SHIP_WORDS:
-        return Command(Kind.SHIP)
+        return Command(CommandKind.SHIP)
     single = SINGLE_WORDS.get(lowered.rstrip("!. ") or lowered)
     if single is not None:
         return Command(single)
@@ -96,7 +117,7 @@ def parse(text: str) -> Command:
         return _parse_new(rest)
     if first.lower() == "link":
         return _parse_link(rest)
-    return Command(Kind.PROMPT, prompt=text.strip())
+    return Command(CommandKind.PROMPT, prompt=text.strip())
 
 
 def _first_word(text: str) -> tuple[str, str]:
@@ -131,11 +152,11 @@ def _parse_new(rest: str) -> Command:
             raise UserError(f"`@{base}` is not a valid branch name.")
         remaining = remaining[1:]
     prompt = " ".join(remaining).strip() or None
-    return Command(Kind.NEW, repo=repo, base=base, prompt=prompt)
+    return Command(CommandKind.NEW, repo=repo, base=base, prompt=prompt)
 
 
 def _parse_link(rest: str) -> Command:
     repo = rest.strip().strip("<>")
     if not repo or " " in repo or not looks_like_repo(repo):
         raise UserError("`link` needs one repository.", hint="For example: `link group/project`.")
-    return Command(Kind.LINK, repo=repo)
+    return Command(CommandKind.LINK, repo=repo)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from redis import Redis
@@ -42,25 +43,30 @@ class Dispatcher:
 
     def enqueue(
         self,
-        function: str,
+        function: Callable[..., object] | str,
         *,
         job_id: str,
         queue: str = RUN_QUEUE,
         timeout: float = 600,
         **kwargs: Any,
     ) -> bool:
-        """Enqueue `function(**kwargs)` once per `job_id`; False if that job already exists."""
+        """Enqueue `function(**kwargs)` once per `job_id`; False if that job already exists.
+
+        Pass the function itself, so the type checker sees a renamed job; a dotted name is
+        only for `bot/`, which must not import `jobs/` (imports flow handlers → jobs → bot)."""
+        name = function if isinstance(function, str) else function.__name__
+        target: Any = function  # RQ types the two forms as one type variable
         job_id = safe_id(job_id)
         try:
             self.queue(queue).enqueue(
-                function,
+                target,
                 kwargs=kwargs,
                 job_id=job_id,
                 unique=True,
                 job_timeout=int(timeout),
                 result_ttl=3600,
                 failure_ttl=7 * 24 * 3600,
-                description=f"{function.rsplit('.', 1)[-1]} {job_id}",
+                description=f"{name.rsplit('.', 1)[-1]} {job_id}",
             )
         except DuplicateJobError:
             log.info("job %s already enqueued; not enqueued again", job_id)

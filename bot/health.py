@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import OutOfMemoryError, ReadOnlyError, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -59,6 +60,19 @@ def transient(error: BaseException) -> bool:
 def probe(redis: Redis) -> RedisHealth:
     try:
         redis.set(keys.health_probe(), repr(time.time()), px=60_000)
+    except ResponseError as error:
+        if refuses_writes(error):
+            return RedisHealth.REFUSES_WRITES
+        raise
+    except (RedisError, OSError):
+        return RedisHealth.UNREACHABLE
+    return RedisHealth.OK
+
+
+async def probe_async(redis: AsyncRedis) -> RedisHealth:
+    """`probe` for the web process's event loop (the same write, never blocking the loop)."""
+    try:
+        await redis.set(keys.health_probe(), repr(time.time()), px=60_000)
     except ResponseError as error:
         if refuses_writes(error):
             return RedisHealth.REFUSES_WRITES

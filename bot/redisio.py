@@ -4,8 +4,12 @@ recorded in the data dir."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import redis.asyncio as aioredis
 from redis import Redis
+from redis import connection as sync_connection
+from redis.asyncio import connection as async_connection
 from redis.exceptions import RedisError
 
 from bot.config import Settings
@@ -65,3 +69,23 @@ def locate(settings: Settings) -> str:
         f"Repobox is not running for data dir {settings.data_dir}.",
         hint="Start it with `./dev run` (or `python app.py`), or set REDIS_URL.",
     )
+
+
+_KEPT = ("host", "port", "path", "db", "username", "password", "socket_connect_timeout")
+
+
+def async_client(client: Redis, *, socket_timeout: float | None = 5.0) -> aioredis.Redis:
+    """An asyncio client for the same server as `client` (TCP, TLS or a unix socket): the
+    web process's calls on its event loop use it, so no request waits on another's I/O."""
+    pool = client.connection_pool
+    given = pool.connection_kwargs
+    kwargs: dict[str, Any] = {k: given[k] for k in _KEPT if k in given}
+    connection_class: type[async_connection.AbstractConnection] = async_connection.Connection
+    if issubclass(pool.connection_class, sync_connection.UnixDomainSocketConnection):
+        connection_class = async_connection.UnixDomainSocketConnection
+    elif issubclass(pool.connection_class, sync_connection.SSLConnection):
+        connection_class = async_connection.SSLConnection
+        kwargs.update({k: v for k, v in given.items() if k.startswith("ssl_")})
+    kwargs["socket_timeout"] = socket_timeout
+    pool_async = aioredis.ConnectionPool(connection_class=connection_class, **kwargs)
+    return aioredis.Redis(connection_pool=pool_async)

@@ -13,20 +13,36 @@ import time
 import uuid
 from collections.abc import Callable
 from functools import partial
-from typing import TextIO
+from typing import Any, TextIO, assert_never
 
 from redis.exceptions import RedisError
 
+from bot.commands import HELP_TEXT, Command, CommandKind, parse
 from bot.config import Settings
 from bot.errors import UserError
+from bot.executor import (
+    Archived,
+    Asker,
+    CancelReply,
+    DiffReply,
+    Executor,
+    HelpReply,
+    Queued,
+    Reply,
+    StatusReply,
+    WhoAmI,
+    needs_session,
+)
+from bot.git.branches import require_branch
 from bot.health import RedisHealth, probe, refuses_writes
 from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.progress.lines import line_of
 from bot.prompts import Submitted
 from bot.redisio import connect, locate
 from bot.security.links import session_link
-from bot.service import SessionService
+from bot.service import SessionService, Status
 from bot.sessions import Person, Session, SessionState, Thread
+from bot.values import CliOrigin
 from handlers.cli_redis import READ_ONLY, REFUSING_HINT, events, patiently, unreachable
 
 SETTLED = {SessionState.READY, SessionState.PUSHED, SessionState.FAILED, SessionState.ARCHIVED}
@@ -59,6 +75,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     ):
         command = commands.add_parser(name, help=text)
         command.add_argument("id")
+    commands.add_parser("whoami", help="who Repobox takes you for (the commits' co-author)")
     listing = commands.add_parser("list", help="list sessions, most recent first")
     listing.add_argument("--all", action="store_true", help="include archived sessions")
     listing.add_argument("--page", type=int, default=1, help=f"which page of {PAGE} to show")
@@ -92,10 +109,14 @@ def _person() -> Person:
 
 
 def _new(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
+    """`new <repo> [@<base>] [prompt…]`, parsed as chat parses it (`--base` is `@<base>`)."""
+    base = [f"@{require_branch(args.base)}"] if args.base else []  # the flag's own message
+    # The repository argument is taken whole (a path may hold spaces); the rest is chat's.
+    command = parse(" ".join(["new", ".", *base, *args.prompt]))
     started = service.start(  # a "cli" thread: the operator's paths are theirs to open
         repo=args.repo,
-        base=args.base,
-        prompt=" ".join(args.prompt).strip() or None,
+        base=command.base,
+        prompt=command.prompt,
         thread=Thread("cli", uuid.uuid4().hex),
         person=_person(),
         request_id=uuid.uuid4().hex,
@@ -114,9 +135,69 @@ def _new(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _prompt(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
-    session = service.sessions.get(args.id)
-    submitted = service.submit(session, " ".join(args.text), _person(), request_id=uuid.uuid4().hex)
-    return _after_submit(service, session, submitted, args.watch, out)
+    """Whatever is typed is read as in a chat thread: `prompt ID ship it` ships."""
+    text = " ".join(args.text)
+    command = (
+        parse(text) if text.strip() else Command(CommandKind.PROMPT, prompt=text)
+    )  # said below
+    return _execute(service, command, args, out)
+
+
+def _session_command(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
+    """`ship`, `status`, `cancel`, `archive`, `diff` and `whoami`: the chat command itself."""
+    return _execute(service, Command(CommandKind(args.session_command)), args, out)
+
+
+def _execute(
+    service: SessionService, command: Command, args: argparse.Namespace, out: TextIO
+) -> int:
+    session = service.sessions.get(args.id) if needs_session(command) else None
+    asker = Asker(_person(), uuid.uuid4().hex, CliOrigin(_person().id))
+    reply = Executor(service).execute(command, session, asker)
+    return _show(service, reply, bool(getattr(args, "watch", False)), out)
+
+
+def _show(service: SessionService, reply: Reply, watch: bool, out: TextIO) -> int:
+    """The CLI's renderer of the executor's replies (exit status: 0 unless a run failed)."""
+    match reply:
+        case Queued(submitted, ship=True):
+            return _follow_prompt(service, submitted.prompt.session_id, submitted.prompt.id, out)
+        case Queued(submitted):
+            session = service.sessions.get(submitted.prompt.session_id)
+            return _after_submit(service, session, submitted, watch, out)
+        case StatusReply(status):
+            _print_status(service, status, out)
+        case DiffReply(_, diff):
+            _print_diff(diff, out)
+        case CancelReply() as cancel:
+            _print_cancel(cancel, out)
+        case Archived(session):
+            print(f"session {session.id} archived; its workdir will be removed", file=out)
+        case HelpReply():
+            print(HELP_TEXT.replace("*", "").replace("`", "").replace("• ", "  "), file=out)
+        case WhoAmI(person):
+            print(f"{person.id} ({person.name}); commits carry {person.co_author}", file=out)
+        case _:
+            assert_never(reply)
+    return 0
+
+
+def _print_diff(diff: dict[str, Any], out: TextIO) -> None:
+    if not diff.get("stat"):
+        print("no changes yet", file=out)
+        return
+    print(diff["stat"]["summary"], file=out)
+    out.write(diff["patch"])
+
+
+def _print_cancel(cancel: CancelReply, out: TextIO) -> None:
+    result = cancel.cancelled
+    if cancel.nothing:
+        print("nothing to cancel: no prompt is running or waiting", file=out)
+    if result.running is not None:
+        print(f"cancelling prompt {result.running.seq} (its processes are being stopped)", file=out)
+    if result.dropped:
+        print(f"dropped {len(result.dropped)} waiting prompt(s)", file=out)
 
 
 def _after_submit(
@@ -131,14 +212,7 @@ def _after_submit(
     return 0
 
 
-def _ship(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
-    session = service.sessions.get(args.id)
-    submitted = service.ship(session, _person(), request_id=uuid.uuid4().hex)
-    return _follow_prompt(service, session.id, submitted.prompt.id, out)
-
-
-def _status(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
-    status = service.status(service.sessions.get(args.id))
+def _print_status(service: SessionService, status: Status, out: TextIO) -> None:
     s = status.session
     print(f"session {s.id}  {s.state.value}", file=out)
     print(f"  repository  {s.project} ({s.provider})", file=out)
@@ -152,7 +226,6 @@ def _status(service: SessionService, args: argparse.Namespace, out: TextIO) -> i
     for p in status.history:
         line = f"  {p.seq:>3}. [{p.state.value}] {p.text.splitlines()[0][:70]}"
         print(line, file=out)
-    return 0
 
 
 def _list(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
@@ -183,37 +256,6 @@ def _watch(service: SessionService, args: argparse.Namespace, out: TextIO) -> in
         _print_event(event, out)
         if patiently(service, partial(_caught_up_and_idle, service, stream, event.id or "0")):
             return 0
-    return 0
-
-
-def _cancel(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
-    result = service.cancel(service.sessions.get(args.id), _person())
-    if result.running is None and not result.dropped:
-        print("nothing to cancel: no prompt is running or waiting", file=out)
-        return 0
-    if result.running is not None:
-        print(f"cancelling prompt {result.running.seq} (its processes are being stopped)", file=out)
-    if result.dropped:
-        print(f"dropped {len(result.dropped)} waiting prompt(s)", file=out)
-    return 0
-
-
-def _archive(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
-    session = service.sessions.get(args.id)
-    if session.state is SessionState.ARCHIVED:
-        raise UserError(f"Session `{session.id}` is already archived.")
-    service.archive(session, _person())
-    print(f"session {session.id} archived; its workdir will be removed", file=out)
-    return 0
-
-
-def _diff(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
-    diff = service.diff(service.sessions.get(args.id))
-    if not diff.get("stat"):
-        print("no changes yet", file=out)
-        return 0
-    print(diff["stat"]["summary"], file=out)
-    out.write(diff["patch"])
     return 0
 
 
@@ -263,11 +305,8 @@ def _print_event(event: ProgressEvent, out: TextIO) -> None:
 COMMANDS: dict[str, Callable[[SessionService, argparse.Namespace, TextIO], int]] = {
     "new": _new,
     "prompt": _prompt,
-    "ship": _ship,
-    "status": _status,
     "list": _list,
     "watch": _watch,
-    "cancel": _cancel,
-    "archive": _archive,
-    "diff": _diff,
+    **{name: _session_command for name in ("ship", "status", "cancel", "archive", "diff")},
+    "whoami": _session_command,
 }

@@ -23,15 +23,13 @@ from typing import Any, cast
 import redis.asyncio as aioredis
 from aiohttp import web
 from redis import Redis
-from redis import connection as sync_connection
-from redis.asyncio import connection as async_connection
 from redis.exceptions import RedisError
 
 from bot import keys
 from bot.progress import ProgressEvent
 from bot.progress.lines import line_of
 from bot.prompts import Prompt
-from bot.redisio import as_str
+from bot.redisio import as_str, async_client
 
 log = logging.getLogger(__name__)
 
@@ -44,23 +42,6 @@ HEADERS = {
     "Cache-Control": "no-store",
     "X-Accel-Buffering": "no",  # nginx: pass each line through at once
 }
-_KEPT = ("host", "port", "path", "db", "username", "password", "socket_connect_timeout")
-
-
-def async_client(client: Redis) -> aioredis.Redis:
-    """An asyncio client for the same server as `client` (TCP, TLS or a unix socket)."""
-    pool = client.connection_pool
-    given = pool.connection_kwargs
-    kwargs: dict[str, Any] = {k: given[k] for k in _KEPT if k in given}
-    connection_class: type[async_connection.AbstractConnection] = async_connection.Connection
-    if issubclass(pool.connection_class, sync_connection.UnixDomainSocketConnection):
-        connection_class = async_connection.UnixDomainSocketConnection
-    elif issubclass(pool.connection_class, sync_connection.SSLConnection):
-        connection_class = async_connection.SSLConnection
-        kwargs.update({k: v for k, v in given.items() if k.startswith("ssl_")})
-    kwargs["socket_timeout"] = None  # reads block for up to a heartbeat on purpose
-    pool_async = aioredis.ConnectionPool(connection_class=connection_class, **kwargs)
-    return aioredis.Redis(connection_pool=pool_async)
 
 
 async def read_events(
@@ -96,7 +77,7 @@ class LiveStreams:
 
     async def lifetime(self, _app: web.Application) -> AsyncIterator[None]:
         """aiohttp cleanup context: the async client lives as long as the running app."""
-        self.client = async_client(self.redis)
+        self.client = async_client(self.redis, socket_timeout=None)  # reads block on purpose
         yield
         await self.client.aclose()
         self.client = None

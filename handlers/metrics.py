@@ -23,7 +23,7 @@ from rq import Queue
 
 from bot import metrics
 from bot.config import Settings
-from handlers.web import WebContext
+from handlers.context import WebContext
 
 # Route prefix -> surface label; requests elsewhere (/healthz, /metrics, /static) aren't counted.
 SURFACES = (

@@ -24,8 +24,8 @@ from bot.errors import NotFound
 from bot.security.links import verify
 from bot.service import SessionService
 from bot.sessions import Session
+from handlers.context import CONTEXT_KEY, WebContext
 from handlers.event_stream import STREAM_ID, LiveStreams, prompt_card
-from handlers.web import CONTEXT_KEY, WebContext
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"

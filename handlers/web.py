@@ -1,61 +1,53 @@
 """The one aiohttp application: health, metrics, surfaces' routes, the live session page.
 
-Each surface module has `register(app, ctx)`; one that is not configured registers
-nothing (or a route that says so), so the app always starts with no tokens at all.
+Each surface module has `register(app, ctx)`, listed in `SURFACES`; one that is not
+configured registers nothing (or a route that says so), so the app starts with no tokens.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from dataclasses import dataclass
 
 from aiohttp import web
 from redis import Redis
 
 from bot.config import Settings
-from bot.health import RedisHealth, probe
+from bot.health import RedisHealth, probe_async
+from bot.redisio import async_client
 from bot.service import SessionService
+from handlers import metrics, pages
+from handlers.context import CONTEXT_KEY, WebContext
+from handlers.forge import github, gitlab
+from handlers.slack import route as slack_route
 
 log = logging.getLogger(__name__)
 
-SURFACE_MODULES = (
-    "handlers.slack",
-    "handlers.gitlab",
-    "handlers.github",
-    "handlers.pages",
-    "handlers.metrics",
+SURFACES = (  # each registers its routes (or one that says it is not configured)
+    slack_route.register,
+    gitlab.register,
+    github.register,
+    pages.register,
+    metrics.register,
 )
-
-
-@dataclass
-class WebContext:
-    settings: Settings
-    redis: Redis
-    service: SessionService
-
-
-CONTEXT_KEY = web.AppKey("repobox", WebContext)
 
 
 async def healthz(request: web.Request) -> web.Response:
     """200 only when Redis takes writes: "unreachable" and "refuses-writes" say which."""
-    health = probe(request.app[CONTEXT_KEY].redis)
+    health = await probe_async(request.app[CONTEXT_KEY].aredis)
     body = {"ok": health is RedisHealth.OK, "redis": health.value, "message": health.message}
     return web.json_response(body, status=200 if health is RedisHealth.OK else 503)
 
 
+async def _close_async_client(app: web.Application) -> None:
+    await app[CONTEXT_KEY].aredis.aclose()
+
+
 def build_app(settings: Settings, redis: Redis) -> web.Application:
     app = web.Application(client_max_size=5 * 1024 * 1024)
-    ctx = WebContext(settings, redis, SessionService(settings, redis))
+    ctx = WebContext(settings, redis, SessionService(settings, redis), async_client(redis))
     app[CONTEXT_KEY] = ctx
     app.router.add_get("/healthz", healthz)
-    for name in SURFACE_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name != name:
-                raise
-            continue
-        module.register(app, ctx)
+    app.on_cleanup.append(_close_async_client)
+    for register in SURFACES:
+        register(app, ctx)
     return app

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from redis.exceptions import RedisError
 
-from bot import providers
 from bot.checkpoint_store import CheckpointCopy, CheckpointStore, Where
 from bot.errors import RepoboxError
 from bot.git import bundles, checkpoints
 from bot.progress import EventKind, ProgressStream
+from bot.providers import registry as providers
 from bot.sessions import Session
 from jobs.runtime import JobContext
 

@@ -13,14 +13,19 @@ import logging
 from typing import Any
 
 from bot import keys
-from bot.commands import Kind, parse
+from bot.commands import Command, CommandKind, parse
 from bot.errors import UpstreamError, UserError
+from bot.executor import SURFACE_COMMANDS, Asker, Executor, needs_session
+from bot.inbound.forge_events import CommentEvent
+from bot.inbound.forge_text import command_text
 from bot.logs import crash_reference
-from bot.providers.forge import Forge, ForgeUser, forge_for
+from bot.providers.forge import Forge, ForgeUser
+from bot.providers.registry import forge_for
 from bot.sessions import Person, Session, SessionState, Thread
-from bot.surfaces import forge_context, forge_replies
-from bot.surfaces.forge_events import CommentEvent
-from bot.surfaces.forge_text import command_text, defuse, host_words
+from bot.surfaces import forge_replies
+from bot.surfaces.forge_text import defuse, host_words
+from jobs import forge_context
+from jobs.forge_answers import answer_text
 from jobs.runtime import JobContext, context
 
 log = logging.getLogger(__name__)
@@ -29,7 +34,11 @@ IDENTITY_TTL = 3600
 REFUSAL_EVERY = 3600  # one refusal per person and thread per hour, however often they ask
 
 
-def handle_comment(event: dict[str, Any]) -> None:
+def handle_comment(
+    event: dict[str, Any], command: dict[str, Any] | None = None, mistake: str | None = None
+) -> None:
+    """`command` was parsed by the webhook handler (or `mistake` says why it could not be);
+    a job queued by an older web process has neither, and is parsed here once."""
     comment = CommentEvent.from_dict(event)
     ctx = context()
     try:
@@ -37,15 +46,32 @@ def handle_comment(event: dict[str, Any]) -> None:
     except UserError as error:
         log.warning("comment %s not handled: %s", comment.request_id, error)
         return
-    CommentTurn(ctx, forge, comment).run()
+    CommentTurn(ctx, forge, comment, _parsed(comment, command, mistake, ctx)).run()
+
+
+def _parsed(
+    event: CommentEvent, command: dict[str, Any] | None, mistake: str | None, ctx: JobContext
+) -> Command | UserError:
+    if command is not None:
+        return Command.from_dict(command)
+    if mistake is not None:
+        return UserError(mistake)
+    try:
+        return parse(command_text(event.body, ctx.settings.bot_name))
+    except UserError as error:
+        return error
 
 
 class CommentTurn:
-    def __init__(self, ctx: JobContext, forge: Forge, event: CommentEvent) -> None:
+    def __init__(
+        self, ctx: JobContext, forge: Forge, event: CommentEvent, command: Command | UserError
+    ) -> None:
         self.ctx = ctx
         self.forge = forge
         self.event = event
+        self.command = command
         self.service = ctx.service
+        self.executor = Executor(ctx.service)
         self.name = ctx.settings.bot_name
 
     def run(self) -> None:
@@ -106,44 +132,40 @@ class CommentTurn:
         return session
 
     def _dispatch(self, me: ForgeUser) -> None:
-        command = parse(command_text(self.event.body, self.name))
-        session = self._session()
-        if command.kind is Kind.PROMPT:
-            self._prompt(session, command.prompt or "", me)
-        elif command.kind is Kind.HELP:
-            self.say(forge_replies.help_text(self.name))
-        elif command.kind in (Kind.NEW, Kind.LINK):
+        if isinstance(self.command, UserError):
+            raise self.command  # a mistake in the comment, answered in the thread
+        command, session = self.command, self._session()
+        if command.kind in SURFACE_COMMANDS:
             self.say(f"Here I work on `{self.event.project}`: just tell me what to change.")
-        elif session is None:
+            return
+        if command.kind is CommandKind.PROMPT and session is None:
+            self._start(command.prompt or "", me)
+            return
+        if needs_session(command) and session is None:
             self.say(forge_replies.no_session(self.name))
-        elif command.kind is Kind.SHIP:
+            return
+        origin = None
+        if command.kind in (CommandKind.PROMPT, CommandKind.SHIP):
+            if command.kind is CommandKind.PROMPT and session is not None:
+                self._refresh_comments(session, me)
             origin = forge_context.origin(self.forge, self.event)  # answers go back there
-            self.service.ship(session, self.person, request_id=self.event.request_id, origin=origin)
-        elif command.kind is Kind.STATUS:
-            self.say(forge_replies.status_text(self.service.status(session)))
-        elif command.kind is Kind.DIFF:
-            self.say(forge_replies.diff_text(self.service.diff(session)))
-        elif command.kind is Kind.CANCEL:
-            cancelled = self.service.cancel(session, self.person)
-            dropped = f" and dropped {len(cancelled.dropped)} waiting" if cancelled.dropped else ""
-            stopped = "Stopping the run" if cancelled.running else "Nothing was running"
-            self.say(f"{stopped}{dropped}.")
-        elif command.kind is Kind.ARCHIVE:
-            self.service.archive(session, self.person)
-            self.say(f"Archived session `{session.id}`. Mention me again to start a new one.")
+        asker = Asker(self.person, self.event.request_id, origin)
+        text = answer_text(self.executor.execute(command, session, asker), self.name)
+        if text is not None:
+            self.say(text)
 
-    def _prompt(self, session: Session | None, text: str, me: ForgeUser) -> None:
+    def _refresh_comments(self, session: Session, me: ForgeUser) -> None:
+        """The agent sees the conversation as it stands at this prompt."""
+        if session.context is not None:
+            comments = forge_context.earlier_comments(self.forge, self.event, me)
+            self.service.sessions.update(
+                session.id, context=session.context.with_comments(comments)
+            )
+
+    def _start(self, text: str, me: ForgeUser) -> None:
         event = self.event
         comments = forge_context.earlier_comments(self.forge, event, me)
         origin = forge_context.origin(self.forge, event)
-        if session is not None and session.context is not None:
-            context = session.context.with_comments(comments)
-            self.service.sessions.update(session.id, context=context)
-        if session is not None:
-            self.service.submit(
-                session, text, self.person, request_id=event.request_id, origin=origin
-            )
-            return
         conversation = self.forge.conversation(event.project, event.kind, event.number)
         if conversation.from_fork:
             raise UserError(

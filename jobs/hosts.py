@@ -25,7 +25,7 @@ from bot.progress import EventKind, ProgressStream
 from bot.progress.relay import Relay
 from bot.runlock import SessionLock
 from bot.sessions import SessionState
-from jobs import workdir_rebuild
+from jobs import session_jobs, workdir_rebuild
 from jobs.runtime import JobContext, context
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def _hand_over(ctx: JobContext, hosts: HostRegistry, host: str, session_id: str)
         return False  # its run is not settled yet; the watchdog settles it first
     minute = int(time.time() // 60)
     return ctx.service.dispatch.enqueue(
-        "jobs.hosts.adopt_session",
+        adopt_session,
         job_id=f"adopt-{session_id}-{host}-{minute}",
         queue=RUN_QUEUE,
         timeout=1800,
@@ -111,7 +111,7 @@ def _set_up_again(ctx: JobContext, hosts: HostRegistry, host: str, session_id: s
         return False  # the dead set-up's lock has not expired yet
     minute = int(time.time() // 60)
     enqueued = ctx.service.dispatch.enqueue(
-        "jobs.session_jobs.init_session",
+        session_jobs.init_session,
         job_id=f"init-{session_id}-after-{host}-{minute}",
         queue=RUN_QUEUE,
         timeout=1800,

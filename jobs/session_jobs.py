@@ -7,7 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
-from bot import disk, providers, repo_spec, retention
+from bot import disk, repo_spec, retention
 from bot.agents import claude_code
 from bot.errors import NotFound, UpstreamError, UserError
 from bot.git.instructions import read_instructions
@@ -16,6 +16,7 @@ from bot.hosts import HostRegistry
 from bot.logs import crash_reference
 from bot.progress import EventKind, ProgressStream
 from bot.progress.relay import Relay
+from bot.providers import registry as providers
 from bot.runlock import SessionLock
 from bot.sessions import Person, SessionState
 from jobs import runner
@@ -98,7 +99,7 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
         pooled=pooled,
     )
     ctx.service.dispatch.enqueue(
-        "jobs.session_jobs.refill_pool",
+        refill_pool,
         job_id=f"refill-{session_id}",
         queue="repobox-fast",
         timeout=3600,

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot import providers
 from bot.errors import UpstreamError, UserError
 from bot.git import checkpoints
 from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.progress.result import RunResult
 from bot.prompts import Action, Prompt, PromptState
+from bot.providers import registry as providers
 from bot.providers.base import MergeRequest
 from bot.security.redaction import Redactor
 from bot.sessions import Session

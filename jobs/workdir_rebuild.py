@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import providers
 from bot.checkpoint_store import CheckpointStore, Where
 from bot.errors import GitError, UserError
 from bot.git import bundles
 from bot.git.mirrors import repo_key
 from bot.git.runner import git
+from bot.providers import registry as providers
 from bot.sessions import Session
 from jobs.runtime import JobContext
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import subprocess
 import sys
 from collections.abc import Callable
@@ -162,3 +163,16 @@ def test_watch_replays_history_and_follows_a_run_to_its_end(
     replayed = cli("watch", session_id)  # nothing running now: the whole history, then exit
     assert replayed.returncode == 0
     assert replayed.stdout == watched.stdout
+
+
+def test_whoami_and_chat_commands_typed_as_a_prompt_mean_what_they_mean_in_chat(
+    cli: Callable[..., CliResult], start_worker: Callable[..., WorkerProcess], make_repo: MakeRepo
+) -> None:
+    me = getpass.getuser()
+    whoami = cli("whoami")
+    assert whoami.returncode == 0
+    assert whoami.stdout.strip() == f"{me} ({me}); commits carry {me} <{me}@users.noreply.repobox>"
+    start_worker()
+    session_id = session_id_from(cli("new", str(make_repo())).stdout)
+    status = cli("prompt", session_id, "status")  # as in a chat thread: the command, not a prompt
+    assert status.returncode == 0 and status.stdout.startswith(f"session {session_id}  ready")

@@ -4,44 +4,50 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import Command, Kind, parse, strip_mention
+from bot.commands import Command, CommandKind, parse, strip_mention
 from bot.errors import UserError
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("new group/project", Command(Kind.NEW, repo="group/project")),
+        ("new group/project", Command(CommandKind.NEW, repo="group/project")),
         (
             "new github:o/r @dev fix the\nlogin bug",
-            Command(Kind.NEW, "github:o/r", "dev", "fix the\nlogin bug"),
+            Command(CommandKind.NEW, "github:o/r", "dev", "fix the\nlogin bug"),
         ),
-        ("NEW ./repo add tests", Command(Kind.NEW, repo="./repo", prompt="add tests")),
+        ("NEW ./repo add tests", Command(CommandKind.NEW, repo="./repo", prompt="add tests")),
         (
             "new <https://git.example.com/a/b.git|a/b> go",
-            Command(Kind.NEW, repo="https://git.example.com/a/b.git|a/b", prompt="go"),
+            Command(CommandKind.NEW, repo="https://git.example.com/a/b.git|a/b", prompt="go"),
         ),
-        ("ship it", Command(Kind.SHIP)),
-        ("Ship It!", Command(Kind.SHIP)),
-        ("ship", Command(Kind.SHIP)),
-        ("🚢", Command(Kind.SHIP)),
-        (":ship:", Command(Kind.SHIP)),
-        ("status", Command(Kind.STATUS)),
-        ("diff", Command(Kind.DIFF)),
-        ("cancel", Command(Kind.CANCEL)),
-        ("archive", Command(Kind.ARCHIVE)),
-        ("help", Command(Kind.HELP)),
-        ("link group/project", Command(Kind.LINK, repo="group/project")),
+        ("ship it", Command(CommandKind.SHIP)),
+        ("Ship It!", Command(CommandKind.SHIP)),
+        ("ship", Command(CommandKind.SHIP)),
+        ("🚢", Command(CommandKind.SHIP)),
+        (":ship:", Command(CommandKind.SHIP)),
+        ("status", Command(CommandKind.STATUS)),
+        ("diff", Command(CommandKind.DIFF)),
+        ("cancel", Command(CommandKind.CANCEL)),
+        ("archive", Command(CommandKind.ARCHIVE)),
+        ("help", Command(CommandKind.HELP)),
+        ("link group/project", Command(CommandKind.LINK, repo="group/project")),
         (
             "status of the build is red, fix it",
-            Command(Kind.PROMPT, prompt="status of the build is red, fix it"),
+            Command(CommandKind.PROMPT, prompt="status of the build is red, fix it"),
         ),
-        ("ship it after adding tests", Command(Kind.PROMPT, prompt="ship it after adding tests")),
-        ("new tests for the parser", Command(Kind.PROMPT, prompt="new tests for the parser")),
+        (
+            "ship it after adding tests",
+            Command(CommandKind.PROMPT, prompt="ship it after adding tests"),
+        ),
+        (
+            "new tests for the parser",
+            Command(CommandKind.PROMPT, prompt="new tests for the parser"),
+        ),
     ],
 )
 def test_parse(text: str, expected: Command) -> None:
-    if expected.kind is Kind.PROMPT and text.startswith("new "):
+    if expected.kind is CommandKind.PROMPT and text.startswith("new "):
         with pytest.raises(UserError, match="does not look like a repository"):
             parse(text)
         return

@@ -10,10 +10,11 @@ import pytest
 from bot.agents.base import RunRequest
 from bot.agents.command_context import prompt_with_context, render_preamble
 from bot.errors import UpstreamError
+from bot.inbound.forge_text import command_text, mentions, visible
 from bot.providers.forge import ReplyTarget
 from bot.providers.retry import Failure, RetryPolicy
 from bot.sessions import Person, Session, Thread
-from bot.surfaces.forge_text import command_text, defuse, mentions, visible
+from bot.surfaces.forge_text import defuse
 from bot.values import ForgeComment, ForgeOrigin, Quote, ReviewSpot, ThreadContext
 
 

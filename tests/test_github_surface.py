@@ -14,7 +14,7 @@ from redis import Redis
 
 from bot.config import Settings
 from bot.sessions import SessionState
-from handlers.webhooks import valid_signature
+from handlers.forge.webhooks import valid_signature
 from jobs import runtime
 from jobs.runtime import JobContext
 from tests.conftest import MakeRepo, git, run_jobs

@@ -334,3 +334,12 @@ def test_a_session_from_another_surface_ships_through_the_gitlab_provider(lab: L
     [mr] = lab.fake.merge_requests(lab.project)
     assert mr.source_branch == started.session.work_branch and "Closes" not in mr.description
     assert git("show", f"{mr.source_branch}:notes.txt", cwd=lab.origin) == "from elsewhere\n"
+
+
+def test_whoami_says_who_asked_and_the_co_author_line(lab: Lab) -> None:
+    issue = lab.fake.add_issue(lab.project, "x", author="alice")
+    lab.comment("issue", issue.iid, "@repobox whoami")
+    [note] = lab.bot_notes("issue", issue.iid)
+    assert note.body.startswith("You are `alice`")
+    assert "Co-authored-by: " in note.body
+    assert lab.ctx.service.sessions.recent(include_archived=True) == []  # nothing started

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol
 
-from bot.config import Settings
-from bot.errors import UserError
 from bot.providers.base import Provider
 
 Kind = Literal["issue", "merge_request"]
@@ -132,15 +130,3 @@ class Forge(Provider, Protocol):
     def react(self, target: ReplyTarget, comment_id: int, emoji: str) -> None:
         """Put `emoji` ("eyes") on a comment; giving it twice is not an error."""
         ...
-
-
-def forge_for(name: str, settings: Settings) -> Forge:
-    if name == "gitlab":
-        from bot.providers import gitlab
-
-        return gitlab.build(settings)
-    if name == "github":
-        from bot.providers import github
-
-        return github.build(settings)
-    raise UserError(f"`{name}` is not GitLab or GitHub.")

@@ -16,6 +16,10 @@ Mention me in a comment on an issue or a merge request:
 - `@{name} ship it` push the work branch and open the merge request (on a merge request: \
 push to its branch)
 - `@{name} status` · `@{name} diff` · `@{name} cancel` · `@{name} archive` · `@{name} help`
+- `@{name} whoami` who I take you for, and the co-author line your prompts' commits carry
+
+`new` and `link` are for Slack and the terminal: here the session is this conversation's, \
+on this project.
 
 Only people who may push to this project can drive me."""
 

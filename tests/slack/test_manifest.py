@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from handlers.slack import ROUTE
+from handlers.slack.route import ROUTE
 from tests.slack.support import ROOT
 
 

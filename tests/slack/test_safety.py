@@ -189,3 +189,10 @@ def test_only_allowed_channels_and_people(
     message, _ = workspace.mention(f"{origin} write a.txt: x", user=BOB, channel="COK")
     run_jobs(ctx)
     assert session_of(ctx, "COK", message.ts).created_by.id == BOB
+
+
+def test_whoami_answers_privately_with_the_co_author_line(workspace: Workspace) -> None:
+    answer = workspace.slash("whoami").json()
+    assert answer["response_type"] == "ephemeral"
+    assert answer["text"].startswith("You are <@")
+    assert "Co-authored-by: " in answer["text"] and "@users.noreply.repobox" in answer["text"]

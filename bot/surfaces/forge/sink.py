@@ -24,7 +24,8 @@ from bot.errors import NotFound, RepoboxError
 from bot.progress import EventKind, ProgressEvent
 from bot.progress.sink import Prompts
 from bot.progress.view import PromptView
-from bot.providers.forge import Forge, ReplyTarget, forge_for
+from bot.providers.forge import Forge, ReplyTarget
+from bot.providers.registry import forge_for
 from bot.redisio import as_str
 from bot.security.links import session_link
 from bot.sessions import Session

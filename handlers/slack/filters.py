@@ -17,9 +17,10 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
 from bot import keys
+from handlers.context import WebContext
 from handlers.payload import Malformed
-from handlers.slack_events import Replier
-from handlers.slack_request import (
+from handlers.slack.replier import Replier
+from handlers.slack.request import (
     KEY,
     EventCallback,
     Interaction,
@@ -29,7 +30,6 @@ from handlers.slack_request import (
     place,
     read_mapping,
 )
-from handlers.web import WebContext
 
 log = logging.getLogger(__name__)
 

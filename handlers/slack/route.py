@@ -30,12 +30,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.logs import crash_reference
-from handlers import slack_request
+from handlers.context import CONTEXT_KEY, WebContext
 from handlers.payload import Malformed
-from handlers.slack_filters import SlackFilters
-from handlers.slack_listeners import SlackListeners
-from handlers.slack_request import EventCallback, Interaction, Other, SlackRequest, SlashCommand
-from handlers.web import CONTEXT_KEY, WebContext
+from handlers.slack import request as slack_request
+from handlers.slack.filters import SlackFilters
+from handlers.slack.listeners import SlackListeners
+from handlers.slack.request import EventCallback, Interaction, Other, SlackRequest, SlashCommand
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,10 @@ import re
 
 from aiohttp import web
 
+from bot.inbound.forge_events import CommentEvent, Review
 from bot.providers.forge import ForgeUser, Kind, ReplyTarget
-from bot.surfaces.forge_events import CommentEvent, Review
-from handlers.payload import Malformed, Obj
-from handlers.web import CONTEXT_KEY, WebContext
-from handlers.webhooks import (
+from handlers.context import CONTEXT_KEY, WebContext
+from handlers.forge.webhooks import (
     Incoming,
     decide,
     delivery_id,
@@ -29,6 +28,7 @@ from handlers.webhooks import (
     unauthorized,
     valid_signature,
 )
+from handlers.payload import Malformed, Obj
 
 SURFACE = "github"
 TAKEN = {

@@ -15,21 +15,24 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import wraps
+from typing import Any
 
 from aiohttp import web
 
 from bot import keys
+from bot.commands import parse
 from bot.dispatch import FAST_QUEUE
+from bot.errors import UserError
+from bot.inbound.forge_events import CommentEvent
+from bot.inbound.forge_text import command_text, mentions
 from bot.logs import crash_reference
-from bot.surfaces.forge_events import CommentEvent
-from bot.surfaces.forge_text import mentions
+from handlers.context import WebContext
 from handlers.payload import Malformed, Obj, parse_form, parse_json
-from handlers.web import WebContext
+from jobs.forge_jobs import handle_comment
 
 log = logging.getLogger(__name__)
 
 DELIVERY_TTL = 7 * 24 * 3600
-JOB = "jobs.forge_jobs.handle_comment"
 _DELIVERY = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 FORM = "application/x-www-form-urlencoded"
 Handler = Callable[[web.Request], Awaitable[web.Response]]
@@ -149,6 +152,15 @@ def decide(ctx: WebContext, incoming: Incoming, taken: str, delivery: str | None
     return accept(ctx, event, delivery)
 
 
+def parsed(event: CommentEvent, bot_name: str) -> dict[str, Any]:
+    """The comment's command, parsed here once (or the mistake that stopped it, which the
+    job answers in the thread after checking who asked)."""
+    try:
+        return {"command": parse(command_text(event.body, bot_name)).to_dict()}
+    except UserError as error:
+        return {"mistake": str(error)}
+
+
 def first_time(ctx: WebContext, name: str) -> bool:
     """Record a delivery or comment id; False when it was seen before (a redelivery)."""
     return bool(ctx.redis.set(keys.request(name), "1", nx=True, ex=DELIVERY_TTL))
@@ -164,11 +176,12 @@ def accept(ctx: WebContext, event: CommentEvent, delivery_key: str | None) -> we
         return web.json_response({"status": "duplicate", "of": "comment"})
     try:
         ctx.service.dispatch.enqueue(
-            JOB,
+            handle_comment,
             job_id=f"forge-{event.request_id}",
             queue=FAST_QUEUE,
             timeout=600,
             event=event.to_dict(),
+            **parsed(event, ctx.settings.bot_name),
         )
     except Exception:
         # Not taken after all: forget the delivery, so the platform's retry is not a "duplicate".

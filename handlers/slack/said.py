@@ -1,4 +1,4 @@
-"""Slack payloads turned into small values, once: who said what, where, and how to answer.
+"""A person's Slack message as a small value, read once: who said what, where.
 
 Request ids come from Slack's own ids (team, channel, message ts; a command's trigger id;
 a click's action ts), so a redelivered event maps to the same session and prompt and the
@@ -12,13 +12,10 @@ import re
 from dataclasses import dataclass
 
 from bot.commands import strip_mention
-from bot.dispatch import FAST_QUEUE
 from bot.sessions import Person, Thread
-from bot.surfaces.slack.blocks import Block
 from bot.surfaces.slack.thread import SURFACE, SlackThread
 from bot.values import SlackOrigin
-from handlers.slack_request import EventCallback
-from handlers.web import WebContext
+from handlers.slack.request import EventCallback
 
 _LINK = re.compile(r"<((?:https?|mailto|ftp|ssh|git)[^|>]*)(?:\|[^>]*)?>")
 
@@ -78,38 +75,3 @@ class Said:
 
 def slack_thread(thread: Thread) -> SlackThread | None:
     return SlackThread.from_key(thread.key) if thread.surface == SURFACE else None
-
-
-class Replier:
-    """Answers one person privately (chat.postEphemeral, from a fast job: a Web API call
-    never runs in the web process). Bound once per request, then called."""
-
-    def __init__(
-        self,
-        ctx: WebContext,
-        *,
-        channel: str,
-        user: str,
-        thread_ts: str | None,
-        request_id: str,
-    ) -> None:
-        self.ctx = ctx
-        self.channel = channel
-        self.user = user
-        self.thread_ts = thread_ts
-        self.request_id = request_id
-        self.sent = 0
-
-    def __call__(self, text: str, blocks: list[Block] | None = None) -> None:
-        self.sent += 1
-        self.ctx.service.dispatch.enqueue(
-            "jobs.slack_jobs.post_ephemeral",
-            job_id=f"slack-answer-{self.request_id}-{self.sent}",
-            queue=FAST_QUEUE,
-            timeout=120,
-            channel=self.channel,
-            user=self.user,
-            text=text,
-            blocks=blocks,
-            thread_ts=self.thread_ts,
-        )

@@ -11,11 +11,10 @@ import re
 
 from aiohttp import web
 
+from bot.inbound.forge_events import CommentEvent, Review
 from bot.providers.forge import ForgeUser, Kind, ReplyTarget
-from bot.surfaces.forge_events import CommentEvent, Review
-from handlers.payload import Malformed, Obj
-from handlers.web import CONTEXT_KEY, WebContext
-from handlers.webhooks import (
+from handlers.context import CONTEXT_KEY, WebContext
+from handlers.forge.webhooks import (
     Incoming,
     decide,
     delivery_id,
@@ -26,6 +25,7 @@ from handlers.webhooks import (
     same_secret,
     unauthorized,
 )
+from handlers.payload import Malformed, Obj
 
 SURFACE = "gitlab"
 KINDS: dict[str, Kind] = {"Issue": "issue", "MergeRequest": "merge_request"}

@@ -21,19 +21,23 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.commands import HELP_TEXT, Command, Kind, looks_like_repo, parse
+from bot.commands import Command, CommandKind, looks_like_repo, parse
 from bot.dispatch import FAST_QUEUE
 from bot.errors import Conflict, Forbidden, UserError
+from bot.executor import ANYWHERE, Asker, Executor
 from bot.logs import crash_reference
 from bot.repo_spec import Reach
 from bot.security.links import session_link
-from bot.sessions import Person, Session, SessionState, Thread
+from bot.sessions import Person, Session, Thread
 from bot.surfaces.slack import blocks as render
 from bot.surfaces.slack.thread import SURFACE, SlackThread
-from handlers.slack_events import Replier, Said, plain, slack_thread
-from handlers.slack_filters import Claims, typed
-from handlers.slack_request import KEY, Action, EventCallback, Interaction, SlashCommand
-from handlers.web import WebContext
+from handlers.context import WebContext
+from handlers.slack.answers import answer, rendered
+from handlers.slack.filters import Claims, typed
+from handlers.slack.replier import Replier
+from handlers.slack.request import KEY, Action, EventCallback, Interaction, SlashCommand
+from handlers.slack.said import Said, plain, slack_thread
+from jobs.slack_jobs import sync_session
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,7 @@ class SlackListeners:
         self.settings = ctx.settings
         self.service = ctx.service
         self.claims = Claims(ctx)
+        self.executor = Executor(ctx.service)
 
     # -- what Bolt calls (each reads the typed request the boundary put in the context) --
     async def command(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
@@ -131,43 +136,29 @@ class SlackListeners:
             reply(str(error))
 
     def in_session(self, session: Session, said: Said, command: Command, reply: Replier) -> None:
-        person, request_id, origin = said.person, said.request_id, said.origin
-        kind = command.kind
-        if kind is Kind.PROMPT:
-            self.service.submit(
-                session, command.prompt or "", person, request_id=request_id, origin=origin
-            )
-        elif kind is Kind.SHIP:
-            self.service.ship(session, person, request_id=request_id, origin=origin)
-        elif kind is Kind.STATUS:
-            reply(*render.status(self.service.status(session), self.link(session)))
-        elif kind is Kind.DIFF:
-            reply(*render.diff(self.service.diff(session), self.link(session)))
-        elif kind is Kind.CANCEL:
-            self.cancel(session, person, reply)
-        elif kind is Kind.ARCHIVE:
-            self.archive(session, person)
-        elif kind is Kind.LINK:
+        if command.kind is CommandKind.LINK:
             reply(self.link_channel(said.team, said.channel, command.repo or ""))
-        elif kind is Kind.NEW:
+        elif command.kind is CommandKind.NEW:
             raise Conflict(
                 f"This thread already has session `{session.id}`.",
                 hint="Send prompts here, or `archive` it and start again.",
             )
         else:
-            reply(HELP_TEXT)
+            asker = Asker(said.person, said.request_id, said.origin)
+            answer(self.executor.execute(command, session, asker), reply, self.settings)
 
     def outside(self, said: Said, command: Command, reply: Replier) -> None:
         """A mention where no session lives yet: start one (or answer a question)."""
-        if command.kind is Kind.HELP:
-            reply(HELP_TEXT)
-        elif command.kind is Kind.LINK:
+        if command.kind in ANYWHERE:
+            asker = Asker(said.person, said.request_id, said.origin)
+            answer(self.executor.execute(command, None, asker), reply, self.settings)
+        elif command.kind is CommandKind.LINK:
             reply(self.link_channel(said.team, said.channel, command.repo or ""))
-        elif command.kind is Kind.STATUS:
+        elif command.kind is CommandKind.STATUS:
             reply(*render.channel_sessions(self.channel_sessions(said.team, said.channel)))
-        elif command.kind is Kind.NEW:
+        elif command.kind is CommandKind.NEW:
             self.start(command.repo or "", command.base, command.prompt, said.thread, said)
-        elif command.kind is Kind.PROMPT:
+        elif command.kind is CommandKind.PROMPT:
             repo, prompt = self.repo_and_prompt(said, command.prompt or "")
             self.start(repo, None, prompt, said.thread, said)
         else:
@@ -199,18 +190,21 @@ class SlackListeners:
         team, channel = payload.team, payload.channel
         text = plain(payload.text).strip()
         try:
-            command = parse(text) if text else Command(Kind.HELP)
-            if command.kind is Kind.HELP:
-                return ephemeral(HELP_TEXT)
-            if command.kind is Kind.NEW:
+            command = parse(text) if text else Command(CommandKind.HELP)
+            if command.kind in ANYWHERE:
+                person = Person(payload.user, payload.user_name or payload.user)
+                asker = Asker(person, f"slack:{team}:{channel}:cmd:{payload.trigger_id}")
+                shown = rendered(self.executor.execute(command, None, asker), self.settings)
+                return ephemeral(*shown) if shown else {}
+            if command.kind is CommandKind.NEW:
                 self.start_from_command(payload, command)
                 return {}
-            if command.kind is Kind.LINK:
+            if command.kind is CommandKind.LINK:
                 answer = self.link_channel(team, channel, command.repo or "")
                 return {"response_type": "in_channel", "text": answer}
-            if command.kind is Kind.STATUS:
+            if command.kind is CommandKind.STATUS:
                 return ephemeral(*render.channel_sessions(self.channel_sessions(team, channel)))
-            if command.kind is Kind.PROMPT:
+            if command.kind is CommandKind.PROMPT:
                 word = text.split()[0]
                 raise UserError(
                     f"I don't know the command `{render.escape(word[:40])}`.",
@@ -246,13 +240,10 @@ class SlackListeners:
             if thread is None or thread.channel != channel:
                 raise Forbidden("That button belongs to a session somewhere else.")
             reply.thread_ts = thread.ts
-            person = Person(uid, click.user_name or uid)
-            if action.action_id == render.ACTION_SHIP:
-                self.service.ship(session, person, request_id=request_id)
-            elif action.action_id == render.ACTION_CANCEL:
-                self.cancel(session, person, reply)
-            elif action.action_id == render.ACTION_ARCHIVE:
-                self.archive(session, person)
+            command = BUTTONS.get(action.action_id)
+            if command is not None:
+                asker = Asker(Person(uid, click.user_name or uid), request_id)
+                answer(self.executor.execute(command, session, asker), reply, self.settings)
         except UserError as error:
             reply(str(error))
 
@@ -277,7 +268,7 @@ class SlackListeners:
             origin=said.origin if thread.ts is not None else None,
         )
         self.service.dispatch.enqueue(  # post the card now, not when a run worker is free
-            "jobs.slack_jobs.sync_session",
+            sync_session,
             job_id=f"slack-sync-{started.session.id}",
             queue=FAST_QUEUE,
             timeout=300,
@@ -289,16 +280,6 @@ class SlackListeners:
         answered at once rather than by a failed set-up. Slack is a chat surface: local
         paths only under REPOBOX_LOCAL_ROOTS (the refusal is said to the person alone)."""
         self.service.check_spec(repo, Reach.CHAT)
-
-    def cancel(self, session: Session, person: Person, reply: Replier) -> None:
-        result = self.service.cancel(session, person)
-        if result.running is None and not result.dropped:
-            reply("Nothing is running or waiting, so there is nothing to cancel.")
-
-    def archive(self, session: Session, person: Person) -> None:
-        if self.service.sessions.get(session.id).state is SessionState.ARCHIVED:
-            raise Conflict("This session is already archived.")
-        self.service.archive(session, person)
 
     def link_channel(self, team: str, channel: str, repo: str) -> str:
         self.check_repo(repo)
@@ -322,3 +303,10 @@ class SlackListeners:
 
     def link(self, session: Session) -> str:
         return session_link(self.settings, session.id)
+
+
+BUTTONS = {  # a button on the session's card is a command typed by its clicker
+    render.ACTION_SHIP: Command(CommandKind.SHIP),
+    render.ACTION_CANCEL: Command(CommandKind.CANCEL),
+    render.ACTION_ARCHIVE: Command(CommandKind.ARCHIVE),
+}

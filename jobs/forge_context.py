@@ -9,9 +9,9 @@ discussion; `reply` says where the answers go. Everything people cannot see is s
 
 from __future__ import annotations
 
+from bot.inbound.forge_events import CommentEvent
+from bot.inbound.forge_text import visible
 from bot.providers.forge import Conversation, Forge, ForgeUser, Remark
-from bot.surfaces.forge_events import CommentEvent
-from bot.surfaces.forge_text import visible
 from bot.values import ForgeComment, ForgeOrigin, Quote, ReviewSpot, ThreadContext
 
 MAX_COMMENTS = 100

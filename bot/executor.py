@@ -1,0 +1,137 @@
+"""One command executor: what a parsed command does, the same on every surface.
+
+A surface verifies and parses (`bot.commands.parse`), binds who asked (`Asker`), calls
+`Executor.execute` and renders the `Reply` it gets back; it never decides what a command
+means. Adding a command touches this module (and `bot.commands`' grammar) plus one renderer
+per surface.
+
+Two commands stay with the surfaces because they bind a session or a repository to the
+surface's own place, which only the surface knows: `new` (a Slack thread, a forge issue or
+merge request, a terminal) and `link` (a Slack channel). The help of each surface says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.commands import Command, CommandKind
+from bot.errors import Conflict, NotFound
+from bot.prompts import Submitted
+from bot.service import Cancelled, SessionService, Status
+from bot.sessions import Person, Session, SessionState
+from bot.values import Origin
+
+SURFACE_COMMANDS = frozenset(
+    {CommandKind.NEW, CommandKind.LINK}
+)  # bind to the surface's place: see above
+ANYWHERE = frozenset({CommandKind.HELP, CommandKind.WHOAMI})  # answered with or without a session
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asked, once per request: the person, the request id that dedupes a redelivery,
+    and where it was typed (the surface reacts and answers there)."""
+
+    person: Person
+    request_id: str
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A prompt (or a ship) joined the session's queue; its progress follows by itself."""
+
+    submitted: Submitted
+    ship: bool = False
+
+
+@dataclass(frozen=True)
+class StatusReply:
+    status: Status
+
+
+@dataclass(frozen=True)
+class DiffReply:
+    session: Session
+    diff: dict[str, Any]  # `SessionService.diff`: {"stat": …, "patch": …}
+
+
+@dataclass(frozen=True)
+class CancelReply:
+    cancelled: Cancelled
+
+    @property
+    def nothing(self) -> bool:
+        return self.cancelled.running is None and not self.cancelled.dropped
+
+
+@dataclass(frozen=True)
+class Archived:
+    session: Session
+
+
+@dataclass(frozen=True)
+class HelpReply:
+    pass
+
+
+@dataclass(frozen=True)
+class WhoAmI:
+    """How Repobox knows the asker: the name and the co-author line their runs' commits carry."""
+
+    person: Person
+
+
+Reply = Queued | StatusReply | DiffReply | CancelReply | Archived | HelpReply | WhoAmI
+
+
+def needs_session(command: Command) -> bool:
+    return command.kind not in ANYWHERE and command.kind not in SURFACE_COMMANDS
+
+
+class Executor:
+    def __init__(self, service: SessionService) -> None:
+        self.service = service
+
+    def execute(self, command: Command, session: Session | None, asker: Asker) -> Reply:
+        """Do what `command` says. Mistakes are `UserError`s written for the asker."""
+        kind = command.kind
+        if kind is CommandKind.HELP:
+            return HelpReply()
+        if kind is CommandKind.WHOAMI:
+            return WhoAmI(asker.person)
+        if kind in SURFACE_COMMANDS:
+            raise ValueError(f"`{kind.value}` is the surface's to handle")
+        if session is None:
+            raise NotFound("There is no session here.")
+        return self._in_session(command, session, asker)
+
+    def _in_session(self, command: Command, session: Session, asker: Asker) -> Reply:
+        service, kind = self.service, command.kind
+        if kind is CommandKind.PROMPT:
+            submitted = service.submit(
+                session,
+                command.prompt or "",
+                asker.person,
+                request_id=asker.request_id,
+                origin=asker.origin,
+            )
+            return Queued(submitted)
+        if kind is CommandKind.SHIP:
+            shipped = service.ship(
+                session, asker.person, request_id=asker.request_id, origin=asker.origin
+            )
+            return Queued(shipped, ship=True)
+        if kind is CommandKind.STATUS:
+            return StatusReply(service.status(session))
+        if kind is CommandKind.DIFF:
+            return DiffReply(session, service.diff(session))
+        if kind is CommandKind.CANCEL:
+            return CancelReply(service.cancel(session, asker.person))
+        if kind is CommandKind.ARCHIVE:
+            if service.sessions.get(session.id).state is SessionState.ARCHIVED:
+                raise Conflict(f"Session `{session.id}` is already archived.")
+            service.archive(session, asker.person)
+            return Archived(session)
+        raise ValueError(f"no executor for `{kind.value}`")

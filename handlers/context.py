@@ -1,0 +1,23 @@
+"""What every web handler gets: the settings, Redis and the session service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
+
+from bot.config import Settings
+from bot.service import SessionService
+
+
+@dataclass
+class WebContext:
+    settings: Settings
+    redis: Redis
+    service: SessionService
+    aredis: AsyncRedis  # the same server, for calls made on the event loop
+
+
+CONTEXT_KEY = web.AppKey("repobox", WebContext)

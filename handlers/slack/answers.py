@@ -1,0 +1,58 @@
+"""How Slack shows the executor's replies to one person: as an ephemeral message (the
+`Replier`), or in a slash command's acknowledgement.
+
+A queued prompt or ship needs no answer here: its progress arrives in the thread.
+"""
+
+from __future__ import annotations
+
+from typing import assert_never
+
+from bot.commands import HELP_TEXT
+from bot.config import Settings
+from bot.executor import (
+    Archived,
+    CancelReply,
+    DiffReply,
+    HelpReply,
+    Queued,
+    Reply,
+    StatusReply,
+    WhoAmI,
+)
+from bot.security.links import session_link
+from bot.surfaces.slack import blocks as render
+from handlers.slack.replier import Replier
+
+NOTHING_TO_CANCEL = "Nothing is running or waiting, so there is nothing to cancel."
+
+Answer = tuple[str, list[render.Block] | None]
+
+
+def answer(reply: Reply, say: Replier, settings: Settings) -> None:
+    shown = rendered(reply, settings)
+    if shown is not None:
+        say(*shown)
+
+
+def rendered(reply: Reply, settings: Settings) -> Answer | None:
+    """The text (and blocks) for one reply; None when the thread itself shows the outcome."""
+    match reply:
+        case Queued() | Archived():
+            return None  # the thread's progress and the session's card say it
+        case StatusReply(status):
+            return render.status(status, session_link(settings, status.session.id))
+        case DiffReply(session, diff):
+            return render.diff(diff, session_link(settings, session.id))
+        case CancelReply() as cancel:
+            return (NOTHING_TO_CANCEL, None) if cancel.nothing else None
+        case HelpReply():
+            return HELP_TEXT, None
+        case WhoAmI(person):
+            return (
+                f"You are <@{person.id}> to me. Commits from your prompts carry "
+                f"`Co-authored-by: {render.escape(person.co_author)}`.",
+                None,
+            )
+        case _:
+            assert_never(reply)
