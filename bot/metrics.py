@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
 
 from bot import keys
+from bot.progress.result import RunResult
 from bot.redisio import as_str
 from bot.sessions import ACCEPTS_PROMPTS, SessionState
 
@@ -26,10 +25,9 @@ log = logging.getLogger(__name__)
 
 # Upper bounds (seconds) of the run-duration histogram; a run takes seconds to many minutes.
 RUN_BUCKETS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0)
-TOKENS_SUFFIX = "_tokens"
 
 
-def record_run(redis: Redis, outcome: str, duration: float, result: Mapping[str, Any]) -> None:
+def record_run(redis: Redis, outcome: str, duration: float, result: RunResult | None) -> None:
     """Add one finished prompt run: its outcome, duration, and the tokens and cost it reported."""
     try:
         pipe = redis.pipeline(transaction=False)
@@ -39,23 +37,14 @@ def record_run(redis: Redis, outcome: str, duration: float, result: Mapping[str,
         for bound in RUN_BUCKETS:
             if duration <= bound:
                 pipe.hincrby(name, f"seconds:le:{bound:g}", 1)
-        for kind, count in _tokens(result).items():
-            pipe.hincrby(name, f"tokens:{kind}", count)
-        cost = result.get("cost_usd")
-        if isinstance(cost, int | float) and cost > 0:
-            pipe.hincrbyfloat(name, "cost_usd", float(cost))
+        for kind, count in (result.tokens if result else {}).items():
+            if count > 0:
+                pipe.hincrby(name, f"tokens:{kind}", count)
+        if result is not None and result.cost_usd > 0:
+            pipe.hincrbyfloat(name, "cost_usd", result.cost_usd)
         pipe.execute()
     except (RedisError, OSError):
         log.exception("could not record run metrics; the run itself is unaffected")
-
-
-def _tokens(result: Mapping[str, Any]) -> dict[str, int]:
-    """`input_tokens: 120` -> {"input": 120}; any agent's `*_tokens` counts are taken."""
-    found: dict[str, int] = {}
-    for name, value in result.items():
-        if name.endswith(TOKENS_SUFFIX) and isinstance(value, int) and value > 0:
-            found[name.removesuffix(TOKENS_SUFFIX)] = value
-    return found
 
 
 @dataclass

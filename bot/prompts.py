@@ -12,13 +12,13 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from redis import Redis
 
 from bot import keys
 from bot.dispatch import safe_id
 from bot.errors import NotFound
+from bot.progress.result import RunResult
 from bot.redisio import as_str
 from bot.sessions import Person
 from bot.values import Origin, origin_from_dict, origin_to_dict
@@ -52,12 +52,13 @@ class Prompt:
     started_at: float | None = None
     finished_at: float | None = None
     summary: str | None = None
-    result: dict[str, Any] = field(default_factory=dict)
+    result: RunResult | None = None  # what the run or ship produced, once it ended
     error: str | None = None
     origin: Origin | None = None  # where it was typed (stored tagged; see bot.values.origin)
 
     def to_redis(self) -> dict[str, str]:
         data = asdict(self)
+        data["result"] = self.result.to_dict() if self.result is not None else None
         data["origin"] = origin_to_dict(self.origin)
         return {name: json.dumps(value) for name, value in data.items()}
 
@@ -67,6 +68,7 @@ class Prompt:
         data["author"] = Person.from_dict(data["author"])
         data["action"] = Action(data["action"])
         data["state"] = PromptState(data["state"])
+        data["result"] = RunResult.from_dict(data["result"]) if data.get("result") else None
         data["origin"] = origin_from_dict(data.get("origin"))
         return cls(**data)
 

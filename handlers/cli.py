@@ -37,6 +37,7 @@ from bot.executor import (
 from bot.git.branches import require_branch
 from bot.health import RedisHealth, probe, refuses_writes
 from bot.progress import EventKind, ProgressEvent, ProgressStream
+from bot.progress.lines import line_of
 from bot.prompts import Submitted
 from bot.redisio import connect, locate
 from bot.security.links import session_link
@@ -299,26 +300,10 @@ def _follow_prompt(service: SessionService, session_id: str, prompt_id: str, out
 
 def _print_event(event: ProgressEvent, out: TextIO) -> None:
     stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
-    label = event.kind.value
-    if event.kind is EventKind.OUTPUT and event.data.get("stream") == "stderr":
-        label = "stderr"
-    text = event.text
-    if event.kind is EventKind.RESULT:
-        text = f"{text}\n         {_figures(event.data)}"
+    line = line_of(event)
+    label = "stderr" if line.stderr else event.kind.value
+    text = f"{line.text}\n         {' · '.join(line.chips)}" if line.chips else line.text
     print(f"{stamp} {label:<9} {text}", file=out, flush=True)
-
-
-def _figures(data: dict[str, Any]) -> str:
-    """The run's last line, as the Slack and forge replies show it: changes, tokens, cost."""
-    figures = [str(data.get("diffstat") or "no changes")]
-    tokens = int(data.get("input_tokens") or 0) + int(data.get("output_tokens") or 0)
-    if tokens:
-        figures.append(f"{tokens:,} tokens")
-    if data.get("cost_usd"):
-        figures.append(f"${float(data['cost_usd']):.4f}")
-    if data.get("duration_s") is not None:
-        figures.append(f"took {float(data['duration_s']):.1f} s")
-    return " · ".join(figures)
 
 
 COMMANDS: dict[str, Callable[[SessionService, argparse.Namespace, TextIO], int]] = {

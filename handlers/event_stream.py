@@ -27,6 +27,7 @@ from redis.exceptions import RedisError
 
 from bot import keys
 from bot.progress import ProgressEvent
+from bot.progress.lines import line_of
 from bot.prompts import Prompt
 from bot.redisio import as_str, async_client
 
@@ -137,7 +138,8 @@ class LiveStreams:
                 chunks.append(await self._prompt_message(event, prompts_sent))
                 cursor = event.id or cursor
                 diff_due = diff_due or event.ends_prompt
-                chunks.append(message(event.to_dict(), event_id=event.id))
+                shown = {**event.to_dict(), "line": line_of(event).to_dict()}
+                chunks.append(message(shown, event_id=event.id))
             if diff_due and len(events) < BATCH:
                 chunks.append(await self._diff_message(session_id))
                 diff_due = False

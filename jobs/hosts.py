@@ -22,7 +22,7 @@ from bot.dispatch import RUN_QUEUE, host_queue
 from bot.errors import NotFound
 from bot.hosts import HostRegistry
 from bot.progress import EventKind, ProgressStream
-from bot.relay import Relay
+from bot.progress.relay import Relay
 from bot.runlock import SessionLock
 from bot.sessions import SessionState
 from jobs import session_jobs, workdir_rebuild

@@ -25,6 +25,7 @@ from bot.errors import AgentError
 from bot.git import checkpoints
 from bot.git.checkpoints import DiffStat
 from bot.progress import EventKind, ProgressEvent, ProgressStream
+from bot.progress.result import RunResult
 from bot.prompts import Action, Prompt, PromptState
 from bot.security.redaction import Redactor
 from bot.sessions import Person, Session
@@ -114,7 +115,7 @@ def run_prompt(
             diffstat=run_stat.summary(),
             session_diffstat=session_stat.summary(),
         )
-        prompt.result = data
+        prompt.result = RunResult.from_dict(data)
         end = ProgressEvent(EventKind.RESULT, summary, data=data)
     try:
         metrics.record_run(ctx.redis, prompt.state.value, duration, prompt.result)

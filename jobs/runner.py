@@ -23,8 +23,8 @@ from bot.errors import UpstreamError, UserError
 from bot.health import persist
 from bot.logs import crash_reference
 from bot.progress import EventKind, ProgressEvent, ProgressStream
+from bot.progress.relay import Relay
 from bot.prompts import Action, Prompt, PromptState
-from bot.relay import Relay
 from bot.runlock import Heartbeat, SessionLock
 from bot.runstate import RunState, Taken
 from bot.sessions import SessionState

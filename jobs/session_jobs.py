@@ -15,8 +15,8 @@ from bot.git.mirrors import repo_key
 from bot.hosts import HostRegistry
 from bot.logs import crash_reference
 from bot.progress import EventKind, ProgressStream
+from bot.progress.relay import Relay
 from bot.providers import registry as providers
-from bot.relay import Relay
 from bot.runlock import SessionLock
 from bot.sessions import Person, SessionState
 from jobs import runner

@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.errors import UpstreamError, UserError
 from bot.git import checkpoints
 from bot.progress import EventKind, ProgressEvent, ProgressStream
+from bot.progress.result import RunResult
 from bot.prompts import Action, Prompt, PromptState
 from bot.providers import registry as providers
 from bot.providers.base import MergeRequest
@@ -37,10 +38,9 @@ def ship(ctx: JobContext, session: Session, prompt: Prompt) -> ProgressEvent:
         text = f"{verb} merge request {merge_request.url}"
     prompt.state = PromptState.DONE
     prompt.summary = text
-    prompt.result = {
-        "branch": session.work_branch,
-        "url": merge_request.url if merge_request else None,
-    }
+    prompt.result = RunResult(
+        branch=session.work_branch, url=merge_request.url if merge_request else None
+    )
     data = {
         "branch": session.work_branch,
         "url": merge_request.url if merge_request else None,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.relay import Relay
-from bot.surfaces import slack_blocks as render
-from bot.surfaces.slack_client import SlackCalls, web_client
+from bot.progress.relay import Relay
+from bot.surfaces.slack import blocks as render
+from bot.surfaces.slack.calls import SlackCalls, web_client
 from jobs.runtime import context
 
 log = logging.getLogger(__name__)

@@ -149,7 +149,8 @@ def test_a_dash_prompt_writes_and_runs_and_the_next_prompt_continues_the_convers
     assert steps[1:] == ["wrote hello.txt", "ran `cat hello.txt`", f"ran `{write}`"]
     assert "→ hi" in texts(ctx, session, EventKind.OUTPUT)
     assert committed(session, "hello.txt") == "hi\n"
-    denied = [t for t in info if t.startswith("Claude Code was not allowed")]
+    warned = texts(ctx, session, EventKind.WARNING)
+    denied = [t for t in warned if t.startswith("Claude Code was not allowed")]
     if sandbox == "require":  # the sandbox is the boundary: the command ran
         assert committed(session, "ran.txt") == "ran" and denied == []
     else:  # acceptEdits refuses commands that are not read-only, and says so

@@ -10,9 +10,10 @@ from redis import Redis
 
 from bot.config import Settings
 from bot.progress import EventKind, ProgressEvent, ProgressStream
+from bot.progress.sink import Prompts
 from bot.prompts import Action, PromptQueue
 from bot.sessions import Person, Session, SessionStore, Thread
-from bot.surfaces.forge_comments import ForgeSink
+from bot.surfaces.forge.sink import ForgeSink
 from bot.values import ThreadContext
 from tests.fakes.gitlab import DEFAULT_TOKEN, FakeGitLab
 
@@ -44,20 +45,25 @@ def test_edits_are_paced_and_the_end_is_written_at_once(
         "gitlab",
     )
     notes = f"/api/v4/projects/{project.id}/issues/1/notes"
+    prompts = Prompts({prompt.id: prompt})  # what the relay reads for the batch
 
     def event(kind: EventKind, text: str = "", **data: object) -> ProgressEvent:
         return ProgressEvent(kind, text, prompt.id, dict(data))
 
-    sink.deliver(session, [event(EventKind.STARTED, "working")])
-    sink.deliver(session, [event(EventKind.STEP, "read a.py")])
-    sink.deliver(session, [event(EventKind.STEP, "edited a.py")])
+    sink.deliver(session, [event(EventKind.STARTED, "working")], prompts)
+    sink.deliver(session, [event(EventKind.STEP, "read a.py")], prompts)
+    sink.deliver(session, [event(EventKind.STEP, "edited a.py")], prompts)
     assert [c.method for c in fake.calls_to(notes)] == ["POST"]  # the steps wait their turn
-    fake.wait_for(lambda f: f.calls_to(f"{notes}/1"), timeout=3)  # the timer writes them
+    time.sleep(0.45)
+    sink.tick(session, time.time())  # the relay ticks while the stream is quiet
+    fake.wait_for(lambda f: f.calls_to(f"{notes}/1"), timeout=3)
     [note] = fake.notes(project, "issue", 1)
     assert "- [x] read a.py" in note.body and "- [ ] edited a.py" in note.body
 
-    sink.deliver(session, [event(EventKind.STEP, "ran tests")])
-    sink.deliver(session, [event(EventKind.RESULT, "All good.", diffstat="1 file changed")])
+    sink.deliver(session, [event(EventKind.STEP, "ran tests")], prompts)
+    sink.deliver(
+        session, [event(EventKind.RESULT, "All good.", diffstat="1 file changed")], prompts
+    )
     card, mention = fake.notes(project, "issue", 1)
     assert card.body.startswith("✅ **Done**") and "- [x] ran tests" in card.body
     assert mention.body.startswith("@alice done in")
@@ -89,7 +95,7 @@ def test_two_relays_delivering_the_same_events_write_once(
     configured = settings.with_changes(gitlab_url=fake.url, gitlab_token=DEFAULT_TOKEN)
     for _relay in range(2):
         sink = ForgeSink(configured, redis, "gitlab")
-        sink.deliver(session, events)
+        sink.deliver(session, events, Prompts({prompt.id: prompt}))
         sink.close(session)
     card, mention = fake.notes(project, "issue", 1)
     assert card.body.startswith("✅ **Done**") and card.body.count("- [x] read") == 1

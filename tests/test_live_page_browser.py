@@ -18,6 +18,7 @@ from redis import Redis
 
 from bot.config import Settings
 from bot.progress import EventKind, ProgressStream
+from bot.progress.lines import line_of
 from bot.security.links import session_link
 from bot.sessions import Person, Session, Thread
 from handlers.pages import FORBIDDEN
@@ -136,6 +137,12 @@ def test_lines_of_a_real_run_appear_without_reload_while_it_streams(
     assert page.evaluate("window.loadedOnce") is True  # the same document all along
     expect(page.locator("#state")).to_have_text("ready")
     assert page.locator(".prompt .badge").inner_text() == "done"
+    [result] = [
+        e for e in ProgressStream(ctx.redis, session.id).read() if e.kind is EventKind.RESULT
+    ]
+    chips = page.locator(".ev.k-result .chip").all_inner_texts()
+    assert chips == list(line_of(result).chips)  # the same figures `watch` prints
+    assert chips[0].startswith("1 file changed") and chips[-1].startswith("took ")
     page.wait_for_selector(".file summary .path")
     assert page.locator(".file summary .path").all_inner_texts() == ["notes.txt"]
     assert [t.strip() for t in page.locator(".file .l.add").all_inner_texts()] == ["+hello"]

@@ -6,7 +6,8 @@ import threading
 from collections import Counter
 
 from bot.progress import EventKind, ProgressEvent, ProgressStream
-from bot.relay import Relay
+from bot.progress.relay import Relay
+from bot.progress.sink import Prompts
 from bot.sessions import Person, Session, Thread
 from jobs.runtime import JobContext
 from tests.conftest import MakeRepo, wait_until
@@ -18,13 +19,20 @@ class RecordingSink:
     def __init__(self) -> None:
         self.delivered: list[str] = []
         self.lock = threading.Lock()
+        self.ticks = 0
+        self.closed = 0
 
-    def deliver(self, session: Session, events: list[ProgressEvent]) -> None:
+    def deliver(self, session: Session, events: list[ProgressEvent], prompts: Prompts) -> None:
         with self.lock:
             self.delivered += [e.text for e in events]
 
+    def tick(self, session: Session, now: float) -> None:
+        with self.lock:
+            self.ticks += 1
+
     def close(self, session: Session) -> None:
-        del session
+        with self.lock:
+            self.closed += 1
 
 
 def test_two_relays_on_one_session_deliver_each_event_once(
@@ -51,3 +59,21 @@ def test_two_relays_on_one_session_deliver_each_event_once(
     expected = ["initializing"] + [f"line {n}" for n in range(300)]
     assert sink.delivered == expected
     assert not [text for text, count in Counter(sink.delivered).items() if count > 1]
+
+
+def test_a_quiet_relay_ticks_its_sink_and_closes_it_once(
+    ctx: JobContext, make_repo: MakeRepo
+) -> None:
+    """The relay is the one pacer: held-back edits land while the agent is silent."""
+    session = ctx.service.start(
+        repo=str(make_repo()),
+        base=None,
+        prompt=None,
+        thread=Thread("cli", "quiet"),
+        person=Person("u", "U"),
+        request_id="quiet",
+    ).session
+    sink = RecordingSink()
+    with Relay(ctx.settings, ctx.redis, session.id, sink=sink):
+        wait_until(lambda: sink.ticks >= 3, what="the relay to tick a quiet sink")
+    assert sink.delivered == ["initializing"] and sink.closed == 1

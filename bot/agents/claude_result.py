@@ -72,7 +72,7 @@ def _denied(denial: Record, permission_mode: str) -> ProgressEvent:
         str(denial.get("tool_name", "tool")), args if isinstance(args, dict) else {}
     )
     hint = f" ({ACCEPT_EDITS_HINT})" if permission_mode == "acceptEdits" else ""
-    return event(EventKind.INFO, f"Claude Code was not allowed: {what}{hint}")
+    return event(EventKind.WARNING, f"Claude Code was not allowed: {what}{hint}")
 
 
 def _usage_line(record: Record, models: dict[str, dict[str, Any]]) -> str:

@@ -22,7 +22,7 @@ from bot.executor import (
     WhoAmI,
 )
 from bot.security.links import session_link
-from bot.surfaces import slack_blocks as render
+from bot.surfaces.slack import blocks as render
 from handlers.slack.replier import Replier
 
 NOTHING_TO_CANCEL = "Nothing is running or waiting, so there is nothing to cancel."

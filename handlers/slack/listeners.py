@@ -29,8 +29,8 @@ from bot.logs import crash_reference
 from bot.repo_spec import Reach
 from bot.security.links import session_link
 from bot.sessions import Person, Session, Thread
-from bot.surfaces import slack_blocks as render
-from bot.surfaces.slack_thread import SURFACE, SlackThread
+from bot.surfaces.slack import blocks as render
+from bot.surfaces.slack.thread import SURFACE, SlackThread
 from handlers.context import WebContext
 from handlers.slack.answers import answer, rendered
 from handlers.slack.filters import Claims, typed

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.dispatch import FAST_QUEUE
-from bot.surfaces.slack_blocks import Block
+from bot.surfaces.slack.blocks import Block
 from handlers.context import WebContext
 from jobs.slack_jobs import post_ephemeral
 

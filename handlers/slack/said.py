@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bot.commands import strip_mention
 from bot.sessions import Person, Thread
-from bot.surfaces.slack_thread import SURFACE, SlackThread
+from bot.surfaces.slack.thread import SURFACE, SlackThread
 from bot.values import SlackOrigin
 from handlers.slack.request import EventCallback
 

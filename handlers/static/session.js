@@ -18,12 +18,6 @@
   let source = null;
   let retryDelay = 1000;
 
-  const TAGS = {
-    state: "state", queued: "queued", started: "start", step: "step", output: "out",
-    text: "note", result: "done", shipped: "shipped", error: "error", cancelled: "cancel",
-    info: "info",
-  };
-
   function el(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
@@ -138,33 +132,15 @@
     if (entry) fillHeader(entry, info);
   }
 
-  // ---- one event, one line ------------------------------------------------------------
-  const ENDS = { result: "done", error: "failed", cancelled: "cancelled" };
-
-  function meta(event) {
-    const d = event.data || {};
-    const chips = [];
-    if (event.kind === "result") {
-      if (d.diffstat) chips.push(d.diffstat);
-      const tokens = Object.entries(d)
-        .filter(([k, v]) => k.endsWith("_tokens") && typeof v === "number")
-        .reduce((sum, [, v]) => sum + v, 0);
-      if (tokens) chips.push(`${tokens.toLocaleString()} tokens`);
-      if (d.cost_usd) chips.push(`$${Number(d.cost_usd).toFixed(4)}`);
-      if (d.duration_s !== undefined) chips.push(`${Number(d.duration_s).toFixed(1)} s`);
-    }
-    if (event.kind === "queued" && d.position) chips.push(`position ${d.position}`);
-    return chips;
-  }
-
+  // ---- one event, one line: the server sends how it reads (bot/progress/lines.py) ------
   function line(event) {
     const d = event.data || {};
-    const stderr = event.kind === "output" && d.stream === "stderr";
-    const li = el("li", `ev k-${event.kind}${stderr ? " stderr" : ""}`);
+    const shown = event.line || { tag: event.kind, text: event.text, chips: [], stderr: false };
+    const li = el("li", `ev k-${event.kind}${shown.stderr ? " stderr" : ""}`);
     li.dataset.id = event.id;
     li.appendChild(el("time", "at", clock(event.at)));
-    li.appendChild(el("span", "tag", stderr ? "err" : TAGS[event.kind] || event.kind));
-    li.appendChild(el("span", "txt", event.text));
+    li.appendChild(el("span", "tag", shown.tag));
+    li.appendChild(el("span", "txt", shown.text));
     const url = event.kind === "shipped" ? webUrl(d.url) : null;
     if (url) {
       const a = el("a", "link", url);
@@ -172,7 +148,7 @@
       a.rel = "noreferrer";
       li.appendChild(a);
     }
-    for (const chip of meta(event)) li.appendChild(el("span", "chip", chip));
+    for (const chip of shown.chips) li.appendChild(el("span", "chip", chip));
     return li;
   }
 
@@ -189,8 +165,7 @@
       mr.replaceChildren(a);
     }
     const entry = event.prompt ? sections.get(event.prompt) : null;
-    if (entry && event.kind === "started") setPromptState(entry, "running");
-    if (entry && ENDS[event.kind]) setPromptState(entry, ENDS[event.kind]);
+    if (entry && event.line && event.line.state) setPromptState(entry, event.line.state);
   }
 
   function onEvent(event) {
@@ -202,7 +177,7 @@
     list.appendChild(line(event));
     apply(event);
     counts.lines += 1;
-    if (event.kind === "output" && (event.data || {}).stream === "stderr") counts.stderr += 1;
+    if (event.line && event.line.stderr) counts.stderr += 1;
     if (event.kind === "error") counts.errors += 1;
     document.getElementById("counts").textContent =
       `${counts.lines} events` +

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode
 from bot.config import Settings
 from bot.redisio import connect
 from bot.sessions import Session
-from bot.surfaces.slack_thread import SURFACE, SlackThread
+from bot.surfaces.slack.thread import SURFACE, SlackThread
 from jobs.runtime import JobContext
 from tests.fakes.slack import FakeMessage, FakeSlack, sign
 from tests.live_server import LiveServer

@@ -19,11 +19,12 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.web import SlackResponse, WebClient
 
 from bot.config import Settings
+from bot.progress.sink import SINK_CALL_BUDGET
 
 log = logging.getLogger(__name__)
 
 SDK_RETRIES = 2
-MUST_LAND_FOR = 120.0  # seconds a must-land call keeps retrying through 429s and outages
+MUST_LAND_FOR = SINK_CALL_BUDGET  # a must-land call retries 429s and outages this long
 
 
 def web_client(settings: Settings) -> WebClient:

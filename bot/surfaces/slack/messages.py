@@ -2,7 +2,7 @@
 
 Any worker may relay a session's events (the set-up job, a drain job, the fast job that
 posts the card), sometimes two at once, so the sink keeps no state of its own between
-calls: it takes the session's sink lock, loads this state, applies events it has not
+calls: under the relay's lock it loads this state, applies events it has not
 delivered yet, and saves it. Values are small JSON objects (`to_dict`/`from_dict`).
 """
 
@@ -10,36 +10,19 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
-import time
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from redis import Redis
 
 from bot import keys
+from bot.progress.cursor import seen
+from bot.progress.view import PromptView
 from bot.redisio import as_str
-from bot.runlock import RELEASE_IF_OWNER
 
 log = logging.getLogger(__name__)
 
-STEPS_KEPT = 8
-STEP_CHARS = 300
-LOCK_TTL = 150.0  # longer than a must-land call may keep retrying (slack_client)
 STATE_TTL = 30 * 24 * 3600  # renewed on every save; an archived session's state goes later
-
-
-class Phase(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    SHIPPED = "shipped"
-
-
-FINAL_PHASES = frozenset({Phase.DONE, Phase.FAILED, Phase.CANCELLED, Phase.SHIPPED})
 
 
 @dataclass
@@ -56,52 +39,39 @@ class MessageView:
 
 
 @dataclass
-class PromptView(MessageView):
-    """One prompt's threaded reply: queue notice, then live progress, then its summary."""
+class PromptMessage(MessageView):
+    """Where one prompt's reply lives in the thread, and the view it shows."""
 
-    prompt_id: str = ""
-    action: str = "run"
-    author: str = ""
-    text: str = ""
-    origin_channel: str | None = None
+    view: PromptView = field(default_factory=lambda: PromptView(""))
+    origin_channel: str | None = None  # the message that asked, for reactions
     origin_ts: str | None = None
-    phase: Phase = Phase.QUEUED
-    ahead: int = 0
-    started_at: float | None = None
-    finished_at: float | None = None
-    steps: list[str] = field(default_factory=list)
-    lines: int = 0
-    outcome: str = ""  # the summary, error or shipped text
-    result: dict[str, Any] = field(default_factory=dict)
-    url: str | None = None
     reactions: list[str] = field(default_factory=list)
     announced: bool = False  # the short reply mentioning the author was posted
 
     @property
-    def final(self) -> bool:
-        return self.phase in FINAL_PHASES
-
-    def add_step(self, text: str, *, output: bool) -> None:
-        first = text.strip().splitlines()[0] if text.strip() else ""
-        if output:
-            self.lines += 1
-        if not first:
-            return
-        self.steps.append(first[:STEP_CHARS])
-        del self.steps[:-STEPS_KEPT]
-        self.dirty = True
+    def prompt_id(self) -> str:
+        return self.view.prompt_id
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["phase"] = self.phase.value
-        return data
+        data = {name: getattr(self, name) for name in _MESSAGE_FIELDS}
+        return {**data, "view": self.view.to_dict()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PromptView:
-        known = cls.__dataclass_fields__
-        view = cls(**{k: v for k, v in data.items() if k in known})
-        view.phase = Phase(view.phase)
-        return view
+    def from_dict(cls, data: dict[str, Any]) -> PromptMessage:
+        message = cls(**{k: v for k, v in data.items() if k in _MESSAGE_FIELDS})
+        message.view = PromptView.from_dict(data.get("view") or {"prompt_id": ""})
+        return message
+
+
+_MESSAGE_FIELDS = [
+    "ts",
+    "dirty",
+    "last_edit",
+    "origin_channel",
+    "origin_ts",
+    "reactions",
+    "announced",
+]
 
 
 @dataclass
@@ -123,11 +93,11 @@ class SinkState:
     session_id: str
     delivered: str = "0"  # the last stream id applied
     card: CardView = field(default_factory=CardView)
-    prompts: dict[str, PromptView] = field(default_factory=dict)
+    prompts: dict[str, PromptMessage] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)  # one-shot replies already posted
 
     def seen(self, event_id: str | None) -> bool:
-        return event_id is not None and _stream_order(event_id) <= _stream_order(self.delivered)
+        return seen(event_id, self.delivered)
 
     def dirty_views(self) -> list[MessageView]:
         views: list[MessageView] = [self.card] if self.card.dirty else []
@@ -135,15 +105,12 @@ class SinkState:
 
 
 class SinkStore:
-    """Loads and saves `SinkState`; the lock keeps two processes from interleaving."""
+    """Loads and saves `SinkState` (the relay's lock keeps two processes from interleaving)."""
 
     def __init__(self, redis: Redis, session_id: str) -> None:
         self.redis = redis
         self.session_id = session_id
         self.key = keys.surface_state(session_id, "slack")
-        self.lock_key = keys.surface_lock(session_id, "slack")
-        self._token = secrets.token_hex(8)
-        self._release = redis.register_script(RELEASE_IF_OWNER)
 
     def load(self) -> SinkState:
         raw = {as_str(k): as_str(v) for k, v in self.redis.hgetall(self.key).items()}
@@ -152,7 +119,7 @@ class SinkStore:
             state.card = CardView.from_dict(json.loads(raw["card"]))
         state.notices = json.loads(raw.get("notices", "[]"))
         views = [
-            PromptView.from_dict(json.loads(value))
+            PromptMessage.from_dict(json.loads(value))
             for name, value in raw.items()
             if name.startswith("prompt:")
         ]
@@ -174,22 +141,3 @@ class SinkStore:
         pipe.hset(self.key, mapping=mapping)  # type: ignore[arg-type]
         pipe.expire(self.key, STATE_TTL)
         pipe.execute()
-
-    def lock(self, wait: float = LOCK_TTL) -> bool:
-        """Take the session's sink lock, waiting up to `wait` seconds; False if it stayed taken
-        (the caller goes on anyway: a duplicate edit is better than a lost one)."""
-        deadline = time.monotonic() + wait
-        while not self.redis.set(self.lock_key, self._token, nx=True, px=int(LOCK_TTL * 1000)):
-            if time.monotonic() > deadline:
-                log.warning("slack sink lock of session %s stayed taken", self.session_id)
-                return False
-            time.sleep(0.02)
-        return True
-
-    def unlock(self) -> None:
-        self._release(keys=[self.lock_key], args=[self._token])
-
-
-def _stream_order(event_id: str) -> tuple[int, int]:
-    millis, _, seq = event_id.partition("-")
-    return int(millis or 0), int(seq or 0)

@@ -35,6 +35,7 @@ class EventKind(StrEnum):
     ERROR = "error"  # something failed; text is for people
     CANCELLED = "cancelled"
     INFO = "info"  # anything else worth a line (workdir ready, no changes …)
+    WARNING = "warning"  # worth a look, but the run goes on (a refused tool call …)
 
 
 TERMINAL_KINDS = frozenset(

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.progress.result import FileLine, RunResult
+from bot.progress.view import PromptView
+from bot.prompts import Action, PromptState
 from bot.service import Status
 from bot.sessions import Session, SessionState
-from bot.surfaces.slack_state import Phase, PromptView
 
 Block = dict[str, Any]
 
@@ -174,18 +176,18 @@ def _archive_button(session: Session) -> Block:
 
 # -- a prompt's reply -------------------------------------------------------------------------
 def progress(view: PromptView, log_url: str, now: float) -> tuple[str, list[Block]]:
-    ship = view.action == "ship"
+    ship = view.action is Action.SHIP
     headline = _headline(view, ship, now)
     asked = f"> {escape(trim(' '.join(view.text.split()), 200))}" if not ship else "> ship it"
     blocks = [section(headline), context(f"{asked} · <@{view.author}>")]
-    if view.phase is Phase.RUNNING and view.steps:
-        blocks.append(section(code(view.steps, MAX_SECTION - 10)))
-    elif view.phase is Phase.DONE:
+    if view.state is PromptState.RUNNING and view.recent:
+        blocks.append(section(code(view.recent, MAX_SECTION - 10)))
+    elif view.state is PromptState.DONE and not view.shipped:
         blocks += _summary(view, log_url)
     elif view.final and view.outcome:
         blocks.append(section(escape(view.outcome), log_url))
-        if view.phase is Phase.FAILED and view.steps:
-            blocks.append(section(code(view.steps, MAX_SECTION - 10)))
+        if view.state is PromptState.FAILED and view.recent:
+            blocks.append(section(code(view.recent, MAX_SECTION - 10)))
     if view.final:
         blocks.append(context(f"<{log_url}|Full log>"))
     return trim(headline.replace("*", ""), MAX_FALLBACK), within_limits(blocks, log_url)
@@ -193,61 +195,61 @@ def progress(view: PromptView, log_url: str, now: float) -> tuple[str, list[Bloc
 
 def _headline(view: PromptView, ship: bool, now: float) -> str:
     took = duration((view.finished_at or now) - (view.started_at or view.finished_at or now))
-    if view.phase is Phase.QUEUED:
+    if view.state is PromptState.QUEUED:
         ahead = "1 item" if view.ahead == 1 else f"{view.ahead} items"
         what = "This ship" if ship else "This prompt"
         return f"⏳ *Waiting*: {what} runs after {ahead} ahead of it in the queue."
-    if view.phase is Phase.RUNNING:
+    if view.state is PromptState.RUNNING:
         if ship:
             return f"🚢 *Shipping…* · {took}"
         lines = f" · {view.lines} lines of output" if view.lines else ""
         return f"⚙️ *Working…* · {took}{lines}"
-    if view.phase is Phase.DONE:
-        return f"✅ *Done* in {took}"
-    if view.phase is Phase.SHIPPED:
+    if view.shipped:
         return "🚢 *Shipped*"
-    if view.phase is Phase.CANCELLED:
+    if view.state is PromptState.DONE:
+        return f"✅ *Done* in {took}"
+    if view.state is PromptState.CANCELLED:
         return "⏹️ *Cancelled*" if view.started_at else "⏹️ *Cancelled* before it ran"
     return f"❌ *Failed* after {took}" if view.started_at else "❌ *Failed*"
 
 
 def _summary(view: PromptView, log_url: str) -> list[Block]:
-    result = view.result
+    result = view.result or RunResult()
     blocks = [section(escape(view.outcome or "Done."), log_url)]
-    files = result.get("files") or []
+    if view.warnings:
+        blocks.append(section("\n".join(f"⚠️ {escape(w)}" for w in view.warnings), log_url))
+    files = result.files
     if files:
         lines = [_file_line(f) for f in files[:FILES_SHOWN]]
         if len(files) > FILES_SHOWN:
             lines.append(f"…and {len(files) - FILES_SHOWN} more (<{log_url}|see the log>)")
         blocks.append(section("*Files changed*\n" + "\n".join(lines), log_url))
-    facts = [str(result.get("diffstat") or "no changes")]
-    tokens = int(result.get("input_tokens") or 0) + int(result.get("output_tokens") or 0)
-    if tokens:
-        facts.append(f"{tokens:,} tokens")
-    if result.get("cost_usd"):
-        facts.append(f"${float(result['cost_usd']):.4f}")
-    facts.append(f"took {duration(result.get('duration_s'))}")
+    facts = [result.diffstat or "no changes"]
+    if result.total_tokens:
+        facts.append(f"{result.total_tokens:,} tokens")
+    if result.cost_usd:
+        facts.append(f"${result.cost_usd:.4f}")
+    facts.append(f"took {duration(result.duration_s)}")
     blocks.append(context(" · ".join(facts)))
     return blocks
 
 
-def _file_line(change: dict[str, Any]) -> str:
-    added, removed = int(change.get("added", 0)), int(change.get("removed", 0))
-    counts = "binary" if added < 0 or removed < 0 else f"+{added} −{removed}"
-    return f"• `{escape(str(change.get('path', '?')))}` {counts}"
+def _file_line(change: FileLine) -> str:
+    counts = "binary" if change.binary else f"+{change.added} −{change.removed}"
+    return f"• `{escape(change.path)}` {counts}"
 
 
 def announcement(view: PromptView) -> str:
     """The short new reply that notifies the author when their item ends (edits do not)."""
     who = f"<@{view.author}>"
     first = escape(trim(view.outcome.strip().splitlines()[0], 200)) if view.outcome.strip() else ""
-    if view.phase is Phase.DONE:
-        stat = view.result.get("diffstat")
-        tail = f" ({escape(str(stat))})" if stat else ""
-        return f"{who} ✅ Done: {first}{tail}"
-    if view.phase is Phase.SHIPPED:
+    if view.shipped:
         return f"{who} 🚢 {first}"
-    if view.phase is Phase.CANCELLED:
+    if view.state is PromptState.DONE:
+        stat = view.result.diffstat if view.result else ""
+        tail = f" ({escape(stat)})" if stat else ""
+        return f"{who} ✅ Done: {first}{tail}"
+    if view.state is PromptState.CANCELLED:
         return f"{who} ⏹️ Cancelled: {first}"
     return f"{who} ❌ That did not work: {first}"
 
@@ -273,7 +275,7 @@ def diff(data: dict[str, Any], log_url: str) -> tuple[str, list[Block]]:
     stat = data.get("stat")
     if not stat:
         return notice("No changes yet.")
-    files = [_file_line(f) for f in stat.get("files", [])[:FILES_SHOWN]]
+    files = [_file_line(FileLine.from_dict(f)) for f in stat.get("files", [])[:FILES_SHOWN]]
     blocks = [section(f"*{escape(str(stat.get('summary', '')))}*\n" + "\n".join(files), log_url)]
     patch = str(data.get("patch") or "")
     if patch:

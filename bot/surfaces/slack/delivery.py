@@ -1,6 +1,6 @@
 """One pass of the Slack sink over a session: apply new events, post and edit messages.
 
-A pass runs under the session's sink lock with the state loaded from Redis. New messages
+A pass runs under the relay's lock with the state loaded from Redis. New messages
 (the card, a prompt's reply, the closing mention) are posted at once; edits of a message
 are coalesced to one per `slack_edit_interval`, and a message's final state is always
 sent, waiting out the interval and any 429 when it has to.
@@ -10,50 +10,50 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 from redis import Redis
 
 from bot.config import Settings
-from bot.errors import NotFound
-from bot.progress import EventKind, ProgressEvent
-from bot.prompts import PromptQueue
+from bot.progress.events import EventKind, ProgressEvent
+from bot.progress.sink import Prompts
+from bot.progress.view import PromptView
+from bot.prompts import PromptState
 from bot.security.links import session_link
-from bot.sessions import Session, SessionStore, Thread
-from bot.surfaces import slack_blocks as render
-from bot.surfaces.slack_client import SlackCalls
-from bot.surfaces.slack_state import (
-    CardView,
-    MessageView,
-    Phase,
-    PromptView,
-    SinkState,
-    SinkStore,
-)
-from bot.surfaces.slack_thread import SURFACE, SlackThread
+from bot.sessions import Session, Thread
+from bot.surfaces.slack import blocks as render
+from bot.surfaces.slack.calls import SlackCalls
+from bot.surfaces.slack.messages import CardView, MessageView, PromptMessage, SinkState, SinkStore
+from bot.surfaces.slack.thread import SURFACE, SlackThread
 from bot.values import SlackOrigin
 
 log = logging.getLogger(__name__)
 
 TICK = 10.0  # a running reply is re-rendered this often even when quiet (elapsed time)
 EYES, DONE, FAILED = "eyes", "white_check_mark", "x"
-ENDINGS = {
-    EventKind.RESULT: (Phase.DONE, DONE),
-    EventKind.SHIPPED: (Phase.SHIPPED, DONE),
-    EventKind.ERROR: (Phase.FAILED, FAILED),
-    EventKind.CANCELLED: (Phase.CANCELLED, FAILED),
+REACTIONS = {
+    EventKind.RESULT: DONE,
+    EventKind.SHIPPED: DONE,
+    EventKind.ERROR: FAILED,
+    EventKind.CANCELLED: FAILED,
 }
 
 
 class Delivery:
     def __init__(
-        self, settings: Settings, redis: Redis, calls: SlackCalls, store: SinkStore
+        self,
+        settings: Settings,
+        redis: Redis,
+        calls: SlackCalls,
+        store: SinkStore,
+        session: Session,
     ) -> None:
         self.settings = settings
         self.calls = calls
         self.store = store
-        self.sessions = SessionStore(redis)
-        self.prompts = PromptQueue(redis)
-        self.session: Session = self.sessions.get(store.session_id)
+        self.prompts = Prompts()  # those of the batch being applied
+        self.session = session
+        self.moved: Thread | None = None  # the thread this pass made: the relay binds it
         self.state: SinkState = store.load()
         self.log_url = session_link(settings, self.session.id)
         self.interval = settings.slack_edit_interval
@@ -64,7 +64,8 @@ class Delivery:
         return SlackThread.from_key(self.session.thread.key)
 
     # -- events -------------------------------------------------------------------------
-    def apply(self, events: list[ProgressEvent]) -> None:
+    def apply(self, events: list[ProgressEvent], prompts: Prompts) -> None:
+        self.prompts = prompts
         for event in events:
             if self.state.seen(event.id):
                 continue
@@ -85,61 +86,53 @@ class Delivery:
         if event.kind is EventKind.STATE:
             self.state.card.dirty = True
             return
-        view = self._view(event.prompt_id or "")
-        if view.final:
+        message = self._message(event.prompt_id or "")
+        view = message.view
+        was_final = view.final
+        if not view.take(event):
+            return
+        if was_final:
             if event.kind in (EventKind.INFO, EventKind.ERROR):  # e.g. the MR update after a run
                 self.notify(f"after:{event.id}", render.escape(event.text))
                 self.state.card.dirty = True
             return
-        if event.kind is EventKind.QUEUED:
-            view.ahead = max(0, int(event.data.get("position", 1)) - 1)
-            self._taken(view)
-        elif event.kind is EventKind.STARTED:
-            view.phase, view.started_at = Phase.RUNNING, event.at
-            self._taken(view)
-        elif event.kind in ENDINGS:
-            self._ended(view, event)
+        if event.kind in (EventKind.QUEUED, EventKind.STARTED):
+            self._taken(message)
+        elif event.kind in REACTIONS:
+            self._ended(message, event)
         elif event.text.strip():
-            view.add_step(event.text, output=event.kind is EventKind.OUTPUT)
+            message.dirty = True
 
-    def _view(self, prompt_id: str) -> PromptView:
-        view = self.state.prompts.get(prompt_id)
-        if view is not None:
-            return view
-        view = PromptView(prompt_id=prompt_id)
-        try:
-            prompt = self.prompts.get(prompt_id)
-        except NotFound:
-            prompt = None
+    def _message(self, prompt_id: str) -> PromptMessage:
+        message = self.state.prompts.get(prompt_id)
+        if message is not None:
+            return message
+        message = PromptMessage(view=PromptView(prompt_id))
+        prompt = self.prompts.get(prompt_id)
         if prompt is not None:
-            view.action, view.author, view.text = prompt.action.value, prompt.author.id, prompt.text
+            message.view = PromptView.of(prompt)
             if isinstance(prompt.origin, SlackOrigin):
-                view.origin_channel = prompt.origin.channel
-                view.origin_ts = prompt.origin.ts
-        view.text = view.text[:300]
-        self.state.prompts[prompt_id] = view
-        return view
+                message.origin_channel = prompt.origin.channel
+                message.origin_ts = prompt.origin.ts
+        self.state.prompts[prompt_id] = message
+        return message
 
-    def _taken(self, view: PromptView) -> None:
-        view.dirty = True
-        if view.ts is None:
-            self.send(view)
-        self.react(view, EYES)
+    def _taken(self, message: PromptMessage) -> None:
+        message.dirty = True
+        if message.ts is None:
+            self.send(message)
+        self.react(message, EYES)
 
-    def _ended(self, view: PromptView, event: ProgressEvent) -> None:
-        view.phase, reaction = ENDINGS[event.kind]
-        view.finished_at = event.at
-        view.outcome = event.text
-        view.result = dict(event.data) if event.kind is EventKind.RESULT else {}
-        view.url = event.data.get("url")
-        view.dirty = True
+    def _ended(self, message: PromptMessage, event: ProgressEvent) -> None:
+        message.dirty = True
         if event.kind is EventKind.SHIPPED:
             self.state.card.dirty = True
-        self.send(view, force=True)
-        if view.started_at is not None or event.kind is not EventKind.CANCELLED:
-            self.react(view, reaction)
-            if not view.announced:
-                view.announced = self.post(render.announcement(view), blocks=None) is not None
+        self.send(message, force=True)
+        if message.view.started_at is not None or event.kind is not EventKind.CANCELLED:
+            self.react(message, REACTIONS[event.kind])
+            if not message.announced:
+                text = render.announcement(message.view)
+                message.announced = self.post(text, blocks=None) is not None
 
     # -- Slack --------------------------------------------------------------------------
     def ensure_card(self) -> None:
@@ -154,8 +147,8 @@ class Delivery:
         self.changed = True
         self.store.save(self.state)  # never post a second card, whatever happens next
         if thread.ts is None:
-            self.sessions.bind_thread(self.session.id, Thread(SURFACE, thread.with_parent(ts).key))
-            self.session = self.sessions.get(self.session.id)
+            self.moved = Thread(SURFACE, thread.with_parent(ts).key)
+            self.session = replace(self.session, thread=self.moved)
 
     def post(self, text: str, blocks: list[render.Block] | None) -> str | None:
         thread = self.thread
@@ -173,16 +166,17 @@ class Delivery:
             self.state.notices.append(key)
             del self.state.notices[:-50]
 
-    def react(self, view: PromptView, name: str) -> None:
-        if view.origin_channel and view.origin_ts and name not in view.reactions:
-            self.calls.react(view.origin_channel, view.origin_ts, name)
-            view.reactions.append(name)
+    def react(self, message: PromptMessage, name: str) -> None:
+        if message.origin_channel and message.origin_ts and name not in message.reactions:
+            self.calls.react(message.origin_channel, message.origin_ts, name)
+            message.reactions.append(name)
             self.changed = True
 
     def tick(self, now: float) -> None:
-        for view in self.state.prompts.values():
-            if view.phase is Phase.RUNNING and now - view.last_edit >= max(TICK, self.interval):
-                view.dirty = True
+        for message in self.state.prompts.values():
+            running = message.view.state is PromptState.RUNNING
+            if running and now - message.last_edit >= max(TICK, self.interval):
+                message.dirty = True
 
     def flush(self, *, force: bool) -> None:
         """Edit every stale message that may be edited now (all of them when `force`)."""
@@ -200,12 +194,11 @@ class Delivery:
                 return
             time.sleep(wait)
         if view is self.state.card:
-            self.session = self.sessions.get(self.session.id)
             text, blocks = render.card(self.session, self.log_url)
         else:
-            assert isinstance(view, PromptView)
-            text, blocks = render.progress(view, self.log_url, time.time())
-        must_land = force or (isinstance(view, PromptView) and view.final)
+            assert isinstance(view, PromptMessage)
+            text, blocks = render.progress(view.view, self.log_url, time.time())
+        must_land = force or (isinstance(view, PromptMessage) and view.view.final)
         if view.ts is None:
             ts = self.post(text, blocks)
             ok = ts is not None

@@ -1,11 +1,11 @@
 """The GitLab/GitHub progress sink: one comment per prompt, edited in place, paced.
 
-The relay hands it events in order. Each prompt gets a card (`forge_card.Card`) kept in
-Redis, so the next job's relay carries on with the same comment. Every pass runs under
-the session's surface lock with the cards read afresh, and a card skips events it has
-already seen, so two relays overlapping for a moment never write a comment twice. Edits
-are paced to one per `forge_edit_interval` per comment; a card that changed meanwhile is
-written by a timer or at `close`, and the final state is always written at once. When a
+The relay hands it events in order, under the session's lock. Each prompt gets a card
+(`card.Card`) kept in Redis, so the next job's relay carries on with the same
+comment. Every pass reads the cards afresh, and a card skips events it has already seen,
+so two relays overlapping for a moment never write a comment twice. Edits are paced to
+one per `forge_edit_interval` per comment; a card that changed meanwhile is written when
+the relay ticks or at `close`, and the final state is always written at once. When a
 run ends, a short new comment mentions the person who asked. Failures here are logged
 and never fail the work (the relay goes on).
 """
@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from redis import Redis
 
@@ -25,20 +22,18 @@ from bot import keys
 from bot.config import Settings
 from bot.errors import NotFound, RepoboxError
 from bot.progress import EventKind, ProgressEvent
-from bot.prompts import PromptQueue
+from bot.progress.sink import Prompts
+from bot.progress.view import PromptView
 from bot.providers.forge import Forge, ReplyTarget
 from bot.providers.registry import forge_for
 from bot.redisio import as_str
 from bot.security.links import session_link
 from bot.sessions import Session
-from bot.surfaces.forge_card import Card
+from bot.surfaces.forge.card import Card
 from bot.surfaces.forge_text import defuse, host_words
 from bot.values import ForgeOrigin
 
 log = logging.getLogger(__name__)
-
-LOCK_SECONDS = 120.0  # a pass that dies holding the lock frees it after this
-LOCK_WAIT = 30.0
 
 
 def default_target(session: Session) -> ReplyTarget:
@@ -54,13 +49,10 @@ class ForgeSink:
         self.settings = settings
         self.redis = redis
         self.surface = surface
-        self.prompts = PromptQueue(redis)
+        self.prompts = Prompts()  # those of the batch being delivered
         self._forge: Forge | None = None
         self._cards: dict[str, Card] = {}  # cards this sink touched, by prompt id
-        self._dirty: set[str] = set()
-        self._session: Session | None = None
-        self._lock = threading.RLock()
-        self._timer: threading.Timer | None = None
+        self._dirty: set[str] = set()  # cards whose latest state waits for its turn
 
     @property
     def forge(self) -> Forge:
@@ -69,51 +61,36 @@ class ForgeSink:
         return self._forge
 
     # -- ProgressSink ---------------------------------------------------------------------
-    def deliver(self, session: Session, events: list[ProgressEvent]) -> None:
-        with self._pass(session):
-            touched: dict[str, Card] = {}
-            for event in events:
-                if event.prompt_id is None:
-                    self._session_event(session, event)
-                    continue
-                if event.kind is EventKind.STATE:
-                    continue  # the card shows the run's own events, not the session's moves
-                if event.kind is EventKind.QUEUED and not self._known(session, event.prompt_id):
-                    self._show_earlier(session, event.prompt_id, touched)
-                card = touched.get(event.prompt_id) or self._card(session, event.prompt_id)
-                if card is None or not card.take(event):
-                    continue
-                touched[card.prompt_id] = card
-            for card in touched.values():
-                self._write(session, card, force=card.finished)
+    def deliver(self, session: Session, events: list[ProgressEvent], prompts: Prompts) -> None:
+        self._cards, self.prompts = {}, prompts
+        touched: dict[str, Card] = {}
+        for event in events:
+            if event.prompt_id is None:
+                self._session_event(session, event)
+                continue
+            if event.kind is EventKind.STATE:
+                continue  # the card shows the run's own events, not the session's moves
+            if event.kind is EventKind.QUEUED and not self._known(session, event.prompt_id):
+                self._show_earlier(session, event.prompt_id, touched)
+            card = touched.get(event.prompt_id) or self._card(session, event.prompt_id)
+            if card is None or not card.take(event):
+                continue
+            touched[card.prompt_id] = card
+        for card in touched.values():
+            self._write(session, card, force=card.finished)
+
+    def tick(self, session: Session, now: float) -> None:
+        self._write_held(session, force=False)
 
     def close(self, session: Session) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        with self._pass(session):
-            self._timer = None
-            for prompt_id in sorted(self._dirty):
-                card = self._card(session, prompt_id)
-                if card is not None:
-                    self._write(session, card, force=True)
+        self._write_held(session, force=True)
 
-    @contextmanager
-    def _pass(self, session: Session) -> Iterator[None]:
-        """One writer per session across processes; the cards as Redis has them now."""
-        lock = self.redis.lock(
-            keys.surface_lock(session.id, self.surface),
-            timeout=LOCK_SECONDS,
-            blocking_timeout=LOCK_WAIT,
-        )
-        with self._lock:
-            if not lock.acquire():
-                raise RepoboxError(f"the {self.surface} comments of {session.id} stayed locked")
-            try:
-                self._session = session
-                self._cards = {}
-                yield
-            finally:
-                lock.release()
+    def _write_held(self, session: Session, *, force: bool) -> None:
+        self._cards = {}
+        for prompt_id in sorted(self._dirty):
+            card = self._card(session, prompt_id)
+            if card is not None:
+                self._write(session, card, force=force)
 
     # -- cards ---------------------------------------------------------------------------
     def _state_key(self, session_id: str) -> str:
@@ -126,11 +103,7 @@ class ForgeSink:
 
     def _show_earlier(self, session: Session, prompt_id: str, touched: dict[str, Card]) -> None:
         """Before a "waiting" card, the cards of what it waits for, so they read in order."""
-        running = self.prompts.running(session.id)
-        ahead = [running] if running is not None else []
-        for prompt in [*ahead, *self.prompts.waiting(session.id)]:
-            if prompt.id == prompt_id:
-                return
+        for prompt in self.prompts.ahead_of(prompt_id):
             if not self._known(session, prompt.id):
                 card = self._card(session, prompt.id)
                 if card is not None:
@@ -144,28 +117,20 @@ class ForgeSink:
         if raw is not None:
             card = Card.from_dict(json.loads(as_str(raw)))
         else:
-            try:
-                prompt = self.prompts.get(prompt_id)
-            except NotFound:
+            prompt = self.prompts.get(prompt_id)
+            if prompt is None:
                 return None
             origin = prompt.origin if isinstance(prompt.origin, ForgeOrigin) else None
             asker = (origin.comment.author if origin else "") or prompt.author.id
-            target = (origin.reply if origin else default_target(session)).to_dict()
-            card = Card(
-                prompt_id=prompt_id,
-                target=target,
-                action=prompt.action.value,
-                asker=str(asker),
-                asker_name=prompt.author.name,
-                text=defuse(prompt.text, self.settings.bot_name),
-                link=session_link(self.settings, session.id),
-            )
+            target = origin.reply if origin else default_target(session)
+            link = session_link(self.settings, session.id)
+            card = Card(target, str(asker), link, view=PromptView.of(prompt))
         self._cards[prompt_id] = card
         return card
 
     def _write(self, session: Session, card: Card, *, force: bool) -> None:
         """Create or edit the comment (paced), then the mention once the run has ended."""
-        target = ReplyTarget.from_dict(card.target)
+        target = card.target
         body = self._words(card.render())
         waited = time.time() - card.edited_at
         try:
@@ -175,7 +140,6 @@ class ForgeSink:
             elif body != card.rendered:
                 if not force and waited < self.settings.forge_edit_interval:
                     self._dirty.add(card.prompt_id)
-                    self._schedule(self.settings.forge_edit_interval - waited)
                     return
                 self.forge.edit(target, card.comment_id, body)
                 card.rendered, card.edited_at = body, time.time()
@@ -195,26 +159,6 @@ class ForgeSink:
     def _save(self, session_id: str, card: Card) -> None:
         state = json.dumps(card.to_dict())
         self.redis.hset(self._state_key(session_id), f"prompt:{card.prompt_id}", state)
-
-    def _schedule(self, delay: float) -> None:
-        if self._timer is None:
-            self._timer = threading.Timer(max(0.05, delay), self._flush)
-            self._timer.daemon = True
-            self._timer.start()
-
-    def _flush(self) -> None:
-        session = self._session
-        if session is None:
-            return
-        try:
-            with self._pass(session):
-                self._timer = None
-                for prompt_id in sorted(self._dirty):
-                    card = self._card(session, prompt_id)
-                    if card is not None:
-                        self._write(session, card, force=False)
-        except Exception:
-            log.exception("paced progress edit of session %s failed", session.id)
 
     # -- the session itself -----------------------------------------------------------------
     def _session_event(self, session: Session, event: ProgressEvent) -> None:

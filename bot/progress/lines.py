@@ -1,0 +1,68 @@
+"""One event as one line of a log: the CLI's `watch` prints it, the live page shows it.
+
+Both read this instead of each keeping its own table of tags and figures, so a new
+progress kind or a new figure shows the same way in the terminal and in the browser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.progress.events import EventKind, ProgressEvent
+from bot.progress.result import RunResult
+from bot.progress.view import ENDINGS
+from bot.prompts import PromptState
+
+TAGS = {
+    EventKind.STARTED: "start",
+    EventKind.OUTPUT: "out",
+    EventKind.TEXT: "note",
+    EventKind.RESULT: "done",
+    EventKind.CANCELLED: "cancel",
+    EventKind.WARNING: "warn",
+}
+
+
+@dataclass(frozen=True)
+class EventLine:
+    tag: str  # the short label of the line
+    text: str
+    chips: tuple[str, ...] = ()  # figures shown beside it (diffstat, tokens, cost, time)
+    state: PromptState | None = None  # the prompt's state after this event, if it moved
+    stderr: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tag": self.tag,
+            "text": self.text,
+            "chips": list(self.chips),
+            "state": self.state.value if self.state else None,
+            "stderr": self.stderr,
+        }
+
+
+def line_of(event: ProgressEvent) -> EventLine:
+    stderr = event.kind is EventKind.OUTPUT and event.data.get("stream") == "stderr"
+    tag = "err" if stderr else TAGS.get(event.kind, event.kind.value)
+    state = PromptState.RUNNING if event.kind is EventKind.STARTED else ENDINGS.get(event.kind)
+    return EventLine(tag, event.text, _chips(event), state, stderr)
+
+
+def figures(result: RunResult) -> tuple[str, ...]:
+    """A run's last line, as the Slack and forge replies show it: changes, tokens, cost."""
+    chips = [result.diffstat or "no changes"]
+    if result.total_tokens:
+        chips.append(f"{result.total_tokens:,} tokens")
+    if result.cost_usd:
+        chips.append(f"${result.cost_usd:.4f}")
+    chips.append(f"took {result.duration_s:.1f} s")
+    return tuple(chips)
+
+
+def _chips(event: ProgressEvent) -> tuple[str, ...]:
+    if event.kind is EventKind.RESULT:
+        return figures(RunResult.from_dict(event.data))
+    if event.kind is EventKind.QUEUED and event.data.get("position"):
+        return (f"position {event.data['position']}",)
+    return ()

@@ -1,0 +1,181 @@
+"""Relaying progress back to a session's surface while a job works on it.
+
+The job starts a `Relay`; it follows the session's stream from the session's relay cursor
+(kept in Redis, so events appended while no job ran are delivered by the next one) and
+hands batches to the surface's `ProgressSink`. The relay is the only owner of the three
+things every surface needs and none should redo: the cursor, the lock (one redis-py
+`Lock` per session, taken for each sink call with a TTL longer than the longest one) and
+the pacing (it calls `tick` while the stream is quiet, so edits held back by a surface's
+rate rule still land). A side channel never fails the work: sink errors are logged and
+the relay goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from redis import Redis
+from redis.exceptions import LockError, RedisError
+from redis.lock import Lock
+
+from bot import keys
+from bot.config import Settings
+from bot.errors import NotFound
+from bot.progress.events import EventKind, ProgressEvent, ProgressStream
+from bot.progress.sink import SINK_CALL_BUDGET, ProgressSink, Prompts
+from bot.prompts import Prompt, PromptQueue
+from bot.redisio import as_str
+from bot.sessions import Session, SessionStore, Thread
+from bot.surfaces.registry import SINKS
+
+log = logging.getLogger(__name__)
+
+# The lock lives the longest a sink call may take plus a margin from each acquire, so it
+# never expires under a live delivery, and a dead relay's lock frees itself.
+LOCK_SECONDS = SINK_CALL_BUDGET + 30.0
+TICK_EVERY = 0.1  # how often a quiet relay lets the sink land held-back edits
+
+
+def sink_for(surface: str, settings: Settings, redis: Redis) -> ProgressSink | None:
+    """The registered sink of a surface; None for surfaces with no replies (the CLI)."""
+    factory = SINKS.get(surface)
+    return factory(settings, redis) if factory is not None else None
+
+
+class Relay(threading.Thread):
+    def __init__(
+        self,
+        settings: Settings,
+        redis: Redis,
+        session_id: str,
+        sink: ProgressSink | None = None,
+    ) -> None:
+        """`sink` defaults to the one registered for the session's surface."""
+        super().__init__(name=f"relay-{session_id}", daemon=True)
+        self.redis = redis
+        self.session_id = session_id
+        self.sessions = SessionStore(redis)
+        self.prompts = PromptQueue(redis)
+        self.stream = ProgressStream(redis, session_id)
+        self.cursor_key = keys.surface_state(session_id, "relay")
+        self.lock: Lock = redis.lock(
+            keys.surface_lock(session_id, "relay"), timeout=LOCK_SECONDS, thread_local=False
+        )
+        surface = self.sessions.get(session_id).thread.surface
+        self.sink = sink if sink is not None else sink_for(surface, settings, redis)
+        self._stopping = threading.Event()
+        self._ticked = 0.0
+
+    def __enter__(self) -> Relay:
+        if self.sink is not None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.sink is None:
+            return
+        self._stopping.set()
+        self.join(timeout=30)
+        while self._pump(block_ms=None, wait=LOCK_SECONDS):  # what arrived after the last read
+            pass
+        self._locked(lambda: self._bind(self._sink().close(self._session())), wait=LOCK_SECONDS)
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            if not self._pump(block_ms=int(TICK_EVERY * 1000)):
+                self._tick()
+
+    def _sink(self) -> ProgressSink:
+        assert self.sink is not None
+        return self.sink
+
+    def _session(self) -> Session:
+        return self.sessions.get(self.session_id)
+
+    def _pump(self, block_ms: int | None, wait: float = 0.0) -> bool:
+        """Deliver one batch; say whether there was one.
+
+        Two jobs can relay one session at once (an archive beside a run). Waiting for events
+        holds nothing; delivering holds the session's relay lock and re-reads from the shared
+        cursor, so each event reaches the surface once, whichever relay delivers it.
+        """
+        try:
+            if not self.stream.read(self._cursor(), count=1, block_ms=block_ms):
+                return False
+        except RedisError:
+            log.exception("relay of session %s could not reach Redis", self.session_id)
+            self._stopping.wait(1)
+            return False
+        return self._locked(self._deliver, wait=wait)
+
+    def _deliver(self) -> bool:
+        cursor = self._cursor()
+        events = self.stream.read(cursor)
+        if not events:
+            return False
+        session = self._session()  # read after the events: at least as new as they are
+        try:
+            self._bind(self._sink().deliver(session, events, self._prompts(events)))
+        except Exception:
+            log.exception("progress sink of session %s failed; events skipped", self.session_id)
+        self.redis.hset(self.cursor_key, "cursor", events[-1].id or cursor)
+        self._ticked = time.monotonic()
+        return True
+
+    def _prompts(self, events: list[ProgressEvent]) -> Prompts:
+        """The prompts these events are about and, when one was queued, the queue ahead."""
+        wanted = list(dict.fromkeys(e.prompt_id for e in events if e.prompt_id))
+        queue: list[Prompt] = []
+        if any(e.kind is EventKind.QUEUED for e in events):
+            running = self.prompts.running(self.session_id)
+            queue = [*([running] if running else []), *self.prompts.waiting(self.session_id)]
+        by_id = {p.id: p for p in queue}
+        for prompt_id in wanted:
+            if prompt_id not in by_id:
+                with contextlib.suppress(NotFound):
+                    by_id[prompt_id] = self.prompts.get(prompt_id)
+        return Prompts(by_id, tuple(p.id for p in queue))
+
+    def _tick(self) -> None:
+        if time.monotonic() - self._ticked < TICK_EVERY:
+            return
+        self._ticked = time.monotonic()
+        self._locked(lambda: self._bind(self._sink().tick(self._session(), time.time())))
+
+    def _bind(self, moved: Thread | None) -> None:
+        """The domain change a surface asked for: the session lives in this thread now."""
+        if moved is not None and not self.sessions.bind_thread(self.session_id, moved):
+            log.warning("session %s could not move to thread %s", self.session_id, moved.key)
+
+    def _locked(self, work: Callable[[], bool | None], wait: float = 0.0) -> bool:
+        """Run `work` under the session's relay lock; False when another relay holds it."""
+        try:
+            if not self.lock.acquire(blocking=wait > 0, blocking_timeout=wait or None):
+                self._stopping.wait(0.05)  # the other relay is delivering these
+                return False
+            try:
+                return bool(work())
+            except RedisError:
+                raise
+            except Exception:
+                log.exception("progress sink of session %s failed", self.session_id)
+                return False
+            finally:
+                self._release()
+        except RedisError:
+            log.exception("relay of session %s could not reach Redis", self.session_id)
+            self._stopping.wait(1)
+            return False
+
+    def _release(self) -> None:
+        try:
+            self.lock.release()
+        except LockError:  # it expired and someone else took it: theirs now
+            log.warning("relay lock of session %s expired while held", self.session_id)
+
+    def _cursor(self) -> str:
+        return as_str(self.redis.hget(self.cursor_key, "cursor") or b"0")

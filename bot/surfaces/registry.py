@@ -1,0 +1,22 @@
+"""Which surfaces answer in their thread, and how each builds its progress sink.
+
+One dict, imported normally: a broken surface module fails at import, loudly, instead
+of silently turning its replies off. Surfaces missing here (the CLI) have no replies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from redis import Redis
+
+from bot.config import Settings
+from bot.progress.sink import ProgressSink
+from bot.surfaces.forge.sink import ForgeSink
+from bot.surfaces.slack.sink import build_sink as slack_sink
+
+SINKS: dict[str, Callable[[Settings, Redis], ProgressSink | None]] = {
+    "slack": slack_sink,
+    "gitlab": lambda settings, redis: ForgeSink(settings, redis, "gitlab"),
+    "github": lambda settings, redis: ForgeSink(settings, redis, "github"),
+}
