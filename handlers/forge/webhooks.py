@@ -26,6 +26,7 @@ from bot.errors import UserError
 from bot.inbound.forge_events import CommentEvent
 from bot.inbound.forge_text import command_text, mentions
 from bot.logs import crash_reference
+from handlers import outage
 from handlers.context import WebContext
 from handlers.payload import Malformed, Obj, parse_form, parse_json
 from jobs.forge_jobs import handle_comment
@@ -103,7 +104,8 @@ def malformed(surface: str, what: str) -> Rejected:
 
 def guarded(surface: str) -> Callable[[Handler], Handler]:
     """The route's last line: a crash is one log line with a reference and a 400, never a
-    500 with a traceback (the platform would retry a payload that crashes us again)."""
+    500 with a traceback (the platform would retry a payload that crashes us again); a
+    Redis outage is a 503 with Retry-After, so the platform delivers it again later."""
 
     def wrap(handler: Handler) -> Handler:
         @wraps(handler)
@@ -114,6 +116,12 @@ def guarded(surface: str) -> Callable[[Handler], Handler]:
                 return rejected.response
             except Exception as error:
                 ref = crash_reference(log, f"{surface} webhook failed", error)
+                if outage.is_outage(error):
+                    return web.json_response(
+                        {"error": f"unavailable, try again (ref {ref})"},
+                        status=outage.STATUS,
+                        headers=outage.headers(),
+                    )
                 return web.json_response({"error": f"not handled (ref {ref})"}, status=400)
 
         return guard

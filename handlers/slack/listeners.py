@@ -31,6 +31,7 @@ from bot.security.links import session_link
 from bot.sessions import Person, Session, Thread
 from bot.surfaces.slack import blocks as render
 from bot.surfaces.slack.thread import SURFACE, SlackThread
+from handlers import outage
 from handlers.context import WebContext
 from handlers.slack.answers import answer, rendered
 from handlers.slack.filters import Claims, typed
@@ -91,7 +92,8 @@ class SlackListeners:
 
     async def failed(self, error: Exception, request: AsyncBoltRequest) -> BoltResponse:
         """A crash: one log line with a reference; a slash command gets a polite answer,
-        anything else a 400 (with its claims released, so Slack's retry has another go)."""
+        anything else a 400, or a 503 with Retry-After when Redis is what failed (with its
+        claims released, so Slack's retry has another go)."""
         ref = crash_reference(log, "slack request failed", error)
         parsed = request.context.get(KEY)
         if isinstance(parsed, SlashCommand):
@@ -107,6 +109,8 @@ class SlackListeners:
                     await self.claims.release(name)
             except RedisError:
                 pass  # Redis is what failed: nothing was claimed that a retry could miss
+        if outage.is_outage(error):
+            return BoltResponse(status=outage.STATUS, body="", headers=outage.headers())
         return BoltResponse(status=400, body="")
 
     @staticmethod
