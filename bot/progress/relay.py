@@ -5,9 +5,9 @@ The job starts a `Relay`; it follows the session's stream from the session's rel
 hands batches to the surface's `ProgressSink`. The relay is the only owner of the three
 things every surface needs and none should redo: the cursor, the lock (one redis-py
 `Lock` per session, taken for each sink call and extended while the call lasts, so a
-call made of several must-land retries never outlives it) and the pacing (it calls `tick` while the stream is quiet, so edits held back by a surface's
-rate rule still land). A side channel never fails the work: sink errors are logged and
-the relay goes on.
+call made of several must-land retries never outlives it) and the pacing (it calls
+`tick` while the stream is quiet, so edits held back by a surface's rate rule still
+land). A side channel never fails the work: sink errors are logged and the relay goes on.
 """
 
 from __future__ import annotations

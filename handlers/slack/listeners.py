@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -63,7 +64,7 @@ class SlackListeners:
     async def command(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
         parsed = typed(context)
         assert isinstance(parsed, SlashCommand)
-        await ack(**self.slash(parsed))
+        await ack(**await self.slash(parsed))
 
     async def mention(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
         await ack()
@@ -85,7 +86,7 @@ class SlackListeners:
         await ack()
         parsed = typed(context)
         assert isinstance(parsed, Interaction)
-        self.clicked(parsed, parsed.actions[0])
+        await self.clicked(parsed, parsed.actions[0])
 
     async def ignore(self, ack: AsyncAck) -> None:
         await ack()
@@ -110,7 +111,8 @@ class SlackListeners:
             except RedisError:
                 pass  # Redis is what failed: nothing was claimed that a retry could miss
         if outage.is_outage(error):
-            return BoltResponse(status=outage.STATUS, body="", headers=outage.headers())
+            retry: dict[str, str | Sequence[str]] = {**outage.headers()}
+            return BoltResponse(status=outage.STATUS, body="", headers=retry)
         return BoltResponse(status=400, body="")
 
     @staticmethod
@@ -123,12 +125,11 @@ class SlackListeners:
         """A mention or a thread reply; each message is acted on once, whichever event
         (app_mention, message, a redelivery) brings it."""
         if await self.claims.take(f"said:{said.request_id}"):
-            self.act(said, text)
+            await self.act(said, text)
 
-    def act(self, said: Said, text: str) -> None:
-        """The service's calls are still synchronous Redis writes on the loop: handing them
-        to a thread pool was measured (bench/ack_floor.py) and cost more at C=1 than it
-        gained at C=200 on a small machine; see the README's "Async web process"."""
+    async def act(self, said: Said, text: str) -> None:
+        """Answers and jobs are enqueued from the loop (`ctx.jobs`); the session service's
+        own calls are still synchronous Redis writes (see the README's "Async web process")."""
         reply = Replier(
             self.ctx,
             channel=said.channel,
@@ -140,15 +141,17 @@ class SlackListeners:
         try:
             command = parse(text)
             if session is not None:
-                self.in_session(session, said, command, reply)
+                await self.in_session(session, said, command, reply)
             else:
-                self.outside(said, command, reply)
+                await self.outside(said, command, reply)
         except UserError as error:
-            reply(str(error))
+            await reply(str(error))
 
-    def in_session(self, session: Session, said: Said, command: Command, reply: Replier) -> None:
+    async def in_session(
+        self, session: Session, said: Said, command: Command, reply: Replier
+    ) -> None:
         if command.kind is CommandKind.LINK:
-            reply(self.link_channel(said.team, said.channel, command.repo or ""))
+            await reply(self.link_channel(said.team, said.channel, command.repo or ""))
         elif command.kind is CommandKind.NEW:
             raise Conflict(
                 f"This thread already has session `{session.id}`.",
@@ -156,22 +159,22 @@ class SlackListeners:
             )
         else:
             asker = Asker(said.person, said.request_id, said.origin)
-            answer(self.executor.execute(command, session, asker), reply, self.settings)
+            await answer(self.executor.execute(command, session, asker), reply, self.settings)
 
-    def outside(self, said: Said, command: Command, reply: Replier) -> None:
+    async def outside(self, said: Said, command: Command, reply: Replier) -> None:
         """A mention where no session lives yet: start one (or answer a question)."""
         if command.kind in ANYWHERE:
             asker = Asker(said.person, said.request_id, said.origin)
-            answer(self.executor.execute(command, None, asker), reply, self.settings)
+            await answer(self.executor.execute(command, None, asker), reply, self.settings)
         elif command.kind is CommandKind.LINK:
-            reply(self.link_channel(said.team, said.channel, command.repo or ""))
+            await reply(self.link_channel(said.team, said.channel, command.repo or ""))
         elif command.kind is CommandKind.STATUS:
-            reply(*render.channel_sessions(self.channel_sessions(said.team, said.channel)))
+            await reply(*render.channel_sessions(self.channel_sessions(said.team, said.channel)))
         elif command.kind is CommandKind.NEW:
-            self.start(command.repo or "", command.base, command.prompt, said.thread, said)
+            await self.start(command.repo or "", command.base, command.prompt, said.thread, said)
         elif command.kind is CommandKind.PROMPT:
             repo, prompt = self.repo_and_prompt(said, command.prompt or "")
-            self.start(repo, None, prompt, said.thread, said)
+            await self.start(repo, None, prompt, said.thread, said)
         else:
             raise UserError(NOT_HERE, hint=START_HINT)
 
@@ -196,7 +199,7 @@ class SlackListeners:
         )
 
     # -- slash commands -------------------------------------------------------------------
-    def slash(self, payload: SlashCommand) -> dict[str, Any]:
+    async def slash(self, payload: SlashCommand) -> dict[str, Any]:
         """The acknowledgement's body: an ephemeral answer, an in-channel one, or nothing."""
         team, channel = payload.team, payload.channel
         text = plain(payload.text).strip()
@@ -208,7 +211,7 @@ class SlackListeners:
                 shown = rendered(self.executor.execute(command, None, asker), self.settings)
                 return ephemeral(*shown) if shown else {}
             if command.kind is CommandKind.NEW:
-                self.start_from_command(payload, command)
+                await self.start_from_command(payload, command)
                 return {}
             if command.kind is CommandKind.LINK:
                 answer = self.link_channel(team, channel, command.repo or "")
@@ -229,17 +232,17 @@ class SlackListeners:
         except UserError as error:
             return ephemeral(str(error))
 
-    def start_from_command(self, payload: SlashCommand, command: Command) -> None:
+    async def start_from_command(self, payload: SlashCommand, command: Command) -> None:
         """The session's thread will be a parent message the bot posts (slash commands
         cannot be used in threads); until then the session is bound to this command."""
         trigger = payload.trigger_id or uuid.uuid4().hex
         said = Said(payload.team, payload.channel, payload.user, f"cmd-{trigger}", None, "")
         person = Person(payload.user, payload.user_name or payload.user)
         thread = SlackThread(payload.team, payload.channel, None, pending=trigger)
-        self.start(command.repo or "", command.base, command.prompt, thread, said, person)
+        await self.start(command.repo or "", command.base, command.prompt, thread, said, person)
 
     # -- buttons --------------------------------------------------------------------------
-    def clicked(self, click: Interaction, action: Action) -> None:
+    async def clicked(self, click: Interaction, action: Action) -> None:
         uid, channel, team = click.user, click.channel or "", click.team or ""
         if action.action_id == render.ACTION_LOG:
             return  # a link button: Slack opens the page, there is nothing to do
@@ -254,12 +257,12 @@ class SlackListeners:
             command = BUTTONS.get(action.action_id)
             if command is not None:
                 asker = Asker(Person(uid, click.user_name or uid), request_id)
-                answer(self.executor.execute(command, session, asker), reply, self.settings)
+                await answer(self.executor.execute(command, session, asker), reply, self.settings)
         except UserError as error:
-            reply(str(error))
+            await reply(str(error))
 
     # -- shared -----------------------------------------------------------------------------
-    def start(
+    async def start(
         self,
         repo: str,
         base: str | None,
@@ -278,7 +281,7 @@ class SlackListeners:
             request_id=said.request_id,
             origin=said.origin if thread.ts is not None else None,
         )
-        self.service.dispatch.enqueue(  # post the card now, not when a run worker is free
+        await self.ctx.jobs.enqueue(  # post the card now, not when a run worker is free
             sync_session,
             job_id=f"slack-sync-{started.session.id}",
             queue=FAST_QUEUE,
