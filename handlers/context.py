@@ -10,6 +10,7 @@ from redis.asyncio import Redis as AsyncRedis
 
 from bot.config import Settings
 from bot.dispatch import AsyncDispatcher
+from bot.lookups import Lookups
 from bot.service import SessionService
 
 
@@ -20,9 +21,11 @@ class WebContext:
     service: SessionService
     aredis: AsyncRedis  # the same server, for calls made on the event loop
     jobs: AsyncDispatcher = field(init=False)  # enqueues from the loop, in one round trip
+    lookups: Lookups = field(init=False)  # the service's reads, from the loop
 
     def __post_init__(self) -> None:
         self.jobs = AsyncDispatcher(self.service.dispatch, self.aredis)
+        self.lookups = Lookups(self.aredis)
 
 
 CONTEXT_KEY = web.AppKey("repobox", WebContext)

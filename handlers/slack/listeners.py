@@ -79,7 +79,7 @@ class SlackListeners:
         said = self.said(context)
         if said is None or said.thread_ts is None or said.mentions(context.bot_user_id):
             return  # channel chatter, or a mention (its app_mention event carries it)
-        if self.session_in(said.thread) is not None:
+        if await self.session_in(said.thread) is not None:
             await self.heard(said, plain(said.text).strip())
 
     async def click(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
@@ -137,7 +137,7 @@ class SlackListeners:
             thread_ts=said.thread_ts,
             request_id=said.request_id,
         )
-        session = self.session_in(said.thread) if said.thread_ts else None
+        session = await self.session_in(said.thread) if said.thread_ts else None
         try:
             command = parse(text)
             if session is not None:
@@ -169,20 +169,21 @@ class SlackListeners:
         elif command.kind is CommandKind.LINK:
             await reply(self.link_channel(said.team, said.channel, command.repo or ""))
         elif command.kind is CommandKind.STATUS:
-            await reply(*render.channel_sessions(self.channel_sessions(said.team, said.channel)))
+            shown = render.channel_sessions(await self.channel_sessions(said.team, said.channel))
+            await reply(*shown)
         elif command.kind is CommandKind.NEW:
             await self.start(command.repo or "", command.base, command.prompt, said.thread, said)
         elif command.kind is CommandKind.PROMPT:
-            repo, prompt = self.repo_and_prompt(said, command.prompt or "")
+            repo, prompt = await self.repo_and_prompt(said, command.prompt or "")
             await self.start(repo, None, prompt, said.thread, said)
         else:
             raise UserError(NOT_HERE, hint=START_HINT)
 
-    def repo_and_prompt(self, said: Said, text: str) -> tuple[str, str | None]:
+    async def repo_and_prompt(self, said: Said, text: str) -> tuple[str, str | None]:
         """`<repo> <prompt>`, or just `<prompt>` in a channel linked to a repository."""
         first, rest = [*re.split(r"\s+", text, maxsplit=1), ""][:2]
         candidate = first.strip("<>")
-        linked = self.service.linked_repo(SURFACE, f"{said.team}:{said.channel}")
+        linked = await self.ctx.lookups.linked_repo(SURFACE, f"{said.team}:{said.channel}")
         if looks_like_repo(candidate):
             try:
                 self.check_repo(candidate)
@@ -217,7 +218,8 @@ class SlackListeners:
                 answer = self.link_channel(team, channel, command.repo or "")
                 return {"response_type": "in_channel", "text": answer}
             if command.kind is CommandKind.STATUS:
-                return ephemeral(*render.channel_sessions(self.channel_sessions(team, channel)))
+                listed = await self.channel_sessions(team, channel)
+                return ephemeral(*render.channel_sessions(listed))
             if command.kind is CommandKind.PROMPT:
                 word = text.split()[0]
                 raise UserError(
@@ -249,7 +251,7 @@ class SlackListeners:
         request_id = f"slack:{team}:{channel}:action:{action.action_ts}:{uid}"
         reply = Replier(self.ctx, channel=channel, user=uid, thread_ts=None, request_id=request_id)
         try:
-            session = self.service.sessions.get(action.value)
+            session = await self.ctx.lookups.session(action.value)
             thread = slack_thread(session.thread)
             if thread is None or thread.channel != channel:
                 raise Forbidden("That button belongs to a session somewhere else.")
@@ -304,14 +306,14 @@ class SlackListeners:
             f"`@{name} <prompt>` starts a session on it."
         )
 
-    def session_in(self, thread: SlackThread) -> Session | None:
-        return self.service.sessions.find_by_thread(SURFACE, thread.key)
+    async def session_in(self, thread: SlackThread) -> Session | None:
+        return await self.ctx.lookups.by_thread(SURFACE, thread.key)
 
-    def channel_sessions(self, team: str, channel: str) -> list[Session]:
+    async def channel_sessions(self, team: str, channel: str) -> list[Session]:
         prefix = f"{team}:{channel}:"
         return [
             s
-            for s in self.service.sessions.recent(limit=200)
+            for s in await self.ctx.lookups.open_sessions(limit=200)
             if s.thread.surface == SURFACE and s.thread.key.startswith(prefix)
         ]
 
