@@ -1,7 +1,10 @@
-"""Enqueue RQ jobs by name, so `bot/` never imports `jobs/` (imports flow one way).
+"""Enqueue RQ jobs by function reference, so the type checker sees a renamed job.
 
+`bot/` never imports `jobs/` (imports flow handlers → jobs → bot): whoever builds the
+session service hands it the jobs it enqueues (`SessionJobs`, defined in jobs/).
 Job arguments are JSON (RQ's JSONSerializer, never pickle) and hold ids, not secrets.
 Job ids are derived from the request, so enqueueing the same request twice is a no-op.
+`AsyncDispatcher` is the web process's enqueue: the same job, written from the event loop.
 """
 
 from __future__ import annotations
@@ -9,17 +12,24 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
 from rq import Queue
 from rq.exceptions import DuplicateJobError
+from rq.job import JobStatus
+from rq.scripts import UNIQUE_ENQUEUE_SCRIPT, _build_hset_args
 from rq.serializers import JSONSerializer
+from rq.utils import now
 
 log = logging.getLogger(__name__)
 
 RUN_QUEUE = "repobox"
 FAST_QUEUE = "repobox-fast"
+RESULT_TTL = 3600
+FAILURE_TTL = 7 * 24 * 3600
 
 
 def host_queue(host: str) -> str:
@@ -34,6 +44,22 @@ def safe_id(value: str, limit: int = 120) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", value)[:limit]
 
 
+class SessionJob(Protocol):
+    """A job that works on one session."""
+
+    def __call__(self, session_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class SessionJobs:
+    """The jobs the session service enqueues, handed in by its builder (jobs/ defines
+    them in `jobs.session_jobs.SESSION_JOBS`), so each is a checked function reference."""
+
+    init: SessionJob
+    drain: SessionJob
+    retire: SessionJob
+
+
 class Dispatcher:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
@@ -43,30 +69,25 @@ class Dispatcher:
 
     def enqueue(
         self,
-        function: Callable[..., object] | str,
+        function: Callable[..., object],
         *,
         job_id: str,
         queue: str = RUN_QUEUE,
         timeout: float = 600,
         **kwargs: Any,
     ) -> bool:
-        """Enqueue `function(**kwargs)` once per `job_id`; False if that job already exists.
-
-        Pass the function itself, so the type checker sees a renamed job; a dotted name is
-        only for `bot/`, which must not import `jobs/` (imports flow handlers → jobs → bot)."""
-        name = function if isinstance(function, str) else function.__name__
-        target: Any = function  # RQ types the two forms as one type variable
+        """Enqueue `function(**kwargs)` once per `job_id`; False if that job already exists."""
         job_id = safe_id(job_id)
         try:
             self.queue(queue).enqueue(
-                target,
+                function,
                 kwargs=kwargs,
                 job_id=job_id,
                 unique=True,
                 job_timeout=int(timeout),
-                result_ttl=3600,
-                failure_ttl=7 * 24 * 3600,
-                description=f"{name.rsplit('.', 1)[-1]} {job_id}",
+                result_ttl=RESULT_TTL,
+                failure_ttl=FAILURE_TTL,
+                description=f"{function.__name__} {job_id}",
             )
         except DuplicateJobError:
             log.info("job %s already enqueued; not enqueued again", job_id)
@@ -76,3 +97,65 @@ class Dispatcher:
     def depth(self) -> dict[str, int]:
         """Jobs waiting per queue (for status and metrics)."""
         return {name: self.queue(name).count for name in (RUN_QUEUE, FAST_QUEUE)}
+
+
+class AsyncDispatcher:
+    """`Dispatcher.enqueue` from the event loop, in one round trip and without a thread.
+
+    RQ builds the job (no I/O) and its own unique-enqueue script writes it, exactly as
+    RQ 3.0's `Queue.enqueue_job(unique=True)` does: `SADD rq:queues rq:queue:<name>`, then
+    the script's `EXISTS rq:job:<id>` check, `HSET` of the job's fields (`Job.to_dict`),
+    `EXPIRE` when the job has a TTL and `RPUSH rq:queue:<name> <id>`. Both go in one
+    pipeline on the async client; the script is sent with EVAL (a pipeline of EVALSHA
+    would first ask the server whether it knows the script: another round trip)."""
+
+    def __init__(self, dispatcher: Dispatcher, aredis: AsyncRedis) -> None:
+        self.dispatcher = dispatcher
+        self.aredis = aredis
+        self._version: tuple[int, int, int] | None = None
+
+    async def enqueue(
+        self,
+        function: Callable[..., object],
+        *,
+        job_id: str,
+        queue: str = RUN_QUEUE,
+        timeout: float = 600,
+        **kwargs: Any,
+    ) -> bool:
+        """Enqueue `function(**kwargs)` once per `job_id`; False if that job already exists."""
+        job_id = safe_id(job_id)
+        rq_queue = self.dispatcher.queue(queue)
+        job = rq_queue.create_job(
+            function,
+            kwargs=kwargs,
+            job_id=job_id,
+            timeout=int(timeout),
+            result_ttl=RESULT_TTL,
+            failure_ttl=FAILURE_TTL,
+            description=f"{function.__name__} {job_id}",
+        )
+        job.redis_server_version = await self._server_version()  # as `_prepare_for_queue`
+        job.origin = rq_queue.name
+        job.enqueued_at = now()
+        job._status = JobStatus.QUEUED
+        ttl = job.ttl if job.ttl is not None else -1
+        async with self.aredis.pipeline(transaction=False) as pipe:
+            pipe.sadd(rq_queue.redis_queues_keys, rq_queue.key)
+            pipe.eval(
+                UNIQUE_ENQUEUE_SCRIPT, 2, job.key, rq_queue.key, job.id, "R", ttl,
+                *_build_hset_args(job),  # type: ignore[no-untyped-call]
+            )  # fmt: skip
+            _, created = await pipe.execute()
+        if not created:
+            log.info("job %s already enqueued; not enqueued again", job_id)
+            return False
+        return True
+
+    async def _server_version(self) -> tuple[int, int, int]:
+        """The server's version, as RQ records it on each job (asked once)."""
+        if self._version is None:
+            version = str((await self.aredis.info("server"))["redis_version"])
+            parts = [int(part) for part in version.split(".")[:3]] + [0, 0, 0]
+            self._version = (parts[0], parts[1], parts[2])
+        return self._version

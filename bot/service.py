@@ -14,7 +14,7 @@ from redis import Redis
 
 from bot import disk, keys, repo_spec, retention
 from bot.config import Settings
-from bot.dispatch import FAST_QUEUE, RUN_QUEUE, Dispatcher, host_queue
+from bot.dispatch import FAST_QUEUE, RUN_QUEUE, Dispatcher, SessionJobs, host_queue
 from bot.errors import Conflict, Forbidden, NotFound, UserError
 from bot.git.branches import require_branch, work_branch
 from bot.hosts import HostRegistry
@@ -48,9 +48,12 @@ class Status:
 
 
 class SessionService:
-    def __init__(self, settings: Settings, redis: Redis) -> None:
+    def __init__(self, settings: Settings, redis: Redis, jobs: SessionJobs) -> None:
+        """`jobs`: the jobs it enqueues (`jobs.session_jobs.SESSION_JOBS`; bot/ must not
+        import jobs/, so its builder hands them in)."""
         self.settings = settings
         self.redis = redis
+        self.jobs = jobs
         self.sessions = SessionStore(redis)
         self.prompts = PromptQueue(redis)
         self.dispatch = Dispatcher(redis)
@@ -112,7 +115,7 @@ class SessionService:
         stream = ProgressStream(self.redis, session_id)
         stream.emit(EventKind.STATE, SessionState.INITIALIZING.value, by=person.name)
         self.dispatch.enqueue(
-            "jobs.session_jobs.init_session",
+            self.jobs.init,
             job_id=f"init-{session_id}",
             queue=RUN_QUEUE,
             timeout=1800,
@@ -226,7 +229,7 @@ class SessionService:
         if not waiting:
             return
         self.dispatch.enqueue(
-            "jobs.session_jobs.drain_session",
+            self.jobs.drain,
             job_id=f"drain-{reason or waiting[-1].id}",
             queue=host_queue(current.host) if current.host else RUN_QUEUE,
             timeout=self.settings.run_timeout + JOB_SLACK,
@@ -259,7 +262,7 @@ class SessionService:
         )
         current = self.sessions.get(session.id)
         self.dispatch.enqueue(
-            "jobs.session_jobs.retire_session",
+            self.jobs.retire,
             job_id=f"retire-{session.id}",
             queue=host_queue(current.host) if current.host else FAST_QUEUE,
             timeout=600,

@@ -45,6 +45,7 @@ from bot.service import SessionService, Status
 from bot.sessions import Person, Session, SessionState, Thread
 from bot.values import CliOrigin
 from handlers.cli_redis import READ_ONLY, REFUSING_HINT, events, patiently, unreachable
+from jobs.session_jobs import SESSION_JOBS
 
 SETTLED = {SessionState.READY, SessionState.PUSHED, SessionState.FAILED, SessionState.ARCHIVED}
 WAIT_READY_SECONDS = 1800.0
@@ -91,7 +92,7 @@ def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout)
             raise unreachable(settings)
         if health is RedisHealth.REFUSES_WRITES and args.session_command not in READ_ONLY:
             raise UserError(health.message, hint=REFUSING_HINT)
-        service = SessionService(settings, redis)
+        service = SessionService(settings, redis, SESSION_JOBS)
         return COMMANDS[args.session_command](service, args, out)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)

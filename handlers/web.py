@@ -19,6 +19,7 @@ from handlers import metrics, pages
 from handlers.context import CONTEXT_KEY, WebContext
 from handlers.forge import github, gitlab
 from handlers.slack import route as slack_route
+from jobs.session_jobs import SESSION_JOBS
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,9 @@ async def _close_async_client(app: web.Application) -> None:
 
 def build_app(settings: Settings, redis: Redis) -> web.Application:
     app = web.Application(client_max_size=5 * 1024 * 1024)
-    ctx = WebContext(settings, redis, SessionService(settings, redis), async_client(redis))
+    ctx = WebContext(
+        settings, redis, SessionService(settings, redis, SESSION_JOBS), async_client(redis)
+    )
     app[CONTEXT_KEY] = ctx
     app.router.add_get("/healthz", healthz)
     app.on_cleanup.append(_close_async_client)

@@ -31,10 +31,12 @@ _context: JobContext | None = None
 
 
 def build(settings: Settings, redis: Redis) -> JobContext:
+    from jobs.session_jobs import SESSION_JOBS  # here: that module imports this one
+
     return JobContext(
         settings=settings,
         redis=redis,
-        service=SessionService(settings, redis),
+        service=SessionService(settings, redis, SESSION_JOBS),
         mirrors=MirrorCache(settings.mirrors_dir),
         workdirs=Workdirs(settings.workdirs_dir, settings.pool_dir, settings.pool_size),
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot import disk, repo_spec, retention
 from bot.agents import claude_code
+from bot.dispatch import SessionJobs
 from bot.errors import NotFound, UpstreamError, UserError
 from bot.git.instructions import read_instructions
 from bot.git.mirrors import repo_key
@@ -172,3 +173,6 @@ def archive_idle() -> int:
         ctx.service.archive(session, SYSTEM)
         archived += 1
     return archived
+
+
+SESSION_JOBS = SessionJobs(init=init_session, drain=drain_session, retire=retire_session)

@@ -15,7 +15,7 @@ import logging
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -68,6 +68,7 @@ class Answer:
     status: int
     text: str
     seconds: float
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
 
 
 class LogBook(logging.Handler):
@@ -128,7 +129,9 @@ class Routes:
                 self._conn.request("POST", path, body=body, headers=headers)
                 response = self._conn.getresponse()
                 text = response.read().decode("utf-8", "replace")
-                return Answer(response.status, text, time.perf_counter() - started)
+                took = time.perf_counter() - started
+                headers = {k.lower(): v for k, v in response.getheaders()}
+                return Answer(response.status, text, took, headers)
             except (ConnectionError, http.client.HTTPException):
                 self._conn.close()
                 self._conn = None

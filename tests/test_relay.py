@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 
+from bot import keys
 from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.progress.relay import Relay
 from bot.progress.sink import Prompts
@@ -76,4 +78,42 @@ def test_a_quiet_relay_ticks_its_sink_and_closes_it_once(
     sink = RecordingSink()
     with Relay(ctx.settings, ctx.redis, session.id, sink=sink):
         wait_until(lambda: sink.ticks >= 3, what="the relay to tick a quiet sink")
+    assert sink.delivered == ["initializing"] and sink.closed == 1
+
+
+class SlowSink(RecordingSink):
+    """A surface whose delivery chains retries for longer than the relay lock's TTL."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.delivering = threading.Event()
+
+    def deliver(self, session: Session, events: list[ProgressEvent], prompts: Prompts) -> None:
+        self.delivering.set()
+        time.sleep(self.seconds)
+        super().deliver(session, events, prompts)
+
+
+def test_a_delivery_longer_than_the_lock_ttl_keeps_its_lock(
+    ctx: JobContext, make_repo: MakeRepo
+) -> None:
+    """Must-land retries may outlast one TTL: the relay renews the lock meanwhile, so a
+    second relay never delivers the same events alongside."""
+    session = ctx.service.start(
+        repo=str(make_repo()),
+        base=None,
+        prompt=None,
+        thread=Thread("cli", "slow"),
+        person=Person("u", "U"),
+        request_id="slow",
+    ).session
+    sink = SlowSink(seconds=2.0)
+    with Relay(ctx.settings, ctx.redis, session.id, sink=sink, lock_seconds=0.6):
+        assert sink.delivering.wait(10)
+        lock_key = keys.surface_lock(session.id, "relay")
+        for _ in range(6):  # well past the 0.6 s TTL, the lock is still held and renewed
+            time.sleep(0.25)
+            assert ctx.redis.exists(lock_key) and ctx.redis.pttl(lock_key) > 0
+        wait_until(lambda: sink.delivered == ["initializing"], what="the slow delivery")
     assert sink.delivered == ["initializing"] and sink.closed == 1

@@ -16,6 +16,7 @@ from bot.progress import EventKind, ProgressStream
 from bot.prompts import PromptState
 from bot.sessions import Person, Session, SessionState, Thread
 from jobs.runtime import JobContext
+from jobs.session_jobs import drain_session
 from jobs.watchdog import LOST_RUN
 from tests.conftest import MakeRepo, WorkerProcess, run_jobs, wait_until
 
@@ -158,7 +159,7 @@ def test_the_same_request_twice_creates_one_prompt_and_one_job(
 
     def enqueue() -> bool:
         return ctx.service.dispatch.enqueue(
-            "jobs.session_jobs.drain_session", job_id="same", queue=RUN_QUEUE, session_id=session.id
+            drain_session, job_id="same", queue=RUN_QUEUE, session_id=session.id
         )
 
     assert enqueue()

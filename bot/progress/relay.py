@@ -4,10 +4,10 @@ The job starts a `Relay`; it follows the session's stream from the session's rel
 (kept in Redis, so events appended while no job ran are delivered by the next one) and
 hands batches to the surface's `ProgressSink`. The relay is the only owner of the three
 things every surface needs and none should redo: the cursor, the lock (one redis-py
-`Lock` per session, taken for each sink call with a TTL longer than the longest one) and
-the pacing (it calls `tick` while the stream is quiet, so edits held back by a surface's
-rate rule still land). A side channel never fails the work: sink errors are logged and
-the relay goes on.
+`Lock` per session, taken for each sink call and extended while the call lasts, so a
+call made of several must-land retries never outlives it) and the pacing (it calls
+`tick` while the stream is quiet, so edits held back by a surface's rate rule still
+land). A side channel never fails the work: sink errors are logged and the relay goes on.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ from bot.surfaces.registry import SINKS
 
 log = logging.getLogger(__name__)
 
-# The lock lives the longest a sink call may take plus a margin from each acquire, so it
-# never expires under a live delivery, and a dead relay's lock frees itself.
+# The lock's TTL: longer than one must-land call, and renewed every third of it while a
+# sink call lasts (a call may chain several must-land retries), so it never expires under
+# a live delivery, and a dead relay's lock frees itself within LOCK_SECONDS.
 LOCK_SECONDS = SINK_CALL_BUDGET + 30.0
 TICK_EVERY = 0.1  # how often a quiet relay lets the sink land held-back edits
 
@@ -53,6 +54,7 @@ class Relay(threading.Thread):
         redis: Redis,
         session_id: str,
         sink: ProgressSink | None = None,
+        lock_seconds: float = LOCK_SECONDS,
     ) -> None:
         """`sink` defaults to the one registered for the session's surface."""
         super().__init__(name=f"relay-{session_id}", daemon=True)
@@ -63,7 +65,7 @@ class Relay(threading.Thread):
         self.stream = ProgressStream(redis, session_id)
         self.cursor_key = keys.surface_state(session_id, "relay")
         self.lock: Lock = redis.lock(
-            keys.surface_lock(session_id, "relay"), timeout=LOCK_SECONDS, thread_local=False
+            keys.surface_lock(session_id, "relay"), timeout=lock_seconds, thread_local=False
         )
         surface = self.sessions.get(session_id).thread.surface
         self.sink = sink if sink is not None else sink_for(surface, settings, redis)
@@ -157,6 +159,8 @@ class Relay(threading.Thread):
             if not self.lock.acquire(blocking=wait > 0, blocking_timeout=wait or None):
                 self._stopping.wait(0.05)  # the other relay is delivering these
                 return False
+            held = _KeepAlive(self.lock, self.session_id)
+            held.start()
             try:
                 return bool(work())
             except RedisError:
@@ -165,6 +169,7 @@ class Relay(threading.Thread):
                 log.exception("progress sink of session %s failed", self.session_id)
                 return False
             finally:
+                held.stop()
                 self._release()
         except RedisError:
             log.exception("relay of session %s could not reach Redis", self.session_id)
@@ -179,3 +184,29 @@ class Relay(threading.Thread):
 
     def _cursor(self) -> str:
         return as_str(self.redis.hget(self.cursor_key, "cursor") or b"0")
+
+
+class _KeepAlive(threading.Thread):
+    """Renews a held lock's TTL every third of it until stopped: a sink call may take
+    several must-land retries in a row, and its lock must outlive all of them."""
+
+    def __init__(self, lock: Lock, session_id: str) -> None:
+        super().__init__(name=f"relay-lock-{session_id}", daemon=True)
+        self.lock = lock
+        self.session_id = session_id
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        every = float(self.lock.timeout or LOCK_SECONDS) / 3
+        while not self._done.wait(every):
+            try:
+                self.lock.reacquire()  # the TTL back to its full length, if still ours
+            except LockError:
+                log.warning("relay lock of session %s was lost while held", self.session_id)
+                return
+            except RedisError:
+                log.warning("relay lock of session %s could not be renewed", self.session_id)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join(timeout=5)

@@ -68,7 +68,7 @@ async def receive(request: web.Request) -> web.Response:
         incoming = read_comment(name, payload, delivery or "")
     except Malformed as error:
         raise malformed(SURFACE, error.what) from None
-    return decide(ctx, incoming, TAKEN[name], delivery)
+    return await decide(ctx, incoming, TAKEN[name], delivery)
 
 
 def read_comment(name: str, payload: Obj, delivery: str) -> Incoming:

@@ -61,7 +61,7 @@ async def receive(request: web.Request) -> web.Response:
         raise malformed(SURFACE, error.what) from None
     if isinstance(incoming, str):
         return ignored(incoming)
-    return decide(ctx, incoming, "create", delivery)
+    return await decide(ctx, incoming, "create", delivery)
 
 
 def read_note(payload: Obj, delivery: str) -> Incoming | str:

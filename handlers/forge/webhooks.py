@@ -26,6 +26,7 @@ from bot.errors import UserError
 from bot.inbound.forge_events import CommentEvent
 from bot.inbound.forge_text import command_text, mentions
 from bot.logs import crash_reference
+from handlers import outage
 from handlers.context import WebContext
 from handlers.payload import Malformed, Obj, parse_form, parse_json
 from jobs.forge_jobs import handle_comment
@@ -103,7 +104,8 @@ def malformed(surface: str, what: str) -> Rejected:
 
 def guarded(surface: str) -> Callable[[Handler], Handler]:
     """The route's last line: a crash is one log line with a reference and a 400, never a
-    500 with a traceback (the platform would retry a payload that crashes us again)."""
+    500 with a traceback (the platform would retry a payload that crashes us again); a
+    Redis outage is a 503 with Retry-After, so the platform delivers it again later."""
 
     def wrap(handler: Handler) -> Handler:
         @wraps(handler)
@@ -114,6 +116,12 @@ def guarded(surface: str) -> Callable[[Handler], Handler]:
                 return rejected.response
             except Exception as error:
                 ref = crash_reference(log, f"{surface} webhook failed", error)
+                if outage.is_outage(error):
+                    return web.json_response(
+                        {"error": f"unavailable, try again (ref {ref})"},
+                        status=outage.STATUS,
+                        headers=outage.headers(),
+                    )
                 return web.json_response({"error": f"not handled (ref {ref})"}, status=400)
 
         return guard
@@ -125,19 +133,21 @@ def ignored(reason: str) -> web.Response:
     return web.json_response({"status": "ignored", "reason": reason})
 
 
-def is_self(ctx: WebContext, provider: str, username: str) -> bool:
+async def is_self(ctx: WebContext, provider: str, username: str) -> bool:
     """The bot's own comments, by mention name or by the identity a job cached."""
     lowered = username.lower()
     if lowered == ctx.settings.bot_name.lower():
         return True
-    cached = ctx.redis.get(keys.forge(provider, "identity"))
+    cached = await ctx.aredis.get(keys.forge(provider, "identity"))
     if cached is None:
         return False
     known = json.loads(cached)
     return isinstance(known, dict) and str(known.get("username", "")).lower() == lowered
 
 
-def decide(ctx: WebContext, incoming: Incoming, taken: str, delivery: str | None) -> web.Response:
+async def decide(
+    ctx: WebContext, incoming: Incoming, taken: str, delivery: str | None
+) -> web.Response:
     """The chain every forge comment passes: the right action, not a bot, not the bot
     itself, mentions the bot; then dedupe and enqueue."""
     event = incoming.event
@@ -145,11 +155,11 @@ def decide(ctx: WebContext, incoming: Incoming, taken: str, delivery: str | None
         return ignored(f"{'note' if event.provider == 'gitlab' else 'comment'} {incoming.action}")
     if incoming.by_bot:
         return ignored("a bot's comment")
-    if is_self(ctx, event.provider, event.author.username):
+    if await is_self(ctx, event.provider, event.author.username):
         return ignored("my own comment" if event.provider == "gitlab" else "a bot's comment")
     if not mentions(event.body, ctx.settings.bot_name):
         return ignored("no mention")
-    return accept(ctx, event, delivery)
+    return await accept(ctx, event, delivery)
 
 
 def parsed(event: CommentEvent, bot_name: str) -> dict[str, Any]:
@@ -161,21 +171,21 @@ def parsed(event: CommentEvent, bot_name: str) -> dict[str, Any]:
         return {"mistake": str(error)}
 
 
-def first_time(ctx: WebContext, name: str) -> bool:
+async def first_time(ctx: WebContext, name: str) -> bool:
     """Record a delivery or comment id; False when it was seen before (a redelivery)."""
-    return bool(ctx.redis.set(keys.request(name), "1", nx=True, ex=DELIVERY_TTL))
+    return bool(await ctx.aredis.set(keys.request(name), "1", nx=True, ex=DELIVERY_TTL))
 
 
-def accept(ctx: WebContext, event: CommentEvent, delivery_key: str | None) -> web.Response:
+async def accept(ctx: WebContext, event: CommentEvent, delivery_key: str | None) -> web.Response:
     """Dedupe on the delivery and on the comment, then enqueue the job that does the work."""
     delivery = f"{event.provider}:delivery:{delivery_key}" if delivery_key else None
-    if delivery is not None and not first_time(ctx, delivery):
+    if delivery is not None and not await first_time(ctx, delivery):
         return web.json_response({"status": "duplicate", "of": "delivery"})
     comment = f"{event.provider}:comment:{event.request_id}"
-    if not first_time(ctx, comment):
+    if not await first_time(ctx, comment):
         return web.json_response({"status": "duplicate", "of": "comment"})
     try:
-        ctx.service.dispatch.enqueue(
+        await ctx.jobs.enqueue(
             handle_comment,
             job_id=f"forge-{event.request_id}",
             queue=FAST_QUEUE,
@@ -185,7 +195,7 @@ def accept(ctx: WebContext, event: CommentEvent, delivery_key: str | None) -> we
         )
     except Exception:
         # Not taken after all: forget the delivery, so the platform's retry is not a "duplicate".
-        ctx.redis.delete(*(keys.request(name) for name in (delivery, comment) if name))
+        await ctx.aredis.delete(*(keys.request(name) for name in (delivery, comment) if name))
         raise
     log.info(
         "%s comment %s on %s#%s by %s taken",

@@ -30,10 +30,10 @@ NOTHING_TO_CANCEL = "Nothing is running or waiting, so there is nothing to cance
 Answer = tuple[str, list[render.Block] | None]
 
 
-def answer(reply: Reply, say: Replier, settings: Settings) -> None:
+async def answer(reply: Reply, say: Replier, settings: Settings) -> None:
     shown = rendered(reply, settings)
     if shown is not None:
-        say(*shown)
+        await say(*shown)
 
 
 def rendered(reply: Reply, settings: Settings) -> Answer | None:

@@ -117,7 +117,7 @@ class SlackFilters:
         elif isinstance(parsed, Interaction):
             request = parsed.trigger_id
         if request and channel and user:
-            Replier(
+            await Replier(
                 self.ctx,
                 channel=channel,
                 user=user,

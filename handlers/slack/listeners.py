@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -31,6 +32,7 @@ from bot.security.links import session_link
 from bot.sessions import Person, Session, Thread
 from bot.surfaces.slack import blocks as render
 from bot.surfaces.slack.thread import SURFACE, SlackThread
+from handlers import outage
 from handlers.context import WebContext
 from handlers.slack.answers import answer, rendered
 from handlers.slack.filters import Claims, typed
@@ -62,7 +64,7 @@ class SlackListeners:
     async def command(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
         parsed = typed(context)
         assert isinstance(parsed, SlashCommand)
-        await ack(**self.slash(parsed))
+        await ack(**await self.slash(parsed))
 
     async def mention(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
         await ack()
@@ -77,21 +79,22 @@ class SlackListeners:
         said = self.said(context)
         if said is None or said.thread_ts is None or said.mentions(context.bot_user_id):
             return  # channel chatter, or a mention (its app_mention event carries it)
-        if self.session_in(said.thread) is not None:
+        if await self.session_in(said.thread) is not None:
             await self.heard(said, plain(said.text).strip())
 
     async def click(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
         await ack()
         parsed = typed(context)
         assert isinstance(parsed, Interaction)
-        self.clicked(parsed, parsed.actions[0])
+        await self.clicked(parsed, parsed.actions[0])
 
     async def ignore(self, ack: AsyncAck) -> None:
         await ack()
 
     async def failed(self, error: Exception, request: AsyncBoltRequest) -> BoltResponse:
         """A crash: one log line with a reference; a slash command gets a polite answer,
-        anything else a 400 (with its claims released, so Slack's retry has another go)."""
+        anything else a 400, or a 503 with Retry-After when Redis is what failed (with its
+        claims released, so Slack's retry has another go)."""
         ref = crash_reference(log, "slack request failed", error)
         parsed = request.context.get(KEY)
         if isinstance(parsed, SlashCommand):
@@ -107,6 +110,9 @@ class SlackListeners:
                     await self.claims.release(name)
             except RedisError:
                 pass  # Redis is what failed: nothing was claimed that a retry could miss
+        if outage.is_outage(error):
+            retry: dict[str, str | Sequence[str]] = {**outage.headers()}
+            return BoltResponse(status=outage.STATUS, body="", headers=retry)
         return BoltResponse(status=400, body="")
 
     @staticmethod
@@ -119,12 +125,11 @@ class SlackListeners:
         """A mention or a thread reply; each message is acted on once, whichever event
         (app_mention, message, a redelivery) brings it."""
         if await self.claims.take(f"said:{said.request_id}"):
-            self.act(said, text)
+            await self.act(said, text)
 
-    def act(self, said: Said, text: str) -> None:
-        """The service's calls are still synchronous Redis writes on the loop: handing them
-        to a thread pool was measured (bench/ack_floor.py) and cost more at C=1 than it
-        gained at C=200 on a small machine; see the README's "Async web process"."""
+    async def act(self, said: Said, text: str) -> None:
+        """Answers and jobs are enqueued from the loop (`ctx.jobs`); the session service's
+        own calls are still synchronous Redis writes (see the README's "Async web process")."""
         reply = Replier(
             self.ctx,
             channel=said.channel,
@@ -132,19 +137,21 @@ class SlackListeners:
             thread_ts=said.thread_ts,
             request_id=said.request_id,
         )
-        session = self.session_in(said.thread) if said.thread_ts else None
+        session = await self.session_in(said.thread) if said.thread_ts else None
         try:
             command = parse(text)
             if session is not None:
-                self.in_session(session, said, command, reply)
+                await self.in_session(session, said, command, reply)
             else:
-                self.outside(said, command, reply)
+                await self.outside(said, command, reply)
         except UserError as error:
-            reply(str(error))
+            await reply(str(error))
 
-    def in_session(self, session: Session, said: Said, command: Command, reply: Replier) -> None:
+    async def in_session(
+        self, session: Session, said: Said, command: Command, reply: Replier
+    ) -> None:
         if command.kind is CommandKind.LINK:
-            reply(self.link_channel(said.team, said.channel, command.repo or ""))
+            await reply(self.link_channel(said.team, said.channel, command.repo or ""))
         elif command.kind is CommandKind.NEW:
             raise Conflict(
                 f"This thread already has session `{session.id}`.",
@@ -152,30 +159,31 @@ class SlackListeners:
             )
         else:
             asker = Asker(said.person, said.request_id, said.origin)
-            answer(self.executor.execute(command, session, asker), reply, self.settings)
+            await answer(self.executor.execute(command, session, asker), reply, self.settings)
 
-    def outside(self, said: Said, command: Command, reply: Replier) -> None:
+    async def outside(self, said: Said, command: Command, reply: Replier) -> None:
         """A mention where no session lives yet: start one (or answer a question)."""
         if command.kind in ANYWHERE:
             asker = Asker(said.person, said.request_id, said.origin)
-            answer(self.executor.execute(command, None, asker), reply, self.settings)
+            await answer(self.executor.execute(command, None, asker), reply, self.settings)
         elif command.kind is CommandKind.LINK:
-            reply(self.link_channel(said.team, said.channel, command.repo or ""))
+            await reply(self.link_channel(said.team, said.channel, command.repo or ""))
         elif command.kind is CommandKind.STATUS:
-            reply(*render.channel_sessions(self.channel_sessions(said.team, said.channel)))
+            shown = render.channel_sessions(await self.channel_sessions(said.team, said.channel))
+            await reply(*shown)
         elif command.kind is CommandKind.NEW:
-            self.start(command.repo or "", command.base, command.prompt, said.thread, said)
+            await self.start(command.repo or "", command.base, command.prompt, said.thread, said)
         elif command.kind is CommandKind.PROMPT:
-            repo, prompt = self.repo_and_prompt(said, command.prompt or "")
-            self.start(repo, None, prompt, said.thread, said)
+            repo, prompt = await self.repo_and_prompt(said, command.prompt or "")
+            await self.start(repo, None, prompt, said.thread, said)
         else:
             raise UserError(NOT_HERE, hint=START_HINT)
 
-    def repo_and_prompt(self, said: Said, text: str) -> tuple[str, str | None]:
+    async def repo_and_prompt(self, said: Said, text: str) -> tuple[str, str | None]:
         """`<repo> <prompt>`, or just `<prompt>` in a channel linked to a repository."""
         first, rest = [*re.split(r"\s+", text, maxsplit=1), ""][:2]
         candidate = first.strip("<>")
-        linked = self.service.linked_repo(SURFACE, f"{said.team}:{said.channel}")
+        linked = await self.ctx.lookups.linked_repo(SURFACE, f"{said.team}:{said.channel}")
         if looks_like_repo(candidate):
             try:
                 self.check_repo(candidate)
@@ -192,7 +200,7 @@ class SlackListeners:
         )
 
     # -- slash commands -------------------------------------------------------------------
-    def slash(self, payload: SlashCommand) -> dict[str, Any]:
+    async def slash(self, payload: SlashCommand) -> dict[str, Any]:
         """The acknowledgement's body: an ephemeral answer, an in-channel one, or nothing."""
         team, channel = payload.team, payload.channel
         text = plain(payload.text).strip()
@@ -204,13 +212,14 @@ class SlackListeners:
                 shown = rendered(self.executor.execute(command, None, asker), self.settings)
                 return ephemeral(*shown) if shown else {}
             if command.kind is CommandKind.NEW:
-                self.start_from_command(payload, command)
+                await self.start_from_command(payload, command)
                 return {}
             if command.kind is CommandKind.LINK:
                 answer = self.link_channel(team, channel, command.repo or "")
                 return {"response_type": "in_channel", "text": answer}
             if command.kind is CommandKind.STATUS:
-                return ephemeral(*render.channel_sessions(self.channel_sessions(team, channel)))
+                listed = await self.channel_sessions(team, channel)
+                return ephemeral(*render.channel_sessions(listed))
             if command.kind is CommandKind.PROMPT:
                 word = text.split()[0]
                 raise UserError(
@@ -225,24 +234,24 @@ class SlackListeners:
         except UserError as error:
             return ephemeral(str(error))
 
-    def start_from_command(self, payload: SlashCommand, command: Command) -> None:
+    async def start_from_command(self, payload: SlashCommand, command: Command) -> None:
         """The session's thread will be a parent message the bot posts (slash commands
         cannot be used in threads); until then the session is bound to this command."""
         trigger = payload.trigger_id or uuid.uuid4().hex
         said = Said(payload.team, payload.channel, payload.user, f"cmd-{trigger}", None, "")
         person = Person(payload.user, payload.user_name or payload.user)
         thread = SlackThread(payload.team, payload.channel, None, pending=trigger)
-        self.start(command.repo or "", command.base, command.prompt, thread, said, person)
+        await self.start(command.repo or "", command.base, command.prompt, thread, said, person)
 
     # -- buttons --------------------------------------------------------------------------
-    def clicked(self, click: Interaction, action: Action) -> None:
+    async def clicked(self, click: Interaction, action: Action) -> None:
         uid, channel, team = click.user, click.channel or "", click.team or ""
         if action.action_id == render.ACTION_LOG:
             return  # a link button: Slack opens the page, there is nothing to do
         request_id = f"slack:{team}:{channel}:action:{action.action_ts}:{uid}"
         reply = Replier(self.ctx, channel=channel, user=uid, thread_ts=None, request_id=request_id)
         try:
-            session = self.service.sessions.get(action.value)
+            session = await self.ctx.lookups.session(action.value)
             thread = slack_thread(session.thread)
             if thread is None or thread.channel != channel:
                 raise Forbidden("That button belongs to a session somewhere else.")
@@ -250,12 +259,12 @@ class SlackListeners:
             command = BUTTONS.get(action.action_id)
             if command is not None:
                 asker = Asker(Person(uid, click.user_name or uid), request_id)
-                answer(self.executor.execute(command, session, asker), reply, self.settings)
+                await answer(self.executor.execute(command, session, asker), reply, self.settings)
         except UserError as error:
-            reply(str(error))
+            await reply(str(error))
 
     # -- shared -----------------------------------------------------------------------------
-    def start(
+    async def start(
         self,
         repo: str,
         base: str | None,
@@ -274,7 +283,7 @@ class SlackListeners:
             request_id=said.request_id,
             origin=said.origin if thread.ts is not None else None,
         )
-        self.service.dispatch.enqueue(  # post the card now, not when a run worker is free
+        await self.ctx.jobs.enqueue(  # post the card now, not when a run worker is free
             sync_session,
             job_id=f"slack-sync-{started.session.id}",
             queue=FAST_QUEUE,
@@ -297,14 +306,14 @@ class SlackListeners:
             f"`@{name} <prompt>` starts a session on it."
         )
 
-    def session_in(self, thread: SlackThread) -> Session | None:
-        return self.service.sessions.find_by_thread(SURFACE, thread.key)
+    async def session_in(self, thread: SlackThread) -> Session | None:
+        return await self.ctx.lookups.by_thread(SURFACE, thread.key)
 
-    def channel_sessions(self, team: str, channel: str) -> list[Session]:
+    async def channel_sessions(self, team: str, channel: str) -> list[Session]:
         prefix = f"{team}:{channel}:"
         return [
             s
-            for s in self.service.sessions.recent(limit=200)
+            for s in await self.ctx.lookups.open_sessions(limit=200)
             if s.thread.surface == SURFACE and s.thread.key.startswith(prefix)
         ]
 

@@ -10,7 +10,8 @@ from jobs.slack_jobs import post_ephemeral
 
 class Replier:
     """Answers one person privately (chat.postEphemeral, from a fast job: a Web API call
-    never runs in the web process). Bound once per request, then called."""
+    never runs in the web process). Bound once per request, then awaited: the job is
+    enqueued from the event loop (`AsyncDispatcher`), never blocking it."""
 
     def __init__(
         self,
@@ -28,9 +29,9 @@ class Replier:
         self.request_id = request_id
         self.sent = 0
 
-    def __call__(self, text: str, blocks: list[Block] | None = None) -> None:
+    async def __call__(self, text: str, blocks: list[Block] | None = None) -> None:
         self.sent += 1
-        self.ctx.service.dispatch.enqueue(
+        await self.ctx.jobs.enqueue(
             post_ephemeral,
             job_id=f"slack-answer-{self.request_id}-{self.sent}",
             queue=FAST_QUEUE,

@@ -5,7 +5,8 @@ The route is the boundary: it verifies Slack's signature over the raw body (401)
 the body once into a typed value (`slack_request`; 400 when it does not read), answers
 what needs no listener (url_verification, ssl_check, kinds Repobox ignores), and hands
 Bolt a body rebuilt from the typed value, so Bolt's own code never meets a malformed one.
-Anything that still goes wrong inside Bolt is one log line and a 400, never a 500.
+Anything that still goes wrong inside Bolt is one log line and a 400, never a 500; a
+Redis outage is a 503 with Retry-After, so Slack delivers the event again.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.logs import crash_reference
+from handlers import outage
 from handlers.context import CONTEXT_KEY, WebContext
 from handlers.payload import Malformed
 from handlers.slack import request as slack_request
@@ -129,7 +131,11 @@ async def dispatch(bolt: AsyncApp, parsed: SlackRequest) -> web.StreamResponse:
         response = await bolt.async_dispatch(bolt_request)
     except Exception as error:
         crash_reference(log, "slack request failed inside Bolt", error)
+        if outage.is_outage(error):
+            return web.Response(status=outage.STATUS, headers=outage.headers())
         return _bad_request()
+    if response.status == outage.STATUS and "retry-after" in response.headers:
+        return await to_aiohttp_response(response)  # our listeners' answer to an outage
     if response.status == 404 or response.status >= 500:  # unhandled, or a crash Bolt caught
         return _bad_request()
     return await to_aiohttp_response(response)

@@ -12,6 +12,7 @@ from bot.dispatch import FAST_QUEUE
 from bot.prompts import PromptState
 from jobs.runtime import JobContext
 from tests.conftest import MakeRepo, WorkerProcess
+from tests.faults.burst import comment_job
 from tests.faults.support import new_session, wait_prompt
 
 BURST = 60
@@ -25,7 +26,7 @@ def test_a_burst_of_comment_jobs_does_not_hold_back_set_up_and_runs(
     fast = Queue(FAST_QUEUE, connection=ctx.redis, serializer=JSONSerializer)
     for n in range(BURST):
         ctx.service.dispatch.enqueue(
-            "tests.faults.burst.comment_job", job_id=f"comment-{n}", queue=FAST_QUEUE, seconds=EACH
+            comment_job, job_id=f"comment-{n}", queue=FAST_QUEUE, seconds=EACH
         )
     session = new_session(ctx, origin, "write a.txt: 1")  # set-up, then a run, behind the burst
     start_worker()  # one worker, so it has to choose
