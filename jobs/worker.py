@@ -31,7 +31,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 from rq.worker import DequeueStrategy
 
-from bot import keys, retention
+from bot import health, keys, retention
 from bot.config import Settings
 from bot.dispatch import FAST_QUEUE, RUN_QUEUE, host_queue
 from bot.runlock import SHUTDOWN
@@ -94,6 +94,24 @@ class RepoboxWorker(Worker):
         die_with_parent()
         if os.getppid() != self.pid:  # the worker died before the line above took effect
             os._exit(1)
+
+    def heartbeat(self, timeout: int | None = None, pipeline: object = None) -> None:
+        """RQ's own heartbeat, which a Redis refusing writes (disk full, maxmemory) must not
+        turn into a dead worker: the next beat lands once writes come back."""
+        try:
+            super().heartbeat(timeout, pipeline=pipeline)  # type: ignore[arg-type]
+        except RedisError as error:
+            if not health.refuses_writes(error):
+                raise
+            log.warning("worker heartbeat refused by Redis (%s); trying again later", error)
+
+    def maintain_heartbeats(self, job: Job, execution: object) -> None:
+        try:
+            super().maintain_heartbeats(job, execution)  # type: ignore[arg-type]
+        except RedisError as error:
+            if not health.refuses_writes(error):
+                raise
+            log.warning("job heartbeat refused by Redis (%s); trying again later", error)
 
     def handle_warm_shutdown_request(self) -> None:
         super().handle_warm_shutdown_request()  # type: ignore[no-untyped-call]
