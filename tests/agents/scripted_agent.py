@@ -14,6 +14,10 @@ Each line of the prompt is one instruction:
   env PATH              write this process's environment to PATH, one NAME=value a line
   redis URL ARGS…       send one command to the Redis at URL (fault tests: refuse writes now)
 Anything else is echoed. The last stdout line is the run's summary.
+
+Handed failing checks ("The required checks fail…", from `fix the checks` or an autofix
+round), it follows the instructions in ./FIX.txt instead, when an earlier prompt left one:
+a scripted agent that fixes what it broke once it is told about the failure.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from pathlib import Path
 
 def main() -> int:
     prompt = sys.argv[-1]
+    if "The required checks fail" in prompt and Path("FIX.txt").is_file():
+        prompt = Path("FIX.txt").read_text()
     for raw in prompt.splitlines():
         line = raw.strip()
         word, _, rest = line.partition(" ")
