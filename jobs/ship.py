@@ -132,9 +132,9 @@ def gate(ctx: JobContext, session: Session, workdir: Path) -> CheckReport | None
 
 def refusal(report: CheckReport) -> UserError:
     """`ship it` on failing required checks: which, and the two ways on."""
-    lines = "\n".join(r.verdict() for r in report.blocking)
+    failing = "; ".join(r.verdict() for r in report.blocking)  # one line: a chat's preview
     return UserError(
-        f"Not shipping: required checks fail on `{report.commit[:10]}`:\n{lines}",
+        f"Not shipping: required checks fail on `{report.commit[:10]}`: {failing}.",
         hint="Say `fix the checks` to hand them to the agent, or `ship it anyway` to ship "
         "and record that you did.",
     )
