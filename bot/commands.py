@@ -28,6 +28,9 @@ class CommandKind(StrEnum):
     LINK = "link"
     WHOAMI = "whoami"
     LOG = "log"
+    SHIP_ANYWAY = "ship_anyway"
+    FIX_CHECKS = "fix_checks"
+    UNDO = "undo"
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,11 @@ SINGLE_WORDS = {
     "?": CommandKind.HELP,
     "whoami": CommandKind.WHOAMI,
     "log": CommandKind.LOG,
+    "ship it anyway": CommandKind.SHIP_ANYWAY,
+    "ship anyway": CommandKind.SHIP_ANYWAY,
+    "fix the checks": CommandKind.FIX_CHECKS,
+    "fix checks": CommandKind.FIX_CHECKS,
+    "undo": CommandKind.UNDO,
 }
 
 HELP_TEXT = """\
@@ -74,6 +82,9 @@ HELP_TEXT = """\
 (from the terminal, or under the directories the operator opened to chat).
 • `<prompt…>` in a session's thread: the next prompt. Prompts sent during a run wait their turn.
 • `ship it` push the work branch and open (or update) the merge request.
+• `ship it anyway` ship although a required check fails (the merge request says who chose to)
+• `fix the checks` hand the failing checks of `.repobox.yml` to the agent
+• `undo` take back the last prompt's changes (a revert commit once pushed)
 • `status` the session's state and queue · `diff` what changed so far
 • `cancel` stop the current run and drop queued prompts · `archive` close the session
 • `link <repo>` make `<repo>` this channel's default, so a mention with a prompt is enough \

@@ -15,9 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.checks.results import failures_prompt
 from bot.commands import Command, CommandKind
 from bot.errors import Conflict, NotFound
-from bot.prompts import Submitted
+from bot.prompts import Action, Submitted
 from bot.security.links import session_link
 from bot.service import Cancelled, SessionService, Status
 from bot.sessions import Person, Session, SessionState
@@ -95,6 +96,20 @@ class LogLink:
 Reply = Queued | StatusReply | DiffReply | CancelReply | Archived | HelpReply | WhoAmI | LogLink
 
 
+def fix_prompt(service: SessionService, session: Session) -> str:
+    """`fix the checks`: the latest run's failing required checks, handed to the agent."""
+    for item in reversed(service.prompts.history(session.id)):
+        report = item.result.check_report if item.result is not None else None
+        if item.action is Action.RUN and report is not None:
+            if report.passed:
+                raise Conflict("The required checks pass on the latest checkpoint.")
+            return failures_prompt(report)
+    raise Conflict(
+        "No checks have run in this session yet.",
+        hint="Checks run after each prompt when the base branch has a `.repobox.yml`.",
+    )
+
+
 def needs_session(command: Command) -> bool:
     return command.kind not in ANYWHERE and command.kind not in SURFACE_COMMANDS
 
@@ -132,6 +147,25 @@ class Executor:
                 session, asker.person, request_id=asker.request_id, origin=asker.origin
             )
             return Queued(shipped, ship=True)
+        if kind is CommandKind.SHIP_ANYWAY:
+            shipped = service.ship(
+                session, asker.person, request_id=asker.request_id, origin=asker.origin, anyway=True
+            )
+            return Queued(shipped, ship=True)
+        if kind is CommandKind.FIX_CHECKS:
+            submitted = service.submit(
+                session,
+                fix_prompt(service, session),
+                asker.person,
+                request_id=asker.request_id,
+                origin=asker.origin,
+            )
+            return Queued(submitted)
+        if kind is CommandKind.UNDO:
+            undo = service.undo(
+                session, asker.person, request_id=asker.request_id, origin=asker.origin
+            )
+            return Queued(undo, ship=True)
         if kind is CommandKind.STATUS:
             return StatusReply(service.status(session))
         if kind is CommandKind.LOG:

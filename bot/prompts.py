@@ -29,6 +29,7 @@ REQUEST_TTL = 7 * 24 * 3600
 class Action(StrEnum):
     RUN = "run"
     SHIP = "ship"
+    UNDO = "undo"  # take back the last checkpoint (bot.git.undo)
 
 
 class PromptState(StrEnum):

@@ -184,9 +184,23 @@ class SessionService:
         *,
         request_id: str,
         origin: Origin | None = None,
+        anyway: bool = False,
     ) -> Submitted:
-        """Queue a push (and MR/PR) after whatever is running or waiting."""
-        return self._queue(session, Action.SHIP, "ship it", person, request_id, origin)
+        """Queue a push (and MR/PR) after whatever is running or waiting; `anyway` ships
+        past failing required checks and records who did."""
+        text = "ship it anyway" if anyway else "ship it"
+        return self._queue(session, Action.SHIP, text, person, request_id, origin)
+
+    def undo(
+        self,
+        session: Session,
+        person: Person,
+        *,
+        request_id: str,
+        origin: Origin | None = None,
+    ) -> Submitted:
+        """Queue taking back the last checkpoint: after the run it would take back."""
+        return self._queue(session, Action.UNDO, "undo", person, request_id, origin)
 
     def _queue(
         self,

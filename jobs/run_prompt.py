@@ -21,15 +21,18 @@ from redis.exceptions import RedisError
 
 from bot import metrics
 from bot.agents import RunControl, RunRequest, make_agent
+from bot.checks.results import CheckReport, failures_prompt
 from bot.errors import AgentError
 from bot.git import checkpoints
 from bot.git.checkpoints import DiffStat
+from bot.git.commit_message import commit_message
 from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.progress.result import RunResult
 from bot.prompts import Action, Prompt, PromptState
 from bot.security.redaction import Redactor
 from bot.sessions import Person, Session
 from jobs import checkpoint_copies
+from jobs.checks import Checked, run_checks
 from jobs.runtime import JobContext
 from jobs.ship import push_update
 
@@ -81,13 +84,13 @@ def run_prompt(
     if control.reason == "shutdown" and not finished:
         checkpoints.shelve(workdir, f"interrupted run of {prompt.id} (Repobox restarted)")
         raise HandBack
-    commit = checkpoints.checkpoint(
-        workdir,
-        _commit_subject(prompt, control, failure),
-        prompt.author,
-        ctx.settings.git_author_name,
-        ctx.settings.git_author_email,
+    commit = _checkpoint(ctx, workdir, prompt, control, failure, result)
+    checked, result = (
+        _checks(ctx, session, prompt, control, held, commit, start_commit, result)
+        if commit and finished and not control.should_stop()
+        else (None, result)
     )
+    commit = checkpoints.head(workdir) if commit else None  # autofix rounds commit too
     run_stat = checkpoints.diffstat(workdir, start_commit)
     session_stat, diff = session_diff(session, workdir)
     if commit:
@@ -108,6 +111,7 @@ def run_prompt(
         summary = redact(result.text if result else "") or "Done."
         prompt.state, prompt.summary = PromptState.DONE, summary
         data: dict[str, Any] = dict(result.data) if result else {}
+        summary = _verdicts(summary, checked, data)
         data.update(
             duration_s=round(duration, 2),
             commit=commit,
@@ -176,6 +180,124 @@ def session_diff(session: Session, workdir: Path) -> tuple[DiffStat, str]:
     truncated = len(patch) > PATCH_LIMIT
     payload = {"stat": stat.to_dict(), "patch": patch[:PATCH_LIMIT], "truncated": truncated}
     return stat, json.dumps(payload)
+
+
+def _checkpoint(
+    ctx: JobContext,
+    workdir: Path,
+    prompt: Prompt,
+    control: RunControl,
+    failure: str | None,
+    result: ProgressEvent | None,
+) -> str | None:
+    """A finished run's commit is written from the run (`bot.git.commit_message`); a
+    stopped one keeps the prompt and says it is partial."""
+    message = None
+    if failure is None and not control.cancelled and not control.expired:
+        message = commit_message(
+            summary=result.text if result else None,
+            prompt=prompt.text,
+            changes=checkpoints.staged_diffstat(workdir),
+            author=prompt.author,
+        )
+    return checkpoints.checkpoint(
+        workdir,
+        _commit_subject(prompt, control, failure),
+        prompt.author,
+        ctx.settings.git_author_name,
+        ctx.settings.git_author_email,
+        message=message,
+    )
+
+
+def _checks(
+    ctx: JobContext,
+    session: Session,
+    prompt: Prompt,
+    control: RunControl,
+    held: Callable[[], bool],
+    commit: str,
+    start_commit: str,
+    result: ProgressEvent | None,
+) -> tuple[Checked | None, ProgressEvent | None]:
+    """The checks on the new checkpoint, then the autofix rounds the config allows."""
+    workdir = Path(session.workdir or "")
+    changed = _changed(workdir, start_commit)
+    checked = run_checks(ctx, session, prompt.id, workdir, control, commit=commit, changed=changed)
+    if checked.report is not None and not checked.report.passed:
+        checked, result = _autofix(
+            ctx, session, prompt, control, held, checked, start_commit, result
+        )
+    return checked, result
+
+
+def _verdicts(summary: str, checked: Checked | None, data: dict[str, Any]) -> str:
+    """The reply ends with one verdict per check (or what is wrong with the config); the
+    result records the report."""
+    if checked is not None and checked.report is not None:
+        data["checks"] = stored(checked.report)
+        summary += "\n\n" + "\n".join(checked.report.verdicts())
+    if checked is not None and checked.problem:
+        summary += "\n\n⚠️ " + checked.problem
+    return summary
+
+
+def _changed(workdir: Path, since: str) -> list[str]:
+    return [f.path for f in checkpoints.diffstat(workdir, since).files]
+
+
+def _autofix(
+    ctx: JobContext,
+    session: Session,
+    prompt: Prompt,
+    control: RunControl,
+    held: Callable[[], bool],
+    checked: Checked,
+    start_commit: str,
+    result: ProgressEvent | None,
+) -> tuple[Checked, ProgressEvent | None]:
+    """`autofix: N`: hand failing required checks back to the agent, up to N rounds, each
+    a visible step; the run's result is the last round's."""
+    stream = ProgressStream(ctx.redis, session.id)
+    rounds = checked.config.autofix
+    workdir = Path(session.workdir or "")
+    for number in range(1, rounds + 1):
+        report = checked.report
+        if report is None or report.passed or control.should_stop() or not held():
+            break
+        failing = ", ".join(f"`{r.name}`" for r in report.blocking)
+        _show(
+            stream,
+            ProgressEvent(
+                EventKind.STEP,
+                f"🔁 autofix round {number}/{rounds}: handing {failing} back to the agent",
+                prompt.id,
+                {"autofix": number},
+            ),
+        )
+        fix = replace(prompt, text=failures_prompt(report))
+        request = RunRequest(fix.text, workdir, session, prompt.author, (), prompt.origin)
+        fixed, failure = _drive(ctx, request, control, prompt.id)
+        if failure is not None or fixed is None:
+            break
+        result = fixed
+        commit = _checkpoint(ctx, workdir, fix, control, None, fixed)
+        if not commit:
+            break
+        checked = run_checks(
+            ctx, session, prompt.id, workdir, control, commit=commit,
+            changed=_changed(workdir, start_commit), config=checked.config,
+        )  # fmt: skip
+    return checked, result
+
+
+def stored(report: CheckReport) -> dict[str, Any]:
+    """The report as a result keeps it: the whole outputs stay on the STEP events."""
+    data = report.to_dict()
+    for item in [*data["results"], data["setup"]]:
+        if item is not None:
+            item["output"] = ""
+    return data
 
 
 def _commit_subject(prompt: Prompt, control: RunControl, failure: str | None) -> str:

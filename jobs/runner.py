@@ -31,6 +31,7 @@ from bot.sessions import SessionState
 from jobs.run_prompt import HandBack, LeaseLost, run_prompt
 from jobs.runtime import JobContext
 from jobs.ship import ship
+from jobs.undo import undo
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,8 @@ def execute(ctx: JobContext, state: RunState, prompt: Prompt, control: RunContro
             )
         if prompt.action is Action.SHIP:
             end = ship(ctx, session, prompt)
+        elif prompt.action is Action.UNDO:
+            end, diff = undo(ctx, session, prompt)
         else:
             outcome = run_prompt(ctx, session, prompt, control, state.held)
             end, diff = outcome.event, outcome.diff

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot import merge_request as mr_text
+from bot.checks.results import CheckReport
 from bot.errors import UpstreamError, UserError
 from bot.git import checkpoints
 from bot.progress import EventKind, ProgressEvent, ProgressStream
@@ -15,6 +17,7 @@ from bot.progress.result import RunResult
 from bot.prompts import Action, Prompt, PromptState
 from bot.providers import registry as providers
 from bot.providers.base import MergeRequest
+from bot.security.links import session_link
 from bot.security.redaction import Redactor
 from bot.sessions import Session
 from bot.values import MergeRequestRef
@@ -29,7 +32,13 @@ def ship(ctx: JobContext, session: Session, prompt: Prompt) -> ProgressEvent:
             "Nothing to ship yet: there are no changes on the work branch.",
             hint="Send a prompt first.",
         )
-    merge_request = _push_and_open(ctx, session)
+    report = gate(ctx, session, workdir)
+    anyway = prompt.text == ANYWAY
+    if report is not None and not report.passed and not anyway:
+        raise refusal(report)
+    overridden = [r.name for r in report.blocking] if report is not None and anyway else None
+    now = mr_text.Override(prompt.author.name, tuple(overridden)) if overridden else None
+    merge_request = _push_and_open(ctx, session, now)
     session = ctx.service.sessions.get(session.id)
     where = f" to `{session.project}`"
     text = f"Pushed `{session.work_branch}`{where}."
@@ -39,8 +48,13 @@ def ship(ctx: JobContext, session: Session, prompt: Prompt) -> ProgressEvent:
     prompt.state = PromptState.DONE
     prompt.summary = text
     prompt.result = RunResult(
-        branch=session.work_branch, url=merge_request.url if merge_request else None
+        branch=session.work_branch,
+        url=merge_request.url if merge_request else None,
+        extra={"override": overridden} if overridden else {},
     )
+    if overridden:
+        names = ", ".join(overridden)
+        text += f"\n⚠️ Shipped past failing checks: {names} (recorded in the description)."
     data = {
         "branch": session.work_branch,
         "url": merge_request.url if merge_request else None,
@@ -70,7 +84,9 @@ def push_update(ctx: JobContext, session: Session, prompt: Prompt) -> None:
     )
 
 
-def _push_and_open(ctx: JobContext, session: Session) -> MergeRequest | None:
+def _push_and_open(
+    ctx: JobContext, session: Session, override: mr_text.Override | None = None
+) -> MergeRequest | None:
     provider = providers.for_name(session.provider, ctx.settings)
     repo = provider.resolve(session.project)
     credentials = provider.credentials()
@@ -87,8 +103,8 @@ def _push_and_open(ctx: JobContext, session: Session) -> MergeRequest | None:
             repo,
             branch=session.work_branch,
             base=session.base_branch or repo.default_branch or "main",
-            title=merge_request_title(session),
-            description=merge_request_description(ctx, session),
+            title=merge_request_title(ctx, session),
+            description=merge_request_description(ctx, session, override),
         )
     except UpstreamError as error:
         raise UserError(
@@ -101,26 +117,75 @@ def _push_and_open(ctx: JobContext, session: Session) -> MergeRequest | None:
     return merge_request
 
 
-def merge_request_title(session: Session) -> str:
-    title = session.title or session.work_branch
-    return title if len(title) <= 120 else title[:119] + "…"
+ANYWAY = "ship it anyway"
 
 
-def merge_request_description(ctx: JobContext, session: Session) -> str:
-    """The prompts, the agent's summaries and the diff stat, so reviewers see the why."""
-    lines = [f"Opened by Repobox for {session.created_by.name}.", "", "## Prompts", ""]
-    for item in ctx.service.prompts.history(session.id):
-        if item.action is not Action.RUN or item.state is not PromptState.DONE:
+def gate(ctx: JobContext, session: Session, workdir: Path) -> CheckReport | None:
+    """The checks report of the latest checkpoint, when one exists for it."""
+    tip = checkpoints.head(workdir)
+    for item in reversed(ctx.service.prompts.history(session.id)):
+        report = item.result.check_report if item.result is not None else None
+        if item.action is Action.RUN and report is not None and report.commit == tip:
+            return report
+    return None
+
+
+def refusal(report: CheckReport) -> UserError:
+    """`ship it` on failing required checks: which, and the two ways on."""
+    failing = "; ".join(r.verdict() for r in report.blocking)  # one line: a chat's preview
+    return UserError(
+        f"Not shipping: required checks fail on `{report.commit[:10]}`: {failing}.",
+        hint="Say `fix the checks` to hand them to the agent, or `ship it anyway` to ship "
+        "and record that you did.",
+    )
+
+
+def merge_request_title(ctx: JobContext, session: Session) -> str:
+    """A summary of the session's work; a session started from an issue keeps its title."""
+    fallback = session.title or session.work_branch
+    if session.context is not None and session.context.closes and session.title:
+        return fallback if len(fallback) <= 120 else fallback[:119] + "…"
+    return mr_text.title(_asked(ctx, session), fallback)
+
+
+def merge_request_description(
+    ctx: JobContext, session: Session, now: mr_text.Override | None = None
+) -> str:
+    """What was asked and by whom, what was done, the checks, usage, the live log, and
+    the latest "ship it anyway" (`now`: this ship's)."""
+    history = ctx.service.prompts.history(session.id)
+    report = gate(ctx, session, Path(session.workdir or ""))
+    tokens, cost = 0, 0.0
+    override: mr_text.Override | None = None
+    for item in history:
+        if item.result is None:
             continue
-        lines.append(f"{item.seq}. **{item.author.name}**: {item.text.strip()}")
-        if item.summary:
-            lines.extend(f"   > {line}" for line in item.summary.strip().splitlines()[:12])
-    diff = ctx.service.diff(session)
-    if diff.get("stat"):
-        lines += ["", "## Changes", ""]
-        lines += [
-            f"- `{f['path']}` (+{f['added']} −{f['removed']})" for f in diff["stat"]["files"][:50]
-        ]
-    if session.context is not None and session.context.closes:
-        lines += ["", f"Closes {session.context.closes}"]
-    return "\n".join(lines)
+        tokens += item.result.total_tokens
+        cost += item.result.cost_usd
+        failing = item.result.extra.get("override")
+        if item.action is Action.SHIP and isinstance(failing, list):
+            override = mr_text.Override(item.author.name, tuple(str(f) for f in failing))
+    closes = session.context.closes if session.context is not None else None
+    return mr_text.description(
+        opened_for=session.created_by.name,
+        prompts=_asked(ctx, session),
+        report=report,
+        usage=mr_text.Usage(tokens, cost or None),
+        live_url=session_link(ctx.settings, session.id),
+        closes=closes,
+        override=now or override,
+    )
+
+
+def _asked(ctx: JobContext, session: Session) -> list[mr_text.AskedPrompt]:
+    return [
+        mr_text.AskedPrompt(
+            item.text.strip(),
+            item.author.name,
+            item.summary,
+            item.result.commit if item.result is not None else None,
+            tuple(f.path for f in item.result.files) if item.result is not None else (),
+        )
+        for item in ctx.service.prompts.history(session.id)
+        if item.action is Action.RUN and item.state is PromptState.DONE
+    ]

@@ -55,7 +55,7 @@ def test_multi_turn_run_reads_edits_runs_and_checkpoints(
 
     assert committed(session, "greet.py") == GREET.replace('"Hello " + name', 'f"Hello, {name}!"')
     subject = git("log", "-1", "--format=%s|%an", cwd=workdir(session)).strip()
-    assert subject == "make the greeting friendlier|Repobox"
+    assert subject == "Make the greeting friendlier|Repobox"  # written from the run
     steps = texts(actx, session, EventKind.STEP)
     assert steps[0] == "read greet.py"
     assert steps[1] == "edited greet.py (+1 −1)"

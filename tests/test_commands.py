@@ -31,6 +31,14 @@ from bot.errors import UserError
         ("cancel", Command(CommandKind.CANCEL)),
         ("archive", Command(CommandKind.ARCHIVE)),
         ("help", Command(CommandKind.HELP)),
+        ("ship it anyway", Command(CommandKind.SHIP_ANYWAY)),
+        ("Ship it anyway!", Command(CommandKind.SHIP_ANYWAY)),
+        ("fix the checks", Command(CommandKind.FIX_CHECKS)),
+        ("undo", Command(CommandKind.UNDO)),
+        (
+            "undo the rename in parser.py",
+            Command(CommandKind.PROMPT, prompt="undo the rename in parser.py"),
+        ),
         ("link group/project", Command(CommandKind.LINK, repo="group/project")),
         (
             "status of the build is red, fix it",

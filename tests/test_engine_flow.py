@@ -48,7 +48,8 @@ def test_prompt_runs_checkpoint_and_ship_pushes_branch(
         cwd=origin,
     )
     subjects = [line.split("|")[0] for line in log.strip().splitlines() if "|" in line]
-    assert subjects[:3] == ["append notes.txt: world", "write notes.txt: hello", "initial commit"]
+    # written from the run (bot.git.commit_message), not the raw prompt
+    assert subjects[:3] == ["Update notes.txt", "Write notes.txt", "initial commit"]
     assert "Repobox|Alice <alice@example.com>" in log
     kinds = [e.kind for e in ProgressStream(ctx.redis, session.id).read()]
     assert kinds.count(EventKind.RESULT) == 2 and EventKind.SHIPPED in kinds

@@ -146,3 +146,11 @@ class CheckReport:
             setup_cached=bool(data.get("setup_cached", False)),
             source=str(data.get("source", "")),
         )
+
+
+def failures_prompt(report: CheckReport) -> str:
+    """The prompt that hands failing required checks back to the agent."""
+    parts = ["The required checks fail on the latest commit. Make them pass."]
+    for result in report.blocking:
+        parts.append(f"Check `{result.name}`: {result.verdict()}\nLast lines:\n{result.tail}")
+    return "\n\n".join(parts)

@@ -54,9 +54,18 @@ def head(workdir: Path) -> str:
 
 
 def checkpoint(
-    workdir: Path, prompt: str, author: Person, bot_name: str, bot_email: str
+    workdir: Path,
+    prompt: str,
+    author: Person,
+    bot_name: str,
+    bot_email: str,
+    *,
+    message: str | None = None,
 ) -> str | None:
-    """Commit everything the run changed; return the new commit, or None if nothing changed."""
+    """Commit everything the run changed; return the new commit, or None if nothing changed.
+
+    `message` is the whole commit message when the caller wrote one from the run
+    (`bot.git.commit_message`); else it is made from `prompt`."""
     git("add", "--all", cwd=workdir)
     if not git("status", "--porcelain", cwd=workdir).strip():
         return None
@@ -69,7 +78,7 @@ def checkpoint(
         cwd=workdir,
         env=_identity(bot_name, bot_email),
         timeout=120,
-        input=commit_message(prompt, author),
+        input=message or commit_message(prompt, author),
     )
     return head(workdir)
 

@@ -45,6 +45,8 @@ class EventLine:
 def line_of(event: ProgressEvent) -> EventLine:
     stderr = event.kind is EventKind.OUTPUT and event.data.get("stream") == "stderr"
     tag = "err" if stderr else TAGS.get(event.kind, event.kind.value)
+    if event.kind is EventKind.STEP and event.data.get("check"):
+        tag = "check"  # a `.repobox.yml` check (jobs/checks.py); its output is in data
     state = PromptState.RUNNING if event.kind is EventKind.STARTED else ENDINGS.get(event.kind)
     return EventLine(tag, event.text, _chips(event), state, stderr)
 

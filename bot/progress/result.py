@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.checks.results import CheckReport
+
 TOKENS_SUFFIX = "_tokens"
 _NAMED = frozenset(
     {"files", "diffstat", "session_diffstat", "duration_s", "commit", "cost_usd"}
@@ -51,6 +53,12 @@ class RunResult:
     branch: str | None = None  # a ship's work branch
     url: str | None = None  # a ship's merge request
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def check_report(self) -> CheckReport | None:
+        """The checks on this run's checkpoint (`.repobox.yml`), when any ran."""
+        data = self.extra.get("checks")
+        return CheckReport.from_dict(data) if isinstance(data, dict) else None
 
     @property
     def total_tokens(self) -> int:

@@ -15,6 +15,9 @@ Mention me in a comment on an issue or a merge request:
 - `@{name} <what to change>` start a session here (or send the next prompt to it)
 - `@{name} ship it` push the work branch and open the merge request (on a merge request: \
 push to its branch)
+- `@{name} ship it anyway` ship although a required check fails (the description says who)
+- `@{name} fix the checks` hand the failing checks to the agent
+- `@{name} undo` take back the last prompt's changes (a revert commit once pushed)
 - `@{name} status` · `@{name} diff` · `@{name} cancel` · `@{name} archive` · `@{name} help`
 - `@{name} log` a fresh link to the session's live log page (links expire after 7 days)
 - `@{name} whoami` who I take you for, and the co-author line your prompts' commits carry

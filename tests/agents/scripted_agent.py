@@ -14,6 +14,10 @@ Each line of the prompt is one instruction:
   env PATH              write this process's environment to PATH, one NAME=value a line
   redis URL ARGS…       send one command to the Redis at URL (fault tests: refuse writes now)
 Anything else is echoed. The last stdout line is the run's summary.
+
+Handed failing checks ("The required checks fail…", from `fix the checks` or an autofix
+round), it follows the instructions in ./FIX.txt instead, when an earlier prompt left one:
+a scripted agent that fixes what it broke once it is told about the failure.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from pathlib import Path
 
 
 def main() -> int:
-    prompt = sys.argv[-1]
+    prompt = handed(sys.argv[-1])
     for raw in prompt.splitlines():
         line = raw.strip()
         word, _, rest = line.partition(" ")
@@ -61,6 +65,13 @@ def main() -> int:
             print(line, flush=True)
     print(f"Did {len([r for r in prompt.splitlines() if r.strip()])} things.", flush=True)
     return 0
+
+
+def handed(prompt: str) -> str:
+    """Failing checks handed back: what ./FIX.txt says to do, when there is one."""
+    if "The required checks fail" in prompt and Path("FIX.txt").is_file():
+        return Path("FIX.txt").read_text()
+    return prompt
 
 
 def send_redis(rest: str) -> None:
