@@ -10,8 +10,9 @@ from collections.abc import Callable
 import pytest
 
 from bot.config import Settings
+from handlers.assistant_container import thread_title
 from jobs.runtime import JobContext
-from tests.conftest import MakeRepo, WorkerProcess, run_jobs
+from tests.conftest import MakeRepo, WorkerProcess, git, run_jobs
 from tests.fakes.slack import FakeSlack, render
 from tests.fakes.slack_streams import FakeStream
 from tests.slack.support import (
@@ -180,3 +181,58 @@ def test_cancel_stops_the_stream_with_a_cancelled_summary(
     assert list(stream.task_states().values())[-1] == "error"
     assert any(t.details == "cancelled" for t in stream.tasks.values())
     slack.wait_for(lambda _: thread_texts(slack, CHANNEL, message.ts)[-1].startswith(f"<@{BOB}> ⏹️"))
+
+
+def test_the_assistant_container_from_a_suggested_prompt_to_a_shipped_branch(
+    workspace: Workspace, slack: FakeSlack, slack_ctx: JobContext, make_repo: MakeRepo
+) -> None:
+    origin = make_repo()
+    dm = "D0BOB"
+    thread = slack.add_message(dm, "Hi! What should we work on?", user=slack.bot_user_id).ts
+    opened = {
+        "type": "assistant_thread_started",
+        "assistant_thread": {
+            "user_id": BOB,
+            "context": {"channel_id": CHANNEL, "team_id": TEAM},
+            "channel_id": dm,
+            "thread_ts": thread,
+        },
+        "event_ts": thread,
+    }
+    assert workspace.event(opened).status == 200
+    (offered,) = slack.streams.suggested_prompts
+    assert offered["prompts"][0]["message"] == "new <group/project> <what to change>"
+
+    def say(text: str) -> None:
+        message = slack.add_message(dm, text, user=BOB, thread_ts=thread)
+        event = {
+            "type": "message",
+            "user": BOB,
+            "text": text,
+            "ts": message.ts,
+            "thread_ts": thread,
+            "channel": dm,
+            "channel_type": "im",
+            "event_ts": message.ts,
+        }
+        assert workspace.event(event).status == 200
+        run_jobs(slack_ctx)
+
+    say(f"new {origin} write a.txt: one")
+    (titled,) = slack.streams.titles  # repository and first prompt, cut to Slack's length
+    assert titled["title"] == thread_title(f"new {origin} write a.txt: one")
+    card = slack.messages(dm, thread)[1]  # the session card: the first reply of the thread
+    assert "Repobox session" in card.visible_text
+    stream = only_stream_in(slack, dm, thread)
+    assert "a.txt` +1 −0" in render(stream.blocks)
+
+    say("ship it")
+    session = slack_ctx.service.sessions.recent()[0]
+    assert git("show", f"{session.work_branch}:a.txt", cwd=origin) == "one\n"
+    assert thread_texts(slack, dm, thread)[-1].startswith(f"<@{BOB}> 🚢 Pushed")
+    assert "🚢 Pushed" in slack.message(dm, card.ts).visible_text
+
+
+def only_stream_in(slack: FakeSlack, channel: str, thread_ts: str) -> FakeStream:
+    (stream,) = slack.streams.streams(channel, thread_ts)
+    return stream
