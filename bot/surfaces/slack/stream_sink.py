@@ -23,7 +23,7 @@ from slack_sdk.web import WebClient
 
 from bot.config import Settings
 from bot.progress.events import EventKind, ProgressEvent
-from bot.prompts import Action
+from bot.prompts import Action, PromptState
 from bot.sessions import Session
 from bot.slack_stream import (
     AppendBudget,
@@ -62,7 +62,7 @@ def summary_blocks(session: Session, message: PromptMessage, log_url: str) -> li
     """What the stream ends with: the edit path's final reply, then Ship it and View log."""
     _, blocks = render.progress(message.view, log_url, time.time())
     buttons = [render.button("View log", render.ACTION_LOG, session.id, url=log_url)]
-    if message.view.state.value == "done" and not message.view.shipped:
+    if message.view.state is PromptState.DONE and not message.view.shipped:
         ship = render.button("Ship it", render.ACTION_SHIP, session.id, style="primary")
         buttons.insert(0, ship)
     return render.within_limits([*blocks[:48], {"type": "actions", "elements": buttons}])
