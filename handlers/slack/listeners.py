@@ -33,6 +33,7 @@ from bot.sessions import Person, Session, Thread
 from bot.surfaces.slack import blocks as render
 from bot.surfaces.slack.thread import SURFACE, SlackThread
 from handlers import outage
+from handlers.assistant_container import AssistantMessage
 from handlers.context import WebContext
 from handlers.slack.answers import answer, rendered
 from handlers.slack.filters import Claims, typed
@@ -81,6 +82,19 @@ class SlackListeners:
             return  # channel chatter, or a mention (its app_mention event carries it)
         if await self.session_in(said.thread) is not None:
             await self.heard(said, plain(said.text).strip())
+
+    async def assistant_message(self, message: AssistantMessage) -> None:
+        """A message in Slack's assistant container: exactly a message in a session's thread
+        (the assistant thread is the session's thread; `new …` there starts one)."""
+        said = Said(
+            message.team_id or "",
+            message.channel,
+            message.user_id,
+            message.ts,
+            message.thread_ts if message.thread_ts != message.ts else None,
+            message.text,
+        )
+        await self.heard(said, plain(said.text).strip())
 
     async def click(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
         await ack()

@@ -62,6 +62,8 @@ class SlackEvent:
     ts: str | None
     thread_ts: str | None
     text: str
+    channel_type: str | None = None  # "im" marks a DM, the assistant container's home
+    assistant_thread: dict[str, Any] | None = None  # ids only (see `_assistant_thread`)
 
 
 @dataclass(frozen=True)
@@ -163,8 +165,29 @@ def _callback(body: Obj) -> EventCallback:
             ts=event.opt_text("ts", _TS),
             thread_ts=event.opt_text("thread_ts", _TS),
             text=event.opt_text("text", limit=MAX_TEXT) or "",
+            channel_type=event.opt_text("channel_type", _TYPE),
+            assistant_thread=_assistant_thread(event.opt_obj("assistant_thread")),
         ),
     )
+
+
+def _assistant_thread(thread: Obj | None) -> dict[str, Any] | None:
+    """The ids of an assistant thread (who opened it, where, from which channel), as Bolt's
+    `Assistant` middleware reads them; nothing else of it is passed on."""
+    if thread is None:
+        return None
+    context = thread.opt_obj("context")
+    where = (
+        {key: context.opt_text(key, _ID) for key in ("channel_id", "team_id", "enterprise_id")}
+        if context
+        else {}
+    )
+    return {
+        "user_id": thread.opt_text("user_id", _ID),
+        "channel_id": thread.text("channel_id", _ID),
+        "thread_ts": thread.text("thread_ts", _TS),
+        "context": {k: v for k, v in where.items() if v is not None},
+    }
 
 
 def _interaction(body: Obj, kind: str) -> Interaction:

@@ -32,6 +32,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.logs import crash_reference
 from handlers import outage
+from handlers.assistant_container import build_assistant, recent_from
 from handlers.context import CONTEXT_KEY, WebContext
 from handlers.payload import Malformed
 from handlers.slack import request as slack_request
@@ -80,6 +81,8 @@ def build_bolt(ctx: WebContext) -> AsyncApp:
     for check in SlackFilters(ctx).chain():
         bolt.use(check)
     listeners = SlackListeners(ctx)
+    recent = recent_from(ctx.service.sessions)
+    bolt.use(build_assistant(recent=recent, submit=listeners.assistant_message))
     bolt.command(re.compile(r"^/"))(listeners.command)
     bolt.event("app_mention")(listeners.mention)
     bolt.event("message")(listeners.message)

@@ -31,6 +31,7 @@ def slack_settings(settings: Settings, slack: FakeSlack) -> Settings:
         slack_signing_secret=SECRET,
         slack_api_url=slack.api_url,
         slack_edit_interval=INTERVAL,
+        slack_streaming=False,  # the edit path; tests/slack/test_streaming.py turns it on
     )
 
 

@@ -141,6 +141,7 @@ def test_cancel_button_stops_the_running_prompt(
         SLACK_BOT_TOKEN=TOKEN,
         SLACK_API_URL=slack.api_url,
         REPOBOX_SLACK_EDIT_INTERVAL=str(INTERVAL),
+        REPOBOX_SLACK_STREAMING="0",
         REPOBOX_PUBLIC_URL=settings.public_url,
         REPOBOX_SECRET_KEY=settings.secret_key or "",
     )

@@ -47,6 +47,8 @@ class PromptMessage(MessageView):
     origin_ts: str | None = None
     reactions: list[str] = field(default_factory=list)
     announced: bool = False  # the short reply mentioning the author was posted
+    stream: dict[str, Any] | None = None  # the streamed reply's writer snapshot, if streamed
+    status_at: float = 0.0  # when the thread's status line was last set for this run
 
     @property
     def prompt_id(self) -> str:
@@ -71,6 +73,8 @@ _MESSAGE_FIELDS = [
     "origin_ts",
     "reactions",
     "announced",
+    "stream",
+    "status_at",
 ]
 
 

@@ -1,0 +1,253 @@
+"""The Slack sink with native streaming: a prompt's run as one streamed reply with task cards.
+
+Same view, same pass as the edit renderer (`Delivery`), but a run's reply is a Slack stream
+(`bot.slack_stream.StreamWriter`): the agent's words as markdown, each step as a task card
+that turns complete or error, and at the end the summary and buttons rendered under it.
+The writer's state travels between relay passes as a snapshot in the prompt's message, so
+any worker can go on with it under the relay's lock. Where Slack refuses streaming the
+writer says FALLBACK and the prompt is rendered by the edit path, silently (the refusal is
+remembered per channel); if the final `stopStream` cannot land, the summary is posted by
+the edit path too. Queued prompts and ships keep the edited message.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from redis import Redis
+from slack_sdk.web import WebClient
+
+from bot.config import Settings
+from bot.progress.events import EventKind, ProgressEvent
+from bot.prompts import Action, PromptState
+from bot.sessions import Session
+from bot.slack_stream import (
+    AppendBudget,
+    Outcome,
+    RefusalMemory,
+    StreamTarget,
+    StreamWriter,
+    TaskStatus,
+    TaskUpdate,
+    ThreadStatus,
+    stream_client,
+)
+from bot.slack_stream.status import REFRESH_AFTER
+from bot.surfaces.slack import blocks as render
+from bot.surfaces.slack.calls import SlackCalls, web_client
+from bot.surfaces.slack.delivery import EYES, REACTIONS, Delivery
+from bot.surfaces.slack.messages import MessageView, PromptMessage, SinkStore
+from bot.surfaces.slack.sink import SlackSink
+
+log = logging.getLogger(__name__)
+
+ENDED_WELL = (EventKind.RESULT, EventKind.SHIPPED)
+LIVE = (Outcome.NEW.value, Outcome.STREAMING.value)
+
+
+def step_card(event: ProgressEvent) -> TaskUpdate:
+    """Any step as a card: its first line is the title, so new kinds (checks) need nothing."""
+    title = event.text.strip().splitlines()[0] if event.text.strip() else "step"
+    failed = bool(event.data.get("error")) or " ✗ " in title
+    status = TaskStatus.ERROR if failed else TaskStatus.IN_PROGRESS
+    details = str(event.data.get("tool") or event.data.get("kind") or "") or None
+    return TaskUpdate(f"step-{event.id or event.at}", title, status, details)
+
+
+def summary_blocks(session: Session, message: PromptMessage, log_url: str) -> list[render.Block]:
+    """What the stream ends with: the edit path's final reply, then Ship it and View log."""
+    _, blocks = render.progress(message.view, log_url, time.time())
+    buttons = [render.button("View log", render.ACTION_LOG, session.id, url=log_url)]
+    if message.view.state is PromptState.DONE and not message.view.shipped:
+        ship = render.button("Ship it", render.ACTION_SHIP, session.id, style="primary")
+        buttons.insert(0, ship)
+    return render.within_limits([*blocks[:48], {"type": "actions", "elements": buttons}])
+
+
+class StreamDelivery(Delivery):
+    """A `Delivery` pass whose running prompts stream; everything else is the edit path."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        redis: Redis,
+        calls: SlackCalls,
+        store: SinkStore,
+        session: Session,
+        client: WebClient,
+    ) -> None:
+        super().__init__(settings, redis, calls, store, session)
+        self.redis = redis
+        self.client = client
+        self.refusals = RefusalMemory(redis)
+        self.writers: dict[str, StreamWriter] = {}
+
+    # -- which prompts stream -------------------------------------------------------------
+    @staticmethod
+    def live(message: PromptMessage) -> bool:
+        return message.stream is not None and message.stream.get("outcome") in LIVE
+
+    def writer(self, message: PromptMessage) -> StreamWriter:
+        writer = self.writers.get(message.prompt_id)
+        if writer is None:
+            assert message.stream is not None
+            writer = StreamWriter.resumed(self.client, message.stream, **self._options())
+            self.writers[message.prompt_id] = writer
+        return writer
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "refusals": self.refusals,
+            "budget": AppendBudget(self.redis, self.thread.team),
+            "interval": self.settings.slack_stream_interval,
+        }
+
+    def _keep(self, message: PromptMessage, writer: StreamWriter) -> None:
+        message.stream = writer.snapshot()
+        self.changed = True
+
+    # -- events ---------------------------------------------------------------------------
+    def _prompt_event(self, event: ProgressEvent) -> None:
+        if event.kind is EventKind.STATE:
+            super()._prompt_event(event)
+            return
+        message = self._message(event.prompt_id or "")
+        if event.kind is EventKind.STARTED and message.stream is None:
+            self._open(message)
+        if not self.live(message):
+            super()._prompt_event(event)
+            return
+        if not message.view.take(event):
+            return
+        writer = self.writer(message)
+        if event.kind in REACTIONS:
+            self._stop(message, writer, event)
+            return
+        self._feed(message, writer, event)
+        writer.flush()
+        self._keep(message, writer)
+
+    def _open(self, message: PromptMessage) -> None:
+        thread = self.thread
+        if message.view.action is not Action.RUN or message.view.final or thread.ts is None:
+            return
+        target = StreamTarget(thread.channel, thread.ts, thread.team, message.view.author or None)
+        writer = StreamWriter(self.client, target, **self._options())
+        self.writers[message.prompt_id] = writer
+        writer.start()
+        self._keep(message, writer)
+        if writer.outcome is not Outcome.STREAMING:
+            return
+        if message.ts is not None:  # the "waiting" reply of a queued prompt
+            text, blocks = render.notice("▶️ Started: the reply streams below.")
+            channel = thread.channel
+            self.calls.update(
+                must_land=False, channel=channel, ts=message.ts, text=text, blocks=blocks
+            )
+        self._status(message, "is working…")
+
+    def _feed(self, message: PromptMessage, writer: StreamWriter, event: ProgressEvent) -> None:
+        kind = event.kind
+        if kind is EventKind.STARTED:
+            self.react(message, EYES)
+        elif kind is EventKind.STEP:
+            for task in writer.open_tasks():
+                writer.task(task.with_status(TaskStatus.COMPLETE))
+            writer.task(step_card(event))
+        elif kind is EventKind.OUTPUT:
+            open_tasks = writer.open_tasks()
+            if open_tasks:
+                task = open_tasks[-1]
+                line = event.text.strip()[:200]
+                writer.task(TaskUpdate(task.id, task.title, task.status, task.details, line))
+        elif kind is EventKind.TEXT and event.text.strip():
+            writer.text(event.text.rstrip() + "\n\n")
+        elif kind in (EventKind.INFO, EventKind.WARNING) and event.text.strip():
+            mark = "⚠️ " if kind is EventKind.WARNING else ""
+            writer.text(f"_{mark}{render.escape(event.text.strip().splitlines()[0])}_\n\n")
+
+    def _stop(self, message: PromptMessage, writer: StreamWriter, event: ProgressEvent) -> None:
+        good = event.kind in ENDED_WELL
+        ending = TaskStatus.COMPLETE if good else TaskStatus.ERROR
+        why = None if good else ("cancelled" if event.kind is EventKind.CANCELLED else "failed")
+        blocks = summary_blocks(self.session, message, self.log_url)
+        outcome = writer.stop(blocks=blocks, open_tasks=ending, open_details=why)
+        self._keep(message, writer)
+        self._status(message, "")
+        if outcome is not Outcome.STOPPED:  # the summary lands by the edit path instead
+            log.warning("stream of %s not closed (%s): summary posted", message.prompt_id, outcome)
+            message.ts = None
+            message.dirty = True
+            self.send(message, force=True)
+        self.react(message, REACTIONS[event.kind])
+        if not message.announced:
+            message.announced = self.post(render.announcement(message.view), None) is not None
+
+    def _status(self, message: PromptMessage, status: str) -> None:
+        thread = self.thread
+        if thread.ts is None:
+            return
+        line = ThreadStatus(self.client, thread.channel, thread.ts)
+        line.set(status) if status else line.clear()
+        message.status_at = time.time() if status else 0.0
+        self.changed = True
+
+    # -- pacing ---------------------------------------------------------------------------
+    def tick(self, now: float) -> None:
+        super().tick(now)
+        for message in self.state.prompts.values():
+            if (
+                self.live(message)
+                and message.status_at
+                and now - message.status_at >= (REFRESH_AFTER)
+            ):
+                self._status(message, "is working…")
+
+    def flush(self, *, force: bool) -> None:
+        super().flush(force=force)
+        for message in self.state.prompts.values():
+            if self.live(message):
+                writer = self.writer(message)
+                writer.flush(force=force)
+                self._keep(message, writer)
+
+    def send(self, view: MessageView, *, force: bool = False) -> None:
+        if isinstance(view, PromptMessage) and self.live(view):
+            view.dirty = False  # its reply is the stream, not an edited message
+            return
+        super().send(view, force=force)
+
+
+class StreamingSink(SlackSink):
+    """`SlackSink` whose passes stream running prompts (`StreamDelivery`)."""
+
+    def __init__(
+        self, settings: Settings, redis: Redis, calls: SlackCalls, client: WebClient
+    ) -> None:
+        super().__init__(settings, redis, calls)
+        self.client = client
+
+    @contextmanager
+    def _pass(self, session: Session) -> Iterator[Delivery]:
+        store = SinkStore(self.redis, session.id)
+        delivery = StreamDelivery(
+            self.settings, self.redis, self.calls, store, session, self.client
+        )
+        yield delivery
+        if delivery.changed:
+            store.save(delivery.state)
+
+
+def build_sink(settings: Settings, redis: Redis) -> SlackSink | None:
+    """The relay's Slack factory: streaming unless `REPOBOX_SLACK_STREAMING=0`."""
+    if not settings.slack_bot_token:
+        log.warning("a Slack session has events to relay, but SLACK_BOT_TOKEN is not set")
+        return None
+    calls = SlackCalls(web_client(settings))
+    if not settings.slack_streaming:
+        return SlackSink(settings, redis, calls)
+    return StreamingSink(settings, redis, calls, stream_client(settings))
