@@ -27,11 +27,12 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot import doctor
+from bot import acting, doctor
 from bot.accounts import Person as Account
 from bot.commands import Command, CommandKind
 from bot.errors import NotFound, UserError
 from bot.executor import Asker, Executor, Reply
+from bot.repo_spec import Reach
 from bot.sessions import Person, Session, Thread
 from bot.values import WebOrigin
 from handlers import pages
@@ -176,6 +177,7 @@ async def start(request: web.Request) -> web.Response:
     thread = Thread("web", request_id)
     service = _web(request).service
     try:
+        _link_first(request, viewer, repo)
         started = await asyncio.to_thread(
             lambda: service.start(
                 repo=repo,
@@ -193,6 +195,20 @@ async def start(request: web.Request) -> web.Response:
         request,
         f"{PREFIX}/sessions/{started.session.id}",
         f"Started session {started.session.id} on {started.session.project}.",
+    )
+
+
+def _link_first(request: web.Request, viewer: Viewer, repo: str) -> None:
+    """REPOBOX_REQUIRE_LINKED: a hosted repository needs the person's account on its host."""
+    ctx = _web(request)
+    if not ctx.settings.require_linked:
+        return
+    provider = acting.HOSTED.get(ctx.service.check_spec(repo, Reach.CHAT).provider)
+    if provider is None or context(request).accounts.connection(viewer.account.id, provider):
+        return
+    raise UserError(
+        f"Repobox works on {provider.value} repositories as you: link your {provider.value} "
+        "account in Settings first."
     )
 
 
