@@ -157,3 +157,30 @@ def test_require_linked_asks_to_connect_with_the_link(
         assert slack_ctx.service.sessions.recent() == []
     finally:
         server.stop()
+
+
+def test_the_home_tab_shows_recent_sessions_connections_and_a_connect_button(
+    workspace: Workspace,
+    slack: FakeSlack,
+    slack_ctx: JobContext,
+    gitlab: FakeGitLab,
+    app_server: AppServer,
+    make_repo: MakeRepo,
+) -> None:
+    alice = gitlab.add_user("alice", token=ALICE_PAT)
+    origin = make_repo(files={"README.md": "# Widgets\n"})
+    gitlab.add_project(
+        "acme/widgets", origin.as_uri(), members={gitlab.bot.id: MAINTAINER, alice.id: MAINTAINER}
+    )
+    link_gitlab_token(app_server, connect_link(workspace), ALICE_PAT)
+    workspace.slash("new acme/widgets write notes.txt: for home", user=ALICE)
+    run_jobs(slack_ctx)
+
+    opened = {"type": "app_home_opened", "user": ALICE, "channel": "D111", "tab": "home"}
+    assert workspace.event(opened).status == 200
+    home = slack.home_views[ALICE]
+    shown = json.dumps(home)
+    assert "acme/widgets" in shown and "live log" in shown
+    assert "gitlab alice (glpat-****9876)" in shown and ALICE_PAT not in shown
+    [button] = next(b for b in home["blocks"] if b["type"] == "actions")["elements"]
+    assert re.match(r"http://repobox\.test/account/link/[\w-]+$", button["url"])
