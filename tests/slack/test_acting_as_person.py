@@ -146,7 +146,8 @@ def test_require_linked_asks_to_connect_with_the_link(
 ) -> None:
     origin = make_repo(files={"README.md": "# Widgets\n"})
     gitlab.add_project("acme/widgets", origin.as_uri(), members={gitlab.bot.id: MAINTAINER})
-    server = AppServer(slack_settings.with_changes(require_linked=True)).start()
+    server = AppServer(slack_settings.with_changes(require_linked=True))
+    server.start()
     try:
         workspace = Workspace(slack, server)
         answer = workspace.slash("new acme/widgets write notes.txt: hi", user=ALICE)
