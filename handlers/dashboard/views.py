@@ -16,6 +16,12 @@ from bot.sessions import Session
 from handlers.web_auth.pages import HEADERS, e, form, notice, page
 
 ACTIONS = ("ship", "status", "diff", "cancel", "archive")
+SESSION_STYLE = (  # the live page's stylesheet knows nothing of forms
+    ".dashboard{margin:1rem 20px;max-width:60rem}.dashboard form.inline{display:inline;"
+    "margin-right:.4rem}.dashboard textarea{width:100%;max-width:60rem}.dashboard button{"
+    "padding:.3rem .8rem}.dashboard .notice{background:#1f2a3a;padding:.6rem;border-radius:4px}"
+    ".dashboard a{color:#58a6ff}"
+)
 LIVE_HEADERS = {  # the live page's script and styles, plus our own forms
     **HEADERS,
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self' "
@@ -126,7 +132,7 @@ def session_forms(session_id: str, csrf: str, admin: bool, message: str | None) 
     )
     buttons = " ".join(form(f"{base}/{action}", csrf, action.title()) for action in ACTIONS)
     return (
-        '<section class="dashboard" style="margin:1rem 0">'
+        f'<style>{SESSION_STYLE}</style><section class="dashboard">'
         f"{nav(csrf, admin)}{notice(message)}{prompt}<p>{buttons}</p></section>"
     )
 
