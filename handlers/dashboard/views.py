@@ -33,8 +33,8 @@ LIVE_HEADERS = {  # the live page's script and styles, plus our own forms
 def nav(csrf: str, admin: bool) -> str:
     health = ' · <a href="/dashboard/health">Health</a>' if admin else ""
     return (
-        '<p><a href="/dashboard/">Sessions</a> · <a href="/account/settings">Settings</a>'
-        f"{health} · {form('/account/signout', csrf, 'Sign out')}</p>"
+        '<nav><a href="/dashboard/">Sessions</a> · <a href="/account/settings">Settings</a>'
+        f"{health} · {form('/account/signout', csrf, 'Sign out')}</nav>"
     )
 
 
@@ -133,7 +133,7 @@ def session_forms(session_id: str, csrf: str, admin: bool, message: str | None) 
     buttons = " ".join(form(f"{base}/{action}", csrf, action.title()) for action in ACTIONS)
     return (
         f'<style>{SESSION_STYLE}</style><section class="dashboard">'
-        f"{nav(csrf, admin)}{notice(message)}{prompt}<p>{buttons}</p></section>"
+        f"{nav(csrf, admin)}{notice(message)}{prompt}<div>{buttons}</div></section>"
     )
 
 
