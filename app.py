@@ -57,6 +57,24 @@ def run_worker(settings: Settings, redis_url: str, burst: bool) -> None:
     work(settings, connect(redis_url), burst=burst)
 
 
+def _print_signin_link(settings: Settings, redis_url: str) -> None:
+    """The embedded default's way in: a one-time operator link (as `python app.py login`)."""
+    from redis.exceptions import RedisError
+
+    from handlers.cli_login import operator_link
+
+    try:
+        link = operator_link(settings, connect(redis_url))
+    except (RedisError, UserError) as error:
+        log.warning("no sign-in link at start-up (%s); run `python app.py login`", error)
+        return
+    print(
+        f"Open the dashboard: {link}\n(a one-time sign-in link for ten minutes; "
+        "`python app.py login` prints another)",
+        flush=True,
+    )
+
+
 def run_all(settings: Settings) -> int:
     """Embedded Valkey (if needed), N workers and the web process, all supervised."""
     from bot.embedded import EmbeddedValkey
@@ -75,6 +93,7 @@ def run_all(settings: Settings) -> int:
     log.info(
         "starting %d workers and the web process; data in %s", settings.workers, settings.data_dir
     )
+    _print_signin_link(settings, redis_url)
     pid_file = settings.data_dir / PID_FILE  # lets the CLI tell "restarting" from "not running"
     pid_file.write_text(f"{os.getpid()}\n")
     try:

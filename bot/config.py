@@ -67,6 +67,7 @@ class Settings:
     secret_key: str | None = None
     old_secret_keys: tuple[str, ...] = ()  # REPOBOX_OLD_SECRET_KEYS: still decrypt, never encrypt
     admins: frozenset[str] = frozenset()  # REPOBOX_ADMINS: github:login, gitlab:name, slack:U…
+    require_linked: bool = False  # REPOBOX_REQUIRE_LINKED: chat/web sessions act as the person
     bot_name: str = "repobox"
 
     agent: str = "anthropic"
@@ -157,6 +158,7 @@ class Settings:
             secret_key=get("REPOBOX_SECRET_KEY") or None,
             old_secret_keys=tuple(sorted(_words(get("REPOBOX_OLD_SECRET_KEYS")))),
             admins=_words(get("REPOBOX_ADMINS")),
+            require_linked=_flag(get("REPOBOX_REQUIRE_LINKED"), False),
             bot_name=(get("REPOBOX_BOT_NAME") or "repobox").lstrip("@"),
             agent=(get("REPOBOX_AGENT") or "anthropic").strip().lower(),
             agent_command=get("REPOBOX_AGENT_COMMAND") or None,

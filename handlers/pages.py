@@ -89,6 +89,9 @@ async def _snapshot(lookups: Lookups, session_id: str) -> dict[str, Any]:
     return {"session": _card(session), "prompts": [prompt_card(p) for p in prompts]}
 
 
+snapshot = _snapshot  # the dashboard's session page renders the same card and history
+
+
 def _card(session: Session) -> dict[str, Any]:
     merge_request = session.merge_request
     return {

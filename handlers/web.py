@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.health import RedisHealth, probe_async
 from bot.redisio import async_client
 from bot.service import SessionService
-from handlers import metrics, pages
+from handlers import dashboard, metrics, pages, web_auth
 from handlers.context import CONTEXT_KEY, WebContext
 from handlers.forge import github, gitlab
 from handlers.slack import route as slack_route
@@ -29,6 +29,7 @@ SURFACES = (  # each registers its routes (or one that says it is not configured
     github.register,
     pages.register,
     metrics.register,
+    dashboard.register,  # `/` and `/dashboard/…`
 )
 
 
@@ -53,4 +54,5 @@ def build_app(settings: Settings, redis: Redis) -> web.Application:
     app.on_cleanup.append(_close_async_client)
     for register in SURFACES:
         register(app, ctx)
+    web_auth.mount(app, settings, redis)  # `/account/…`: sign-in, settings
     return app

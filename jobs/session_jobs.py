@@ -7,7 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
-from bot import disk, repo_spec, retention
+from bot import acting, disk, repo_spec, retention
 from bot.agents import claude_code
 from bot.dispatch import SessionJobs
 from bot.errors import NotFound, UpstreamError, UserError
@@ -60,6 +60,9 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
         spec = repo_spec.parse(
             repo_spec.canonical(session.provider, session.project), ctx.settings, reach
         )
+        refused = acting.refusal(ctx.settings, ctx.redis, session)  # before anything runs
+        if refused is not None:
+            raise UserError(refused)
         provider = providers.for_name(spec.provider, ctx.settings)
         repo = provider.resolve(spec.project)
         mirror = ctx.mirrors.ensure(repo.clone_url, provider.credentials())

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot import acting
 from bot import merge_request as mr_text
 from bot.checks.results import CheckReport
+from bot.config import Settings
 from bot.errors import UpstreamError, UserError
 from bot.git import checkpoints
 from bot.progress import EventKind, ProgressEvent, ProgressStream
@@ -84,13 +86,20 @@ def push_update(ctx: JobContext, session: Session, prompt: Prompt) -> None:
     )
 
 
+def shipping_settings(ctx: JobContext, session: Session) -> Settings:
+    """Whose token pushes and opens the MR/PR: the starter's linked one, else the bot's."""
+    linked = acting.starter_credential(ctx.settings, ctx.redis, session)
+    return acting.as_person(ctx.settings, linked)
+
+
 def _push_and_open(
     ctx: JobContext, session: Session, override: mr_text.Override | None = None
 ) -> MergeRequest | None:
-    provider = providers.for_name(session.provider, ctx.settings)
+    settings = shipping_settings(ctx, session)
+    provider = providers.for_name(session.provider, settings)
     repo = provider.resolve(session.project)
     credentials = provider.credentials()
-    redact = Redactor(ctx.settings.secret_values())
+    redact = Redactor(settings.secret_values())
     try:
         commit = checkpoints.push(
             Path(session.workdir or ""), repo.clone_url, session.work_branch, credentials

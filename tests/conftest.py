@@ -26,6 +26,7 @@ from bot.redisio import connect
 from jobs import runtime
 from jobs.runtime import JobContext
 from jobs.worker import queues_for
+from tests.token_watch import watching
 
 pytest_plugins = ["tests.git_spy"]
 
@@ -233,3 +234,11 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def no_token_in_logs() -> Iterator[None]:
+    """Suite-wide: no log line of any test carries a token (tests/token_watch.py)."""
+    with watching() as watch:
+        yield
+    assert not watch.leaks, "a token reached a log line:\n" + "\n".join(watch.leaks)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -77,6 +78,10 @@ def test_restart_keeps_sessions_and_workdirs(make_repo: MakeRepo, tmp_path: Path
 
     app = App(env, port, tmp_path / "app.log")
     try:
+        printed = re.search(r"Open the dashboard: (\S+)", (tmp_path / "app.log").read_text())
+        assert printed and f"localhost:{port}/account/link/" in printed.group(1)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as home:
+            assert "What to configure next" in home.read().decode()  # not a 404
         created = cli("new", str(origin), "write kept.txt: before restart", "--watch")
         assert created.returncode == 0, created.stderr
     finally:

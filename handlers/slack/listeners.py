@@ -36,6 +36,7 @@ from handlers import outage
 from handlers.assistant_container import AssistantMessage
 from handlers.context import WebContext
 from handlers.slack.answers import answer, rendered
+from handlers.slack.connect import connect_answer, require_linked, wants_connect
 from handlers.slack.filters import Claims, typed
 from handlers.slack.replier import Replier
 from handlers.slack.request import KEY, Action, EventCallback, Interaction, SlashCommand
@@ -218,6 +219,9 @@ class SlackListeners:
         """The acknowledgement's body: an ephemeral answer, an in-channel one, or nothing."""
         team, channel = payload.team, payload.channel
         text = plain(payload.text).strip()
+        if wants_connect(text):  # a private sign-in link to link forge accounts
+            name = payload.user_name or payload.user
+            return ephemeral(connect_answer(self.ctx, team, payload.user, name))
         try:
             command = parse(text) if text else Command(CommandKind.HELP)
             if command.kind in ANYWHERE:
@@ -288,6 +292,8 @@ class SlackListeners:
         person: Person | None = None,
     ) -> None:
         self.check_repo(repo)
+        who = person or said.person
+        require_linked(self.ctx, repo, said.team, who.id, who.name)
         started = self.service.start(
             repo=repo,
             base=base,

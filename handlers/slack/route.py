@@ -37,6 +37,7 @@ from handlers.context import CONTEXT_KEY, WebContext
 from handlers.payload import Malformed
 from handlers.slack import request as slack_request
 from handlers.slack.filters import SlackFilters
+from handlers.slack.home import AppHome
 from handlers.slack.listeners import SlackListeners
 from handlers.slack.request import EventCallback, Interaction, Other, SlackRequest, SlashCommand
 
@@ -86,6 +87,7 @@ def build_bolt(ctx: WebContext) -> AsyncApp:
     bolt.command(re.compile(r"^/"))(listeners.command)
     bolt.event("app_mention")(listeners.mention)
     bolt.event("message")(listeners.message)
+    bolt.event("app_home_opened")(AppHome(ctx).opened)  # the Home tab
     bolt.action(re.compile(r"^repobox_"))(listeners.click)
     bolt.event(re.compile(r".*"))(listeners.ignore)  # events of no interest: 200, no retry
     bolt.action(re.compile(r".*"))(listeners.ignore)

@@ -35,12 +35,21 @@ from handlers.web_auth.session import SessionCookies
 PREFIX = "/account"
 
 
-def build_account_app(settings: Settings, redis: Redis) -> web.Application:
-    app = web.Application(middlewares=[sessions], client_max_size=64 * 1024)
+def account_context(settings: Settings, redis: Redis) -> AccountContext:
+    """What the account pages (and the dashboard, which reads the same cookie) share."""
     accounts = AccountStore(settings, redis, Vault(keyring(settings)))
-    app[ACCOUNT_KEY] = AccountContext(
-        settings, redis, accounts, SessionCookies(settings), oauth_apps(settings)
-    )
+    return AccountContext(settings, redis, accounts, SessionCookies(settings), oauth_apps(settings))
+
+
+def signed_in_app(settings: Settings, redis: Redis, max_size: int = 64 * 1024) -> web.Application:
+    """A sub-app whose POSTs need the session's CSRF token (the session middleware)."""
+    app = web.Application(middlewares=[sessions], client_max_size=max_size)
+    app[ACCOUNT_KEY] = account_context(settings, redis)
+    return app
+
+
+def build_account_app(settings: Settings, redis: Redis) -> web.Application:
+    app = signed_in_app(settings, redis)
     app.router.add_get("/signin", signin.signin_page)
     app.router.add_post("/signin/{provider}", signin.signin_start)
     app.router.add_get("/callback/{provider}", signin.callback)
@@ -55,5 +64,5 @@ def build_account_app(settings: Settings, redis: Redis) -> web.Application:
 
 
 def mount(app: web.Application, settings: Settings, redis: Redis) -> None:
-    """What handlers/web.py will call once the dashboard exists."""
+    """Called by handlers/web.py's `build_app`."""
     app.add_subapp(PREFIX, build_account_app(settings, redis))

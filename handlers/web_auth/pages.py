@@ -16,7 +16,9 @@ from bot.oauth import OAuthApp
 
 HEADERS = {
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: under no-referrer Chromium sends `Origin: null` with a
+    # form's POST, which the CSRF middleware's origin check refuses; other sites get nothing.
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     # No form-action: signing in posts to us and is redirected on to GitHub/GitLab,
@@ -118,7 +120,8 @@ def settings(
     )
     who = ", ".join(f"{i.kind.value}: {i.value}" for i in identities) or "none"
     body = (
-        notice(message)
+        '<p><a href="/dashboard/">Sessions</a></p>'
+        + notice(message)
         + f"<p>Signed in as <strong>{e(person.display_name)}</strong>"
         + (" (admin)" if admin else "")
         + f". Linked identities: {e(who)}.</p>"

@@ -356,6 +356,8 @@ class FakeSlack(FakeServer):
         self._edit_interval: float | None = None
         self._sockets: list[web.WebSocketResponse] = []
         self.socket_messages: list[dict[str, Any]] = []
+        self.home_views: dict[str, dict[str, Any]] = {}
+        """The App Home view last published for each user (views.publish)."""
         """Everything our app sent over Socket Mode (acks), in order."""
         self.add_user(bot_user_id, name=bot_name, real_name=bot_name, is_bot=True)
         for name, handler in {
@@ -374,6 +376,7 @@ class FakeSlack(FakeServer):
             "conversations.replies": self._conversations_replies,
             "conversations.history": self._conversations_history,
             "apps.connections.open": self._connections_open,
+            "views.publish": self._views_publish,
         }.items():
             self.add_method(name, handler)
         self.route("GET", "/socket-mode", self._socket)
@@ -681,6 +684,20 @@ class FakeSlack(FakeServer):
                 raise SlackError("invalid_blocks", errors=errors)
 
     # -- methods ------------------------------------------------------------------------------
+    def _views_publish(self, params: dict[str, Any], call: Recorded) -> dict[str, Any]:
+        """A Home tab view: type `home`, at most 100 blocks that Slack would accept."""
+        user, view = params.get("user_id"), _decoded(params.get("view"))
+        if not user or not isinstance(view, dict):
+            raise SlackError("invalid_arguments")
+        blocks = view.get("blocks") or []
+        if view.get("type") != "home" or len(blocks) > 100 or block_errors(blocks):
+            raise SlackError(
+                "invalid_arguments", response_metadata={"messages": block_errors(blocks)}
+            )
+        with self._state:
+            self.home_views[str(user)] = view
+        return {"view": {"id": f"V{len(self.home_views)}", **view}}
+
     def _api_test(self, params: dict[str, Any], call: Recorded) -> dict[str, Any]:
         return {"args": params} if params else {}
 

@@ -1,0 +1,111 @@
+"""The Slack App Home tab: the person's recent sessions, their connections, a connect button.
+
+Published with `views.publish` each time they open the tab (`app_home_opened`). The
+connect button carries a fresh one-time link to the web settings (as `/repobox connect`);
+the tab is seen by that person alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+
+from bot import acting, signin_links
+from bot.accounts import Identity
+from bot.security.links import session_link
+from bot.sessions import Session
+from bot.surfaces.slack.blocks import escape
+from bot.surfaces.slack.thread import SURFACE
+from handlers.context import WebContext
+from handlers.slack.filters import typed
+from handlers.slack.request import EventCallback
+
+log = logging.getLogger(__name__)
+RECENT = 10
+CONNECT_ACTION = "home_connect"  # a link button: Slack opens it, we only ack the click
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def home_view(
+    sessions: list[tuple[Session, str]], connections: list[str], connect_url: str
+) -> dict[str, Any]:
+    """`sessions`: the person's recent ones, each with its live page's signed link."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Your Repobox sessions"}}
+    ]
+    for found, link in sessions[:RECENT]:
+        blocks.append(
+            _section(
+                f"*{escape(found.title or found.id)}* · `{escape(found.project)}` · "
+                f"{escape(found.state.value)} · <{link}|live log>"
+            )
+        )
+    if not sessions:
+        blocks.append(_section("No sessions yet: `/repobox new <repo> <prompt>` starts one."))
+    blocks.append({"type": "divider"})
+    blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Connections"}})
+    linked = ", ".join(connections) if connections else "none yet"
+    blocks.append(
+        _section(
+            f"Linked accounts: {escape(linked)}. Linked, Repobox pushes and opens merge "
+            "requests as you."
+        )
+    )
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": CONNECT_ACTION,
+                    "text": {"type": "plain_text", "text": "Connect GitHub or GitLab"},
+                    "url": connect_url,
+                    "style": "primary",
+                }
+            ],
+        }
+    )
+    return {"type": "home", "blocks": blocks}
+
+
+class AppHome:
+    def __init__(self, ctx: WebContext) -> None:
+        self.ctx = ctx
+
+    async def opened(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
+        await ack()
+        parsed = typed(context)
+        if not isinstance(parsed, EventCallback) or not parsed.event.user:
+            return
+        team, user = parsed.team, parsed.event.user
+        view = self.view_for(team, user)
+        try:
+            await context.client.views_publish(user_id=user, view=view)
+        except SlackApiError as error:
+            log.warning("publishing the App Home failed: %s", error.response.get("error"))
+
+    def view_for(self, team: str, user: str) -> dict[str, Any]:
+        ctx = self.ctx
+        accounts = acting.accounts_of(ctx.settings, ctx.redis)
+        person = accounts.person_for(Identity.slack(team, user), user)
+        connections = [
+            f"{c.provider.value} {c.login} ({c.masked})" for c in accounts.connections(person.id)
+        ]
+        prefix = f"{team}:"
+        mine = [
+            s
+            for s in ctx.service.sessions.recent(limit=200)
+            if s.thread.surface == SURFACE
+            and s.thread.key.startswith(prefix)
+            and s.created_by.id == user
+        ]
+        linked = [(s, session_link(ctx.settings, s.id)) for s in mine[:RECENT]]
+        connect = signin_links.issue(ctx.settings, ctx.redis, person.id)
+        return home_view(linked, connections, connect)
