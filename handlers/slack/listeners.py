@@ -345,4 +345,5 @@ BUTTONS = {  # a button on the session's card is a command typed by its clicker
     render.ACTION_SHIP: Command(CommandKind.SHIP),
     render.ACTION_CANCEL: Command(CommandKind.CANCEL),
     render.ACTION_ARCHIVE: Command(CommandKind.ARCHIVE),
+    render.ACTION_UNDO: Command(CommandKind.UNDO),
 }

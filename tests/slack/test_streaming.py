@@ -84,7 +84,7 @@ def test_a_run_streams_words_and_one_card_per_step(
     assert len(titles) == 3 and titles[1:] == ["read README.md", "ran `make test`"]
     assert set(stream.task_states().values()) == {"complete"}
     summary = render(stream.blocks)
-    for seen in ("✅ *Done* in", "notes.txt` +1 −0", "Ship it", "View log"):
+    for seen in ("✅ *Done* in", "notes.txt` +1 −0", "Ship it", "Undo", "View log"):
         assert seen in summary, summary
     replies = slack.messages(CHANNEL, message.ts)
     assert replies[-1].text.startswith(f"<@{BOB}> ✅ Done:")  # the author is notified

@@ -28,6 +28,7 @@ ACTION_SHIP = "repobox_ship"
 ACTION_CANCEL = "repobox_cancel"
 ACTION_ARCHIVE = "repobox_archive"
 ACTION_LOG = "repobox_log"
+ACTION_UNDO = "repobox_undo"
 
 STATE_LABELS = {
     SessionState.INITIALIZING: "⏳ Setting up",

@@ -59,12 +59,14 @@ def step_card(event: ProgressEvent) -> TaskUpdate:
 
 
 def summary_blocks(session: Session, message: PromptMessage, log_url: str) -> list[render.Block]:
-    """What the stream ends with: the edit path's final reply, then Ship it and View log."""
+    """What the stream ends with: the edit path's final reply, then Ship it, Undo and View
+    log (Undo takes this prompt's checkpoint back, as the `undo` command does)."""
     _, blocks = render.progress(message.view, log_url, time.time())
     buttons = [render.button("View log", render.ACTION_LOG, session.id, url=log_url)]
     if message.view.state is PromptState.DONE and not message.view.shipped:
         ship = render.button("Ship it", render.ACTION_SHIP, session.id, style="primary")
-        buttons.insert(0, ship)
+        undo = render.button("Undo", render.ACTION_UNDO, session.id)
+        buttons[:0] = [ship, undo]
     return render.within_limits([*blocks[:48], {"type": "actions", "elements": buttons}])
 
 
