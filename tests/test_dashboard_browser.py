@@ -4,12 +4,15 @@ The real web app (`build_app`) on a real port, the fake GitHub (OAuth and API) a
 and a real `python app.py worker`: sign in with GitHub, start a session on a repository
 hosted on the fake GitHub, watch its steps stream, ship it and see the PR link; link a
 GitLab token in the settings; the admin health page. The screenshots these tests take
-are the README's (docs/screenshots/).
+are the README's: with REPOBOX_SCREENSHOTS=1 they are written to docs/screenshots/ (so a
+normal test run leaves the checkout as it was); otherwise into the test's temporary folder.
 """
 
 from __future__ import annotations
 
+import os
 import socket
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,8 +78,13 @@ def site(settings: Settings, redis: Redis) -> Iterator[Site]:
 
 
 def shot(tab: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    folder = SHOTS if os.environ.get("REPOBOX_SCREENSHOTS") == "1" else _scratch()
+    folder.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def _scratch() -> Path:
+    return Path(tempfile.gettempdir()) / f"repobox-screenshots-{os.getpid()}"
 
 
 def sign_in_with_github(tab: Page, site: Site) -> None:
