@@ -53,10 +53,14 @@ class SlackSink:
     @contextmanager
     def _pass(self, session: Session) -> Iterator[Delivery]:
         store = SinkStore(self.redis, session.id)
-        delivery = Delivery(self.settings, self.redis, self.calls, store, session)
+        delivery = self._delivery(store, session)
         yield delivery
         if delivery.changed:
             store.save(delivery.state)
+
+    def _delivery(self, store: SinkStore, session: Session) -> Delivery:
+        """One pass's renderer (the streaming sink hands out a streaming one)."""
+        return Delivery(self.settings, self.redis, self.calls, store, session)
 
 
 def build_sink(settings: Settings, redis: Redis) -> SlackSink | None:

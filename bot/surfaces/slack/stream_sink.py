@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from redis import Redis
@@ -233,15 +231,8 @@ class StreamingSink(SlackSink):
         super().__init__(settings, redis, calls)
         self.client = client
 
-    @contextmanager
-    def _pass(self, session: Session) -> Iterator[Delivery]:
-        store = SinkStore(self.redis, session.id)
-        delivery = StreamDelivery(
-            self.settings, self.redis, self.calls, store, session, self.client
-        )
-        yield delivery
-        if delivery.changed:
-            store.save(delivery.state)
+    def _delivery(self, store: SinkStore, session: Session) -> Delivery:
+        return StreamDelivery(self.settings, self.redis, self.calls, store, session, self.client)
 
 
 def build_sink(settings: Settings, redis: Redis) -> SlackSink | None:
