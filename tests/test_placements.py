@@ -3,6 +3,7 @@ relay holds the session's lock, written only where it changed, kept when a sink 
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from bot.progress.shared import RedisShared
 from bot.progress.sink import Prompts, Turn
 from bot.progress.surface import Surface
 from bot.sessions import Person, Session, Thread
+from bot.surfaces.slack.messages import PromptMessage, SlackFields
 
 
 @dataclass
@@ -109,3 +111,12 @@ def test_shared_memory_without_redis_reads_as_absent() -> None:
     assert gone.get("k") is None and gone.count("k", 10) == 0
     gone.put("k", "v", 10)  # logged, never raised
     gone.drop("k")
+
+
+def test_slack_state_saved_before_placements_still_loads(redis: Redis) -> None:
+    """A session in flight across the upgrade keeps its card: no second one is posted."""
+    key = keys.surface_state(SESSION.id, "slack")
+    card = {"ts": "1.000100", "dirty": False, "last_edit": 5.0}
+    redis.hset(key, mapping={"delivered": "17-0", "card": json.dumps(card), "notices": '["n"]'})
+    fields = PlacementStore(redis, SESSION.id, "slack", PromptMessage, SlackFields).load().fields
+    assert (fields.delivered, fields.card.ts, fields.notices) == ("17-0", "1.000100", ["n"])

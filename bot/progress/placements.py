@@ -106,7 +106,7 @@ class PlacementStore(Generic[P, S]):
         found = [name[len(PROMPT) :] for name in raw if name.startswith(PROMPT)]
         found.sort(key=lambda p: order.index(p) if p in order else len(order))
         prompts = {p: self.placement.from_dict(json.loads(raw[PROMPT + p])) for p in found}
-        return Placements(self.fields.from_dict(json.loads(raw.get(FIELDS, "{}"))), prompts)
+        return Placements(self.fields.from_dict(_fields(raw)), prompts)
 
     def save(self, placements: Placements[P, S]) -> bool:
         """Write what changed since the last load or save; False when the fence refused."""
@@ -126,6 +126,21 @@ class PlacementStore(Generic[P, S]):
             return False
         self._saved.update(changed)
         return True
+
+
+def _fields(raw: dict[str, str]) -> dict[str, Any]:
+    """The surface's own fields; from a hash saved before there was a `fields` field
+    (Slack kept its card and cursor as fields of their own), those fields."""
+    if FIELDS in raw:
+        return dict(json.loads(raw[FIELDS]))
+    return {k: _loaded(v) for k, v in raw.items() if k != ORDER and not k.startswith(PROMPT)}
+
+
+def _loaded(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value  # a bare string (a stream id)
 
 
 def _dump(data: object) -> str:
