@@ -62,8 +62,8 @@ class Placements(Generic[P, S]):
     prompts: dict[str, P] = field(default_factory=dict)
 
 
-# Saves what the pass has placed so far, at once: called right after posting something
-# that must never be posted twice, whatever happens later in the pass.
+# Saves what the turn has placed so far, at once: called right after posting something
+# that must never be posted twice, whatever happens later in the turn.
 Keep = Callable[[], None]
 
 # Sets the key's fields only while the relay still holds the session's lock (a relay whose
@@ -119,6 +119,7 @@ class PlacementStore(Generic[P, S]):
         token, lock_key = "", self.key  # no fence: always write
         if self.fence is not None:
             held = self.fence.local.token
+            # not holding it: a token no lock ever has, so the script refuses
             token, lock_key = (as_str(held) if held else "\n"), str(self.fence.name)
         args = [token, str(STATE_TTL), *(part for pair in changed.items() for part in pair)]
         if not self._script(keys=[lock_key, self.key], args=args):
