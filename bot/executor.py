@@ -161,6 +161,25 @@ class Executor:
                 origin=asker.origin,
             )
             return Queued(submitted)
+        if kind is CommandKind.COMPARE:
+            compared = service.compare(
+                session,
+                command.prompt or "",
+                command.candidates,
+                asker.person,
+                request_id=asker.request_id,
+                origin=asker.origin,
+            )
+            return Queued(compared)
+        if kind is CommandKind.PICK:
+            picked = service.pick(
+                session,
+                command.number or 0,
+                asker.person,
+                request_id=asker.request_id,
+                origin=asker.origin,
+            )
+            return Queued(picked, ship=True)
         if kind is CommandKind.UNDO:
             undo = service.undo(
                 session, asker.person, request_id=asker.request_id, origin=asker.origin
