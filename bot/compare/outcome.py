@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.progress.result import RunResult
-from bot.prompts import PromptState
+from bot.prompts import Action, Prompt, PromptState
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ class Comparison:
     candidates: tuple[CandidateOutcome, ...]
     base_commit: str  # the session's checkpoint every candidate started from
     picked: int | None = None
+    picked_by: str | None = None  # a display name
 
     def candidate(self, number: int) -> CandidateOutcome | None:
         return next((c for c in self.candidates if c.number == number), None)
@@ -86,6 +87,7 @@ class Comparison:
             "candidates": [c.to_dict() for c in self.candidates],
             "base_commit": self.base_commit,
             "picked": self.picked,
+            "picked_by": self.picked_by,
         }
 
     @classmethod
@@ -94,6 +96,7 @@ class Comparison:
             tuple(CandidateOutcome.from_dict(c) for c in data.get("candidates") or []),
             str(data.get("base_commit") or ""),
             int(data["picked"]) if data.get("picked") is not None else None,
+            str(data["picked_by"]) if data.get("picked_by") else None,
         )
 
     @classmethod
@@ -117,3 +120,12 @@ def _verdict(candidate: CandidateOutcome, marks: list[str]) -> str:
     passed = candidate.checks_passed
     checks = {True: "✅ checks pass", False: "❌ checks fail", None: "no checks"}[passed]
     return " · ".join([checks, *marks])
+
+
+def adopted(prompt: Prompt) -> bool:
+    """Whether an item's changes went onto the work branch: a run, or a comparison someone
+    picked from (the prompts the agent and the merge request hear about)."""
+    if prompt.action is Action.RUN:
+        return True
+    comparison = Comparison.of(prompt.result) if prompt.action is Action.COMPARE else None
+    return comparison is not None and comparison.picked is not None
