@@ -32,6 +32,7 @@ def session_keys(redis: Redis, session_id: str) -> list[str]:
         keys.events(session_id),
         keys.diff(session_id),
         keys.checkpoint(session_id),
+        keys.comparison(session_id),
     ]
     for surface in SURFACES:
         owned += [keys.surface_state(session_id, surface), keys.surface_lock(session_id, surface)]
