@@ -89,9 +89,3 @@ class CandidateView:
             outcome=str(data.get("outcome") or ""),
             result=RunResult.from_dict(data["result"]) if data.get("result") else None,
         )
-
-
-def candidate_of(event: ProgressEvent) -> int | None:
-    """The candidate number an event belongs to, if it belongs to one."""
-    number = event.data.get("candidate")
-    return number if isinstance(number, int) and not isinstance(number, bool) else None
