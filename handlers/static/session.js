@@ -185,6 +185,7 @@
     apply(event);
     if (event.data && Number.isInteger(event.data.candidate)) onCandidateEvent(event);
     else if (event.data && event.data.comparison) onComparisonEnd(event);
+    else if (event.data && Number.isInteger(event.data.picked)) onPicked(event.data.picked);
     counts.lines += 1;
     if (event.line && event.line.stderr) counts.stderr += 1;
     if (event.kind === "error") counts.errors += 1;
@@ -327,6 +328,13 @@
       const column = columnFor(event.prompt, c.number, c.label);
       column.verdict.textContent = c.verdict || "";
       column.col.classList.toggle("picked", compared.picked === c.number);
+    }
+  }
+
+  function onPicked(number) {
+    for (const [n, column] of columns) column.col.classList.toggle("picked", n === number);
+    if (columns.has(number)) {
+      document.getElementById("compare-note").textContent = `candidate ${number} was picked`;
     }
   }
 
