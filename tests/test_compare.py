@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from bot import metrics
 from bot.commands import parse
 from bot.compare.outcome import Comparison
 from bot.config import Settings
@@ -31,6 +30,8 @@ from tests.checks_repo import CALC, files
 from tests.compare_support import HAIKU_CALC, OPUS_CALC, OPUS_NOTES, script_candidates
 from tests.conftest import MakeRepo, git, run_jobs
 from tests.fakes.anthropic import FakeAnthropic, Reply
+from tests.live_server import LiveServer
+from tests.test_metrics import scrape
 
 ALICE = Person("U1", "Alice", "alice@example.com")
 ENDS = (EventKind.RESULT, EventKind.ERROR, EventKind.SHIPPED, EventKind.CANCELLED)
@@ -100,9 +101,15 @@ def test_compare_three_models_then_pick_two_and_ship(
     assert head_file(session, "calc.py") == OPUS_CALC
     assert head_file(session, "NOTES.md") == OPUS_NOTES
     assert actx.workdirs.forks_of(session.id) == []
-    figures = metrics.read_runs(actx.redis)
-    assert figures.picks == {"opus": 1}
-    assert figures.candidates[("sonnet", "done")] == 1
+    server = LiveServer(actx.settings, actx.redis).start()
+    try:
+        samples = scrape(server)
+    finally:
+        server.stop()
+    assert samples[("repobox_compare_picks_total", (("candidate", "opus"),))] == 1
+    for label in ("sonnet", "opus", "haiku"):
+        ran = (("candidate", label), ("outcome", "done"))
+        assert samples[("repobox_compare_candidates_total", ran)] == 1
 
     description = merge_request_description(actx, actx.service.sessions.get(session.id))
     assert "## Chosen by comparison" in description
