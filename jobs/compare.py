@@ -11,6 +11,7 @@ limit and a shutdown stop all of them at once.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +23,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from bot import metrics
-from bot.agents import RunControl, RunRequest
+from bot.agents import RunControl, RunRequest, claude_code
 from bot.compare import record as records
 from bot.compare.candidates import Candidate, resolve, settings_for
 from bot.compare.outcome import CandidateOutcome, Comparison
@@ -67,6 +68,19 @@ class CandidateStream(ProgressStream):
 
 
 @dataclass(frozen=True)
+class Comparing:
+    """What every candidate of one comparison shares: the run's control included, so one
+    cancel stops them all."""
+
+    ctx: JobContext
+    session: Session
+    prompt: Prompt
+    base: str  # the session's checkpoint every candidate starts from
+    control: RunControl
+    held: Callable[[], bool]
+
+
+@dataclass(frozen=True)
 class Ran:
     """One candidate's run, before the verdicts that need all of them."""
 
@@ -89,24 +103,25 @@ def run_comparison(
     base = checkpoints.head(workdir)
     candidates = [resolve(name) for name in prompt.candidates]
     started = time.monotonic()
+    shared = Comparing(ctx, session, prompt, base, control, held)
     with ThreadPoolExecutor(len(candidates), thread_name_prefix=f"compare-{session.id}") as pool:
         futures = [
-            pool.submit(_candidate, ctx, session, prompt, number, candidate, base, control, held)
+            pool.submit(_candidate, shared, number, candidate)
             for number, candidate in enumerate(candidates, start=1)
         ]
         ran = [future.result() for future in futures]
     duration = time.monotonic() - started
     if not held():
-        _remove(ctx, session, ran)
+        discard(ctx, session)
         raise LeaseLost
     if control.reason == "shutdown":
-        _remove(ctx, session, ran)  # the comparison runs again from the start
+        discard(ctx, session)  # the comparison runs again from the start
         raise HandBack
     comparison = Comparison(tuple(r.outcome for r in ran), base).with_verdicts()
     forks = tuple(r.fork for r in ran if r.fork is not None)
     _figures(ctx, comparison)
     if control.cancelled:
-        _remove(ctx, session, ran)
+        discard(ctx, session)
         prompt.state, prompt.error = PromptState.CANCELLED, f"cancelled after {duration:.0f}s"
         text = f"Comparison cancelled after {duration:.0f}s; every candidate was stopped."
         return Outcome(ProgressEvent(EventKind.CANCELLED, text, prompt.id), None)
@@ -126,22 +141,14 @@ def run_comparison(
     return Outcome(ProgressEvent(EventKind.RESULT, summary, prompt.id, result.to_dict()), None)
 
 
-def _candidate(
-    ctx: JobContext,
-    session: Session,
-    prompt: Prompt,
-    number: int,
-    candidate: Candidate,
-    base: str,
-    control: RunControl,
-    held: Callable[[], bool],
-) -> Ran:
+def _candidate(shared: Comparing, number: int, candidate: Candidate) -> Ran:
     """Run one candidate; whatever happens, it ends with one event and an outcome."""
-    stream = CandidateStream(ctx.redis, session.id, number, candidate.label)
+    ctx, prompt = shared.ctx, shared.prompt
+    stream = CandidateStream(ctx.redis, shared.session.id, number, candidate.label)
     show(stream, ProgressEvent(EventKind.STARTED, f"{candidate.label}: working", prompt.id))
     fork: Fork | None = None
     try:
-        outcome, fork = _run(ctx, session, prompt, number, candidate, base, control, held, stream)
+        outcome, fork = _run(shared, number, candidate, stream)
     except Exception:
         ref = crash_reference(log, f"candidate {number} of {prompt.id} crashed")
         outcome = CandidateOutcome(
@@ -160,16 +167,10 @@ def _candidate(
 
 
 def _run(
-    ctx: JobContext,
-    session: Session,
-    prompt: Prompt,
-    number: int,
-    candidate: Candidate,
-    base: str,
-    control: RunControl,
-    held: Callable[[], bool],
-    stream: CandidateStream,
+    shared: Comparing, number: int, candidate: Candidate, stream: CandidateStream
 ) -> tuple[CandidateOutcome, Fork]:
+    ctx, session, prompt, base = shared.ctx, shared.session, shared.prompt, shared.base
+    control, held = shared.control, shared.held
     source = Path(session.workdir or "")
     branch = _branch(session, number)
     mirror = ctx.mirrors.path_for(session.clone_url or session.repo)
@@ -282,20 +283,13 @@ def _figures(ctx: JobContext, comparison: Comparison) -> None:
         log.warning("comparison figures not recorded: Redis refused the write")
 
 
-def _remove(ctx: JobContext, session: Session, ran: list[Ran]) -> None:
-    key = repo_key(session.clone_url or session.repo)
-    for item in ran:
-        if item.fork is not None:
-            ctx.workdirs.remove(Path(item.fork.workdir), key)
-    for leftover in ctx.workdirs.forks_of(session.id):
-        ctx.workdirs.remove(leftover, key)
-
-
 def discard(ctx: JobContext, session: Session) -> None:
     """Return an unpicked comparison's workdirs (to the pool) and forget it."""
     key = repo_key(session.clone_url or session.repo)
     for leftover in ctx.workdirs.forks_of(session.id):
         ctx.workdirs.remove(leftover, key)
+        # a claude-code candidate's own state (its transcripts), kept under its name
+        shutil.rmtree(claude_code.config_dir(ctx.settings, leftover.name), ignore_errors=True)
     try:
         records.drop(ctx.redis, session.id)
     except RedisError:
