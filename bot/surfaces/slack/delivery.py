@@ -15,6 +15,7 @@ from dataclasses import replace
 from redis import Redis
 
 from bot.config import Settings
+from bot.progress.candidates import candidate_of
 from bot.progress.events import EventKind, ProgressEvent
 from bot.progress.sink import Prompts
 from bot.progress.view import PromptView
@@ -95,6 +96,9 @@ class Delivery:
             if event.kind in (EventKind.INFO, EventKind.ERROR):  # e.g. the MR update after a run
                 self.notify(f"after:{event.id}", render.escape(event.text))
                 self.state.card.dirty = True
+            return
+        if candidate_of(event) is not None:  # one candidate's line of a comparison changed;
+            message.dirty = True  # its end is not the comparison's (no reaction, no mention)
             return
         if event.kind in (EventKind.QUEUED, EventKind.STARTED):
             self._taken(message)
