@@ -9,8 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.compare.outcome import CandidateOutcome, Comparison
 from bot.config import Settings
+from bot.progress.events import EventKind, ProgressEvent
+from bot.progress.result import FileLine, RunResult
+from bot.progress.view import PromptView
+from bot.prompts import Action, PromptState
 from bot.sessions import Session
+from bot.surfaces.slack.blocks import progress
 from jobs.runtime import JobContext
 from tests.agent_support import fake  # noqa: F401 - fixture
 from tests.compare_support import OPUS_CALC, script_candidates
@@ -26,7 +32,7 @@ from tests.compare_surfaces import (
 from tests.conftest import MakeRepo, git, run_jobs
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.gitlab import DEFAULT_TOKEN, MAINTAINER, FakeGitLab
-from tests.fakes.slack import FakeMessage, FakeSlack, render
+from tests.fakes.slack import FakeMessage, FakeSlack, block_errors, render
 from tests.slack.support import ALICE, BOB, CHANNEL, Workspace, session_of
 
 
@@ -172,3 +178,29 @@ def test_a_typed_pick_and_too_many_candidates_refused(
     workdir = Path(slack_ctx.service.sessions.get(session.id).workdir or "")
     assert git("show", "HEAD:calc.py", cwd=workdir) == OPUS_CALC
     assert not slack.unhandled
+
+
+def test_a_wide_comparison_stays_within_slacks_limits() -> None:
+    """30 candidates with long names and steps (REPOBOX_COMPARE_MAX allows it): every
+    version of the reply is one Slack accepts, and each candidate keeps its Pick button."""
+    labels = [f"claude-sonnet-5-5-{'x' * 60}-{n}" for n in range(1, 31)]
+    view = PromptView("p1", Action.COMPARE, ALICE, "Alice", "tidy up calc " * 50)
+    view.take(ProgressEvent(EventKind.STARTED, "", "p1", {"candidates": labels}, id="1-0"))
+    for n, label in enumerate(labels, start=1):
+        step = {"candidate": n, "label": label, "check": "tests", "status": "running"}
+        view.take(ProgressEvent(EventKind.STEP, "<!channel> " * 400, "p1", step, id=f"2-{n}"))
+    live = progress(view, "https://log", view.started_at or 0.0)
+    result = RunResult(files=(FileLine("calc.py", 1, 1),), commit="c0ffee", cost_usd=0.5)
+    outcomes = tuple(
+        CandidateOutcome(n, label, PromptState.DONE, result, "said " * 500, "✅ checks pass")
+        for n, label in enumerate(labels, start=1)
+    )
+    data = RunResult(extra={"comparison": Comparison(outcomes, "base").to_dict()}).to_dict()
+    view.take(ProgressEvent(EventKind.RESULT, "Compared 30 candidates.", "p1", data, id="3-0"))
+    final = progress(view, "https://log", view.finished_at or 0.0)
+
+    for _, blocks in (live, final):
+        assert block_errors(blocks) == [] and len(blocks) <= 50
+        assert "<!channel>" not in render(blocks)
+    pick_buttons = [e for b in final[1] if b["type"] == "actions" for e in b["elements"]]
+    assert [e["action_id"] for e in pick_buttons] == [f"repobox_pick_{n}" for n in range(1, 31)]
