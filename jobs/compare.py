@@ -11,6 +11,7 @@ limit and a shutdown stop all of them at once.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +23,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from bot import metrics
-from bot.agents import RunControl, RunRequest
+from bot.agents import RunControl, RunRequest, claude_code
 from bot.compare import record as records
 from bot.compare.candidates import Candidate, resolve, settings_for
 from bot.compare.outcome import CandidateOutcome, Comparison
@@ -97,16 +98,16 @@ def run_comparison(
         ran = [future.result() for future in futures]
     duration = time.monotonic() - started
     if not held():
-        _remove(ctx, session, ran)
+        discard(ctx, session)
         raise LeaseLost
     if control.reason == "shutdown":
-        _remove(ctx, session, ran)  # the comparison runs again from the start
+        discard(ctx, session)  # the comparison runs again from the start
         raise HandBack
     comparison = Comparison(tuple(r.outcome for r in ran), base).with_verdicts()
     forks = tuple(r.fork for r in ran if r.fork is not None)
     _figures(ctx, comparison)
     if control.cancelled:
-        _remove(ctx, session, ran)
+        discard(ctx, session)
         prompt.state, prompt.error = PromptState.CANCELLED, f"cancelled after {duration:.0f}s"
         text = f"Comparison cancelled after {duration:.0f}s; every candidate was stopped."
         return Outcome(ProgressEvent(EventKind.CANCELLED, text, prompt.id), None)
@@ -282,20 +283,13 @@ def _figures(ctx: JobContext, comparison: Comparison) -> None:
         log.warning("comparison figures not recorded: Redis refused the write")
 
 
-def _remove(ctx: JobContext, session: Session, ran: list[Ran]) -> None:
-    key = repo_key(session.clone_url or session.repo)
-    for item in ran:
-        if item.fork is not None:
-            ctx.workdirs.remove(Path(item.fork.workdir), key)
-    for leftover in ctx.workdirs.forks_of(session.id):
-        ctx.workdirs.remove(leftover, key)
-
-
 def discard(ctx: JobContext, session: Session) -> None:
     """Return an unpicked comparison's workdirs (to the pool) and forget it."""
     key = repo_key(session.clone_url or session.repo)
     for leftover in ctx.workdirs.forks_of(session.id):
         ctx.workdirs.remove(leftover, key)
+        # a claude-code candidate's own state (its transcripts), kept under its name
+        shutil.rmtree(claude_code.config_dir(ctx.settings, leftover.name), ignore_errors=True)
     try:
         records.drop(ctx.redis, session.id)
     except RedisError:

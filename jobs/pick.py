@@ -48,7 +48,13 @@ def pick(ctx: JobContext, session: Session, prompt: Prompt) -> tuple[ProgressEve
     if chosen is None or fork is None or fork.commit is None:
         raise Conflict(f"Candidate {number} changed nothing to adopt.")
     workdir = Path(session.workdir or "")
-    if checkpoints.head(workdir) != record.base_commit or not Path(fork.workdir).exists():
+    if not Path(fork.workdir).exists():
+        discard(ctx, session)
+        raise UserError(
+            "That comparison's candidates are gone: the machine that held them was lost.",
+            hint="Run the comparison again with `compare`.",
+        )
+    if checkpoints.head(workdir) != record.base_commit:
         discard(ctx, session)
         raise UserError(
             "The session moved on since that comparison, so its candidates no longer apply; "

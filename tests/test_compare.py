@@ -12,22 +12,26 @@ import uuid
 from pathlib import Path
 
 import pytest
+from redis import Redis
 
-from bot import metrics
 from bot.commands import parse
 from bot.compare.outcome import Comparison
+from bot.config import Settings
 from bot.errors import UserError
 from bot.executor import Asker, Executor, Queued
 from bot.progress import EventKind, ProgressStream
 from bot.progress.result import RunResult
 from bot.sessions import Person, Session, Thread
+from jobs import runtime
 from jobs.runtime import JobContext
 from jobs.ship import merge_request_description
-from tests.agent_support import actx, fake  # noqa: F401 - fixtures
+from tests.agent_support import actx, agent_settings, fake  # noqa: F401 - fixtures
 from tests.checks_repo import CALC, files
 from tests.compare_support import HAIKU_CALC, OPUS_CALC, OPUS_NOTES, script_candidates
 from tests.conftest import MakeRepo, git, run_jobs
-from tests.fakes.anthropic import FakeAnthropic
+from tests.fakes.anthropic import FakeAnthropic, Reply
+from tests.live_server import LiveServer
+from tests.test_metrics import scrape
 
 ALICE = Person("U1", "Alice", "alice@example.com")
 ENDS = (EventKind.RESULT, EventKind.ERROR, EventKind.SHIPPED, EventKind.CANCELLED)
@@ -97,9 +101,15 @@ def test_compare_three_models_then_pick_two_and_ship(
     assert head_file(session, "calc.py") == OPUS_CALC
     assert head_file(session, "NOTES.md") == OPUS_NOTES
     assert actx.workdirs.forks_of(session.id) == []
-    figures = metrics.read_runs(actx.redis)
-    assert figures.picks == {"opus": 1}
-    assert figures.candidates[("sonnet", "done")] == 1
+    server = LiveServer(actx.settings, actx.redis).start()
+    try:
+        samples = scrape(server)
+    finally:
+        server.stop()
+    assert samples[("repobox_compare_picks_total", (("candidate", "opus"),))] == 1
+    for label in ("sonnet", "opus", "haiku"):
+        ran = (("candidate", label), ("outcome", "done"))
+        assert samples[("repobox_compare_candidates_total", ran)] == 1
 
     description = merge_request_description(actx, actx.service.sessions.get(session.id))
     assert "## Chosen by comparison" in description
@@ -131,3 +141,47 @@ def test_limits_and_bad_picks_are_answered_before_anything_runs(
         say(actx, session, "pick 1")
     assert actx.service.prompts.history(session.id) == []
     assert head_file(session, "calc.py") == CALC
+
+
+def test_a_comparison_waits_behind_a_running_prompt_and_starts_from_its_checkpoint(
+    settings: Settings,
+    redis: Redis,
+    fake: FakeAnthropic,  # noqa: F811
+    make_repo: MakeRepo,
+    tmp_path: Path,
+) -> None:
+    # The session's own model is none of the candidates', so each follows its own script.
+    qctx = runtime.install(agent_settings(settings, fake, model="claude-opus-4-7"), redis)
+    session = start(qctx, make_repo, tmp_path)
+    fake.script_for(
+        "claude-opus-4-7",
+        Reply.tool_use("write_file", {"path": "FIRST.md", "content": "first\n"}),
+        Reply.text("Wrote FIRST.md."),
+    )
+    first = Executor(qctx.service).execute(
+        parse("write FIRST.md"), session, Asker(ALICE, uuid.uuid4().hex)
+    )
+    assert isinstance(first, Queued)
+    script_candidates(fake)
+    compared = say(qctx, session, "compare sonnet,haiku tidy up calc")
+    assert compared.submitted.position == 2  # one ahead: it waits its turn as one prompt
+
+    run_jobs(qctx)
+    stream = ProgressStream(qctx.redis, session.id).read(count=10_000)
+    first_end = next(
+        i
+        for i, e in enumerate(stream)
+        if e.prompt_id == first.submitted.prompt.id and e.ends_prompt
+    )
+    compare_start = next(
+        i
+        for i, e in enumerate(stream)
+        if e.prompt_id == compared.submitted.prompt.id and e.kind is EventKind.STARTED
+    )
+    assert first_end < compare_start
+    waiting = [e.text for e in stream if e.prompt_id == compared.submitted.prompt.id]
+    assert "waiting: 1 ahead" in waiting
+    say(qctx, session, "pick 2")
+    run_jobs(qctx)
+    assert head_file(session, "FIRST.md") == "first\n"  # the candidate began from prompt 1
+    assert head_file(session, "calc.py") == HAIKU_CALC

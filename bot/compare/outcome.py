@@ -64,8 +64,13 @@ class Comparison:
         return next((c for c in self.candidates if c.number == number), None)
 
     def with_verdicts(self) -> Comparison:
-        """Each candidate's verdict: its checks and what sets it apart from the others."""
-        finished = [c for c in self.candidates if c.state is PromptState.DONE and c.result]
+        """Each candidate's verdict: its checks and, among those that finished with no
+        failing check, which is cheapest, fastest and smallest."""
+        finished = [  # the marks compare only the candidates one could pick as they are
+            c
+            for c in self.candidates
+            if c.state is PromptState.DONE and c.result and c.checks_passed is not False
+        ]
         marks: dict[int, list[str]] = {c.number: [] for c in self.candidates}
         if len(finished) > 1:
             for word, value in (

@@ -44,11 +44,12 @@ class CandidateView:
         return max(0.0, end - (self.started_at or end))
 
     def apply(self, event: ProgressEvent) -> None:
-        if self.final:
-            return
         kind = event.kind
-        if kind is EventKind.STARTED:
-            self.state, self.started_at = PromptState.RUNNING, event.at
+        if kind is EventKind.STARTED:  # also a comparison run again after a restart
+            self.state, self.started_at, self.finished_at = PromptState.RUNNING, event.at, None
+            self.step, self.steps, self.checks, self.outcome, self.result = "", 0, {}, "", None
+        elif self.final:
+            return
         elif kind in ENDINGS:
             self.state, self.outcome, self.finished_at = ENDINGS[kind], event.text, event.at
             if kind is EventKind.RESULT:
@@ -89,9 +90,3 @@ class CandidateView:
             outcome=str(data.get("outcome") or ""),
             result=RunResult.from_dict(data["result"]) if data.get("result") else None,
         )
-
-
-def candidate_of(event: ProgressEvent) -> int | None:
-    """The candidate number an event belongs to, if it belongs to one."""
-    number = event.data.get("candidate")
-    return number if isinstance(number, int) and not isinstance(number, bool) else None

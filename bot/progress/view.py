@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.compare.outcome import Comparison
-from bot.progress.candidates import CandidateView, candidate_of
+from bot.progress.candidates import CandidateView
 from bot.progress.cursor import seen
 from bot.progress.events import EventKind, ProgressEvent
 from bot.progress.result import RunResult
@@ -97,7 +97,7 @@ class PromptView:
             if kind in (EventKind.INFO, EventKind.ERROR):
                 self.notes.append(("⚠️ " if kind is EventKind.ERROR else "") + event.text)
             return
-        number = candidate_of(event)
+        number = event.candidate
         if number is not None:
             self.candidate(number, str(event.data.get("label") or "")).apply(event)
             return
