@@ -15,7 +15,6 @@ from dataclasses import replace
 from redis import Redis
 
 from bot.config import Settings
-from bot.progress.candidates import candidate_of
 from bot.progress.events import EventKind, ProgressEvent
 from bot.progress.sink import Prompts
 from bot.progress.view import PromptView
@@ -97,7 +96,7 @@ class Delivery:
                 self.notify(f"after:{event.id}", render.escape(event.text))
                 self.state.card.dirty = True
             return
-        if candidate_of(event) is not None:  # one candidate's line of a comparison changed;
+        if event.candidate is not None:  # one candidate's line of a comparison changed;
             message.dirty = True  # its end is not the comparison's (no reaction, no mention)
             return
         if event.kind in (EventKind.QUEUED, EventKind.STARTED):
