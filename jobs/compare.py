@@ -68,6 +68,19 @@ class CandidateStream(ProgressStream):
 
 
 @dataclass(frozen=True)
+class Comparing:
+    """What every candidate of one comparison shares: the run's control included, so one
+    cancel stops them all."""
+
+    ctx: JobContext
+    session: Session
+    prompt: Prompt
+    base: str  # the session's checkpoint every candidate starts from
+    control: RunControl
+    held: Callable[[], bool]
+
+
+@dataclass(frozen=True)
 class Ran:
     """One candidate's run, before the verdicts that need all of them."""
 
@@ -90,9 +103,10 @@ def run_comparison(
     base = checkpoints.head(workdir)
     candidates = [resolve(name) for name in prompt.candidates]
     started = time.monotonic()
+    shared = Comparing(ctx, session, prompt, base, control, held)
     with ThreadPoolExecutor(len(candidates), thread_name_prefix=f"compare-{session.id}") as pool:
         futures = [
-            pool.submit(_candidate, ctx, session, prompt, number, candidate, base, control, held)
+            pool.submit(_candidate, shared, number, candidate)
             for number, candidate in enumerate(candidates, start=1)
         ]
         ran = [future.result() for future in futures]
@@ -127,22 +141,14 @@ def run_comparison(
     return Outcome(ProgressEvent(EventKind.RESULT, summary, prompt.id, result.to_dict()), None)
 
 
-def _candidate(
-    ctx: JobContext,
-    session: Session,
-    prompt: Prompt,
-    number: int,
-    candidate: Candidate,
-    base: str,
-    control: RunControl,
-    held: Callable[[], bool],
-) -> Ran:
+def _candidate(shared: Comparing, number: int, candidate: Candidate) -> Ran:
     """Run one candidate; whatever happens, it ends with one event and an outcome."""
-    stream = CandidateStream(ctx.redis, session.id, number, candidate.label)
+    ctx, prompt = shared.ctx, shared.prompt
+    stream = CandidateStream(ctx.redis, shared.session.id, number, candidate.label)
     show(stream, ProgressEvent(EventKind.STARTED, f"{candidate.label}: working", prompt.id))
     fork: Fork | None = None
     try:
-        outcome, fork = _run(ctx, session, prompt, number, candidate, base, control, held, stream)
+        outcome, fork = _run(shared, number, candidate, stream)
     except Exception:
         ref = crash_reference(log, f"candidate {number} of {prompt.id} crashed")
         outcome = CandidateOutcome(
@@ -161,16 +167,10 @@ def _candidate(
 
 
 def _run(
-    ctx: JobContext,
-    session: Session,
-    prompt: Prompt,
-    number: int,
-    candidate: Candidate,
-    base: str,
-    control: RunControl,
-    held: Callable[[], bool],
-    stream: CandidateStream,
+    shared: Comparing, number: int, candidate: Candidate, stream: CandidateStream
 ) -> tuple[CandidateOutcome, Fork]:
+    ctx, session, prompt, base = shared.ctx, shared.session, shared.prompt, shared.base
+    control, held = shared.control, shared.held
     source = Path(session.workdir or "")
     branch = _branch(session, number)
     mirror = ctx.mirrors.path_for(session.clone_url or session.repo)

@@ -73,17 +73,21 @@ def running_sleepers(pids: Path) -> list[int]:
     return found
 
 
-def test_sigkill_of_the_worker_mid_comparison_kills_every_candidate_and_fails_once(
-    app: RepoboxApp, fake: FakeAnthropic, tmp_path: Path
-) -> None:
+def comparing(app: RepoboxApp, fake: FakeAnthropic, pids: Path) -> tuple[str, list[int]]:
+    """A session whose comparison is running, and the pids of its candidates' commands."""
     app.start()
     session_id = app.new_session()
-    pids = tmp_path / "pids"
     pids.mkdir()
     sleepers(fake, pids, 300)
     sent = app.cli("prompt", session_id, "compare sonnet,haiku take a while")
     assert sent.returncode == 0, sent.stderr
-    candidates = running_sleepers(pids)
+    return session_id, running_sleepers(pids)
+
+
+def test_sigkill_of_the_worker_mid_comparison_kills_every_candidate_and_fails_once(
+    app: RepoboxApp, fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    session_id, candidates = comparing(app, fake, tmp_path / "pids")
     horse = app.horse()
     assert horse is not None
     owner = next(w for w in app.workers() if horse in children(w))
@@ -113,14 +117,7 @@ def test_sigkill_of_the_worker_mid_comparison_kills_every_candidate_and_fails_on
 def test_sigterm_mid_comparison_hands_it_back_and_it_runs_once_after_the_restart(
     app: RepoboxApp, fake: FakeAnthropic, tmp_path: Path
 ) -> None:
-    app.start()
-    session_id = app.new_session()
-    pids = tmp_path / "pids"
-    pids.mkdir()
-    sleepers(fake, pids, 300)
-    sent = app.cli("prompt", session_id, "compare sonnet,haiku take a while")
-    assert sent.returncode == 0, sent.stderr
-    candidates = running_sleepers(pids)
+    session_id, candidates = comparing(app, fake, tmp_path / "pids")
 
     assert app.terminate() == 0
     assert not any(alive(p) for p in candidates)
