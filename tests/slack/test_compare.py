@@ -140,7 +140,7 @@ def test_compare_shows_each_candidate_then_the_button_picks_and_ship_opens_the_m
     workspace.click(action_id, value, message_ts=reply.ts, user=BOB)
     run_jobs(slack_ctx)
     (refusal,) = slack.ephemerals(CHANNEL, BOB)
-    assert "Candidate 2 of the last comparison is already picked." in refusal.text
+    assert "Candidate 2 of the last comparison is already picked" in refusal.text
 
     workspace.reply(card.ts, "ship it", user=ALICE)
     run_jobs(slack_ctx)
