@@ -37,6 +37,12 @@ class Lookups:
         except NotFound:
             return None
 
+    async def prompt(self, prompt_id: str) -> Prompt:
+        raw = await self.redis.hgetall(keys.prompt(prompt_id))
+        if not raw:
+            raise NotFound(f"There is no prompt `{prompt_id}`.")
+        return Prompt.from_redis({as_str(k): as_str(v) for k, v in raw.items()})
+
     async def history(self, session_id: str) -> list[Prompt]:
         """Every prompt of the session, oldest first, in one round trip after the list."""
         ids = await self.redis.lrange(keys.prompts(session_id), 0, -1)

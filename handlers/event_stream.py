@@ -124,6 +124,7 @@ class LiveStreams:
         prompts_sent: set[str] = set()
         diff_due = cursor in ("0", "0-0")  # a fresh page has no diff yet
         comparison_due = diff_due  # nor the candidates of a comparison waiting for a pick
+        clears = False  # a comparison ended or was picked from: say so even with none left
         while (wait := min(self.heartbeat, until - time.time())) > 0:
             read = asyncio.ensure_future(
                 read_events(self.client, session_id, cursor, max(1, int(wait * 1000)))
@@ -140,15 +141,16 @@ class LiveStreams:
                 chunks.append(await self._prompt_message(event, prompts_sent))
                 cursor = event.id or cursor
                 diff_due = diff_due or event.ends_prompt
-                comparison_due = comparison_due or (event.ends_prompt and _compares(event))
+                if event.ends_prompt and _compares(event):
+                    comparison_due = clears = True
                 shown = {**event.to_dict(), "line": line_of(event).to_dict()}
                 chunks.append(message(shown, event_id=event.id))
             if diff_due and len(events) < BATCH:
                 chunks.append(await self._diff_message(session_id))
                 diff_due = False
             if comparison_due and len(events) < BATCH:
-                chunks.append(await self._comparison_message(session_id))
-                comparison_due = False
+                chunks.append(await self._comparison_message(session_id, clears))
+                comparison_due = clears = False
             await response.write(b"".join(chunks) or b": keep-alive\n\n")
 
     async def _prompt_message(self, event: ProgressEvent, sent: set[str]) -> bytes:
@@ -164,13 +166,14 @@ class LiveStreams:
         prompt = Prompt.from_redis({as_str(k): as_str(v) for k, v in raw.items()})
         return message(prompt_card(prompt), event="prompt")
 
-    async def _comparison_message(self, session_id: str) -> bytes:
+    async def _comparison_message(self, session_id: str, clears: bool) -> bytes:
         """The latest comparison's candidates: each one's diff and the diffs between them
-        (an empty one once they were picked from or discarded, so the page clears them)."""
+        (an empty one once they were picked from or discarded, so the page clears them;
+        nothing for a fresh page of a session with no candidates on disk)."""
         assert self.client is not None
         raw = await self.client.get(keys.comparison(session_id))
         if not raw:
-            return message({"prompt_id": None}, event="comparison")
+            return message({"prompt_id": None}, event="comparison") if clears else b""
         record = CompareRecord.from_json(as_str(raw))
         shown = {
             "prompt_id": record.prompt_id,

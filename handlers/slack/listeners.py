@@ -23,14 +23,17 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.commands import Command, CommandKind, looks_like_repo, parse
+from bot.compare.picking import latest_comparison
 from bot.dispatch import FAST_QUEUE
 from bot.errors import Conflict, Forbidden, UserError
 from bot.executor import ANYWHERE, Asker, Executor
 from bot.logs import crash_reference
+from bot.prompts import Prompt
 from bot.repo_spec import Reach
 from bot.security.links import session_link
 from bot.sessions import Person, Session, Thread
 from bot.surfaces.slack import blocks as render
+from bot.surfaces.slack.comparison import ACTION_PICK
 from bot.surfaces.slack.thread import SURFACE, SlackThread
 from handlers import outage
 from handlers.assistant_container import AssistantMessage
@@ -269,17 +272,32 @@ class SlackListeners:
         request_id = f"slack:{team}:{channel}:action:{action.action_ts}:{uid}"
         reply = Replier(self.ctx, channel=channel, user=uid, thread_ts=None, request_id=request_id)
         try:
-            session = await self.ctx.lookups.session(action.value)
+            pick = PICK_BUTTON.fullmatch(action.action_id)
+            prompt = await self.ctx.lookups.prompt(action.value) if pick else None
+            session = await self.ctx.lookups.session(prompt.session_id if prompt else action.value)
             thread = slack_thread(session.thread)
             if thread is None or thread.channel != channel:
                 raise Forbidden("That button belongs to a session somewhere else.")
             reply.thread_ts = thread.ts
             command = BUTTONS.get(action.action_id)
+            if pick is not None and prompt is not None:
+                await self.check_latest(session, prompt)
+                command = Command(CommandKind.PICK, number=int(pick.group(1)))
             if command is not None:
                 asker = Asker(Person(uid, click.user_name or uid), request_id)
                 await answer(self.executor.execute(command, session, asker), reply, self.settings)
         except UserError as error:
             await reply(str(error))
+
+    async def check_latest(self, session: Session, compared: Prompt) -> None:
+        """A Pick button picks from its own comparison, which must still be the latest one
+        (typed, `pick <n>` always means the latest)."""
+        latest = latest_comparison(await self.ctx.lookups.history(session.id))
+        if latest is None or latest.id != compared.id:
+            raise Conflict(
+                "That comparison is not the latest one any more, so its candidates are gone.",
+                hint="Pick from the latest comparison, or run `compare` again.",
+            )
 
     # -- shared -----------------------------------------------------------------------------
     async def start(
@@ -341,6 +359,7 @@ class SlackListeners:
         return session_link(self.settings, session.id)
 
 
+PICK_BUTTON = re.compile(re.escape(ACTION_PICK) + r"(\d{1,3})")  # a comparison's "Pick n"
 BUTTONS = {  # a button on the session's card is a command typed by its clicker
     render.ACTION_SHIP: Command(CommandKind.SHIP),
     render.ACTION_CANCEL: Command(CommandKind.CANCEL),

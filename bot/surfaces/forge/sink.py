@@ -131,7 +131,7 @@ class ForgeSink:
     def _write(self, session: Session, card: Card, *, force: bool) -> None:
         """Create or edit the comment (paced), then the mention once the run has ended."""
         target = card.target
-        body = self._words(card.render())
+        body = self._words(card.render(self.settings.bot_name, time.time()))
         waited = time.time() - card.edited_at
         try:
             if card.comment_id is None:
@@ -145,7 +145,7 @@ class ForgeSink:
                 card.rendered, card.edited_at = body, time.time()
             self._dirty.discard(card.prompt_id)
             if card.finished and not card.notified:
-                self.forge.post(target, self._words(card.mention()))
+                self.forge.post(target, self._words(card.mention(self.settings.bot_name)))
                 card.notified = True
         except RepoboxError as error:
             log.warning("progress comment for %s not written: %s", card.prompt_id, error)
