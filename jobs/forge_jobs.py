@@ -30,6 +30,12 @@ from jobs.runtime import JobContext, context
 
 log = logging.getLogger(__name__)
 
+# Commands whose progress answers where they were asked (a review comment's thread), and
+# whose agent sees that comment's file and line.
+ANSWERED_WHERE_ASKED = frozenset(
+    {CommandKind.PROMPT, CommandKind.SHIP, CommandKind.COMPARE, CommandKind.PICK}
+)
+
 IDENTITY_TTL = 3600
 REFUSAL_EVERY = 3600  # one refusal per person and thread per hour, however often they ask
 
@@ -145,8 +151,8 @@ class CommentTurn:
             self.say(forge_replies.no_session(self.name))
             return
         origin = None
-        if command.kind in (CommandKind.PROMPT, CommandKind.SHIP):
-            if command.kind is CommandKind.PROMPT and session is not None:
+        if command.kind in ANSWERED_WHERE_ASKED:
+            if command.kind in (CommandKind.PROMPT, CommandKind.COMPARE) and session is not None:
                 self._refresh_comments(session, me)
             origin = forge_context.origin(self.forge, self.event)  # answers go back there
         asker = Asker(self.person, self.event.request_id, origin)
