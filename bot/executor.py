@@ -96,9 +96,9 @@ class LogLink:
 Reply = Queued | StatusReply | DiffReply | CancelReply | Archived | HelpReply | WhoAmI | LogLink
 
 
-def fix_prompt(service: SessionService, session: Session) -> str:
+async def fix_prompt(service: SessionService, session: Session) -> str:
     """`fix the checks`: the latest run's failing required checks, handed to the agent."""
-    for item in reversed(service.prompts.history(session.id)):
+    for item in reversed(await service.prompts.history(session.id)):
         report = item.result.check_report if item.result is not None else None
         if item.action is Action.RUN and report is not None:
             if report.passed:
@@ -118,8 +118,11 @@ class Executor:
     def __init__(self, service: SessionService) -> None:
         self.service = service
 
-    def execute(self, command: Command, session: Session | None, asker: Asker) -> Reply:
-        """Do what `command` says. Mistakes are `UserError`s written for the asker."""
+    async def execute(self, command: Command, session: Session | None, asker: Asker) -> Reply:
+        """Do what `command` says. Mistakes are `UserError`s written for the asker.
+
+        A coroutine on the service's async client: the web process awaits it on its loop;
+        code off the loop runs it through `BlockingService.run`."""
         kind = command.kind
         if kind is CommandKind.HELP:
             return HelpReply()
@@ -129,12 +132,12 @@ class Executor:
             raise ValueError(f"`{kind.value}` is the surface's to handle")
         if session is None:
             raise NotFound("There is no session here.")
-        return self._in_session(command, session, asker)
+        return await self._in_session(command, session, asker)
 
-    def _in_session(self, command: Command, session: Session, asker: Asker) -> Reply:
+    async def _in_session(self, command: Command, session: Session, asker: Asker) -> Reply:
         service, kind = self.service, command.kind
         if kind is CommandKind.PROMPT:
-            submitted = service.submit(
+            submitted = await service.submit(
                 session,
                 command.prompt or "",
                 asker.person,
@@ -143,40 +146,40 @@ class Executor:
             )
             return Queued(submitted)
         if kind is CommandKind.SHIP:
-            shipped = service.ship(
+            shipped = await service.ship(
                 session, asker.person, request_id=asker.request_id, origin=asker.origin
             )
             return Queued(shipped, ship=True)
         if kind is CommandKind.SHIP_ANYWAY:
-            shipped = service.ship(
+            shipped = await service.ship(
                 session, asker.person, request_id=asker.request_id, origin=asker.origin, anyway=True
             )
             return Queued(shipped, ship=True)
         if kind is CommandKind.FIX_CHECKS:
-            submitted = service.submit(
+            submitted = await service.submit(
                 session,
-                fix_prompt(service, session),
+                await fix_prompt(service, session),
                 asker.person,
                 request_id=asker.request_id,
                 origin=asker.origin,
             )
             return Queued(submitted)
         if kind is CommandKind.UNDO:
-            undo = service.undo(
+            undo = await service.undo(
                 session, asker.person, request_id=asker.request_id, origin=asker.origin
             )
             return Queued(undo, ship=True)
         if kind is CommandKind.STATUS:
-            return StatusReply(service.status(session))
+            return StatusReply(await service.status(session))
         if kind is CommandKind.LOG:
             return LogLink(session, session_link(service.settings, session.id))
         if kind is CommandKind.DIFF:
-            return DiffReply(session, service.diff(session))
+            return DiffReply(session, await service.diff(session))
         if kind is CommandKind.CANCEL:
-            return CancelReply(service.cancel(session, asker.person))
+            return CancelReply(await service.cancel(session, asker.person))
         if kind is CommandKind.ARCHIVE:
-            if service.sessions.get(session.id).state is SessionState.ARCHIVED:
+            if (await service.sessions.get(session.id)).state is SessionState.ARCHIVED:
                 raise Conflict(f"Session `{session.id}` is already archived.")
-            service.archive(session, asker.person)
+            await service.archive(session, asker.person)
             return Archived(session)
         raise ValueError(f"no executor for `{kind.value}`")

@@ -1,12 +1,13 @@
 """Server-Sent Events from a session's progress stream, for the live page.
 
-Each open page holds one blocking XREAD on an asyncio Redis client (the shared sync client
-would stall the event loop), so a line reaches every page as soon as it is appended and
-nothing polls. Every progress message carries its stream id as the SSE `id:`, so the
-browser's automatic reconnect sends `Last-Event-ID` and resumes exactly after the last line
-it showed. Idle streams get a comment line every `heartbeat` seconds, which keeps proxies
-from closing them and lets a departed reader be noticed. On shutdown every stream ends at
-once, so the server can stop without waiting for readers.
+Each open page holds one blocking XREAD on the web app's client for blocking reads (a pool
+of its own, so open pages never take the connections requests share), so a line reaches
+every page as soon as it is appended and nothing polls. Every progress message carries its
+stream id as the SSE `id:`, so the browser's automatic reconnect sends `Last-Event-ID` and
+resumes exactly after the last line it showed. Idle streams get a comment line every
+`heartbeat` seconds, which keeps proxies from closing them and lets a departed reader be
+noticed. On shutdown every stream ends at once, so the server can stop without waiting for
+readers.
 """
 
 from __future__ import annotations
@@ -17,19 +18,17 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import redis.asyncio as aioredis
 from aiohttp import web
-from redis import Redis
 from redis.exceptions import RedisError
 
 from bot import keys
 from bot.progress import ProgressEvent
 from bot.progress.lines import line_of
 from bot.prompts import Prompt
-from bot.redisio import as_str, async_client
+from bot.redisio import as_str
 
 log = logging.getLogger(__name__)
 
@@ -68,27 +67,17 @@ def message(
 class LiveStreams:
     """The open event streams of this web process and the Redis client they read with."""
 
-    def __init__(self, redis: Redis, heartbeat: float = HEARTBEAT) -> None:
-        self.redis = redis
+    def __init__(self, client: aioredis.Redis, heartbeat: float = HEARTBEAT) -> None:
+        """`client`: the web app's client for blocking reads (`WebContext.readers`)."""
+        self.client = client
         self.heartbeat = heartbeat
         self.open = 0
-        self.client: aioredis.Redis | None = None
         self._stopping = asyncio.Event()
-
-    async def lifetime(self, _app: web.Application) -> AsyncIterator[None]:
-        """aiohttp cleanup context: the async client lives as long as the running app."""
-        self.client = async_client(
-            self.redis, socket_timeout=None, shared=None
-        )  # reads block on purpose
-        yield
-        await self.client.aclose()
-        self.client = None
 
     async def shutdown(self, _app: web.Application) -> None:
         self._stopping.set()
 
     async def exists(self, session_id: str) -> bool:
-        assert self.client is not None
         return bool(await self.client.exists(keys.session(session_id)))
 
     async def serve(
@@ -119,7 +108,6 @@ class LiveStreams:
         until: float,
         stopping: asyncio.Future[Any],
     ) -> None:
-        assert self.client is not None
         prompts_sent: set[str] = set()
         diff_due = cursor in ("0", "0-0")  # a fresh page has no diff yet
         while (wait := min(self.heartbeat, until - time.time())) > 0:
@@ -151,7 +139,6 @@ class LiveStreams:
         if prompt_id is None or prompt_id in sent:
             return b""
         sent.add(prompt_id)
-        assert self.client is not None
         raw = await self.client.hgetall(keys.prompt(prompt_id))
         if not raw:
             return b""
@@ -159,7 +146,6 @@ class LiveStreams:
         return message(prompt_card(prompt), event="prompt")
 
     async def _diff_message(self, session_id: str) -> bytes:
-        assert self.client is not None
         raw = await self.client.get(keys.diff(session_id))
         return message(json.loads(raw), event="diff") if raw else b""
 
