@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from redis import Redis
@@ -37,9 +38,15 @@ class BlockingService:
     def run(self, operation: Callable[[SessionService], Awaitable[T]]) -> T:
         """`operation(service)`, awaited to the end: e.g. `run(lambda s: s.status(session))`.
 
-        Called on a running loop, `asyncio.run` refuses (loudly): code there awaits the
-        service itself."""
-        return asyncio.run(self._once(operation))
+        Never call this from the web process's loop, which awaits the service itself. A
+        thread that runs some other loop already (a sync API built on one, such as
+        Playwright's in the browser tests) gets the operation on a thread of its own."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self._once(operation))
+        with ThreadPoolExecutor(1, thread_name_prefix="blocking-service") as pool:
+            return pool.submit(asyncio.run, self._once(operation)).result()
 
     async def _once(self, operation: Callable[[SessionService], Awaitable[T]]) -> T:
         aredis = async_client(self.redis, shared=None)
