@@ -6,6 +6,8 @@ the web process queues here is the one a worker `take`s there (`PromptQueue`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from redis.asyncio import Redis as AsyncRedis
 
 from bot import keys
@@ -28,9 +30,16 @@ class AsyncPromptQueue:
         author: Person,
         request_id: str,
         origin: Origin | None = None,
+        *,
+        candidates: Sequence[str] = (),
+        pick: int | None = None,
     ) -> Submitted:
-        """Queue work once per `request_id`: a retried delivery returns the first prompt."""
-        names, args = submission(session_id, action, text, author, request_id, origin)
+        """Queue work once per `request_id`: a retried delivery returns the first prompt.
+
+        `candidates`: a comparison's; `pick`: the candidate a pick adopts."""
+        names, args = submission(
+            session_id, action, text, author, request_id, origin, candidates=candidates, pick=pick
+        )
         created, stored_id = await self._submit(keys=names, args=args)
         prompt_id = as_str(stored_id)
         async with self.redis.pipeline(transaction=False) as pipe:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from bot.compare.candidates import names_hint, parse_list
 from bot.errors import UserError
 from bot.git.branches import valid_branch
 
@@ -31,6 +32,8 @@ class CommandKind(StrEnum):
     SHIP_ANYWAY = "ship_anyway"
     FIX_CHECKS = "fix_checks"
     UNDO = "undo"
+    COMPARE = "compare"
+    PICK = "pick"
 
 
 @dataclass(frozen=True)
@@ -39,20 +42,29 @@ class Command:
     repo: str | None = None
     base: str | None = None
     prompt: str | None = None
+    candidates: tuple[str, ...] = ()  # `compare`: the names given (none: the default list)
+    number: int | None = None  # `pick`: the candidate's number, from 1
 
-    def to_dict(self) -> dict[str, str | None]:
+    def to_dict(self) -> dict[str, Any]:
         """JSON for a job's arguments: a surface parses once and passes the result on."""
         return {
             "kind": self.kind.value,
             "repo": self.repo,
             "base": self.base,
             "prompt": self.prompt,
+            "candidates": list(self.candidates),
+            "number": self.number,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Command:
         return cls(
-            CommandKind(data["kind"]), data.get("repo"), data.get("base"), data.get("prompt")
+            CommandKind(data["kind"]),
+            data.get("repo"),
+            data.get("base"),
+            data.get("prompt"),
+            tuple(str(c) for c in data.get("candidates") or ()),
+            int(data["number"]) if data.get("number") is not None else None,
         )
 
 
@@ -85,6 +97,10 @@ HELP_TEXT = """\
 • `ship it anyway` ship although a required check fails (the merge request says who chose to)
 • `fix the checks` hand the failing checks of `.repobox.yml` to the agent
 • `undo` take back the last prompt's changes (a revert commit once pushed)
+• `compare [<model>,<model>…] <prompt…>` run the prompt once per model or agent, side by \
+side, each in its own copy of the work (`sonnet`, `opus`, `haiku`, a model id, `claude-code`; \
+no list: the default pair). A prompt that begins with the word "compare" is a comparison.
+• `pick <n>` adopt candidate n of the last comparison and drop the others
 • `status` the session's state and queue · `diff` what changed so far
 • `cancel` stop the current run and drop queued prompts · `archive` close the session
 • `link <repo>` make `<repo>` this channel's default, so a mention with a prompt is enough \
@@ -131,6 +147,10 @@ def parse(text: str) -> Command:
         return _parse_new(rest)
     if first.lower() == "link":
         return _parse_link(rest)
+    if first.lower() == "compare":
+        return _parse_compare(rest)
+    if first.lower() == "pick" and (number := _pick_number(rest)) is not None:
+        return Command(CommandKind.PICK, number=number)
     return Command(CommandKind.PROMPT, prompt=text.strip())
 
 
@@ -174,3 +194,35 @@ def _parse_link(rest: str) -> Command:
     if not repo or " " in repo or not looks_like_repo(repo):
         raise UserError("`link` needs one repository.", hint="For example: `link group/project`.")
     return Command(CommandKind.LINK, repo=repo)
+
+
+def _parse_compare(rest: str) -> Command:
+    """`compare sonnet,opus fix the flaky test`, or `compare fix …` for the default list."""
+    names: tuple[str, ...] = ()
+    prompt = rest
+    while prompt:  # `sonnet,opus` or `sonnet opus`: leading candidate names, then the prompt
+        word, after = _first_word(prompt)
+        listed = parse_list(word)
+        if listed is None:
+            break
+        names, prompt = names + listed, after
+    prompt = prompt.strip()
+    if not prompt:
+        raise UserError(
+            "`compare` needs a prompt to run on each candidate.",
+            hint=f"For example `compare sonnet,opus fix the login redirect`; use {names_hint()}.",
+        )
+    return Command(CommandKind.COMPARE, prompt=prompt, candidates=names)
+
+
+def _pick_number(rest: str) -> int | None:
+    """`pick 2` or `pick #2`; anything else after `pick` is a prompt ("pick a better name")."""
+    match = re.fullmatch(r"#?(\d{1,3})[.!]?", rest.strip())
+    if not rest.strip():
+        raise UserError("`pick` needs a candidate's number.", hint="For example `pick 2`.")
+    if match is None:
+        return None
+    number = int(match.group(1))
+    if number < 1:
+        raise UserError("Candidates are numbered from 1.", hint="For example `pick 1`.")
+    return number

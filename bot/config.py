@@ -75,6 +75,8 @@ class Settings:
     claude_args: str = ""  # extra flags for the claude-code preset (REPOBOX_CLAUDE_ARGS)
     model: str = DEFAULT_MODEL
     run_timeout: float = 30 * 60
+    compare_default: tuple[str, ...] = ("sonnet", "opus")  # `compare` with no list
+    compare_max: int = 3  # candidates one comparison may run (REPOBOX_COMPARE_MAX)
     max_turns: int = 60
     max_tokens: int = 2_000_000
     agent_network: bool = True
@@ -165,6 +167,12 @@ class Settings:
             claude_args=get("REPOBOX_CLAUDE_ARGS") or "",
             model=get("REPOBOX_MODEL") or DEFAULT_MODEL,
             run_timeout=_number(env, "REPOBOX_RUN_TIMEOUT", 30 * 60),
+            compare_default=tuple(
+                w.strip().lower()
+                for w in (get("REPOBOX_COMPARE_DEFAULT") or "sonnet,opus").split(",")
+                if w.strip()
+            ),
+            compare_max=int(_number(env, "REPOBOX_COMPARE_MAX", 3)),
             max_turns=int(_number(env, "REPOBOX_MAX_TURNS", 60)),
             max_tokens=int(_number(env, "REPOBOX_MAX_TOKENS", 2_000_000)),
             agent_network=_flag(get("REPOBOX_AGENT_NETWORK"), True),
@@ -235,6 +243,16 @@ class Settings:
             shlex.split(self.claude_args)
         except ValueError as error:
             raise ConfigError(f"REPOBOX_CLAUDE_ARGS cannot be read as arguments: {error}") from None
+        if self.compare_max < 2:
+            raise ConfigError(f"REPOBOX_COMPARE_MAX must be 2 or more, got {self.compare_max}")
+        from bot.compare.candidates import known  # it reads Settings: imported when used
+
+        unknown = [name for name in self.compare_default if not known(name)]
+        if unknown or not 2 <= len(self.compare_default) <= self.compare_max:
+            raise ConfigError(
+                "REPOBOX_COMPARE_DEFAULT must name 2 to REPOBOX_COMPARE_MAX models or presets "
+                f"(sonnet, opus, haiku, a model id, claude-code), got {self.compare_default!r}"
+            )
         if self.sandbox not in SANDBOX_MODES:
             raise ConfigError(f"REPOBOX_SANDBOX must be auto, require or off, got {self.sandbox!r}")
         if self.secret_key is not None:

@@ -27,7 +27,18 @@ from bot.values import Origin
 SURFACE_COMMANDS = frozenset(
     {CommandKind.NEW, CommandKind.LINK}
 )  # bind to the surface's place: see above
-ANYWHERE = frozenset({CommandKind.HELP, CommandKind.WHOAMI})  # answered with or without a session
+ANYWHERE = frozenset({CommandKind.HELP, CommandKind.WHOAMI})
+JOINS_QUEUE = frozenset(
+    {
+        CommandKind.PROMPT,
+        CommandKind.FIX_CHECKS,
+        CommandKind.COMPARE,
+        CommandKind.PICK,
+        CommandKind.UNDO,
+        CommandKind.SHIP,
+        CommandKind.SHIP_ANYWAY,
+    }
+)  # answered with or without a session
 
 
 @dataclass(frozen=True)
@@ -136,39 +147,8 @@ class Executor:
 
     async def _in_session(self, command: Command, session: Session, asker: Asker) -> Reply:
         service, kind = self.service, command.kind
-        if kind is CommandKind.PROMPT:
-            submitted = await service.submit(
-                session,
-                command.prompt or "",
-                asker.person,
-                request_id=asker.request_id,
-                origin=asker.origin,
-            )
-            return Queued(submitted)
-        if kind is CommandKind.SHIP:
-            shipped = await service.ship(
-                session, asker.person, request_id=asker.request_id, origin=asker.origin
-            )
-            return Queued(shipped, ship=True)
-        if kind is CommandKind.SHIP_ANYWAY:
-            shipped = await service.ship(
-                session, asker.person, request_id=asker.request_id, origin=asker.origin, anyway=True
-            )
-            return Queued(shipped, ship=True)
-        if kind is CommandKind.FIX_CHECKS:
-            submitted = await service.submit(
-                session,
-                await fix_prompt(service, session),
-                asker.person,
-                request_id=asker.request_id,
-                origin=asker.origin,
-            )
-            return Queued(submitted)
-        if kind is CommandKind.UNDO:
-            undo = await service.undo(
-                session, asker.person, request_id=asker.request_id, origin=asker.origin
-            )
-            return Queued(undo, ship=True)
+        if kind in JOINS_QUEUE:
+            return await self._queue(command, session, asker)
         if kind is CommandKind.STATUS:
             return StatusReply(await service.status(session))
         if kind is CommandKind.LOG:
@@ -183,3 +163,23 @@ class Executor:
             await service.archive(session, asker.person)
             return Archived(session)
         raise ValueError(f"no executor for `{kind.value}`")
+
+    async def _queue(self, command: Command, session: Session, asker: Asker) -> Queued:
+        """The commands that join the session's queue (they run in turn, in a job)."""
+        service, kind = self.service, command.kind
+        by: dict[str, Any] = {"request_id": asker.request_id, "origin": asker.origin}
+        if kind is CommandKind.PROMPT:
+            return Queued(await service.submit(session, command.prompt or "", asker.person, **by))
+        if kind is CommandKind.FIX_CHECKS:
+            fix = await fix_prompt(service, session)
+            return Queued(await service.submit(session, fix, asker.person, **by))
+        if kind is CommandKind.COMPARE:
+            prompt, names = command.prompt or "", command.candidates
+            return Queued(await service.compare(session, prompt, names, asker.person, **by))
+        if kind is CommandKind.PICK:
+            picked = await service.pick(session, command.number or 0, asker.person, **by)
+            return Queued(picked, ship=True)
+        if kind is CommandKind.UNDO:
+            return Queued(await service.undo(session, asker.person, **by), ship=True)
+        anyway = kind is CommandKind.SHIP_ANYWAY
+        return Queued(await service.ship(session, asker.person, anyway=anyway, **by), ship=True)

@@ -93,6 +93,12 @@ def diff(session_id: str) -> str:
     return f"{PREFIX}:session:{session_id}:diff"
 
 
+def comparison(session_id: str) -> str:
+    """String (JSON): the latest comparison's candidates on disk (workdirs, commits, diffs),
+    kept until one is picked or they are discarded (bot.compare.record)."""
+    return f"{PREFIX}:session:{session_id}:comparison"
+
+
 def checkpoint(session_id: str) -> str:
     """Hash: the last checkpoint any host can rebuild from (commit, base, where, git bundle)."""
     return f"{PREFIX}:session:{session_id}:checkpoint"

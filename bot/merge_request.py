@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.checks.results import VERDICT, CheckReport, CheckResult
+from bot.compare.outcome import Comparison
 from bot.git.commit_message import SUBJECT_MAX, subject_line
 
 SUMMARY_LINES = 12
@@ -26,6 +27,7 @@ class AskedPrompt:
     summary: str | None = None
     checkpoint: str | None = None
     files: tuple[str, ...] = ()
+    comparison: Comparison | None = None  # when it was chosen by comparison
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ def description(
         ]
     lines += _asked(prompts)
     lines += _done(prompts)
+    lines += _compared(prompts)
     if report is not None and (report.results or report.setup is not None):
         lines += _checks(report)
     lines += _footer(usage, live_url, closes)
@@ -106,6 +109,46 @@ def _done(prompts: Sequence[AskedPrompt]) -> list[str]:
         summary = (prompt.summary or "").strip().splitlines()[:SUMMARY_LINES]
         lines += [f"   > {line}" if line.strip() else "   >" for line in summary]
     return [*lines, ""]
+
+
+def _compared(prompts: Sequence[AskedPrompt]) -> list[str]:
+    """Each prompt whose change was picked from a comparison: who picked which, the table."""
+    lines: list[str] = []
+    for number, prompt in enumerate(prompts, start=1):
+        comparison = prompt.comparison
+        chosen = comparison.candidate(comparison.picked or 0) if comparison else None
+        if comparison is None or chosen is None:
+            continue
+        lines += [
+            "## Chosen by comparison" if not lines else "",
+            "",
+            f"Prompt {number} ran on {len(comparison.candidates)} candidates side by side; "
+            f"{comparison.picked_by or 'someone'} picked **{chosen.number} ({chosen.label})**.",
+            "",
+            *comparison_table(comparison),
+            "",
+        ]
+    return lines
+
+
+def comparison_table(comparison: Comparison) -> list[str]:
+    """A comparison's Markdown table (the merge request and the forge comment share it)."""
+    lines = [
+        "| # | Candidate | Verdict | Files | Tokens | Cost | Time |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for c in comparison.candidates:
+        result = c.result
+        picked = " ⭐" if comparison.picked == c.number else ""
+        files = result.diffstat or "—" if result is not None else "—"
+        tokens = f"{result.total_tokens:,}" if result is not None else "—"
+        cost = f"${result.cost_usd:.2f}" if result is not None and result.cost_usd else "—"
+        took = f"{result.duration_s:.0f} s" if result is not None else "—"
+        lines.append(
+            f"| {c.number}{picked} | {_cell(c.label)} | {_cell(c.verdict)} | {_cell(files)} "
+            f"| {tokens} | {cost} | {took} |"
+        )
+    return lines
 
 
 def _checks(report: CheckReport) -> list[str]:

@@ -49,6 +49,16 @@ def record_run(redis: Redis, outcome: str, duration: float, result: RunResult | 
         log.exception("could not record run metrics; the run itself is unaffected")
 
 
+def record_candidate(redis: Redis, label: str, outcome: str) -> None:
+    """One candidate of a comparison ran (`label`: as named, "sonnet", "claude-code")."""
+    redis.hincrby(keys.run_metrics(), f"candidates:{label}:{outcome}", 1)
+
+
+def record_pick(redis: Redis, label: str) -> None:
+    """Someone picked a candidate: which model a team prefers, over time."""
+    redis.hincrby(keys.run_metrics(), f"picks:{label}", 1)
+
+
 @dataclass
 class RunFigures:
     """Everything recorded so far, as counters (Prometheus computes rates from them)."""
@@ -58,6 +68,8 @@ class RunFigures:
     buckets: list[tuple[float, int]] = field(default_factory=list)  # (bound, cumulative)
     tokens: dict[str, int] = field(default_factory=dict)  # kind -> tokens
     cost_usd: float = 0.0
+    candidates: dict[tuple[str, str], int] = field(default_factory=dict)  # (label, outcome)
+    picks: dict[str, int] = field(default_factory=dict)  # label -> picks
 
     @property
     def count(self) -> int:
@@ -73,6 +85,11 @@ async def read_runs(redis: AsyncRedis) -> RunFigures:
             figures.runs[rest] = int(value)
         elif kind == "tokens":
             figures.tokens[rest] = int(value)
+        elif kind == "candidates":
+            label, _, outcome = rest.rpartition(":")
+            figures.candidates[(label, outcome)] = int(value)
+        elif kind == "picks":
+            figures.picks[rest] = int(value)
     figures.seconds_sum = float(raw.get("seconds:sum", 0))
     figures.cost_usd = float(raw.get("cost_usd", 0))
     figures.buckets = [(b, int(raw.get(f"seconds:le:{b:g}", 0))) for b in RUN_BUCKETS]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -31,6 +32,8 @@ class Action(StrEnum):
     RUN = "run"
     SHIP = "ship"
     UNDO = "undo"  # take back the last checkpoint (bot.git.undo)
+    COMPARE = "compare"  # the prompt once per candidate, side by side (bot.compare)
+    PICK = "pick"  # adopt one candidate of the last comparison
 
 
 class PromptState(StrEnum):
@@ -57,6 +60,8 @@ class Prompt:
     result: RunResult | None = None  # what the run or ship produced, once it ended
     error: str | None = None
     origin: Origin | None = None  # where it was typed (stored tagged; see bot.values.origin)
+    candidates: list[str] = field(default_factory=list)  # a comparison's, as named
+    pick: int | None = None  # the candidate a pick adopts (from 1)
 
     def to_redis(self) -> dict[str, str]:
         data = asdict(self)
@@ -107,10 +112,23 @@ def submission(
     author: Person,
     request_id: str,
     origin: Origin | None,
+    *,
+    candidates: Sequence[str] = (),
+    pick: int | None = None,
 ) -> tuple[list[str], list[str | int]]:
     """KEYS and ARGV of `SUBMIT` for one new prompt (its id derives from the request)."""
     prompt_id = f"{session_id}-{safe_id(request_id, limit=80)}"  # fits in job ids
-    prompt = Prompt(prompt_id, session_id, 0, action, text, author, origin=origin)
+    prompt = Prompt(
+        prompt_id,
+        session_id,
+        0,
+        action,
+        text,
+        author,
+        origin=origin,
+        candidates=list(candidates),
+        pick=pick,
+    )
     names = [
         keys.request(request_id),
         keys.prompt(prompt_id),

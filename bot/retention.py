@@ -38,6 +38,7 @@ def owned_keys(session_id: str, prompt_ids: Iterable[object]) -> list[str]:
         keys.events(session_id),
         keys.diff(session_id),
         keys.checkpoint(session_id),
+        keys.comparison(session_id),
     ]
     for surface in SURFACES:
         owned += [keys.surface_state(session_id, surface), keys.surface_lock(session_id, surface)]

@@ -20,6 +20,8 @@ from redis.asyncio import Redis as AsyncRedis
 from bot import disk, keys, repo_spec, retention
 from bot.async_prompts import AsyncPromptQueue
 from bot.async_sessions import AsyncSessionStore
+from bot.compare.candidates import check_count, resolve
+from bot.compare.picking import check_pickable
 from bot.config import Settings
 from bot.dispatch import FAST_QUEUE, RUN_QUEUE, AsyncDispatcher, Dispatcher, SessionJobs, host_queue
 from bot.errors import Conflict, Forbidden, NotFound, UserError
@@ -213,6 +215,44 @@ class SessionService:
         """Queue taking back the last checkpoint: after the run it would take back."""
         return await self._queue(session, Action.UNDO, "undo", person, request_id, origin)
 
+    async def compare(
+        self,
+        session: Session,
+        text: str,
+        candidates: tuple[str, ...],
+        person: Person,
+        *,
+        request_id: str,
+        origin: Origin | None = None,
+    ) -> Submitted:
+        """Queue one prompt for several candidates (none named: REPOBOX_COMPARE_DEFAULT);
+        it takes one place in the queue, like any prompt."""
+        names = candidates or self.settings.compare_default
+        for name in names:
+            resolve(name)
+        check_count(names, self.settings.compare_max)
+        if not text.strip():
+            raise UserError("That prompt is empty.", hint="Tell me what to change.")
+        return await self._queue(
+            session, Action.COMPARE, text.strip(), person, request_id, origin, candidates=names
+        )
+
+    async def pick(
+        self,
+        session: Session,
+        number: int,
+        person: Person,
+        *,
+        request_id: str,
+        origin: Origin | None = None,
+    ) -> Submitted:
+        """Queue adopting candidate `number` of the latest comparison (after it, if it has
+        not finished yet)."""
+        check_pickable(await self.prompts.history(session.id), number)
+        return await self._queue(
+            session, Action.PICK, f"pick {number}", person, request_id, origin, pick=number
+        )
+
     async def _queue(
         self,
         session: Session,
@@ -221,6 +261,9 @@ class SessionService:
         person: Person,
         request_id: str,
         origin: Origin | None,
+        *,
+        candidates: tuple[str, ...] = (),
+        pick: int | None = None,
     ) -> Submitted:
         current = await self.sessions.get(session.id)
         if current.state not in ACCEPTS_PROMPTS:
@@ -228,9 +271,11 @@ class SessionService:
                 f"Session `{current.id}` is {current.state.value} and takes no more prompts.",
                 hint="Start a new one with `new <repo>`.",
             )
-        if action is Action.RUN:  # a ship needs no room; let it through
+        if action in (Action.RUN, Action.COMPARE):  # a ship needs no room; let it through
             await self.check_disk(current.host)
-        submitted = await self.prompts.submit(current.id, action, text, person, request_id, origin)
+        submitted = await self.prompts.submit(
+            current.id, action, text, person, request_id, origin, candidates=candidates, pick=pick
+        )
         if submitted.created:
             await self.sessions.touch(current.id)
             if submitted.position > 1:

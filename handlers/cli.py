@@ -68,6 +68,21 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     prompt.add_argument("text", nargs="+")
     prompt.add_argument("--watch", action="store_true", help="follow the run until it ends")
 
+    compare = commands.add_parser(
+        "compare", help="run one prompt on several models or agents side by side"
+    )
+    compare.add_argument("id")
+    compare.add_argument(
+        "--models",
+        help="comma-separated candidates: sonnet, opus, haiku, a model id, claude-code "
+        "(default: REPOBOX_COMPARE_DEFAULT)",
+    )
+    compare.add_argument("text", nargs="+", help="the prompt")
+    compare.add_argument("--watch", action="store_true", help="follow the comparison")
+    pick = commands.add_parser("pick", help="adopt candidate N of the last comparison")
+    pick.add_argument("id")
+    pick.add_argument("number", type=int)
+
     for name, text in (
         ("ship", "push the work branch and open or update the merge request"),
         ("status", "show the session's state, run and queue"),
@@ -147,6 +162,21 @@ def _prompt(service: BlockingService, args: argparse.Namespace, out: TextIO) -> 
         parse(text) if text.strip() else Command(CommandKind.PROMPT, prompt=text)
     )  # said below
     return _execute(service, command, args, out)
+
+
+def _compare(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
+    """`compare ID [--models a,b] prompt…`: sugar for typing `compare a,b prompt…`."""
+    models = [args.models] if args.models else []
+    command = parse(" ".join(["compare", *models, *args.text]))
+    if args.models and not command.candidates:
+        raise UserError(f"`{args.models}` names no model or agent I can compare.")
+    return _execute(service, command, args, out)
+
+
+def _pick(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
+    if args.number < 1:
+        raise UserError("Candidates are numbered from 1.", hint="For example `pick 1`.")
+    return _execute(service, parse(f"pick {args.number}"), args, out)
 
 
 def _session_command(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
@@ -307,6 +337,7 @@ def _print_event(event: ProgressEvent, out: TextIO) -> None:
     line = line_of(event)
     label = "stderr" if line.stderr else event.kind.value
     text = f"{line.text}\n         {' · '.join(line.chips)}" if line.chips else line.text
+    text = f"[{line.candidate}] {text}" if line.candidate else text
     print(f"{stamp} {label:<9} {text}", file=out, flush=True)
 
 
@@ -315,6 +346,8 @@ COMMANDS: dict[str, Callable[[BlockingService, argparse.Namespace, TextIO], int]
     "prompt": _prompt,
     "list": _list,
     "watch": _watch,
+    "compare": _compare,
+    "pick": _pick,
     **{name: _session_command for name in ("ship", "status", "cancel", "archive", "diff", "log")},
     "whoami": _session_command,
 }

@@ -25,6 +25,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from bot import keys
+from bot.compare.record import CompareRecord
 from bot.progress import ProgressEvent
 from bot.progress.lines import line_of
 from bot.prompts import Prompt
@@ -110,6 +111,7 @@ class LiveStreams:
     ) -> None:
         prompts_sent: set[str] = set()
         diff_due = cursor in ("0", "0-0")  # a fresh page has no diff yet
+        comparison_due = diff_due  # nor the candidates of a comparison waiting for a pick
         while (wait := min(self.heartbeat, until - time.time())) > 0:
             read = asyncio.ensure_future(
                 read_events(self.client, session_id, cursor, max(1, int(wait * 1000)))
@@ -126,11 +128,15 @@ class LiveStreams:
                 chunks.append(await self._prompt_message(event, prompts_sent))
                 cursor = event.id or cursor
                 diff_due = diff_due or event.ends_prompt
+                comparison_due = comparison_due or (event.ends_prompt and _compares(event))
                 shown = {**event.to_dict(), "line": line_of(event).to_dict()}
                 chunks.append(message(shown, event_id=event.id))
             if diff_due and len(events) < BATCH:
                 chunks.append(await self._diff_message(session_id))
                 diff_due = False
+            if comparison_due and len(events) < BATCH:
+                chunks.append(await self._comparison_message(session_id))
+                comparison_due = False
             await response.write(b"".join(chunks) or b": keep-alive\n\n")
 
     async def _prompt_message(self, event: ProgressEvent, sent: set[str]) -> bytes:
@@ -145,9 +151,32 @@ class LiveStreams:
         prompt = Prompt.from_redis({as_str(k): as_str(v) for k, v in raw.items()})
         return message(prompt_card(prompt), event="prompt")
 
+    async def _comparison_message(self, session_id: str) -> bytes:
+        """The latest comparison's candidates: each one's diff and the diffs between them
+        (an empty one once they were picked from or discarded, so the page clears them)."""
+        assert self.client is not None
+        raw = await self.client.get(keys.comparison(session_id))
+        if not raw:
+            return message({"prompt_id": None}, event="comparison")
+        record = CompareRecord.from_json(as_str(raw))
+        shown = {
+            "prompt_id": record.prompt_id,
+            "candidates": [
+                {"number": f.number, "label": f.label, "patch": f.patch, "truncated": f.truncated}
+                for f in record.forks
+            ],
+            "between": record.between,
+        }
+        return message(shown, event="comparison")
+
     async def _diff_message(self, session_id: str) -> bytes:
         raw = await self.client.get(keys.diff(session_id))
         return message(json.loads(raw), event="diff") if raw else b""
+
+
+def _compares(event: ProgressEvent) -> bool:
+    """A comparison's end (its candidates are on disk now) or a pick's (they are gone)."""
+    return "comparison" in event.data or "picked" in event.data
 
 
 def prompt_card(prompt: Prompt) -> dict[str, Any]:

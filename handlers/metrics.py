@@ -159,6 +159,20 @@ def _run_families(
     yield CounterMetricFamily(
         "repobox_cost_usd", "Model cost of runs in US dollars.", value=runs.cost_usd
     )
+    candidates = CounterMetricFamily(
+        "repobox_compare_candidates",
+        "Candidates run by comparisons, by model or agent and outcome.",
+        labels=["candidate", "outcome"],
+    )
+    for (label, outcome), count in sorted(runs.candidates.items()):
+        candidates.add_metric([label, outcome], count)
+    yield candidates
+    picks = CounterMetricFamily(
+        "repobox_compare_picks", "Candidates picked after a comparison.", labels=["candidate"]
+    )
+    for label, count in sorted(runs.picks.items()):
+        picks.add_metric([label], count)
+    yield picks
 
 
 def register(app: web.Application, ctx: WebContext) -> None:

@@ -58,14 +58,16 @@ def run_checks(
     commit: str,
     changed: Sequence[str] | None,
     config: ChecksConfig | None = None,
+    stream: ProgressStream | None = None,
 ) -> Checked:
-    """Setup (first time in this workdir) and every check against `commit`."""
+    """Setup (first time in this workdir) and every check against `commit`; its steps go
+    to `stream` (a comparison's candidate passes one that tags them)."""
     problem = ""
     if config is None:
         config, problem = load(session, workdir)
     if problem or not (config.checks or config.setup):
         return Checked(config, None, problem)
-    stream = ProgressStream(ctx.redis, session.id)
+    stream = stream or ProgressStream(ctx.redis, session.id)
 
     def emit(event: CheckStarted | CheckResult) -> None:
         if isinstance(event, CheckStarted):

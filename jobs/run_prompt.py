@@ -22,13 +22,15 @@ from redis.exceptions import RedisError
 from bot import metrics
 from bot.agents import RunControl, RunRequest, make_agent
 from bot.checks.results import CheckReport, failures_prompt
+from bot.compare.outcome import adopted
+from bot.config import Settings
 from bot.errors import AgentError
 from bot.git import checkpoints
 from bot.git.checkpoints import DiffStat
 from bot.git.commit_message import commit_message
 from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.progress.result import RunResult
-from bot.prompts import Action, Prompt, PromptState
+from bot.prompts import Prompt, PromptState
 from bot.security.redaction import Redactor
 from bot.sessions import Person, Session
 from jobs import checkpoint_copies
@@ -66,16 +68,12 @@ def run_prompt(
     redact = Redactor(ctx.settings.secret_values())
     if not held():
         raise LeaseLost
-    _keep_leftovers(ctx, workdir)
+    keep_leftovers(ctx, workdir)
     start_commit = checkpoints.head(workdir)
-    history = tuple(
-        p
-        for p in ctx.service.prompts.history(session.id)
-        if p.action is Action.RUN and p.state is PromptState.DONE and p.id != prompt.id
-    )
+    history = earlier_prompts(ctx, session, prompt)
     request = RunRequest(prompt.text, workdir, session, prompt.author, history, prompt.origin)
     started = time.monotonic()
-    result, failure = _drive(ctx, request, control, prompt.id)
+    result, failure = drive(ctx, request, control, prompt.id)
     duration = time.monotonic() - started
     finished = result is not None and failure is None
 
@@ -84,9 +82,9 @@ def run_prompt(
     if control.reason == "shutdown" and not finished:
         checkpoints.shelve(workdir, f"interrupted run of {prompt.id} (Repobox restarted)")
         raise HandBack
-    commit = _checkpoint(ctx, workdir, prompt, control, failure, result)
+    commit = checkpoint(ctx, workdir, prompt, control, failure, result)
     checked, result = (
-        _checks(ctx, session, prompt, control, held, commit, start_commit, result)
+        check_and_fix(ctx, session, prompt, control, held, commit, start_commit, result)
         if commit and finished and not control.should_stop()
         else (None, result)
     )
@@ -111,7 +109,7 @@ def run_prompt(
         summary = redact(result.text if result else "") or "Done."
         prompt.state, prompt.summary = PromptState.DONE, summary
         data: dict[str, Any] = dict(result.data) if result else {}
-        summary = _verdicts(summary, checked, data)
+        summary = verdicts(summary, checked, data)
         data.update(
             duration_s=round(duration, 2),
             commit=commit,
@@ -130,29 +128,49 @@ def run_prompt(
     return Outcome(replace(end, prompt_id=prompt.id), diff)
 
 
-def _drive(
-    ctx: JobContext, request: RunRequest, control: RunControl, prompt_id: str
+def drive(
+    ctx: JobContext,
+    request: RunRequest,
+    control: RunControl,
+    prompt_id: str,
+    *,
+    agent: Settings | None = None,
+    stream: ProgressStream | None = None,
 ) -> tuple[ProgressEvent | None, str | None]:
-    """Run the agent, showing its steps; its RESULT event, or the failure for people."""
-    stream = ProgressStream(ctx.redis, request.session.id)
+    """Run the agent, showing its steps; its RESULT event, or the failure for people.
+
+    A comparison's candidate passes its own `agent` settings and a `stream` that tags its
+    events; it keeps no conversation, which belongs to the session's own agent."""
+    remember = agent is None
+    stream = stream or ProgressStream(ctx.redis, request.session.id)
     redact = Redactor(ctx.settings.secret_values())
     result: ProgressEvent | None = None
     try:
-        for event in make_agent(ctx.settings).run(request, control):
+        for event in make_agent(agent or ctx.settings).run(request, control):
             if event.kind is EventKind.RESULT:
                 result = event
                 continue
-            if event.data.get("conversation"):  # the agent's own conversation, to resume
+            if remember and event.data.get("conversation"):  # the agent's own, to resume
                 ctx.service.sessions.update(
                     request.session.id, agent_conversation=event.data["conversation"]
                 )
-            _show(stream, replace(event, text=redact(event.text), prompt_id=prompt_id))
+            show(stream, replace(event, text=redact(event.text), prompt_id=prompt_id))
     except AgentError as error:
         return result, redact(str(error))
     return result, None
 
 
-def _keep_leftovers(ctx: JobContext, workdir: Path) -> None:
+def earlier_prompts(ctx: JobContext, session: Session, prompt: Prompt) -> tuple[Prompt, ...]:
+    """The session's finished work before `prompt`, for the agent's context: the prompts
+    that ran and the comparisons someone picked from (with the pick's summary)."""
+    return tuple(
+        p
+        for p in ctx.service.prompts.history(session.id)
+        if p.id != prompt.id and p.state is PromptState.DONE and adopted(p)
+    )
+
+
+def keep_leftovers(ctx: JobContext, workdir: Path) -> None:
     """Changes left by a run that was lost mid-way get their own checkpoint, so they are
     kept and never mixed into this prompt's commit."""
     checkpoints.checkpoint(
@@ -164,7 +182,7 @@ def _keep_leftovers(ctx: JobContext, workdir: Path) -> None:
     )
 
 
-def _show(stream: ProgressStream, event: ProgressEvent) -> None:
+def show(stream: ProgressStream, event: ProgressEvent) -> None:
     """Progress is a side channel: a refused write drops one line, never the run."""
     try:
         stream.append(event)
@@ -182,7 +200,7 @@ def session_diff(session: Session, workdir: Path) -> tuple[DiffStat, str]:
     return stat, json.dumps(payload)
 
 
-def _checkpoint(
+def checkpoint(
     ctx: JobContext,
     workdir: Path,
     prompt: Prompt,
@@ -210,7 +228,7 @@ def _checkpoint(
     )
 
 
-def _checks(
+def check_and_fix(
     ctx: JobContext,
     session: Session,
     prompt: Prompt,
@@ -219,19 +237,25 @@ def _checks(
     commit: str,
     start_commit: str,
     result: ProgressEvent | None,
+    *,
+    agent: Settings | None = None,
+    stream: ProgressStream | None = None,
 ) -> tuple[Checked | None, ProgressEvent | None]:
-    """The checks on the new checkpoint, then the autofix rounds the config allows."""
+    """The checks on the new checkpoint, then the autofix rounds the config allows
+    (in `session.workdir`; a candidate's session names its own)."""
     workdir = Path(session.workdir or "")
     changed = _changed(workdir, start_commit)
-    checked = run_checks(ctx, session, prompt.id, workdir, control, commit=commit, changed=changed)
+    checked = run_checks(
+        ctx, session, prompt.id, workdir, control, commit=commit, changed=changed, stream=stream
+    )
     if checked.report is not None and not checked.report.passed:
         checked, result = _autofix(
-            ctx, session, prompt, control, held, checked, start_commit, result
+            ctx, session, prompt, control, held, checked, start_commit, result, agent, stream
         )
     return checked, result
 
 
-def _verdicts(summary: str, checked: Checked | None, data: dict[str, Any]) -> str:
+def verdicts(summary: str, checked: Checked | None, data: dict[str, Any]) -> str:
     """The reply ends with one verdict per check (or what is wrong with the config); the
     result records the report."""
     if checked is not None and checked.report is not None:
@@ -255,10 +279,12 @@ def _autofix(
     checked: Checked,
     start_commit: str,
     result: ProgressEvent | None,
+    agent: Settings | None = None,
+    stream: ProgressStream | None = None,
 ) -> tuple[Checked, ProgressEvent | None]:
     """`autofix: N`: hand failing required checks back to the agent, up to N rounds, each
     a visible step; the run's result is the last round's."""
-    stream = ProgressStream(ctx.redis, session.id)
+    stream = stream or ProgressStream(ctx.redis, session.id)
     rounds = checked.config.autofix
     workdir = Path(session.workdir or "")
     for number in range(1, rounds + 1):
@@ -266,7 +292,7 @@ def _autofix(
         if report is None or report.passed or control.should_stop() or not held():
             break
         failing = ", ".join(f"`{r.name}`" for r in report.blocking)
-        _show(
+        show(
             stream,
             ProgressEvent(
                 EventKind.STEP,
@@ -277,16 +303,16 @@ def _autofix(
         )
         fix = replace(prompt, text=failures_prompt(report))
         request = RunRequest(fix.text, workdir, session, prompt.author, (), prompt.origin)
-        fixed, failure = _drive(ctx, request, control, prompt.id)
+        fixed, failure = drive(ctx, request, control, prompt.id, agent=agent, stream=stream)
         if failure is not None or fixed is None:
             break
         result = fixed
-        commit = _checkpoint(ctx, workdir, fix, control, None, fixed)
+        commit = checkpoint(ctx, workdir, fix, control, None, fixed)
         if not commit:
             break
         checked = run_checks(
             ctx, session, prompt.id, workdir, control, commit=commit,
-            changed=_changed(workdir, start_commit), config=checked.config,
+            changed=_changed(workdir, start_commit), config=checked.config, stream=stream,
         )  # fmt: skip
     return checked, result
 

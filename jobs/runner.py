@@ -28,6 +28,8 @@ from bot.prompts import Action, Prompt, PromptState
 from bot.runlock import Heartbeat, SessionLock
 from bot.runstate import RunState, Taken
 from bot.sessions import SessionState
+from jobs.compare import run_comparison
+from jobs.pick import pick
 from jobs.run_prompt import HandBack, LeaseLost, run_prompt
 from jobs.runtime import JobContext
 from jobs.ship import ship
@@ -37,6 +39,12 @@ log = logging.getLogger(__name__)
 
 CLOSED = frozenset({SessionState.ARCHIVED, SessionState.FAILED})
 BOOKKEEPING_PATIENCE = 90.0  # how long a finished run waits for Redis to take its outcome
+VERBS = {
+    Action.SHIP: "shipping it",
+    Action.UNDO: "undoing the last change",
+    Action.COMPARE: "comparing candidates",
+    Action.PICK: "adopting the picked candidate",
+}
 RESUMES = (
     "Repobox is restarting, so this run was stopped before it finished. It will run again "
     "from the start as soon as Repobox is back; there is no need to send it again."
@@ -109,12 +117,13 @@ def execute(ctx: JobContext, state: RunState, prompt: Prompt, control: RunContro
     """Run one queue item; whatever happens, record it and leave the session settled."""
     stream = ProgressStream(ctx.redis, prompt.session_id)
     stream.emit(EventKind.STATE, SessionState.RUNNING.value, prompt.id)
-    verb = "shipping" if prompt.action is Action.SHIP else "working on"
+    verb = VERBS.get(prompt.action, "working on it")
     stream.emit(
         EventKind.STARTED,
-        f"{verb} it for {prompt.author.name}",
+        f"{verb} for {prompt.author.name}",
         prompt.id,
         action=prompt.action.value,
+        **({"candidates": prompt.candidates} if prompt.action is Action.COMPARE else {}),
     )
     diff: str | None = None
     try:
@@ -127,8 +136,11 @@ def execute(ctx: JobContext, state: RunState, prompt: Prompt, control: RunContro
             end = ship(ctx, session, prompt)
         elif prompt.action is Action.UNDO:
             end, diff = undo(ctx, session, prompt)
+        elif prompt.action is Action.PICK:
+            end, diff = pick(ctx, session, prompt)
         else:
-            outcome = run_prompt(ctx, session, prompt, control, state.held)
+            run = run_comparison if prompt.action is Action.COMPARE else run_prompt
+            outcome = run(ctx, session, prompt, control, state.held)
             end, diff = outcome.event, outcome.diff
     except LeaseLost:
         log.warning("run %s: its lease was taken over; nothing recorded", prompt.id)

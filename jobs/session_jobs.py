@@ -20,7 +20,7 @@ from bot.progress.relay import Relay
 from bot.providers import registry as providers
 from bot.runlock import SessionLock
 from bot.sessions import Person, Session, SessionState
-from jobs import runner
+from jobs import compare, runner
 from jobs.runtime import JobContext, context
 
 log = logging.getLogger(__name__)
@@ -134,6 +134,7 @@ def retire_session(session_id: str) -> None:
             Path(session.workdir), repo_key(session.clone_url) if session.clone_url else None
         )
         ctx.service.sessions.update(session_id, workdir=None)
+    compare.discard(ctx, session)  # an unpicked comparison's candidates
     shutil.rmtree(claude_code.config_dir(ctx.settings, session_id), ignore_errors=True)
     if session.host:
         HostRegistry(ctx.redis, ctx.settings.host_timeout).unpin(session.host, session_id)

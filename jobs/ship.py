@@ -11,6 +11,7 @@ from pathlib import Path
 from bot import acting
 from bot import merge_request as mr_text
 from bot.checks.results import CheckReport
+from bot.compare.outcome import Comparison, adopted
 from bot.config import Settings
 from bot.errors import UpstreamError, UserError
 from bot.git import checkpoints
@@ -187,14 +188,23 @@ def merge_request_description(
 
 
 def _asked(ctx: JobContext, session: Session) -> list[mr_text.AskedPrompt]:
-    return [
-        mr_text.AskedPrompt(
-            item.text.strip(),
-            item.author.name,
-            item.summary,
-            item.result.commit if item.result is not None else None,
-            tuple(f.path for f in item.result.files) if item.result is not None else (),
+    """The prompts whose changes are on the branch: runs, and comparisons someone picked
+    from (with the picked candidate's checkpoint, files and the comparison's table)."""
+    asked = []
+    for item in ctx.service.prompts.history(session.id):
+        if item.state is not PromptState.DONE or not adopted(item):
+            continue
+        comparison = Comparison.of(item.result)
+        chosen = comparison.candidate(comparison.picked or 0) if comparison else None
+        result = chosen.result if chosen is not None else item.result
+        asked.append(
+            mr_text.AskedPrompt(
+                item.text.strip(),
+                item.author.name,
+                item.summary,
+                result.commit if result is not None else None,
+                tuple(f.path for f in result.files) if result is not None else (),
+                comparison,
+            )
         )
-        for item in ctx.service.prompts.history(session.id)
-        if item.action is Action.RUN and item.state is PromptState.DONE
-    ]
+    return asked

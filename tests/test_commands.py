@@ -41,6 +41,24 @@ from bot.errors import UserError
         ),
         ("link group/project", Command(CommandKind.LINK, repo="group/project")),
         (
+            "compare sonnet,opus fix the\nflaky test",
+            Command(
+                CommandKind.COMPARE, prompt="fix the\nflaky test", candidates=("sonnet", "opus")
+            ),
+        ),
+        (
+            "Compare Opus haiku claude-code go",
+            Command(CommandKind.COMPARE, prompt="go", candidates=("opus", "haiku", "claude-code")),
+        ),
+        (
+            "compare claude-opus-4-7,sonnet go",
+            Command(CommandKind.COMPARE, prompt="go", candidates=("claude-opus-4-7", "sonnet")),
+        ),
+        ("compare the two parsers", Command(CommandKind.COMPARE, prompt="the two parsers")),
+        ("pick 2", Command(CommandKind.PICK, number=2)),
+        ("pick #3.", Command(CommandKind.PICK, number=3)),
+        ("pick a better name", Command(CommandKind.PROMPT, prompt="pick a better name")),
+        (
             "status of the build is red, fix it",
             Command(CommandKind.PROMPT, prompt="status of the build is red, fix it"),
         ),
@@ -72,6 +90,23 @@ def test_parse(text: str, expected: Command) -> None:
         ),
         ("new a/b @ x", "`@` is not a valid branch name."),
         ("link", "`link` needs one repository. For example: `link group/project`."),
+        ("pick", "`pick` needs a candidate's number. For example `pick 2`."),
+        ("pick 0", "Candidates are numbered from 1. For example `pick 1`."),
+        (
+            "compare sonnet,opus",
+            "`compare` needs a prompt to run on each candidate. For example `compare "
+            "sonnet,opus fix the login redirect`; use `sonnet`, `opus`, `haiku`, a full model "
+            "id such as `claude-sonnet-5-5`, or `claude`, `claude-code`.",
+        ),
+        (
+            "compare sonnet,,opus go",
+            "`sonnet,,opus` has an empty candidate. Separate names with commas: `sonnet,opus`.",
+        ),
+        (
+            "compare sonnet,gpt-5 go",
+            "`gpt-5` is not a model or agent I can compare. Use `sonnet`, `opus`, `haiku`, a "
+            "full model id such as `claude-sonnet-5-5`, or `claude`, `claude-code`.",
+        ),
     ],
 )
 def test_malformed_commands_explain_themselves(text: str, message: str) -> None:

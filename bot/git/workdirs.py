@@ -17,6 +17,22 @@ from bot.git.branches import require_branch
 from bot.git.mirrors import file_lock
 from bot.git.runner import git
 
+FORK_REF = "refs/repobox/fork"  # where a fork or an adoption fetches a checkpoint to
+FORK_SUFFIX = "-candidate-"  # a candidate's workdir: <session id>-candidate-<n>
+
+
+def fetch_head(workdir: Path, source: Path) -> str:
+    """Bring the objects of `source`'s HEAD into `workdir` (only those it lacks); its commit.
+
+    Fetched to a throw-away ref, deleted again: the objects stay, no branch is left behind."""
+    commit = git("rev-parse", "HEAD", cwd=source).strip()
+    git(
+        "fetch", "--quiet", "--no-tags", "--end-of-options", str(source),
+        f"+HEAD:{FORK_REF}", cwd=workdir, remote=str(source), timeout=600,
+    )  # fmt: skip
+    git("update-ref", "-d", FORK_REF, cwd=workdir)
+    return commit
+
 
 class Workdirs:
     def __init__(self, workdirs_root: Path, pool_root: Path, pool_size: int = 2) -> None:
@@ -43,6 +59,40 @@ class Workdirs:
             self._clone(mirror, dest)
         self._switch(dest, mirror, commit, branch, clean=False)
         return dest, pooled
+
+    # -- comparisons -------------------------------------------------------------------
+    def fork(
+        self, name: str, repo: str, mirror: Path, source: Path, branch: str
+    ) -> tuple[Path, bool]:
+        """A copy of `source`'s latest checkpoint on `branch`, for one candidate of a
+        comparison: a pooled (or shared) clone of the mirror, which fetches from `source`
+        only the checkpoints the mirror lacks. Says if it came from the pool."""
+        dest = self.path_for(name)
+        require_branch(branch)
+        if dest.exists():  # a retried comparison: start that candidate afresh
+            shutil.rmtree(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        pooled = self._take(repo, dest)
+        if not pooled:
+            self._clone(mirror, dest)
+        commit = fetch_head(dest, source)
+        git("checkout", "--quiet", "--force", "-B", branch, commit, "--", cwd=dest, timeout=1200)
+        return dest, pooled
+
+    @staticmethod
+    def adopt(workdir: Path, source: Path, commit: str) -> None:
+        """Move `workdir` forward to `source`'s checkpoint `commit` (a picked candidate's).
+
+        A fast-forward only: the candidate started from this workdir's checkpoint, and a
+        workdir that moved since is refused rather than overwritten."""
+        fetch_head(workdir, source)
+        git("merge", "--quiet", "--ff-only", commit, cwd=workdir, timeout=1200)
+
+    def forks_of(self, session_id: str) -> list[Path]:
+        """The candidates' workdirs of a session's comparison still on disk."""
+        if not self.root.exists():
+            return []
+        return sorted(p for p in self.root.glob(f"{session_id}{FORK_SUFFIX}*") if p.is_dir())
 
     def remove(self, workdir: Path, repo: str | None = None) -> None:
         """Retire a workdir: back into the pool when there is room, otherwise deleted."""

@@ -54,7 +54,14 @@ class ProgressEvent:
 
     @property
     def ends_prompt(self) -> bool:
-        return self.kind in TERMINAL_KINDS
+        """Whether this ends its prompt; a comparison's candidate ending ends only itself."""
+        return self.kind in TERMINAL_KINDS and self.candidate is None
+
+    @property
+    def candidate(self) -> int | None:
+        """The comparison candidate (its number) this event belongs to, if any."""
+        number = self.data.get("candidate")
+        return number if isinstance(number, int) and not isinstance(number, bool) else None
 
     def to_fields(self) -> dict[str, str]:
         return {

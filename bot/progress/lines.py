@@ -31,6 +31,7 @@ class EventLine:
     chips: tuple[str, ...] = ()  # figures shown beside it (diffstat, tokens, cost, time)
     state: PromptState | None = None  # the prompt's state after this event, if it moved
     stderr: bool = False
+    candidate: str = ""  # "2 opus": the comparison candidate the line belongs to
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -39,6 +40,7 @@ class EventLine:
             "chips": list(self.chips),
             "state": self.state.value if self.state else None,
             "stderr": self.stderr,
+            "candidate": self.candidate,
         }
 
 
@@ -48,6 +50,9 @@ def line_of(event: ProgressEvent) -> EventLine:
     if event.kind is EventKind.STEP and event.data.get("check"):
         tag = "check"  # a `.repobox.yml` check (jobs/checks.py); its output is in data
     state = PromptState.RUNNING if event.kind is EventKind.STARTED else ENDINGS.get(event.kind)
+    if event.candidate is not None:  # a candidate's start or end moves only the candidate
+        label = f"{event.candidate} {event.data.get('label') or ''}".strip()
+        return EventLine(tag, event.text, _chips(event), None, stderr, label)
     return EventLine(tag, event.text, _chips(event), state, stderr)
 
 
@@ -63,6 +68,10 @@ def figures(result: RunResult) -> tuple[str, ...]:
 
 
 def _chips(event: ProgressEvent) -> tuple[str, ...]:
+    if event.kind in (EventKind.RESULT, EventKind.ERROR) and "comparison" in event.data:
+        result = RunResult.from_dict(event.data)
+        count = len(event.data["comparison"].get("candidates") or [])
+        return (f"{count} candidates", *figures(result)[1:])
     if event.kind is EventKind.RESULT:
         return figures(RunResult.from_dict(event.data))
     if event.kind is EventKind.QUEUED and event.data.get("position"):

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.compare.outcome import Comparison
+from bot.progress.candidates import CandidateView
 from bot.progress.cursor import seen
 from bot.progress.events import EventKind, ProgressEvent
 from bot.progress.result import RunResult
@@ -58,6 +60,8 @@ class PromptView:
     notes: list[str] = field(default_factory=list)  # said after the end (an MR update)
     warnings: list[str] = field(default_factory=list)  # first lines of WARNING events
     cursor: str = ""  # the id of the last event taken
+    candidates: list[CandidateView] = field(default_factory=list)  # a comparison's, by number
+    comparison: Comparison | None = None  # a finished comparison, with its verdicts
 
     @classmethod
     def of(cls, prompt: Prompt) -> PromptView:
@@ -93,14 +97,29 @@ class PromptView:
             if kind in (EventKind.INFO, EventKind.ERROR):
                 self.notes.append(("⚠️ " if kind is EventKind.ERROR else "") + event.text)
             return
+        number = event.candidate
+        if number is not None:
+            self.candidate(number, str(event.data.get("label") or "")).apply(event)
+            return
         if kind is EventKind.QUEUED:
             self.position = int(event.data.get("position") or 0) or None
         elif kind is EventKind.STARTED:
             self.state, self.started_at = PromptState.RUNNING, event.at
+            for index, label in enumerate(event.data.get("candidates") or [], start=1):
+                self.candidate(index, str(label))
         elif kind in ENDINGS:
             self._finish(event)
         else:
             self._line(event)
+
+    def candidate(self, number: int, label: str = "") -> CandidateView:
+        """Candidate `number`'s view, made on its first event."""
+        for view in self.candidates:
+            if view.number == number:
+                return view
+        view = CandidateView(number, label or f"candidate {number}")
+        self.candidates = sorted([*self.candidates, view], key=lambda c: c.number)
+        return view
 
     def _line(self, event: ProgressEvent) -> None:
         first = event.text.strip().splitlines()[0] if event.text.strip() else ""
@@ -125,6 +144,7 @@ class PromptView:
         self.finished_at = event.at
         if event.kind is EventKind.RESULT:
             self.result = RunResult.from_dict(event.data)
+            self.comparison = Comparison.of(self.result)
         self.shipped = event.kind is EventKind.SHIPPED
         self.url = event.data.get("url") or None
 
@@ -135,6 +155,7 @@ class PromptView:
             "state": self.state.value,
             "steps": [[s.text, s.after] for s in self.steps],
             "result": self.result.to_dict() if self.result is not None else None,
+            "candidates": [c.to_dict() for c in self.candidates],
         }
 
     @classmethod
@@ -144,6 +165,8 @@ class PromptView:
         view.state = PromptState(data.get("state", "queued"))
         view.steps = [Step(str(text), float(after)) for text, after in data.get("steps") or []]
         view.result = RunResult.from_dict(data["result"]) if data.get("result") else None
+        view.comparison = Comparison.of(view.result)
+        view.candidates = [CandidateView.from_dict(c) for c in data.get("candidates") or []]
         return view
 
 

@@ -140,6 +140,7 @@
     li.dataset.id = event.id;
     li.appendChild(el("time", "at", clock(event.at)));
     li.appendChild(el("span", "tag", shown.tag));
+    if (shown.candidate) li.appendChild(el("span", "cand", shown.candidate));
     li.appendChild(el("span", "txt", shown.text));
     const url = event.kind === "shipped" ? webUrl(d.url) : null;
     if (url) {
@@ -182,6 +183,9 @@
     const list = sectionFor(event.prompt);
     list.appendChild(line(event));
     apply(event);
+    if (event.data && Number.isInteger(event.data.candidate)) onCandidateEvent(event);
+    else if (event.data && event.data.comparison) onComparisonEnd(event);
+    else if (event.data && Number.isInteger(event.data.picked)) onPicked(event.data.picked);
     counts.lines += 1;
     if (event.line && event.line.stderr) counts.stderr += 1;
     if (event.kind === "error") counts.errors += 1;
@@ -224,13 +228,17 @@
   }
 
   function onDiff(diff) {
-    const box = document.getElementById("diff");
     const stat = diff.stat || { files: [] };
-    const byPath = new Map((stat.files || []).map((f) => [f.path, f]));
     document.getElementById("diffstat").textContent = stat.summary || "";
-    const files = splitFiles(diff.patch || "");
+    renderPatch(document.getElementById("diff"), diff.patch || "", stat, diff.truncated);
+  }
+
+  // A patch as one folded section per file; `stat` (optional) gives the +/− counts.
+  function renderPatch(box, patch, stat, truncated, empty = "No changes yet.") {
+    const byPath = new Map(((stat && stat.files) || []).map((f) => [f.path, f]));
+    const files = splitFiles(patch);
     if (!files.length) {
-      box.replaceChildren(el("p", "empty muted", "No changes yet."));
+      box.replaceChildren(el("p", "empty muted", empty));
       return;
     }
     const nodes = files.map((file) => {
@@ -253,9 +261,125 @@
       details.append(summary, pre);
       return details;
     });
-    if (diff.truncated) nodes.push(el("p", "muted", "The diff is too long to show in full."));
+    if (truncated) nodes.push(el("p", "muted", "The diff is too long to show in full."));
     box.replaceChildren(...nodes);
   }
+
+  // ---- a comparison: one column per candidate, and the diff between two of them ----------
+  const comparePane = document.getElementById("compare");
+  const columnsBox = document.getElementById("columns");
+  const columns = new Map(); // candidate number -> {col, badge, step, chips, verdict, diff}
+  let comparing = null; // the comparison's prompt id
+  let between = {};
+  const STATES = { started: "running", result: "done", error: "failed", cancelled: "cancelled" };
+
+  function columnFor(promptId, number, label) {
+    if (comparing !== promptId) {  // a new comparison replaces the last one's columns
+      comparing = promptId;
+      columns.clear();
+      columnsBox.replaceChildren();
+      document.getElementById("between-box").hidden = true;
+      const info = promptInfo.get(promptId);
+      document.getElementById("compare-note").textContent = info ? info.text.split("\n")[0] : "";
+    }
+    comparePane.hidden = false;
+    let column = columns.get(number);
+    if (!column) {
+      const col = el("article", "column");
+      col.dataset.candidate = String(number);
+      const head = el("header", "column-head");
+      head.appendChild(el("span", "seq", `#${number}`));
+      head.appendChild(el("strong", "label", label || `candidate ${number}`));
+      const badge = head.appendChild(el("span", "badge small state-queued", "queued"));
+      column = {
+        col, badge,
+        step: el("p", "step muted", "waiting"),
+        chips: el("p", "chips"),
+        verdict: el("p", "verdict"),
+        diff: el("div", "diff candidate-diff"),
+      };
+      col.append(head, column.step, column.chips, column.verdict, column.diff);
+      const later = [...columns.keys()].filter((n) => n > number).sort((a, b) => a - b)[0];
+      columnsBox.insertBefore(col, later ? columns.get(later).col : null);
+      columns.set(number, column);
+    }
+    return column;
+  }
+
+  function onCandidateEvent(event) {
+    const d = event.data || {};
+    const column = columnFor(event.prompt, d.candidate, d.label);
+    const state = STATES[event.kind];
+    if (state) {
+      column.badge.textContent = state;
+      column.badge.className = `badge small state-${state}`;
+    }
+    const shown = event.line || { text: event.text, chips: [] };
+    if (shown.text) column.step.textContent = shown.text.split("\n")[0];
+    if (shown.chips && shown.chips.length) {
+      column.chips.replaceChildren(...shown.chips.map((c) => el("span", "chip", c)));
+    }
+  }
+
+  function onComparisonEnd(event) {
+    const compared = (event.data || {}).comparison;
+    if (!compared) return;
+    for (const c of compared.candidates || []) {
+      const column = columnFor(event.prompt, c.number, c.label);
+      column.verdict.textContent = c.verdict || "";
+      column.col.classList.toggle("picked", compared.picked === c.number);
+    }
+  }
+
+  function onPicked(number) {
+    for (const [n, column] of columns) column.col.classList.toggle("picked", n === number);
+    if (columns.has(number)) {
+      document.getElementById("compare-note").textContent = `candidate ${number} was picked`;
+    }
+  }
+
+  function onComparison(record) {
+    if (!record.prompt_id) {  // picked from or discarded: their workdirs are gone
+      for (const column of columns.values()) column.diff.replaceChildren();
+      document.getElementById("between-box").hidden = true;
+      return;
+    }
+    for (const c of record.candidates || []) {
+      const column = columnFor(record.prompt_id, c.number, c.label);
+      renderPatch(column.diff, c.patch || "", null, c.truncated, "No changes.");
+    }
+    between = record.between || {};
+    const numbers = (record.candidates || []).map((c) => c.number);
+    const [a, b] = [document.getElementById("between-a"), document.getElementById("between-b")];
+    for (const select of [a, b]) {
+      select.replaceChildren(...numbers.map((n) => {
+        const option = el("option", null, `#${n}`);
+        option.value = String(n);
+        return option;
+      }));
+    }
+    if (numbers.length > 1) {
+      a.value = String(numbers[0]);
+      b.value = String(numbers[1]);
+      document.getElementById("between-box").hidden = false;
+      showBetween();
+    }
+  }
+
+  function showBetween() {
+    const a = Number(document.getElementById("between-a").value);
+    const b = Number(document.getElementById("between-b").value);
+    const box = document.getElementById("between");
+    if (a === b) {
+      box.replaceChildren(el("p", "empty muted", "Pick two different candidates."));
+      return;
+    }
+    const patch = between[`${Math.min(a, b)}-${Math.max(a, b)}`];
+    const direction = a < b ? "" : " (shown from the lower number to the higher)";
+    renderPatch(box, patch || "", null, false, `No difference${direction}.`);
+  }
+  document.getElementById("between-a").addEventListener("change", showBetween);
+  document.getElementById("between-b").addEventListener("change", showBetween);
 
   // ---- the connection ---------------------------------------------------------------------
   function setConn(state, text) {
@@ -278,6 +402,7 @@
     source.onmessage = (m) => onEvent(JSON.parse(m.data));
     source.addEventListener("prompt", (m) => onPrompt(JSON.parse(m.data)));
     source.addEventListener("diff", (m) => onDiff(JSON.parse(m.data)));
+    source.addEventListener("comparison", (m) => onComparison(JSON.parse(m.data)));
     source.onerror = () => {
       if (expired()) {
         source.close();

@@ -442,6 +442,7 @@ class FakeAnthropic(FakeServer):
         self.errors: list[str] = []
         self.exchanges: list[Exchange] = []
         self._script: deque[Scripted] = deque()
+        self._by_model: dict[str, deque[Scripted]] = {}
         self.side_requests: list[dict[str, Any]] = []
         self.route("POST", MESSAGES_PATH, self._messages)
         self.route("POST", COUNT_TOKENS_PATH, self._count_tokens)
@@ -454,11 +455,18 @@ class FakeAnthropic(FakeServer):
             self._script.extend(replies)
         return self
 
+    def script_for(self, model: str, *replies: Scripted) -> FakeAnthropic:
+        """Queue replies for requests naming `model` only, played in order, before the common
+        script: runs on several models at once (a comparison) each follow their own."""
+        with self._lock:
+            self._by_model.setdefault(model, deque()).extend(replies)
+        return self
+
     @property
     def pending(self) -> int:
         """Scripted replies not played yet."""
         with self._lock:
-            return len(self._script)
+            return len(self._script) + sum(len(q) for q in self._by_model.values())
 
     def fail_next(
         self,
@@ -579,7 +587,8 @@ class FakeAnthropic(FakeServer):
                 return web.json_response(message_json(side, body), headers=self._headers())
             return await self._stream(request, recorded, exchange)
         with self._lock:
-            scripted = self._script.popleft() if self._script else None
+            own = self._by_model.get(str(body.get("model")))
+            scripted = own.popleft() if own else self._script.popleft() if self._script else None
         # A script mistake is the test's bug: answer so the SDK raises at once, never retries.
         no_retry = {"x-should-retry": "false"}
         if scripted is None:

@@ -1,0 +1,81 @@
+"""The live page of a comparison in headless Chromium: one column per candidate with its
+state, figures, verdict and diff; the diff between two candidates; the pick marked.
+
+The comparison runs for real (in-process RQ worker, the built-in agent against the fake
+Anthropic API, real git and checks); the page follows it over the real event stream.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from redis import Redis
+
+from bot.commands import parse
+from bot.executor import Asker, Executor
+from jobs.runtime import JobContext
+from tests.agent_support import actx, fake  # noqa: F401 - fixtures
+from tests.compare_support import script_candidates
+from tests.conftest import MakeRepo, run_jobs
+from tests.fakes.anthropic import FakeAnthropic
+from tests.live_server import LiveServer
+from tests.test_compare import ALICE, start
+from tests.test_live_page_browser import browser, link, page  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def server(actx: JobContext, redis: Redis) -> Iterator[LiveServer]:  # noqa: F811
+    live = LiveServer(actx.settings, redis).start()
+    yield live
+    live.stop()
+
+
+def say(ctx: JobContext, session_id: str, text: str) -> None:
+    session = ctx.service.sessions.get(session_id)
+    ctx.service.run(
+        lambda svc: Executor(svc).execute(parse(text), session, Asker(ALICE, uuid.uuid4().hex))
+    )
+    run_jobs(ctx)
+
+
+def test_candidates_in_columns_with_their_diffs_and_the_diff_between_them(
+    actx: JobContext,  # noqa: F811
+    fake: FakeAnthropic,  # noqa: F811
+    make_repo: MakeRepo,
+    tmp_path: Path,
+    server: LiveServer,
+    page: Page,  # noqa: F811
+) -> None:
+    session = start(actx, make_repo, tmp_path)
+    script_candidates(fake)
+    say(actx, session.id, "compare sonnet,opus,haiku tidy up calc")
+
+    page.goto(link(actx.settings, server, session.id))
+    columns = page.locator("#columns .column")
+    expect(columns).to_have_count(3)
+    assert columns.locator(".label").all_inner_texts() == ["sonnet", "opus", "haiku"]
+    expect(columns.nth(0).locator(".badge")).to_have_text("done")
+    expect(columns.nth(0).locator(".verdict")).to_have_text("❌ checks fail")
+    expect(columns.nth(2).locator(".verdict")).to_contain_text("✅ checks pass · cheapest")
+    expect(columns.nth(1).locator(".candidate-diff .path")).to_have_text(["NOTES.md", "calc.py"])
+    assert "1 file changed" in columns.nth(2).locator(".chips").inner_text()
+
+    expect(page.locator("#between-box")).to_be_visible()
+    page.select_option("#between-a", "2")
+    page.select_option("#between-b", "3")
+    between = page.locator("#between .l.add").all_inner_texts()
+    assert any("def twice(a):" in text for text in between)  # in haiku's, not in opus's
+    assert any(
+        "The sum of a and b" in text for text in page.locator("#between .l.del").all_inner_texts()
+    )
+
+    say(actx, session.id, "pick 2")
+    expect(page.locator("#columns .column.picked .label")).to_have_text("opus")
+    expect(page.locator("#between-box")).to_be_hidden()
+    expect(columns.nth(1).locator(".candidate-diff .path")).to_have_count(0)
