@@ -20,7 +20,6 @@ from bot.values import Origin
 class AsyncPromptQueue:
     def __init__(self, redis: AsyncRedis) -> None:
         self.redis = redis
-        self._submit = redis.register_script(SUBMIT)
 
     async def submit(
         self,
@@ -40,16 +39,18 @@ class AsyncPromptQueue:
         names, args = submission(
             session_id, action, text, author, request_id, origin, candidates=candidates, pick=pick
         )
-        created, stored_id = await self._submit(keys=names, args=args)
-        prompt_id = as_str(stored_id)
-        async with self.redis.pipeline(transaction=False) as pipe:
+        prompt_id = str(args[0])
+        async with self.redis.pipeline(transaction=False) as pipe:  # one round trip
+            pipe.eval(SUBMIT, len(names), *names, *args)  # EVALSHA here would ask first
             pipe.hgetall(keys.prompt(prompt_id))
-            pipe.lrange(keys.queue(session_id), 0, -1)
+            pipe.lpos(keys.queue(session_id), prompt_id)
             pipe.llen(keys.running(session_id))
-            raw, waiting, busy = await pipe.execute()
-        return Submitted(
-            decoded(prompt_id, raw), place(waiting, prompt_id, bool(busy)), bool(created)
-        )
+            (created, stored), raw, index, busy = await pipe.execute()
+        if as_str(stored) != prompt_id:  # the request made a prompt elsewhere before
+            prompt_id = as_str(stored)
+            raw = await self.redis.hgetall(keys.prompt(prompt_id))
+            index = await self.redis.lpos(keys.queue(session_id), prompt_id)
+        return Submitted(decoded(prompt_id, raw), place(index, bool(busy)), bool(created))
 
     async def get(self, prompt_id: str) -> Prompt:
         return decoded(prompt_id, await self.redis.hgetall(keys.prompt(prompt_id)))

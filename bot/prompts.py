@@ -146,10 +146,10 @@ def decoded(prompt_id: str, raw: dict[Any, Any]) -> Prompt:
     return Prompt.from_redis({as_str(k): as_str(v) for k, v in raw.items()})
 
 
-def place(waiting: list[Any], prompt_id: str, busy: bool) -> int:
-    """1 for the next to run (or 0 if it is running or finished); counts the running one."""
-    ids = [as_str(p) for p in waiting]
-    return ids.index(prompt_id) + 1 + int(busy) if prompt_id in ids else 0
+def place(index: int | None, busy: bool) -> int:
+    """1 for the next to run (or 0 if it is running or finished); counts the running one.
+    `index`: the prompt's in the waiting list (`LPOS`), None when it is not there."""
+    return index + 1 + int(busy) if index is not None else 0
 
 
 def cancelled(prompt: Prompt, reason: str) -> Prompt:

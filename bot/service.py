@@ -11,11 +11,13 @@ same operations through `bot.blocking.BlockingService`, on a short-lived async c
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
+from redis.asyncio.client import Pipeline
 
 from bot import disk, keys, repo_spec, retention
 from bot.async_prompts import AsyncPromptQueue
@@ -277,16 +279,15 @@ class SessionService:
             current.id, action, text, person, request_id, origin, candidates=candidates, pick=pick
         )
         if submitted.created:
-            await self.sessions.touch(current.id)
-            if submitted.position > 1:
-                await self._emit(
-                    current.id,
-                    EventKind.QUEUED,
-                    f"waiting: {submitted.position - 1} ahead",
-                    submitted.prompt.id,
-                    position=submitted.position,
-                )
-            await self.kick(current, submitted.prompt.id)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.zadd(keys.sessions_index(), {current.id: time.time()}, xx=True)  # touch
+                if submitted.position > 1:
+                    ahead = f"waiting: {submitted.position - 1} ahead"
+                    where = {"position": submitted.position}
+                    _event(pipe, current.id, EventKind.QUEUED, ahead, submitted.prompt.id, where)
+                await pipe.execute()
+            if submitted.position > 0:  # still waiting (a running drain may have taken it)
+                await self._drain(current, submitted.prompt.id)
         return submitted
 
     async def kick(self, session: Session, reason: str | None = None) -> None:
@@ -297,14 +298,16 @@ class SessionService:
         """
         current = await self.sessions.get(session.id)
         newest = await self.prompts.last_waiting(session.id)
-        if newest is None:
-            return
+        if newest is not None:
+            await self._drain(current, reason or newest)
+
+    async def _drain(self, current: Session, reason: str) -> None:
         await self.dispatch.enqueue(
             self.jobs.drain,
-            job_id=f"drain-{reason or newest}",
+            job_id=f"drain-{reason}",
             queue=host_queue(current.host) if current.host else RUN_QUEUE,
             timeout=self.settings.run_timeout + JOB_SLACK,
-            session_id=session.id,
+            session_id=current.id,
         )
 
     # -- control ---------------------------------------------------------------------
@@ -357,14 +360,9 @@ class SessionService:
     async def _emit(
         self, session_id: str, kind: EventKind, text: str, prompt_id: str | None = None, **data: Any
     ) -> None:
-        """Append to the session's progress stream (as `ProgressStream.append` does)."""
-        event = ProgressEvent(kind, text, prompt_id, data)
-        await self.redis.xadd(
-            keys.events(session_id),
-            event.to_fields(),  # type: ignore[arg-type]
-            maxlen=STREAM_MAX_LEN,
-            approximate=True,
-        )
+        async with self.redis.pipeline(transaction=False) as pipe:
+            _event(pipe, session_id, kind, text, prompt_id, data)
+            await pipe.execute()
 
     async def _beat(self, host: str) -> tuple[Beat | None, bool]:
         """The host's newest heartbeat and whether it is alive (as `HostRegistry` reads them)."""
@@ -392,6 +390,24 @@ class SessionService:
     async def linked_repo(self, surface: str, channel: str) -> str | None:
         raw = await self.redis.get(keys.channel_link(surface, channel))
         return as_str(raw) if raw is not None else None
+
+
+def _event(
+    pipe: Pipeline,
+    session_id: str,
+    kind: EventKind,
+    text: str,
+    prompt_id: str | None,
+    data: dict[str, Any],
+) -> None:
+    """Append to the session's progress stream, in `pipe` (as `ProgressStream.append` does)."""
+    event = ProgressEvent(kind, text, prompt_id, data)
+    pipe.xadd(
+        keys.events(session_id),
+        event.to_fields(),  # type: ignore[arg-type]
+        maxlen=STREAM_MAX_LEN,
+        approximate=True,
+    )
 
 
 def _title(text: str) -> str:
