@@ -112,6 +112,7 @@ class LiveStreams:
         prompts_sent: set[str] = set()
         diff_due = cursor in ("0", "0-0")  # a fresh page has no diff yet
         comparison_due = diff_due  # nor the candidates of a comparison waiting for a pick
+        clear = False  # a fresh page has no candidates to clear
         while (wait := min(self.heartbeat, until - time.time())) > 0:
             read = asyncio.ensure_future(
                 read_events(self.client, session_id, cursor, max(1, int(wait * 1000)))
@@ -128,14 +129,15 @@ class LiveStreams:
                 chunks.append(await self._prompt_message(event, prompts_sent))
                 cursor = event.id or cursor
                 diff_due = diff_due or event.ends_prompt
-                comparison_due = comparison_due or (event.ends_prompt and _compares(event))
+                if event.ends_prompt and _compares(event):
+                    comparison_due = clear = True
                 shown = {**event.to_dict(), "line": line_of(event).to_dict()}
                 chunks.append(message(shown, event_id=event.id))
             if diff_due and len(events) < BATCH:
                 chunks.append(await self._diff_message(session_id))
                 diff_due = False
             if comparison_due and len(events) < BATCH:
-                chunks.append(await self._comparison_message(session_id))
+                chunks.append(await self._comparison_message(session_id, clear))
                 comparison_due = False
             await response.write(b"".join(chunks) or b": keep-alive\n\n")
 
@@ -151,13 +153,13 @@ class LiveStreams:
         prompt = Prompt.from_redis({as_str(k): as_str(v) for k, v in raw.items()})
         return message(prompt_card(prompt), event="prompt")
 
-    async def _comparison_message(self, session_id: str) -> bytes:
+    async def _comparison_message(self, session_id: str, clear: bool) -> bytes:
         """The latest comparison's candidates: each one's diff and the diffs between them
-        (an empty one once they were picked from or discarded, so the page clears them)."""
-        assert self.client is not None
+        (`clear`: an empty one once they were picked from or discarded, so the page clears
+        them; a fresh page with no comparison gets nothing)."""
         raw = await self.client.get(keys.comparison(session_id))
         if not raw:
-            return message({"prompt_id": None}, event="comparison")
+            return message({"prompt_id": None}, event="comparison") if clear else b""
         record = CompareRecord.from_json(as_str(raw))
         shown = {
             "prompt_id": record.prompt_id,
