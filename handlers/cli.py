@@ -39,7 +39,7 @@ from bot.git.branches import require_branch
 from bot.health import RedisHealth, probe, refuses_writes
 from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.progress.lines import line_of
-from bot.prompts import Submitted
+from bot.prompts import Action, Submitted
 from bot.redisio import connect, locate
 from bot.security.links import session_link
 from bot.service import Status
@@ -262,7 +262,9 @@ def _print_status(service: BlockingService, status: Status, out: TextIO) -> None
     if s.error:
         print(f"  error       {s.error}", file=out)
     for p in status.history:
-        line = f"  {p.seq:>3}. [{p.state.value}] {p.text.splitlines()[0][:70]}"
+        what = p.text.splitlines()[0][:70]
+        what = f"compare {','.join(p.candidates)}: {what}" if p.action is Action.COMPARE else what
+        line = f"  {p.seq:>3}. [{p.state.value}] {what}"
         print(line, file=out)
 
 

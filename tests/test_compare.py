@@ -196,3 +196,25 @@ def test_a_comparison_waits_behind_a_running_prompt_and_starts_from_its_checkpoi
     run_jobs(qctx)
     assert head_file(session, "FIRST.md") == "first\n"  # the candidate began from prompt 1
     assert head_file(session, "calc.py") == HAIKU_CALC
+
+
+def test_undo_after_a_pick_takes_the_picked_change_back(
+    actx: JobContext,  # noqa: F811
+    fake: FakeAnthropic,  # noqa: F811
+    make_repo: MakeRepo,
+    tmp_path: Path,
+) -> None:
+    session = start(actx, make_repo, tmp_path)
+    script_candidates(fake)
+    say(actx, session, "compare sonnet,opus,haiku tidy up calc")
+    run_jobs(actx)
+    say(actx, session, "pick 3")
+    run_jobs(actx)
+    assert head_file(session, "calc.py") == HAIKU_CALC
+    undone = say(actx, session, "undo")
+    run_jobs(actx)
+    text, _ = last_end(actx, session, undone.submitted.prompt.id)
+    assert text.startswith("Took back `") and "1 file changed (+4 −0) removed" in text
+    assert head_file(session, "calc.py") == CALC
+    with pytest.raises(UserError, match="already picked"):
+        say(actx, session, "pick 2")

@@ -70,6 +70,9 @@ def test_compare_watch_pick_and_ship_from_the_terminal(
     assert picked.returncode == 0, picked.stderr
     assert "Picked candidate 2 (opus)" in picked.stdout
 
+    status = cli("status", session_id)
+    assert "[done] compare sonnet,opus,haiku: tidy up calc" in status.stdout
+    assert "[done] pick 2" in status.stdout
     shipped = cli("ship", session_id, timeout=120)
     assert shipped.returncode == 0, shipped.stderr
     branches = git("branch", "--format=%(refname:short)", cwd=origin).split()

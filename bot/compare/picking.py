@@ -43,8 +43,9 @@ def check_pickable(history: Sequence[Prompt], number: int) -> Prompt:
     for item in later:
         if item.action is Action.PICK and item.state in OPEN:
             raise Conflict(
-                f"Candidate {item.pick} of the last comparison is already picked.",
-                hint="`undo` takes it back; `compare` runs a new comparison.",
+                f"Candidate {item.pick} of the last comparison is already picked, and the "
+                "others are discarded once it runs.",
+                hint="`undo` takes the picked change back; `compare` runs a new comparison.",
             )
     comparison = Comparison.of(compared.result)
     if comparison is not None:
