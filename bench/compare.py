@@ -91,17 +91,19 @@ def repository(path: Path, settings: Settings, padding: int) -> Path:
 
 
 def session(ctx: JobContext, origin: Path) -> Session:
-    started = ctx.service.start(
+    started = ctx.service.run(lambda svc: svc.start(
         repo=str(origin), base=None, prompt=None, thread=Thread("cli", uuid.uuid4().hex),
         person=PERSON, request_id=uuid.uuid4().hex,
-    )  # fmt: skip
+    ))  # fmt: skip
     run_jobs(ctx)  # set-up and the pool's refill
     return ctx.service.sessions.get(started.session.id)
 
 
 def timed(ctx: JobContext, current: Session, text: str) -> float:
     """From the item's start to its end, as its events say (the queue wait excluded)."""
-    reply = Executor(ctx.service).execute(parse(text), current, Asker(PERSON, uuid.uuid4().hex))
+    reply = ctx.service.run(
+        lambda svc: Executor(svc).execute(parse(text), current, Asker(PERSON, uuid.uuid4().hex))
+    )
     assert isinstance(reply, Queued)
     run_jobs(ctx)
     prompt_id = reply.submitted.prompt.id

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,7 @@ from bot.git import bundles, checkpoints
 from bot.progress import EventKind, ProgressStream
 from bot.prompts import PromptState
 from bot.redisio import connect
+from bot.service import SessionService
 from bot.sessions import Person, Thread
 from jobs import runtime
 from jobs.runtime import JobContext
@@ -128,23 +130,36 @@ def bench_lost_host(root: Path, repo: Path, redis_url: str, timeout: float, beat
     host_a = start_worker(env, "host-a", root / "a", root / "a.log")
     host_b = None
     try:
-        session = ctx.service.start(
-            repo=str(repo),
-            base=None,
-            prompt=f"write kept.txt: 1\nappend {ran}: 1",
-            thread=Thread("cli", "bench"),
-            person=BOB,
-            request_id="bench",
+        session = ctx.service.run(
+            lambda svc: svc.start(
+                repo=str(repo),
+                base=None,
+                prompt=f"write kept.txt: 1\nappend {ran}: 1",
+                thread=Thread("cli", "bench"),
+                person=BOB,
+                request_id="bench",
+            )
         ).session
         history = lambda: ctx.service.prompts.history(session.id)  # noqa: E731
         wait(lambda: history() and history()[0].state is PromptState.DONE, 120, "prompt 1")
         host_b = start_worker(env, "host-b", root / "b", root / "b.log")
-        ctx.service.submit(
-            session, f"pidfile {pidfile}\nappend {ran}: 2\nsleep 600", BOB, request_id="p2"
+        ctx.service.run(
+            lambda svc: svc.submit(
+                session, f"pidfile {pidfile}\nappend {ran}: 2\nsleep 600", BOB, request_id="p2"
+            )
         )
         wait(pidfile.exists, 60, "prompt 2 to start")
         for n in (3, 4):
-            ctx.service.submit(session, f"append {ran}: {n}", BOB, request_id=f"p{n}")
+            text, request = f"append {ran}: {n}", f"p{n}"
+            ctx.service.run(
+                partial(
+                    SessionService.submit,
+                    session=session,
+                    text=text,
+                    person=BOB,
+                    request_id=request,
+                )
+            )
         stream = ProgressStream(ctx.redis, session.id)
         cursor = stream.last_id()
         agent = int(pidfile.read_text())

@@ -70,13 +70,15 @@ def start_worker(settings: Settings, redis_url: str) -> subprocess.Popen[bytes]:
 
 def time_to_ready(ctx: JobContext, repo: Path, n: int) -> float:
     started = time.perf_counter()
-    session = ctx.service.start(
-        repo=str(repo),
-        base=None,
-        prompt=None,
-        thread=Thread("bench", f"t{n}"),
-        person=Person("b", "bench"),
-        request_id=f"r{n}",
+    session = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(repo),
+            base=None,
+            prompt=None,
+            thread=Thread("bench", f"t{n}"),
+            person=Person("b", "bench"),
+            request_id=f"r{n}",
+        )
     ).session
     for event in ProgressStream(ctx.redis, session.id).follow("0", block_ms=1000):
         if event.kind is EventKind.STATE and event.text != "initializing":

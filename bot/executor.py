@@ -107,9 +107,9 @@ class LogLink:
 Reply = Queued | StatusReply | DiffReply | CancelReply | Archived | HelpReply | WhoAmI | LogLink
 
 
-def fix_prompt(service: SessionService, session: Session) -> str:
+async def fix_prompt(service: SessionService, session: Session) -> str:
     """`fix the checks`: the latest run's failing required checks, handed to the agent."""
-    for item in reversed(service.prompts.history(session.id)):
+    for item in reversed(await service.prompts.history(session.id)):
         report = item.result.check_report if item.result is not None else None
         if item.action is Action.RUN and report is not None:
             if report.passed:
@@ -129,8 +129,11 @@ class Executor:
     def __init__(self, service: SessionService) -> None:
         self.service = service
 
-    def execute(self, command: Command, session: Session | None, asker: Asker) -> Reply:
-        """Do what `command` says. Mistakes are `UserError`s written for the asker."""
+    async def execute(self, command: Command, session: Session | None, asker: Asker) -> Reply:
+        """Do what `command` says. Mistakes are `UserError`s written for the asker.
+
+        A coroutine on the service's async client: the web process awaits it on its loop;
+        code off the loop runs it through `BlockingService.run`."""
         kind = command.kind
         if kind is CommandKind.HELP:
             return HelpReply()
@@ -140,42 +143,43 @@ class Executor:
             raise ValueError(f"`{kind.value}` is the surface's to handle")
         if session is None:
             raise NotFound("There is no session here.")
-        return self._in_session(command, session, asker)
+        return await self._in_session(command, session, asker)
 
-    def _in_session(self, command: Command, session: Session, asker: Asker) -> Reply:
+    async def _in_session(self, command: Command, session: Session, asker: Asker) -> Reply:
         service, kind = self.service, command.kind
         if kind in JOINS_QUEUE:
-            return self._queue(command, session, asker)
+            return await self._queue(command, session, asker)
         if kind is CommandKind.STATUS:
-            return StatusReply(service.status(session))
+            return StatusReply(await service.status(session))
         if kind is CommandKind.LOG:
             return LogLink(session, session_link(service.settings, session.id))
         if kind is CommandKind.DIFF:
-            return DiffReply(session, service.diff(session))
+            return DiffReply(session, await service.diff(session))
         if kind is CommandKind.CANCEL:
-            return CancelReply(service.cancel(session, asker.person))
+            return CancelReply(await service.cancel(session, asker.person))
         if kind is CommandKind.ARCHIVE:
-            if service.sessions.get(session.id).state is SessionState.ARCHIVED:
+            if (await service.sessions.get(session.id)).state is SessionState.ARCHIVED:
                 raise Conflict(f"Session `{session.id}` is already archived.")
-            service.archive(session, asker.person)
+            await service.archive(session, asker.person)
             return Archived(session)
         raise ValueError(f"no executor for `{kind.value}`")
 
-    def _queue(self, command: Command, session: Session, asker: Asker) -> Queued:
+    async def _queue(self, command: Command, session: Session, asker: Asker) -> Queued:
         """The commands that join the session's queue (they run in turn, in a job)."""
         service, kind = self.service, command.kind
         by: dict[str, Any] = {"request_id": asker.request_id, "origin": asker.origin}
         if kind is CommandKind.PROMPT:
-            return Queued(service.submit(session, command.prompt or "", asker.person, **by))
+            return Queued(await service.submit(session, command.prompt or "", asker.person, **by))
         if kind is CommandKind.FIX_CHECKS:
-            fix = fix_prompt(service, session)
-            return Queued(service.submit(session, fix, asker.person, **by))
+            fix = await fix_prompt(service, session)
+            return Queued(await service.submit(session, fix, asker.person, **by))
         if kind is CommandKind.COMPARE:
             prompt, names = command.prompt or "", command.candidates
-            return Queued(service.compare(session, prompt, names, asker.person, **by))
+            return Queued(await service.compare(session, prompt, names, asker.person, **by))
         if kind is CommandKind.PICK:
-            return Queued(service.pick(session, command.number or 0, asker.person, **by), ship=True)
+            picked = await service.pick(session, command.number or 0, asker.person, **by)
+            return Queued(picked, ship=True)
         if kind is CommandKind.UNDO:
-            return Queued(service.undo(session, asker.person, **by), ship=True)
+            return Queued(await service.undo(session, asker.person, **by), ship=True)
         anyway = kind is CommandKind.SHIP_ANYWAY
-        return Queued(service.ship(session, asker.person, anyway=anyway, **by), ship=True)
+        return Queued(await service.ship(session, asker.person, anyway=anyway, **by), ship=True)

@@ -142,7 +142,7 @@ def comparison_table(comparison: Comparison) -> list[str]:
         picked = " ⭐" if comparison.picked == c.number else ""
         files = result.diffstat or "—" if result is not None else "—"
         tokens = f"{result.total_tokens:,}" if result is not None else "—"
-        cost = f"${result.cost_usd:.2f}" if result is not None and result.cost_usd else "—"
+        cost = _money(result.cost_usd) if result is not None and result.cost_usd else "—"
         took = f"{result.duration_s:.0f} s" if result is not None else "—"
         lines.append(
             f"| {c.number}{picked} | {_cell(c.label)} | {_cell(c.verdict)} | {_cell(files)} "
@@ -179,6 +179,11 @@ def _footer(usage: Usage | None, live_url: str | None, closes: str | None) -> li
     if closes:
         lines += ["", f"Closes {closes}"]
     return lines
+
+
+def _money(usd: float) -> str:
+    """Dollars to the cent, or to a hundredth of a cent below one (a cheap model's run)."""
+    return f"${usd:.2f}" if usd >= 0.01 else f"${usd:.4f}"
 
 
 def _cell(text: str) -> str:

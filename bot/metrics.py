@@ -2,8 +2,8 @@
 
 Workers are separate processes (RQ forks a work horse per job), so an in-process metrics
 registry there would die with each job. Each run adds its figures to one Redis hash with
-atomic increments instead; the web process turns that hash into Prometheus families at
-scrape time. Recording is a side channel: it never fails a run.
+atomic increments instead; the web process reads it (on its async client) and turns it
+into Prometheus families at scrape time. Recording is a side channel: it never fails a run.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import time
 from dataclasses import dataclass, field
 
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
 from redis.exceptions import RedisError
+from rq import Queue
 
 from bot import keys
 from bot.progress.result import RunResult
@@ -74,8 +76,8 @@ class RunFigures:
         return sum(self.runs.values())
 
 
-def read_runs(redis: Redis) -> RunFigures:
-    raw = {as_str(k): as_str(v) for k, v in redis.hgetall(keys.run_metrics()).items()}
+async def read_runs(redis: AsyncRedis) -> RunFigures:
+    raw = {as_str(k): as_str(v) for k, v in (await redis.hgetall(keys.run_metrics())).items()}
     figures = RunFigures()
     for name, value in raw.items():
         kind, _, rest = name.partition(":")
@@ -94,18 +96,21 @@ def read_runs(redis: Redis) -> RunFigures:
     return figures
 
 
-def open_sessions(redis: Redis, window: float) -> dict[str, int]:
+async def open_sessions(redis: AsyncRedis, window: float) -> dict[str, int]:
     """Open sessions (they take prompts) by state, among those active in the last `window` seconds.
 
     The window bounds the work per scrape: the index holds open sessions only (archived ones
     move to their own index), and one idle for longer than the idle-archive time is archived.
     """
-    ids = redis.zrangebyscore(keys.sessions_index(), time.time() - window, "+inf")
-    pipe = redis.pipeline(transaction=False)
-    for session_id in ids:
-        pipe.hget(keys.session(as_str(session_id)), "state")
+    ids = await redis.zrangebyscore(keys.sessions_index(), time.time() - window, "+inf")
+    if not ids:
+        return {}
+    async with redis.pipeline(transaction=False) as pipe:
+        for session_id in ids:
+            pipe.hget(keys.session(as_str(session_id)), "state")
+        found = await pipe.execute()
     counts: dict[str, int] = {}
-    for raw in pipe.execute() if ids else []:
+    for raw in found:
         if raw is None:
             continue
         state = SessionState(json.loads(raw))
@@ -114,5 +119,21 @@ def open_sessions(redis: Redis, window: float) -> dict[str, int]:
     return counts
 
 
-def runs_in_progress(redis: Redis) -> int:
-    return int(redis.scard(keys.active_runs()))
+async def runs_in_progress(redis: AsyncRedis) -> int:
+    return int(await redis.scard(keys.active_runs()))
+
+
+async def queue_depths(redis: AsyncRedis, prefix: str = "repobox") -> dict[str, int]:
+    """Jobs waiting per RQ queue of ours, read as RQ's `Queue.all` and `Queue.count` do."""
+    names = sorted(
+        as_str(key).removeprefix(Queue.redis_queue_namespace_prefix)
+        for key in await redis.smembers(Queue.redis_queues_keys)
+    )
+    names = [name for name in names if name.startswith(prefix)]
+    if not names:
+        return {}
+    async with redis.pipeline(transaction=False) as pipe:
+        for name in names:
+            pipe.llen(Queue.redis_queue_namespace_prefix + name)
+        counts = await pipe.execute()
+    return dict(zip(names, (int(c) for c in counts), strict=True))

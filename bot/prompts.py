@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from redis import Redis
 
@@ -90,7 +91,8 @@ class Submitted:
 
 # Dedupe and enqueue in one step. KEYS: request key, prompt hash, prompts list, queue list,
 # running list. ARGV: prompt id, prompt fields JSON (flattened pairs), request TTL.
-_SUBMIT = """
+# The web process submits with this same text (`AsyncPromptQueue`); workers take from it.
+SUBMIT = """
 local existing = redis.call('GET', KEYS[1])
 if existing then return {0, existing} end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
@@ -103,65 +105,73 @@ return {1, ARGV[1]}
 """
 
 
+def submission(
+    session_id: str,
+    action: Action,
+    text: str,
+    author: Person,
+    request_id: str,
+    origin: Origin | None,
+    *,
+    candidates: Sequence[str] = (),
+    pick: int | None = None,
+) -> tuple[list[str], list[str | int]]:
+    """KEYS and ARGV of `SUBMIT` for one new prompt (its id derives from the request)."""
+    prompt_id = f"{session_id}-{safe_id(request_id, limit=80)}"  # fits in job ids
+    prompt = Prompt(
+        prompt_id,
+        session_id,
+        0,
+        action,
+        text,
+        author,
+        origin=origin,
+        candidates=list(candidates),
+        pick=pick,
+    )
+    names = [
+        keys.request(request_id),
+        keys.prompt(prompt_id),
+        keys.prompts(session_id),
+        keys.queue(session_id),
+        keys.running(session_id),
+    ]
+    return names, [prompt_id, json.dumps(prompt.to_redis()), REQUEST_TTL]
+
+
+def decoded(prompt_id: str, raw: dict[Any, Any]) -> Prompt:
+    """A prompt from its hash as Redis answers it (bytes); `NotFound` when there is none."""
+    if not raw:
+        raise NotFound(f"There is no prompt `{prompt_id}`.")
+    return Prompt.from_redis({as_str(k): as_str(v) for k, v in raw.items()})
+
+
+def place(index: int | None, busy: bool) -> int:
+    """1 for the next to run (or 0 if it is running or finished); counts the running one.
+    `index`: the prompt's in the waiting list (`LPOS`), None when it is not there."""
+    return index + 1 + int(busy) if index is not None else 0
+
+
+def cancelled(prompt: Prompt, reason: str) -> Prompt:
+    """A waiting prompt, dropped (cancel, archive, a set-up that failed)."""
+    prompt.state = PromptState.CANCELLED
+    prompt.error = reason
+    prompt.finished_at = time.time()
+    return prompt
+
+
 class PromptQueue:
+    """The queue as workers use it: take, finish, read; prompts are submitted from the web
+    process's loop (`bot.async_prompts`), with the same `SUBMIT` script."""
+
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self._submit = redis.register_script(_SUBMIT)
-
-    def submit(
-        self,
-        session_id: str,
-        action: Action,
-        text: str,
-        author: Person,
-        request_id: str,
-        origin: Origin | None = None,
-        *,
-        candidates: Sequence[str] = (),
-        pick: int | None = None,
-    ) -> Submitted:
-        """Queue work once per `request_id`: a retried delivery returns the first prompt."""
-        prompt_id = f"{session_id}-{safe_id(request_id, limit=80)}"  # fits in job ids
-        prompt = Prompt(
-            prompt_id,
-            session_id,
-            0,
-            action,
-            text,
-            author,
-            origin=origin,
-            candidates=list(candidates),
-            pick=pick,
-        )
-        created, stored_id = self._submit(
-            keys=[
-                keys.request(request_id),
-                keys.prompt(prompt_id),
-                keys.prompts(session_id),
-                keys.queue(session_id),
-                keys.running(session_id),
-            ],
-            args=[prompt_id, json.dumps(prompt.to_redis()), REQUEST_TTL],
-        )
-        prompt = self.get(as_str(stored_id))
-        return Submitted(prompt, self.position(session_id, prompt.id), bool(created))
 
     def get(self, prompt_id: str) -> Prompt:
-        raw = self.redis.hgetall(keys.prompt(prompt_id))
-        if not raw:
-            raise NotFound(f"There is no prompt `{prompt_id}`.")
-        return Prompt.from_redis({as_str(k): as_str(v) for k, v in raw.items()})
+        return decoded(prompt_id, self.redis.hgetall(keys.prompt(prompt_id)))
 
     def update(self, prompt: Prompt) -> None:
         self.redis.hset(keys.prompt(prompt.id), mapping=prompt.to_redis())  # type: ignore[arg-type]
-
-    def position(self, session_id: str, prompt_id: str) -> int:
-        """1 for the next to run (or 0 if it is running or finished); counts the running one."""
-        waiting = [as_str(p) for p in self.redis.lrange(keys.queue(session_id), 0, -1)]
-        if prompt_id not in waiting:
-            return 0
-        busy = 1 if self.redis.llen(keys.running(session_id)) else 0
-        return waiting.index(prompt_id) + 1 + busy
 
     def take(self, session_id: str) -> Prompt | None:
         """Move the oldest waiting item to `running` and return it (None when empty)."""
@@ -202,10 +212,7 @@ class PromptQueue:
         """Cancel every waiting item (cancel and archive); returns what was dropped."""
         dropped: list[Prompt] = []
         while (prompt_id := self.redis.lpop(keys.queue(session_id))) is not None:
-            prompt = self.get(as_str(prompt_id))
-            prompt.state = PromptState.CANCELLED
-            prompt.error = reason
-            prompt.finished_at = time.time()
+            prompt = cancelled(self.get(as_str(prompt_id)), reason)
             self.update(prompt)
             dropped.append(prompt)
         return dropped

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 
 from redis import Redis
 
@@ -20,6 +21,11 @@ SURFACES = ("relay", "slack", "gitlab", "github")
 
 def session_keys(redis: Redis, session_id: str) -> list[str]:
     """Every key that belongs to the session: its hash, queues, log, diff, copies, prompts."""
+    return owned_keys(session_id, redis.lrange(keys.prompts(session_id), 0, -1))
+
+
+def owned_keys(session_id: str, prompt_ids: Iterable[object]) -> list[str]:
+    """The session's keys, given the ids on its prompt list (read by the caller, sync or not)."""
     owned = [
         keys.session(session_id),
         keys.prompts(session_id),
@@ -36,8 +42,7 @@ def session_keys(redis: Redis, session_id: str) -> list[str]:
     ]
     for surface in SURFACES:
         owned += [keys.surface_state(session_id, surface), keys.surface_lock(session_id, surface)]
-    owned += [keys.prompt(as_str(p)) for p in redis.lrange(keys.prompts(session_id), 0, -1)]
-    return owned
+    return owned + [keys.prompt(as_str(p)) for p in prompt_ids]
 
 
 def expire_session(redis: Redis, session_id: str, seconds: float) -> None:

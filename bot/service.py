@@ -2,28 +2,37 @@
 
 It only checks, records and enqueues (microseconds to milliseconds, no network), so the
 web process can answer at once; cloning, running and pushing happen in jobs.
+
+Every operation is a coroutine on `redis.asyncio`: the web process awaits it on its event
+loop, which a Redis call never blocks. Code off the loop (RQ jobs, the CLI) runs the very
+same operations through `bot.blocking.BlockingService`, on a short-lived async client.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
+from redis.asyncio.client import Pipeline
 
 from bot import disk, keys, repo_spec, retention
+from bot.async_prompts import AsyncPromptQueue
+from bot.async_sessions import AsyncSessionStore
 from bot.compare.candidates import check_count, resolve
 from bot.compare.picking import check_pickable
 from bot.config import Settings
-from bot.dispatch import FAST_QUEUE, RUN_QUEUE, Dispatcher, SessionJobs, host_queue
+from bot.dispatch import FAST_QUEUE, RUN_QUEUE, AsyncDispatcher, Dispatcher, SessionJobs, host_queue
 from bot.errors import Conflict, Forbidden, NotFound, UserError
 from bot.git.branches import require_branch, work_branch
-from bot.hosts import HostRegistry
-from bot.progress import EventKind, ProgressStream
-from bot.prompts import Action, Prompt, PromptQueue, Submitted
+from bot.hosts import Beat
+from bot.progress import STREAM_MAX_LEN, EventKind, ProgressEvent
+from bot.prompts import Action, Prompt, Submitted
 from bot.redisio import as_str
-from bot.sessions import ACCEPTS_PROMPTS, Person, Session, SessionState, SessionStore, Thread
+from bot.sessions import ACCEPTS_PROMPTS, Person, Session, SessionState, Thread
 from bot.values import Origin, ThreadContext
 
 JOB_SLACK = 120.0  # RQ's own timeout sits above the run's time limit, which we enforce
@@ -50,18 +59,22 @@ class Status:
 
 
 class SessionService:
-    def __init__(self, settings: Settings, redis: Redis, jobs: SessionJobs) -> None:
-        """`jobs`: the jobs it enqueues (`jobs.session_jobs.SESSION_JOBS`; bot/ must not
-        import jobs/, so its builder hands them in)."""
+    def __init__(
+        self, settings: Settings, redis: Redis, aredis: AsyncRedis, jobs: SessionJobs
+    ) -> None:
+        """`aredis` carries every call; `redis` (the same server) only lends RQ a connection
+        to build jobs with (`AsyncDispatcher`). `jobs`: the jobs it enqueues
+        (`jobs.session_jobs.SESSION_JOBS`; bot/ must not import jobs/, so its builder hands
+        them in)."""
         self.settings = settings
-        self.redis = redis
+        self.redis = aredis
         self.jobs = jobs
-        self.sessions = SessionStore(redis)
-        self.prompts = PromptQueue(redis)
-        self.dispatch = Dispatcher(redis)
+        self.sessions = AsyncSessionStore(aredis)
+        self.prompts = AsyncPromptQueue(aredis)
+        self.dispatch = AsyncDispatcher(Dispatcher(redis), aredis)
 
     # -- starting ------------------------------------------------------------------------
-    def start(
+    async def start(
         self,
         *,
         repo: str,
@@ -80,17 +93,17 @@ class SessionService:
         `origin` is where the first prompt was typed (the surface reacts on it).
         """
         request_key = keys.request(f"new:{request_id}")
-        if (replayed := self._created_by(request_key)) is not None:
+        if (replayed := await self._created_by(request_key)) is not None:
             return Started(replayed, None)
-        existing = self.sessions.find_by_thread(thread.surface, thread.key)
+        existing = await self.sessions.find_by_thread(thread.surface, thread.key)
         if existing is not None and existing.state is not SessionState.ARCHIVED:
             raise Conflict(
                 f"This thread already has session `{existing.id}` on {existing.project}.",
                 hint="Send prompts here, or `archive` it first.",
             )
         if existing is not None:
-            self.sessions.release_thread(existing)
-        self.check_disk(None)
+            await self.sessions.release_thread(existing)
+        await self.check_disk(None)
         spec = self.check_spec(repo, repo_spec.Reach.of_surface(thread.surface))
         for branch in (base, work_branch_name):
             if branch is not None:
@@ -108,15 +121,16 @@ class SessionService:
             title=_title(prompt or (context.title if context else "")),
             context=context,
         )
-        if not self.redis.set(request_key, session_id, nx=True, ex=7 * 86400):
-            replayed = self._created_by(request_key)  # the same request, a moment earlier
+        if not await self.redis.set(request_key, session_id, nx=True, ex=7 * 86400):
+            replayed = await self._created_by(request_key)  # the same request, a moment earlier
             if replayed is not None:
                 return Started(replayed, None)
-        if not self.sessions.create(session):
+        if not await self.sessions.create(session):
             raise Conflict("This thread already has a session.")
-        stream = ProgressStream(self.redis, session_id)
-        stream.emit(EventKind.STATE, SessionState.INITIALIZING.value, by=person.name)
-        self.dispatch.enqueue(
+        await self._emit(
+            session_id, EventKind.STATE, SessionState.INITIALIZING.value, by=person.name
+        )
+        await self.dispatch.enqueue(
             self.jobs.init,
             job_id=f"init-{session_id}",
             queue=RUN_QUEUE,
@@ -125,17 +139,17 @@ class SessionService:
         )
         submitted = None
         if prompt:
-            submitted = self.submit(
+            submitted = await self.submit(
                 session, prompt, person, request_id=f"{request_id}:first", origin=origin
             )
         return Started(session, submitted)
 
-    def _created_by(self, request_key: str) -> Session | None:
-        recorded = self.redis.get(request_key)
+    async def _created_by(self, request_key: str) -> Session | None:
+        recorded = await self.redis.get(request_key)
         if recorded is None:
             return None
         try:
-            return self.sessions.get(as_str(recorded))
+            return await self.sessions.get(as_str(recorded))
         except NotFound:
             return None
 
@@ -145,13 +159,12 @@ class SessionService:
         self.check_repo_allowed(spec.provider, spec.project)
         return spec
 
-    def check_disk(self, host: str | None) -> None:
+    async def check_disk(self, host: str | None) -> None:
         """Refuse work below REPOBOX_MIN_FREE_MB: on the session's host as its heartbeat
         reports it, or on this machine's data dir when no host holds the session yet."""
         minimum = self.settings.min_free_mb
-        hosts = HostRegistry(self.redis, self.settings.host_timeout)
-        beat = hosts.last(host) if host else None
-        if beat is not None and hosts.alive(host or ""):
+        beat, alive = await self._beat(host) if host else (None, False)
+        if beat is not None and alive:
             if beat.free_mb < minimum:
                 raise disk.refusal(
                     beat.free_mb, minimum, f"the machine holding this session ({host})"
@@ -165,7 +178,7 @@ class SessionService:
             raise Forbidden(f"Repobox is not allowed to work on `{project}` here.")
 
     # -- prompts and ships ----------------------------------------------------------------
-    def submit(
+    async def submit(
         self,
         session: Session,
         text: str,
@@ -177,9 +190,9 @@ class SessionService:
         """Queue a prompt; it runs after everything queued before it."""
         if not text.strip():
             raise UserError("That prompt is empty.", hint="Tell me what to change.")
-        return self._queue(session, Action.RUN, text.strip(), person, request_id, origin)
+        return await self._queue(session, Action.RUN, text.strip(), person, request_id, origin)
 
-    def ship(
+    async def ship(
         self,
         session: Session,
         person: Person,
@@ -191,9 +204,9 @@ class SessionService:
         """Queue a push (and MR/PR) after whatever is running or waiting; `anyway` ships
         past failing required checks and records who did."""
         text = "ship it anyway" if anyway else "ship it"
-        return self._queue(session, Action.SHIP, text, person, request_id, origin)
+        return await self._queue(session, Action.SHIP, text, person, request_id, origin)
 
-    def undo(
+    async def undo(
         self,
         session: Session,
         person: Person,
@@ -202,9 +215,9 @@ class SessionService:
         origin: Origin | None = None,
     ) -> Submitted:
         """Queue taking back the last checkpoint: after the run it would take back."""
-        return self._queue(session, Action.UNDO, "undo", person, request_id, origin)
+        return await self._queue(session, Action.UNDO, "undo", person, request_id, origin)
 
-    def compare(
+    async def compare(
         self,
         session: Session,
         text: str,
@@ -222,11 +235,11 @@ class SessionService:
         check_count(names, self.settings.compare_max)
         if not text.strip():
             raise UserError("That prompt is empty.", hint="Tell me what to change.")
-        return self._queue(
+        return await self._queue(
             session, Action.COMPARE, text.strip(), person, request_id, origin, candidates=names
         )
 
-    def pick(
+    async def pick(
         self,
         session: Session,
         number: int,
@@ -237,12 +250,12 @@ class SessionService:
     ) -> Submitted:
         """Queue adopting candidate `number` of the latest comparison (after it, if it has
         not finished yet)."""
-        check_pickable(self.prompts.history(session.id), number)
-        return self._queue(
+        check_pickable(await self.prompts.history(session.id), number)
+        return await self._queue(
             session, Action.PICK, f"pick {number}", person, request_id, origin, pick=number
         )
 
-    def _queue(
+    async def _queue(
         self,
         session: Session,
         action: Action,
@@ -254,73 +267,75 @@ class SessionService:
         candidates: tuple[str, ...] = (),
         pick: int | None = None,
     ) -> Submitted:
-        current = self.sessions.get(session.id)
+        current = await self.sessions.get(session.id)
         if current.state not in ACCEPTS_PROMPTS:
             raise Conflict(
                 f"Session `{current.id}` is {current.state.value} and takes no more prompts.",
                 hint="Start a new one with `new <repo>`.",
             )
         if action in (Action.RUN, Action.COMPARE):  # a ship needs no room; let it through
-            self.check_disk(current.host)
-        submitted = self.prompts.submit(
+            await self.check_disk(current.host)
+        submitted = await self.prompts.submit(
             current.id, action, text, person, request_id, origin, candidates=candidates, pick=pick
         )
         if submitted.created:
-            self.sessions.touch(current.id)
-            if submitted.position > 1:
-                ProgressStream(self.redis, current.id).emit(
-                    EventKind.QUEUED,
-                    f"waiting: {submitted.position - 1} ahead",
-                    submitted.prompt.id,
-                    position=submitted.position,
-                )
-            self.kick(current, submitted.prompt.id)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.zadd(keys.sessions_index(), {current.id: time.time()}, xx=True)  # touch
+                if submitted.position > 1:
+                    ahead = f"waiting: {submitted.position - 1} ahead"
+                    where = {"position": submitted.position}
+                    _event(pipe, current.id, EventKind.QUEUED, ahead, submitted.prompt.id, where)
+                await pipe.execute()
+            if submitted.position > 0:  # still waiting (a running drain may have taken it)
+                await self._drain(current, submitted.prompt.id)
         return submitted
 
-    def kick(self, session: Session, reason: str | None = None) -> None:
+    async def kick(self, session: Session, reason: str | None = None) -> None:
         """Make sure a job will drain the session's queue (it exits at once if one is running).
 
         `reason` makes the job id unique per cause (a prompt, init done, a recovery), so a
         kick is never swallowed as a duplicate of an older, finished drain job.
         """
-        current = self.sessions.get(session.id)
-        waiting = self.prompts.waiting(session.id)
-        if not waiting:
-            return
-        self.dispatch.enqueue(
+        current = await self.sessions.get(session.id)
+        newest = await self.prompts.last_waiting(session.id)
+        if newest is not None:
+            await self._drain(current, reason or newest)
+
+    async def _drain(self, current: Session, reason: str) -> None:
+        await self.dispatch.enqueue(
             self.jobs.drain,
-            job_id=f"drain-{reason or waiting[-1].id}",
+            job_id=f"drain-{reason}",
             queue=host_queue(current.host) if current.host else RUN_QUEUE,
             timeout=self.settings.run_timeout + JOB_SLACK,
-            session_id=session.id,
+            session_id=current.id,
         )
 
     # -- control ---------------------------------------------------------------------
-    def cancel(self, session: Session, person: Person) -> Cancelled:
+    async def cancel(self, session: Session, person: Person) -> Cancelled:
         """Stop the running prompt (its process tree is killed) and drop what waits."""
-        dropped = self.prompts.drop_waiting(session.id, f"cancelled by {person.name}")
-        running = self.prompts.running(session.id)
+        dropped = await self.prompts.drop_waiting(session.id, f"cancelled by {person.name}")
+        running = await self.prompts.running(session.id)
         if running is not None:
-            self.redis.rpush(keys.cancel(session.id), running.id)
-            self.redis.expire(keys.cancel(session.id), 300)
-        stream = ProgressStream(self.redis, session.id)
+            async with self.redis.pipeline() as pipe:
+                pipe.rpush(keys.cancel(session.id), running.id)
+                pipe.expire(keys.cancel(session.id), 300)
+                await pipe.execute()
         for prompt in dropped:
-            stream.emit(EventKind.CANCELLED, f"cancelled by {person.name} before it ran", prompt.id)
+            text = f"cancelled by {person.name} before it ran"
+            await self._emit(session.id, EventKind.CANCELLED, text, prompt.id)
         return Cancelled(running, dropped)
 
-    def archive(self, session: Session, person: Person) -> None:
+    async def archive(self, session: Session, person: Person) -> None:
         """Close the session: cancel its work, free the thread, remove the workdir (in a job)."""
-        self.cancel(session, person)
-        self.sessions.transition(session.id, SessionState.ARCHIVED)
-        self.sessions.mark_archived(session.id)
-        self.redis.delete(keys.checkpoint(session.id))  # its workdir is retired: no move ahead
-        retention.expire_session(self.redis, session.id, self.settings.retention_seconds)
-        self.sessions.release_thread(session)
-        ProgressStream(self.redis, session.id).emit(
-            EventKind.STATE, SessionState.ARCHIVED.value, by=person.name
-        )
-        current = self.sessions.get(session.id)
-        self.dispatch.enqueue(
+        await self.cancel(session, person)
+        await self.sessions.transition(session.id, SessionState.ARCHIVED)
+        await self.sessions.mark_archived(session.id)
+        await self.redis.delete(keys.checkpoint(session.id))  # its workdir is retired
+        await self._expire(session.id)
+        await self.sessions.release_thread(session)
+        await self._emit(session.id, EventKind.STATE, SessionState.ARCHIVED.value, by=person.name)
+        current = await self.sessions.get(session.id)
+        await self.dispatch.enqueue(
             self.jobs.retire,
             job_id=f"retire-{session.id}",
             queue=host_queue(current.host) if current.host else FAST_QUEUE,
@@ -328,28 +343,71 @@ class SessionService:
             session_id=session.id,
         )
 
-    def status(self, session: Session) -> Status:
+    async def status(self, session: Session) -> Status:
         return Status(
-            session=self.sessions.get(session.id),
-            running=self.prompts.running(session.id),
-            waiting=self.prompts.waiting(session.id),
-            history=self.prompts.history(session.id),
+            session=await self.sessions.get(session.id),
+            running=await self.prompts.running(session.id),
+            waiting=await self.prompts.waiting(session.id),
+            history=await self.prompts.history(session.id),
         )
 
-    def diff(self, session: Session) -> dict[str, Any]:
+    async def diff(self, session: Session) -> dict[str, Any]:
         """The diff as of the last checkpoint (stored by the run, so any process can read it)."""
-        raw = self.redis.get(keys.diff(session.id))
+        raw = await self.redis.get(keys.diff(session.id))
         return json.loads(raw) if raw else {"stat": None, "patch": ""}
 
+    # -- what the operations share ----------------------------------------------------
+    async def _emit(
+        self, session_id: str, kind: EventKind, text: str, prompt_id: str | None = None, **data: Any
+    ) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            _event(pipe, session_id, kind, text, prompt_id, data)
+            await pipe.execute()
+
+    async def _beat(self, host: str) -> tuple[Beat | None, bool]:
+        """The host's newest heartbeat and whether it is alive (as `HostRegistry` reads them)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hget(keys.hosts(), host)
+            pipe.exists(keys.host(host))
+            raw, alive = await pipe.execute()
+        return (Beat.from_json(as_str(raw)) if raw is not None else None), bool(alive)
+
+    async def _expire(self, session_id: str) -> None:
+        """Let Redis drop the archived session's data after the retention time."""
+        prompt_ids = await self.redis.lrange(keys.prompts(session_id), 0, -1)
+        ttl = max(1, int(self.settings.retention_seconds))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in retention.owned_keys(session_id, prompt_ids):
+                pipe.expire(key, ttl)
+            await pipe.execute()
+
     # -- channels -------------------------------------------------------------------------
-    def link_channel(self, surface: str, channel: str, repo: str) -> str:
+    async def link_channel(self, surface: str, channel: str, repo: str) -> str:
         spec = self.check_spec(repo, repo_spec.Reach.of_surface(surface))
-        self.redis.set(keys.channel_link(surface, channel), repo)
+        await self.redis.set(keys.channel_link(surface, channel), repo)
         return spec.project
 
-    def linked_repo(self, surface: str, channel: str) -> str | None:
-        raw = self.redis.get(keys.channel_link(surface, channel))
+    async def linked_repo(self, surface: str, channel: str) -> str | None:
+        raw = await self.redis.get(keys.channel_link(surface, channel))
         return as_str(raw) if raw is not None else None
+
+
+def _event(
+    pipe: Pipeline,
+    session_id: str,
+    kind: EventKind,
+    text: str,
+    prompt_id: str | None,
+    data: dict[str, Any],
+) -> None:
+    """Append to the session's progress stream, in `pipe` (as `ProgressStream.append` does)."""
+    event = ProgressEvent(kind, text, prompt_id, data)
+    pipe.xadd(
+        keys.events(session_id),
+        event.to_fields(),  # type: ignore[arg-type]
+        maxlen=STREAM_MAX_LEN,
+        approximate=True,
+    )
 
 
 def _title(text: str) -> str:

@@ -158,7 +158,8 @@ def _json(value: Any) -> str:
 
 # Moves the state only if the current one is among the allowed sources. KEYS[1]: the hash.
 # ARGV: new state (JSON), updated_at (JSON), then the allowed source states (JSON).
-_TRANSITION = """
+# The sync store (workers) and the async one (the web process) run this same text.
+TRANSITION = """
 local current = redis.call('HGET', KEYS[1], 'state')
 if not current then return {0, ''} end
 for i = 3, #ARGV do
@@ -171,12 +172,43 @@ return {0, current}
 """
 
 
+def decoded(session_id: str, raw: dict[Any, Any]) -> Session:
+    """A session from its hash as Redis answers it (bytes); `NotFound` when there is none."""
+    if not raw:
+        raise NotFound(f"There is no session `{session_id}`.")
+    return Session.from_redis({as_str(k): as_str(v) for k, v in raw.items()})
+
+
+def present(found: list[dict[Any, Any]]) -> list[Session]:
+    """Sessions from hashes read together, skipping an expired one whose index entry
+    retention has not swept yet."""
+    return [
+        Session.from_redis({as_str(k): as_str(v) for k, v in raw.items()}) for raw in found if raw
+    ]
+
+
+def transition_args(to: SessionState, allowed_from: frozenset[SessionState] | None) -> list[str]:
+    """ARGV of `TRANSITION`: to `to` from the given states (default: the state machine's)."""
+    sources = allowed_from or frozenset(s for s, moves in ALLOWED_MOVES.items() if to in moves)
+    return [json.dumps(to.value), json.dumps(time.time()), *(json.dumps(s.value) for s in sources)]
+
+
+def moved_from(session_id: str, to: SessionState, moved: object, current: object) -> SessionState:
+    """What `TRANSITION` answered: the state it moved from, or why it did not move."""
+    if not current:
+        raise NotFound(f"There is no session `{session_id}`.")
+    previous = SessionState(json.loads(as_str(current)))
+    if not moved:
+        raise Conflict(f"The session is {previous.value}; it cannot become {to.value}.")
+    return previous
+
+
 class SessionStore:
     """Sessions in Redis: create, get, update fields, move state, find by thread, list."""
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self._transition = redis.register_script(_TRANSITION)
+        self._transition = redis.register_script(TRANSITION)
 
     def create(self, session: Session) -> bool:
         """Store a new session bound to its thread; False if that thread already has one."""
@@ -190,10 +222,7 @@ class SessionStore:
         return True
 
     def get(self, session_id: str) -> Session:
-        raw = self.redis.hgetall(keys.session(session_id))
-        if not raw:
-            raise NotFound(f"There is no session `{session_id}`.")
-        return Session.from_redis({as_str(k): as_str(v) for k, v in raw.items()})
+        return decoded(session_id, self.redis.hgetall(keys.session(session_id)))
 
     def find_by_thread(self, surface: str, thread_key: str) -> Session | None:
         session_id = self.redis.get(keys.thread(surface, thread_key))
@@ -228,20 +257,10 @@ class SessionStore:
         allowed_from: frozenset[SessionState] | None = None,
     ) -> SessionState:
         """Move to `to` if the state machine allows it; return the state it moved from."""
-        sources = allowed_from or frozenset(s for s, moves in ALLOWED_MOVES.items() if to in moves)
         moved, current = self._transition(
-            keys=[keys.session(session_id)],
-            args=[
-                json.dumps(to.value),
-                json.dumps(time.time()),
-                *(json.dumps(s.value) for s in sources),
-            ],
+            keys=[keys.session(session_id)], args=transition_args(to, allowed_from)
         )
-        if not current:
-            raise NotFound(f"There is no session `{session_id}`.")
-        previous = SessionState(json.loads(as_str(current)))
-        if not moved:
-            raise Conflict(f"The session is {previous.value}; it cannot become {to.value}.")
+        previous = moved_from(session_id, to, moved, current)
         self.touch(session_id)
         return previous
 
@@ -265,11 +284,7 @@ class SessionStore:
         pipe = self.redis.pipeline(transaction=False)
         for session_id in ids:
             pipe.hgetall(keys.session(session_id))
-        found: list[Session] = []
-        for raw in pipe.execute() if ids else []:
-            if raw:  # an expired one whose index entry retention has not swept yet
-                found.append(Session.from_redis({as_str(k): as_str(v) for k, v in raw.items()}))
-        return found
+        return present(pipe.execute() if ids else [])
 
     def count(self, *, archived: bool) -> int:
         return int(self.redis.zcard(keys.archived_index() if archived else keys.sessions_index()))

@@ -10,7 +10,6 @@ Standalone: `build_assistant(...)` returns the middleware; mounting it is `bolt.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +21,7 @@ from slack_bolt.context.set_suggested_prompts.async_set_suggested_prompts import
 from slack_bolt.context.set_title.async_set_title import AsyncSetTitle
 from slack_bolt.middleware.assistant.async_assistant import AsyncAssistant
 
-from bot.sessions import SessionStore
+from bot.async_sessions import AsyncSessionStore
 
 MAX_PROMPTS = 4  # Slack shows up to four suggested prompts
 MAX_TITLE = 80
@@ -65,20 +64,20 @@ def thread_title(text: str) -> str | None:
     return title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…"
 
 
-def recent_repositories(store: SessionStore, user_id: str, limit: int = 3) -> list[str]:
+async def recent_repositories(store: AsyncSessionStore, user_id: str, limit: int = 3) -> list[str]:
     """A person's repositories by their sessions' last activity (open ones, then archived)."""
     repos: list[str] = []
-    for session in store.recent(include_archived=True, limit=100):
+    for session in await store.recent(include_archived=True, limit=100):
         if session.created_by.id == user_id and session.repo not in repos:
             repos.append(session.repo)
     return repos[:limit]
 
 
-def recent_from(store: SessionStore) -> RecentRepos:
-    """`recent_repositories` off the event loop (redis-py blocks; the web process is async)."""
+def recent_from(store: AsyncSessionStore) -> RecentRepos:
+    """`recent_repositories` of one store, awaited on the loop like every Redis call here."""
 
     async def recent(user_id: str) -> Sequence[str]:
-        return await asyncio.to_thread(recent_repositories, store, user_id)
+        return await recent_repositories(store, user_id)
 
     return recent
 

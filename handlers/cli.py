@@ -17,6 +17,7 @@ from typing import Any, TextIO, assert_never
 
 from redis.exceptions import RedisError
 
+from bot.blocking import BlockingService
 from bot.commands import HELP_TEXT, Command, CommandKind, parse
 from bot.config import Settings
 from bot.errors import UserError
@@ -41,7 +42,7 @@ from bot.progress.lines import line_of
 from bot.prompts import Action, Submitted
 from bot.redisio import connect, locate
 from bot.security.links import session_link
-from bot.service import SessionService, Status
+from bot.service import Status
 from bot.sessions import Person, Session, SessionState, Thread
 from bot.values import CliOrigin
 from handlers.cli_redis import READ_ONLY, REFUSING_HINT, events, patiently, unreachable
@@ -107,7 +108,7 @@ def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout)
             raise unreachable(settings)
         if health is RedisHealth.REFUSES_WRITES and args.session_command not in READ_ONLY:
             raise UserError(health.message, hint=REFUSING_HINT)
-        service = SessionService(settings, redis, SESSION_JOBS)
+        service = BlockingService(settings, redis, SESSION_JOBS)
         return COMMANDS[args.session_command](service, args, out)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -126,18 +127,20 @@ def _person() -> Person:
     return Person(id=user, name=user)
 
 
-def _new(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
+def _new(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
     """`new <repo> [@<base>] [prompt…]`, parsed as chat parses it (`--base` is `@<base>`)."""
     base = [f"@{require_branch(args.base)}"] if args.base else []  # the flag's own message
     # The repository argument is taken whole (a path may hold spaces); the rest is chat's.
     command = parse(" ".join(["new", ".", *base, *args.prompt]))
-    started = service.start(  # a "cli" thread: the operator's paths are theirs to open
-        repo=args.repo,
-        base=command.base,
-        prompt=command.prompt,
-        thread=Thread("cli", uuid.uuid4().hex),
-        person=_person(),
-        request_id=uuid.uuid4().hex,
+    started = service.run(  # a "cli" thread: the operator's paths are theirs to open
+        lambda commands: commands.start(
+            repo=args.repo,
+            base=command.base,
+            prompt=command.prompt,
+            thread=Thread("cli", uuid.uuid4().hex),
+            person=_person(),
+            request_id=uuid.uuid4().hex,
+        )
     )
     session = _wait_settled(service, started.session.id)
     if session.state is SessionState.FAILED:
@@ -152,7 +155,7 @@ def _new(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _prompt(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
+def _prompt(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
     """Whatever is typed is read as in a chat thread: `prompt ID ship it` ships."""
     text = " ".join(args.text)
     command = (
@@ -161,7 +164,7 @@ def _prompt(service: SessionService, args: argparse.Namespace, out: TextIO) -> i
     return _execute(service, command, args, out)
 
 
-def _compare(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
+def _compare(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
     """`compare ID [--models a,b] prompt…`: sugar for typing `compare a,b prompt…`."""
     models = [args.models] if args.models else []
     command = parse(" ".join(["compare", *models, *args.text]))
@@ -170,27 +173,27 @@ def _compare(service: SessionService, args: argparse.Namespace, out: TextIO) -> 
     return _execute(service, command, args, out)
 
 
-def _pick(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
+def _pick(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
     if args.number < 1:
         raise UserError("Candidates are numbered from 1.", hint="For example `pick 1`.")
     return _execute(service, parse(f"pick {args.number}"), args, out)
 
 
-def _session_command(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
+def _session_command(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
     """`ship`, `status`, `cancel`, `archive`, `diff` and `whoami`: the chat command itself."""
     return _execute(service, Command(CommandKind(args.session_command)), args, out)
 
 
 def _execute(
-    service: SessionService, command: Command, args: argparse.Namespace, out: TextIO
+    service: BlockingService, command: Command, args: argparse.Namespace, out: TextIO
 ) -> int:
     session = service.sessions.get(args.id) if needs_session(command) else None
     asker = Asker(_person(), uuid.uuid4().hex, CliOrigin(_person().id))
-    reply = Executor(service).execute(command, session, asker)
+    reply = service.run(lambda commands: Executor(commands).execute(command, session, asker))
     return _show(service, reply, bool(getattr(args, "watch", False)), out)
 
 
-def _show(service: SessionService, reply: Reply, watch: bool, out: TextIO) -> int:
+def _show(service: BlockingService, reply: Reply, watch: bool, out: TextIO) -> int:
     """The CLI's renderer of the executor's replies (exit status: 0 unless a run failed)."""
     match reply:
         case Queued(submitted, ship=True):
@@ -236,7 +239,7 @@ def _print_cancel(cancel: CancelReply, out: TextIO) -> None:
 
 
 def _after_submit(
-    service: SessionService, session: Session, submitted: Submitted, watch: bool, out: TextIO
+    service: BlockingService, session: Session, submitted: Submitted, watch: bool, out: TextIO
 ) -> int:
     place = (
         f"position {submitted.position} in the queue" if submitted.position > 1 else "next to run"
@@ -247,7 +250,7 @@ def _after_submit(
     return 0
 
 
-def _print_status(service: SessionService, status: Status, out: TextIO) -> None:
+def _print_status(service: BlockingService, status: Status, out: TextIO) -> None:
     s = status.session
     print(f"session {s.id}  {s.state.value}", file=out)
     print(f"  repository  {s.project} ({s.provider})", file=out)
@@ -265,7 +268,7 @@ def _print_status(service: SessionService, status: Status, out: TextIO) -> None:
         print(line, file=out)
 
 
-def _list(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
+def _list(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
     """One page: open sessions by last activity, then (with --all) archived ones."""
     store = service.sessions
     page = max(1, args.page)
@@ -286,7 +289,7 @@ def _list(service: SessionService, args: argparse.Namespace, out: TextIO) -> int
     return 0
 
 
-def _watch(service: SessionService, args: argparse.Namespace, out: TextIO) -> int:
+def _watch(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
     session = service.sessions.get(args.id)
     stream = ProgressStream(service.redis, session.id)
     for event in events(service, session.id):
@@ -296,17 +299,17 @@ def _watch(service: SessionService, args: argparse.Namespace, out: TextIO) -> in
     return 0
 
 
-def _caught_up_and_idle(service: SessionService, stream: ProgressStream, cursor: str) -> bool:
+def _caught_up_and_idle(service: BlockingService, stream: ProgressStream, cursor: str) -> bool:
     return not stream.read(cursor, count=1) and _idle(service, stream.session_id)
 
 
-def _idle(service: SessionService, session_id: str) -> bool:
+def _idle(service: BlockingService, session_id: str) -> bool:
     session = service.sessions.get(session_id)
     busy = service.prompts.running(session_id) or service.prompts.has_waiting(session_id)
     return session.state in SETTLED and not busy
 
 
-def _wait_settled(service: SessionService, session_id: str) -> Session:
+def _wait_settled(service: BlockingService, session_id: str) -> Session:
     stream = ProgressStream(service.redis, session_id)
     deadline = time.monotonic() + WAIT_READY_SECONDS
     for event in stream.follow("0", block_ms=1000, stop_after=WAIT_READY_SECONDS):
@@ -317,7 +320,7 @@ def _wait_settled(service: SessionService, session_id: str) -> Session:
     return service.sessions.get(session_id)
 
 
-def _follow_prompt(service: SessionService, session_id: str, prompt_id: str, out: TextIO) -> int:
+def _follow_prompt(service: BlockingService, session_id: str, prompt_id: str, out: TextIO) -> int:
     """Print the session's events until this prompt ends; exit 1 if it failed.
 
     A run handed back at a restart is not its end: it runs again, and this keeps following.
@@ -340,7 +343,7 @@ def _print_event(event: ProgressEvent, out: TextIO) -> None:
     print(f"{stamp} {label:<9} {text}", file=out, flush=True)
 
 
-COMMANDS: dict[str, Callable[[SessionService, argparse.Namespace, TextIO], int]] = {
+COMMANDS: dict[str, Callable[[BlockingService, argparse.Namespace, TextIO], int]] = {
     "new": _new,
     "prompt": _prompt,
     "list": _list,

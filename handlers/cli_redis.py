@@ -12,11 +12,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.blocking import BlockingService
 from bot.config import Settings
 from bot.errors import UserError
 from bot.progress import ProgressEvent, ProgressStream
 from bot.redisio import supervisor_alive
-from bot.service import SessionService
 
 T = TypeVar("T")
 
@@ -43,7 +43,7 @@ def unreachable(settings: Settings) -> UserError:
     )
 
 
-def events(service: SessionService, session_id: str, after: str = "0") -> Iterator[ProgressEvent]:
+def events(service: BlockingService, session_id: str, after: str = "0") -> Iterator[ProgressEvent]:
     """Follow the session's events; through a Redis outage, wait and go on where it left off.
 
     Reads the caller makes between events go through `patiently`, for the same reason.
@@ -59,7 +59,7 @@ def events(service: SessionService, session_id: str, after: str = "0") -> Iterat
             wait_for_redis(service)
 
 
-def patiently(service: SessionService, read: Callable[[], T]) -> T:
+def patiently(service: BlockingService, read: Callable[[], T]) -> T:
     """`read()`, waiting through a Redis outage instead of failing."""
     while True:
         try:
@@ -68,7 +68,7 @@ def patiently(service: SessionService, read: Callable[[], T]) -> T:
             wait_for_redis(service)
 
 
-def wait_for_redis(service: SessionService) -> None:
+def wait_for_redis(service: BlockingService) -> None:
     print("(lost the connection to Redis; reconnecting…)", file=sys.stderr, flush=True)
     while True:
         time.sleep(1)

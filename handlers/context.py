@@ -1,8 +1,8 @@
-"""What every web handler gets: the settings, Redis and the session service."""
+"""What every web handler gets: the settings, the async Redis client and the session service."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from aiohttp import web
 from redis import Redis
@@ -10,22 +10,25 @@ from redis.asyncio import Redis as AsyncRedis
 
 from bot.config import Settings
 from bot.dispatch import AsyncDispatcher
-from bot.lookups import Lookups
 from bot.service import SessionService
 
 
 @dataclass
 class WebContext:
-    settings: Settings
-    redis: Redis
-    service: SessionService
-    aredis: AsyncRedis  # the same server, for calls made on the event loop
-    jobs: AsyncDispatcher = field(init=False)  # enqueues from the loop, in one round trip
-    lookups: Lookups = field(init=False)  # the service's reads, from the loop
+    """One per web app, which owns the async clients (closed on cleanup): every Redis call a
+    request makes is awaited on the loop, through `aredis`, or `readers` for the live
+    pages' blocking reads (a pool of their own, so open pages never starve requests)."""
 
-    def __post_init__(self) -> None:
-        self.jobs = AsyncDispatcher(self.service.dispatch, self.aredis)
-        self.lookups = Lookups(self.aredis)
+    settings: Settings
+    redis: Redis  # only the account pages still read with it (see the README)
+    aredis: AsyncRedis  # the same server, for every call made on the event loop
+    readers: AsyncRedis  # the same server, one connection per open live page
+    service: SessionService  # the command side, on `aredis`
+
+    @property
+    def jobs(self) -> AsyncDispatcher:
+        """Enqueues from the loop, in one round trip."""
+        return self.service.dispatch
 
 
 CONTEXT_KEY = web.AppKey("repobox", WebContext)

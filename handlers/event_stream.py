@@ -1,12 +1,13 @@
 """Server-Sent Events from a session's progress stream, for the live page.
 
-Each open page holds one blocking XREAD on an asyncio Redis client (the shared sync client
-would stall the event loop), so a line reaches every page as soon as it is appended and
-nothing polls. Every progress message carries its stream id as the SSE `id:`, so the
-browser's automatic reconnect sends `Last-Event-ID` and resumes exactly after the last line
-it showed. Idle streams get a comment line every `heartbeat` seconds, which keeps proxies
-from closing them and lets a departed reader be noticed. On shutdown every stream ends at
-once, so the server can stop without waiting for readers.
+Each open page holds one blocking XREAD on the web app's client for blocking reads (a pool
+of its own, so open pages never take the connections requests share), so a line reaches
+every page as soon as it is appended and nothing polls. Every progress message carries its
+stream id as the SSE `id:`, so the browser's automatic reconnect sends `Last-Event-ID` and
+resumes exactly after the last line it showed. Idle streams get a comment line every
+`heartbeat` seconds, which keeps proxies from closing them and lets a departed reader be
+noticed. On shutdown every stream ends at once, so the server can stop without waiting for
+readers.
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import redis.asyncio as aioredis
 from aiohttp import web
-from redis import Redis
 from redis.exceptions import RedisError
 
 from bot import keys
@@ -30,7 +29,7 @@ from bot.compare.record import CompareRecord
 from bot.progress import ProgressEvent
 from bot.progress.lines import line_of
 from bot.prompts import Prompt
-from bot.redisio import as_str, async_client
+from bot.redisio import as_str
 
 log = logging.getLogger(__name__)
 
@@ -69,27 +68,17 @@ def message(
 class LiveStreams:
     """The open event streams of this web process and the Redis client they read with."""
 
-    def __init__(self, redis: Redis, heartbeat: float = HEARTBEAT) -> None:
-        self.redis = redis
+    def __init__(self, client: aioredis.Redis, heartbeat: float = HEARTBEAT) -> None:
+        """`client`: the web app's client for blocking reads (`WebContext.readers`)."""
+        self.client = client
         self.heartbeat = heartbeat
         self.open = 0
-        self.client: aioredis.Redis | None = None
         self._stopping = asyncio.Event()
-
-    async def lifetime(self, _app: web.Application) -> AsyncIterator[None]:
-        """aiohttp cleanup context: the async client lives as long as the running app."""
-        self.client = async_client(
-            self.redis, socket_timeout=None, shared=None
-        )  # reads block on purpose
-        yield
-        await self.client.aclose()
-        self.client = None
 
     async def shutdown(self, _app: web.Application) -> None:
         self._stopping.set()
 
     async def exists(self, session_id: str) -> bool:
-        assert self.client is not None
         return bool(await self.client.exists(keys.session(session_id)))
 
     async def serve(
@@ -120,10 +109,10 @@ class LiveStreams:
         until: float,
         stopping: asyncio.Future[Any],
     ) -> None:
-        assert self.client is not None
         prompts_sent: set[str] = set()
         diff_due = cursor in ("0", "0-0")  # a fresh page has no diff yet
         comparison_due = diff_due  # nor the candidates of a comparison waiting for a pick
+        clear = False  # a fresh page has no candidates to clear
         while (wait := min(self.heartbeat, until - time.time())) > 0:
             read = asyncio.ensure_future(
                 read_events(self.client, session_id, cursor, max(1, int(wait * 1000)))
@@ -140,14 +129,15 @@ class LiveStreams:
                 chunks.append(await self._prompt_message(event, prompts_sent))
                 cursor = event.id or cursor
                 diff_due = diff_due or event.ends_prompt
-                comparison_due = comparison_due or (event.ends_prompt and _compares(event))
+                if event.ends_prompt and _compares(event):
+                    comparison_due = clear = True
                 shown = {**event.to_dict(), "line": line_of(event).to_dict()}
                 chunks.append(message(shown, event_id=event.id))
             if diff_due and len(events) < BATCH:
                 chunks.append(await self._diff_message(session_id))
                 diff_due = False
             if comparison_due and len(events) < BATCH:
-                chunks.append(await self._comparison_message(session_id))
+                chunks.append(await self._comparison_message(session_id, clear))
                 comparison_due = False
             await response.write(b"".join(chunks) or b": keep-alive\n\n")
 
@@ -157,20 +147,19 @@ class LiveStreams:
         if prompt_id is None or prompt_id in sent:
             return b""
         sent.add(prompt_id)
-        assert self.client is not None
         raw = await self.client.hgetall(keys.prompt(prompt_id))
         if not raw:
             return b""
         prompt = Prompt.from_redis({as_str(k): as_str(v) for k, v in raw.items()})
         return message(prompt_card(prompt), event="prompt")
 
-    async def _comparison_message(self, session_id: str) -> bytes:
+    async def _comparison_message(self, session_id: str, clear: bool) -> bytes:
         """The latest comparison's candidates: each one's diff and the diffs between them
-        (an empty one once they were picked from or discarded, so the page clears them)."""
-        assert self.client is not None
+        (`clear`: an empty one once they were picked from or discarded, so the page clears
+        them; a fresh page with no comparison gets nothing)."""
         raw = await self.client.get(keys.comparison(session_id))
         if not raw:
-            return message({"prompt_id": None}, event="comparison")
+            return message({"prompt_id": None}, event="comparison") if clear else b""
         record = CompareRecord.from_json(as_str(raw))
         shown = {
             "prompt_id": record.prompt_id,
@@ -183,7 +172,6 @@ class LiveStreams:
         return message(shown, event="comparison")
 
     async def _diff_message(self, session_id: str) -> bytes:
-        assert self.client is not None
         raw = await self.client.get(keys.diff(session_id))
         return message(json.loads(raw), event="diff") if raw else b""
 

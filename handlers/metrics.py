@@ -3,23 +3,22 @@
 Two kinds of figures. What this web process sees itself (requests by surface and outcome,
 how long until each was acknowledged) lives in a registry of its own, fed by a middleware.
 What other processes produce (queue depth, run durations, tokens, cost, open sessions) is
-read from Redis by a collector at scrape time, so every web process reports the same
-fleet-wide numbers and nothing is lost when a worker exits.
+read from Redis at scrape time on the async client, then rendered (CPU only), so every web
+process reports the same fleet-wide numbers and nothing is lost when a worker exits.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
-from redis import Redis
-from rq import Queue
+from redis.asyncio import Redis as AsyncRedis
 
 from bot import metrics
 from bot.config import Settings
@@ -83,20 +82,42 @@ class RequestMetrics:
         self.ack_seconds.labels(surface).observe(time.perf_counter() - started)
 
 
-class FleetCollector(Collector):
-    """Figures other processes leave in Redis, read at scrape time."""
+@dataclass(frozen=True)
+class Fleet:
+    """What other processes left in Redis, read on the event loop before a scrape renders."""
 
-    def __init__(self, settings: Settings, redis: Redis) -> None:
-        self.settings = settings
-        self.redis = redis
+    depth: dict[str, int]
+    sessions: dict[str, int]
+    running: int
+    runs: metrics.RunFigures
+
+
+async def read_fleet(settings: Settings, aredis: AsyncRedis) -> Fleet:
+    window = settings.idle_archive_after + 3600
+    return Fleet(
+        depth=await metrics.queue_depths(aredis),
+        sessions=await metrics.open_sessions(aredis, window),
+        running=await metrics.runs_in_progress(aredis),
+        runs=await metrics.read_runs(aredis),
+    )
+
+
+class FleetCollector(Collector):
+    """The figures of the scrape going on: `serve` reads them (async), then renders with
+    `generate_latest`, which only formats, on the loop (one scrape at a time)."""
+
+    def __init__(self) -> None:
+        self.fleet: Fleet | None = None
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily | HistogramMetricFamily]:
+        fleet = self.fleet
+        if fleet is None:  # not in a scrape (prometheus_client describes collectors too)
+            return
         depth = GaugeMetricFamily(
             "repobox_queue_depth", "Jobs waiting per RQ queue.", labels=["queue"]
         )
-        for queue in Queue.all(connection=self.redis):
-            if queue.name.startswith("repobox"):
-                depth.add_metric([queue.name], queue.count)
+        for name, count in fleet.depth.items():
+            depth.add_metric([name], count)
         yield depth
 
         sessions = GaugeMetricFamily(
@@ -104,16 +125,13 @@ class FleetCollector(Collector):
             "Open sessions (not archived or failed) by state.",
             labels=["state"],
         )
-        window = self.settings.idle_archive_after + 3600
-        for state, count in sorted(metrics.open_sessions(self.redis, window).items()):
+        for state, count in sorted(fleet.sessions.items()):
             sessions.add_metric([state], count)
         yield sessions
         yield GaugeMetricFamily(
-            "repobox_runs_in_progress",
-            "Prompt runs going on now.",
-            value=metrics.runs_in_progress(self.redis),
+            "repobox_runs_in_progress", "Prompt runs going on now.", value=fleet.running
         )
-        yield from _run_families(metrics.read_runs(self.redis))
+        yield from _run_families(fleet.runs)
 
 
 def _run_families(
@@ -160,12 +178,18 @@ def _run_families(
 def register(app: web.Application, ctx: WebContext) -> None:
     registry = CollectorRegistry()
     requests = RequestMetrics(registry)
-    registry.register(FleetCollector(ctx.settings, ctx.redis))
+    fleet = FleetCollector()
+    registry.register(fleet)
     app.middlewares.append(requests.middleware)
     app.on_response_prepare.append(requests.on_prepare)
 
     async def serve(_request: web.Request) -> web.Response:
-        body = await asyncio.to_thread(generate_latest, registry)  # the collector reads Redis
+        figures = await read_fleet(ctx.settings, ctx.aredis)
+        fleet.fleet = figures  # no await between here and the render: no other scrape sees it
+        try:
+            body = generate_latest(registry)  # formatting only: no I/O
+        finally:
+            fleet.fleet = None
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     app.router.add_get("/metrics", serve)

@@ -20,8 +20,8 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.errors import NotFound
-from bot.lookups import Lookups
 from bot.security.links import verify
+from bot.service import SessionService
 from bot.sessions import Session
 from handlers.context import CONTEXT_KEY, WebContext
 from handlers.event_stream import STREAM_ID, LiveStreams, prompt_card
@@ -60,7 +60,7 @@ async def page(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT_KEY]
     session_id = request.match_info["id"]
     try:
-        snapshot = await _snapshot(ctx.lookups, session_id)
+        snapshot = await _snapshot(ctx.service, session_id)
     except NotFound:
         raise web.HTTPNotFound(text="This session no longer exists.") from None
     snapshot["events"] = f"{quote(session_id)}/events?{request.query_string}"
@@ -83,9 +83,9 @@ async def events(request: web.Request) -> web.StreamResponse:
     return await streams.serve(request, session_id, cursor, until)
 
 
-async def _snapshot(lookups: Lookups, session_id: str) -> dict[str, Any]:
-    session = await lookups.session(session_id)
-    prompts = await lookups.history(session_id)
+async def _snapshot(service: SessionService, session_id: str) -> dict[str, Any]:
+    session = await service.sessions.get(session_id)
+    prompts = await service.prompts.history(session_id)
     return {"session": _card(session), "prompts": [prompt_card(p) for p in prompts]}
 
 
@@ -152,9 +152,8 @@ def render(snapshot: dict[str, Any]) -> str:
 
 
 def register(app: web.Application, ctx: WebContext) -> None:
-    streams = LiveStreams(ctx.redis)
+    streams = LiveStreams(ctx.readers)
     app[STREAMS_KEY] = streams
-    app.cleanup_ctx.append(streams.lifetime)
     app.on_shutdown.append(streams.shutdown)
     app.router.add_get("/sessions/{id}", page)
     app.router.add_get("/sessions/{id}/events", events)

@@ -40,18 +40,21 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if health is RedisHealth.OK else 503)
 
 
-async def _close_async_client(app: web.Application) -> None:
-    await app[CONTEXT_KEY].aredis.aclose()
+async def _close_async_clients(app: web.Application) -> None:
+    ctx = app[CONTEXT_KEY]
+    await ctx.aredis.aclose()
+    await ctx.readers.aclose()
 
 
 def build_app(settings: Settings, redis: Redis) -> web.Application:
     app = web.Application(client_max_size=5 * 1024 * 1024)
-    ctx = WebContext(
-        settings, redis, SessionService(settings, redis, SESSION_JOBS), async_client(redis)
-    )
+    aredis = async_client(redis)
+    readers = async_client(redis, socket_timeout=None, shared=None)  # reads block on purpose
+    service = SessionService(settings, redis, aredis, SESSION_JOBS)
+    ctx = WebContext(settings, redis, aredis, readers, service)
     app[CONTEXT_KEY] = ctx
     app.router.add_get("/healthz", healthz)
-    app.on_cleanup.append(_close_async_client)
+    app.on_cleanup.append(_close_async_clients)
     for register in SURFACES:
         register(app, ctx)
     web_auth.mount(app, settings, redis)  # `/account/…`: sign-in, settings

@@ -2,7 +2,8 @@
 
 Order: ignore the bot itself and other bots → check the person may push (a polite
 one-line refusal otherwise) → 👀 on the comment → parse the command → start the session
-bound to the issue or merge request, or continue it. Reading the conversation for the
+bound to the issue or merge request, or continue it (the command side's coroutines, run
+off the loop with `BlockingService.run`). Reading the conversation for the
 agent's context happens here too, never in the web process.
 """
 
@@ -29,6 +30,12 @@ from jobs.forge_answers import answer_text
 from jobs.runtime import JobContext, context
 
 log = logging.getLogger(__name__)
+
+# Commands whose progress answers where they were asked (a review comment's thread), and
+# whose agent sees that comment's file and line.
+ANSWERED_WHERE_ASKED = frozenset(
+    {CommandKind.PROMPT, CommandKind.SHIP, CommandKind.COMPARE, CommandKind.PICK}
+)
 
 IDENTITY_TTL = 3600
 REFUSAL_EVERY = 3600  # one refusal per person and thread per hour, however often they ask
@@ -71,7 +78,6 @@ class CommentTurn:
         self.event = event
         self.command = command
         self.service = ctx.service
-        self.executor = Executor(ctx.service)
         self.name = ctx.settings.bot_name
 
     def run(self) -> None:
@@ -127,7 +133,8 @@ class CommentTurn:
     def _session(self) -> Session | None:
         session = self.service.sessions.find_by_thread(self.event.provider, self.event.thread_key)
         if session is not None and session.state is SessionState.FAILED:
-            self.service.archive(session, self.person)  # a fresh start replaces a failed one
+            person = self.person  # a fresh start replaces a failed one
+            self.service.run(lambda service: service.archive(session, person))
             return None
         return session
 
@@ -145,12 +152,13 @@ class CommentTurn:
             self.say(forge_replies.no_session(self.name))
             return
         origin = None
-        if command.kind in (CommandKind.PROMPT, CommandKind.SHIP):
-            if command.kind is CommandKind.PROMPT and session is not None:
+        if command.kind in ANSWERED_WHERE_ASKED:
+            if command.kind in (CommandKind.PROMPT, CommandKind.COMPARE) and session is not None:
                 self._refresh_comments(session, me)
             origin = forge_context.origin(self.forge, self.event)  # answers go back there
         asker = Asker(self.person, self.event.request_id, origin)
-        text = answer_text(self.executor.execute(command, session, asker), self.name)
+        reply = self.service.run(lambda service: Executor(service).execute(command, session, asker))
+        text = answer_text(reply, self.name)
         if text is not None:
             self.say(text)
 
@@ -173,16 +181,18 @@ class CommentTurn:
                 f"`{event.project}`."
             )
         branch = conversation.source_branch if event.kind == "merge_request" else None
-        started = self.service.start(
-            repo=f"{event.provider}:{event.project}",
-            base=branch,
-            prompt=text,
-            thread=Thread(event.provider, event.thread_key, conversation.url),
-            person=self.person,
-            request_id=event.request_id,
-            context=forge_context.session_context(conversation, comments),
-            work_branch_name=branch,
-            origin=origin,
+        started = self.service.run(
+            lambda service: service.start(
+                repo=f"{event.provider}:{event.project}",
+                base=branch,
+                prompt=text,
+                thread=Thread(event.provider, event.thread_key, conversation.url),
+                person=self.person,
+                request_id=event.request_id,
+                context=forge_context.session_context(conversation, comments),
+                work_branch_name=branch,
+                origin=origin,
+            )
         )
         if event.kind == "issue" and conversation.title:
             self.service.sessions.update(started.session.id, title=conversation.title)

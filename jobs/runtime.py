@@ -11,18 +11,18 @@ from dataclasses import dataclass
 
 from redis import Redis
 
+from bot.blocking import BlockingService
 from bot.config import Settings
 from bot.git.mirrors import MirrorCache
 from bot.git.workdirs import Workdirs
 from bot.redisio import connect, locate
-from bot.service import SessionService
 
 
 @dataclass
 class JobContext:
     settings: Settings
     redis: Redis
-    service: SessionService
+    service: BlockingService
     mirrors: MirrorCache
     workdirs: Workdirs
 
@@ -36,7 +36,7 @@ def build(settings: Settings, redis: Redis) -> JobContext:
     return JobContext(
         settings=settings,
         redis=redis,
-        service=SessionService(settings, redis, SESSION_JOBS),
+        service=BlockingService(settings, redis, SESSION_JOBS),
         mirrors=MirrorCache(settings.mirrors_dir),
         workdirs=Workdirs(settings.workdirs_dir, settings.pool_dir, settings.pool_size),
     )

@@ -19,7 +19,7 @@ from bot.progress import EventKind, ProgressStream
 from bot.progress.relay import Relay
 from bot.providers import registry as providers
 from bot.runlock import SessionLock
-from bot.sessions import Person, SessionState
+from bot.sessions import Person, Session, SessionState
 from jobs import compare, runner
 from jobs.runtime import JobContext, context
 
@@ -174,9 +174,13 @@ def archive_idle() -> int:
             continue
         if session.state is SessionState.RUNNING:
             continue
-        ctx.service.archive(session, SYSTEM)
+        _archive(ctx, session)
         archived += 1
     return archived
+
+
+def _archive(ctx: JobContext, session: Session) -> None:
+    ctx.service.run(lambda service: service.archive(session, SYSTEM))
 
 
 SESSION_JOBS = SessionJobs(init=init_session, drain=drain_session, retire=retire_session)

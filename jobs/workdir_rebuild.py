@@ -60,7 +60,8 @@ def rebuild(ctx: JobContext, session: Session) -> Rebuilt:
                 f"`{session.work_branch}` on the repository (`{commit[:10]}`); "
                 "queued prompts run here now.",
             )
-    changed = bool((ctx.service.diff(session).get("stat") or {}).get("files"))
+    diff = ctx.service.run(lambda service: service.diff(session))
+    changed = bool((diff.get("stat") or {}).get("files"))
     kept_nothing = copy.where is not Where.BASE if copy is not None else changed
     note = (
         " Changes made on the lost machine were not kept elsewhere and are lost."

@@ -60,14 +60,16 @@ def start_session(
     context: ThreadContext | None = None,
     run: bool = True,
 ) -> Session:
-    started = ctx.service.start(
-        repo=str(origin),
-        base=None,
-        prompt=prompt,
-        thread=Thread("cli", thread),
-        person=ALICE,
-        request_id=f"new-{thread}",
-        context=context,
+    started = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(origin),
+            base=None,
+            prompt=prompt,
+            thread=Thread("cli", thread),
+            person=ALICE,
+            request_id=f"new-{thread}",
+            context=context,
+        )
     )
     if run:
         run_jobs(ctx)

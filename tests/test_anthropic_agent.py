@@ -83,7 +83,9 @@ def test_follow_up_prompt_carries_the_earlier_summary(
         Reply.text("Added nothing else."),
     )
     session = start_session(actx, origin, "start a notes file")
-    actx.service.submit(session, "now add a section on testing", ALICE, request_id="p2")
+    actx.service.run(
+        lambda svc: svc.submit(session, "now add a section on testing", ALICE, request_id="p2")
+    )
     run_jobs(actx)
 
     first, second = actx.service.prompts.history(session.id)
@@ -124,7 +126,9 @@ def test_system_prompt_has_repo_issue_and_review_context_and_cache_marks(
         ReplyTarget("acme/pay", "issue", 42),
         ReviewSpot("src/app.py", 1, "@@ -0,0 +1 @@\n+x = 1"),
     )
-    actx.service.submit(session, "use Decimal", ALICE, request_id="p2", origin=review)
+    actx.service.run(
+        lambda svc: svc.submit(session, "use Decimal", ALICE, request_id="p2", origin=review)
+    )
     run_jobs(actx)
 
     first = fake.requests()[0]
@@ -257,7 +261,7 @@ def test_cancel_stops_the_run_mid_stream(
     def cancel_when_streaming() -> None:
         assert streaming.wait(20)
         time.sleep(0.3)
-        actx.service.cancel(actx.service.sessions.get(session.id), ALICE)
+        actx.service.run(lambda svc: svc.cancel(actx.service.sessions.get(session.id), ALICE))
 
     canceller = threading.Thread(target=cancel_when_streaming)
     canceller.start()

@@ -37,13 +37,15 @@ def repo(ctx: JobContext, make_repo: MakeRepo, tmp_path: Path, autofix: int = 0)
 
 
 def start(ctx: JobContext, origin: Path, prompt: str) -> Session:
-    started = ctx.service.start(
-        repo=str(origin),
-        base=None,
-        prompt=prompt,
-        thread=Thread("cli", uuid.uuid4().hex),
-        person=ALICE,
-        request_id=uuid.uuid4().hex,
+    started = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(origin),
+            base=None,
+            prompt=prompt,
+            thread=Thread("cli", uuid.uuid4().hex),
+            person=ALICE,
+            request_id=uuid.uuid4().hex,
+        )
     )
     run_jobs(ctx)
     return ctx.service.sessions.get(started.session.id)
@@ -51,7 +53,8 @@ def start(ctx: JobContext, origin: Path, prompt: str) -> Session:
 
 def say(ctx: JobContext, session: Session, text: str, person: Person = ALICE) -> str:
     """Type `text` in the session's thread; the text of the item's last event."""
-    reply = Executor(ctx.service).execute(parse(text), session, Asker(person, uuid.uuid4().hex))
+    asker = Asker(person, uuid.uuid4().hex)
+    reply = ctx.service.run(lambda svc: Executor(svc).execute(parse(text), session, asker))
     assert isinstance(reply, Queued)
     run_jobs(ctx)
     return ended(ctx, session, reply.submitted.prompt.id)

@@ -266,13 +266,15 @@ def test_a_claude_code_run_reports_its_cost_and_tokens(
         f"{sys.executable} {fake_claude} --output-format stream-json"
     )
     origin = make_repo(files={"src/app.py": "print('a')\n"})
-    started = ctx.service.start(
-        repo=str(origin),
-        base=None,
-        prompt="fix the greeting",
-        thread=Thread("cli", "c"),
-        person=Person("u", "U"),
-        request_id="c1",
+    started = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(origin),
+            base=None,
+            prompt="fix the greeting",
+            thread=Thread("cli", "c"),
+            person=Person("u", "U"),
+            request_id="c1",
+        )
     )
     run_jobs(ctx)
     events = ProgressStream(ctx.redis, started.session.id).read()

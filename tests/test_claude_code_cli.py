@@ -87,7 +87,7 @@ def claude_ctx(settings: Settings, redis: Redis, sandbox: str, **changes: Any) -
 
 
 def follow_up(ctx: JobContext, session: Session, prompt: str, request_id: str) -> Session:
-    ctx.service.submit(session, prompt, ALICE, request_id=request_id)
+    ctx.service.run(lambda svc: svc.submit(session, prompt, ALICE, request_id=request_id))
     run_jobs(ctx)
     return ctx.service.sessions.get(session.id)
 
@@ -224,7 +224,7 @@ def test_cancel_during_a_long_bash_command_leaves_no_process(
 
     def cancel_when_running() -> None:
         wait_until(lambda: len(marked(tag)) == 3, timeout=30, what="the sleeps to start")
-        ctx.service.cancel(ctx.service.sessions.get(session.id), ALICE)
+        ctx.service.run(lambda svc: svc.cancel(ctx.service.sessions.get(session.id), ALICE))
 
     canceller = threading.Thread(target=cancel_when_running)
     canceller.start()

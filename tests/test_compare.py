@@ -41,16 +41,25 @@ def start(ctx: JobContext, make_repo: MakeRepo, tmp_path: Path) -> Session:
     tree = files(ctx.settings, tmp_path / "probe")
     tree[".repobox.yml"] = tree[".repobox.yml"].replace("autofix: 1", "autofix: 0")
     origin = make_repo(files=tree)
-    started = ctx.service.start(
-        repo=str(origin), base=None, prompt=None, thread=Thread("cli", uuid.uuid4().hex),
-        person=ALICE, request_id=uuid.uuid4().hex,
-    )  # fmt: skip
+    thread, request = Thread("cli", uuid.uuid4().hex), uuid.uuid4().hex
+    started = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(origin),
+            base=None,
+            prompt=None,
+            thread=thread,
+            person=ALICE,
+            request_id=request,
+        )
+    )
     run_jobs(ctx)
     return ctx.service.sessions.get(started.session.id)
 
 
 def say(ctx: JobContext, session: Session, text: str) -> Queued:
-    reply = Executor(ctx.service).execute(parse(text), session, Asker(ALICE, uuid.uuid4().hex))
+    reply = ctx.service.run(
+        lambda svc: Executor(svc).execute(parse(text), session, Asker(ALICE, uuid.uuid4().hex))
+    )
     assert isinstance(reply, Queued)
     return reply
 
@@ -158,8 +167,10 @@ def test_a_comparison_waits_behind_a_running_prompt_and_starts_from_its_checkpoi
         Reply.tool_use("write_file", {"path": "FIRST.md", "content": "first\n"}),
         Reply.text("Wrote FIRST.md."),
     )
-    first = Executor(qctx.service).execute(
-        parse("write FIRST.md"), session, Asker(ALICE, uuid.uuid4().hex)
+    first = qctx.service.run(
+        lambda svc: Executor(svc).execute(
+            parse("write FIRST.md"), session, Asker(ALICE, uuid.uuid4().hex)
+        )
     )
     assert isinstance(first, Queued)
     script_candidates(fake)

@@ -45,8 +45,10 @@ def test_sonnet_against_claude_code_then_pick_claude_code(
         Reply.text("Wrote claude.txt."),
     )
     asker = Asker(ALICE, uuid.uuid4().hex)
-    reply = Executor(ctx.service).execute(
-        parse("compare sonnet,claude-code write a file"), session, asker
+    reply = ctx.service.run(
+        lambda svc: Executor(svc).execute(
+            parse("compare sonnet,claude-code write a file"), session, asker
+        )
     )
     assert isinstance(reply, Queued)
     run_jobs(ctx)
@@ -56,7 +58,9 @@ def test_sonnet_against_claude_code_then_pick_claude_code(
     steps = [e.text for e in stream if e.candidate == 2 and e.kind is EventKind.STEP]
     assert "wrote claude.txt" in steps  # Claude Code's own steps, in its column
 
-    pick = Executor(ctx.service).execute(parse("pick 2"), session, Asker(ALICE, uuid.uuid4().hex))
+    pick = ctx.service.run(
+        lambda svc: Executor(svc).execute(parse("pick 2"), session, Asker(ALICE, uuid.uuid4().hex))
+    )
     assert isinstance(pick, Queued)
     run_jobs(ctx)
     workdir = Path(session.workdir or "")

@@ -38,7 +38,9 @@ def server(actx: JobContext, redis: Redis) -> Iterator[LiveServer]:  # noqa: F81
 
 def say(ctx: JobContext, session_id: str, text: str) -> None:
     session = ctx.service.sessions.get(session_id)
-    Executor(ctx.service).execute(parse(text), session, Asker(ALICE, uuid.uuid4().hex))
+    ctx.service.run(
+        lambda svc: Executor(svc).execute(parse(text), session, Asker(ALICE, uuid.uuid4().hex))
+    )
     run_jobs(ctx)
 
 

@@ -14,13 +14,15 @@ ALICE = Person("U1", "Alice", "alice@example.com")
 
 
 def start(ctx: JobContext, repo: Path, prompt: str | None, request: str = "r1"):
-    return ctx.service.start(
-        repo=str(repo),
-        base=None,
-        prompt=prompt,
-        thread=Thread("cli", request),
-        person=ALICE,
-        request_id=request,
+    return ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(repo),
+            base=None,
+            prompt=prompt,
+            thread=Thread("cli", request),
+            person=ALICE,
+            request_id=request,
+        )
     )
 
 
@@ -34,8 +36,10 @@ def test_prompt_runs_checkpoint_and_ship_pushes_branch(
     assert session.state is SessionState.READY
     assert (Path(session.workdir or "") / "notes.txt").read_text() == "hello\n"
 
-    ctx.service.submit(session, "append notes.txt: world", ALICE, request_id="r2")
-    ctx.service.ship(session, ALICE, request_id="r3")
+    ctx.service.run(
+        lambda svc: svc.submit(session, "append notes.txt: world", ALICE, request_id="r2")
+    )
+    ctx.service.run(lambda svc: svc.ship(session, ALICE, request_id="r3"))
     run_jobs(ctx)
 
     session = ctx.service.sessions.get(session.id)
@@ -59,13 +63,15 @@ def test_unknown_branch_fails_session_with_clear_error(
     ctx: JobContext, make_repo: MakeRepo
 ) -> None:
     origin = make_repo()
-    started = ctx.service.start(
-        repo=str(origin),
-        base="nope",
-        prompt="x",
-        thread=Thread("cli", "t"),
-        person=ALICE,
-        request_id="a",
+    started = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(origin),
+            base="nope",
+            prompt="x",
+            thread=Thread("cli", "t"),
+            person=ALICE,
+            request_id="a",
+        )
     )
     run_jobs(ctx)
     session = ctx.service.sessions.get(started.session.id)

@@ -213,6 +213,31 @@ def test_block_limits_and_rendering(slack: FakeSlack) -> None:
     assert render(None, "plain") == "plain"
 
 
+def test_buttons_are_held_to_slacks_limits(slack: FakeSlack) -> None:
+    client = WebClient(token="xoxb-test", base_url=slack.api_url)
+
+    def actions(*labels: str, ids: list[str] | None = None) -> dict[str, Any]:
+        names = ids or [f"pick_{n}" for n in range(len(labels))]
+        elements = [
+            {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": name}
+            for label, name in zip(labels, names, strict=True)
+        ]
+        return {"type": "actions", "block_id": "picks", "elements": elements}
+
+    refused = [
+        [actions(*["Pick"] * 26)],  # 25 elements at most
+        [actions("x" * 76)],  # a label of 75 characters at most
+        [actions("Pick 1", "Pick 2", ids=["pick", "pick"])],  # action ids unique in a block
+        [actions("Pick 1"), actions("Pick 2")],  # block ids unique in a message
+    ]
+    for blocks in refused:
+        with pytest.raises(SlackApiError) as err:
+            client.chat_postMessage(channel=CHANNEL, text="x", blocks=blocks)
+        assert err.value.response["error"] == "invalid_blocks"
+    posted = client.chat_postMessage(channel=CHANNEL, text="x", blocks=[actions(*["P"] * 25)])
+    assert posted["ok"]
+
+
 def test_extra_methods_and_unknown_methods(slack: FakeSlack) -> None:
     client = WebClient(token="xoxb-test", base_url=slack.api_url)
     slack.stub("bots.info", {"bot": {"id": "BBOT", "name": "repobox"}})

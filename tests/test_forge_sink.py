@@ -13,10 +13,11 @@ from bot.config import Settings
 from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.progress.sink import Prompts
 from bot.progress.surface import Surface
-from bot.prompts import Action, PromptQueue
+from bot.prompts import Action
 from bot.sessions import Person, Session, SessionStore, Thread
 from bot.surfaces.forge.sink import ForgeSink
 from bot.values import ThreadContext
+from tests.conftest import queued
 from tests.fakes.gitlab import DEFAULT_TOKEN, FakeGitLab
 
 ALICE = Person("alice", "Alice")
@@ -38,7 +39,7 @@ def test_edits_are_paced_and_the_end_is_written_at_once(
                       Thread("gitlab", f"{project.id}:issue:1"), ALICE,
                       context=ThreadContext("issue", issue.iid))  # fmt: skip
     SessionStore(redis).create(session)
-    prompt = PromptQueue(redis).submit(session.id, Action.RUN, "do it", ALICE, "r1").prompt
+    prompt = queued(redis, session.id, Action.RUN, "do it", ALICE, "r1").prompt
     configured = settings.with_changes(
         gitlab_url=fake.url, gitlab_token=DEFAULT_TOKEN, forge_edit_interval=0.4
     )
@@ -82,7 +83,7 @@ def test_two_relays_delivering_the_same_events_write_once(
                       Thread("gitlab", f"{project.id}:issue:1"), ALICE,
                       context=ThreadContext("issue", 1))  # fmt: skip
     SessionStore(redis).create(session)
-    prompt = PromptQueue(redis).submit(session.id, Action.RUN, "do it", ALICE, "r1").prompt
+    prompt = queued(redis, session.id, Action.RUN, "do it", ALICE, "r1").prompt
     stream = ProgressStream(redis, session.id)
     for kind, text in (
         (EventKind.STARTED, "go"),

@@ -320,16 +320,18 @@ def test_commands_and_a_failed_set_up_said_in_the_thread(lab: Lab) -> None:
 
 def test_a_session_from_another_surface_ships_through_the_gitlab_provider(lab: Lab) -> None:
     alice = Person("alice", "Alice Liddell", "alice@example.com")
-    started = lab.ctx.service.start(
-        repo="acme/widgets",  # GitLab is the default provider here
-        base=None,
-        prompt="write notes.txt: from elsewhere",
-        thread=Thread("cli", "elsewhere"),
-        person=alice,
-        request_id="elsewhere-1",
+    started = lab.ctx.service.run(
+        lambda svc: svc.start(
+            repo="acme/widgets",  # GitLab is the default provider here
+            base=None,
+            prompt="write notes.txt: from elsewhere",
+            thread=Thread("cli", "elsewhere"),
+            person=alice,
+            request_id="elsewhere-1",
+        )
     )
     run_jobs(lab.ctx)
-    lab.ctx.service.ship(started.session, alice, request_id="elsewhere-2")
+    lab.ctx.service.run(lambda svc: svc.ship(started.session, alice, request_id="elsewhere-2"))
     run_jobs(lab.ctx)
     [mr] = lab.fake.merge_requests(lab.project)
     assert mr.source_branch == started.session.work_branch and "Closes" not in mr.description

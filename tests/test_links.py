@@ -69,13 +69,15 @@ def test_without_a_configured_key_one_is_generated_once_into_the_data_dir(
 def test_cli_status_prints_a_working_signed_link_to_the_live_page(
     ctx: JobContext, make_repo: MakeRepo
 ) -> None:
-    started = ctx.service.start(
-        repo=str(make_repo()),
-        base=None,
-        prompt=None,
-        thread=Thread("cli", "links"),
-        person=Person("U1", "Alice"),
-        request_id="links-1",
+    started = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(make_repo()),
+            base=None,
+            prompt=None,
+            thread=Thread("cli", "links"),
+            person=Person("U1", "Alice"),
+            request_id="links-1",
+        )
     )
     out = io.StringIO()
     assert cli.main(parse_args(["session", "status", started.session.id]), ctx.settings, out) == 0

@@ -83,8 +83,10 @@ def session(ctx: JobContext, make_repo: MakeRepo) -> Session:
 
 def new_session(ctx: JobContext, origin: Path, prompt: str | None) -> Session:
     thread = Thread("cli", "browser")
-    started = ctx.service.start(
-        repo=str(origin), base=None, prompt=prompt, thread=thread, person=ERIN, request_id="b1"
+    started = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(origin), base=None, prompt=prompt, thread=thread, person=ERIN, request_id="b1"
+        )
     )
     return started.session
 

@@ -49,8 +49,10 @@ def scrape(server: LiveServer) -> dict[tuple[str, tuple[tuple[str, str], ...]], 
 
 def start(ctx: JobContext, origin: Path, prompt: str | None, key: str) -> str:
     thread = Thread("cli", key)
-    started = ctx.service.start(
-        repo=str(origin), base=None, prompt=prompt, thread=thread, person=DAN, request_id=key
+    started = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(origin), base=None, prompt=prompt, thread=thread, person=DAN, request_id=key
+        )
     )
     return started.session.id
 

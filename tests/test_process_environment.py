@@ -117,13 +117,15 @@ def test_a_sessions_git_calls_and_command_agent_see_no_token_but_the_agents_own(
     )
     origin = make_repo()
     ours = len(git_spy.calls())
-    started = ctx.service.start(
-        repo=str(origin),
-        base=None,
-        prompt="env env.txt",
-        thread=Thread("cli", "env-1"),
-        person=Person("U1", "Alice"),
-        request_id="env-1",
+    started = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(origin),
+            base=None,
+            prompt="env env.txt",
+            thread=Thread("cli", "env-1"),
+            person=Person("U1", "Alice"),
+            request_id="env-1",
+        )
     )
     run_jobs(ctx)
     session = ctx.service.sessions.get(started.session.id)

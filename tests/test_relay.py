@@ -45,13 +45,15 @@ class RecordingSink:
 def test_two_relays_on_one_session_deliver_each_event_once(
     ctx: JobContext, make_repo: MakeRepo
 ) -> None:
-    session = ctx.service.start(
-        repo=str(make_repo()),
-        base=None,
-        prompt=None,
-        thread=Thread("cli", "relay"),
-        person=Person("u", "U"),
-        request_id="relay",
+    session = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(make_repo()),
+            base=None,
+            prompt=None,
+            thread=Thread("cli", "relay"),
+            person=Person("u", "U"),
+            request_id="relay",
+        )
     ).session
     sink = RecordingSink()
     stream = ProgressStream(ctx.redis, session.id)
@@ -72,13 +74,15 @@ def test_a_quiet_relay_ticks_its_sink_and_closes_it_once(
     ctx: JobContext, make_repo: MakeRepo
 ) -> None:
     """The relay is the one pacer: held-back edits land while the agent is silent."""
-    session = ctx.service.start(
-        repo=str(make_repo()),
-        base=None,
-        prompt=None,
-        thread=Thread("cli", "quiet"),
-        person=Person("u", "U"),
-        request_id="quiet",
+    session = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(make_repo()),
+            base=None,
+            prompt=None,
+            thread=Thread("cli", "quiet"),
+            person=Person("u", "U"),
+            request_id="quiet",
+        )
     ).session
     sink = RecordingSink()
     with Relay(ctx.settings, ctx.redis, session.id, sink=sink):
@@ -107,13 +111,15 @@ def test_a_delivery_longer_than_the_lock_ttl_keeps_its_lock(
 ) -> None:
     """Must-land retries may outlast one TTL: the relay renews the lock meanwhile, so a
     second relay never delivers the same events alongside."""
-    session = ctx.service.start(
-        repo=str(make_repo()),
-        base=None,
-        prompt=None,
-        thread=Thread("cli", "slow"),
-        person=Person("u", "U"),
-        request_id="slow",
+    session = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(make_repo()),
+            base=None,
+            prompt=None,
+            thread=Thread("cli", "slow"),
+            person=Person("u", "U"),
+            request_id="slow",
+        )
     ).session
     sink = SlowSink(seconds=2.0)
     with Relay(ctx.settings, ctx.redis, session.id, sink=sink, lock_seconds=0.6):

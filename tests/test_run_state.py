@@ -23,13 +23,15 @@ BOB = Person("U2", "Bob")
 
 
 def ready_session(ctx: JobContext, make_repo: MakeRepo) -> Session:
-    session = ctx.service.start(
-        repo=str(make_repo()),
-        base=None,
-        prompt=None,
-        thread=Thread("cli", "t1"),
-        person=BOB,
-        request_id="new-1",
+    session = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(make_repo()),
+            base=None,
+            prompt=None,
+            thread=Thread("cli", "t1"),
+            person=BOB,
+            request_id="new-1",
+        )
     ).session
     run_jobs(ctx)
     assert ctx.service.sessions.get(session.id).state is SessionState.READY
@@ -44,7 +46,9 @@ def test_a_run_whose_lease_was_taken_over_changes_nothing(
     ctx: JobContext, make_repo: MakeRepo
 ) -> None:
     session = ready_session(ctx, make_repo)
-    submitted = ctx.service.submit(session, "write a.txt: x", BOB, request_id="p1")
+    submitted = ctx.service.run(
+        lambda svc: svc.submit(session, "write a.txt: x", BOB, request_id="p1")
+    )
     lock = SessionLock(ctx.redis, session.id, timeout=30)
     assert lock.acquire()
     stalled = RunState(ctx.redis, session.id, lock.token)
@@ -84,7 +88,7 @@ def test_outcome_event_and_session_state_change_in_one_step(
     ctx: JobContext, make_repo: MakeRepo
 ) -> None:
     session = ready_session(ctx, make_repo)
-    ctx.service.submit(session, "write a.txt: x", BOB, request_id="p1")
+    ctx.service.run(lambda svc: svc.submit(session, "write a.txt: x", BOB, request_id="p1"))
     lock = SessionLock(ctx.redis, session.id, timeout=30)
     assert lock.acquire()
     state = RunState(ctx.redis, session.id, lock.token)
@@ -118,8 +122,10 @@ def test_a_prompt_taken_but_never_recorded_running_goes_back_to_the_head(
     ctx: JobContext, make_repo: MakeRepo
 ) -> None:
     session = ready_session(ctx, make_repo)
-    first = ctx.service.submit(session, "write a.txt: first", BOB, request_id="p1").prompt
-    ctx.service.submit(session, "append a.txt: second", BOB, request_id="p2")
+    first = ctx.service.run(
+        lambda svc: svc.submit(session, "write a.txt: first", BOB, request_id="p1")
+    ).prompt
+    ctx.service.run(lambda svc: svc.submit(session, "append a.txt: second", BOB, request_id="p2"))
     # The old, two-write take stopped half-way: moved to running, never marked running.
     ctx.redis.lmove(keys.queue(session.id), keys.running(session.id), "LEFT", "RIGHT")
     ctx.redis.sadd(keys.active_runs(), session.id)

@@ -13,7 +13,7 @@ from rq.serializers import JSONSerializer
 
 from bot.dispatch import RUN_QUEUE, host_queue
 from bot.progress import EventKind, ProgressStream
-from bot.prompts import PromptState
+from bot.prompts import PromptState, Submitted
 from bot.sessions import Person, Session, SessionState, Thread
 from jobs.runtime import JobContext
 from jobs.session_jobs import drain_session
@@ -24,13 +24,15 @@ BOB = Person("U2", "Bob")
 
 
 def new_session(ctx: JobContext, origin: Path, prompt: str | None = None) -> Session:
-    started = ctx.service.start(
-        repo=str(origin),
-        base=None,
-        prompt=prompt,
-        thread=Thread("cli", "t1"),
-        person=BOB,
-        request_id="new-1",
+    started = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(origin),
+            base=None,
+            prompt=prompt,
+            thread=Thread("cli", "t1"),
+            person=BOB,
+            request_id="new-1",
+        )
     )
     return started.session
 
@@ -56,10 +58,12 @@ def test_prompts_sent_during_a_run_run_afterwards_in_order_one_at_a_time(
     start_worker()
     start_worker()  # a second worker must not run the same session's prompts in parallel
     wait_until(pidfile.exists, what="the first run to start")
-    submitted = [
-        ctx.service.submit(session, f"append order.txt: {n}", BOB, request_id=f"p{n}")
-        for n in (1, 2, 3)
-    ]
+
+    def submit(n: int) -> Submitted:
+        text = f"append order.txt: {n}"
+        return ctx.service.run(lambda svc: svc.submit(session, text, BOB, request_id=f"p{n}"))
+
+    submitted = [submit(n) for n in (1, 2, 3)]
     assert [s.position for s in submitted] == [2, 3, 4]
     wait_until(
         lambda: prompt_state(ctx, session, 4) is PromptState.DONE, timeout=30, what="all prompts"
@@ -83,13 +87,15 @@ def test_cancel_kills_the_agents_whole_process_group_and_keeps_the_session(
     session = new_session(
         ctx, origin, f"write partial.txt: kept\npidfile {pidfile}\nspawn\nsleep 60"
     )
-    waiting = ctx.service.submit(session, "write never.txt: no", BOB, request_id="later")
+    waiting = ctx.service.run(
+        lambda svc: svc.submit(session, "write never.txt: no", BOB, request_id="later")
+    )
     start_worker()
     wait_until(pidfile.exists, what="the agent to start")
     pgid = int(pidfile.read_text())
     assert process_group_alive(pgid)
 
-    result = ctx.service.cancel(ctx.service.sessions.get(session.id), BOB)
+    result = ctx.service.run(lambda svc: svc.cancel(ctx.service.sessions.get(session.id), BOB))
     assert result.running is not None and [p.id for p in result.dropped] == [waiting.prompt.id]
 
     wait_until(lambda: prompt_state(ctx, session, 1) is PromptState.CANCELLED, what="the cancel")
@@ -136,7 +142,9 @@ def test_worker_killed_mid_run_fails_the_run_clearly_and_the_session_goes_on(
         lambda: ctx.service.sessions.get(session.id).state is SessionState.READY, what="ready"
     )
 
-    ctx.service.submit(session, "write after.txt: still works", BOB, request_id="after")
+    ctx.service.run(
+        lambda svc: svc.submit(session, "write after.txt: still works", BOB, request_id="after")
+    )
     wait_until(
         lambda: prompt_state(ctx, session, 2) is PromptState.DONE, timeout=20, what="next prompt"
     )
@@ -150,8 +158,12 @@ def test_the_same_request_twice_creates_one_prompt_and_one_job(
     origin = make_repo()
     session = new_session(ctx, origin)
     run_jobs(ctx)
-    first = ctx.service.submit(session, "write a.txt: 1", BOB, request_id="slack-event-Ev123")
-    again = ctx.service.submit(session, "write a.txt: 1", BOB, request_id="slack-event-Ev123")
+    first = ctx.service.run(
+        lambda svc: svc.submit(session, "write a.txt: 1", BOB, request_id="slack-event-Ev123")
+    )
+    again = ctx.service.run(
+        lambda svc: svc.submit(session, "write a.txt: 1", BOB, request_id="slack-event-Ev123")
+    )
     assert first.created and not again.created
     assert again.prompt.id == first.prompt.id
     queue = Queue(host_queue(ctx.settings.host), connection=ctx.redis, serializer=JSONSerializer)
@@ -166,13 +178,15 @@ def test_the_same_request_twice_creates_one_prompt_and_one_job(
     assert not enqueue()
     assert Queue(RUN_QUEUE, connection=ctx.redis, serializer=JSONSerializer).job_ids == ["same"]
 
-    replay = ctx.service.start(
-        repo=str(origin),
-        base=None,
-        prompt=None,
-        thread=Thread("cli", "t1"),
-        person=BOB,
-        request_id="new-1",
+    replay = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(origin),
+            base=None,
+            prompt=None,
+            thread=Thread("cli", "t1"),
+            person=BOB,
+            request_id="new-1",
+        )
     )
     assert replay.session.id == session.id
     run_jobs(ctx)

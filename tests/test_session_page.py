@@ -38,13 +38,15 @@ def server(settings: Settings, redis: Redis) -> Iterator[LiveServer]:
 @pytest.fixture
 def session(ctx: JobContext, make_repo: MakeRepo) -> Session:
     origin = make_repo(name="widgets")
-    return ctx.service.start(
-        repo=str(origin),
-        base=None,
-        prompt=None,
-        thread=Thread("cli", "page-tests"),
-        person=CAROL,
-        request_id="page-1",
+    return ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(origin),
+            base=None,
+            prompt=None,
+            thread=Thread("cli", "page-tests"),
+            person=CAROL,
+            request_id="page-1",
+        )
     ).session
 
 
@@ -179,8 +181,10 @@ def test_stream_ends_when_its_link_expires(
 def test_a_real_run_streams_prompt_titles_stderr_results_and_the_diff(
     settings: Settings, ctx: JobContext, server: LiveServer, session: Session
 ) -> None:
-    ctx.service.submit(
-        session, "write notes.txt: hello\nstderr careful now", CAROL, request_id="p1"
+    ctx.service.run(
+        lambda svc: svc.submit(
+            session, "write notes.txt: hello\nstderr careful now", CAROL, request_id="p1"
+        )
     )
     run_jobs(ctx)
     reader = SseReader.open(server, signed(settings, session.id, "/events"))

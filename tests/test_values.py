@@ -22,6 +22,7 @@ from bot.values import (
     WebOrigin,
     origin_from_dict,
 )
+from tests.conftest import queued
 
 ALICE = Person("alice", "Alice")
 
@@ -83,6 +84,6 @@ def test_a_session_stored_with_untyped_context_loads_typed(redis: Redis) -> None
 def test_a_prompt_keeps_its_origin(redis: Redis) -> None:
     origin = SlackOrigin("C1", "1.2", "U1")
     queue = PromptQueue(redis)
-    prompt = queue.submit("s1", Action.RUN, "hi", ALICE, "r1", origin).prompt
+    prompt = queued(redis, "s1", Action.RUN, "hi", ALICE, "r1", origin).prompt
     assert queue.get(prompt.id).origin == origin
-    assert queue.submit("s1", Action.RUN, "hi", ALICE, "r2").prompt.origin is None
+    assert queued(redis, "s1", Action.RUN, "hi", ALICE, "r2").prompt.origin is None

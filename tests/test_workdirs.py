@@ -22,13 +22,15 @@ def test_second_session_takes_a_pooled_workdir_switched_to_the_newest_base(
     ctx: JobContext, make_repo: MakeRepo, tmp_path: Path
 ) -> None:
     origin = make_repo(files={"a.txt": "1\n", "b.txt": "same\n"})
-    first = ctx.service.start(
-        repo=str(origin),
-        base=None,
-        prompt=None,
-        thread=Thread("cli", "1"),
-        person=CAROL,
-        request_id="1",
+    first = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(origin),
+            base=None,
+            prompt=None,
+            thread=Thread("cli", "1"),
+            person=CAROL,
+            request_id="1",
+        )
     ).session
     run_jobs(ctx)  # init, then the pool refill
     assert ready_event(ctx, first.id)["pooled"] is False
@@ -39,13 +41,15 @@ def test_second_session_takes_a_pooled_workdir_switched_to_the_newest_base(
     git("commit", "--quiet", "-am", "bump", cwd=seed)
     git("push", "--quiet", str(origin), "main", cwd=seed)
 
-    second = ctx.service.start(
-        repo=str(origin),
-        base=None,
-        prompt=None,
-        thread=Thread("cli", "2"),
-        person=CAROL,
-        request_id="2",
+    second = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(origin),
+            base=None,
+            prompt=None,
+            thread=Thread("cli", "2"),
+            person=CAROL,
+            request_id="2",
+        )
     ).session
     run_jobs(ctx)
     assert ready_event(ctx, second.id)["pooled"] is True
@@ -59,13 +63,15 @@ def test_idle_sessions_are_archived_and_their_workdirs_removed(
     ctx: JobContext, make_repo: MakeRepo
 ) -> None:
     origin = make_repo()
-    session = ctx.service.start(
-        repo=str(origin),
-        base=None,
-        prompt="write x.txt: 1",
-        thread=Thread("cli", "i"),
-        person=CAROL,
-        request_id="i",
+    session = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(origin),
+            base=None,
+            prompt="write x.txt: 1",
+            thread=Thread("cli", "i"),
+            person=CAROL,
+            request_id="i",
+        )
     ).session
     run_jobs(ctx)
     workdir = Path(ctx.service.sessions.get(session.id).workdir or "")

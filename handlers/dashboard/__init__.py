@@ -140,9 +140,7 @@ async def dashboard(request: web.Request) -> web.Response:
     asked = request.query.get("page", "0")
     page_no = int(asked) if asked.isdigit() and len(asked) < 6 else 0
     store = _web(request).service.sessions
-    found = await asyncio.to_thread(
-        store.page, archived=archived, start=page_no * PAGE_SIZE, count=PAGE_SIZE + 1
-    )
+    found = await store.page(archived=archived, start=page_no * PAGE_SIZE, count=PAGE_SIZE + 1)
     more = len(found) > PAGE_SIZE
     mine = [s for s in found[:PAGE_SIZE] if viewer.may_see(s)]
     repos = _repo_choices(request, viewer, found)
@@ -180,16 +178,14 @@ async def start(request: web.Request) -> web.Response:
     service = _web(request).service
     try:
         _link_first(request, viewer, repo)
-        started = await asyncio.to_thread(
-            lambda: service.start(
-                repo=repo,
-                base=base,
-                prompt=prompt,
-                thread=thread,
-                person=viewer.person,
-                request_id=request_id,
-                origin=WebOrigin(viewer.person.id),
-            )
+        started = await service.start(
+            repo=repo,
+            base=base,
+            prompt=prompt,
+            thread=thread,
+            person=viewer.person,
+            request_id=request_id,
+            origin=WebOrigin(viewer.person.id),
         )
     except UserError as error:
         return _said(request, HOME, str(error))
@@ -217,7 +213,7 @@ def _link_first(request: web.Request, viewer: Viewer, repo: str) -> None:
 async def _own_session(request: web.Request, viewer: Viewer) -> Session:
     store = _web(request).service.sessions
     try:
-        found = await asyncio.to_thread(store.get, request.match_info["id"])
+        found = await store.get(request.match_info["id"])
     except NotFound:
         found = None
     if found is None or not viewer.may_see(found):
@@ -228,7 +224,7 @@ async def _own_session(request: web.Request, viewer: Viewer) -> Session:
 async def session_page(request: web.Request) -> web.Response:
     viewer = _signed_in(request)
     found = await _own_session(request, viewer)
-    snapshot = await pages.snapshot(_web(request).lookups, found.id)
+    snapshot = await pages.snapshot(_web(request).service, found.id)
     snapshot["events"] = f"{found.id}/events"
     snapshot["expires"] = int(session(request).expires)
     document = pages.render(snapshot)
@@ -277,7 +273,7 @@ async def act(request: web.Request) -> web.Response:
     asker = Asker(viewer.person, uuid.uuid4().hex, WebOrigin(viewer.person.id))
     executor = Executor(_web(request).service)
     try:
-        reply: Reply = await asyncio.to_thread(executor.execute, command, found, asker)
+        reply: Reply = await executor.execute(command, found, asker)
         note = replies.text(reply)
     except UserError as error:
         note = str(error)

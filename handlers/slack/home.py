@@ -85,13 +85,13 @@ class AppHome:
         if not isinstance(parsed, EventCallback) or not parsed.event.user:
             return
         team, user = parsed.team, parsed.event.user
-        view = self.view_for(team, user)
+        view = await self.view_for(team, user)
         try:
             await context.client.views_publish(user_id=user, view=view)
         except SlackApiError as error:
             log.warning("publishing the App Home failed: %s", error.response.get("error"))
 
-    def view_for(self, team: str, user: str) -> dict[str, Any]:
+    async def view_for(self, team: str, user: str) -> dict[str, Any]:
         ctx = self.ctx
         accounts = acting.accounts_of(ctx.settings, ctx.redis)
         person = accounts.person_for(Identity.slack(team, user), user)
@@ -101,7 +101,7 @@ class AppHome:
         prefix = f"{team}:"
         mine = [
             s
-            for s in ctx.service.sessions.recent(limit=200)
+            for s in await ctx.service.sessions.recent(limit=200)
             if s.thread.surface == SURFACE
             and s.thread.key.startswith(prefix)
             and s.created_by.id == user

@@ -1,10 +1,10 @@
 """What Repobox does with each Slack request the filters let through.
 
-Listeners only parse, check, record and enqueue (the service's calls are Redis writes), so
-Slack gets its acknowledgement in milliseconds. A slash command's answer rides in the
-acknowledgement itself; any other answer to one person is an ephemeral message posted by
-a fast job. Mistakes (`UserError`) are answered to the person who made them; crashes are
-logged with a reference and left to Slack's retry.
+Listeners only parse, check, record and enqueue (the service's calls are Redis writes,
+awaited on the event loop), so Slack gets its acknowledgement in milliseconds. A slash
+command's answer rides in the acknowledgement itself; any other answer to one person is an
+ephemeral message posted by a fast job. Mistakes (`UserError`) are answered to the person
+who made them; crashes are logged with a reference and left to Slack's retry.
 """
 
 from __future__ import annotations
@@ -23,14 +23,17 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.commands import Command, CommandKind, looks_like_repo, parse
+from bot.compare.picking import latest_comparison
 from bot.dispatch import FAST_QUEUE
 from bot.errors import Conflict, Forbidden, UserError
 from bot.executor import ANYWHERE, Asker, Executor
 from bot.logs import crash_reference
+from bot.prompts import Prompt
 from bot.repo_spec import Reach
 from bot.security.links import session_link
 from bot.sessions import Person, Session, Thread
 from bot.surfaces.slack import blocks as render
+from bot.surfaces.slack.comparison import ACTION_PICK
 from bot.surfaces.slack.thread import SURFACE, SlackThread
 from handlers import outage
 from handlers.assistant_container import AssistantMessage
@@ -143,8 +146,8 @@ class SlackListeners:
             await self.act(said, text)
 
     async def act(self, said: Said, text: str) -> None:
-        """Answers and jobs are enqueued from the loop (`ctx.jobs`); the session service's
-        own calls are still synchronous Redis writes (see the README's "Async web process")."""
+        """Every Redis call here is awaited on the web app's async client (the session
+        service's too: see the README's "Async web process"), so nothing blocks the loop."""
         reply = Replier(
             self.ctx,
             channel=said.channel,
@@ -166,7 +169,7 @@ class SlackListeners:
         self, session: Session, said: Said, command: Command, reply: Replier
     ) -> None:
         if command.kind is CommandKind.LINK:
-            await reply(self.link_channel(said.team, said.channel, command.repo or ""))
+            await reply(await self.link_channel(said.team, said.channel, command.repo or ""))
         elif command.kind is CommandKind.NEW:
             raise Conflict(
                 f"This thread already has session `{session.id}`.",
@@ -174,15 +177,15 @@ class SlackListeners:
             )
         else:
             asker = Asker(said.person, said.request_id, said.origin)
-            await answer(self.executor.execute(command, session, asker), reply, self.settings)
+            await answer(await self.executor.execute(command, session, asker), reply, self.settings)
 
     async def outside(self, said: Said, command: Command, reply: Replier) -> None:
         """A mention where no session lives yet: start one (or answer a question)."""
         if command.kind in ANYWHERE:
             asker = Asker(said.person, said.request_id, said.origin)
-            await answer(self.executor.execute(command, None, asker), reply, self.settings)
+            await answer(await self.executor.execute(command, None, asker), reply, self.settings)
         elif command.kind is CommandKind.LINK:
-            await reply(self.link_channel(said.team, said.channel, command.repo or ""))
+            await reply(await self.link_channel(said.team, said.channel, command.repo or ""))
         elif command.kind is CommandKind.STATUS:
             shown = render.channel_sessions(await self.channel_sessions(said.team, said.channel))
             await reply(*shown)
@@ -198,7 +201,7 @@ class SlackListeners:
         """`<repo> <prompt>`, or just `<prompt>` in a channel linked to a repository."""
         first, rest = [*re.split(r"\s+", text, maxsplit=1), ""][:2]
         candidate = first.strip("<>")
-        linked = await self.ctx.lookups.linked_repo(SURFACE, f"{said.team}:{said.channel}")
+        linked = await self.service.linked_repo(SURFACE, f"{said.team}:{said.channel}")
         if looks_like_repo(candidate):
             try:
                 self.check_repo(candidate)
@@ -227,13 +230,13 @@ class SlackListeners:
             if command.kind in ANYWHERE:
                 person = Person(payload.user, payload.user_name or payload.user)
                 asker = Asker(person, f"slack:{team}:{channel}:cmd:{payload.trigger_id}")
-                shown = rendered(self.executor.execute(command, None, asker), self.settings)
+                shown = rendered(await self.executor.execute(command, None, asker), self.settings)
                 return ephemeral(*shown) if shown else {}
             if command.kind is CommandKind.NEW:
                 await self.start_from_command(payload, command)
                 return {}
             if command.kind is CommandKind.LINK:
-                answer = self.link_channel(team, channel, command.repo or "")
+                answer = await self.link_channel(team, channel, command.repo or "")
                 return {"response_type": "in_channel", "text": answer}
             if command.kind is CommandKind.STATUS:
                 listed = await self.channel_sessions(team, channel)
@@ -269,17 +272,34 @@ class SlackListeners:
         request_id = f"slack:{team}:{channel}:action:{action.action_ts}:{uid}"
         reply = Replier(self.ctx, channel=channel, user=uid, thread_ts=None, request_id=request_id)
         try:
-            session = await self.ctx.lookups.session(action.value)
+            pick = PICK_BUTTON.fullmatch(action.action_id)
+            prompt = await self.service.prompts.get(action.value) if pick else None
+            session = await self.service.sessions.get(prompt.session_id if prompt else action.value)
             thread = slack_thread(session.thread)
             if thread is None or thread.channel != channel:
                 raise Forbidden("That button belongs to a session somewhere else.")
             reply.thread_ts = thread.ts
             command = BUTTONS.get(action.action_id)
+            if pick is not None and prompt is not None:
+                await self.check_latest(session, prompt)
+                command = Command(CommandKind.PICK, number=int(pick.group(1)))
             if command is not None:
                 asker = Asker(Person(uid, click.user_name or uid), request_id)
-                await answer(self.executor.execute(command, session, asker), reply, self.settings)
+                await answer(
+                    await self.executor.execute(command, session, asker), reply, self.settings
+                )
         except UserError as error:
             await reply(str(error))
+
+    async def check_latest(self, session: Session, compared: Prompt) -> None:
+        """A Pick button picks from its own comparison, which must still be the latest one
+        (typed, `pick <n>` always means the latest)."""
+        latest = latest_comparison(await self.service.prompts.history(session.id))
+        if latest is None or latest.id != compared.id:
+            raise Conflict(
+                "That comparison is not the latest one any more, so its candidates are gone.",
+                hint="Pick from the latest comparison, or run `compare` again.",
+            )
 
     # -- shared -----------------------------------------------------------------------------
     async def start(
@@ -294,7 +314,7 @@ class SlackListeners:
         self.check_repo(repo)
         who = person or said.person
         require_linked(self.ctx, repo, said.team, who.id, who.name)
-        started = self.service.start(
+        started = await self.service.start(
             repo=repo,
             base=base,
             prompt=prompt,
@@ -317,9 +337,9 @@ class SlackListeners:
         paths only under REPOBOX_LOCAL_ROOTS (the refusal is said to the person alone)."""
         self.service.check_spec(repo, Reach.CHAT)
 
-    def link_channel(self, team: str, channel: str, repo: str) -> str:
+    async def link_channel(self, team: str, channel: str, repo: str) -> str:
         self.check_repo(repo)
-        self.service.link_channel(SURFACE, f"{team}:{channel}", repo)
+        await self.service.link_channel(SURFACE, f"{team}:{channel}", repo)
         name = self.settings.bot_name
         return (
             f"📌 This channel now works on `{render.escape(repo)}`: "
@@ -327,13 +347,13 @@ class SlackListeners:
         )
 
     async def session_in(self, thread: SlackThread) -> Session | None:
-        return await self.ctx.lookups.by_thread(SURFACE, thread.key)
+        return await self.service.sessions.find_by_thread(SURFACE, thread.key)
 
     async def channel_sessions(self, team: str, channel: str) -> list[Session]:
         prefix = f"{team}:{channel}:"
         return [
             s
-            for s in await self.ctx.lookups.open_sessions(limit=200)
+            for s in await self.service.sessions.recent(limit=200)
             if s.thread.surface == SURFACE and s.thread.key.startswith(prefix)
         ]
 
@@ -341,6 +361,7 @@ class SlackListeners:
         return session_link(self.settings, session.id)
 
 
+PICK_BUTTON = re.compile(re.escape(ACTION_PICK) + r"(\d{1,3})")  # a comparison's "Pick n"
 BUTTONS = {  # a button on the session's card is a command typed by its clicker
     render.ACTION_SHIP: Command(CommandKind.SHIP),
     render.ACTION_CANCEL: Command(CommandKind.CANCEL),

@@ -45,6 +45,9 @@ MAX_FIELD_TEXT = 2_000
 MAX_HEADER_TEXT = 150
 MAX_CONTEXT_ELEMENTS = 10
 MAX_MARKDOWN_TEXT = 12_000
+MAX_ACTIONS_ELEMENTS = 25
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2_000
 
 
 class SlackError(Exception):
@@ -173,10 +176,33 @@ def _context_errors(block: dict[str, Any], where: str) -> list[str]:
     return []
 
 
+def _actions_errors(block: dict[str, Any], where: str) -> list[str]:
+    elements = block.get("elements", [])
+    errors = []
+    if len(elements) > MAX_ACTIONS_ELEMENTS:
+        errors.append(f"must be less than {MAX_ACTIONS_ELEMENTS + 1} items {where}/elements]")
+    ids = [e.get("action_id") for e in elements if e.get("action_id")]
+    if len(ids) != len(set(ids)):
+        errors.append(f"action_id must be unique in its block {where}/elements]")
+    for j, element in enumerate(elements):
+        if element.get("type") != "button":
+            continue
+        if len(_text_of(element.get("text"))) > MAX_BUTTON_TEXT:
+            errors.append(
+                f"must be less than {MAX_BUTTON_TEXT + 1} characters {where}/elements/{j}/text]"
+            )
+        if len(str(element.get("value") or "")) > MAX_BUTTON_VALUE:
+            errors.append(
+                f"must be less than {MAX_BUTTON_VALUE + 1} characters {where}/elements/{j}/value]"
+            )
+    return errors
+
+
 _BLOCK_CHECKS: dict[str, Callable[[dict[str, Any], str], list[str]]] = {
     "section": _section_errors,
     "header": _header_errors,
     "context": _context_errors,
+    "actions": _actions_errors,
 }
 
 
@@ -184,7 +210,8 @@ def block_errors(blocks: Any) -> list[str]:
     """Why Slack would reject these blocks (`invalid_blocks`), in its own error style.
 
     Only the limits a progress relay can plausibly hit are checked: block count, section
-    and field lengths, header and context shape, and the total of markdown blocks.
+    and field lengths, header and context shape, buttons (count per actions block, unique
+    action ids, label and value lengths), unique block ids, and the total of markdown blocks.
     """
     if not isinstance(blocks, list):
         return ["must be an array [json-pointer:/blocks]"]
@@ -192,11 +219,15 @@ def block_errors(blocks: Any) -> list[str]:
     if len(blocks) > MAX_BLOCKS:
         errors.append(f"must be less than {MAX_BLOCKS + 1} items [json-pointer:/blocks]")
     markdown_total = 0
+    block_ids: set[str] = set()
     for i, block in enumerate(blocks):
         where = f"[json-pointer:/blocks/{i}"
         if not isinstance(block, dict) or not isinstance(block.get("type"), str):
             errors.append(f"missing required field: type {where}]")
             continue
+        if block.get("block_id") in block_ids:
+            errors.append(f"duplicate block_id {where}/block_id]")
+        block_ids.add(str(block.get("block_id") or f"#{i}"))
         check = _BLOCK_CHECKS.get(block["type"])
         if check is not None:
             errors.extend(check(block, where))

@@ -20,13 +20,15 @@ BOB = Person("U2", "Bob")
 def new_session(
     ctx: JobContext, origin: Path, prompt: str | None = None, key: str = "t1"
 ) -> Session:
-    started = ctx.service.start(
-        repo=str(origin),
-        base=None,
-        prompt=prompt,
-        thread=Thread("cli", key),
-        person=BOB,
-        request_id=f"new-{key}",
+    started = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(origin),
+            base=None,
+            prompt=prompt,
+            thread=Thread("cli", key),
+            person=BOB,
+            request_id=f"new-{key}",
+        )
     )
     return started.session
 

@@ -70,7 +70,9 @@ def test_reclaim_removes_only_unneeded_workdirs_oldest_first(
     sessions = [new_session(ctx, origin, key=f"s{n}") for n in range(4)]
     run_jobs(ctx)
     paths = [Path(ctx.service.sessions.get(s.id).workdir or "") for s in sessions]
-    ctx.service.archive(sessions[0], BOB)  # its retire job has not run: the workdir is left
+    ctx.service.run(
+        lambda svc: svc.archive(sessions[0], BOB)
+    )  # its retire job has not run: the workdir is left
     ctx.service.sessions.update(sessions[1].id, host="elsewhere")  # moved to another host
     for age, path in zip((300, 100, 200, 50), paths, strict=True):
         os.utime(path, (os.path.getmtime(path) - age,) * 2)
@@ -84,11 +86,13 @@ def test_reclaim_removes_only_unneeded_workdirs_oldest_first(
     assert removed.index(paths[0]) < removed.index(paths[1])  # older first
     assert paths[2].is_dir() and paths[3].is_dir()  # open sessions keep theirs
     with pytest.raises(UserError, match="short of disk space"):
-        short.service.start(
-            repo=str(origin),
-            base=None,
-            prompt=None,
-            thread=sessions[0].thread,
-            person=BOB,
-            request_id="refused",
+        short.service.run(
+            lambda svc: svc.start(
+                repo=str(origin),
+                base=None,
+                prompt=None,
+                thread=sessions[0].thread,
+                person=BOB,
+                request_id="refused",
+            )
         )

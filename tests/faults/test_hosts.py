@@ -13,7 +13,7 @@ from rq.serializers import JSONSerializer
 from bot.dispatch import RUN_QUEUE
 from bot.hosts import HostRegistry
 from bot.progress import EventKind
-from bot.prompts import PromptState
+from bot.prompts import PromptState, Submitted
 from bot.sessions import SessionState
 from jobs import hosts
 from jobs.runtime import JobContext
@@ -35,12 +35,15 @@ def test_a_lost_hosts_session_moves_and_its_queued_prompts_run_on_the_other_host
 
     pidfile = tmp_path / "agent.pid"
     doomed = f"pidfile {pidfile}\nappend {ran}: 2\nsleep 60\nwrite lost.txt: never"
-    ctx.service.submit(session, doomed, BOB, request_id="p2")
+    ctx.service.run(lambda svc: svc.submit(session, doomed, BOB, request_id="p2"))
     wait_until(pidfile.exists, what="prompt 2 to start on host a")
+
+    def submit(n: int) -> Submitted:
+        text = f"append {ran}: {n}\nappend queue.txt: {n}"
+        return ctx.service.run(lambda svc: svc.submit(session, text, BOB, request_id=f"p{n}"))
+
     for n in (3, 4):
-        queued = ctx.service.submit(
-            session, f"append {ran}: {n}\nappend queue.txt: {n}", BOB, request_id=f"p{n}"
-        )
+        queued = submit(n)
         assert queued.position == n - 1  # waiting behind the running prompt
     kill_machine(host_a, pidfile)
 
@@ -64,7 +67,7 @@ def test_a_lost_hosts_session_moves_and_its_queued_prompts_run_on_the_other_host
     wait_until(
         lambda: ctx.service.sessions.get(session.id).state is SessionState.READY, what="ready"
     )
-    assert ctx.service.status(moved).waiting == []
+    assert ctx.service.run(lambda svc: svc.status(moved)).waiting == []
 
 
 def test_a_set_up_that_died_with_its_host_is_done_again_on_another(

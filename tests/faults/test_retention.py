@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from app import parse_args
 from bot import keys, retention
 from bot.progress import EventKind, ProgressStream
 from bot.prompts import PromptState
+from bot.service import SessionService
 from bot.sessions import SessionState
 from handlers import cli
 from jobs.runtime import JobContext
@@ -34,7 +36,9 @@ def test_idle_sessions_are_archived_on_time_and_expire_with_all_they_own(
     )
     session = new_session(ctx, origin, "write a.txt: 1")
     wait_prompt(ctx, session, 1, PromptState.DONE)
-    ctx.service.submit(session, "x" * 1000, BOB, request_id="p2")  # a second prompt, its own keys
+    ctx.service.run(
+        lambda svc: svc.submit(session, "x" * 1000, BOB, request_id="p2")
+    )  # a second prompt, its own keys
     wait_prompt(ctx, session, 2, PromptState.DONE)
     last_active = ctx.service.sessions.get(session.id).updated_at
     assert ctx.redis.keys(f"repobox:*{session.id}*")  # prompts, events, diff, checkpoint …
@@ -76,8 +80,8 @@ def test_idle_sessions_are_archived_on_time_and_expire_with_all_they_own(
 def test_session_list_reads_one_page_of_open_sessions(ctx: JobContext, make_repo: MakeRepo) -> None:
     origin = make_repo()
     made = [new_session(ctx, origin, key=f"t{n}") for n in range(57)]
-    for session in made[:3]:
-        ctx.service.archive(session, BOB)
+    for archived in made[:3]:
+        ctx.service.run(partial(SessionService.archive, session=archived, person=BOB))
     code, first = session_cli(ctx, "list")
     lines = first.splitlines()
     assert code == 0 and len(lines) == cli.PAGE + 1
@@ -96,7 +100,7 @@ def test_retention_deletes_what_was_written_after_archiving_and_frees_the_thread
     origin = make_repo()
     session = new_session(ctx, origin, "write a.txt: 1")
     run_jobs(ctx)
-    ctx.service.archive(session, BOB)
+    ctx.service.run(lambda svc: svc.archive(session, BOB))
     run_jobs(ctx)
     assert all(ctx.redis.ttl(k) > 0 for k in ctx.redis.keys(f"repobox:*{session.id}*"))
     late = keys.surface_state(session.id, "slack")

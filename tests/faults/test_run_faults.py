@@ -72,13 +72,15 @@ def test_sigkill_of_the_job_process_ends_its_agent_and_commits_nothing_under_the
     origin = make_repo()
     pidfile = tmp_path / "agent.pid"
     mark = f"fault-horse-{os.getpid()}"
-    session = ctx.service.start(
-        repo=str(origin),
-        base=None,
-        prompt=f"{mark}\npidfile {pidfile}\nwrite partial.txt: half done\nsleep 30",
-        thread=Thread("cli", "t1"),
-        person=BOB,
-        request_id="new-1",
+    session = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(origin),
+            base=None,
+            prompt=f"{mark}\npidfile {pidfile}\nwrite partial.txt: half done\nsleep 30",
+            thread=Thread("cli", "t1"),
+            person=BOB,
+            request_id="new-1",
+        )
     ).session
     worker = start_worker(**{MARK_ENV: mark})
     wait_until(pidfile.exists, what="the agent to start")
@@ -101,7 +103,9 @@ def test_sigkill_of_the_job_process_ends_its_agent_and_commits_nothing_under_the
     wait_until(lambda: ctx.service.sessions.get(session.id).state is SessionState.READY)
     recovered = time.monotonic() - killed
 
-    ctx.service.submit(session, f"{mark}\nwrite after.txt: next", BOB, request_id="after")
+    ctx.service.run(
+        lambda svc: svc.submit(session, f"{mark}\nwrite after.txt: next", BOB, request_id="after")
+    )
     history = lambda: ctx.service.prompts.history(session.id)  # noqa: E731
     wait_until(lambda: history()[1].state is PromptState.DONE, timeout=20, what="next prompt")
     assert [p.state for p in history()] == [PromptState.FAILED, PromptState.DONE]
@@ -316,13 +320,15 @@ def test_external_valkey_restarted_mid_run_the_run_keeps_its_lease_and_finishes(
     mark = f"fault-ext-{os.getpid()}"
     own = settings.with_changes(redis_url=url)
     ctx = runtime.build(own, connect(url))
-    session = ctx.service.start(
-        repo=str(make_repo()),
-        base=None,
-        prompt=f"{mark}\nappend log.txt: one\nsleep 6\nappend log.txt: two",
-        thread=Thread("cli", "t1"),
-        person=BOB,
-        request_id="new-1",
+    session = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(make_repo()),
+            base=None,
+            prompt=f"{mark}\nappend log.txt: one\nsleep 6\nappend log.txt: two",
+            thread=Thread("cli", "t1"),
+            person=BOB,
+            request_id="new-1",
+        )
     ).session
     worker = WorkerProcess(env_for(own, **{MARK_ENV: mark}), tmp_path / "worker.log")
     try:

@@ -16,11 +16,13 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.async_sessions import AsyncSessionStore
+from bot.redisio import async_client
 from bot.sessions import Person, Session, SessionStore, Thread
 from handlers.assistant_container import (
     AssistantMessage,
     build_assistant,
-    recent_from,
+    recent_repositories,
     suggested_prompts,
     thread_title,
 )
@@ -81,7 +83,15 @@ class Container:
             signing_secret=SECRET,
             process_before_response=True,
         )
-        self.app.use(build_assistant(recent=recent_from(SessionStore(redis)), submit=submit))
+
+        async def recent(user_id: str) -> list[str]:  # each `send` runs a loop of its own
+            aredis = async_client(redis, shared=None)
+            try:
+                return await recent_repositories(AsyncSessionStore(aredis), user_id)
+            finally:
+                await aredis.aclose()
+
+        self.app.use(build_assistant(recent=recent, submit=submit))
 
     def send(self, event: dict[str, Any], secret: str = SECRET) -> BoltResponse:
         raw = json.dumps(envelope(event))

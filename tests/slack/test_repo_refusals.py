@@ -106,7 +106,7 @@ def test_link_refuses_what_new_refuses(
     for spec in (".", f"--upload-pack=touch${{IFS}}{tmp_path}/m;#://x"):
         answer = workspace.slash(f"link {spec}").json()
         assert answer["response_type"] == "ephemeral"
-    assert slack_ctx.service.linked_repo("slack", f"T111:{CHANNEL}") is None
+    assert slack_ctx.service.run(lambda svc: svc.linked_repo("slack", f"T111:{CHANNEL}")) is None
 
 
 def test_a_repository_under_the_roots_opens_and_git_gets_it_after_end_of_options(

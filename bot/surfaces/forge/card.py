@@ -2,13 +2,14 @@
 
 The card holds the prompt's `PromptView` (folded from events, kept in Redis so a relay
 in another job carries on where this one stopped) and the comment showing it. It renders
-as a checklist of steps with elapsed time, ending in the summary or the error; `mention`
-is the short new comment that notifies the person who asked when the run ends (edits
-notify nobody).
+as a checklist of steps with elapsed time, ending in the summary or the error (a
+comparison as a table of its candidates instead: `comparison`); `mention` is the short new
+comment that notifies the person who asked when the run ends (edits notify nobody).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from bot.progress.result import RunResult
 from bot.progress.view import PromptView
 from bot.prompts import Action, PromptState
 from bot.providers.forge import ReplyTarget
+from bot.surfaces.forge import comparison
 
 HEADLINES = {
     PromptState.QUEUED: "⏳ **Waiting**",
@@ -75,11 +77,17 @@ class Card:
         return self.view.take(event)
 
     # -- rendering ------------------------------------------------------------------------
-    def render(self) -> str:
+    def render(self, bot: str = "repobox", now: float | None = None) -> str:
+        """The comment's Markdown; `bot` is the mention name people reply to, `now` the
+        time a running comparison's rows count from."""
         view = self.view
         lines = [self._headline(), ""]
-        if view.action is Action.RUN and view.text:
+        if view.action in (Action.RUN, Action.COMPARE) and view.text:
             lines += [f"> {line}" for line in view.text.splitlines()[:6]] + [""]
+        if view.action is Action.COMPARE and view.state is not PromptState.QUEUED:
+            lines += comparison.body(view, bot, time.time() if now is None else now)
+            lines += [f"- {note}" for note in view.notes]
+            return "\n".join(lines).rstrip() + "\n"
         if view.hidden_steps:
             lines.append(f"- [x] … {view.hidden_steps} earlier steps")
         for index, step in enumerate(view.steps):
@@ -95,6 +103,8 @@ class Card:
 
     def _headline(self) -> str:
         view, who = self.view, self.view.author_name
+        if view.action is Action.COMPARE and view.state is not PromptState.QUEUED:
+            return comparison.headline(view, self.link)
         headline = SHIPPED if view.shipped else HEADLINES[view.state]
         if view.state is PromptState.QUEUED:
             where = f" — {view.ahead} ahead of it in the queue" if view.ahead > 0 else ""
@@ -124,9 +134,11 @@ class Card:
             lines.append(f"- `{change.path}` (+{change.added} −{change.removed})")
         return lines
 
-    def mention(self) -> str:
+    def mention(self, bot: str = "repobox") -> str:
         """The short new comment at the end: it notifies the person who asked."""
         view, who = self.view, f"@{self.asker}"
+        if view.action is Action.COMPARE:
+            return comparison.mention(view, who, bot)
         if view.shipped:
             return f"{who} {view.outcome}"
         if view.state is PromptState.FAILED:

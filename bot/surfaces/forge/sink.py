@@ -136,7 +136,7 @@ class ForgeSink:
         """Create or edit the comment (paced), then the mention once the run has ended."""
         held = turn.placements.fields.prompts
         target = card.target
-        body = self._words(card.render())
+        body = self._words(card.render(self.settings.bot_name, time.time()))
         waited = time.time() - card.edited_at
         try:
             if card.comment_id is None:
@@ -151,7 +151,7 @@ class ForgeSink:
                 card.rendered, card.edited_at = body, time.time()
             _release(held, card.prompt_id)
             if card.finished and not card.notified:
-                self.forge.post(target, self._words(card.mention()))
+                self.forge.post(target, self._words(card.mention(self.settings.bot_name)))
                 card.notified = True
                 turn.keep()
         except RepoboxError as error:

@@ -177,6 +177,10 @@ def _archive_button(session: Session) -> Block:
 
 # -- a prompt's reply -------------------------------------------------------------------------
 def progress(view: PromptView, log_url: str, now: float) -> tuple[str, list[Block]]:
+    if view.action is Action.COMPARE:
+        from bot.surfaces.slack import comparison  # it builds on this module's blocks
+
+        return comparison.progress(view, log_url, now)
     ship = view.action is Action.SHIP
     headline = _headline(view, ship, now)
     asked = f"> {escape(trim(' '.join(view.text.split()), 200))}" if not ship else "> ship it"
@@ -246,6 +250,11 @@ def announcement(view: PromptView) -> str:
     first = escape(trim(view.outcome.strip().splitlines()[0], 200)) if view.outcome.strip() else ""
     if view.shipped:
         return f"{who} 🚢 {first}"
+    if view.action is Action.COMPARE and view.state is PromptState.DONE:
+        return f"{who} ⚖️ {first} Pick one with its button or `pick &lt;n&gt;`."
+    if view.action is Action.COMPARE and view.state is PromptState.FAILED:
+        last = view.outcome.strip().splitlines()[-1] if view.outcome.strip() else ""
+        return f"{who} ❌ {escape(trim(last, 200))}"  # why no candidate can be picked
     if view.state is PromptState.DONE:
         stat = view.result.diffstat if view.result else ""
         tail = f" ({escape(stat)})" if stat else ""

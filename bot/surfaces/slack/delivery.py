@@ -89,6 +89,9 @@ class Delivery:
                 self.notify(f"after:{event.id}", render.escape(event.text))
                 self.fields.card.dirty = True
             return
+        if event.candidate is not None:  # one candidate's line of a comparison changed;
+            message.dirty = True  # its end is not the comparison's (no reaction, no mention)
+            return
         if event.kind in (EventKind.QUEUED, EventKind.STARTED):
             self._taken(message)
         elif event.kind in REACTIONS:

@@ -7,7 +7,7 @@ The writer's state travels between relay passes as a snapshot in the prompt's me
 any worker can go on with it under the relay's lock. Where Slack refuses streaming the
 writer says FALLBACK and the prompt is rendered by the edit path, silently (the refusal is
 remembered per channel); if the final `stopStream` cannot land, the summary is posted by
-the edit path too. Queued prompts and ships keep the edited message.
+the edit path too. Queued prompts, ships and comparisons keep the edited message.
 """
 
 from __future__ import annotations
@@ -124,6 +124,9 @@ class StreamDelivery(Delivery):
 
     def _open(self, message: PromptMessage) -> None:
         thread = self.thread
+        # Only a run streams. A comparison stays one edited message: a stream only appends
+        # (text, then task cards in one timeline), so several candidates' steps would
+        # interleave in it, while their side-by-side lines need rewriting in place.
         if message.view.action is not Action.RUN or message.view.final or thread.ts is None:
             return
         target = StreamTarget(thread.channel, thread.ts, thread.team, message.view.author or None)
