@@ -135,7 +135,9 @@ def channel_link(surface: str, channel: str) -> str:
 
 
 def surface_state(session_id: str, name: str) -> str:
-    """Hash: a surface's own bookkeeping for a session (message ids, card ts …)."""
+    """Hash: a surface's placements of a session (`bot.progress.placements`: a field per
+    prompt, saying where its view is shown, plus the surface's own fields); `relay` is
+    the relay's cursor."""
     return f"{PREFIX}:session:{session_id}:surface:{name}"
 
 

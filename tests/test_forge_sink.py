@@ -1,4 +1,5 @@
-"""The progress sink on its own: paced edits of one comment, the final state always lands."""
+"""The progress sink on its own (with the placements the relay would keep for it): paced
+edits of one comment, the final state always lands."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from redis import Redis
 from bot.config import Settings
 from bot.progress import EventKind, ProgressEvent, ProgressStream
 from bot.progress.sink import Prompts
+from bot.progress.surface import Surface
 from bot.prompts import Action
 from bot.sessions import Person, Session, SessionStore, Thread
 from bot.surfaces.forge.sink import ForgeSink
@@ -38,13 +40,10 @@ def test_edits_are_paced_and_the_end_is_written_at_once(
                       context=ThreadContext("issue", issue.iid))  # fmt: skip
     SessionStore(redis).create(session)
     prompt = queued(redis, session.id, Action.RUN, "do it", ALICE, "r1").prompt
-    sink = ForgeSink(
-        settings.with_changes(
-            gitlab_url=fake.url, gitlab_token=DEFAULT_TOKEN, forge_edit_interval=0.4
-        ),
-        redis,
-        "gitlab",
+    configured = settings.with_changes(
+        gitlab_url=fake.url, gitlab_token=DEFAULT_TOKEN, forge_edit_interval=0.4
     )
+    sink = Surface(redis, session.id, "gitlab", ForgeSink(configured, "gitlab"))
     notes = f"/api/v4/projects/{project.id}/issues/1/notes"
     prompts = Prompts({prompt.id: prompt})  # what the relay reads for the batch
 
@@ -95,7 +94,7 @@ def test_two_relays_delivering_the_same_events_write_once(
     events = stream.read()
     configured = settings.with_changes(gitlab_url=fake.url, gitlab_token=DEFAULT_TOKEN)
     for _relay in range(2):
-        sink = ForgeSink(configured, redis, "gitlab")
+        sink = Surface(redis, session.id, "gitlab", ForgeSink(configured, "gitlab"))
         sink.deliver(session, events, Prompts({prompt.id: prompt}))
         sink.close(session)
     card, mention = fake.notes(project, "issue", 1)

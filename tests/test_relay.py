@@ -8,9 +8,10 @@ from collections import Counter
 
 from bot import keys
 from bot.progress import EventKind, ProgressEvent, ProgressStream
+from bot.progress.placements import NoFields
 from bot.progress.relay import Relay
-from bot.progress.sink import Prompts
-from bot.sessions import Person, Session, Thread
+from bot.progress.sink import Prompts, Turn
+from bot.sessions import Person, Thread
 from jobs.runtime import JobContext
 from tests.conftest import MakeRepo, wait_until
 
@@ -18,21 +19,25 @@ from tests.conftest import MakeRepo, wait_until
 class RecordingSink:
     """A surface that writes down what it was asked to show."""
 
+    placement = fields = NoFields
+
     def __init__(self) -> None:
         self.delivered: list[str] = []
         self.lock = threading.Lock()
         self.ticks = 0
         self.closed = 0
 
-    def deliver(self, session: Session, events: list[ProgressEvent], prompts: Prompts) -> None:
+    def deliver(
+        self, turn: Turn[NoFields, NoFields], events: list[ProgressEvent], prompts: Prompts
+    ) -> None:
         with self.lock:
             self.delivered += [e.text for e in events]
 
-    def tick(self, session: Session, now: float) -> None:
+    def tick(self, turn: Turn[NoFields, NoFields], now: float) -> None:
         with self.lock:
             self.ticks += 1
 
-    def close(self, session: Session) -> None:
+    def close(self, turn: Turn[NoFields, NoFields]) -> None:
         with self.lock:
             self.closed += 1
 
@@ -93,10 +98,12 @@ class SlowSink(RecordingSink):
         self.seconds = seconds
         self.delivering = threading.Event()
 
-    def deliver(self, session: Session, events: list[ProgressEvent], prompts: Prompts) -> None:
+    def deliver(
+        self, turn: Turn[NoFields, NoFields], events: list[ProgressEvent], prompts: Prompts
+    ) -> None:
         self.delivering.set()
         time.sleep(self.seconds)
-        super().deliver(session, events, prompts)
+        super().deliver(turn, events, prompts)
 
 
 def test_a_delivery_longer_than_the_lock_ttl_keeps_its_lock(

@@ -14,6 +14,7 @@ from slack_sdk.web import WebClient
 
 from bot import keys
 from bot.config import Settings
+from bot.progress.shared import RedisShared
 from bot.slack_stream import (
     AppendBudget,
     Outcome,
@@ -215,7 +216,7 @@ def test_a_429_storm_still_lands_the_final_state(
 def test_refusal_falls_back_and_is_remembered(
     slack: FakeSlack, client: WebClient, clock: Clock, redis: Redis
 ) -> None:
-    memory = RefusalMemory(redis, ttl=3600)
+    memory = RefusalMemory(RedisShared(redis), ttl=3600)
     slack.streams.refuse(CHANNEL, "method_not_supported_for_channel_type")
     first = writer(client, target(slack), clock, refusals=memory)
     assert first.start() is Outcome.FALLBACK
@@ -241,7 +242,7 @@ def test_refusal_falls_back_and_is_remembered(
 def test_a_missing_recipient_falls_back_once_without_remembering(
     slack: FakeSlack, client: WebClient, clock: Clock, redis: Redis
 ) -> None:
-    memory = RefusalMemory(redis)
+    memory = RefusalMemory(RedisShared(redis))
     reply = writer(client, target(slack, user=None), clock, refusals=memory)
     assert reply.start() is Outcome.FALLBACK
     assert reply.fallback is not None and reply.fallback.code == "missing_recipient_user_id"
@@ -316,8 +317,8 @@ def test_limits_are_kept_by_clipping_and_splitting() -> None:
 def test_streams_of_one_workspace_share_the_append_budget(
     slack: FakeSlack, client: WebClient, clock: Clock, redis: Redis
 ) -> None:
-    def budget(team: str = TEAM) -> AppendBudget:
-        return AppendBudget(redis, team, per_minute=6, window=10.0, clock=clock)  # 1 a window
+    def budget(team: str = TEAM) -> AppendBudget:  # 1 append a window
+        return AppendBudget(RedisShared(redis), team, per_minute=6, window=10.0, clock=clock)
 
     first = writer(client, target(slack), clock, budget=budget())
     second = writer(client, target(slack), clock, budget=budget())
@@ -342,7 +343,7 @@ def test_a_429_holds_every_stream_of_the_workspace(
     slack: FakeSlack, client: WebClient, clock: Clock, redis: Redis
 ) -> None:
     slack.streams.limit("chat.appendStream", calls=1, per=60.0)  # the workspace's tier
-    shared = {"redis": redis, "team_id": TEAM, "per_minute": 600, "clock": clock}
+    shared = {"shared": RedisShared(redis), "team_id": TEAM, "per_minute": 600, "clock": clock}
     first = writer(client, target(slack), clock, budget=AppendBudget(**shared))
     second = writer(client, target(slack), clock, budget=AppendBudget(**shared))
     for reply in (first, second):

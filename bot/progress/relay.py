@@ -2,12 +2,14 @@
 
 The job starts a `Relay`; it follows the session's stream from the session's relay cursor
 (kept in Redis, so events appended while no job ran are delivered by the next one) and
-hands batches to the surface's `ProgressSink`. The relay is the only owner of the three
+hands batches to the surface's `ProgressSink`. The relay is the only owner of the four
 things every surface needs and none should redo: the cursor, the lock (one redis-py
 `Lock` per session, taken for each sink call and extended while the call lasts, so a
-call made of several must-land retries never outlives it) and the pacing (it calls
-`tick` while the stream is quiet, so edits held back by a surface's rate rule still
-land). A side channel never fails the work: sink errors are logged and the relay goes on.
+call made of several must-land retries never outlives it), the pacing (it calls `tick`
+while the stream is quiet, so edits held back by a surface's rate rule still land) and
+the surface's memory (its `Placements`, loaded before each call and saved after it,
+only while the lock is still held). A side channel never fails the work: sink errors
+are logged and the relay goes on.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from redis import Redis
 from redis.exceptions import LockError, RedisError
@@ -27,6 +30,7 @@ from bot.config import Settings
 from bot.errors import NotFound
 from bot.progress.events import EventKind, ProgressEvent, ProgressStream
 from bot.progress.sink import SINK_CALL_BUDGET, ProgressSink, Prompts
+from bot.progress.surface import Surface
 from bot.prompts import Prompt, PromptQueue
 from bot.redisio import as_str
 from bot.sessions import Session, SessionStore, Thread
@@ -41,10 +45,10 @@ LOCK_SECONDS = SINK_CALL_BUDGET + 30.0
 TICK_EVERY = 0.1  # how often a quiet relay lets the sink land held-back edits
 
 
-def sink_for(surface: str, settings: Settings, redis: Redis) -> ProgressSink | None:
+def sink_for(surface: str, settings: Settings) -> ProgressSink[Any, Any] | None:
     """The registered sink of a surface; None for surfaces with no replies (the CLI)."""
     factory = SINKS.get(surface)
-    return factory(settings, redis) if factory is not None else None
+    return factory(settings) if factory is not None else None
 
 
 class Relay(threading.Thread):
@@ -53,7 +57,7 @@ class Relay(threading.Thread):
         settings: Settings,
         redis: Redis,
         session_id: str,
-        sink: ProgressSink | None = None,
+        sink: ProgressSink[Any, Any] | None = None,
         lock_seconds: float = LOCK_SECONDS,
     ) -> None:
         """`sink` defaults to the one registered for the session's surface."""
@@ -68,32 +72,35 @@ class Relay(threading.Thread):
             keys.surface_lock(session_id, "relay"), timeout=lock_seconds, thread_local=False
         )
         surface = self.sessions.get(session_id).thread.surface
-        self.sink = sink if sink is not None else sink_for(surface, settings, redis)
+        sink = sink if sink is not None else sink_for(surface, settings)
+        self.surface = (
+            Surface(redis, session_id, surface, sink, fence=self.lock) if sink is not None else None
+        )
         self._stopping = threading.Event()
         self._ticked = 0.0
 
     def __enter__(self) -> Relay:
-        if self.sink is not None:
+        if self.surface is not None:
             self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.sink is None:
+        if self.surface is None:
             return
         self._stopping.set()
         self.join(timeout=30)
         while self._pump(block_ms=None, wait=LOCK_SECONDS):  # what arrived after the last read
             pass
-        self._locked(lambda: self._bind(self._sink().close(self._session())), wait=LOCK_SECONDS)
+        self._locked(lambda: self._bind(self._surface().close(self._session())), wait=LOCK_SECONDS)
 
     def run(self) -> None:
         while not self._stopping.is_set():
             if not self._pump(block_ms=int(TICK_EVERY * 1000)):
                 self._tick()
 
-    def _sink(self) -> ProgressSink:
-        assert self.sink is not None
-        return self.sink
+    def _surface(self) -> Surface[Any, Any]:
+        assert self.surface is not None
+        return self.surface
 
     def _session(self) -> Session:
         return self.sessions.get(self.session_id)
@@ -121,7 +128,7 @@ class Relay(threading.Thread):
             return False
         session = self._session()  # read after the events: at least as new as they are
         try:
-            self._bind(self._sink().deliver(session, events, self._prompts(events)))
+            self._bind(self._surface().deliver(session, events, self._prompts(events)))
         except Exception:
             log.exception("progress sink of session %s failed; events skipped", self.session_id)
         self.redis.hset(self.cursor_key, "cursor", events[-1].id or cursor)
@@ -146,7 +153,7 @@ class Relay(threading.Thread):
         if time.monotonic() - self._ticked < TICK_EVERY:
             return
         self._ticked = time.monotonic()
-        self._locked(lambda: self._bind(self._sink().tick(self._session(), time.time())))
+        self._locked(lambda: self._bind(self._surface().tick(self._session(), time.time())))
 
     def _bind(self, moved: Thread | None) -> None:
         """The domain change a surface asked for: the session lives in this thread now."""

@@ -1,12 +1,19 @@
-"""What the relay asks of a surface: show events, land held-back edits, finish."""
+"""What the relay asks of a surface: show events, land held-back edits, finish.
+
+Each call is one `Turn`: the relay loads where the surface shows the session
+(`Placements`) before it, saves them after it, and holds the session's lock throughout,
+so a sink keeps no lock, starts no thread and reads or writes no store of its own.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Generic, Protocol
 
 from bot.progress.events import ProgressEvent
+from bot.progress.placements import Keep, P, Placements, S
+from bot.progress.shared import Shared
 from bot.prompts import Prompt
 from bot.sessions import Session, Thread
 
@@ -31,22 +38,41 @@ class Prompts:
         return [self.by_id[p] for p in ahead if p in self.by_id]
 
 
-class ProgressSink(Protocol):
-    """A surface's outbound side. The relay calls it under the session's lock, one call
-    at a time, so a sink keeps no lock and starts no thread of its own. A sink changes no
-    domain state: when it has just made the session's thread (Slack posts the parent
-    message of a `/repobox new`), it returns that thread and the relay binds it."""
+def _nothing() -> None:
+    return None
 
-    def deliver(
-        self, session: Session, events: list[ProgressEvent], prompts: Prompts
-    ) -> Thread | None:
+
+@dataclass
+class Turn(Generic[P, S]):
+    """One call of the relay into a sink: the session as it is now, where the surface
+    shows it (changed in place; saved after the call), and what outlives the session.
+
+    A sink changes no domain state: when it has just made the session's thread (Slack
+    posts the parent message of a `/repobox new`), it sets `moved` and the relay binds it.
+    """
+
+    session: Session
+    placements: Placements[P, S]
+    shared: Shared
+    keep: Keep = _nothing  # save the placements now (after posting what must not repeat)
+    moved: Thread | None = None
+
+
+class ProgressSink(Protocol[P, S]):
+    """A surface's outbound side. `placement` and `fields` are the types of what it
+    remembers per prompt and per session (`Record`s)."""
+
+    placement: type[P]
+    fields: type[S]
+
+    def deliver(self, turn: Turn[P, S], events: list[ProgressEvent], prompts: Prompts) -> None:
         """Show these events on the surface (they arrive in order, each once)."""
         ...
 
-    def tick(self, session: Session, now: float) -> Thread | None:
+    def tick(self, turn: Turn[P, S], now: float) -> None:
         """Land edits that were held back and whose turn has come (called when quiet)."""
         ...
 
-    def close(self, session: Session) -> Thread | None:
+    def close(self, turn: Turn[P, S]) -> None:
         """Make sure the final state of every message has landed."""
         ...

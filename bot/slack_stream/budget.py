@@ -2,9 +2,10 @@
 
 The method's Tier 4 (100+ a minute) is counted per app per workspace, not per message, so
 two runs in one workspace, each appending once a second, would already pass it. Every
-writer of a workspace draws appends from one counter per time window in Redis, and a 429
-one of them meets pauses them all for its `Retry-After`. Redis trouble never holds a
-reply back: without the budget the writer still keeps its own interval.
+writer of a workspace draws appends from one shared counter per time window, and a 429
+one of them meets pauses them all for its `Retry-After`. The counters live in the relay's
+`Shared` memory; Redis trouble never holds a reply back: without the budget the writer
+still keeps its own interval.
 """
 
 from __future__ import annotations
@@ -14,11 +15,8 @@ import math
 import time
 from collections.abc import Callable
 
-from redis import Redis
-from redis.exceptions import RedisError
-
 from bot import keys
-from bot.redisio import as_str
+from bot.progress.shared import Shared
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +29,14 @@ class AppendBudget:
 
     def __init__(
         self,
-        redis: Redis,
+        shared: Shared,
         team_id: str,
         *,
         per_minute: int = PER_MINUTE,
         window: float = WINDOW,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.redis = redis
+        self.shared = shared
         self.team_id = team_id or "-"
         self.window = window
         self.allowed = max(1, math.floor(per_minute * window / 60))
@@ -46,29 +44,22 @@ class AppendBudget:
 
     def take(self) -> float:
         now = self.clock()
-        try:
-            paused = self.redis.get(keys.slack_stream_pause(self.team_id))
-            if paused is not None and float(as_str(paused)) > now:
-                return float(as_str(paused)) - now
-            slot = int(now // self.window)
-            key = keys.slack_stream_budget(self.team_id, slot)
-            pipe = self.redis.pipeline()
-            pipe.incr(key)
-            pipe.expire(key, math.ceil(self.window * 2))
-            used = int(pipe.execute()[0])
-        except (RedisError, ValueError):
-            log.warning(
-                "stream budget of %s unreadable: appending on the writer's pace", self.team_id
-            )
-            return 0.0
+        paused = _seconds(self.shared.get(keys.slack_stream_pause(self.team_id)))
+        if paused > now:
+            return paused - now
+        slot = int(now // self.window)
+        used = self.shared.count(keys.slack_stream_budget(self.team_id, slot), self.window * 2)
         return 0.0 if used <= self.allowed else (slot + 1) * self.window - now
 
     def pause(self, seconds: float) -> None:
         """Slack answered 429: hold every stream of this workspace for `seconds`."""
         until = self.clock() + seconds
-        try:
-            self.redis.set(
-                keys.slack_stream_pause(self.team_id), repr(until), ex=max(1, math.ceil(seconds))
-            )
-        except RedisError:
-            log.warning("could not pause the streams of %s", self.team_id)
+        self.shared.put(keys.slack_stream_pause(self.team_id), repr(until), seconds)
+
+
+def _seconds(raw: str | None) -> float:
+    try:
+        return float(raw) if raw is not None else 0.0
+    except ValueError:
+        log.warning("stream pause unreadable: appending on the writer's pace")
+        return 0.0

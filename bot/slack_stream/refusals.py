@@ -11,15 +11,8 @@ fall back once and are not remembered. `STREAM_GONE` means the stream ended unde
 
 from __future__ import annotations
 
-import logging
-
-from redis import Redis
-from redis.exceptions import RedisError
-
 from bot import keys
-from bot.redisio import as_str
-
-log = logging.getLogger(__name__)
+from bot.progress.shared import Shared
 
 REFUSAL_TTL = 7 * 24 * 3600
 
@@ -42,31 +35,19 @@ STREAM_GONE = frozenset({"message_not_in_streaming_state", "stopped_by_user", "m
 
 
 class RefusalMemory:
-    """Channels where Slack refused streaming, kept in Redis for `ttl` seconds.
+    """Channels where Slack refused streaming, remembered for `ttl` seconds in the
+    relay's `Shared` memory (an unreadable memory means "try streaming")."""
 
-    Redis trouble never fails a reply: an unreadable memory means "try streaming"."""
-
-    def __init__(self, redis: Redis, ttl: int = REFUSAL_TTL) -> None:
-        self.redis = redis
+    def __init__(self, shared: Shared, ttl: int = REFUSAL_TTL) -> None:
+        self.shared = shared
         self.ttl = ttl
 
     def refused(self, team_id: str | None, channel: str) -> str | None:
         """The error code Slack refused streaming with in this channel, if it did lately."""
-        try:
-            raw = self.redis.get(keys.slack_stream_refused(team_id or "-", channel))
-        except RedisError:
-            log.warning("could not read the streaming refusal of %s", channel)
-            return None
-        return None if raw is None else as_str(raw)
+        return self.shared.get(keys.slack_stream_refused(team_id or "-", channel))
 
     def remember(self, team_id: str | None, channel: str, code: str) -> None:
-        try:
-            self.redis.set(keys.slack_stream_refused(team_id or "-", channel), code, ex=self.ttl)
-        except RedisError:
-            log.warning("could not record the streaming refusal of %s", channel)
+        self.shared.put(keys.slack_stream_refused(team_id or "-", channel), code, self.ttl)
 
     def forget(self, team_id: str | None, channel: str) -> None:
-        try:
-            self.redis.delete(keys.slack_stream_refused(team_id or "-", channel))
-        except RedisError:
-            log.warning("could not clear the streaming refusal of %s", channel)
+        self.shared.drop(keys.slack_stream_refused(team_id or "-", channel))

@@ -2,21 +2,21 @@
 
 One dict, imported normally: a broken surface module fails at import, loudly, instead
 of silently turning its replies off. Surfaces missing here (the CLI) have no replies.
+A sink is built from the settings alone: the relay hands it whatever it remembers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-
-from redis import Redis
+from typing import Any
 
 from bot.config import Settings
 from bot.progress.sink import ProgressSink
 from bot.surfaces.forge.sink import ForgeSink
 from bot.surfaces.slack.stream_sink import build_sink as slack_sink
 
-SINKS: dict[str, Callable[[Settings, Redis], ProgressSink | None]] = {
+SINKS: dict[str, Callable[[Settings], ProgressSink[Any, Any] | None]] = {
     "slack": slack_sink,
-    "gitlab": lambda settings, redis: ForgeSink(settings, redis, "gitlab"),
-    "github": lambda settings, redis: ForgeSink(settings, redis, "github"),
+    "gitlab": lambda settings: ForgeSink(settings, "gitlab"),
+    "github": lambda settings: ForgeSink(settings, "github"),
 }

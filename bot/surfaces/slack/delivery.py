@@ -1,6 +1,6 @@
 """One pass of the Slack sink over a session: apply new events, post and edit messages.
 
-A pass runs under the relay's lock with the state loaded from Redis. New messages
+A pass runs under the relay's lock, on the messages the relay loaded for it. New messages
 (the card, a prompt's reply, the closing mention) are posted at once; edits of a message
 are coalesced to one per `slack_edit_interval`, and a message's final state is always
 sent, waiting out the interval and any 429 when it has to.
@@ -12,9 +12,8 @@ import logging
 import time
 from dataclasses import replace
 
-from redis import Redis
-
 from bot.config import Settings
+from bot.progress.cursor import seen
 from bot.progress.events import EventKind, ProgressEvent
 from bot.progress.sink import Prompts
 from bot.progress.view import PromptView
@@ -23,7 +22,7 @@ from bot.security.links import session_link
 from bot.sessions import Session, Thread
 from bot.surfaces.slack import blocks as render
 from bot.surfaces.slack.calls import SlackCalls
-from bot.surfaces.slack.messages import CardView, MessageView, PromptMessage, SinkState, SinkStore
+from bot.surfaces.slack.messages import CardView, Messages, MessageView, PromptMessage
 from bot.surfaces.slack.thread import SURFACE, SlackThread
 from bot.values import SlackOrigin
 
@@ -40,24 +39,19 @@ REACTIONS = {
 
 
 class Delivery:
-    def __init__(
-        self,
-        settings: Settings,
-        redis: Redis,
-        calls: SlackCalls,
-        store: SinkStore,
-        session: Session,
-    ) -> None:
+    def __init__(self, settings: Settings, calls: SlackCalls, turn: Messages) -> None:
         self.settings = settings
         self.calls = calls
-        self.store = store
+        self.turn = turn
+        self.fields = turn.placements.fields
+        self.messages = turn.placements.prompts  # in the order the prompts appeared
         self.prompts = Prompts()  # those of the batch being applied
-        self.session = session
-        self.moved: Thread | None = None  # the thread this pass made: the relay binds it
-        self.state: SinkState = store.load()
-        self.log_url = session_link(settings, self.session.id)
+        self.log_url = session_link(settings, turn.session.id)
         self.interval = settings.slack_edit_interval
-        self.changed = False
+
+    @property
+    def session(self) -> Session:
+        return self.turn.session
 
     @property
     def thread(self) -> SlackThread:
@@ -67,24 +61,23 @@ class Delivery:
     def apply(self, events: list[ProgressEvent], prompts: Prompts) -> None:
         self.prompts = prompts
         for event in events:
-            if self.state.seen(event.id):
+            if seen(event.id, self.fields.delivered):
                 continue
             self.ensure_card()
             if event.prompt_id is None:
                 self._session_event(event)
             else:
                 self._prompt_event(event)
-            self.state.delivered = event.id or self.state.delivered
-            self.changed = True
+            self.fields.delivered = event.id or self.fields.delivered
 
     def _session_event(self, event: ProgressEvent) -> None:
-        self.state.card.dirty = True
+        self.fields.card.dirty = True
         if event.kind is EventKind.ERROR:
             self.notify(f"setup:{event.id}", f"<@{self.session.created_by.id}> ❌ {event.text}")
 
     def _prompt_event(self, event: ProgressEvent) -> None:
         if event.kind is EventKind.STATE:
-            self.state.card.dirty = True
+            self.fields.card.dirty = True
             return
         message = self._message(event.prompt_id or "")
         view = message.view
@@ -94,7 +87,7 @@ class Delivery:
         if was_final:
             if event.kind in (EventKind.INFO, EventKind.ERROR):  # e.g. the MR update after a run
                 self.notify(f"after:{event.id}", render.escape(event.text))
-                self.state.card.dirty = True
+                self.fields.card.dirty = True
             return
         if event.candidate is not None:  # one candidate's line of a comparison changed;
             message.dirty = True  # its end is not the comparison's (no reaction, no mention)
@@ -107,7 +100,7 @@ class Delivery:
             message.dirty = True
 
     def _message(self, prompt_id: str) -> PromptMessage:
-        message = self.state.prompts.get(prompt_id)
+        message = self.messages.get(prompt_id)
         if message is not None:
             return message
         message = PromptMessage(view=PromptView(prompt_id))
@@ -117,7 +110,7 @@ class Delivery:
             if isinstance(prompt.origin, SlackOrigin):
                 message.origin_channel = prompt.origin.channel
                 message.origin_ts = prompt.origin.ts
-        self.state.prompts[prompt_id] = message
+        self.messages[prompt_id] = message
         return message
 
     def _taken(self, message: PromptMessage) -> None:
@@ -129,7 +122,7 @@ class Delivery:
     def _ended(self, message: PromptMessage, event: ProgressEvent) -> None:
         message.dirty = True
         if event.kind is EventKind.SHIPPED:
-            self.state.card.dirty = True
+            self.fields.card.dirty = True
         self.send(message, force=True)
         if message.view.started_at is not None or event.kind is not EventKind.CANCELLED:
             self.react(message, REACTIONS[event.kind])
@@ -139,56 +132,56 @@ class Delivery:
 
     # -- Slack --------------------------------------------------------------------------
     def ensure_card(self) -> None:
-        if self.state.card.ts is not None:
+        if self.fields.card.ts is not None:
             return
         thread = self.thread
         text, blocks = render.card(self.session, self.log_url)
         ts = self.calls.post(channel=thread.channel, thread_ts=thread.ts, text=text, blocks=blocks)
         if ts is None:
             return
-        self.state.card = CardView(ts=ts, last_edit=time.time())
-        self.changed = True
-        self.store.save(self.state)  # never post a second card, whatever happens next
+        self.fields.card = CardView(ts=ts, last_edit=time.time())
+        self.turn.keep()  # never post a second card, whatever happens next
         if thread.ts is None:
-            self.moved = Thread(SURFACE, thread.with_parent(ts).key)
-            self.session = replace(self.session, thread=self.moved)
+            moved = Thread(SURFACE, thread.with_parent(ts).key)
+            self.turn.moved, self.turn.session = moved, replace(self.session, thread=moved)
 
     def post(self, text: str, blocks: list[render.Block] | None) -> str | None:
         thread = self.thread
         if thread.ts is None:
             return None
-        ts = self.calls.post(channel=thread.channel, thread_ts=thread.ts, text=text, blocks=blocks)
-        self.changed = True
-        return ts
+        return self.calls.post(
+            channel=thread.channel, thread_ts=thread.ts, text=text, blocks=blocks
+        )
 
     def notify(self, key: str, text: str) -> None:
         """A one-off short reply in the thread (posted once, whichever process gets here)."""
-        if key in self.state.notices:
+        if key in self.fields.notices:
             return
         if self.post(text, blocks=None) is not None:
-            self.state.notices.append(key)
-            del self.state.notices[:-50]
+            self.fields.notices.append(key)
+            del self.fields.notices[:-50]
+            self.turn.keep()
 
     def react(self, message: PromptMessage, name: str) -> None:
         if message.origin_channel and message.origin_ts and name not in message.reactions:
             self.calls.react(message.origin_channel, message.origin_ts, name)
             message.reactions.append(name)
-            self.changed = True
 
     def tick(self, now: float) -> None:
-        for message in self.state.prompts.values():
+        for message in self.messages.values():
             running = message.view.state is PromptState.RUNNING
             if running and now - message.last_edit >= max(TICK, self.interval):
                 message.dirty = True
 
     def flush(self, *, force: bool) -> None:
         """Edit every stale message that may be edited now (all of them when `force`)."""
-        for view in self.state.dirty_views():
+        views: list[MessageView] = [self.fields.card, *self.messages.values()]
+        for view in [v for v in views if v.dirty]:
             self.send(view, force=force)
 
     def send(self, view: MessageView, *, force: bool = False) -> None:
         """Post or edit one message, at most once per interval; `force` waits its turn."""
-        if view is self.state.card and view.ts is None:
+        if view is self.fields.card and view.ts is None:
             self.ensure_card()
             return
         if view.ts is not None:
@@ -196,7 +189,7 @@ class Delivery:
             if wait > 0 and not force:
                 return
             time.sleep(wait)
-        if view is self.state.card:
+        if view is self.fields.card:
             text, blocks = render.card(self.session, self.log_url)
         else:
             assert isinstance(view, PromptMessage)
@@ -213,5 +206,4 @@ class Delivery:
             )
         if ok:
             view.dirty, view.last_edit = False, time.time()
-            self.changed = True
-            self.store.save(self.state)
+            self.turn.keep()

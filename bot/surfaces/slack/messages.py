@@ -1,28 +1,19 @@
-"""What the Slack sink knows about a session's messages, kept in Redis.
+"""What the Slack sink knows about a session's messages, kept for it by the relay.
 
 Any worker may relay a session's events (the set-up job, a drain job, the fast job that
 posts the card), sometimes two at once, so the sink keeps no state of its own between
-calls: under the relay's lock it loads this state, applies events it has not
-delivered yet, and saves it. Values are small JSON objects (`to_dict`/`from_dict`).
+calls: the relay loads these values before each call (under its lock) and saves them
+after, and the sink applies only events it has not delivered yet. Values are small JSON
+objects (`to_dict`/`from_dict`): a `PromptMessage` per prompt and `SlackFields`.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from redis import Redis
-
-from bot import keys
-from bot.progress.cursor import seen
+from bot.progress.sink import Turn
 from bot.progress.view import PromptView
-from bot.redisio import as_str
-
-log = logging.getLogger(__name__)
-
-STATE_TTL = 30 * 24 * 3600  # renewed on every save; an archived session's state goes later
 
 
 @dataclass
@@ -91,57 +82,20 @@ class CardView(MessageView):
 
 
 @dataclass
-class SinkState:
-    """Everything the sink tracks for one session; `prompts` keeps arrival order."""
+class SlackFields:
+    """What the sink keeps per session beside its prompts' messages."""
 
-    session_id: str
     delivered: str = "0"  # the last stream id applied
     card: CardView = field(default_factory=CardView)
-    prompts: dict[str, PromptMessage] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)  # one-shot replies already posted
 
-    def seen(self, event_id: str | None) -> bool:
-        return seen(event_id, self.delivered)
+    def to_dict(self) -> dict[str, Any]:
+        return {"delivered": self.delivered, "card": self.card.to_dict(), "notices": self.notices}
 
-    def dirty_views(self) -> list[MessageView]:
-        views: list[MessageView] = [self.card] if self.card.dirty else []
-        return views + [v for v in self.prompts.values() if v.dirty]
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SlackFields:
+        card = CardView.from_dict(data.get("card") or {})
+        return cls(str(data.get("delivered") or "0"), card, list(data.get("notices") or []))
 
 
-class SinkStore:
-    """Loads and saves `SinkState` (the relay's lock keeps two processes from interleaving)."""
-
-    def __init__(self, redis: Redis, session_id: str) -> None:
-        self.redis = redis
-        self.session_id = session_id
-        self.key = keys.surface_state(session_id, "slack")
-
-    def load(self) -> SinkState:
-        raw = {as_str(k): as_str(v) for k, v in self.redis.hgetall(self.key).items()}
-        state = SinkState(self.session_id, delivered=raw.get("delivered", "0"))
-        if "card" in raw:
-            state.card = CardView.from_dict(json.loads(raw["card"]))
-        state.notices = json.loads(raw.get("notices", "[]"))
-        views = [
-            PromptMessage.from_dict(json.loads(value))
-            for name, value in raw.items()
-            if name.startswith("prompt:")
-        ]
-        order = json.loads(raw.get("order", "[]"))
-        views.sort(key=lambda v: order.index(v.prompt_id) if v.prompt_id in order else len(order))
-        state.prompts = {v.prompt_id: v for v in views}
-        return state
-
-    def save(self, state: SinkState) -> None:
-        mapping = {
-            "delivered": state.delivered,
-            "card": json.dumps(state.card.to_dict()),
-            "notices": json.dumps(state.notices),
-            "order": json.dumps(list(state.prompts)),
-        }
-        for prompt_id, view in state.prompts.items():
-            mapping[f"prompt:{prompt_id}"] = json.dumps(view.to_dict())
-        pipe = self.redis.pipeline()
-        pipe.hset(self.key, mapping=mapping)  # type: ignore[arg-type]
-        pipe.expire(self.key, STATE_TTL)
-        pipe.execute()
+Messages = Turn[PromptMessage, SlackFields]  # what the relay hands the sink on each call

@@ -16,7 +16,6 @@ import logging
 import time
 from typing import Any
 
-from redis import Redis
 from slack_sdk.web import WebClient
 
 from bot.config import Settings
@@ -38,7 +37,7 @@ from bot.slack_stream.status import REFRESH_AFTER
 from bot.surfaces.slack import blocks as render
 from bot.surfaces.slack.calls import SlackCalls, web_client
 from bot.surfaces.slack.delivery import EYES, REACTIONS, Delivery
-from bot.surfaces.slack.messages import MessageView, PromptMessage, SinkStore
+from bot.surfaces.slack.messages import Messages, MessageView, PromptMessage
 from bot.surfaces.slack.sink import SlackSink
 
 log = logging.getLogger(__name__)
@@ -72,18 +71,11 @@ class StreamDelivery(Delivery):
     """A `Delivery` pass whose running prompts stream; everything else is the edit path."""
 
     def __init__(
-        self,
-        settings: Settings,
-        redis: Redis,
-        calls: SlackCalls,
-        store: SinkStore,
-        session: Session,
-        client: WebClient,
+        self, settings: Settings, calls: SlackCalls, turn: Messages, client: WebClient
     ) -> None:
-        super().__init__(settings, redis, calls, store, session)
-        self.redis = redis
+        super().__init__(settings, calls, turn)
         self.client = client
-        self.refusals = RefusalMemory(redis)
+        self.refusals = RefusalMemory(turn.shared)
         self.writers: dict[str, StreamWriter] = {}
 
     # -- which prompts stream -------------------------------------------------------------
@@ -102,13 +94,12 @@ class StreamDelivery(Delivery):
     def _options(self) -> dict[str, Any]:
         return {
             "refusals": self.refusals,
-            "budget": AppendBudget(self.redis, self.thread.team),
+            "budget": AppendBudget(self.turn.shared, self.thread.team),
             "interval": self.settings.slack_stream_interval,
         }
 
     def _keep(self, message: PromptMessage, writer: StreamWriter) -> None:
         message.stream = writer.snapshot()
-        self.changed = True
 
     # -- events ---------------------------------------------------------------------------
     def _prompt_event(self, event: ProgressEvent) -> None:
@@ -197,12 +188,11 @@ class StreamDelivery(Delivery):
         line = ThreadStatus(self.client, thread.channel, thread.ts)
         line.set(status) if status else line.clear()
         message.status_at = time.time() if status else 0.0
-        self.changed = True
 
     # -- pacing ---------------------------------------------------------------------------
     def tick(self, now: float) -> None:
         super().tick(now)
-        for message in self.state.prompts.values():
+        for message in self.messages.values():
             if (
                 self.live(message)
                 and message.status_at
@@ -212,7 +202,7 @@ class StreamDelivery(Delivery):
 
     def flush(self, *, force: bool) -> None:
         super().flush(force=force)
-        for message in self.state.prompts.values():
+        for message in self.messages.values():
             if self.live(message):
                 writer = self.writer(message)
                 writer.flush(force=force)
@@ -228,22 +218,20 @@ class StreamDelivery(Delivery):
 class StreamingSink(SlackSink):
     """`SlackSink` whose passes stream running prompts (`StreamDelivery`)."""
 
-    def __init__(
-        self, settings: Settings, redis: Redis, calls: SlackCalls, client: WebClient
-    ) -> None:
-        super().__init__(settings, redis, calls)
+    def __init__(self, settings: Settings, calls: SlackCalls, client: WebClient) -> None:
+        super().__init__(settings, calls)
         self.client = client
 
-    def _delivery(self, store: SinkStore, session: Session) -> Delivery:
-        return StreamDelivery(self.settings, self.redis, self.calls, store, session, self.client)
+    def _delivery(self, turn: Messages) -> Delivery:
+        return StreamDelivery(self.settings, self.calls, turn, self.client)
 
 
-def build_sink(settings: Settings, redis: Redis) -> SlackSink | None:
+def build_sink(settings: Settings) -> SlackSink | None:
     """The relay's Slack factory: streaming unless `REPOBOX_SLACK_STREAMING=0`."""
     if not settings.slack_bot_token:
         log.warning("a Slack session has events to relay, but SLACK_BOT_TOKEN is not set")
         return None
     calls = SlackCalls(web_client(settings))
     if not settings.slack_streaming:
-        return SlackSink(settings, redis, calls)
-    return StreamingSink(settings, redis, calls, stream_client(settings))
+        return SlackSink(settings, calls)
+    return StreamingSink(settings, calls, stream_client(settings))
