@@ -13,17 +13,22 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
 
 from bot import keys
 from bot.config import Settings
 from bot.errors import Conflict, NotFound
-from bot.security.credentials import CredentialError, Vault
+from bot.redisio import run_async
+from bot.security.credentials import CredentialError, Vault, keyring
 from bot.security.redaction import Redactor, mask
+
+T = TypeVar("T")
 
 
 class Provider(StrEnum):
@@ -169,95 +174,103 @@ def _texts(raw: Any) -> dict[str, str]:
 
 
 class AccountStore:
-    """People, their identities and their sealed provider tokens, in Redis."""
+    """People, their identities and their sealed provider tokens, in Redis.
 
-    def __init__(self, settings: Settings, redis: Redis, vault: Vault) -> None:
+    One implementation, on `redis.asyncio`: the web process awaits it on the shared client
+    (`WebContext.aredis`); code off the loop (jobs, the CLI) runs the same coroutines with
+    `blocking(settings, redis, lambda accounts: accounts.credential(…))`."""
+
+    def __init__(self, settings: Settings, redis: AsyncRedis, vault: Vault) -> None:
         self.settings = settings
         self.redis = redis
         self.vault = vault
 
     # -- people -------------------------------------------------------------------------
-    def create_person(self, display_name: str) -> Person:
+    async def create_person(self, display_name: str) -> Person:
         found = Person(uuid.uuid4().hex[:16], display_name.strip() or "someone", time.time())
-        pipe = self.redis.pipeline()
-        pipe.hset(keys.person(found.id), mapping={"json": json.dumps(found.to_dict())})
-        pipe.sadd(keys.people(), found.id)
-        pipe.execute()
+        async with self.redis.pipeline() as pipe:
+            pipe.hset(keys.person(found.id), mapping={"json": json.dumps(found.to_dict())})
+            pipe.sadd(keys.people(), found.id)
+            await pipe.execute()
         return found
 
-    def person(self, person_id: str) -> Person | None:
-        raw = _text(self.redis.hget(keys.person(person_id), "json"))
+    async def person(self, person_id: str) -> Person | None:
+        raw = _text(await self.redis.hget(keys.person(person_id), "json"))
         return Person.from_dict(json.loads(raw)) if raw else None
 
-    def require(self, person_id: str) -> Person:
-        found = self.person(person_id)
+    async def require(self, person_id: str) -> Person:
+        found = await self.person(person_id)
         if found is None:
             raise NotFound("That account does not exist (any more).")
         return found
 
-    def find(self, identity: Identity) -> Person | None:
-        person_id = _text(self.redis.get(keys.identity(identity.kind.value, identity.value)))
-        return self.person(person_id) if person_id else None
+    async def find(self, identity: Identity) -> Person | None:
+        key = keys.identity(identity.kind.value, identity.value)
+        person_id = _text(await self.redis.get(key))
+        return await self.person(person_id) if person_id else None
 
-    def person_for(self, identity: Identity, display_name: str) -> Person:
+    async def person_for(self, identity: Identity, display_name: str) -> Person:
         """The person holding `identity`, created (and linked) on first sight."""
-        found = self.find(identity)
+        found = await self.find(identity)
         if found is not None:
             return found
-        created = self.create_person(display_name)
+        created = await self.create_person(display_name)
         try:
-            self.link_identity(created.id, identity)
+            await self.link_identity(created.id, identity)
         except Conflict:  # a racing first sight linked it first: keep that person
-            self._forget(created.id)
-            winner = self.find(identity)
+            await self._forget(created.id)
+            winner = await self.find(identity)
             if winner is None:
                 raise
             return winner
         return created
 
-    def _forget(self, person_id: str) -> None:
-        pipe = self.redis.pipeline()
-        pipe.delete(keys.person(person_id), keys.person_identities(person_id))
-        pipe.srem(keys.people(), person_id)
-        pipe.execute()
+    async def _forget(self, person_id: str) -> None:
+        async with self.redis.pipeline() as pipe:
+            pipe.delete(keys.person(person_id), keys.person_identities(person_id))
+            pipe.srem(keys.people(), person_id)
+            await pipe.execute()
 
-    def is_admin(self, person_id: str) -> bool:
-        mine = self.identities(person_id)
+    async def is_admin(self, person_id: str) -> bool:
+        mine = await self.identities(person_id)
         if any(i.kind is IdentityKind.OPERATOR for i in mine):
             return True
         return any(i.matches(entry) for i in mine for entry in self.settings.admins)
 
     # -- identities ---------------------------------------------------------------------
-    def link_identity(self, person_id: str, identity: Identity) -> None:
-        self.require(person_id)
+    async def link_identity(self, person_id: str, identity: Identity) -> None:
+        await self.require(person_id)
         key = keys.identity(identity.kind.value, identity.value)
-        if not self.redis.set(key, person_id, nx=True) and _text(self.redis.get(key)) != person_id:
+        if not await self.redis.set(key, person_id, nx=True) and (
+            _text(await self.redis.get(key)) != person_id
+        ):
             raise Conflict(
                 f"That {identity.kind.value} account is already linked to another person.",
                 hint="Unlink it there first.",
             )
-        previous = _text(self.redis.hget(keys.person_identities(person_id), identity.kind.value))
+        mine = keys.person_identities(person_id)
+        previous = _text(await self.redis.hget(mine, identity.kind.value))
         if previous and previous != identity.value:
-            self.redis.delete(keys.identity(identity.kind.value, previous))
-        self.redis.hset(keys.person_identities(person_id), identity.kind.value, identity.value)
+            await self.redis.delete(keys.identity(identity.kind.value, previous))
+        await self.redis.hset(mine, identity.kind.value, identity.value)
 
-    def identities(self, person_id: str) -> list[Identity]:
-        raw = _texts(self.redis.hgetall(keys.person_identities(person_id)))
+    async def identities(self, person_id: str) -> list[Identity]:
+        raw = _texts(await self.redis.hgetall(keys.person_identities(person_id)))
         return [Identity(IdentityKind(kind), value) for kind, value in sorted(raw.items())]
 
-    def unlink_identity(self, person_id: str, kind: IdentityKind) -> None:
-        value = _text(self.redis.hget(keys.person_identities(person_id), kind.value))
+    async def unlink_identity(self, person_id: str, kind: IdentityKind) -> None:
+        value = _text(await self.redis.hget(keys.person_identities(person_id), kind.value))
         if not value:
             return
         key = keys.identity(kind.value, value)
-        if _text(self.redis.get(key)) == person_id:
-            self.redis.delete(key)
-        self.redis.hdel(keys.person_identities(person_id), kind.value)
+        if _text(await self.redis.get(key)) == person_id:
+            await self.redis.delete(key)
+        await self.redis.hdel(keys.person_identities(person_id), kind.value)
 
     # -- credentials --------------------------------------------------------------------
-    def save_credential(self, person_id: str, credential: Credential) -> Connection:
+    async def save_credential(self, person_id: str, credential: Credential) -> Connection:
         """Seal and store a token, linking the forge login it belongs to."""
-        self.link_identity(person_id, Identity.forge(credential.provider, credential.login))
+        await self.link_identity(person_id, Identity.forge(credential.provider, credential.login))
         connection = Connection(
             provider=credential.provider,
             login=credential.login,
@@ -269,43 +282,43 @@ class AccountStore:
                 credential.token, owner=person_id, provider=credential.provider.value
             ),
         )
-        self.redis.hset(
+        await self.redis.hset(
             keys.credentials(person_id),
             credential.provider.value,
             json.dumps(connection.to_dict()),
         )
         return connection
 
-    def connections(self, person_id: str) -> list[Connection]:
-        raw = _texts(self.redis.hgetall(keys.credentials(person_id)))
+    async def connections(self, person_id: str) -> list[Connection]:
+        raw = _texts(await self.redis.hgetall(keys.credentials(person_id)))
         return [Connection.from_dict(json.loads(raw[name])) for name in sorted(raw)]
 
-    def connection(self, person_id: str, provider: Provider) -> Connection | None:
-        raw = _text(self.redis.hget(keys.credentials(person_id), provider.value))
+    async def connection(self, person_id: str, provider: Provider) -> Connection | None:
+        raw = _text(await self.redis.hget(keys.credentials(person_id), provider.value))
         return Connection.from_dict(json.loads(raw)) if raw else None
 
-    def credential(self, person_id: str, provider: Provider) -> Credential | None:
+    async def credential(self, person_id: str, provider: Provider) -> Credential | None:
         """The token in the clear, for acting as the person; `CredentialError` if it no
         longer opens (then the person links again)."""
-        found = self.connection(person_id, provider)
+        found = await self.connection(person_id, provider)
         if found is None:
             return None
         token = self.vault.open(found.sealed, owner=person_id, provider=provider.value)
         return Credential(provider, token, found.login, found.scopes, found.source)
 
-    def unlink(self, person_id: str, provider: Provider) -> bool:
+    async def unlink(self, person_id: str, provider: Provider) -> bool:
         """Forget the token and the forge identity; False if there was nothing to unlink."""
-        removed = bool(self.redis.hdel(keys.credentials(person_id), provider.value))
-        self.unlink_identity(person_id, IdentityKind(provider.value))
+        removed = bool(await self.redis.hdel(keys.credentials(person_id), provider.value))
+        await self.unlink_identity(person_id, IdentityKind(provider.value))
         return removed
 
-    def rotate(self) -> RotationReport:
+    async def rotate(self) -> RotationReport:
         """Re-seal every token under the current key (after REPOBOX_SECRET_KEY changed)."""
         resealed = current = 0
         failed: list[str] = []
-        members: set[bytes] = self.redis.smembers(keys.people())  # type: ignore[assignment]
-        for person_id in sorted(m.decode() for m in members):
-            for found in self.connections(person_id):
+        members = await self.redis.smembers(keys.people())
+        for person_id in sorted(str(_text(m)) for m in members):
+            for found in await self.connections(person_id):
                 if self.vault.is_current(found.sealed):
                     current += 1
                     continue
@@ -316,6 +329,22 @@ class AccountStore:
                     failed.append(f"{person_id}/{provider}")
                     continue
                 fresh = Connection.from_dict({**found.to_dict(), "sealed": sealed})
-                self.redis.hset(keys.credentials(person_id), provider, json.dumps(fresh.to_dict()))
+                await self.redis.hset(
+                    keys.credentials(person_id), provider, json.dumps(fresh.to_dict())
+                )
                 resealed += 1
         return RotationReport(resealed, current, tuple(failed))
+
+
+def accounts_on(settings: Settings, redis: AsyncRedis) -> AccountStore:
+    """The store on an async client, with the vault of the configured keys."""
+    return AccountStore(settings, redis, Vault(keyring(settings)))
+
+
+def blocking(
+    settings: Settings, redis: Redis, operation: Callable[[AccountStore], Awaitable[T]]
+) -> T:
+    """`operation(accounts)` awaited to the end, for code off the event loop (RQ jobs, the
+    CLI, tests): the same coroutines on a short-lived async client (`run_async`)."""
+    vault = Vault(keyring(settings))
+    return run_async(redis, lambda aredis: operation(AccountStore(settings, aredis, vault)))

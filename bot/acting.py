@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from redis import Redis
 
-from bot import forge_rights
+from bot import accounts, forge_rights
 from bot.accounts import AccountStore, Credential, Identity, Provider
 from bot.config import Settings
-from bot.security.credentials import CredentialError, Vault, keyring
+from bot.security.credentials import CredentialError
 from bot.sessions import Session
 
 WEB_PREFIX = "web:"
@@ -25,33 +25,38 @@ HOSTED = {"github": Provider.GITHUB, "gitlab": Provider.GITLAB}
 CHAT = ("slack", "web")  # surfaces that cannot ask the forge who the person is
 
 
-def accounts_of(settings: Settings, redis: Redis) -> AccountStore:
-    return AccountStore(settings, redis, Vault(keyring(settings)))
-
-
-def account_id(accounts: AccountStore, surface: str, thread_key: str, person_id: str) -> str | None:
+async def account_id(
+    store: AccountStore, surface: str, thread_key: str, person_id: str
+) -> str | None:
     """The Repobox account of whoever a surface names as a session's starter, if any."""
     if person_id.startswith(WEB_PREFIX):
         return person_id.removeprefix(WEB_PREFIX)
     if surface == "slack":
-        found = accounts.find(Identity.slack(thread_key.split(":", 1)[0], person_id))
+        found = await store.find(Identity.slack(thread_key.split(":", 1)[0], person_id))
         return found.id if found else None
     return None
 
 
-def starter_credential(settings: Settings, redis: Redis, session: Session) -> Credential | None:
-    """The starter's linked token for the session's host (None: none, or not a forge)."""
+async def _starter_credential(store: AccountStore, session: Session) -> Credential | None:
     provider = HOSTED.get(session.provider)
     if provider is None:
         return None
-    accounts = accounts_of(settings, redis)
-    found = account_id(accounts, session.thread.surface, session.thread.key, session.created_by.id)
+    thread = session.thread
+    found = await account_id(store, thread.surface, thread.key, session.created_by.id)
     if found is None:
         return None
     try:
-        return accounts.credential(found, provider)
+        return await store.credential(found, provider)
     except CredentialError:
         return None  # a key that no longer opens it: acts as unlinked; settings say so
+
+
+def starter_credential(settings: Settings, redis: Redis, session: Session) -> Credential | None:
+    """The starter's linked token for the session's host (None: none, or not a forge), for
+    the jobs, which are off the loop: the account store's coroutines, run to the end."""
+    if HOSTED.get(session.provider) is None:
+        return None  # no round trip for a repository that is not on a forge
+    return accounts.blocking(settings, redis, lambda store: _starter_credential(store, session))
 
 
 def as_person(settings: Settings, credential: Credential | None) -> Settings:

@@ -3,8 +3,11 @@ recorded in the data dir."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 from redis import Redis
@@ -17,6 +20,7 @@ from bot.errors import UserError
 
 ADDRESS_FILE = "redis.url"
 PID_FILE = "app.pid"  # written by `python app.py` (the supervisor) while it runs
+T = TypeVar("T")
 
 
 def as_str(value: object) -> str:
@@ -100,3 +104,27 @@ def async_client(
             connection_class=connection_class, max_connections=shared, timeout=10, **kwargs
         )
     return aioredis.Redis(connection_pool=pool_async)
+
+
+def run_async(client: Redis, operation: Callable[[aioredis.Redis], Awaitable[T]]) -> T:
+    """`operation(aredis)` awaited to the end, for code off the event loop (RQ jobs, the
+    CLI, tests): the one async implementation runs on a short-lived client for `client`'s
+    server, one connection, closed afterwards.
+
+    Never call this from the web process's loop, which awaits the operation itself. A
+    thread that runs some other loop already (a sync API built on one, such as
+    Playwright's in the browser tests) gets the operation on a thread of its own."""
+
+    async def once() -> T:
+        aredis = async_client(client, shared=None)
+        try:
+            return await operation(aredis)
+        finally:
+            await aredis.aclose()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(once())
+    with ThreadPoolExecutor(1, thread_name_prefix="run-async") as pool:
+        return pool.submit(asyncio.run, once()).result()

@@ -13,11 +13,11 @@ from typing import TextIO
 
 from redis.exceptions import RedisError
 
-from bot.accounts import AccountStore
+from bot import accounts
 from bot.config import Settings
 from bot.errors import ConfigError, UserError
 from bot.redisio import connect, locate
-from bot.security.credentials import Vault, keyring
+from bot.security.credentials import keyring
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,8 +30,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
     try:
         ring = keyring(settings)
-        accounts = AccountStore(settings, connect(locate(settings)), Vault(ring))
-        report = accounts.rotate()
+        redis = connect(locate(settings))
+        report = accounts.blocking(settings, redis, lambda store: store.rotate())
     except (ConfigError, UserError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2 if isinstance(error, ConfigError) else 1

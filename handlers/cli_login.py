@@ -14,12 +14,11 @@ from typing import TextIO
 from redis import Redis
 from redis.exceptions import RedisError
 
-from bot import signin_links
+from bot import accounts, signin_links
 from bot.accounts import AccountStore, Identity, IdentityKind
 from bot.config import Settings
 from bot.errors import ConfigError, UserError
 from bot.redisio import connect, locate
-from bot.security.credentials import Vault, keyring
 
 OPERATOR = Identity(IdentityKind.OPERATOR, "local")
 
@@ -30,10 +29,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def operator_link(settings: Settings, redis: Redis) -> str:
-    """The link start-up prints and `login` prints: one sign-in as the operator."""
-    accounts = AccountStore(settings, redis, Vault(keyring(settings)))
-    operator = accounts.person_for(OPERATOR, "Operator")
-    return signin_links.issue(settings, redis, operator.id)
+    """The link start-up prints and `login` prints: one sign-in as the operator (off the
+    loop: the account store's and the links' coroutines, run to the end)."""
+
+    async def link(store: AccountStore) -> str:
+        operator = await store.person_for(OPERATOR, "Operator")
+        return await signin_links.issue(settings, store.redis, operator.id)
+
+    return accounts.blocking(settings, redis, link)
 
 
 def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:

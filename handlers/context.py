@@ -20,7 +20,7 @@ class WebContext:
     pages' blocking reads (a pool of their own, so open pages never starve requests)."""
 
     settings: Settings
-    redis: Redis  # only the account pages still read with it (see the README)
+    redis: Redis  # not on the loop: the session service's sync parts, the health page's thread
     aredis: AsyncRedis  # the same server, for every call made on the event loop
     readers: AsyncRedis  # the same server, one connection per open live page
     service: SessionService  # the command side, on `aredis`

@@ -57,5 +57,5 @@ def build_app(settings: Settings, redis: Redis) -> web.Application:
     app.on_cleanup.append(_close_async_clients)
     for register in SURFACES:
         register(app, ctx)
-    web_auth.mount(app, settings, redis)  # `/account/…`: sign-in, settings
+    web_auth.mount(app, settings, aredis)  # `/account/…`: sign-in, settings
     return app

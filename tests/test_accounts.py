@@ -12,7 +12,6 @@ from redis import Redis
 
 from bot import keys
 from bot.accounts import (
-    AccountStore,
     Credential,
     Identity,
     IdentityKind,
@@ -24,6 +23,7 @@ from bot.config import Settings
 from bot.errors import Conflict
 from bot.redisio import connect
 from bot.security.credentials import CredentialError, Vault, load_keyring
+from tests.accounts_support import SyncAccounts
 from tests.conftest import ROOT, env_for
 
 KEY_A = base64.b64encode(b"A" * 32).decode()
@@ -32,9 +32,9 @@ GITLAB_TOKEN = "glpat-abcdefghijklmnopqrst"
 GITHUB_TOKEN = "ghp_abcdefghijklmnopqrstuvwxyz0123"
 
 
-def store(redis: Redis, settings: Settings, current: str = KEY_A, *old: str) -> AccountStore:
+def store(redis: Redis, settings: Settings, current: str = KEY_A, *old: str) -> SyncAccounts:
     settings = settings.with_changes(secret_key=current, old_secret_keys=old)
-    return AccountStore(settings, redis, Vault(load_keyring(settings)))
+    return SyncAccounts(settings, redis, Vault(load_keyring(settings)))
 
 
 def test_masked_keeps_the_kind_and_last_four_only() -> None:
@@ -180,7 +180,7 @@ def test_racing_first_sights_keep_one_person(
     redis: Redis, settings: Settings, valkey_url: str
 ) -> None:
     def first_sight(_: int) -> str:
-        own = AccountStore(settings, connect(valkey_url), Vault(load_keyring(settings)))
+        own = SyncAccounts(settings, connect(valkey_url), Vault(load_keyring(settings)))
         return own.person_for(Identity.slack("T1", "U7"), "Racer").id
 
     for _round in range(5):

@@ -11,11 +11,12 @@ import pytest
 import requests
 from redis import Redis
 
-from bot.accounts import AccountStore, Identity
+from bot.accounts import Identity
 from bot.config import Settings
-from bot.security.credentials import Vault, keyring
+from bot.redisio import run_async
 from bot.signin_links import issue
 from handlers.cli_login import operator_link
+from tests.accounts_support import SyncAccounts
 from tests.conftest import MakeRepo
 from tests.live_server import LiveServer
 
@@ -46,10 +47,11 @@ def signed_in_as_operator(server: LiveServer, settings: Settings, redis: Redis) 
 def signed_in_as(
     server: LiveServer, settings: Settings, redis: Redis, name: str
 ) -> requests.Session:
-    accounts = AccountStore(settings, redis, Vault(keyring(settings)))
+    accounts = SyncAccounts(settings, redis)
     person = accounts.person_for(Identity.slack("T1", name), name)
     browser = requests.Session()
-    browser.get(local(server, issue(settings, redis, person.id)))
+    link = run_async(redis, lambda aredis: issue(settings, aredis, person.id))
+    browser.get(local(server, link))
     return browser
 
 

@@ -16,13 +16,14 @@ import requests
 from aiohttp import web
 from redis import Redis
 
-from bot.accounts import AccountStore, Provider
+from bot.accounts import Provider, accounts_on
 from bot.config import Settings
-from bot.security.credentials import Vault, keyring
+from bot.redisio import async_client, run_async
 from bot.signin_links import connect_link
 from handlers.cli_login import operator_link
 from handlers.web_auth import mount
 from handlers.web_auth.session import COOKIE
+from tests.accounts_support import SyncAccounts
 from tests.conftest import ROOT, env_for
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitlab import FakeGitLab
@@ -42,8 +43,15 @@ class Site:
     def browser(self) -> requests.Session:
         return requests.Session()
 
-    def accounts(self) -> AccountStore:
-        return AccountStore(self.settings, self.redis, Vault(keyring(self.settings)))
+    def accounts(self) -> SyncAccounts:
+        return SyncAccounts(self.settings, self.redis)
+
+    def connect_link(self, team: str, user: str, name: str) -> str:
+        """What `/repobox connect` answers, asked off the loop."""
+        settings = self.settings
+        return run_async(
+            self.redis, lambda aredis: connect_link(accounts_on(settings, aredis), team, user, name)
+        )
 
 
 def free_port() -> int:
@@ -79,7 +87,13 @@ def site(settings: Settings, redis: Redis) -> Iterator[Site]:
 
         def factory() -> web.Application:
             app = web.Application()
-            mount(app, configured, redis)
+            aredis = async_client(redis)  # the web app's shared client, as build_app owns it
+
+            async def close(_: web.Application) -> None:
+                await aredis.aclose()
+
+            app.on_cleanup.append(close)
+            mount(app, configured, aredis)
             return app
 
         server = LiveServer(configured, redis, factory=factory, port=port).start()
@@ -255,11 +269,11 @@ def test_python_app_py_login_prints_a_working_one_time_link(site: Site) -> None:
 
 
 def test_a_slack_connect_link_signs_that_slack_user_in(site: Site) -> None:
-    link = connect_link(site.settings, site.redis, site.accounts(), "T1", "U42", "Dana")
+    link = site.connect_link("T1", "U42", "Dana")
     page = site.browser().get(link)
     assert "Signed in as <strong>Dana</strong>." in page.text
     assert "slack: T1/U42" in page.text
-    again = connect_link(site.settings, site.redis, site.accounts(), "T1", "U42", "Dana")
+    again = site.connect_link("T1", "U42", "Dana")
     assert again != link  # a fresh one-time link, the same person
     assert "Signed in as <strong>Dana</strong>." in site.browser().get(again).text
     assert site.redis.scard("repobox:people") == 1

@@ -65,16 +65,16 @@ class Viewer:
         return self.admin or found.created_by.id == self.person.id
 
 
-def _viewer(request: web.Request) -> Viewer | None:
+async def _viewer(request: web.Request) -> Viewer | None:
     ctx, current = context(request), session(request)
-    account = ctx.accounts.person(current.person_id) if current.person_id else None
+    account = await ctx.accounts.person(current.person_id) if current.person_id else None
     if account is None:
         return None
-    return Viewer(account, ctx.accounts.is_admin(account.id))
+    return Viewer(account, await ctx.accounts.is_admin(account.id))
 
 
-def _signed_in(request: web.Request) -> Viewer:
-    viewer = _viewer(request)
+async def _signed_in(request: web.Request) -> Viewer:
+    viewer = await _viewer(request)
     if viewer is None:
         raise web.HTTPSeeOther(SIGNIN)
     return viewer
@@ -129,13 +129,13 @@ async def home(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT_KEY]
     accounts = request.app[COOKIES_KEY]
     loaded = accounts.cookies.load(request)
-    if loaded is not None and loaded.person_id and not accounts.revoked(loaded):
+    if loaded is not None and loaded.person_id and not await accounts.revoked(loaded):
         return redirect(HOME)
     return views.welcome(next_steps(ctx))
 
 
 async def dashboard(request: web.Request) -> web.Response:
-    viewer = _signed_in(request)
+    viewer = await _signed_in(request)
     archived = request.query.get("archived") == "1"
     asked = request.query.get("page", "0")
     page_no = int(asked) if asked.isdigit() and len(asked) < 6 else 0
@@ -143,7 +143,7 @@ async def dashboard(request: web.Request) -> web.Response:
     found = await store.page(archived=archived, start=page_no * PAGE_SIZE, count=PAGE_SIZE + 1)
     more = len(found) > PAGE_SIZE
     mine = [s for s in found[:PAGE_SIZE] if viewer.may_see(s)]
-    repos = _repo_choices(request, viewer, found)
+    repos = await _repo_choices(request, viewer, found)
     return views.sessions_list(
         mine,
         csrf=session(request).csrf,
@@ -156,17 +156,17 @@ async def dashboard(request: web.Request) -> web.Response:
     )
 
 
-def _repo_choices(request: web.Request, viewer: Viewer, recent: list[Session]) -> list[str]:
+async def _repo_choices(request: web.Request, viewer: Viewer, recent: list[Session]) -> list[str]:
     """The picker: repositories of the person's recent sessions, then their linked accounts'
     namespaces (`login/`) to complete from."""
     chosen = {s.repo for s in recent if s.created_by.id == viewer.person.id}
-    for linked in context(request).accounts.connections(viewer.account.id):
+    for linked in await context(request).accounts.connections(viewer.account.id):
         chosen.add(f"{linked.login}/")
     return sorted(chosen)
 
 
 async def start(request: web.Request) -> web.Response:
-    viewer = _signed_in(request)
+    viewer = await _signed_in(request)
     data = await request.post()
     repo = str(data.get("repo", "")).strip()
     base = str(data.get("base", "")).strip() or None
@@ -177,7 +177,7 @@ async def start(request: web.Request) -> web.Response:
     thread = Thread("web", request_id)
     service = _web(request).service
     try:
-        _link_first(request, viewer, repo)
+        await _link_first(request, viewer, repo)
         started = await service.start(
             repo=repo,
             base=base,
@@ -196,13 +196,15 @@ async def start(request: web.Request) -> web.Response:
     )
 
 
-def _link_first(request: web.Request, viewer: Viewer, repo: str) -> None:
+async def _link_first(request: web.Request, viewer: Viewer, repo: str) -> None:
     """REPOBOX_REQUIRE_LINKED: a hosted repository needs the person's account on its host."""
     ctx = _web(request)
     if not ctx.settings.require_linked:
         return
     provider = acting.HOSTED.get(ctx.service.check_spec(repo, Reach.CHAT).provider)
-    if provider is None or context(request).accounts.connection(viewer.account.id, provider):
+    if provider is None:
+        return
+    if await context(request).accounts.connection(viewer.account.id, provider):
         return
     raise UserError(
         f"Repobox works on {provider.value} repositories as you: link your {provider.value} "
@@ -222,7 +224,7 @@ async def _own_session(request: web.Request, viewer: Viewer) -> Session:
 
 
 async def session_page(request: web.Request) -> web.Response:
-    viewer = _signed_in(request)
+    viewer = await _signed_in(request)
     found = await _own_session(request, viewer)
     snapshot = await pages.snapshot(_web(request).service, found.id)
     snapshot["events"] = f"{found.id}/events"
@@ -239,7 +241,7 @@ async def session_page(request: web.Request) -> web.Response:
 
 
 async def session_events(request: web.Request) -> web.StreamResponse:
-    viewer = _signed_in(request)
+    viewer = await _signed_in(request)
     found = await _own_session(request, viewer)
     cursor = request.headers.get("Last-Event-ID") or request.query.get("after") or "0"
     if not STREAM_ID.match(cursor):
@@ -259,7 +261,7 @@ COMMANDS = {
 
 
 async def act(request: web.Request) -> web.Response:
-    viewer = _signed_in(request)
+    viewer = await _signed_in(request)
     found = await _own_session(request, viewer)
     kind = COMMANDS.get(request.match_info["action"])
     if kind is None:
@@ -281,7 +283,7 @@ async def act(request: web.Request) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
-    viewer = _signed_in(request)
+    viewer = await _signed_in(request)
     if not viewer.admin:
         raise web.HTTPForbidden(text="Only admins (REPOBOX_ADMINS) see the health page.")
     ctx = _web(request)
@@ -294,7 +296,7 @@ COOKIES_KEY = web.AppKey("repobox.dashboard.cookies", AccountContext)
 
 
 def register(app: web.Application, ctx: WebContext) -> None:
-    sub = signed_in_app(ctx.settings, ctx.redis, max_size=256 * 1024)
+    sub = signed_in_app(ctx.settings, ctx.aredis, max_size=256 * 1024)
     sub[WEB_CONTEXT] = ctx
     sub.router.add_get("/", dashboard)
     sub.router.add_post("/start", start)
@@ -303,6 +305,6 @@ def register(app: web.Application, ctx: WebContext) -> None:
     sub.router.add_post("/sessions/{id}/{action}", act)
     sub.router.add_get("/health", health)
     sub.router.add_static("/static/", pages.STATIC_DIR)
-    app[COOKIES_KEY] = account_context(ctx.settings, ctx.redis)
+    app[COOKIES_KEY] = account_context(ctx.settings, ctx.aredis)
     app.router.add_get("/", home)
     app.add_subapp(PREFIX, sub)

@@ -8,10 +8,9 @@ in the slash command's ephemeral acknowledgement, seen by the person alone.
 from __future__ import annotations
 
 from bot import acting, signin_links
-from bot.accounts import AccountStore, Identity
+from bot.accounts import Identity, accounts_on
 from bot.errors import UserError
 from bot.repo_spec import Reach
-from bot.security.credentials import Vault, keyring
 from handlers.context import WebContext
 
 WORD = "connect"
@@ -21,9 +20,9 @@ def wants_connect(text: str) -> bool:
     return text.split()[:1] == [WORD]
 
 
-def connect_answer(ctx: WebContext, team: str, user: str, name: str) -> str:
-    accounts = AccountStore(ctx.settings, ctx.redis, Vault(keyring(ctx.settings)))
-    link = signin_links.connect_link(ctx.settings, ctx.redis, accounts, team, user, name)
+async def connect_answer(ctx: WebContext, team: str, user: str, name: str) -> str:
+    accounts = accounts_on(ctx.settings, ctx.aredis)
+    link = await signin_links.connect_link(accounts, team, user, name)
     minutes = signin_links.DEFAULT_TTL // 60
     return (
         f"🔗 <{link}|Open your Repobox settings> to link your GitHub or GitLab account, so "
@@ -32,7 +31,7 @@ def connect_answer(ctx: WebContext, team: str, user: str, name: str) -> str:
     )
 
 
-def require_linked(ctx: WebContext, repo: str, team: str, user: str, name: str) -> None:
+async def require_linked(ctx: WebContext, repo: str, team: str, user: str, name: str) -> None:
     """With REPOBOX_REQUIRE_LINKED, a hosted repository needs the person's linked account
     for its host: say so, privately, with the connect link (before any session exists)."""
     if not ctx.settings.require_linked:
@@ -40,11 +39,11 @@ def require_linked(ctx: WebContext, repo: str, team: str, user: str, name: str) 
     provider = acting.HOSTED.get(ctx.service.check_spec(repo, Reach.CHAT).provider)
     if provider is None:
         return
-    accounts = acting.accounts_of(ctx.settings, ctx.redis)
-    person = accounts.find(Identity.slack(team, user))
-    if person is not None and accounts.connection(person.id, provider) is not None:
+    accounts = accounts_on(ctx.settings, ctx.aredis)
+    person = await accounts.find(Identity.slack(team, user))
+    if person is not None and await accounts.connection(person.id, provider) is not None:
         return
     raise UserError(
         f"Repobox works on {provider.value} repositories as you: link your account first.",
-        hint=connect_answer(ctx, team, user, name),
+        hint=await connect_answer(ctx, team, user, name),
     )

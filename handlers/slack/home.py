@@ -14,8 +14,8 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
-from bot import acting, signin_links
-from bot.accounts import Identity
+from bot import signin_links
+from bot.accounts import Identity, accounts_on
 from bot.security.links import session_link
 from bot.sessions import Session
 from bot.surfaces.slack.blocks import escape
@@ -93,10 +93,11 @@ class AppHome:
 
     async def view_for(self, team: str, user: str) -> dict[str, Any]:
         ctx = self.ctx
-        accounts = acting.accounts_of(ctx.settings, ctx.redis)
-        person = accounts.person_for(Identity.slack(team, user), user)
+        accounts = accounts_on(ctx.settings, ctx.aredis)
+        person = await accounts.person_for(Identity.slack(team, user), user)
         connections = [
-            f"{c.provider.value} {c.login} ({c.masked})" for c in accounts.connections(person.id)
+            f"{c.provider.value} {c.login} ({c.masked})"
+            for c in await accounts.connections(person.id)
         ]
         prefix = f"{team}:"
         mine = [
@@ -107,5 +108,5 @@ class AppHome:
             and s.created_by.id == user
         ]
         linked = [(s, session_link(ctx.settings, s.id)) for s in mine[:RECENT]]
-        connect = signin_links.issue(ctx.settings, ctx.redis, person.id)
+        connect = await signin_links.issue(ctx.settings, ctx.aredis, person.id)
         return home_view(linked, connections, connect)

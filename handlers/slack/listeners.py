@@ -224,7 +224,7 @@ class SlackListeners:
         text = plain(payload.text).strip()
         if wants_connect(text):  # a private sign-in link to link forge accounts
             name = payload.user_name or payload.user
-            return ephemeral(connect_answer(self.ctx, team, payload.user, name))
+            return ephemeral(await connect_answer(self.ctx, team, payload.user, name))
         try:
             command = parse(text) if text else Command(CommandKind.HELP)
             if command.kind in ANYWHERE:
@@ -313,7 +313,7 @@ class SlackListeners:
     ) -> None:
         self.check_repo(repo)
         who = person or said.person
-        require_linked(self.ctx, repo, said.team, who.id, who.name)
+        await require_linked(self.ctx, repo, said.team, who.id, who.name)
         started = await self.service.start(
             repo=repo,
             base=base,

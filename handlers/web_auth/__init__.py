@@ -1,7 +1,8 @@
 """Accounts on the web: sign-in, sign-out, the OAuth callback and the settings page.
 
 An aiohttp sub-application, mounted by the web process at `/account`
-(`app.add_subapp("/account", build_account_app(settings, redis))`). Its own middleware
+(`app.add_subapp("/account", build_account_app(settings, aredis))`, on the web app's
+shared async client). Its own middleware
 keeps the sealed session cookie and refuses any POST without the session's CSRF token.
 
 Routes (all under /account):
@@ -20,12 +21,11 @@ Routes (all under /account):
 from __future__ import annotations
 
 from aiohttp import web
-from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
 
-from bot.accounts import AccountStore
+from bot.accounts import accounts_on
 from bot.config import Settings
 from bot.oauth import oauth_apps
-from bot.security.credentials import Vault, keyring
 from handlers.web_auth import settings as settings_routes
 from handlers.web_auth import signin
 from handlers.web_auth.context import ACCOUNT_KEY, AccountContext
@@ -35,20 +35,22 @@ from handlers.web_auth.session import SessionCookies
 PREFIX = "/account"
 
 
-def account_context(settings: Settings, redis: Redis) -> AccountContext:
+def account_context(settings: Settings, redis: AsyncRedis) -> AccountContext:
     """What the account pages (and the dashboard, which reads the same cookie) share."""
-    accounts = AccountStore(settings, redis, Vault(keyring(settings)))
+    accounts = accounts_on(settings, redis)
     return AccountContext(settings, redis, accounts, SessionCookies(settings), oauth_apps(settings))
 
 
-def signed_in_app(settings: Settings, redis: Redis, max_size: int = 64 * 1024) -> web.Application:
+def signed_in_app(
+    settings: Settings, redis: AsyncRedis, max_size: int = 64 * 1024
+) -> web.Application:
     """A sub-app whose POSTs need the session's CSRF token (the session middleware)."""
     app = web.Application(middlewares=[sessions], client_max_size=max_size)
     app[ACCOUNT_KEY] = account_context(settings, redis)
     return app
 
 
-def build_account_app(settings: Settings, redis: Redis) -> web.Application:
+def build_account_app(settings: Settings, redis: AsyncRedis) -> web.Application:
     app = signed_in_app(settings, redis)
     app.router.add_get("/signin", signin.signin_page)
     app.router.add_post("/signin/{provider}", signin.signin_start)
@@ -63,6 +65,6 @@ def build_account_app(settings: Settings, redis: Redis) -> web.Application:
     return app
 
 
-def mount(app: web.Application, settings: Settings, redis: Redis) -> None:
+def mount(app: web.Application, settings: Settings, redis: AsyncRedis) -> None:
     """Called by handlers/web.py's `build_app`."""
     app.add_subapp(PREFIX, build_account_app(settings, redis))

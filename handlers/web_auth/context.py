@@ -1,4 +1,5 @@
-"""What the account routes share: settings, Redis, the account store, the cookie sealer."""
+"""What the account routes share: settings, the web app's async Redis client, the account
+store on it, the cookie sealer. Every Redis call here is awaited on the loop."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from aiohttp import web
-from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
 
 from bot import keys
 from bot.accounts import AccountStore, Provider
@@ -18,18 +19,19 @@ from handlers.web_auth.session import SESSION_TTL, SessionCookies, WebSession
 @dataclass
 class AccountContext:
     settings: Settings
-    redis: Redis
+    redis: AsyncRedis  # the web app's shared client (`WebContext.aredis`)
     accounts: AccountStore
     cookies: SessionCookies
     apps: dict[Provider, OAuthApp]
 
-    def revoked(self, session: WebSession) -> bool:
-        """Whether the person signed out after this session was issued."""
-        raw = self.redis.get(keys.signed_out(session.person_id or ""))
+    async def revoked(self, session: WebSession) -> bool:
+        """Whether the person signed out after this session was issued (every signed-in
+        request asks, so it must never hold the loop)."""
+        raw = await self.redis.get(keys.signed_out(session.person_id or ""))
         return raw is not None and float(raw) >= session.issued
 
-    def sign_out(self, person_id: str) -> None:
-        self.redis.set(keys.signed_out(person_id), repr(time.time()), ex=SESSION_TTL + 60)
+    async def sign_out(self, person_id: str) -> None:
+        await self.redis.set(keys.signed_out(person_id), repr(time.time()), ex=SESSION_TTL + 60)
 
     def callback_url(self, provider: Provider) -> str:
         return f"{self.settings.public_url}/account/callback/{provider.value}"

@@ -47,7 +47,7 @@ async def _csrf_ok(request: web.Request, session: WebSession) -> bool:
 async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse:
     ctx = context(request)
     loaded = ctx.cookies.load(request)
-    if loaded is not None and loaded.person_id and ctx.revoked(loaded):
+    if loaded is not None and loaded.person_id and await ctx.revoked(loaded):
         loaded = None
     current = loaded or WebSession()
     request[SESSION] = SessionSlot(current)

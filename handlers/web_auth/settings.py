@@ -37,16 +37,16 @@ def _done(request: web.Request, note: str) -> web.Response:
 
 async def settings_page(request: web.Request) -> web.Response:
     ctx, current = context(request), session(request)
-    person = ctx.accounts.person(current.person_id) if current.person_id else None
+    person = await ctx.accounts.person(current.person_id) if current.person_id else None
     if person is None:
         keep(request, None if current.person_id else current)
         return redirect(SIGNIN)
     keep(request, current.with_notice(None))
     return pages.settings(
         person,
-        ctx.accounts.is_admin(person.id),
-        ctx.accounts.identities(person.id),
-        ctx.accounts.connections(person.id),
+        await ctx.accounts.is_admin(person.id),
+        await ctx.accounts.identities(person.id),
+        await ctx.accounts.connections(person.id),
         ctx.apps.values(),
         current.csrf,
         current.notice,
@@ -72,7 +72,7 @@ async def paste_token(request: web.Request) -> web.Response:
     try:
         info = await asyncio.to_thread(inspect, ctx.settings, provider, token)
         credential = Credential(provider, token, info.login, info.scopes or (), Source.TOKEN)
-        saved = ctx.accounts.save_credential(person_id, credential)
+        saved = await ctx.accounts.save_credential(person_id, credential)
     except ConfigError:
         return _done(request, f"{provider.value} is not configured on this Repobox.")
     except (UserError, UpstreamError) as error:
@@ -88,7 +88,7 @@ async def test_connection(request: web.Request) -> web.Response:
         return redirect(SIGNIN)
     ctx = context(request)
     try:
-        credential = ctx.accounts.credential(person_id, provider)
+        credential = await ctx.accounts.credential(person_id, provider)
         if credential is None:
             return _done(request, f"No {provider.value} account is linked.")
         info = await asyncio.to_thread(inspect, ctx.settings, provider, credential.token)
@@ -108,6 +108,6 @@ async def unlink(request: web.Request) -> web.Response:
     provider = _provider(request.match_info["provider"])
     if not person_id or provider is None:
         return redirect(SIGNIN)
-    removed = context(request).accounts.unlink(person_id, provider)
+    removed = await context(request).accounts.unlink(person_id, provider)
     log.info("person %s unlinked %s", person_id, provider.value)
     return _done(request, f"Unlinked {provider.value}." if removed else "Nothing to unlink.")

@@ -74,8 +74,9 @@ async def callback(request: web.Request) -> web.Response:
         if pending.intent == "link" and current.person_id:
             person_id = current.person_id
         else:
-            person_id = ctx.accounts.person_for(Identity.forge(provider, info.login), info.name).id
-        ctx.accounts.save_credential(person_id, credential)
+            identity = Identity.forge(provider, info.login)
+            person_id = (await ctx.accounts.person_for(identity, info.name)).id
+        await ctx.accounts.save_credential(person_id, credential)
     except (UserError, UpstreamError) as error:
         keep(request, replace(current, pending=None, notice=str(error)))
         return redirect(back)
@@ -88,8 +89,8 @@ async def callback(request: web.Request) -> web.Response:
 
 async def one_time_link(request: web.Request) -> web.Response:
     ctx, current = context(request), session(request)
-    person_id = signin_links.redeem(ctx.redis, request.match_info["token"])
-    if person_id is None or ctx.accounts.person(person_id) is None:
+    person_id = await signin_links.redeem(ctx.redis, request.match_info["token"])
+    if person_id is None or await ctx.accounts.person(person_id) is None:
         note = "That sign-in link was used already or has expired. Ask for a fresh one."
         keep(request, current.with_notice(note))
         return redirect(SIGNIN)
@@ -102,6 +103,6 @@ async def signout(request: web.Request) -> web.Response:
     """Sign out here and in every other browser holding a cookie for this person."""
     person_id = session(request).person_id
     if person_id:
-        context(request).sign_out(person_id)
+        await context(request).sign_out(person_id)
     keep(request, None)
     return redirect(SIGNIN)

@@ -3,21 +3,29 @@
 The real Valkey is paused for writes (`CLIENT PAUSE … WRITE`) while a person clicks
 "Ship it": the click's command (executor → session service → the prompt queue's script)
 waits on the server. Meanwhile another request to the same app is answered, which it
-could not be if that wait held the loop.
+could not be if that wait held the loop. The account side is held to the same: a
+dashboard sign-in whose one-time link (`GETDEL`) waits on the paused server leaves the
+loop free as well.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import requests
 from redis import Redis
 
+from bot.accounts import Identity
 from bot.prompts import Action
+from bot.redisio import run_async
 from bot.sessions import Person, Session, Thread
+from bot.signin_links import issue
 from bot.surfaces.slack import blocks
 from bot.surfaces.slack.thread import SURFACE, SlackThread
 from jobs.runtime import JobContext
+from tests.accounts_support import SyncAccounts
 from tests.conftest import MakeRepo, wait_until
 from tests.slack.support import ALICE, CHANNEL, TEAM, AppServer, Workspace
 
@@ -70,4 +78,31 @@ def test_a_command_waiting_on_redis_leaves_the_loop_free_for_other_requests(
         assert click.result(timeout=30).status == 200
     history = slack_ctx.service.prompts.history(session.id)
     assert [p.action for p in history] == [Action.SHIP]  # and the ship was queued after all
+    control.close()
+
+
+def test_a_dashboard_sign_in_waiting_on_redis_leaves_the_loop_free_for_other_requests(
+    slack_ctx: JobContext, app_server: AppServer, valkey_url: str
+) -> None:
+    settings, redis = slack_ctx.settings, slack_ctx.redis
+    alice = SyncAccounts(settings, redis).person_for(Identity.slack(TEAM, ALICE), "Alice")
+    link = run_async(redis, lambda aredis: issue(settings, aredis, alice.id))
+    browser = requests.Session()
+    control = Redis.from_url(valkey_url)
+    before = blocked(control)
+    control.execute_command("CLIENT", "PAUSE", str(PAUSE_MS), "WRITE")
+    with ThreadPoolExecutor(1) as pool:
+        try:
+            signin = pool.submit(browser.get, app_server.url + urlsplit(link).path, timeout=30)
+            wait_until(lambda: blocked(control) > before, what="the sign-in to wait on Redis")
+
+            other = app_server.request("/static/session.css")
+
+            assert other.status == 200  # answered by the same loop …
+            assert not signin.done()  # … while the sign-in still waited on the paused server
+        finally:
+            control.execute_command("CLIENT", "UNPAUSE")
+        page = signin.result(timeout=30)
+    assert page.url.endswith("/account/settings")  # the link worked, once the server did
+    assert "Signed in as <strong>Alice</strong>" in page.text
     control.close()
