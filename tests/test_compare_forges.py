@@ -36,6 +36,8 @@ Say = Callable[[str], list[tuple[str, list[str]]]]  # a comment -> the bot's (bo
 def compare_pick_ship(say: Say) -> None:
     """What a person sees on either forge, from the comparison to the shipped change."""
     say("@repobox print 1")  # the session, on an untouched checkout
+    refused = say("@repobox compare sonnet,opus,haiku,claude-code tidy up calc")
+    assert any("compares at most 3 at once" in body for body, _ in refused), refused
     comments = say(f"@repobox {COMPARE}")
     table, versions = next((b, v) for b, v in comments if "Compared 3 candidates" in b)
     live = [v for v in versions if v.startswith("⚖️ **Comparing 3 candidates** for ")]
