@@ -1,15 +1,18 @@
 """A comparison the tests can script: three models of the built-in agent, each different.
 
-On the small checks repository (tests/checks_repo.py): `sonnet` breaks `add` (its required
-check fails), `opus` fixes the docstring and adds notes (more files, dearer), `haiku`
+On a small repository with one required check (`compare_tree`): `sonnet` breaks `add` (its
+required check fails), `opus` fixes the docstring and adds notes (more files, dearer), `haiku`
 changes one file cheaply. Every surface's comparison test plays the same scripts.
 """
 
 from __future__ import annotations
 
-from tests.checks_repo import CALC
+from tests.checks_repo import CALC, TEST_CALC
 from tests.fakes.anthropic import FakeAnthropic, Reply, TokenUsage
 
+# One required check, with the system interpreter (seen inside a sandbox too), no setup and
+# no lint: what a comparison's tests need of checks is a verdict per candidate, quickly.
+CHECKS = "checks:\n  - name: tests\n    run: python3 -m unittest -q\n    required: true\n"
 MODELS = {"sonnet": "claude-sonnet-5-5", "opus": "claude-opus-5-5", "haiku": "claude-haiku-5-5"}
 SONNET_CALC = "def add(a, b):\n    return a - b\n"
 OPUS_CALC = 'def add(a, b):\n    """The sum of a and b."""\n    return a + b\n'
@@ -44,3 +47,13 @@ def script_candidates(fake: FakeAnthropic) -> None:
         ),
         Reply.text("Added twice.", usage=TokenUsage(1000, 20)),
     )
+
+
+def compare_tree() -> dict[str, str]:
+    """The repository every comparison test starts from: `calc.py`, its test, one check."""
+    return {
+        "calc.py": CALC,
+        "test_calc.py": TEST_CALC,
+        "README.md": "# calc\n",
+        ".repobox.yml": CHECKS,
+    }

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from tests.agent_support import API_KEY
-from tests.checks_repo import files
-from tests.compare_support import OPUS_CALC, OPUS_NOTES
+from tests.compare_support import OPUS_CALC, OPUS_NOTES, compare_tree
 from tests.conftest import MakeRepo, git
 from tests.fakes.anthropic import FakeAnthropic
 
@@ -28,10 +27,8 @@ def with_models(settings: Settings, fake: FakeAnthropic) -> Settings:
 
 
 def calc_repo(settings: Settings, make_repo: MakeRepo, tmp_path: Path) -> Path:
-    """tests/checks_repo.py's repository, without autofix (a failing check stays failed)."""
-    tree = files(settings, tmp_path / "probe")
-    tree[".repobox.yml"] = tree[".repobox.yml"].replace("autofix: 1", "autofix: 0")
-    return make_repo(files=tree)
+    """The comparison tests' repository (tests/compare_support.py: one check, no autofix)."""
+    return make_repo(files=compare_tree())
 
 
 def assert_chosen_by_comparison(description: str, picker: str) -> None:

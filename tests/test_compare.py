@@ -26,8 +26,8 @@ from jobs import runtime
 from jobs.runtime import JobContext
 from jobs.ship import merge_request_description
 from tests.agent_support import actx, agent_settings, fake  # noqa: F401 - fixtures
-from tests.checks_repo import CALC, files
-from tests.compare_support import HAIKU_CALC, OPUS_CALC, OPUS_NOTES, script_candidates
+from tests.checks_repo import CALC
+from tests.compare_support import HAIKU_CALC, OPUS_CALC, OPUS_NOTES, compare_tree, script_candidates
 from tests.conftest import MakeRepo, git, run_jobs
 from tests.fakes.anthropic import FakeAnthropic, Reply
 from tests.live_server import LiveServer
@@ -38,9 +38,7 @@ ENDS = (EventKind.RESULT, EventKind.ERROR, EventKind.SHIPPED, EventKind.CANCELLE
 
 
 def start(ctx: JobContext, make_repo: MakeRepo, tmp_path: Path) -> Session:
-    tree = files(ctx.settings, tmp_path / "probe")
-    tree[".repobox.yml"] = tree[".repobox.yml"].replace("autofix: 1", "autofix: 0")
-    origin = make_repo(files=tree)
+    origin = make_repo(files=compare_tree())
     thread, request = Thread("cli", uuid.uuid4().hex), uuid.uuid4().hex
     started = ctx.service.run(
         lambda svc: svc.start(

@@ -12,8 +12,8 @@ from bot.config import Settings
 from bot.progress import EventKind, ProgressStream
 from jobs.runtime import JobContext
 from tests.agent_support import API_KEY, fake  # noqa: F401 - fixture
-from tests.checks_repo import CALC, files
-from tests.compare_support import MODELS, OPUS_CALC, OPUS_NOTES, script_candidates
+from tests.checks_repo import CALC
+from tests.compare_support import MODELS, OPUS_CALC, OPUS_NOTES, compare_tree, script_candidates
 from tests.conftest import MakeRepo, WorkerProcess, git, wait_until
 from tests.fakes.anthropic import FakeAnthropic, Reply
 from tests.test_cli import CliResult, cli, session_id_from  # noqa: F401 - fixture
@@ -28,9 +28,7 @@ def agent_env(fake: FakeAnthropic) -> dict[str, str]:  # noqa: F811
 
 
 def checked_repo(settings: Settings, make_repo: MakeRepo, tmp_path: Path) -> Path:
-    tree = files(settings, tmp_path / "probe")
-    tree[".repobox.yml"] = tree[".repobox.yml"].replace("autofix: 1", "autofix: 0")
-    return make_repo(files=tree)
+    return make_repo(files=compare_tree())
 
 
 def test_compare_watch_pick_and_ship_from_the_terminal(
