@@ -48,7 +48,7 @@ class App:
 
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=30)
+        self.process.wait(timeout=60)
         self._log.close()
 
 
@@ -63,6 +63,8 @@ def test_restart_keeps_sessions_and_workdirs(make_repo: MakeRepo, tmp_path: Path
         "REPOBOX_AGENT_COMMAND": f"{sys.executable} {SCRIPTED_AGENT}",
         "REPOBOX_WORKERS": "1",
         "REPOBOX_SANDBOX": "off",  # the test interpreter lives under $HOME, which the sandbox hides
+        # A pool refill may still be cloning when the test stops the app; it gets this long.
+        "REPOBOX_SHUTDOWN_GRACE": "5",
         "PYTHONPATH": str(ROOT),
     }
 
