@@ -128,7 +128,7 @@ def run_comparison(
     records.save(
         ctx.redis,
         session.id,
-        CompareRecord(prompt.id, base, ctx.settings.host, forks, _between(forks)),
+        CompareRecord(prompt.id, base, forks, _between(forks)),
     )
     result = _total(comparison, duration)
     summary = _summary(comparison, duration)

@@ -33,7 +33,6 @@ class Fork:
 class CompareRecord:
     prompt_id: str
     base_commit: str
-    host: str  # the machine whose disk holds the candidates' workdirs
     forks: tuple[Fork, ...] = ()
     between: dict[str, str] = field(default_factory=dict)  # "1-2" -> patch from 1 to 2
 
@@ -50,7 +49,6 @@ class CompareRecord:
         return cls(
             prompt_id=str(data["prompt_id"]),
             base_commit=str(data["base_commit"]),
-            host=str(data.get("host") or ""),
             forks=tuple(Fork(**f) for f in data.get("forks") or []),
             between={str(k): str(v) for k, v in (data.get("between") or {}).items()},
         )
