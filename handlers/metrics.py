@@ -20,9 +20,9 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from redis.asyncio import Redis as AsyncRedis
 
-from bot import metrics
-from bot.config import Settings
-from handlers.context import WebContext
+from bot.core.config import Settings
+from bot.sessions import metrics
+from handlers.common.context import WebContext
 
 # Route prefix -> surface label; requests elsewhere (/healthz, /metrics, /static) aren't counted.
 SURFACES = (

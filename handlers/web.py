@@ -11,13 +11,16 @@ import logging
 from aiohttp import web
 from redis import Redis
 
-from bot.config import Settings
-from bot.health import RedisHealth, probe_async
-from bot.redisio import async_client
-from bot.service import SessionService
-from handlers import dashboard, metrics, pages, web_auth
-from handlers.context import CONTEXT_KEY, WebContext
+from bot.commands.service import SessionService
+from bot.core.config import Settings
+from bot.core.health import RedisHealth, probe_async
+from bot.core.redisio import async_client
+from handlers import metrics
+from handlers.common.context import CONTEXT_KEY, WebContext
+from handlers.dashboard import routes as dashboard
+from handlers.dashboard.auth import routes as web_auth
 from handlers.forge import github, gitlab
+from handlers.live import page as pages
 from handlers.slack import route as slack_route
 from jobs.session_jobs import SESSION_JOBS
 

@@ -13,21 +13,21 @@ import json
 import logging
 from typing import Any
 
-from bot import keys
-from bot.commands import Command, CommandKind, parse
-from bot.errors import UpstreamError, UserError
-from bot.executor import SURFACE_COMMANDS, Asker, Executor, needs_session
-from bot.inbound.forge_events import CommentEvent
-from bot.inbound.forge_text import command_text
-from bot.logs import crash_reference
-from bot.providers.forge import Forge, ForgeUser
-from bot.providers.registry import forge_for
-from bot.sessions import Person, Session, SessionState, Thread
-from bot.surfaces import forge_replies
-from bot.surfaces.forge_text import defuse, host_words
-from jobs import forge_context
-from jobs.forge_answers import answer_text
-from jobs.runtime import JobContext, context
+from bot.commands.executor import SURFACE_COMMANDS, Asker, Executor, needs_session
+from bot.commands.grammar import Command, CommandKind, parse
+from bot.core import keys
+from bot.core.errors import UpstreamError, UserError
+from bot.core.logs import crash_reference
+from bot.forges.events import CommentEvent
+from bot.forges.forge import Forge, ForgeUser
+from bot.forges.registry import forge_for
+from bot.forges.text import command_text, defuse, host_words
+from bot.sessions.session import Person, Session, SessionState, Thread
+from bot.surfaces.forge import replies as forge_replies
+from bot.surfaces.forge.answers import answer_text
+from jobs.session_jobs import context
+from jobs.steps import forge_context
+from jobs.steps.context import JobContext
 
 log = logging.getLogger(__name__)
 

@@ -1,136 +1,32 @@
-"""A lost host is not a lost session.
-
-Each worker beats for its host (`HostBeat`). In the watchdog pass, a dead run whose host has
-stopped beating too fails with a message that names the cause; once the host has been
-silent for REPOBOX_HOST_TIMEOUT, each of its sessions is handed to `adopt_session` on any
-live host, which rebuilds the workdir from the mirror and the last checkpoint copy and
-then lets the session's queue run there.
+"""A lost host is not a lost session: `adopt_session`, the job a live host runs for each
+session of a host that stopped beating (`jobs.worker.lost_hosts` hands them over). It
+rebuilds the workdir from the mirror and the last checkpoint copy, then lets the session's
+queue run there.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 import uuid
 
-from rq import Queue
-from rq.serializers import JSONSerializer
-
-from bot import disk, keys
-from bot.dispatch import RUN_QUEUE, host_queue
-from bot.errors import NotFound
-from bot.hosts import HostRegistry
-from bot.progress import EventKind, ProgressStream
 from bot.progress.relay import Relay
-from bot.runlock import SessionLock
-from bot.sessions import SessionState
-from jobs import session_jobs, workdir_rebuild
-from jobs.runtime import JobContext, context
+from bot.sessions.events import EventKind, ProgressStream
+from bot.sessions.hosts import HostRegistry
+from bot.sessions.runlock import SessionLock
+from bot.sessions.session import SessionState
+from bot.surfaces.registry import sink_for
+from jobs.session_jobs import context
+from jobs.steps import workdir_rebuild
 
 log = logging.getLogger(__name__)
 
 CLOSED = frozenset({SessionState.ARCHIVED, SessionState.FAILED})
 
 
-def registry(ctx: JobContext) -> HostRegistry:
-    return HostRegistry(ctx.redis, ctx.settings.host_timeout)
-
-
-class HostBeat(threading.Thread):
-    """Beats for this worker's host, with the data dir's free space, until stopped."""
-
-    def __init__(self, ctx: JobContext) -> None:
-        super().__init__(name="repobox-host-beat", daemon=True)
-        self.ctx = ctx
-        self.registry = registry(ctx)
-        self.stopping = threading.Event()
-
-    def beat(self) -> None:
-        settings = self.ctx.settings
-        self.registry.beat(settings.host, disk.free_mb(settings.data_dir))
-
-    def run(self) -> None:
-        while True:
-            try:
-                self.beat()
-            except Exception:
-                log.exception("host heartbeat failed; trying again")
-            if self.stopping.wait(self.registry.interval):
-                return
-
-
-def move_sessions_from_lost_hosts(ctx: JobContext) -> list[str]:
-    """Hand every open session of a lost host to a live one; returns the ids handed over."""
-    hosts = registry(ctx)
-    moving: list[str] = []
-    for host in hosts.lost():
-        if host == ctx.settings.host:
-            continue  # we are alive: our own beat merely lapsed
-        remaining = 0
-        for session_id in hosts.pinned(host):
-            if _hand_over(ctx, hosts, host, session_id):
-                moving.append(session_id)
-            if ctx.redis.sismember(keys.host_sessions(host), session_id):
-                remaining += 1
-        if not remaining:
-            # Nothing lives there any more: its queue holds only jobs for sessions that moved.
-            Queue(host_queue(host), connection=ctx.redis, serializer=JSONSerializer).empty()  # type: ignore[no-untyped-call]
-            hosts.forget(host)
-            log.warning("host %s is lost; all its sessions have moved", host)
-    return moving
-
-
-def _hand_over(ctx: JobContext, hosts: HostRegistry, host: str, session_id: str) -> bool:
-    try:
-        session = ctx.service.sessions.get(session_id)
-    except NotFound:
-        hosts.unpin(host, session_id)
-        return False
-    if session.state is SessionState.INITIALIZING:
-        return _set_up_again(ctx, hosts, host, session_id)
-    if session.host != host or session.state in CLOSED:
-        hosts.unpin(host, session_id)
-        return False
-    if ctx.redis.exists(keys.run_lock(session_id)) or ctx.redis.llen(keys.running(session_id)):
-        return False  # its run is not settled yet; the watchdog settles it first
-    minute = int(time.time() // 60)
-    return ctx.service.dispatch.enqueue(
-        adopt_session,
-        job_id=f"adopt-{session_id}-{host}-{minute}",
-        queue=RUN_QUEUE,
-        timeout=1800,
-        session_id=session_id,
-        lost_host=host,
-    )
-
-
-def _set_up_again(ctx: JobContext, hosts: HostRegistry, host: str, session_id: str) -> bool:
-    """A session whose set-up died with its host: set it up again on a live one."""
-    if ctx.redis.exists(keys.run_lock(session_id)):
-        return False  # the dead set-up's lock has not expired yet
-    minute = int(time.time() // 60)
-    enqueued = ctx.service.dispatch.enqueue(
-        session_jobs.init_session,
-        job_id=f"init-{session_id}-after-{host}-{minute}",
-        queue=RUN_QUEUE,
-        timeout=1800,
-        session_id=session_id,
-    )
-    hosts.unpin(host, session_id)
-    if enqueued:
-        ProgressStream(ctx.redis, session_id).emit(
-            EventKind.INFO,
-            f"The machine setting this session up ({host}) stopped answering; "
-            "setting it up again on another one.",
-        )
-    return enqueued
-
-
 def adopt_session(session_id: str, lost_host: str) -> None:
     """Rebuild a lost host's session here, then run what waits in its queue."""
     ctx = context()
-    hosts = registry(ctx)
+    hosts = HostRegistry(ctx.redis, ctx.settings.host_timeout)
     session = ctx.service.sessions.get(session_id)
     if session.host != lost_host or session.state in CLOSED or hosts.alive(lost_host):
         return
@@ -139,7 +35,7 @@ def adopt_session(session_id: str, lost_host: str) -> None:
         return  # a later watchdog pass hands it over again
     stream = ProgressStream(ctx.redis, session_id)
     try:
-        with Relay(ctx.settings, ctx.redis, session_id):
+        with Relay(ctx.settings, ctx.redis, session_id, sinks=sink_for):
             stream.emit(
                 EventKind.INFO,
                 f"The machine this session lived on ({lost_host}) stopped answering; "

@@ -7,25 +7,44 @@ import shutil
 import time
 from pathlib import Path
 
-from bot import acting, disk, repo_spec, retention
 from bot.agents import claude_code
-from bot.dispatch import SessionJobs
-from bot.errors import NotFound, UpstreamError, UserError
+from bot.commands import repo_spec
+from bot.core import disk
+from bot.core.config import Settings
+from bot.core.dispatch import SessionJobs
+from bot.core.errors import NotFound, UpstreamError, UserError
+from bot.core.logs import crash_reference
+from bot.core.redisio import connect, locate
+from bot.forges import registry as providers
 from bot.git.instructions import read_instructions
 from bot.git.mirrors import repo_key
-from bot.hosts import HostRegistry
-from bot.logs import crash_reference
-from bot.progress import EventKind, ProgressStream
+from bot.identity import acting
 from bot.progress.relay import Relay
-from bot.providers import registry as providers
-from bot.runlock import SessionLock
-from bot.sessions import Person, Session, SessionState
-from jobs import compare, runner
-from jobs.runtime import JobContext, context
+from bot.sessions import retention
+from bot.sessions.events import EventKind, ProgressStream
+from bot.sessions.hosts import HostRegistry
+from bot.sessions.runlock import SessionLock
+from bot.sessions.session import Person, Session, SessionState
+from bot.surfaces.registry import sink_for
+from jobs.steps import compare
+from jobs.steps import context as job_context
+from jobs.steps import drain as runner
+from jobs.steps.context import JobContext
 
 log = logging.getLogger(__name__)
 
 SYSTEM = Person("repobox", "Repobox")
+
+
+def context() -> JobContext:
+    """The worker's installed context; a process that installed none (a plain `rq worker`)
+    builds one from the environment on first use."""
+    ctx = job_context.installed()
+    if ctx is None:
+        settings = Settings.from_env()
+        redis = connect(locate(settings))
+        ctx = job_context.install(job_context.build(settings, redis, SESSION_JOBS))
+    return ctx
 
 
 def init_session(session_id: str) -> None:
@@ -42,7 +61,7 @@ def init_session(session_id: str) -> None:
     HostRegistry(ctx.redis, ctx.settings.host_timeout).pin(ctx.settings.host, session_id)
     stream = ProgressStream(ctx.redis, session_id)
     try:
-        with Relay(ctx.settings, ctx.redis, session_id):
+        with Relay(ctx.settings, ctx.redis, session_id, sinks=sink_for):
             _init(ctx, session_id, stream)
     finally:
         lock.release()
@@ -138,7 +157,7 @@ def retire_session(session_id: str) -> None:
     shutil.rmtree(claude_code.config_dir(ctx.settings, session_id), ignore_errors=True)
     if session.host:
         HostRegistry(ctx.redis, ctx.settings.host_timeout).unpin(session.host, session_id)
-    with Relay(ctx.settings, ctx.redis, session_id):
+    with Relay(ctx.settings, ctx.redis, session_id, sinks=sink_for):
         pass  # deliver the archive to the surface (the card shows it)
     # The relay may have written surface state afresh: expire it with the rest.
     retention.expire_session(ctx.redis, session_id, ctx.settings.retention_seconds)

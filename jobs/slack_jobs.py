@@ -6,9 +6,10 @@ import logging
 from typing import Any
 
 from bot.progress.relay import Relay
-from bot.surfaces.slack import blocks as render
+from bot.surfaces.registry import sink_for
+from bot.surfaces.slack import kit
 from bot.surfaces.slack.calls import SlackCalls, web_client
-from jobs.runtime import context
+from jobs.session_jobs import context
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ def post_ephemeral(
     if not settings.slack_bot_token:
         log.warning("cannot answer on Slack: SLACK_BOT_TOKEN is not set")
         return
-    fallback, default_blocks = render.notice(text)
+    fallback, default_blocks = kit.notice(text)
     SlackCalls(web_client(settings)).ephemeral(
         channel=channel,
         user=user,
@@ -40,5 +41,5 @@ def sync_session(session_id: str) -> None:
     """Relay what the session's stream holds now: posts the card of a new session at once,
     without waiting for a run worker to pick up its set-up."""
     ctx = context()
-    with Relay(ctx.settings, ctx.redis, session_id):
+    with Relay(ctx.settings, ctx.redis, session_id, sinks=sink_for):
         pass

@@ -1,5 +1,5 @@
 """The account store from synchronous test code: each call runs the store's coroutine to the
-end on a short-lived async client (`bot.redisio.run_async`, as the jobs and the CLI do), so
+end on a short-lived async client (`bot.core.redisio.run_async`, as the jobs and the CLI do), so
 tests read like the sync store they used to drive, and exercise the one implementation."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from typing import Any
 
 from redis import Redis
 
-from bot.accounts import AccountStore
-from bot.config import Settings
-from bot.redisio import run_async
+from bot.core.config import Settings
+from bot.core.redisio import run_async
+from bot.identity.accounts import AccountStore
 from bot.security.credentials import Vault, keyring
 
 

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from redis import Redis
 
-from bot.config import Settings
-from bot.progress import EventKind, ProgressEvent, ProgressStream
-from bot.sessions import Person, Session, Thread
-from bot.values import ThreadContext
-from jobs import runtime
-from jobs.runtime import JobContext
+from bot.core.config import Settings
+from bot.sessions.events import EventKind, ProgressEvent, ProgressStream
+from bot.sessions.session import Person, Session, Thread
+from bot.sessions.thread_context import ThreadContext
+from jobs.steps.context import JobContext
+from jobs.worker import runtime
 from tests.conftest import git, run_jobs
 from tests.fakes.anthropic import FakeAnthropic
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.security.sandbox import Sandbox, sandbox_for
 
 CALC = "def add(a, b):\n    return a + b\n"

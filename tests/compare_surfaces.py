@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.config import Settings
+from bot.core.config import Settings
 from tests.agent_support import API_KEY
 from tests.compare_support import OPUS_CALC, OPUS_NOTES, compare_tree
 from tests.conftest import MakeRepo, git

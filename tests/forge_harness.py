@@ -14,7 +14,7 @@ from typing import Any, Self
 
 from redis import Redis
 
-from bot.config import Settings
+from bot.core.config import Settings
 from tests.live_server import LiveServer
 
 

@@ -17,8 +17,8 @@ from typing import Any
 from aiohttp import web
 from redis import Redis
 
-from bot.config import Settings
-from handlers.pages import STREAMS_KEY
+from bot.core.config import Settings
+from handlers.live.page import STREAMS_KEY
 from handlers.web import build_app
 
 Configure = Callable[[web.Application], None]

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from redis import Redis
 
-from bot.config import Settings
+from bot.core.config import Settings
 from tests.fakes.github import sign as github_sign
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack import sign as slack_sign

@@ -10,18 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from redis import Redis
 
-from bot import keys
-from bot.accounts import (
-    Credential,
-    Identity,
-    IdentityKind,
-    Provider,
-    Source,
-    masked,
-)
-from bot.config import Settings
-from bot.errors import Conflict
-from bot.redisio import connect
+from bot.core import keys
+from bot.core.config import Settings
+from bot.core.errors import Conflict
+from bot.core.redisio import connect
+from bot.identity.accounts import Credential, Identity, IdentityKind, Provider, Source, masked
 from bot.security.credentials import CredentialError, Vault, load_keyring
 from tests.accounts_support import SyncAccounts
 from tests.conftest import ROOT, env_for

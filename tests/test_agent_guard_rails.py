@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from bot.config import Settings
-from bot.progress import EventKind
+from bot.core.config import Settings
 from bot.security.sandbox import Sandbox, probe
-from jobs import runtime
-from jobs.runtime import JobContext
+from bot.sessions.events import EventKind
+from jobs.steps.context import JobContext
+from jobs.worker import runtime
 from tests.agent_support import (
     actx,
     agent_settings,
@@ -336,8 +336,8 @@ def test_sandbox_required_but_missing_fails_runs_clearly(
     settings: Settings, tmp_path: Path
 ) -> None:
     code = (
-        "from bot.config import Settings\n"
-        "from bot.errors import AgentError\n"
+        "from bot.core.config import Settings\n"
+        "from bot.core.errors import AgentError\n"
         "from bot.security.sandbox import sandbox_for\n"
         "try:\n"
         "    sandbox_for(Settings(sandbox='require'))\n"

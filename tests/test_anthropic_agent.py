@@ -9,13 +9,15 @@ from typing import Any
 import anthropic.types
 from redis import Redis
 
-from bot.config import DEFAULT_MODEL, Settings
-from bot.progress import EventKind
-from bot.prompts import PromptState
-from bot.providers.forge import ReplyTarget
-from bot.values import ForgeComment, ForgeOrigin, Quote, ReviewSpot, ThreadContext
-from jobs import runtime
-from jobs.runtime import JobContext
+from bot.core.config import DEFAULT_MODEL, Settings
+from bot.forges.forge import ReplyTarget
+from bot.sessions.events import EventKind
+from bot.sessions.origin import ForgeComment, ForgeOrigin, ReviewSpot
+from bot.sessions.prompts import PromptState
+from bot.sessions.quote import Quote
+from bot.sessions.thread_context import ThreadContext
+from jobs.steps.context import JobContext
+from jobs.worker import runtime
 from tests.agent_support import (
     ALICE,
     actx,

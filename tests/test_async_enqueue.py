@@ -10,8 +10,8 @@ from rq import Queue, SimpleWorker
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from bot.dispatch import AsyncDispatcher, Dispatcher
-from bot.redisio import async_client
+from bot.core.dispatch import AsyncDispatcher, Dispatcher
+from bot.core.redisio import async_client
 
 VOLATILE = {b"created_at", b"enqueued_at", b"description"}  # the time, the job id
 

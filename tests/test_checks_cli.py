@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.config import Settings
+from bot.core.config import Settings
 from tests.checks_repo import files
 from tests.conftest import ROOT, MakeRepo, WorkerProcess, env_for
 from tests.test_cli import session_id_from

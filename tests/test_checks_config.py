@@ -15,7 +15,7 @@ from bot.checks.config import (
     parse_config,
     read_config,
 )
-from bot.errors import NotFound
+from bot.core.errors import NotFound
 from tests.conftest import MakeRepo, git
 
 ISSUE_EXAMPLE = """\

@@ -11,12 +11,12 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from bot.commands import parse
-from bot.executor import Asker, Executor, Queued
-from bot.progress import EventKind, ProgressStream
-from bot.sessions import Person, Session, SessionState, Thread
-from jobs.runtime import JobContext
-from jobs.ship import merge_request_description
+from bot.commands.executor import Asker, Executor, Queued
+from bot.commands.grammar import parse
+from bot.sessions.events import EventKind, ProgressStream
+from bot.sessions.session import Person, Session, SessionState, Thread
+from jobs.steps.context import JobContext
+from jobs.steps.ship import merge_request_description
 from tests.checks_repo import files
 from tests.conftest import MakeRepo, git, run_jobs
 

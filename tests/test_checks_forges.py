@@ -8,8 +8,8 @@ from pathlib import Path
 
 from redis import Redis
 
-from bot.config import Settings
-from jobs import runtime
+from bot.core.config import Settings
+from jobs.worker import runtime
 from tests.checks_repo import files
 from tests.conftest import MakeRepo, git, run_jobs
 from tests.fakes.github import FakeGitHub, webhook_request

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.agents.base import RunControl
 from bot.checks.config import ConfigInvalid, read_config
 from bot.checks.results import CheckReport, CheckStatus
 from bot.checks.runner import CheckRunner
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.git.checkpoints import checkpoint, diffstat
 from bot.git.mirrors import repo_key
+from bot.processes.control import RunControl
 from bot.security.sandbox import probe, sandbox_for
-from bot.sessions import Person
+from bot.sessions.session import Person
 from tests.checks_repo import BROKEN_CALC, CALC, files
 from tests.conftest import MakeRepo, git
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.agents.base import RunControl
 from bot.checks.config import ChecksConfig, parse_config
 from bot.checks.results import CheckReport, CheckResult, CheckStarted, CheckStatus
 from bot.checks.runner import MARKER, CheckRunner
-from bot.config import Settings
+from bot.core.config import Settings
+from bot.processes.control import RunControl
 from bot.security.sandbox import Sandbox, probe
 from tests.conftest import git
 

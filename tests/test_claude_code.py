@@ -16,10 +16,10 @@ import pytest
 
 from bot.agents.claude_stream import ClaudeStream, parse_line
 from bot.agents.command import command_argv
-from bot.config import Settings
-from bot.progress import EventKind, ProgressEvent, ProgressStream
-from bot.sessions import Person, Thread
-from jobs.runtime import JobContext
+from bot.core.config import Settings
+from bot.sessions.events import EventKind, ProgressEvent, ProgressStream
+from bot.sessions.session import Person, Thread
+from jobs.steps.context import JobContext
 from tests.conftest import ROOT, MakeRepo, env_for, run_jobs
 
 RECORDED = ROOT / "tests" / "fixtures" / "claude_code"

@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 from redis import Redis
 
-from bot.config import Settings
-from bot.progress import EventKind
-from bot.prompts import PromptState
+from bot.core.config import Settings
 from bot.security.sandbox import probe
-from bot.sessions import Session
-from jobs import runtime
-from jobs.runtime import JobContext
+from bot.sessions.events import EventKind
+from bot.sessions.prompts import PromptState
+from bot.sessions.session import Session
+from jobs.steps.context import JobContext
+from jobs.worker import runtime
 from tests.agent_support import ALICE, committed, events, start_session, texts
 from tests.claude_cli import VERSION, claude_bin_dir
 from tests.conftest import ROOT, MakeRepo, env_for, run_jobs, wait_until

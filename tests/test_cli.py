@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
+from bot.core.config import Settings
 from tests.conftest import ROOT, MakeRepo, WorkerProcess, env_for, git
 
 CliResult = subprocess.CompletedProcess[str]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import Command, CommandKind, parse, strip_mention
-from bot.errors import UserError
+from bot.commands.grammar import Command, CommandKind, parse
+from bot.core.errors import UserError
+from bot.core.mentions import strip_mention
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 
 from bot.git.checkpoints import DiffStat, FileChange, staged_diffstat
 from bot.git.commit_message import commit_message, first_sentence, imperative, subject_line
-from bot.sessions import Person
+from bot.sessions.session import Person
 from tests.conftest import git
 
 ADA = Person("U1", "Ada Lovelace", "ada@example.com")

@@ -14,17 +14,17 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from bot.commands import parse
+from bot.commands.executor import Asker, Executor, Queued
+from bot.commands.grammar import parse
 from bot.compare.outcome import Comparison
-from bot.config import Settings
-from bot.errors import UserError
-from bot.executor import Asker, Executor, Queued
-from bot.progress import EventKind, ProgressStream
-from bot.progress.result import RunResult
-from bot.sessions import Person, Session, Thread
-from jobs import runtime
-from jobs.runtime import JobContext
-from jobs.ship import merge_request_description
+from bot.core.config import Settings
+from bot.core.errors import UserError
+from bot.sessions.events import EventKind, ProgressStream
+from bot.sessions.results import RunResult
+from bot.sessions.session import Person, Session, Thread
+from jobs.steps.context import JobContext
+from jobs.steps.ship import merge_request_description
+from jobs.worker import runtime
 from tests.agent_support import actx, agent_settings, fake  # noqa: F401 - fixtures
 from tests.checks_repo import CALC
 from tests.compare_support import HAIKU_CALC, OPUS_CALC, OPUS_NOTES, compare_tree, script_candidates

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from redis import Redis
 
-from bot.commands import parse
-from bot.config import Settings
-from bot.executor import Asker, Executor, Queued
-from bot.progress import EventKind, ProgressStream
-from jobs import runtime
+from bot.commands.executor import Asker, Executor, Queued
+from bot.commands.grammar import parse
+from bot.core.config import Settings
+from bot.sessions.events import EventKind, ProgressStream
+from jobs.worker import runtime
 from tests.agent_support import ALICE, start_session
 from tests.compare_support import MODELS
 from tests.conftest import MakeRepo, git, run_jobs

@@ -8,9 +8,9 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.config import Settings
-from bot.progress import EventKind, ProgressStream
-from jobs.runtime import JobContext
+from bot.core.config import Settings
+from bot.sessions.events import EventKind, ProgressStream
+from jobs.steps.context import JobContext
 from tests.agent_support import API_KEY, fake  # noqa: F401 - fixture
 from tests.checks_repo import CALC
 from tests.compare_support import MODELS, OPUS_CALC, OPUS_NOTES, compare_tree, script_candidates

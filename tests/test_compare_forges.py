@@ -12,8 +12,8 @@ from pathlib import Path
 
 from redis import Redis
 
-from bot.config import Settings
-from jobs import runtime
+from bot.core.config import Settings
+from jobs.worker import runtime
 from tests.agent_support import fake  # noqa: F401 - fixture
 from tests.compare_support import script_candidates
 from tests.compare_surfaces import (

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot.compare.outcome import CandidateOutcome, Comparison
-from bot.progress import EventKind, ProgressEvent
-from bot.progress.result import FileLine, RunResult
 from bot.progress.view import PromptView
-from bot.prompts import PromptState
+from bot.sessions.events import EventKind, ProgressEvent
+from bot.sessions.prompts import PromptState
+from bot.sessions.results import FileLine, RunResult
 
 PASSED = {"checks": {"passed": True, "commit": "c", "results": [], "setup": None}}
 FAILED = {

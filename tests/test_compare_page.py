@@ -15,9 +15,9 @@ import pytest
 from playwright.sync_api import Page, expect
 from redis import Redis
 
-from bot.commands import parse
-from bot.executor import Asker, Executor
-from jobs.runtime import JobContext
+from bot.commands.executor import Asker, Executor
+from bot.commands.grammar import parse
+from jobs.steps.context import JobContext
 from tests.agent_support import actx, fake  # noqa: F401 - fixtures
 from tests.compare_support import script_candidates
 from tests.conftest import MakeRepo, run_jobs

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
-from bot.errors import ConfigError
+from bot.core.config import Settings
+from bot.core.errors import ConfigError
 from bot.security.credentials import (
     KEY_FILE,
     CredentialError,

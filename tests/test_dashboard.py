@@ -11,11 +11,11 @@ import pytest
 import requests
 from redis import Redis
 
-from bot.accounts import Identity
-from bot.config import Settings
-from bot.redisio import run_async
-from bot.signin_links import issue
-from handlers.cli_login import operator_link
+from bot.core.config import Settings
+from bot.core.redisio import run_async
+from bot.identity.accounts import Identity
+from bot.identity.signin_links import issue
+from handlers.cli.login import operator_link
 from tests.accounts_support import SyncAccounts
 from tests.conftest import MakeRepo
 from tests.live_server import LiveServer

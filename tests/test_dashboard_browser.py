@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from redis import Redis
 
-from bot.config import Settings
+from bot.core.config import Settings
 from tests.conftest import ROOT, MakeRepo, WorkerProcess
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitlab import FakeGitLab

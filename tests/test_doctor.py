@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 from redis import Redis
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.doctor import Check, check_redis, run_all
 from tests.conftest import ROOT, env_for
 from tests.fakes.anthropic import FakeAnthropic

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.progress import EventKind, ProgressStream
-from bot.prompts import PromptState
-from bot.sessions import Person, SessionState, Thread
-from jobs.runtime import JobContext
+from bot.sessions.events import EventKind, ProgressStream
+from bot.sessions.prompts import PromptState
+from bot.sessions.session import Person, SessionState, Thread
+from jobs.steps.context import JobContext
 from tests.conftest import MakeRepo, git, run_jobs
 
 ALICE = Person("U1", "Alice", "alice@example.com")

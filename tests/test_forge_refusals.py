@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from bot.config import Settings
-from jobs import runtime
-from jobs.runtime import JobContext
+from bot.core.config import Settings
+from jobs.steps.context import JobContext
+from jobs.worker import runtime
 from tests.conftest import MakeRepo, run_jobs
 from tests.fakes.github import FakeGitHub, webhook_request
 from tests.forge_harness import WebApp

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.accounts import Provider
-from bot.config import Settings
-from bot.forge_rights import rights
+from bot.core.config import Settings
+from bot.identity.accounts import Provider
+from bot.identity.rights import rights
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitlab import DEVELOPER, MAINTAINER, REPORTER, FakeGitLab
 

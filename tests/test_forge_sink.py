@@ -9,14 +9,14 @@ from collections.abc import Iterator
 import pytest
 from redis import Redis
 
-from bot.config import Settings
-from bot.progress import EventKind, ProgressEvent, ProgressStream
+from bot.core.config import Settings
 from bot.progress.sink import Prompts
 from bot.progress.surface import Surface
-from bot.prompts import Action
-from bot.sessions import Person, Session, SessionStore, Thread
+from bot.sessions.events import EventKind, ProgressEvent, ProgressStream
+from bot.sessions.prompts import Action
+from bot.sessions.session import Person, Session, SessionStore, Thread
+from bot.sessions.thread_context import ThreadContext
 from bot.surfaces.forge.sink import ForgeSink
-from bot.values import ThreadContext
 from tests.conftest import queued
 from tests.fakes.gitlab import DEFAULT_TOKEN, FakeGitLab
 

@@ -9,13 +9,14 @@ import pytest
 
 from bot.agents.base import RunRequest
 from bot.agents.command_context import prompt_with_context, render_preamble
-from bot.errors import UpstreamError
-from bot.inbound.forge_text import command_text, mentions, visible
-from bot.providers.forge import ReplyTarget
-from bot.providers.retry import Failure, RetryPolicy
-from bot.sessions import Person, Session, Thread
-from bot.surfaces.forge_text import defuse
-from bot.values import ForgeComment, ForgeOrigin, Quote, ReviewSpot, ThreadContext
+from bot.core.errors import UpstreamError
+from bot.forges.forge import ReplyTarget
+from bot.forges.retry import Failure, RetryPolicy
+from bot.forges.text import command_text, defuse, mentions, visible
+from bot.sessions.origin import ForgeComment, ForgeOrigin, ReviewSpot
+from bot.sessions.quote import Quote
+from bot.sessions.session import Person, Session, Thread
+from bot.sessions.thread_context import ThreadContext
 
 
 def test_visible_drops_what_readers_cannot_see() -> None:

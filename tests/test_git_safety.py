@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
-from bot.errors import GitError
+from bot.core.config import Settings
+from bot.core.errors import GitError
+from bot.core.logs import RedactingFilter
+from bot.core.redaction import Redactor
 from bot.git.runner import Credentials, git
-from bot.logs import RedactingFilter
 from bot.security.environment import agent_environment
-from bot.security.redaction import Redactor
 from tests.conftest import MakeRepo
 
 

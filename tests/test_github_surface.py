@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from redis import Redis
 
-from bot.config import Settings
-from bot.sessions import SessionState
+from bot.core.config import Settings
+from bot.sessions.session import SessionState
 from handlers.forge.webhooks import valid_signature
-from jobs import runtime
-from jobs.runtime import JobContext
+from jobs.steps.context import JobContext
+from jobs.worker import runtime
 from tests.conftest import MakeRepo, git, run_jobs
 from tests.fakes.github import FakeGitHub, encode_payload, sign, webhook_request
 from tests.forge_harness import WebApp

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from redis import Redis
 
-from bot.config import Settings
-from bot.sessions import Person, SessionState, Thread
-from jobs import runtime
-from jobs.runtime import JobContext
+from bot.core.config import Settings
+from bot.sessions.session import Person, SessionState, Thread
+from jobs.steps.context import JobContext
+from jobs.worker import runtime
 from tests.conftest import MakeRepo, git, run_jobs
 from tests.fakes.gitlab import DEFAULT_TOKEN, DEVELOPER, MAINTAINER, REPORTER, FakeGitLab
 from tests.forge_harness import WebApp

@@ -10,12 +10,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from app import parse_args
-from bot.config import Settings
-from bot.errors import ConfigError
+from bot.core.config import Settings
+from bot.core.errors import ConfigError
 from bot.security.links import KEY_FILE, secret_key, session_link, verify
-from bot.sessions import Person, Thread
-from handlers import cli
-from jobs.runtime import JobContext
+from bot.sessions.session import Person, Thread
+from handlers.cli import sessions as cli
+from jobs.steps.context import JobContext
 from tests.conftest import MakeRepo
 
 

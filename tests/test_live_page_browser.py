@@ -16,13 +16,13 @@ from aiohttp import web
 from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
 from redis import Redis
 
-from bot.config import Settings
-from bot.progress import EventKind, ProgressStream
+from bot.core.config import Settings
 from bot.progress.lines import line_of
 from bot.security.links import session_link
-from bot.sessions import Person, Session, Thread
-from handlers.pages import FORBIDDEN
-from jobs.runtime import JobContext
+from bot.sessions.events import EventKind, ProgressStream
+from bot.sessions.session import Person, Session, Thread
+from handlers.live.page import FORBIDDEN
+from jobs.steps.context import JobContext
 from tests.conftest import MakeRepo, WorkerProcess, wait_until
 from tests.live_server import LiveServer
 

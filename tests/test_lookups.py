@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.service import SessionService
-from bot.sessions import Person, Thread
-from jobs.runtime import JobContext
+from bot.commands.service import SessionService
+from bot.sessions.session import Person, Thread
+from jobs.steps.context import JobContext
 from tests.conftest import MakeRepo
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.checks.results import CheckReport, CheckResult, CheckStatus
-from bot.merge_request import AskedPrompt, Override, Usage, description, title
+from bot.surfaces.forge.description import AskedPrompt, Override, Usage, description, title
 
 PROMPTS = (
     AskedPrompt(

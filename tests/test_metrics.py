@@ -11,10 +11,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.security.links import session_link
-from bot.sessions import Person, Thread
-from jobs.runtime import JobContext
+from bot.sessions.session import Person, Thread
+from jobs.steps.context import JobContext
 from tests.conftest import MakeRepo, run_jobs
 from tests.live_server import LiveServer
 

@@ -9,10 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from bot.accounts import Provider
-from bot.config import Settings
-from bot.forge_tokens import TokenRefused, inspect
-from bot.oauth import (
+from bot.core.config import Settings
+from bot.identity.accounts import Provider
+from bot.identity.oauth import (
     OAuthApp,
     PendingAuthorization,
     SignInError,
@@ -21,6 +20,7 @@ from bot.oauth import (
     github_web_url,
     oauth_apps,
 )
+from bot.identity.tokens import TokenRefused, inspect
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitlab import FakeGitLab
 

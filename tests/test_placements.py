@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from redis import Redis
 
-from bot import keys
-from bot.progress.events import ProgressEvent
+from bot.core import keys
 from bot.progress.placements import NoFields, PlacementStore
 from bot.progress.shared import RedisShared
 from bot.progress.sink import Prompts, Turn
 from bot.progress.surface import Surface
-from bot.sessions import Person, Session, Thread
+from bot.sessions.events import ProgressEvent
+from bot.sessions.session import Person, Session, Thread
 from bot.surfaces.slack.messages import PromptMessage, SlackFields
 
 

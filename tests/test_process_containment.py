@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.agents.base import RunControl
-from bot.agents.process import MAX_LINE, LineTooLong, StreamedProcess
-from bot.config import Settings
+from bot.core.config import Settings
+from bot.processes.control import RunControl
+from bot.processes.streamed import MAX_LINE, LineTooLong, StreamedProcess
 from bot.security.sandbox import Sandbox, probe
 from tests.conftest import ROOT, wait_until
 from tests.processes import marked

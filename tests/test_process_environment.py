@@ -15,13 +15,13 @@ import threading
 import pytest
 from redis import Redis
 
-from bot.config import Settings
-from bot.errors import GitError
+from bot.core.config import Settings
+from bot.core.errors import GitError
 from bot.git.runner import Credentials, git
 from bot.security.environment import NETWORK
-from bot.sessions import Person, Thread
-from jobs import runtime
-from jobs.runtime import JobContext
+from bot.sessions.session import Person, Thread
+from jobs.steps.context import JobContext
+from jobs.worker import runtime
 from tests.agent_support import agent_settings, fake, start_session, workdir
 from tests.conftest import MakeRepo, run_jobs
 from tests.fakes.anthropic import FakeAnthropic, Reply

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from bot.progress import EventKind, ProgressEvent
+from bot.forges.forge import ReplyTarget
 from bot.progress.lines import line_of
 from bot.progress.view import PromptView
-from bot.prompts import PromptState
-from bot.providers.forge import ReplyTarget
+from bot.sessions.events import EventKind, ProgressEvent
+from bot.sessions.prompts import PromptState
 from bot.surfaces.forge.card import Card
 from bot.surfaces.slack import blocks as slack_blocks
 

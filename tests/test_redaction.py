@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from bot.logs import MAX_MESSAGE, MAX_TRACEBACK, RedactingFilter, crash_summary
-from bot.security.redaction import REDACTED, Redactor
+from bot.core.logs import MAX_MESSAGE, MAX_TRACEBACK, RedactingFilter, crash_summary
+from bot.core.redaction import REDACTED, Redactor
 
 GITHUB = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6wxyz"
 MEGABYTE = 1_048_576

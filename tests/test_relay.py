@@ -6,13 +6,13 @@ import threading
 import time
 from collections import Counter
 
-from bot import keys
-from bot.progress import EventKind, ProgressEvent, ProgressStream
+from bot.core import keys
 from bot.progress.placements import NoFields
 from bot.progress.relay import Relay
 from bot.progress.sink import Prompts, Turn
-from bot.sessions import Person, Thread
-from jobs.runtime import JobContext
+from bot.sessions.events import EventKind, ProgressEvent, ProgressStream
+from bot.sessions.session import Person, Thread
+from jobs.steps.context import JobContext
 from tests.conftest import MakeRepo, wait_until
 
 

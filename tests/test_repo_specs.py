@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
-from bot.errors import Forbidden, UserError
+from bot.commands.repo_spec import Reach, RepoSpec, SpecKind, canonical, parse
+from bot.core.config import Settings
+from bot.core.errors import Forbidden, UserError
 from bot.git.branches import valid_branch
-from bot.repo_spec import Reach, RepoSpec, SpecKind, canonical, parse
 
 HOSTS = Settings(
     gitlab_url="https://git.example.com/gitlab", github_token="ghp_x", default_provider="gitlab"

@@ -8,15 +8,15 @@ import sys
 import time
 from pathlib import Path
 
-from bot import keys
-from bot.progress import EventKind, ProgressEvent, ProgressStream
-from bot.prompts import PromptState
-from bot.runlock import SessionLock
-from bot.runstate import RunState, Taken
-from bot.sessions import Person, Session, SessionState, Thread
-from bot.supervisor import Child, Supervisor
-from jobs import watchdog
-from jobs.runtime import JobContext
+from bot.core import keys
+from bot.core.supervisor import Child, Supervisor
+from bot.sessions.events import EventKind, ProgressEvent, ProgressStream
+from bot.sessions.prompts import PromptState
+from bot.sessions.runlock import SessionLock
+from bot.sessions.runstate import RunState, Taken
+from bot.sessions.session import Person, Session, SessionState, Thread
+from jobs.steps.context import JobContext
+from jobs.worker import watchdog
 from tests.conftest import ROOT, MakeRepo, run_jobs
 
 BOB = Person("U2", "Bob")

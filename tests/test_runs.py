@@ -11,13 +11,13 @@ from pathlib import Path
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from bot.dispatch import RUN_QUEUE, host_queue
-from bot.progress import EventKind, ProgressStream
-from bot.prompts import PromptState, Submitted
-from bot.sessions import Person, Session, SessionState, Thread
-from jobs.runtime import JobContext
+from bot.core.dispatch import RUN_QUEUE, host_queue
+from bot.sessions.events import EventKind, ProgressStream
+from bot.sessions.prompts import PromptState, Submitted
+from bot.sessions.session import Person, Session, SessionState, Thread
 from jobs.session_jobs import drain_session
-from jobs.watchdog import LOST_RUN
+from jobs.steps.context import JobContext
+from jobs.worker.watchdog import LOST_RUN
 from tests.conftest import MakeRepo, WorkerProcess, run_jobs, wait_until
 
 BOB = Person("U2", "Bob")

@@ -12,12 +12,12 @@ import pytest
 from aiohttp import web
 from redis import Redis
 
-from bot.config import Settings
-from bot.progress import EventKind, ProgressStream
+from bot.core.config import Settings
 from bot.security.links import session_link
-from bot.sessions import Person, Session, Thread
-from handlers.pages import FORBIDDEN, STREAMS_KEY
-from jobs.runtime import JobContext
+from bot.sessions.events import EventKind, ProgressStream
+from bot.sessions.session import Person, Session, Thread
+from handlers.live.page import FORBIDDEN, STREAMS_KEY
+from jobs.steps.context import JobContext
 from tests.conftest import MakeRepo, run_jobs, wait_until
 from tests.live_server import LiveServer, SseReader
 

@@ -12,21 +12,21 @@ import pytest
 from redis import Redis
 from slack_sdk.web import WebClient
 
-from bot import keys
-from bot.config import Settings
+from bot.core import keys
+from bot.core.config import Settings
 from bot.progress.shared import RedisShared
-from bot.slack_stream import (
-    AppendBudget,
-    Outcome,
-    RefusalMemory,
+from bot.surfaces.slack.stream.budget import AppendBudget
+from bot.surfaces.slack.stream.calls import stream_client
+from bot.surfaces.slack.stream.refusals import RefusalMemory
+from bot.surfaces.slack.stream.status import ThreadStatus
+from bot.surfaces.slack.stream.values import (
+    MAX_MARKDOWN,
     StreamTarget,
-    StreamWriter,
     TaskStatus,
     TaskUpdate,
-    ThreadStatus,
-    stream_client,
+    markdown_chunks,
 )
-from bot.slack_stream.values import MAX_MARKDOWN, markdown_chunks
+from bot.surfaces.slack.stream.writer import Outcome, StreamWriter
 from tests.fakes.slack import FakeSlack
 
 CHANNEL, TEAM, ALICE = "C0CHAN", "T0001", "U0ALICE"

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import Conflict, UserError
+from bot.core.errors import Conflict, UserError
 from bot.git.checkpoints import checkpoint, head, push
 from bot.git.undo import Undone, pushed_commit, undo_checkpoint
-from bot.sessions import Person
+from bot.sessions.session import Person
 from tests.conftest import MakeRepo, git
 
 ADA = Person("U1", "Ada", "ada@example.com")

@@ -6,22 +6,22 @@ import json
 
 from redis import Redis
 
-from bot import keys
-from bot.prompts import Action, PromptQueue
-from bot.providers.forge import ReplyTarget
-from bot.sessions import Person, Session, SessionStore, Thread
-from bot.values import (
+from bot.core import keys
+from bot.forges.forge import ReplyTarget
+from bot.sessions.merge_request import MergeRequestRef
+from bot.sessions.origin import (
     CliOrigin,
     ForgeComment,
     ForgeOrigin,
-    MergeRequestRef,
-    Quote,
     ReviewSpot,
     SlackOrigin,
-    ThreadContext,
     WebOrigin,
     origin_from_dict,
 )
+from bot.sessions.prompts import Action, PromptQueue
+from bot.sessions.quote import Quote
+from bot.sessions.session import Person, Session, SessionStore, Thread
+from bot.sessions.thread_context import ThreadContext
 from tests.conftest import queued
 
 ALICE = Person("alice", "Alice")

@@ -16,13 +16,13 @@ import requests
 from aiohttp import web
 from redis import Redis
 
-from bot.accounts import Provider, accounts_on
-from bot.config import Settings
-from bot.redisio import async_client, run_async
-from bot.signin_links import connect_link
-from handlers.cli_login import operator_link
-from handlers.web_auth import mount
-from handlers.web_auth.session import COOKIE
+from bot.core.config import Settings
+from bot.core.redisio import async_client, run_async
+from bot.identity.accounts import Provider, accounts_on
+from bot.identity.signin_links import connect_link
+from handlers.cli.login import operator_link
+from handlers.dashboard.auth.cookies import COOKIE
+from handlers.dashboard.auth.routes import mount
 from tests.accounts_support import SyncAccounts
 from tests.conftest import ROOT, env_for
 from tests.fakes.github import FakeGitHub

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.progress import EventKind, ProgressStream
-from bot.sessions import Person, SessionState, Thread
-from jobs import runtime, session_jobs
-from jobs.runtime import JobContext
+from bot.sessions.events import EventKind, ProgressStream
+from bot.sessions.session import Person, SessionState, Thread
+from jobs import session_jobs
+from jobs.steps.context import JobContext
+from jobs.worker import runtime
 from tests.conftest import MakeRepo, git, run_jobs
 
 CAROL = Person("U3", "Carol")

@@ -19,16 +19,17 @@ import anthropic
 from anthropic.types import MessageParam, TextBlockParam, ToolParam
 
 from bot.agents.api_errors import agent_error, is_transient_stream_error
-from bot.agents.base import RunControl, RunRequest
+from bot.agents.base import RunRequest
 from bot.agents.context import system_blocks
 from bot.agents.pricing import turn_cost
 from bot.agents.tools import Toolbox, ToolCall, step_event, tool_params
 from bot.agents.turns import Stopped, StreamCut, Turn, read_turn
-from bot.config import Settings
-from bot.errors import AgentError
-from bot.progress import EventKind, ProgressEvent
+from bot.core.config import Settings
+from bot.core.errors import AgentError
+from bot.processes.control import RunControl
 from bot.security.paths import Confinement
 from bot.security.sandbox import sandbox_for
+from bot.sessions.events import EventKind, ProgressEvent
 
 MAX_OUTPUT_TOKENS = 32_000  # per response; the run's own budget is settings.max_tokens
 API_RETRIES = 4  # the SDK's retries of 429, 529, 5xx and dropped connections, with backoff

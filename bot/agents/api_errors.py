@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import anthropic
 
-from bot.errors import AgentError
+from bot.core.errors import AgentError
 
 TRANSIENT_TYPES = frozenset({"overloaded_error", "rate_limit_error", "api_error", "timeout_error"})
 

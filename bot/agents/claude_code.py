@@ -24,9 +24,9 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from bot.config import Settings
+from bot.core.config import Settings
+from bot.core.models import PRESETS
 
-PRESET_NAMES = frozenset({"claude-code", "claude"})
 PROGRAM = "claude"
 HEADLESS = ("-p", "--output-format", "stream-json", "--verbose")
 SANDBOXED_MODE = "bypassPermissions"
@@ -35,7 +35,7 @@ PASSED_ENV = frozenset({"ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"})
 
 
 def is_preset(command: str) -> bool:
-    return command.strip() in PRESET_NAMES
+    return command.strip() in PRESETS
 
 
 def is_claude(command: str) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.agents.claude_tools import describe_tool, short
-from bot.progress import EventKind, ProgressEvent
+from bot.sessions.events import EventKind, ProgressEvent
 
 Record = dict[str, Any]
 AUTH_HINTS = {

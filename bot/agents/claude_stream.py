@@ -26,7 +26,7 @@ from typing import Any
 
 from bot.agents.claude_result import auth_hint, event, result_events, seconds
 from bot.agents.claude_tools import arguments, describe_tool, short
-from bot.progress import EventKind, ProgressEvent
+from bot.sessions.events import EventKind, ProgressEvent
 
 Record = dict[str, Any]
 QUIET_KEYS = {"type", "subtype", "uuid", "session_id", "parent_tool_use_id"}

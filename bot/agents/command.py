@@ -22,13 +22,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bot.agents import claude_code
-from bot.agents.base import RunControl, RunRequest
+from bot.agents.base import RunRequest
 from bot.agents.command_attempt import Attempt
 from bot.agents.command_line import command_argv, expand, program_of
-from bot.config import Settings
-from bot.errors import AgentError, ConfigError
-from bot.progress import EventKind, ProgressEvent
+from bot.core.config import Settings
+from bot.core.errors import AgentError, ConfigError
+from bot.processes.control import RunControl
 from bot.security.sandbox import Sandbox, sandbox_for
+from bot.sessions.events import EventKind, ProgressEvent
 
 __all__ = ["CommandAgent", "check_agent_command", "command_argv", "expand"]
 

@@ -10,29 +10,37 @@ from __future__ import annotations
 import shlex
 from collections import deque
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bot.agents import claude_code
-from bot.agents.base import RunControl, RunRequest
+from bot.agents.base import RunRequest
 from bot.agents.claude_stream import ClaudeStream
 from bot.agents.command_context import prompt_with_context, write_context_file
 from bot.agents.command_line import command_argv, program_of
-from bot.agents.process import LineTooLong, StreamedProcess, shown
-from bot.errors import AgentError
-from bot.progress import EventKind, ProgressEvent
+from bot.core.config import Settings
+from bot.core.errors import AgentError
+from bot.processes.control import RunControl
+from bot.processes.streamed import LineTooLong, StreamedProcess, shown
 from bot.security.environment import agent_environment
 from bot.security.sandbox import Sandbox
-
-if TYPE_CHECKING:
-    from bot.agents.command import CommandAgent
+from bot.sessions.events import EventKind, ProgressEvent
 
 TAIL_LINES = 20
+
+
+class AgentCommand(Protocol):
+    """What an attempt needs of the `command` agent (`CommandAgent` is one)."""
+
+    settings: Settings
+    command: str
+
+    def passed_env(self) -> frozenset[str]: ...
 
 
 class Attempt:
     def __init__(
         self,
-        agent: CommandAgent,
+        agent: AgentCommand,
         request: RunRequest,
         sandbox: Sandbox | None,
         *,

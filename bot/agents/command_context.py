@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.agents.base import RunRequest
-from bot.values import ForgeOrigin, Origin, Quote, ThreadContext, origin_to_dict
+from bot.sessions.origin import ForgeOrigin, Origin, origin_to_dict
+from bot.sessions.quote import Quote
+from bot.sessions.thread_context import ThreadContext
 
 PREAMBLE_LIMIT = 40_000  # the whole prompt must fit in one argv string (128 KiB)
 CONTEXT_FILE = Path(".git") / "repobox" / "context.json"

@@ -6,8 +6,8 @@ import shlex
 from collections.abc import Sequence
 
 from bot.agents import claude_code
-from bot.config import Settings
-from bot.errors import AgentError
+from bot.core.config import Settings
+from bot.core.errors import AgentError
 
 
 def expand(template: Sequence[str], prompt: str) -> list[str]:

@@ -17,7 +17,8 @@ from anthropic.types import TextBlockParam
 
 from bot.agents.base import RunRequest
 from bot.security.paths import Confinement
-from bot.values import ForgeOrigin, Origin, ThreadContext
+from bot.sessions.origin import ForgeOrigin, Origin
+from bot.sessions.thread_context import ThreadContext
 
 INSTRUCTION_FILES = ("AGENTS.md", "CLAUDE.md", ".repobox/instructions.md")
 README_NAMES = ("README.md", "README.rst", "README.txt", "README", "readme.md")

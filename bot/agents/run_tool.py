@@ -1,6 +1,6 @@
 """The built-in agent's `run` tool: one shell command in the workdir, confined and bounded.
 
-The command runs under the process guardian (`bot.agents.process`: a timeout, a cancel
+The command runs under the process guardian (`bot.processes.streamed`: a timeout, a cancel
 or the death of the job kills everything it started), inside the sandbox when there is
 one, with an environment from which every secret Repobox holds has been removed, and
 under a time limit. Its output is streamed to
@@ -14,57 +14,18 @@ import time
 from collections.abc import Generator
 from pathlib import Path
 
-from bot.agents.base import RunControl
 from bot.agents.file_tools import Done, ToolFailure
-from bot.agents.process import LineTooLong, StreamedProcess, shown
-from bot.config import Settings
-from bot.progress import EventKind, ProgressEvent
+from bot.core.config import Settings
+from bot.processes.control import CommandControl, RunControl
+from bot.processes.output import CappedOutput
+from bot.processes.streamed import LineTooLong, StreamedProcess, shown
 from bot.security.environment import agent_environment
 from bot.security.sandbox import Sandbox
+from bot.sessions.events import EventKind, ProgressEvent
 
 DEFAULT_TIMEOUT = 120.0
 MAX_TIMEOUT = 1_800.0
-HEAD_CHARS = 10_000
-TAIL_CHARS = 20_000
 STREAMED_LINES = 200
-
-
-class CommandControl(RunControl):
-    """The run's control narrowed to one command's time limit."""
-
-    def __init__(self, parent: RunControl, timeout: float) -> None:
-        super().__init__(min(timeout, parent.remaining))
-        self.cancel_event = parent.cancel_event
-        self.parent = parent
-
-    def should_stop(self) -> bool:
-        return self.expired or self.parent.should_stop()
-
-
-class CappedOutput:
-    """Everything a command printed, kept as head + tail once it grows past the cap."""
-
-    def __init__(self) -> None:
-        self.head: list[str] = []
-        self.head_size = 0
-        self.tail: list[str] = []
-        self.tail_size = 0
-        self.dropped = 0
-
-    def add(self, line: str) -> None:
-        if self.head_size + len(line) <= HEAD_CHARS and not self.tail:
-            self.head.append(line)
-            self.head_size += len(line) + 1
-            return
-        self.tail.append(line)
-        self.tail_size += len(line) + 1
-        while self.tail_size > TAIL_CHARS and len(self.tail) > 1:
-            self.tail_size -= len(self.tail.pop(0)) + 1
-            self.dropped += 1
-
-    def text(self) -> str:
-        middle = [f"[… {self.dropped} lines omitted …]"] if self.dropped else []
-        return "\n".join([*self.head, *middle, *self.tail])
 
 
 def run_command(

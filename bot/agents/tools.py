@@ -14,13 +14,13 @@ from typing import Any
 
 from anthropic.types import ToolParam
 
-from bot.agents.base import RunControl
 from bot.agents.file_tools import Done, FileTools, ToolFailure
 from bot.agents.run_tool import run_command
-from bot.config import Settings
-from bot.progress import EventKind, ProgressEvent
+from bot.core.config import Settings
+from bot.processes.control import RunControl
 from bot.security.paths import Confinement
 from bot.security.sandbox import Sandbox
+from bot.sessions.events import EventKind, ProgressEvent
 
 # name -> parameter -> (JSON type, required, description)
 Spec = dict[str, tuple[type, bool, str]]

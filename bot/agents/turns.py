@@ -20,9 +20,9 @@ from typing import Any
 from anthropic import Stream
 from anthropic.types import RawMessageStreamEvent, Usage
 
-from bot.agents.base import RunControl
 from bot.agents.tools import ToolCall
-from bot.progress import EventKind, ProgressEvent
+from bot.processes.control import RunControl
+from bot.sessions.events import EventKind, ProgressEvent
 
 WATCH_INTERVAL = 0.1
 

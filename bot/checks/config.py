@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from bot.errors import NotFound, UserError
+from bot.core.errors import NotFound, UserError
 from bot.git.runner import git
 
 FILENAME = ".repobox.yml"

@@ -1,6 +1,6 @@
 """Run a repository's setup and checks in a workdir, as confined as the agent's commands.
 
-Each command runs under the process guardian (`bot.agents.process`), inside the sandbox
+Each command runs under the process guardian (`bot.processes.streamed`), inside the sandbox
 when there is one, with the agent's secret-free environment (`bot.security.environment`),
 under its own time limit and the run's cancel. Results go to `emit` as they come, so a
 caller can show each check as a step, and come back together as a `CheckReport`.
@@ -20,16 +20,16 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot.agents.base import RunControl
-from bot.agents.process import LineTooLong, StreamedProcess, shown
-from bot.agents.run_tool import CappedOutput, CommandControl
 from bot.checks.config import SETUP_TIMEOUT, Check, ChecksConfig
 from bot.checks.paths import first_match
 from bot.checks.results import CheckReport, CheckResult, CheckStarted, CheckStatus
-from bot.config import Settings
+from bot.core.config import Settings
+from bot.core.redaction import Redactor
 from bot.git.runner import git
+from bot.processes.control import CommandControl, RunControl
+from bot.processes.output import CappedOutput
+from bot.processes.streamed import LineTooLong, StreamedProcess, shown
 from bot.security.environment import agent_environment
-from bot.security.redaction import Redactor
 from bot.security.sandbox import Sandbox
 
 log = logging.getLogger(__name__)

@@ -8,33 +8,11 @@ swapped (`settings_for`).
 
 from __future__ import annotations
 
-import typing
 from dataclasses import dataclass, replace
 
-from anthropic.types import ModelParam
-
-from bot.agents.claude_code import PRESET_NAMES
-from bot.config import Settings
-from bot.errors import UserError
-
-# The newest of each family in the SDK's model list (and in bot/agents/pricing.py).
-ALIASES = {
-    "sonnet": "claude-sonnet-5-5",
-    "opus": "claude-opus-5-5",
-    "haiku": "claude-haiku-5-5",
-}
-PRESETS = frozenset(PRESET_NAMES)
-
-
-def sdk_models() -> frozenset[str]:
-    """The model ids the installed Anthropic SDK names (its `ModelParam` literal)."""
-    names: set[str] = set()
-    for part in typing.get_args(ModelParam):
-        names.update(a for a in typing.get_args(part) if isinstance(a, str))
-    return frozenset(names)
-
-
-MODELS = sdk_models()
+from bot.core.config import Settings
+from bot.core.errors import UserError
+from bot.core.models import ALIASES, MODELS, PRESETS, known
 
 
 @dataclass(frozen=True)
@@ -48,11 +26,6 @@ class Candidate:
     @property
     def agent(self) -> str:
         return "command" if self.preset else "anthropic"
-
-
-def known(name: str) -> bool:
-    word = name.strip().lower()
-    return word in ALIASES or word in PRESETS or word in MODELS
 
 
 def resolve(name: str) -> Candidate:

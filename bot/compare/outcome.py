@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.progress.result import RunResult
-from bot.prompts import Action, Prompt, PromptState
+from bot.sessions.prompts import Action, Prompt, PromptState
+from bot.sessions.results import RunResult
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.compare.outcome import Comparison
-from bot.errors import Conflict, UserError
-from bot.prompts import Action, Prompt, PromptState
+from bot.core.errors import Conflict, UserError
+from bot.sessions.prompts import Action, Prompt, PromptState
 
 OPEN = frozenset({PromptState.QUEUED, PromptState.RUNNING, PromptState.DONE})
 

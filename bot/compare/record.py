@@ -13,8 +13,8 @@ from typing import Any
 
 from redis import Redis
 
-from bot import keys
-from bot.redisio import as_str
+from bot.core import keys
+from bot.core.redisio import as_str
 
 PATCH_LIMIT = 200_000
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from bot.errors import UserError
+from bot.core.errors import UserError
 
 SLUG_MAX = 40
 BRANCH_MAX = 200  # longer than any real branch; keeps messages and keys small

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.git.branches import require_branch
+from bot.git.people import Author
 from bot.git.runner import Credentials, git
-from bot.sessions import Person
 
 SUBJECT_MAX = 72
 
@@ -56,7 +56,7 @@ def head(workdir: Path) -> str:
 def checkpoint(
     workdir: Path,
     prompt: str,
-    author: Person,
+    author: Author,
     bot_name: str,
     bot_email: str,
     *,
@@ -94,7 +94,7 @@ def shelve(workdir: Path, message: str) -> bool:
     return True
 
 
-def commit_message(prompt: str, author: Person) -> str:
+def commit_message(prompt: str, author: Author) -> str:
     first_line = (
         " ".join(prompt.strip().splitlines()[0].split()) if prompt.strip() else "Repobox run"
     )

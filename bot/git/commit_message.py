@@ -15,7 +15,7 @@ import textwrap
 from collections.abc import Sequence
 
 from bot.git.checkpoints import DiffStat
-from bot.sessions import Person
+from bot.git.people import Author
 
 SUBJECT_MAX = 72
 BODY_WIDTH = 72
@@ -97,7 +97,7 @@ def subject_line(summary: str | None, prompt: str, files: Sequence[str]) -> str:
     return _fit(chosen)
 
 
-def commit_message(*, summary: str | None, prompt: str, changes: DiffStat, author: Person) -> str:
+def commit_message(*, summary: str | None, prompt: str, changes: DiffStat, author: Author) -> str:
     """The whole message: subject, blank line, body, blank line, trailer."""
     files = [f.path for f in changes.files]
     parts = [subject_line(summary, prompt, files)]

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot.errors import GitError, NotFound
+from bot.core.errors import GitError, NotFound
 from bot.git.branches import require_branch
 from bot.git.runner import Credentials, git
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot.errors import GitError
+from bot.core.errors import GitError
+from bot.core.redaction import Redactor
 from bot.security.environment import NETWORK, process_environment
-from bot.security.redaction import Redactor
 
 DEFAULT_TIMEOUT = 600.0
 PROTOCOLS = frozenset({"file", "http", "https", "ssh"})  # what a remote may ever use

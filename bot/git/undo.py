@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.errors import Conflict, GitError, UserError
+from bot.core.errors import Conflict, GitError, UserError
 from bot.git.checkpoints import DiffStat, FileChange, diffstat, head
+from bot.git.people import Author
 from bot.git.runner import Credentials, git
-from bot.sessions import Person
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def undo_checkpoint(
     *,
     base: str,
     pushed: str | None,
-    asked_by: Person,
+    asked_by: Author,
     bot_name: str,
     bot_email: str,
     checkpoint: str | None = None,
@@ -96,7 +96,7 @@ def undo_checkpoint(
     return Undone(target, head(workdir), True, removed)
 
 
-def _revert(workdir: Path, target: str, asked_by: Person, bot_name: str, bot_email: str) -> None:
+def _revert(workdir: Path, target: str, asked_by: Author, bot_name: str, bot_email: str) -> None:
     try:
         git("revert", "--no-commit", "--end-of-options", target, cwd=workdir)
     except GitError:

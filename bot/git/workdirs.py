@@ -12,7 +12,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from bot.errors import GitError, NotFound
+from bot.core.errors import GitError, NotFound
 from bot.git.branches import require_branch
 from bot.git.mirrors import file_lock
 from bot.git.runner import git

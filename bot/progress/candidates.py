@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.progress.events import EventKind, ProgressEvent
-from bot.progress.result import RunResult
-from bot.prompts import PromptState
+from bot.sessions.events import EventKind, ProgressEvent
+from bot.sessions.prompts import PromptState
+from bot.sessions.results import RunResult
 
 STEP_CHARS = 200
 ENDINGS = {

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.progress.events import EventKind, ProgressEvent
-from bot.progress.result import RunResult
 from bot.progress.view import ENDINGS
-from bot.prompts import PromptState
+from bot.sessions.events import EventKind, ProgressEvent
+from bot.sessions.prompts import PromptState
+from bot.sessions.results import RunResult
 
 TAGS = {
     EventKind.STARTED: "start",
@@ -48,7 +48,7 @@ def line_of(event: ProgressEvent) -> EventLine:
     stderr = event.kind is EventKind.OUTPUT and event.data.get("stream") == "stderr"
     tag = "err" if stderr else TAGS.get(event.kind, event.kind.value)
     if event.kind is EventKind.STEP and event.data.get("check"):
-        tag = "check"  # a `.repobox.yml` check (jobs/checks.py); its output is in data
+        tag = "check"  # a `.repobox.yml` check (jobs/steps/checks.py); its output is in data
     state = PromptState.RUNNING if event.kind is EventKind.STARTED else ENDINGS.get(event.kind)
     if event.candidate is not None:  # a candidate's start or end moves only the candidate
         label = f"{event.candidate} {event.data.get('label') or ''}".strip()

@@ -19,8 +19,8 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 from redis import Redis
 from redis.lock import Lock
 
-from bot import keys
-from bot.redisio import as_str
+from bot.core import keys
+from bot.core.redisio import as_str
 
 log = logging.getLogger(__name__)
 

@@ -25,16 +25,15 @@ from redis import Redis
 from redis.exceptions import LockError, RedisError
 from redis.lock import Lock
 
-from bot import keys
-from bot.config import Settings
-from bot.errors import NotFound
-from bot.progress.events import EventKind, ProgressEvent, ProgressStream
+from bot.core import keys
+from bot.core.config import Settings
+from bot.core.errors import NotFound
+from bot.core.redisio import as_str
 from bot.progress.sink import SINK_CALL_BUDGET, ProgressSink, Prompts
 from bot.progress.surface import Surface
-from bot.prompts import Prompt, PromptQueue
-from bot.redisio import as_str
-from bot.sessions import Session, SessionStore, Thread
-from bot.surfaces.registry import SINKS
+from bot.sessions.events import EventKind, ProgressEvent, ProgressStream
+from bot.sessions.prompts import Prompt, PromptQueue
+from bot.sessions.session import Session, SessionStore, Thread
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +44,10 @@ LOCK_SECONDS = SINK_CALL_BUDGET + 30.0
 TICK_EVERY = 0.1  # how often a quiet relay lets the sink land held-back edits
 
 
-def sink_for(surface: str, settings: Settings) -> ProgressSink[Any, Any] | None:
-    """The registered sink of a surface; None for surfaces with no replies (the CLI)."""
-    factory = SINKS.get(surface)
-    return factory(settings) if factory is not None else None
+# Builds the sink of a surface by name; None for surfaces with no replies (the CLI). The
+# surfaces' registry (`bot.surfaces.registry.sink_for`) is one; the relay, a layer below the
+# surfaces, is handed it.
+SinkFactory = Callable[[str, Settings], ProgressSink[Any, Any] | None]
 
 
 class Relay(threading.Thread):
@@ -59,8 +58,11 @@ class Relay(threading.Thread):
         session_id: str,
         sink: ProgressSink[Any, Any] | None = None,
         lock_seconds: float = LOCK_SECONDS,
+        *,
+        sinks: SinkFactory | None = None,
     ) -> None:
-        """`sink` defaults to the one registered for the session's surface."""
+        """`sink`, or else the one `sinks` builds for the session's surface; with neither,
+        the relay has nothing to deliver to and does not start."""
         super().__init__(name=f"relay-{session_id}", daemon=True)
         self.redis = redis
         self.session_id = session_id
@@ -72,7 +74,8 @@ class Relay(threading.Thread):
             keys.surface_lock(session_id, "relay"), timeout=lock_seconds, thread_local=False
         )
         surface = self.sessions.get(session_id).thread.surface
-        sink = sink if sink is not None else sink_for(surface, settings)
+        if sink is None and sinks is not None:
+            sink = sinks(surface, settings)
         self.surface = (
             Surface(redis, session_id, surface, sink, fence=self.lock) if sink is not None else None
         )

@@ -3,7 +3,7 @@
 Some of a surface's memory belongs to a workspace or a channel rather than to a session:
 Slack's share of `chat.appendStream` per workspace, the channels that refuse streaming.
 The relay hands the sink a `Shared` over Redis, as it hands it the session's placements,
-so a sink names entries (with `bot.keys`) but never holds a Redis client. Redis trouble
+so a sink names entries (with `bot.core.keys`) but never holds a Redis client. Redis trouble
 never fails a reply: an unreadable entry reads as absent and a lost write is logged.
 """
 
@@ -16,13 +16,13 @@ from typing import Protocol
 from redis import Redis
 from redis.exceptions import RedisError
 
-from bot.redisio import as_str
+from bot.core.redisio import as_str
 
 log = logging.getLogger(__name__)
 
 
 class Shared(Protocol):
-    """Small strings that expire, and counters that expire, named by `bot.keys`."""
+    """Small strings that expire, and counters that expire, named by `bot.core.keys`."""
 
     def get(self, key: str) -> str | None: ...
 

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Generic, Protocol
 
-from bot.progress.events import ProgressEvent
 from bot.progress.placements import Keep, P, Placements, S
 from bot.progress.shared import Shared
-from bot.prompts import Prompt
-from bot.sessions import Session, Thread
+from bot.sessions.events import ProgressEvent
+from bot.sessions.prompts import Prompt
+from bot.sessions.session import Session, Thread
 
 # The longest one sink call may take: a surface's calls that must land (Slack's final
 # edits) stop retrying after this, and the relay's lock outlives it.

@@ -9,11 +9,11 @@ from typing import Generic
 from redis import Redis
 from redis.lock import Lock
 
-from bot.progress.events import ProgressEvent
 from bot.progress.placements import P, Placements, PlacementStore, S
 from bot.progress.shared import RedisShared
 from bot.progress.sink import ProgressSink, Prompts, Turn
-from bot.sessions import Session, Thread
+from bot.sessions.events import ProgressEvent
+from bot.sessions.session import Session, Thread
 
 
 class Surface(Generic[P, S]):

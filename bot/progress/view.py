@@ -14,9 +14,9 @@ from typing import Any
 from bot.compare.outcome import Comparison
 from bot.progress.candidates import CandidateView
 from bot.progress.cursor import seen
-from bot.progress.events import EventKind, ProgressEvent
-from bot.progress.result import RunResult
-from bot.prompts import Action, Prompt, PromptState
+from bot.sessions.events import EventKind, ProgressEvent
+from bot.sessions.prompts import Action, Prompt, PromptState
+from bot.sessions.results import RunResult
 
 STEPS_KEPT = 25  # the checklist of a forge comment
 RECENT_KEPT = 8  # the newest lines of a Slack reply

@@ -28,8 +28,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from bot.config import Settings, decode_secret_key
-from bot.errors import ConfigError, RepoboxError
+from bot.core.config import Settings, decode_secret_key
+from bot.core.errors import ConfigError, RepoboxError
 
 KEY_FILE = "secret.key"
 VERSION = "v1"

@@ -12,7 +12,7 @@ import hmac
 import time
 from urllib.parse import urlencode
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.security.credentials import KEY_FILE, keyring
 
 __all__ = ["DEFAULT_TTL", "KEY_FILE", "secret_key", "session_link", "verify"]

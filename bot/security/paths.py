@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from bot.errors import RepoboxError
+from bot.core.errors import RepoboxError
 
 GIT_DIR = ".git"
 

@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.config import Settings
-from bot.errors import AgentError
+from bot.core.config import Settings
+from bot.core.errors import AgentError
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.progress.sink import ProgressSink
 from bot.surfaces.forge.sink import ForgeSink
 from bot.surfaces.slack.stream_sink import build_sink as slack_sink
@@ -20,3 +20,9 @@ SINKS: dict[str, Callable[[Settings], ProgressSink[Any, Any] | None]] = {
     "gitlab": lambda settings: ForgeSink(settings, "gitlab"),
     "github": lambda settings: ForgeSink(settings, "github"),
 }
+
+
+def sink_for(surface: str, settings: Settings) -> ProgressSink[Any, Any] | None:
+    """The registered sink of a surface; None for surfaces with no replies (the CLI)."""
+    factory = SINKS.get(surface)
+    return factory(settings) if factory is not None else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from bot.executor import (
+from bot.commands.executor import (
     Archived,
     CancelReply,
     DiffReply,

@@ -1,6 +1,6 @@
 """The dashboard's HTML: small server-rendered pages, every value escaped.
 
-Shares the account pages' look (handlers/web_auth/pages.py); the session page reuses the
+Shares the account pages' look (handlers/dashboard/auth/pages.py); the session page reuses the
 live page's template and script, with the prompt box and the action buttons added.
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from aiohttp import web
 
 from bot.doctor import Check
-from bot.sessions import Session
-from handlers.web_auth.pages import HEADERS, e, form, notice, page
+from bot.sessions.session import Session
+from handlers.dashboard.auth.pages import HEADERS, e, form, notice, page
 
 ACTIONS = ("ship", "status", "diff", "cancel", "archive")
 SESSION_STYLE = (  # the live page's stylesheet knows nothing of forms

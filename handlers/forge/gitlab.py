@@ -11,9 +11,10 @@ import re
 
 from aiohttp import web
 
-from bot.inbound.forge_events import CommentEvent, Review
-from bot.providers.forge import ForgeUser, Kind, ReplyTarget
-from handlers.context import CONTEXT_KEY, WebContext
+from bot.forges.events import CommentEvent, Review
+from bot.forges.forge import ForgeUser, Kind, ReplyTarget
+from handlers.common.context import CONTEXT_KEY, WebContext
+from handlers.common.payload import Malformed, Obj
 from handlers.forge.webhooks import (
     Incoming,
     decide,
@@ -25,7 +26,6 @@ from handlers.forge.webhooks import (
     same_secret,
     unauthorized,
 )
-from handlers.payload import Malformed, Obj
 
 SURFACE = "gitlab"
 KINDS: dict[str, Kind] = {"Issue": "issue", "MergeRequest": "merge_request"}

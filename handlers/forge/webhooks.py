@@ -19,16 +19,16 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import keys
-from bot.commands import parse
-from bot.dispatch import FAST_QUEUE
-from bot.errors import UserError
-from bot.inbound.forge_events import CommentEvent
-from bot.inbound.forge_text import command_text, mentions
-from bot.logs import crash_reference
-from handlers import outage
-from handlers.context import WebContext
-from handlers.payload import Malformed, Obj, parse_form, parse_json
+from bot.commands.grammar import parse
+from bot.core import keys
+from bot.core.dispatch import FAST_QUEUE
+from bot.core.errors import UserError
+from bot.core.logs import crash_reference
+from bot.forges.events import CommentEvent
+from bot.forges.text import command_text, mentions
+from handlers.common import outage
+from handlers.common.context import WebContext
+from handlers.common.payload import Malformed, Obj, parse_form, parse_json
 from jobs.forge_jobs import handle_comment
 
 log = logging.getLogger(__name__)

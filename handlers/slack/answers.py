@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from bot.commands import HELP_TEXT
-from bot.config import Settings
-from bot.executor import (
+from bot.commands.executor import (
     Archived,
     CancelReply,
     DiffReply,
@@ -21,13 +19,16 @@ from bot.executor import (
     StatusReply,
     WhoAmI,
 )
+from bot.commands.grammar import HELP_TEXT
+from bot.core.config import Settings
 from bot.security.links import session_link
 from bot.surfaces.slack import blocks as render
+from bot.surfaces.slack import kit
 from handlers.slack.replier import Replier
 
 NOTHING_TO_CANCEL = "Nothing is running or waiting, so there is nothing to cancel."
 
-Answer = tuple[str, list[render.Block] | None]
+Answer = tuple[str, list[kit.Block] | None]
 
 
 async def answer(reply: Reply, say: Replier, settings: Settings) -> None:
@@ -52,7 +53,7 @@ def rendered(reply: Reply, settings: Settings) -> Answer | None:
         case WhoAmI(person):
             return (
                 f"You are <@{person.id}> to me. Commits from your prompts carry "
-                f"`Co-authored-by: {render.escape(person.co_author)}`.",
+                f"`Co-authored-by: {kit.escape(person.co_author)}`.",
                 None,
             )
         case LogLink(session, url):

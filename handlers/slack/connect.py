@@ -7,11 +7,11 @@ in the slash command's ephemeral acknowledgement, seen by the person alone.
 
 from __future__ import annotations
 
-from bot import acting, signin_links
-from bot.accounts import Identity, accounts_on
-from bot.errors import UserError
-from bot.repo_spec import Reach
-from handlers.context import WebContext
+from bot.commands.repo_spec import Reach
+from bot.core.errors import UserError
+from bot.identity import acting, signin_links
+from bot.identity.accounts import Identity, accounts_on
+from handlers.common.context import WebContext
 
 WORD = "connect"
 

@@ -16,9 +16,9 @@ from typing import Any
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
-from bot import keys
-from handlers.context import WebContext
-from handlers.payload import Malformed
+from bot.core import keys
+from handlers.common.context import WebContext
+from handlers.common.payload import Malformed
 from handlers.slack.replier import Replier
 from handlers.slack.request import (
     KEY,

@@ -14,13 +14,13 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
-from bot import signin_links
-from bot.accounts import Identity, accounts_on
+from bot.identity import signin_links
+from bot.identity.accounts import Identity, accounts_on
 from bot.security.links import session_link
-from bot.sessions import Session
-from bot.surfaces.slack.blocks import escape
+from bot.sessions.session import Session
+from bot.surfaces.slack.kit import escape
 from bot.surfaces.slack.thread import SURFACE
-from handlers.context import WebContext
+from handlers.common.context import WebContext
 from handlers.slack.filters import typed
 from handlers.slack.request import EventCallback
 

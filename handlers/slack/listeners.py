@@ -22,23 +22,24 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.commands import Command, CommandKind, looks_like_repo, parse
+from bot.commands.executor import ANYWHERE, Asker, Executor
+from bot.commands.grammar import Command, CommandKind, looks_like_repo, parse
+from bot.commands.repo_spec import Reach
 from bot.compare.picking import latest_comparison
-from bot.dispatch import FAST_QUEUE
-from bot.errors import Conflict, Forbidden, UserError
-from bot.executor import ANYWHERE, Asker, Executor
-from bot.logs import crash_reference
-from bot.prompts import Prompt
-from bot.repo_spec import Reach
+from bot.core.dispatch import FAST_QUEUE
+from bot.core.errors import Conflict, Forbidden, UserError
+from bot.core.logs import crash_reference
 from bot.security.links import session_link
-from bot.sessions import Person, Session, Thread
+from bot.sessions.prompts import Prompt
+from bot.sessions.session import Person, Session, Thread
 from bot.surfaces.slack import blocks as render
+from bot.surfaces.slack import kit
 from bot.surfaces.slack.comparison import ACTION_PICK
 from bot.surfaces.slack.thread import SURFACE, SlackThread
-from handlers import outage
-from handlers.assistant_container import AssistantMessage
-from handlers.context import WebContext
+from handlers.common import outage
+from handlers.common.context import WebContext
 from handlers.slack.answers import answer, rendered
+from handlers.slack.assistant import AssistantMessage
 from handlers.slack.connect import connect_answer, require_linked, wants_connect
 from handlers.slack.filters import Claims, typed
 from handlers.slack.replier import Replier
@@ -52,8 +53,8 @@ NOT_HERE = "There is no session in this thread."
 START_HINT = "Start one with `@repobox <repo> <prompt>` or `/repobox new <repo> <prompt>`."
 
 
-def ephemeral(text: str, blocks: list[render.Block] | None = None) -> dict[str, Any]:
-    fallback, default_blocks = render.notice(text)
+def ephemeral(text: str, blocks: list[kit.Block] | None = None) -> dict[str, Any]:
+    fallback, default_blocks = kit.notice(text)
     return {"response_type": "ephemeral", "text": fallback, "blocks": blocks or default_blocks}
 
 
@@ -244,7 +245,7 @@ class SlackListeners:
             if command.kind is CommandKind.PROMPT:
                 word = text.split()[0]
                 raise UserError(
-                    f"I don't know the command `{render.escape(word[:40])}`.",
+                    f"I don't know the command `{kit.escape(word[:40])}`.",
                     hint="`/repobox help` lists them. Prompts go in a session's thread: "
                     "start one with `/repobox new <repo> <prompt>`.",
                 )
@@ -342,7 +343,7 @@ class SlackListeners:
         await self.service.link_channel(SURFACE, f"{team}:{channel}", repo)
         name = self.settings.bot_name
         return (
-            f"📌 This channel now works on `{render.escape(repo)}`: "
+            f"📌 This channel now works on `{kit.escape(repo)}`: "
             f"`@{name} <prompt>` starts a session on it."
         )
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.dispatch import FAST_QUEUE
-from bot.surfaces.slack.blocks import Block
-from handlers.context import WebContext
+from bot.core.dispatch import FAST_QUEUE
+from bot.surfaces.slack.kit import Block
+from handlers.common.context import WebContext
 from jobs.slack_jobs import post_ephemeral
 
 

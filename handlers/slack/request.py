@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.payload import Malformed, Obj, check_tree, parse_form, parse_json
+from handlers.common.payload import Malformed, Obj, check_tree, parse_form, parse_json
 
 KEY = "repobox_request"  # where the typed value rides in Bolt's context
 MAX_TEXT = 40_000  # Slack's own limit on a message's text

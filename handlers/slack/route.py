@@ -29,13 +29,13 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import Settings
-from bot.logs import crash_reference
-from handlers import outage
-from handlers.assistant_container import build_assistant, recent_from
-from handlers.context import CONTEXT_KEY, WebContext
-from handlers.payload import Malformed
+from bot.core.config import Settings
+from bot.core.logs import crash_reference
+from handlers.common import outage
+from handlers.common.context import CONTEXT_KEY, WebContext
+from handlers.common.payload import Malformed
 from handlers.slack import request as slack_request
+from handlers.slack.assistant import build_assistant, recent_from
 from handlers.slack.filters import SlackFilters
 from handlers.slack.home import AppHome
 from handlers.slack.listeners import SlackListeners

@@ -11,10 +11,10 @@ import html
 import re
 from dataclasses import dataclass
 
-from bot.commands import strip_mention
-from bot.sessions import Person, Thread
+from bot.core.mentions import strip_mention
+from bot.sessions.origin import SlackOrigin
+from bot.sessions.session import Person, Thread
 from bot.surfaces.slack.thread import SURFACE, SlackThread
-from bot.values import SlackOrigin
 from handlers.slack.request import EventCallback
 
 _LINK = re.compile(r"<((?:https?|mailto|ftp|ssh|git)[^|>]*)(?:\|[^>]*)?>")

@@ -150,7 +150,7 @@
       li.appendChild(a);
     }
     for (const chip of shown.chips) li.appendChild(el("span", "chip", chip));
-    if (d.check && d.output) {  // a check's whole output (jobs/checks.py), folded
+    if (d.check && d.output) {  // a check's whole output (jobs/steps/checks.py), folded
       const details = el("details", "check-output");
       details.appendChild(el("summary", null, "output"));
       details.appendChild(el("pre", null, d.output));

@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.agents.base import RunControl
-from bot.agents.process import StreamedProcess
+from bot.processes.control import RunControl
+from bot.processes.streamed import StreamedProcess
 
 
 def main() -> int:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from redis import Redis
 
-from bot.redisio import connect
+from bot.core.redisio import connect
 from tests.conftest import ROOT, SCRIPTED_AGENT, wait_until
 
 MARK_ENV = "REPOBOX_FAULT_MARK"
@@ -222,12 +222,12 @@ class RepoboxApp:
         assert sent.returncode == 0, sent.stderr
 
     def events(self, session_id: str) -> list[dict[str, object]]:
-        from bot.progress import ProgressStream
+        from bot.sessions.events import ProgressStream
 
         return [e.to_dict() for e in ProgressStream(self.redis(), session_id).read(count=5000)]
 
     def prompts(self, session_id: str) -> list[dict[str, object]]:
-        from bot.prompts import PromptQueue
+        from bot.sessions.prompts import PromptQueue
 
         return [
             {"seq": p.seq, "state": p.state.value, "error": p.error}
@@ -235,7 +235,7 @@ class RepoboxApp:
         ]
 
     def session_state(self, session_id: str) -> str:
-        from bot.sessions import SessionStore
+        from bot.sessions.session import SessionStore
 
         return SessionStore(self.redis()).get(session_id).state.value
 

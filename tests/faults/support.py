@@ -8,10 +8,10 @@ import signal
 import time
 from pathlib import Path
 
-from bot.progress import EventKind, ProgressStream
-from bot.prompts import Prompt, PromptState
-from bot.sessions import Person, Session, Thread
-from jobs.runtime import JobContext
+from bot.sessions.events import EventKind, ProgressStream
+from bot.sessions.prompts import Prompt, PromptState
+from bot.sessions.session import Person, Session, Thread
+from jobs.steps.context import JobContext
 from tests.conftest import WorkerProcess, wait_until
 
 BOB = Person("U2", "Bob")

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
-from bot.hosts import HostRegistry
-from bot.progress import EventKind
-from bot.prompts import PromptState
-from jobs import hosts, runtime
-from jobs.runtime import JobContext
+from bot.core.config import Settings
+from bot.sessions.events import EventKind
+from bot.sessions.hosts import HostRegistry
+from bot.sessions.prompts import PromptState
+from jobs.steps.context import JobContext
+from jobs.worker import lost_hosts as hosts
+from jobs.worker import runtime
 from tests.conftest import MakeRepo, git, run_jobs
 from tests.faults.support import events, new_session, prompt_no
 

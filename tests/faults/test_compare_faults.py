@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.prompts import Action, PromptQueue
-from jobs.watchdog import LOST_RUN
+from bot.sessions.prompts import Action, PromptQueue
+from jobs.worker.watchdog import LOST_RUN
 from tests.agent_support import API_KEY
 from tests.compare_support import MODELS
 from tests.conftest import MakeRepo, wait_until

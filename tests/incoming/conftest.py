@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.redisio import connect
+from bot.core.redisio import connect
 from tests.fakes.slack import FakeSlack
 from tests.routes import SLACK_TOKEN, Routes, route_settings
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from redis import Redis
 
-from bot.config import Settings
-from jobs import runtime
-from jobs.runtime import JobContext
+from bot.core.config import Settings
+from jobs.steps.context import JobContext
+from jobs.worker import runtime
 from tests.fakes.slack import FakeSlack
 from tests.slack.support import INTERVAL, SECRET, TOKEN, AppServer, Workspace
 

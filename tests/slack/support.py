@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode
 
-from bot.config import Settings
-from bot.redisio import connect
-from bot.sessions import Session
+from bot.core.config import Settings
+from bot.core.redisio import connect
+from bot.sessions.session import Session
 from bot.surfaces.slack.thread import SURFACE, SlackThread
-from jobs.runtime import JobContext
+from jobs.steps.context import JobContext
 from tests.fakes.slack import FakeMessage, FakeSlack, sign
 from tests.live_server import LiveServer
 

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from bot.config import Settings
-from bot.sessions import SessionState
-from jobs.runtime import JobContext
+from bot.core.config import Settings
+from bot.sessions.session import SessionState
+from jobs.steps.context import JobContext
 from tests.conftest import MakeRepo, run_jobs
 from tests.fakes.gitlab import DEFAULT_TOKEN, MAINTAINER, REPORTER, FakeGitLab
 from tests.fakes.slack import FakeSlack

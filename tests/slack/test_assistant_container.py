@@ -16,10 +16,10 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.async_sessions import AsyncSessionStore
-from bot.redisio import async_client
-from bot.sessions import Person, Session, SessionStore, Thread
-from handlers.assistant_container import (
+from bot.core.redisio import async_client
+from bot.sessions.async_session import AsyncSessionStore
+from bot.sessions.session import Person, Session, SessionStore, Thread
+from handlers.slack.assistant import (
     AssistantMessage,
     build_assistant,
     recent_repositories,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jobs.runtime import JobContext
+from jobs.steps.context import JobContext
 from tests.checks_repo import files
 from tests.conftest import MakeRepo, git, run_jobs
 from tests.fakes.slack import FakeSlack

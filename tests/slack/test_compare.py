@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from bot.compare.outcome import CandidateOutcome, Comparison
-from bot.config import Settings
-from bot.progress.events import EventKind, ProgressEvent
-from bot.progress.result import FileLine, RunResult
+from bot.core.config import Settings
 from bot.progress.view import PromptView
-from bot.prompts import Action, PromptState
-from bot.sessions import Session
+from bot.sessions.events import EventKind, ProgressEvent
+from bot.sessions.prompts import Action, PromptState
+from bot.sessions.results import FileLine, RunResult
+from bot.sessions.session import Session
 from bot.surfaces.slack.blocks import progress
-from jobs.runtime import JobContext
+from jobs.steps.context import JobContext
 from tests.agent_support import fake  # noqa: F401 - fixture
 from tests.compare_support import OPUS_CALC, script_candidates
 from tests.compare_surfaces import (

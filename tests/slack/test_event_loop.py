@@ -17,14 +17,14 @@ from urllib.parse import urlsplit
 import requests
 from redis import Redis
 
-from bot.accounts import Identity
-from bot.prompts import Action
-from bot.redisio import run_async
-from bot.sessions import Person, Session, Thread
-from bot.signin_links import issue
+from bot.core.redisio import run_async
+from bot.identity.accounts import Identity
+from bot.identity.signin_links import issue
+from bot.sessions.prompts import Action
+from bot.sessions.session import Person, Session, Thread
 from bot.surfaces.slack import blocks
 from bot.surfaces.slack.thread import SURFACE, SlackThread
-from jobs.runtime import JobContext
+from jobs.steps.context import JobContext
 from tests.accounts_support import SyncAccounts
 from tests.conftest import MakeRepo, wait_until
 from tests.slack.support import ALICE, CHANNEL, TEAM, AppServer, Workspace

@@ -6,8 +6,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
-from bot.sessions import SessionState
-from jobs.runtime import JobContext
+from bot.sessions.session import SessionState
+from jobs.steps.context import JobContext
 from tests.conftest import MakeRepo, WorkerProcess, git, run_jobs
 from tests.fakes.slack import FakeMessage, FakeSlack, render
 from tests.slack.support import (

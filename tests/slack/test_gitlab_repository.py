@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.config import Settings
-from bot.sessions import SessionState
-from jobs.runtime import JobContext
+from bot.core.config import Settings
+from bot.sessions.session import SessionState
+from jobs.steps.context import JobContext
 from tests.conftest import MakeRepo, git, run_jobs
 from tests.fakes.gitlab import DEFAULT_TOKEN, MAINTAINER, FakeGitLab
 from tests.fakes.slack import FakeSlack

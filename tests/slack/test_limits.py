@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from jobs.runtime import JobContext
+from jobs.steps.context import JobContext
 from tests.conftest import MakeRepo, run_jobs
 from tests.fakes.base import Recorded
 from tests.fakes.slack import FakeSlack, block_errors, ratelimited

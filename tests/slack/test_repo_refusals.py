@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.runtime import JobContext
+from jobs.steps.context import JobContext
 from tests.conftest import MakeRepo, run_jobs
 from tests.fakes.slack import FakeSlack
 from tests.git_spy import GitSpy

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands import HELP_TEXT
-from jobs import runtime
-from jobs.runtime import JobContext
+from bot.commands.grammar import HELP_TEXT
+from jobs.steps.context import JobContext
+from jobs.worker import runtime
 from tests.conftest import MakeRepo, run_jobs
 from tests.fakes.slack import FakeSlack
 from tests.slack.support import (

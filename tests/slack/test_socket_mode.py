@@ -8,9 +8,9 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from bot.config import Settings
-from jobs import runtime
-from jobs.runtime import JobContext
+from bot.core.config import Settings
+from jobs.steps.context import JobContext
+from jobs.worker import runtime
 from tests.conftest import MakeRepo, run_jobs
 from tests.fakes.slack import FakeSlack
 from tests.slack.support import (

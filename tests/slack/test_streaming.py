@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.config import Settings
-from handlers.assistant_container import thread_title
-from jobs.runtime import JobContext
+from bot.core.config import Settings
+from handlers.slack.assistant import thread_title
+from jobs.steps.context import JobContext
 from tests.conftest import MakeRepo, WorkerProcess, git, run_jobs
 from tests.fakes.slack import FakeSlack, render
 from tests.fakes.slack_streams import FakeStream

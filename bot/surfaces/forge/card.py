@@ -13,11 +13,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.progress.events import ProgressEvent
-from bot.progress.result import RunResult
+from bot.forges.forge import ReplyTarget
 from bot.progress.view import PromptView
-from bot.prompts import Action, PromptState
-from bot.providers.forge import ReplyTarget
+from bot.sessions.events import ProgressEvent
+from bot.sessions.prompts import Action, PromptState
+from bot.sessions.results import RunResult
 from bot.surfaces.forge import comparison
 
 HEADLINES = {

@@ -2,16 +2,16 @@
 
 While it runs the table has a row per candidate (state, current step, files, checks,
 tokens, cost, time); at the end it is the merge request's own table
-(`bot.merge_request.comparison_table`), with the verdicts, and the way to pick one.
+(`bot.surfaces.forge.description.comparison_table`), with the verdicts, and the way to pick one.
 """
 
 from __future__ import annotations
 
-from bot.merge_request import comparison_table
 from bot.progress.candidates import CandidateView
 from bot.progress.view import PromptView
-from bot.prompts import PromptState
-from bot.surfaces.compare_text import STATES, check_marks, first_line
+from bot.sessions.prompts import PromptState
+from bot.surfaces.compare_words import STATES, check_marks, first_line
+from bot.surfaces.forge.description import comparison_table
 
 STEP_CHARS = 80
 

@@ -18,18 +18,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.config import Settings
-from bot.errors import NotFound, RepoboxError
-from bot.progress import EventKind, ProgressEvent
+from bot.core.config import Settings
+from bot.core.errors import NotFound, RepoboxError
+from bot.forges.forge import Forge, ReplyTarget
+from bot.forges.registry import forge_for
+from bot.forges.text import defuse, host_words
 from bot.progress.sink import Prompts, Turn
 from bot.progress.view import PromptView
-from bot.providers.forge import Forge, ReplyTarget
-from bot.providers.registry import forge_for
 from bot.security.links import session_link
-from bot.sessions import Session
+from bot.sessions.events import EventKind, ProgressEvent
+from bot.sessions.origin import ForgeOrigin
+from bot.sessions.session import Session
 from bot.surfaces.forge.card import Card
-from bot.surfaces.forge_text import defuse, host_words
-from bot.values import ForgeOrigin
 
 log = logging.getLogger(__name__)
 

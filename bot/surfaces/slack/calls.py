@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.web import SlackResponse, WebClient
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.progress.sink import SINK_CALL_BUDGET
 
 log = logging.getLogger(__name__)

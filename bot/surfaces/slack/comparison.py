@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from bot.compare.outcome import CandidateOutcome, Comparison
 from bot.progress.candidates import CandidateView
-from bot.progress.result import RunResult
 from bot.progress.view import PromptView
-from bot.prompts import PromptState
-from bot.surfaces.compare_text import STATES, check_marks, first_line
-from bot.surfaces.slack.blocks import (
+from bot.sessions.prompts import PromptState
+from bot.sessions.results import RunResult
+from bot.surfaces.compare_words import STATES, check_marks, first_line
+from bot.surfaces.slack.kit import (
     MAX_FALLBACK,
     MAX_SECTION,
     Block,

@@ -12,19 +12,20 @@ import logging
 import time
 from dataclasses import replace
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.progress.cursor import seen
-from bot.progress.events import EventKind, ProgressEvent
 from bot.progress.sink import Prompts
 from bot.progress.view import PromptView
-from bot.prompts import PromptState
 from bot.security.links import session_link
-from bot.sessions import Session, Thread
+from bot.sessions.events import EventKind, ProgressEvent
+from bot.sessions.origin import SlackOrigin
+from bot.sessions.prompts import PromptState
+from bot.sessions.session import Session, Thread
 from bot.surfaces.slack import blocks as render
+from bot.surfaces.slack import kit
 from bot.surfaces.slack.calls import SlackCalls
 from bot.surfaces.slack.messages import CardView, Messages, MessageView, PromptMessage
 from bot.surfaces.slack.thread import SURFACE, SlackThread
-from bot.values import SlackOrigin
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class Delivery:
             return
         if was_final:
             if event.kind in (EventKind.INFO, EventKind.ERROR):  # e.g. the MR update after a run
-                self.notify(f"after:{event.id}", render.escape(event.text))
+                self.notify(f"after:{event.id}", kit.escape(event.text))
                 self.fields.card.dirty = True
             return
         if event.candidate is not None:  # one candidate's line of a comparison changed;
@@ -145,7 +146,7 @@ class Delivery:
             moved = Thread(SURFACE, thread.with_parent(ts).key)
             self.turn.moved, self.turn.session = moved, replace(self.session, thread=moved)
 
-    def post(self, text: str, blocks: list[render.Block] | None) -> str | None:
+    def post(self, text: str, blocks: list[kit.Block] | None) -> str | None:
         thread = self.thread
         if thread.ts is None:
             return None

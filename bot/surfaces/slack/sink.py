@@ -9,9 +9,9 @@ the final state of every message.
 
 from __future__ import annotations
 
-from bot.config import Settings
-from bot.progress.events import ProgressEvent
+from bot.core.config import Settings
 from bot.progress.sink import Prompts
+from bot.sessions.events import ProgressEvent
 from bot.surfaces.slack.calls import SlackCalls
 from bot.surfaces.slack.delivery import Delivery
 from bot.surfaces.slack.messages import Messages, PromptMessage, SlackFields

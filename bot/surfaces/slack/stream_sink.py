@@ -1,8 +1,9 @@
 """The Slack sink with native streaming: a prompt's run as one streamed reply with task cards.
 
 Same view, same pass as the edit renderer (`Delivery`), but a run's reply is a Slack stream
-(`bot.slack_stream.StreamWriter`): the agent's words as markdown, each step as a task card
-that turns complete or error, and at the end the summary and buttons rendered under it.
+(`bot.surfaces.slack.stream.writer.StreamWriter`): the agent's words as markdown, each
+step as a task card that turns complete or error, and at the end the summary and buttons
+rendered under it.
 The writer's state travels between relay passes as a snapshot in the prompt's message, so
 any worker can go on with it under the relay's lock. Where Slack refuses streaming the
 writer says FALLBACK and the prompt is rendered by the edit path, silently (the refusal is
@@ -18,27 +19,22 @@ from typing import Any
 
 from slack_sdk.web import WebClient
 
-from bot.config import Settings
-from bot.progress.events import EventKind, ProgressEvent
-from bot.prompts import Action, PromptState
-from bot.sessions import Session
-from bot.slack_stream import (
-    AppendBudget,
-    Outcome,
-    RefusalMemory,
-    StreamTarget,
-    StreamWriter,
-    TaskStatus,
-    TaskUpdate,
-    ThreadStatus,
-    stream_client,
-)
-from bot.slack_stream.status import REFRESH_AFTER
+from bot.core.config import Settings
+from bot.sessions.events import EventKind, ProgressEvent
+from bot.sessions.prompts import Action, PromptState
+from bot.sessions.session import Session
 from bot.surfaces.slack import blocks as render
+from bot.surfaces.slack import kit
 from bot.surfaces.slack.calls import SlackCalls, web_client
 from bot.surfaces.slack.delivery import EYES, REACTIONS, Delivery
 from bot.surfaces.slack.messages import Messages, MessageView, PromptMessage
 from bot.surfaces.slack.sink import SlackSink
+from bot.surfaces.slack.stream.budget import AppendBudget
+from bot.surfaces.slack.stream.calls import stream_client
+from bot.surfaces.slack.stream.refusals import RefusalMemory
+from bot.surfaces.slack.stream.status import REFRESH_AFTER, ThreadStatus
+from bot.surfaces.slack.stream.values import StreamTarget, TaskStatus, TaskUpdate
+from bot.surfaces.slack.stream.writer import Outcome, StreamWriter
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +51,16 @@ def step_card(event: ProgressEvent) -> TaskUpdate:
     return TaskUpdate(f"step-{event.id or event.at}", title, status, details)
 
 
-def summary_blocks(session: Session, message: PromptMessage, log_url: str) -> list[render.Block]:
+def summary_blocks(session: Session, message: PromptMessage, log_url: str) -> list[kit.Block]:
     """What the stream ends with: the edit path's final reply, then Ship it, Undo and View
     log (Undo takes this prompt's checkpoint back, as the `undo` command does)."""
     _, blocks = render.progress(message.view, log_url, time.time())
-    buttons = [render.button("View log", render.ACTION_LOG, session.id, url=log_url)]
+    buttons = [kit.button("View log", render.ACTION_LOG, session.id, url=log_url)]
     if message.view.state is PromptState.DONE and not message.view.shipped:
-        ship = render.button("Ship it", render.ACTION_SHIP, session.id, style="primary")
-        undo = render.button("Undo", render.ACTION_UNDO, session.id)
+        ship = kit.button("Ship it", render.ACTION_SHIP, session.id, style="primary")
+        undo = kit.button("Undo", render.ACTION_UNDO, session.id)
         buttons[:0] = [ship, undo]
-    return render.within_limits([*blocks[:48], {"type": "actions", "elements": buttons}])
+    return kit.within_limits([*blocks[:48], {"type": "actions", "elements": buttons}])
 
 
 class StreamDelivery(Delivery):
@@ -137,7 +133,7 @@ class StreamDelivery(Delivery):
         if writer.outcome is not Outcome.STREAMING:
             return
         if message.ts is not None:  # the "waiting" reply of a queued prompt
-            text, blocks = render.notice("▶️ Started: the reply streams below.")
+            text, blocks = kit.notice("▶️ Started: the reply streams below.")
             channel = thread.channel
             self.calls.update(
                 must_land=False, channel=channel, ts=message.ts, text=text, blocks=blocks
@@ -162,7 +158,7 @@ class StreamDelivery(Delivery):
             writer.text(event.text.rstrip() + "\n\n")
         elif kind in (EventKind.INFO, EventKind.WARNING) and event.text.strip():
             mark = "⚠️ " if kind is EventKind.WARNING else ""
-            writer.text(f"_{mark}{render.escape(event.text.strip().splitlines()[0])}_\n\n")
+            writer.text(f"_{mark}{kit.escape(event.text.strip().splitlines()[0])}_\n\n")
 
     def _stop(self, message: PromptMessage, writer: StreamWriter, event: ProgressEvent) -> None:
         good = event.kind in ENDED_WELL

@@ -1,0 +1,19 @@
+"""Which agent a setting means: `anthropic` (the built-in loop) or `command` (a CLI agent).
+
+Each agent is imported only when chosen, so a worker running one never loads the other.
+"""
+
+from __future__ import annotations
+
+from bot.agents.base import Agent
+from bot.core.config import Settings
+
+
+def make_agent(settings: Settings) -> Agent:
+    if settings.agent == "command":
+        from bot.agents.command import CommandAgent
+
+        return CommandAgent(settings)
+    from bot.agents.anthropic import AnthropicAgent
+
+    return AnthropicAgent(settings)

@@ -1,0 +1,338 @@
+"""Settings: every environment variable is read once, here, at start-up.
+
+Everything else takes a `Settings`. Every external base URL is a setting, so tests point
+Repobox at local fakes without hooks.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shlex
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from bot.core.errors import ConfigError
+from bot.core.models import known
+
+# The current Sonnet in the SDK's model list (anthropic.types.ModelParam); prices for it and
+# the other models are in bot/agents/pricing.py.
+DEFAULT_MODEL = "claude-sonnet-5-5"
+SANDBOX_MODES = ("auto", "require", "off")
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {raw!r}")
+    return value
+
+
+def _paths(raw: str | None) -> tuple[Path, ...]:
+    """An `os.pathsep`-separated list of directories (like PATH: `:` on Unix), made absolute."""
+    parts = (raw or "").split(os.pathsep)
+    return tuple(
+        Path(os.path.expanduser(part.strip())).absolute() for part in parts if part.strip()
+    )
+
+
+def _words(raw: str | None) -> frozenset[str]:
+    """A comma- or space-separated list; empty means "no restriction" where it is a filter."""
+    if not raw:
+        return frozenset()
+    return frozenset(part for part in raw.replace(",", " ").split() if part)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What Repobox was started with. Secrets live here and nowhere else."""
+
+    data_dir: Path = Path(".repobox")
+    redis_url: str | None = None
+    port: int = 3000
+    public_url: str = "http://localhost:3000"
+    secret_key: str | None = None
+    old_secret_keys: tuple[str, ...] = ()  # REPOBOX_OLD_SECRET_KEYS: still decrypt, never encrypt
+    admins: frozenset[str] = frozenset()  # REPOBOX_ADMINS: github:login, gitlab:name, slack:U…
+    require_linked: bool = False  # REPOBOX_REQUIRE_LINKED: chat/web sessions act as the person
+    bot_name: str = "repobox"
+
+    agent: str = "anthropic"
+    agent_command: str | None = None
+    claude_args: str = ""  # extra flags for the claude-code preset (REPOBOX_CLAUDE_ARGS)
+    model: str = DEFAULT_MODEL
+    run_timeout: float = 30 * 60
+    compare_default: tuple[str, ...] = ("sonnet", "opus")  # `compare` with no list
+    compare_max: int = 3  # candidates one comparison may run (REPOBOX_COMPARE_MAX)
+    max_turns: int = 60
+    max_tokens: int = 2_000_000
+    agent_network: bool = True
+    sandbox: str = "auto"  # bubblewrap for agents' commands: auto, require or off
+    secret_file_patterns: tuple[str, ...] = (
+        ".env",
+        ".env.*",
+        "*.pem",
+        "*.key",
+        "id_rsa*",
+        "id_ed25519*",
+        "credentials.*",
+    )
+    extra_secret_env: frozenset[str] = frozenset()
+    agent_pass_env: frozenset[str] | None = None
+    agent_env: frozenset[str] = frozenset()  # more names agents' commands may see
+    local_roots: tuple[Path, ...] = ()  # where chat and webhooks may open local repositories
+
+    idle_archive_after: float = 24 * 3600
+    heartbeat_interval: float = 5.0
+    heartbeat_timeout: float = 30.0
+    pool_size: int = 2
+    workers: int = 2
+    host: str = "localhost"
+    shutdown_grace: float = 30.0  # seconds a running run may finish in when Repobox stops
+    host_timeout: float = 30.0  # a host silent this long is lost: its sessions move
+    checkpoint_bundle_max: int = 8 * 1024 * 1024  # bytes of a checkpoint bundle kept in Redis
+    checkpoint_push: bool = False  # beyond the cap, push the work branch to the forge instead
+    retention_days: float = 30.0  # archived sessions and all they own are deleted after this
+    min_free_mb: float = 500.0  # below this free on the data dir, new sessions and runs wait
+
+    git_author_name: str = "Repobox"
+    git_author_email: str = "repobox@users.noreply.localhost"
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_edit_interval: float = 1.0
+    slack_streaming: bool = True  # native streaming where Slack allows it (REPOBOX_SLACK_STREAMING)
+    slack_stream_interval: float = 1.0  # seconds between appends to one stream (Tier 4: 100+/min)
+
+    gitlab_url: str | None = None
+    gitlab_token: str | None = None
+    gitlab_webhook_secret: str | None = None
+
+    github_api_url: str = "https://api.github.com"
+    github_token: str | None = None
+    github_webhook_secret: str | None = None
+    github_client_id: str | None = None  # an OAuth app: "Sign in with GitHub", linking
+    github_client_secret: str | None = None
+    gitlab_client_id: str | None = None  # an OAuth application on GITLAB_URL
+    gitlab_client_secret: str | None = None
+
+    forge_retries: int = 4  # GitLab/GitHub API: retries of a 429, 5xx or dropped connection
+    forge_backoff: float = 1.0  # seconds before the first retry; doubles each time
+    forge_edit_interval: float = 2.0  # at most one edit of a progress comment this often
+
+    anthropic_api_key: str | None = None
+    anthropic_base_url: str | None = None
+
+    allowed_slack_teams: frozenset[str] = frozenset()
+    allowed_slack_channels: frozenset[str] = frozenset()
+    allowed_slack_users: frozenset[str] = frozenset()
+    allowed_repos: frozenset[str] = frozenset()
+
+    default_provider: str = field(default="local")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the environment once; a bad value is a `ConfigError` with the variable's name."""
+        env = os.environ if env is None else env
+        get = env.get
+        port = int(_number(env, "REPOBOX_PORT", 3000))
+        gitlab_url = get("GITLAB_URL") or None
+        settings = cls(
+            data_dir=Path(get("REPOBOX_DATA_DIR") or ".repobox").expanduser().absolute(),
+            redis_url=get("REDIS_URL") or None,
+            port=port,
+            public_url=(get("REPOBOX_PUBLIC_URL") or f"http://localhost:{port}").rstrip("/"),
+            secret_key=get("REPOBOX_SECRET_KEY") or None,
+            old_secret_keys=tuple(sorted(_words(get("REPOBOX_OLD_SECRET_KEYS")))),
+            admins=_words(get("REPOBOX_ADMINS")),
+            require_linked=_flag(get("REPOBOX_REQUIRE_LINKED"), False),
+            bot_name=(get("REPOBOX_BOT_NAME") or "repobox").lstrip("@"),
+            agent=(get("REPOBOX_AGENT") or "anthropic").strip().lower(),
+            agent_command=get("REPOBOX_AGENT_COMMAND") or None,
+            claude_args=get("REPOBOX_CLAUDE_ARGS") or "",
+            model=get("REPOBOX_MODEL") or DEFAULT_MODEL,
+            run_timeout=_number(env, "REPOBOX_RUN_TIMEOUT", 30 * 60),
+            compare_default=tuple(
+                w.strip().lower()
+                for w in (get("REPOBOX_COMPARE_DEFAULT") or "sonnet,opus").split(",")
+                if w.strip()
+            ),
+            compare_max=int(_number(env, "REPOBOX_COMPARE_MAX", 3)),
+            max_turns=int(_number(env, "REPOBOX_MAX_TURNS", 60)),
+            max_tokens=int(_number(env, "REPOBOX_MAX_TOKENS", 2_000_000)),
+            agent_network=_flag(get("REPOBOX_AGENT_NETWORK"), True),
+            sandbox=(get("REPOBOX_SANDBOX") or "auto").strip().lower(),
+            secret_file_patterns=tuple(
+                _words(get("REPOBOX_SECRET_FILES")) or cls.secret_file_patterns
+            ),
+            extra_secret_env=_words(get("REPOBOX_SECRET_ENV")),
+            agent_pass_env=_words(get("REPOBOX_AGENT_PASS_ENV"))
+            if get("REPOBOX_AGENT_PASS_ENV") is not None
+            else None,
+            agent_env=_words(get("REPOBOX_AGENT_ENV")),
+            local_roots=_paths(get("REPOBOX_LOCAL_ROOTS")),
+            idle_archive_after=_number(env, "REPOBOX_IDLE_ARCHIVE_HOURS", 24) * 3600,
+            heartbeat_interval=_number(env, "REPOBOX_HEARTBEAT_SECONDS", 5),
+            heartbeat_timeout=_number(env, "REPOBOX_HEARTBEAT_TIMEOUT", 30),
+            pool_size=int(_number(env, "REPOBOX_POOL_SIZE", 2)),
+            workers=max(1, int(_number(env, "REPOBOX_WORKERS", 2))),
+            shutdown_grace=_number(env, "REPOBOX_SHUTDOWN_GRACE", 30),
+            host=get("REPOBOX_HOST") or socket.gethostname(),
+            host_timeout=_number(
+                env, "REPOBOX_HOST_TIMEOUT", _number(env, "REPOBOX_HEARTBEAT_TIMEOUT", 30)
+            ),
+            checkpoint_bundle_max=int(_number(env, "REPOBOX_CHECKPOINT_BUNDLE_MAX_MB", 8) * 2**20),
+            checkpoint_push=_flag(get("REPOBOX_CHECKPOINT_PUSH"), False),
+            retention_days=_number(env, "REPOBOX_RETENTION_DAYS", 30),
+            min_free_mb=_number(env, "REPOBOX_MIN_FREE_MB", 500),
+            git_author_name=get("REPOBOX_GIT_NAME") or cls.git_author_name,
+            git_author_email=get("REPOBOX_GIT_EMAIL") or cls.git_author_email,
+            slack_bot_token=get("SLACK_BOT_TOKEN") or None,
+            slack_signing_secret=get("SLACK_SIGNING_SECRET") or None,
+            slack_app_token=get("SLACK_APP_TOKEN") or None,
+            slack_api_url=get("SLACK_API_URL") or "https://slack.com/api/",
+            slack_edit_interval=_number(env, "REPOBOX_SLACK_EDIT_INTERVAL", 1.0),
+            slack_streaming=_flag(get("REPOBOX_SLACK_STREAMING"), True),
+            slack_stream_interval=_number(env, "REPOBOX_SLACK_STREAM_INTERVAL", 1.0),
+            gitlab_url=gitlab_url.rstrip("/") if gitlab_url else None,
+            gitlab_token=get("GITLAB_TOKEN") or None,
+            gitlab_webhook_secret=get("GITLAB_WEBHOOK_SECRET") or None,
+            github_api_url=(get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
+            github_token=get("GITHUB_TOKEN") or None,
+            github_webhook_secret=get("GITHUB_WEBHOOK_SECRET") or None,
+            github_client_id=get("GITHUB_CLIENT_ID") or None,
+            github_client_secret=get("GITHUB_CLIENT_SECRET") or None,
+            gitlab_client_id=get("GITLAB_CLIENT_ID") or None,
+            gitlab_client_secret=get("GITLAB_CLIENT_SECRET") or None,
+            forge_retries=int(_number(env, "REPOBOX_FORGE_RETRIES", 4)),
+            forge_backoff=_number(env, "REPOBOX_FORGE_BACKOFF", 1.0),
+            forge_edit_interval=_number(env, "REPOBOX_FORGE_EDIT_INTERVAL", 2.0),
+            anthropic_api_key=get("ANTHROPIC_API_KEY") or None,
+            anthropic_base_url=get("ANTHROPIC_BASE_URL") or None,
+            allowed_slack_teams=_words(get("REPOBOX_SLACK_TEAMS")),
+            allowed_slack_channels=_words(get("REPOBOX_SLACK_CHANNELS")),
+            allowed_slack_users=_words(get("REPOBOX_SLACK_USERS")),
+            allowed_repos=_words(get("REPOBOX_ALLOWED_REPOS")),
+            default_provider=(get("REPOBOX_DEFAULT_PROVIDER") or "").strip().lower()
+            or ("gitlab" if gitlab_url else "local"),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.agent not in {"anthropic", "command"}:
+            raise ConfigError(f"REPOBOX_AGENT must be 'anthropic' or 'command', got {self.agent!r}")
+        if self.agent == "command" and not self.agent_command:
+            raise ConfigError("REPOBOX_AGENT=command needs REPOBOX_AGENT_COMMAND")
+        try:
+            shlex.split(self.claude_args)
+        except ValueError as error:
+            raise ConfigError(f"REPOBOX_CLAUDE_ARGS cannot be read as arguments: {error}") from None
+        if self.compare_max < 2:
+            raise ConfigError(f"REPOBOX_COMPARE_MAX must be 2 or more, got {self.compare_max}")
+        unknown = [name for name in self.compare_default if not known(name)]
+        if unknown or not 2 <= len(self.compare_default) <= self.compare_max:
+            raise ConfigError(
+                "REPOBOX_COMPARE_DEFAULT must name 2 to REPOBOX_COMPARE_MAX models or presets "
+                f"(sonnet, opus, haiku, a model id, claude-code), got {self.compare_default!r}"
+            )
+        if self.sandbox not in SANDBOX_MODES:
+            raise ConfigError(f"REPOBOX_SANDBOX must be auto, require or off, got {self.sandbox!r}")
+        if self.secret_key is not None:
+            decode_secret_key(self.secret_key)  # a bad key stops start-up, not the first link
+        if self.default_provider not in {"local", "gitlab", "github"}:
+            raise ConfigError(
+                "REPOBOX_DEFAULT_PROVIDER must be local, gitlab or github, "
+                f"got {self.default_provider!r}"
+            )
+
+    def with_changes(self, **changes: object) -> Settings:
+        """A copy with some values changed (tests and sub-processes use this)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def secret_values(self) -> list[str]:
+        """Every secret Repobox holds, for redaction; the short ones are skipped."""
+        names = [f.name for f in fields(self) if _is_secret_field(f.name)]
+        values = [getattr(self, name) for name in names] + list(self.old_secret_keys)
+        return [v for v in values if isinstance(v, str) and len(v) >= 6]
+
+    @property
+    def secret_env_names(self) -> frozenset[str]:
+        """Environment variables never handed to an agent or a command it runs."""
+        return SECRET_ENV_NAMES | self.extra_secret_env
+
+    @property
+    def mirrors_dir(self) -> Path:
+        return self.data_dir / "mirrors"
+
+    @property
+    def workdirs_dir(self) -> Path:
+        return self.data_dir / "workdirs"
+
+    @property
+    def pool_dir(self) -> Path:
+        return self.data_dir / "pool"
+
+    @property
+    def caches_dir(self) -> Path:
+        """Package caches (pip, npm, …) of the checks' setup, one folder per repository."""
+        return self.data_dir / "caches"
+
+    @property
+    def retention_seconds(self) -> float:
+        return self.retention_days * 86400
+
+
+def _is_secret_field(name: str) -> bool:
+    return name.endswith(("_token", "_secret", "_key")) or name == "redis_url"
+
+
+SECRET_ENV_NAMES = frozenset(
+    {
+        "REDIS_URL",
+        "REPOBOX_SECRET_KEY",
+        "REPOBOX_OLD_SECRET_KEYS",
+        "GITHUB_CLIENT_SECRET",
+        "GITLAB_CLIENT_SECRET",
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "GITLAB_TOKEN",
+        "GITLAB_WEBHOOK_SECRET",
+        "GITHUB_TOKEN",
+        "GITHUB_WEBHOOK_SECRET",
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_AUTH_TOKEN",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "GH_TOKEN",
+        "GL_TOKEN",
+    }
+)
+
+
+def decode_secret_key(value: str, name: str = "REPOBOX_SECRET_KEY") -> bytes:
+    """A secret key setting as its 32 bytes (base64 of exactly 32 bytes, or a ConfigError)."""
+    try:
+        key = base64.b64decode(value.strip(), validate=True)
+    except ValueError:
+        raise ConfigError(f"{name} must be base64 of 32 bytes (see README)") from None
+    if len(key) != 32:
+        raise ConfigError(f"{name} must be base64 of 32 bytes, got {len(key)} bytes")
+    return key

@@ -1,0 +1,186 @@
+"""`python app.py` keeps what it starts alive, and stops it cleanly.
+
+It runs the embedded Valkey (when REDIS_URL is unset), the workers and the web process as
+children, restarts any that dies (with backoff, the Valkey on the same data), and exits
+non-zero when one keeps dying, so systemd, Docker or Heroku restart the whole thing.
+
+On SIGTERM or SIGINT it stops the web process and asks each worker for a warm shutdown:
+a worker takes no new job, lets a running run finish within `REPOBOX_SHUTDOWN_GRACE`,
+then hands the prompt back to the head of its queue (see jobs/worker/process.py). Whatever is
+still alive after the grace and a margin is killed, the Valkey last, so nothing is left.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+PR_SET_PDEATHSIG = 1
+STOP_MARGIN = 15.0  # after the grace: a handed-back run stops within this, else it is killed
+BACKOFF_MAX = 30.0
+GIVE_UP_AFTER = 5  # restarts of one child within RESTART_WINDOW
+RESTART_WINDOW = 120.0
+
+
+def die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """Ask Linux to send `sig` to this process when its parent dies (no-op elsewhere)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
+
+
+class Database(Protocol):
+    def alive(self) -> bool: ...
+    def restart(self) -> str: ...
+    def stop(self) -> None: ...
+
+
+@dataclass
+class Child:
+    """One supervised process: started in its own session, told to stop if we die."""
+
+    name: str
+    argv: Sequence[str]
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    restarts: list[float] = field(default_factory=list)
+    next_start: float = 0.0
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            list(self.argv),
+            env=self.env,
+            start_new_session=True,
+            preexec_fn=lambda: die_with_parent(signal.SIGTERM),  # noqa: PLW1509 - no threads yet
+        )
+        log.info("started %s (pid %d)", self.name, self.process.pid)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def signal(self, sig: int) -> None:
+        """SIGTERM to the process itself (a worker then stops warm); SIGKILL to its group."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            if sig == signal.SIGKILL:
+                os.killpg(self.process.pid, sig)
+            else:
+                self.process.send_signal(sig)
+
+
+class GaveUp(Exception):
+    """A child kept dying: exit non-zero so an outer supervisor restarts everything."""
+
+
+class Supervisor:
+    def __init__(
+        self,
+        children: list[Child],
+        database: Database | None,
+        *,
+        grace: float,
+        tick: float = 0.5,
+        backoff: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`backoff` scales the restart delays (1 s, 2 s, 4 s … up to 30 s)."""
+        self.children = children
+        self.database = database
+        self.grace = grace
+        self.tick = tick
+        self.backoff = backoff
+        self.clock = clock
+        self.stopping = False
+        self._database_restarts: list[float] = []
+
+    def run(self) -> int:
+        """Supervise until SIGTERM/SIGINT (exit 0) or until something keeps dying (exit 1)."""
+        signal.signal(signal.SIGTERM, self._request_stop)
+        signal.signal(signal.SIGINT, self._request_stop)
+        for child in self.children:
+            child.start()
+        code = 0
+        try:
+            while not self.stopping:
+                self._check_database()
+                for child in self.children:
+                    self._check(child)
+                time.sleep(self.tick)
+        except GaveUp as error:
+            log.error("giving up: %s; exiting so the service manager restarts Repobox", error)
+            code = 1
+        self.shutdown()
+        return code
+
+    def _request_stop(self, signum: int, frame: FrameType | None) -> None:
+        del frame
+        log.info("got %s: stopping", signal.Signals(signum).name)
+        self.stopping = True
+
+    def _check(self, child: Child) -> None:
+        if child.alive():
+            return
+        now = self.clock()
+        if child.next_start == 0.0:
+            child.restarts = [t for t in child.restarts if now - t < RESTART_WINDOW]
+            if len(child.restarts) >= GIVE_UP_AFTER:
+                raise GaveUp(f"{child.name} died {len(child.restarts) + 1} times")
+            delay = self.backoff * (
+                min(BACKOFF_MAX, 2.0 ** len(child.restarts)) if child.restarts else 0.5
+            )
+            code = child.process.returncode if child.process else None
+            log.warning("%s exited (code %s); restarting in %.1fs", child.name, code, delay)
+            child.next_start = now + delay
+        if now >= child.next_start:
+            child.restarts.append(now)
+            child.next_start = 0.0
+            child.start()
+
+    def _check_database(self) -> None:
+        if self.database is None or self.database.alive():
+            return
+        now = self.clock()
+        self._database_restarts = [t for t in self._database_restarts if now - t < RESTART_WINDOW]
+        if len(self._database_restarts) >= GIVE_UP_AFTER:
+            raise GaveUp("the embedded Valkey could not be kept running")
+        self._database_restarts.append(now)
+        log.warning("the embedded Valkey is not answering; restarting it on the same data")
+        try:
+            self.database.restart()
+        except Exception:
+            log.exception("restarting the embedded Valkey failed")
+            time.sleep(self.backoff * min(BACKOFF_MAX, 2.0 ** len(self._database_restarts)))
+
+    def shutdown(self) -> None:
+        """Web first, workers warm (grace, then hand back), stragglers killed, Valkey last."""
+        for child in self.children:
+            child.signal(signal.SIGTERM)
+        deadline = self.clock() + self.grace + STOP_MARGIN
+        while any(c.alive() for c in self.children) and self.clock() < deadline:
+            # A group-wide SIGTERM (systemd's default KillMode) also reaches the Valkey:
+            # bring it back so the workers can still hand their runs back.
+            with contextlib.suppress(GaveUp):
+                self._check_database()
+            time.sleep(0.1)
+        for child in self.children:
+            if child.alive():
+                log.warning("%s did not stop in time; killing it", child.name)
+            child.signal(signal.SIGKILL)
+            if child.process is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    child.process.wait(timeout=5)
+        if self.database is not None:
+            with contextlib.suppress(Exception):
+                self.database.stop()

@@ -1,0 +1,271 @@
+"""The `github` provider: PyGithub against `GITHUB_API_URL` with `GITHUB_TOKEN`.
+
+PyGithub's own retries and write delays are off: our `RetryPolicy` retries, and progress
+comments are paced per comment by the surface. Objects are lazy, so a call costs one
+request. Git gets the token as `x-access-token:<token>` through the environment only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+from github import Auth, Github, GithubException, RateLimitExceededException
+from github.Issue import Issue
+from github.PullRequest import PullRequest
+from github.Repository import Repository as GithubRepository
+
+from bot.core.config import Settings
+from bot.core.errors import NotFound, UpstreamError, UserError
+from bot.forges.forge import Conversation, ForgeUser, Kind, Remark, ReplyTarget
+from bot.forges.provider import MergeRequest, Repository
+from bot.forges.retry import TRANSIENT_STATUSES, Failure, RetryPolicy
+from bot.git.runner import Credentials
+
+T = TypeVar("T")
+
+SECONDARY_LIMIT_WAIT = 60.0  # GitHub: "wait at least one minute" without a Retry-After
+WRITE_PERMISSIONS = frozenset({"admin", "write"})  # maintain reads as "write"
+
+
+def _header(error: GithubException, name: str) -> str | None:
+    for key, value in (error.headers or {}).items():
+        if key.lower() == name.lower():
+            return str(value)
+    return None
+
+
+def _classify(error: Exception) -> Failure | None:
+    if isinstance(error, GithubException):
+        retry_after = _header(error, "Retry-After")
+        wait = float(retry_after) if retry_after and retry_after.isdigit() else None
+        if isinstance(error, RateLimitExceededException) or (
+            error.status == 403 and "rate limit" in _message(error).lower()
+        ):
+            reset = _header(error, "X-RateLimit-Reset")
+            if wait is None and _header(error, "X-RateLimit-Remaining") == "0" and reset:
+                wait = max(0.0, float(reset) - time.time()) + 1
+            return Failure(error.status, wait if wait is not None else SECONDARY_LIMIT_WAIT)
+        if error.status in TRANSIENT_STATUSES:
+            return Failure(error.status, wait)
+        return None
+    if isinstance(error, requests.ConnectionError | requests.Timeout):
+        return Failure(None)
+    return None
+
+
+def _message(error: GithubException) -> str:
+    data = error.data if isinstance(error.data, dict) else {}
+    parts = [str(data.get("message") or "")]
+    for item in data.get("errors") or []:
+        if isinstance(item, dict) and item.get("message"):
+            parts.append(str(item["message"]))
+    return "; ".join(p for p in parts if p)
+
+
+def _user(data: Any) -> ForgeUser:
+    login = str(data.login)
+    return ForgeUser(
+        id=str(data.id),
+        username=login,
+        name=login,
+        bot=str(data.type) == "Bot" or login.endswith("[bot]"),
+    )
+
+
+class GitHubProvider:
+    name = "github"
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.github_token:
+            raise UserError("GitHub is not set up on this Repobox (GITHUB_TOKEN is unset).")
+        self.token = settings.github_token
+        self.client = Github(
+            base_url=settings.github_api_url,
+            auth=Auth.Token(self.token),
+            timeout=30,
+            retry=None,
+            seconds_between_requests=None,
+            seconds_between_writes=None,
+            lazy=True,
+        )
+        self.policy = RetryPolicy(
+            "GitHub", _classify, settings.forge_retries, settings.forge_backoff
+        )
+        self._me: ForgeUser | None = None
+
+    def _call(self, what: str, action: Callable[[], T], missing: str | None = None) -> T:
+        """One API call with retries; a refusal becomes `UpstreamError` (404: `NotFound`)."""
+        try:
+            return self.policy.call(what, action)
+        except GithubException as error:
+            if missing is not None and error.status in (403, 404):
+                raise NotFound(missing) from None
+            raise UpstreamError(
+                f"GitHub refused to {what} ({error.status}: {_message(error)})."
+            ) from None
+
+    def _repo(self, project: str) -> GithubRepository:
+        return self.client.get_repo(project)  # the client is lazy: no request yet
+
+    def _issue(self, target: ReplyTarget) -> Issue:
+        return self._repo(target.project).get_issue(target.number)
+
+    def _pull(self, target: ReplyTarget) -> PullRequest:
+        return self._repo(target.project).get_pull(target.number)
+
+    # -- Provider ---------------------------------------------------------------------
+    def resolve(self, project: str) -> Repository:
+        repo = self._repo(project)
+
+        def read() -> Repository:
+            default = repo.default_branch
+            return Repository("github", repo.full_name, repo.clone_url, default, repo.html_url)
+
+        return self._call(
+            "look up the repository", read, missing=f"GitHub has no repository `{project}`."
+        )
+
+    def credentials(self) -> Credentials | None:
+        return Credentials("x-access-token", self.token)
+
+    def open_or_update_merge_request(
+        self, repo: Repository, *, branch: str, base: str, title: str, description: str
+    ) -> MergeRequest | None:
+        """Update the open PR of `branch` (only its description, and only if we opened it)."""
+        github_repo = self._repo(repo.project)
+        existing = self._open_for(github_repo, repo.project, branch)
+        if existing is not None:
+            if existing.user.login == self.identity().username:
+                self._call("update the pull request", lambda: existing.edit(body=description))
+            return MergeRequest(existing.html_url, existing.number, created=False)
+        if branch == base:
+            return None  # a pull request's own branch: pushing was the whole job
+        try:
+            created = self.policy.call(
+                "open the pull request",
+                lambda: github_repo.create_pull(
+                    base=base, head=branch, title=title, body=description
+                ),
+            )
+        except GithubException as error:
+            again = self._open_for(github_repo, repo.project, branch)
+            if error.status != 422 or again is None:
+                raise UpstreamError(
+                    f"GitHub refused to open the pull request ({error.status}: {_message(error)})."
+                ) from None
+            return MergeRequest(again.html_url, again.number, created=False)
+        return MergeRequest(created.html_url, created.number, created=True)
+
+    def _open_for(self, repo: GithubRepository, project: str, branch: str) -> PullRequest | None:
+        owner = project.split("/", 1)[0]
+        pulls = self._call(
+            "look for an open pull request",
+            lambda: list(repo.get_pulls(state="open", head=f"{owner}:{branch}")),
+        )
+        return pulls[0] if pulls else None
+
+    # -- Forge ------------------------------------------------------------------------
+    def identity(self) -> ForgeUser:
+        if self._me is None:
+            me = self.client.get_user()
+            self._me = self._call("find out who I am", lambda: _user(me))
+        return self._me
+
+    def is_bot(self, user: ForgeUser) -> bool:
+        return user.bot or user.username.endswith("[bot]")
+
+    def may_drive(self, project: str, user: ForgeUser) -> bool:
+        repo = self._repo(project)
+        try:
+            permission = self._call(
+                "check permissions",
+                lambda: repo.get_collaborator_permission(user.username),
+                missing="no such collaborator",
+            )
+        except NotFound:
+            return False
+        return permission in WRITE_PERMISSIONS
+
+    def conversation(self, project: str, kind: Kind, number: int) -> Conversation:
+        target = ReplyTarget(project, kind, number)
+        what = "issue" if kind == "issue" else "pull request"
+        missing = f"GitHub has no {what} {number} in `{project}`."
+        if kind == "issue":
+            issue = self._issue(target)
+            return self._call(
+                f"read the {what}",
+                lambda: Conversation(
+                    kind,
+                    issue.number,
+                    issue.title,
+                    issue.body or "",
+                    issue.html_url,
+                    author=issue.user.login,
+                ),
+                missing=missing,
+            )
+        pull = self._pull(target)
+
+        def read() -> Conversation:
+            head_repo = pull.head.repo
+            return Conversation(
+                kind,
+                pull.number,
+                pull.title,
+                pull.body or "",
+                pull.html_url,
+                source_branch=pull.head.ref,
+                target_branch=pull.base.ref,
+                from_fork=head_repo is None or head_repo.full_name.lower() != project.lower(),
+                author=pull.user.login,
+            )
+
+        return self._call(f"read the {what}", read, missing=missing)
+
+    def remarks(self, project: str, kind: Kind, number: int) -> list[Remark]:
+        issue = self._issue(ReplyTarget(project, kind, number))
+        found = self._call("read the comments", lambda: list(issue.get_comments()))
+        return [Remark(c.id, _user(c.user), c.body or "") for c in found]
+
+    def thread_remarks(self, target: ReplyTarget) -> list[Remark]:
+        root = target.review_comment_id
+        if root is None:
+            return []
+        pull = self._pull(target)
+        found = self._call("read the review thread", lambda: list(pull.get_review_comments()))
+        in_thread = [c for c in found if root in (c.id, c.in_reply_to_id)]
+        return [Remark(c.id, _user(c.user), c.body or "") for c in in_thread]
+
+    def post(self, target: ReplyTarget, body: str) -> int:
+        root = target.review_comment_id
+        if root is not None:
+            pull = self._pull(target)
+            return self._call(
+                "reply in the review thread",
+                lambda: pull.create_review_comment_reply(root, body).id,
+            )
+        issue = self._issue(target)
+        return self._call("write a comment", lambda: issue.create_comment(body).id)
+
+    def edit(self, target: ReplyTarget, comment_id: int, body: str) -> None:
+        if target.review_comment_id is not None:
+            review_comment = self._pull(target).get_review_comment(comment_id)
+            self._call("edit my comment", lambda: review_comment.edit(body))
+            return
+        comment = self._issue(target).get_comment(comment_id)
+        self._call("edit my comment", lambda: comment.edit(body))
+
+    def react(self, target: ReplyTarget, comment_id: int, emoji: str) -> None:
+        if target.review_comment_id is not None:
+            review_comment = self._pull(target).get_review_comment(comment_id)
+            self._call("react", lambda: review_comment.create_reaction(emoji))
+            return
+        comment = self._issue(target).get_comment(comment_id)
+        self._call("react", lambda: comment.create_reaction(emoji))
+
+
+def build(settings: Settings) -> GitHubProvider:
+    return GitHubProvider(settings)

@@ -1,0 +1,350 @@
+"""People and their linked accounts: who someone is on Slack, GitHub and GitLab, and the
+provider tokens Repobox may act with on their behalf.
+
+Tokens are stored sealed (bot/security/credentials.py) with the person's id and the
+provider as associated data; what pages and logs show is the masked form
+(`glpat-****abcd`) kept beside it, so listing someone's connections never decrypts.
+An identity belongs to one person at most: linking a GitHub login someone else holds
+is refused rather than silently moved.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
+
+from bot.core import keys
+from bot.core.config import Settings
+from bot.core.errors import Conflict, NotFound
+from bot.core.redaction import Redactor, mask
+from bot.core.redisio import run_async
+from bot.security.credentials import CredentialError, Vault, keyring
+
+T = TypeVar("T")
+
+
+class Provider(StrEnum):
+    GITHUB = "github"
+    GITLAB = "gitlab"
+
+
+class IdentityKind(StrEnum):
+    SLACK = "slack"
+    GITHUB = "github"
+    GITLAB = "gitlab"
+    OPERATOR = "operator"  # whoever holds the machine: `python app.py login`
+
+
+class Source(StrEnum):
+    OAUTH = "oauth"
+    TOKEN = "token"  # noqa: S105 (a personal access token pasted in the settings page)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One linked account. Slack's value is `TEAM/USER`; forge logins are lower-cased."""
+
+    kind: IdentityKind
+    value: str
+
+    def __post_init__(self) -> None:
+        if not self.value or any(c.isspace() for c in self.value):
+            raise ValueError(f"not an identity: {self.value!r}")
+
+    @classmethod
+    def slack(cls, team: str, user: str) -> Identity:
+        return cls(IdentityKind.SLACK, f"{team}/{user}")
+
+    @classmethod
+    def forge(cls, provider: Provider, login: str) -> Identity:
+        return cls(IdentityKind(provider.value), login.lower())
+
+    def matches(self, entry: str) -> bool:
+        """Whether a REPOBOX_ADMINS entry names this identity (`github:alice`,
+        `slack:U123` or `slack:T1/U123`; a bare name means a GitHub or GitLab login)."""
+        kind, sep, name = entry.partition(":")
+        if not sep:
+            kind, name = "", kind
+        if self.kind is IdentityKind.SLACK and kind == "slack":
+            return name in {self.value, self.value.rsplit("/", 1)[-1]}
+        forge = self.kind in (IdentityKind.GITHUB, IdentityKind.GITLAB)
+        if forge and kind in ("", self.kind.value):
+            return name.lower() == self.value
+        return False
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    display_name: str
+    created_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "display_name": self.display_name, "created_at": self.created_at}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Person:
+        return cls(str(data["id"]), str(data["display_name"]), float(data["created_at"]))
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A provider token in the clear: only ever in memory, never in repr or logs."""
+
+    provider: Provider
+    token: str = field(repr=False)
+    login: str
+    scopes: tuple[str, ...] = ()
+    source: Source = Source.TOKEN
+
+    @property
+    def masked(self) -> str:
+        return masked(self.token)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What a page shows of a credential: the masked token, never the token."""
+
+    provider: Provider
+    login: str
+    masked: str
+    scopes: tuple[str, ...]
+    source: Source
+    linked_at: float
+    sealed: str = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider.value,
+            "login": self.login,
+            "masked": self.masked,
+            "scopes": list(self.scopes),
+            "source": self.source.value,
+            "linked_at": self.linked_at,
+            "sealed": self.sealed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Connection:
+        return cls(
+            provider=Provider(data["provider"]),
+            login=str(data["login"]),
+            masked=str(data["masked"]),
+            scopes=tuple(str(s) for s in data.get("scopes", ())),
+            source=Source(data.get("source", Source.TOKEN.value)),
+            linked_at=float(data["linked_at"]),
+            sealed=str(data["sealed"]),
+        )
+
+
+def masked(token: str) -> str:
+    """`glpat-****abcd`: a known token shape keeps its prefix, anything else shows `****`
+    and its last four characters only when it is long enough to spare them."""
+    shown = Redactor()(token)
+    if shown != token:
+        return shown
+    return mask(token, "")
+
+
+@dataclass(frozen=True)
+class RotationReport:
+    resealed: int
+    current: int
+    failed: tuple[str, ...]  # "person/provider" of blobs no known key opens
+
+
+def _text(value: Any) -> str | None:
+    """Redis answers bytes (the client does not decode); None stays None."""
+    if value is None:
+        return None
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _texts(raw: Any) -> dict[str, str]:
+    return {str(_text(k)): str(_text(v)) for k, v in dict(raw).items()}
+
+
+class AccountStore:
+    """People, their identities and their sealed provider tokens, in Redis.
+
+    One implementation, on `redis.asyncio`: the web process awaits it on the shared client
+    (`WebContext.aredis`); code off the loop (jobs, the CLI) runs the same coroutines with
+    `blocking(settings, redis, lambda accounts: accounts.credential(…))`."""
+
+    def __init__(self, settings: Settings, redis: AsyncRedis, vault: Vault) -> None:
+        self.settings = settings
+        self.redis = redis
+        self.vault = vault
+
+    # -- people -------------------------------------------------------------------------
+    async def create_person(self, display_name: str) -> Person:
+        found = Person(uuid.uuid4().hex[:16], display_name.strip() or "someone", time.time())
+        async with self.redis.pipeline() as pipe:
+            pipe.hset(keys.person(found.id), mapping={"json": json.dumps(found.to_dict())})
+            pipe.sadd(keys.people(), found.id)
+            await pipe.execute()
+        return found
+
+    async def person(self, person_id: str) -> Person | None:
+        raw = _text(await self.redis.hget(keys.person(person_id), "json"))
+        return Person.from_dict(json.loads(raw)) if raw else None
+
+    async def require(self, person_id: str) -> Person:
+        found = await self.person(person_id)
+        if found is None:
+            raise NotFound("That account does not exist (any more).")
+        return found
+
+    async def find(self, identity: Identity) -> Person | None:
+        key = keys.identity(identity.kind.value, identity.value)
+        person_id = _text(await self.redis.get(key))
+        return await self.person(person_id) if person_id else None
+
+    async def person_for(self, identity: Identity, display_name: str) -> Person:
+        """The person holding `identity`, created (and linked) on first sight."""
+        found = await self.find(identity)
+        if found is not None:
+            return found
+        created = await self.create_person(display_name)
+        try:
+            await self.link_identity(created.id, identity)
+        except Conflict:  # a racing first sight linked it first: keep that person
+            await self._forget(created.id)
+            winner = await self.find(identity)
+            if winner is None:
+                raise
+            return winner
+        return created
+
+    async def _forget(self, person_id: str) -> None:
+        async with self.redis.pipeline() as pipe:
+            pipe.delete(keys.person(person_id), keys.person_identities(person_id))
+            pipe.srem(keys.people(), person_id)
+            await pipe.execute()
+
+    async def is_admin(self, person_id: str) -> bool:
+        mine = await self.identities(person_id)
+        if any(i.kind is IdentityKind.OPERATOR for i in mine):
+            return True
+        return any(i.matches(entry) for i in mine for entry in self.settings.admins)
+
+    # -- identities ---------------------------------------------------------------------
+    async def link_identity(self, person_id: str, identity: Identity) -> None:
+        await self.require(person_id)
+        key = keys.identity(identity.kind.value, identity.value)
+        if not await self.redis.set(key, person_id, nx=True) and (
+            _text(await self.redis.get(key)) != person_id
+        ):
+            raise Conflict(
+                f"That {identity.kind.value} account is already linked to another person.",
+                hint="Unlink it there first.",
+            )
+        mine = keys.person_identities(person_id)
+        previous = _text(await self.redis.hget(mine, identity.kind.value))
+        if previous and previous != identity.value:
+            await self.redis.delete(keys.identity(identity.kind.value, previous))
+        await self.redis.hset(mine, identity.kind.value, identity.value)
+
+    async def identities(self, person_id: str) -> list[Identity]:
+        raw = _texts(await self.redis.hgetall(keys.person_identities(person_id)))
+        return [Identity(IdentityKind(kind), value) for kind, value in sorted(raw.items())]
+
+    async def unlink_identity(self, person_id: str, kind: IdentityKind) -> None:
+        value = _text(await self.redis.hget(keys.person_identities(person_id), kind.value))
+        if not value:
+            return
+        key = keys.identity(kind.value, value)
+        if _text(await self.redis.get(key)) == person_id:
+            await self.redis.delete(key)
+        await self.redis.hdel(keys.person_identities(person_id), kind.value)
+
+    # -- credentials --------------------------------------------------------------------
+    async def save_credential(self, person_id: str, credential: Credential) -> Connection:
+        """Seal and store a token, linking the forge login it belongs to."""
+        await self.link_identity(person_id, Identity.forge(credential.provider, credential.login))
+        connection = Connection(
+            provider=credential.provider,
+            login=credential.login,
+            masked=credential.masked,
+            scopes=credential.scopes,
+            source=credential.source,
+            linked_at=time.time(),
+            sealed=self.vault.seal(
+                credential.token, owner=person_id, provider=credential.provider.value
+            ),
+        )
+        await self.redis.hset(
+            keys.credentials(person_id),
+            credential.provider.value,
+            json.dumps(connection.to_dict()),
+        )
+        return connection
+
+    async def connections(self, person_id: str) -> list[Connection]:
+        raw = _texts(await self.redis.hgetall(keys.credentials(person_id)))
+        return [Connection.from_dict(json.loads(raw[name])) for name in sorted(raw)]
+
+    async def connection(self, person_id: str, provider: Provider) -> Connection | None:
+        raw = _text(await self.redis.hget(keys.credentials(person_id), provider.value))
+        return Connection.from_dict(json.loads(raw)) if raw else None
+
+    async def credential(self, person_id: str, provider: Provider) -> Credential | None:
+        """The token in the clear, for acting as the person; `CredentialError` if it no
+        longer opens (then the person links again)."""
+        found = await self.connection(person_id, provider)
+        if found is None:
+            return None
+        token = self.vault.open(found.sealed, owner=person_id, provider=provider.value)
+        return Credential(provider, token, found.login, found.scopes, found.source)
+
+    async def unlink(self, person_id: str, provider: Provider) -> bool:
+        """Forget the token and the forge identity; False if there was nothing to unlink."""
+        removed = bool(await self.redis.hdel(keys.credentials(person_id), provider.value))
+        await self.unlink_identity(person_id, IdentityKind(provider.value))
+        return removed
+
+    async def rotate(self) -> RotationReport:
+        """Re-seal every token under the current key (after REPOBOX_SECRET_KEY changed)."""
+        resealed = current = 0
+        failed: list[str] = []
+        members = await self.redis.smembers(keys.people())
+        for person_id in sorted(str(_text(m)) for m in members):
+            for found in await self.connections(person_id):
+                if self.vault.is_current(found.sealed):
+                    current += 1
+                    continue
+                owner, provider = person_id, found.provider.value
+                try:
+                    sealed = self.vault.reseal(found.sealed, owner=owner, provider=provider)
+                except CredentialError:
+                    failed.append(f"{person_id}/{provider}")
+                    continue
+                fresh = Connection.from_dict({**found.to_dict(), "sealed": sealed})
+                await self.redis.hset(
+                    keys.credentials(person_id), provider, json.dumps(fresh.to_dict())
+                )
+                resealed += 1
+        return RotationReport(resealed, current, tuple(failed))
+
+
+def accounts_on(settings: Settings, redis: AsyncRedis) -> AccountStore:
+    """The store on an async client, with the vault of the configured keys."""
+    return AccountStore(settings, redis, Vault(keyring(settings)))
+
+
+def blocking(
+    settings: Settings, redis: Redis, operation: Callable[[AccountStore], Awaitable[T]]
+) -> T:
+    """`operation(accounts)` awaited to the end, for code off the event loop (RQ jobs, the
+    CLI, tests): the same coroutines on a short-lived async client (`run_async`)."""
+    vault = Vault(keyring(settings))
+    return run_async(redis, lambda aredis: operation(AccountStore(settings, aredis, vault)))

@@ -1,0 +1,180 @@
+"""The OAuth 2 web flow against GitHub and GitLab, on Authlib's OAuth2 client.
+
+Authorization-code grant with a random `state` and PKCE (S256; both hosts accept it):
+`begin` makes the URL to send the browser to and the `PendingAuthorization` to keep
+(in the signed, encrypted session cookie) until the host sends the browser back;
+`finish` checks the state, exchanges the code and returns the token with its scopes.
+Nothing here logs: the code, the verifier and the token never reach a log line or a URL
+of ours. The calls are blocking (requests underneath); aiohttp handlers run them in a
+thread.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
+
+from bot.core.config import Settings
+from bot.core.errors import UpstreamError, UserError
+from bot.identity.accounts import Provider
+
+TIMEOUT = 10.0
+# Sign-in needs who you are; linking needs the rights Repobox acts with (push, open MRs).
+SCOPES = {Provider.GITHUB: ("repo", "read:user"), Provider.GITLAB: ("api", "read_user")}
+
+
+class SignInError(UserError):
+    """The host said no, or the answer does not belong to the request we made."""
+
+
+@dataclass(frozen=True)
+class OAuthApp:
+    """One configured OAuth application (GITHUB_CLIENT_ID…, GITLAB_CLIENT_ID…)."""
+
+    provider: Provider
+    client_id: str
+    client_secret: str = field(repr=False)
+    authorize_url: str
+    token_url: str
+    scopes: tuple[str, ...]
+
+    @property
+    def title(self) -> str:
+        return "GitHub" if self.provider is Provider.GITHUB else "GitLab"
+
+
+def github_web_url(api_url: str) -> str:
+    """GitHub's web host for an API URL: api.github.com -> github.com; an Enterprise
+    `https://host/api/v3` -> `https://host`; anything else (a fake) is its own host."""
+    parts = urlsplit(api_url)
+    host = parts.netloc
+    if host == "api.github.com":
+        host = "github.com"
+    elif host.startswith("api."):  # GHE.com data residency: api.<tenant>.ghe.com
+        host = host.removeprefix("api.")
+    return f"{parts.scheme}://{host}"
+
+
+def oauth_apps(settings: Settings) -> dict[Provider, OAuthApp]:
+    """The OAuth applications Repobox is configured with (none is fine)."""
+    apps: dict[Provider, OAuthApp] = {}
+    if settings.github_client_id and settings.github_client_secret:
+        web = github_web_url(settings.github_api_url)
+        apps[Provider.GITHUB] = OAuthApp(
+            Provider.GITHUB,
+            settings.github_client_id,
+            settings.github_client_secret,
+            f"{web}/login/oauth/authorize",
+            f"{web}/login/oauth/access_token",
+            SCOPES[Provider.GITHUB],
+        )
+    if settings.gitlab_url and settings.gitlab_client_id and settings.gitlab_client_secret:
+        apps[Provider.GITLAB] = OAuthApp(
+            Provider.GITLAB,
+            settings.gitlab_client_id,
+            settings.gitlab_client_secret,
+            f"{settings.gitlab_url}/oauth/authorize",
+            f"{settings.gitlab_url}/oauth/token",
+            SCOPES[Provider.GITLAB],
+        )
+    return apps
+
+
+@dataclass(frozen=True)
+class PendingAuthorization:
+    """What to remember between the redirect to the host and its callback."""
+
+    provider: Provider
+    state: str
+    code_verifier: str = field(repr=False)
+    redirect_uri: str
+    intent: str  # "signin" or "link"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider.value,
+            "state": self.state,
+            "code_verifier": self.code_verifier,
+            "redirect_uri": self.redirect_uri,
+            "intent": self.intent,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PendingAuthorization:
+        return cls(
+            Provider(data["provider"]),
+            str(data["state"]),
+            str(data["code_verifier"]),
+            str(data["redirect_uri"]),
+            str(data["intent"]),
+        )
+
+
+@dataclass(frozen=True)
+class GrantedToken:
+    token: str = field(repr=False)
+    scopes: tuple[str, ...]
+
+
+def _client(app: OAuthApp, redirect_uri: str) -> OAuth2Session:
+    return OAuth2Session(
+        client_id=app.client_id,
+        client_secret=app.client_secret,
+        scope=" ".join(app.scopes),
+        redirect_uri=redirect_uri,
+        code_challenge_method="S256",
+        token_endpoint_auth_method="client_secret_post",  # noqa: S106 (a method name)
+    )
+
+
+def begin(app: OAuthApp, redirect_uri: str, intent: str) -> tuple[str, PendingAuthorization]:
+    """The host's authorize URL (to redirect to) and what to keep until the callback."""
+    verifier = secrets.token_urlsafe(64)
+    with _client(app, redirect_uri) as client:
+        url, state = client.create_authorization_url(
+            app.authorize_url, state=secrets.token_urlsafe(24), code_verifier=verifier
+        )
+    return str(url), PendingAuthorization(app.provider, str(state), verifier, redirect_uri, intent)
+
+
+def finish(app: OAuthApp, pending: PendingAuthorization, query: Mapping[str, str]) -> GrantedToken:
+    """Check the callback against `pending` and exchange its code for a token."""
+    if not hmac.compare_digest(query.get("state", ""), pending.state):
+        raise SignInError(
+            "That sign-in link does not match this browser's request.", hint="Try again."
+        )
+    if "error" in query:
+        raise SignInError(
+            f"{app.title} said no: {query.get('error_description') or query['error']}."
+        )
+    code = query.get("code")
+    if not code:
+        raise SignInError(f"{app.title} sent no authorization code.", hint="Try again.")
+    try:
+        with _client(app, pending.redirect_uri) as client:
+            token = client.fetch_token(
+                app.token_url,
+                grant_type="authorization_code",
+                code=code,
+                code_verifier=pending.code_verifier,
+                timeout=TIMEOUT,
+            )
+    except OAuthError as error:
+        raise SignInError(
+            f"{app.title} refused the sign-in ({error.error}).", hint="Try again."
+        ) from None
+    except OSError as error:  # requests' connection errors are OSErrors
+        raise UpstreamError(f"{app.title} could not be reached: {type(error).__name__}") from None
+    access = token.get("access_token")
+    if not access:
+        raise SignInError(f"{app.title} answered without a token.", hint="Try again.")
+    raw = token.get("scope") or ""
+    scopes = tuple(s for s in str(raw).replace(",", " ").split() if s)
+    return GrantedToken(str(access), scopes)

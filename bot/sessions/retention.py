@@ -1,0 +1,82 @@
+"""Bounded data: an archived session and everything it owns go after REPOBOX_RETENTION_DAYS.
+
+Archiving sets that expiry on every key of the session (so Redis drops them even if no
+worker runs), and the retention pass deletes them outright from the archived index, which
+also catches a key written again after archiving (a late relay write has no expiry).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+
+from redis import Redis
+
+from bot.core import keys
+from bot.core.redisio import as_str
+
+SURFACES = ("relay", "slack", "gitlab", "github")
+
+
+def session_keys(redis: Redis, session_id: str) -> list[str]:
+    """Every key that belongs to the session: its hash, queues, log, diff, copies, prompts."""
+    return owned_keys(session_id, redis.lrange(keys.prompts(session_id), 0, -1))
+
+
+def owned_keys(session_id: str, prompt_ids: Iterable[object]) -> list[str]:
+    """The session's keys, given the ids on its prompt list (read by the caller, sync or not)."""
+    owned = [
+        keys.session(session_id),
+        keys.prompts(session_id),
+        keys.queue(session_id),
+        keys.running(session_id),
+        keys.run_lock(session_id),
+        keys.lease(session_id),
+        keys.resume_kick(session_id),
+        keys.cancel(session_id),
+        keys.events(session_id),
+        keys.diff(session_id),
+        keys.checkpoint(session_id),
+        keys.comparison(session_id),
+    ]
+    for surface in SURFACES:
+        owned += [keys.surface_state(session_id, surface), keys.surface_lock(session_id, surface)]
+    return owned + [keys.prompt(as_str(p)) for p in prompt_ids]
+
+
+def expire_session(redis: Redis, session_id: str, seconds: float) -> None:
+    """Let Redis drop the session's data after `seconds` (set when it is archived)."""
+    ttl = max(1, int(seconds))
+    pipe = redis.pipeline(transaction=False)
+    for key in session_keys(redis, session_id):
+        pipe.expire(key, ttl)
+    pipe.execute()
+
+
+def purge_expired(redis: Redis, retention: float, batch: int = 200) -> list[str]:
+    """Delete archived sessions older than `retention` seconds; returns their ids."""
+    cutoff = time.time() - retention
+    ids = [
+        as_str(i)
+        for i in redis.zrangebyscore(keys.archived_index(), "-inf", cutoff, start=0, num=batch)
+    ]
+    for session_id in ids:
+        thread = redis.hget(keys.session(session_id), "thread")
+        doomed = session_keys(redis, session_id)
+        pipe = redis.pipeline()
+        pipe.delete(*doomed)
+        pipe.zrem(keys.archived_index(), session_id)
+        pipe.execute()
+        if thread is not None:
+            _unbind(redis, session_id, as_str(thread))
+    return ids
+
+
+def _unbind(redis: Redis, session_id: str, thread_json: str) -> None:
+    """The thread binding goes too, unless a newer session took the thread since."""
+    thread = json.loads(thread_json)
+    key = keys.thread(str(thread["surface"]), str(thread["key"]))
+    bound = redis.get(key)
+    if bound is not None and as_str(bound) == session_id:
+        redis.delete(key)

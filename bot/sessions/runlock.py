@@ -1,0 +1,145 @@
+"""One run at a time per session: a lease with a fencing token, a heartbeat, a cancel channel.
+
+The lock is a Redis key with a short TTL that the running job keeps renewing. If the
+worker dies, the key expires within `heartbeat_timeout`, and the watchdog fails the run
+with a clear message long before RQ's own maintenance (every ten minutes) would notice.
+
+Every acquisition (and every takeover by the watchdog) increments the session's lease
+counter; the holder's token is the value it got. Writes that settle a run (the checkpoint
+commit, the outcome) check that the counter still equals the token, so a run whose lease
+was taken over changes nothing. A lock that merely expired while Redis was unreachable
+(an outage, a restart) is taken back by its holder when nobody took over meanwhile.
+
+The heartbeat thread blocks on the session's cancel list between beats, so a cancel
+reaches the agent at once without polling.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+from bot.core import keys
+from bot.core.redisio import as_str
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN = "__shutdown__"  # pushed on the cancel list: the host is stopping, hand the run back
+_WAKE = "__heartbeat_stop__"
+
+# KEYS: lock, lease counter. ARGV: ttl ms. Returns the new token, or false if held.
+_ACQUIRE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local token = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], token, 'PX', ARGV[1])
+return token
+"""
+# Renew, or take back a lock that expired while nobody took over. KEYS: lock, lease.
+# ARGV: token, ttl ms. 1 = still ours, 0 = taken over.
+_RENEW = """
+local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if not current and redis.call('GET', KEYS[2]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+RELEASE_IF_OWNER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class SessionLock:
+    def __init__(self, redis: Redis, session_id: str, *, timeout: float) -> None:
+        self.redis = redis
+        self.session_id = session_id
+        self.key = keys.run_lock(session_id)
+        self.lease_key = keys.lease(session_id)
+        self.ttl_ms = int(timeout * 1000)
+        self.token = ""
+        self._acquire = redis.register_script(_ACQUIRE)
+        self._renew = redis.register_script(_RENEW)
+        self._release = redis.register_script(RELEASE_IF_OWNER)
+
+    def acquire(self) -> bool:
+        token = self._acquire(keys=[self.key, self.lease_key], args=[self.ttl_ms])
+        if not token:
+            return False
+        self.token = as_str(token)
+        return True
+
+    def renew(self) -> bool:
+        return bool(self._renew(keys=[self.key, self.lease_key], args=[self.token, self.ttl_ms]))
+
+    def held(self) -> bool:
+        """Whether nobody took the lease over (a read, so it works while Redis refuses writes)."""
+        current = self.redis.get(self.lease_key)
+        return current is not None and as_str(current) == self.token
+
+    def release(self) -> None:
+        self._release(keys=[self.key], args=[self.token])
+
+
+class Heartbeat(threading.Thread):
+    """Renews the lock every `interval` and turns cancel requests into `on_cancel(reason)`.
+
+    Reasons: "cancelled" (a person), "shutdown" (the host is stopping), "lost its heartbeat"
+    (another process took the lease over).
+    """
+
+    def __init__(
+        self,
+        lock: SessionLock,
+        interval: float,
+        on_cancel: Callable[[str], None],
+    ) -> None:
+        super().__init__(name=f"heartbeat-{lock.session_id}", daemon=True)
+        self.lock = lock
+        self.interval = max(0.2, interval)
+        self.on_cancel = on_cancel
+        self.prompt_id: str | None = None
+        self.lost = threading.Event()
+        self._stopping = threading.Event()
+
+    def watch(self, prompt_id: str | None) -> None:
+        """Which prompt a cancel must name to count (stale cancels for older ones are ignored)."""
+        self.prompt_id = prompt_id
+
+    def stop(self) -> None:
+        self._stopping.set()
+        try:  # wake the blocking pop at once
+            self.lock.redis.rpush(keys.cancel(self.lock.session_id), _WAKE)
+        except RedisError:
+            pass
+        self.join(timeout=5)
+
+    def run(self) -> None:
+        cancel_key = keys.cancel(self.lock.session_id)
+        while not self._stopping.is_set():
+            try:
+                popped = self.lock.redis.blpop([cancel_key], timeout=self.interval)
+                if self._stopping.is_set():
+                    break
+                if popped is not None:
+                    target = as_str(popped[1])
+                    if target == SHUTDOWN:
+                        self.on_cancel("shutdown")
+                    elif target in ("*", self.prompt_id):
+                        self.on_cancel("cancelled")
+                if not self.lock.renew():
+                    log.error("lost the run lease of session %s", self.lock.session_id)
+                    self.lost.set()
+                    self.on_cancel("lost its heartbeat")
+            except RedisError:
+                log.warning("heartbeat of session %s cannot reach Redis", self.lock.session_id)
+                self._stopping.wait(self.interval)
+        try:
+            self.lock.redis.lrem(cancel_key, 0, _WAKE)
+        except RedisError:
+            pass

@@ -1,0 +1,1 @@
+"""The terminal surface: `app.py session …`, `doctor`, `login` and `keys`."""

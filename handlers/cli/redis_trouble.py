@@ -1,0 +1,80 @@
+"""The CLI's side of Redis trouble: which of "not running", "unreachable" and "refuses
+writes" to say, and following a session's events through an outage without a traceback."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.commands.blocking import BlockingService
+from bot.core.config import Settings
+from bot.core.errors import UserError
+from bot.core.redisio import supervisor_alive
+from bot.sessions.events import ProgressEvent, ProgressStream
+
+T = TypeVar("T")
+
+READ_ONLY = frozenset({"status", "list", "watch", "diff"})  # still work while writes are refused
+
+REFUSING_HINT = "Free disk space where its data lives, or raise its maxmemory; reads still work."
+
+
+def unreachable(settings: Settings) -> UserError:
+    """Redis does not answer: a configured server is down, or the embedded one is."""
+    if settings.redis_url:
+        return UserError(
+            "Redis is unreachable (REDIS_URL).",
+            hint="Check that it is running and reachable from here.",
+        )
+    if supervisor_alive(settings.data_dir):
+        return UserError(
+            "Redis is unreachable: Repobox is running but its database is not answering.",
+            hint="Repobox restarts it by itself; try again in a moment.",
+        )
+    return UserError(
+        f"Repobox is not running for data dir {settings.data_dir}.",
+        hint="Start it with `./dev run` (or `python app.py`), or set REDIS_URL.",
+    )
+
+
+def events(service: BlockingService, session_id: str, after: str = "0") -> Iterator[ProgressEvent]:
+    """Follow the session's events; through a Redis outage, wait and go on where it left off.
+
+    Reads the caller makes between events go through `patiently`, for the same reason.
+    """
+    stream = ProgressStream(service.redis, session_id)
+    cursor = after
+    while True:
+        try:
+            for event in stream.follow(cursor, block_ms=1000):
+                cursor = event.id or cursor
+                yield event
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            wait_for_redis(service)
+
+
+def patiently(service: BlockingService, read: Callable[[], T]) -> T:
+    """`read()`, waiting through a Redis outage instead of failing."""
+    while True:
+        try:
+            return read()
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            wait_for_redis(service)
+
+
+def wait_for_redis(service: BlockingService) -> None:
+    print("(lost the connection to Redis; reconnecting…)", file=sys.stderr, flush=True)
+    while True:
+        time.sleep(1)
+        try:
+            service.redis.ping()
+        except (RedisError, OSError):
+            continue
+        print("(reconnected)", file=sys.stderr, flush=True)
+        return

@@ -1,0 +1,355 @@
+"""The command-line surface: `python app.py session …`, talking to a running Repobox's Redis.
+
+Every error is one clear line on stderr and a non-zero exit. `new`, `ship` and `watch`
+follow the session's progress stream live (blocking reads, no polling).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TextIO, assert_never
+
+from redis.exceptions import RedisError
+
+from bot.commands.blocking import BlockingService
+from bot.commands.executor import (
+    Archived,
+    Asker,
+    CancelReply,
+    DiffReply,
+    Executor,
+    HelpReply,
+    LogLink,
+    Queued,
+    Reply,
+    StatusReply,
+    WhoAmI,
+    needs_session,
+)
+from bot.commands.grammar import HELP_TEXT, Command, CommandKind, parse
+from bot.commands.service import Status
+from bot.core.config import Settings
+from bot.core.errors import UserError
+from bot.core.health import RedisHealth, probe, refuses_writes
+from bot.core.redisio import connect, locate
+from bot.git.branches import require_branch
+from bot.progress.lines import line_of
+from bot.security.links import session_link
+from bot.sessions.events import EventKind, ProgressEvent, ProgressStream
+from bot.sessions.origin import CliOrigin
+from bot.sessions.prompts import Action, Submitted
+from bot.sessions.session import Person, Session, SessionState, Thread
+from handlers.cli.redis_trouble import READ_ONLY, REFUSING_HINT, events, patiently, unreachable
+from jobs.session_jobs import SESSION_JOBS
+
+SETTLED = {SessionState.READY, SessionState.PUSHED, SessionState.FAILED, SessionState.ARCHIVED}
+WAIT_READY_SECONDS = 1800.0
+PAGE = 50
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    session = subparsers.add_parser("session", help="start and drive sessions from the terminal")
+    commands = session.add_subparsers(dest="session_command", required=True, metavar="COMMAND")
+
+    new = commands.add_parser("new", help="start a session on a repository")
+    new.add_argument("repo", help="a path, a clone URL, group/project or github:owner/repo")
+    new.add_argument("--base", help="the branch to start from (default: the repository's default)")
+    new.add_argument("prompt", nargs="*", help="the first prompt (optional)")
+    new.add_argument("--watch", action="store_true", help="follow the first prompt's run")
+
+    prompt = commands.add_parser("prompt", help="send the next prompt to a session")
+    prompt.add_argument("id")
+    prompt.add_argument("text", nargs="+")
+    prompt.add_argument("--watch", action="store_true", help="follow the run until it ends")
+
+    compare = commands.add_parser(
+        "compare", help="run one prompt on several models or agents side by side"
+    )
+    compare.add_argument("id")
+    compare.add_argument(
+        "--models",
+        help="comma-separated candidates: sonnet, opus, haiku, a model id, claude-code "
+        "(default: REPOBOX_COMPARE_DEFAULT)",
+    )
+    compare.add_argument("text", nargs="+", help="the prompt")
+    compare.add_argument("--watch", action="store_true", help="follow the comparison")
+    pick = commands.add_parser("pick", help="adopt candidate N of the last comparison")
+    pick.add_argument("id")
+    pick.add_argument("number", type=int)
+
+    for name, text in (
+        ("ship", "push the work branch and open or update the merge request"),
+        ("status", "show the session's state, run and queue"),
+        ("watch", "follow the session's progress live until the run ends"),
+        ("cancel", "stop the running prompt and drop queued ones"),
+        ("archive", "close the session and remove its workdir"),
+        ("diff", "show the session's changes as of its last checkpoint"),
+        ("log", "print the signed link to the session's live log page"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("id")
+    commands.add_parser("whoami", help="who Repobox takes you for (the commits' co-author)")
+    listing = commands.add_parser("list", help="list sessions, most recent first")
+    listing.add_argument("--all", action="store_true", help="include archived sessions")
+    listing.add_argument("--page", type=int, default=1, help=f"which page of {PAGE} to show")
+
+
+def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
+    try:
+        redis = connect(locate(settings))
+        health = probe(redis)
+        if health is RedisHealth.UNREACHABLE:
+            raise unreachable(settings)
+        if health is RedisHealth.REFUSES_WRITES and args.session_command not in READ_ONLY:
+            raise UserError(health.message, hint=REFUSING_HINT)
+        service = BlockingService(settings, redis, SESSION_JOBS)
+        return COMMANDS[args.session_command](service, args, out)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except RedisError as error:
+        message = RedisHealth.REFUSES_WRITES if refuses_writes(error) else None
+        text = message.message if message else str(unreachable(settings))
+        print(f"error: {text}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _person() -> Person:
+    user = getpass.getuser()
+    return Person(id=user, name=user)
+
+
+def _new(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
+    """`new <repo> [@<base>] [prompt…]`, parsed as chat parses it (`--base` is `@<base>`)."""
+    base = [f"@{require_branch(args.base)}"] if args.base else []  # the flag's own message
+    # The repository argument is taken whole (a path may hold spaces); the rest is chat's.
+    command = parse(" ".join(["new", ".", *base, *args.prompt]))
+    started = service.run(  # a "cli" thread: the operator's paths are theirs to open
+        lambda commands: commands.start(
+            repo=args.repo,
+            base=command.base,
+            prompt=command.prompt,
+            thread=Thread("cli", uuid.uuid4().hex),
+            person=_person(),
+            request_id=uuid.uuid4().hex,
+        )
+    )
+    session = _wait_settled(service, started.session.id)
+    if session.state is SessionState.FAILED:
+        raise UserError(session.error or "The session could not be set up.")
+    print(
+        f"session {session.id} ready: {session.work_branch} from {session.base_branch}"
+        f" ({session.workdir})",
+        file=out,
+    )
+    if started.submitted is not None:
+        return _after_submit(service, session, started.submitted, args.watch, out)
+    return 0
+
+
+def _prompt(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
+    """Whatever is typed is read as in a chat thread: `prompt ID ship it` ships."""
+    text = " ".join(args.text)
+    command = (
+        parse(text) if text.strip() else Command(CommandKind.PROMPT, prompt=text)
+    )  # said below
+    return _execute(service, command, args, out)
+
+
+def _compare(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
+    """`compare ID [--models a,b] prompt…`: sugar for typing `compare a,b prompt…`."""
+    models = [args.models] if args.models else []
+    command = parse(" ".join(["compare", *models, *args.text]))
+    if args.models and not command.candidates:
+        raise UserError(f"`{args.models}` names no model or agent I can compare.")
+    return _execute(service, command, args, out)
+
+
+def _pick(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
+    if args.number < 1:
+        raise UserError("Candidates are numbered from 1.", hint="For example `pick 1`.")
+    return _execute(service, parse(f"pick {args.number}"), args, out)
+
+
+def _session_command(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
+    """`ship`, `status`, `cancel`, `archive`, `diff` and `whoami`: the chat command itself."""
+    return _execute(service, Command(CommandKind(args.session_command)), args, out)
+
+
+def _execute(
+    service: BlockingService, command: Command, args: argparse.Namespace, out: TextIO
+) -> int:
+    session = service.sessions.get(args.id) if needs_session(command) else None
+    asker = Asker(_person(), uuid.uuid4().hex, CliOrigin(_person().id))
+    reply = service.run(lambda commands: Executor(commands).execute(command, session, asker))
+    return _show(service, reply, bool(getattr(args, "watch", False)), out)
+
+
+def _show(service: BlockingService, reply: Reply, watch: bool, out: TextIO) -> int:
+    """The CLI's renderer of the executor's replies (exit status: 0 unless a run failed)."""
+    match reply:
+        case Queued(submitted, ship=True):
+            return _follow_prompt(service, submitted.prompt.session_id, submitted.prompt.id, out)
+        case Queued(submitted):
+            session = service.sessions.get(submitted.prompt.session_id)
+            return _after_submit(service, session, submitted, watch, out)
+        case StatusReply(status):
+            _print_status(service, status, out)
+        case DiffReply(_, diff):
+            _print_diff(diff, out)
+        case CancelReply() as cancel:
+            _print_cancel(cancel, out)
+        case Archived(session):
+            print(f"session {session.id} archived; its workdir will be removed", file=out)
+        case HelpReply():
+            print(HELP_TEXT.replace("*", "").replace("`", "").replace("• ", "  "), file=out)
+        case WhoAmI(person):
+            print(f"{person.id} ({person.name}); commits carry {person.co_author}", file=out)
+        case LogLink(_, url):
+            print(url, file=out)
+        case _:
+            assert_never(reply)
+    return 0
+
+
+def _print_diff(diff: dict[str, Any], out: TextIO) -> None:
+    if not diff.get("stat"):
+        print("no changes yet", file=out)
+        return
+    print(diff["stat"]["summary"], file=out)
+    out.write(diff["patch"])
+
+
+def _print_cancel(cancel: CancelReply, out: TextIO) -> None:
+    result = cancel.cancelled
+    if cancel.nothing:
+        print("nothing to cancel: no prompt is running or waiting", file=out)
+    if result.running is not None:
+        print(f"cancelling prompt {result.running.seq} (its processes are being stopped)", file=out)
+    if result.dropped:
+        print(f"dropped {len(result.dropped)} waiting prompt(s)", file=out)
+
+
+def _after_submit(
+    service: BlockingService, session: Session, submitted: Submitted, watch: bool, out: TextIO
+) -> int:
+    place = (
+        f"position {submitted.position} in the queue" if submitted.position > 1 else "next to run"
+    )
+    print(f"prompt {submitted.prompt.seq} queued ({place})", file=out)
+    if watch:
+        return _follow_prompt(service, session.id, submitted.prompt.id, out)
+    return 0
+
+
+def _print_status(service: BlockingService, status: Status, out: TextIO) -> None:
+    s = status.session
+    print(f"session {s.id}  {s.state.value}", file=out)
+    print(f"  repository  {s.project} ({s.provider})", file=out)
+    print(f"  branch      {s.work_branch} from {s.base_branch or '?'}", file=out)
+    print(f"  started by  {s.created_by.name}", file=out)
+    print(f"  live log    {session_link(service.settings, s.id)}", file=out)
+    if s.merge_request:
+        print(f"  merge req.  {s.merge_request.url}", file=out)
+    if s.error:
+        print(f"  error       {s.error}", file=out)
+    for p in status.history:
+        what = p.text.splitlines()[0][:70]
+        what = f"compare {','.join(p.candidates)}: {what}" if p.action is Action.COMPARE else what
+        line = f"  {p.seq:>3}. [{p.state.value}] {what}"
+        print(line, file=out)
+
+
+def _list(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
+    """One page: open sessions by last activity, then (with --all) archived ones."""
+    store = service.sessions
+    page = max(1, args.page)
+    start = (page - 1) * PAGE
+    open_total = store.count(archived=False)
+    total = open_total + (store.count(archived=True) if args.all else 0)
+    sessions = store.page(archived=False, start=start, count=PAGE) if start < open_total else []
+    if args.all and len(sessions) < PAGE:
+        skip = max(0, start - open_total)
+        sessions += store.page(archived=True, start=skip, count=PAGE - len(sessions))
+    if not sessions:
+        print("no sessions" if page == 1 else f"no sessions on page {page}", file=out)
+    for s in sessions:
+        print(f"{s.id}  {s.state.value:<12} {s.project}  {s.work_branch}", file=out)
+    if total > start + PAGE:
+        more = total - start - PAGE
+        print(f"… {more} more: `session list --page {page + 1}`", file=out)
+    return 0
+
+
+def _watch(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
+    session = service.sessions.get(args.id)
+    stream = ProgressStream(service.redis, session.id)
+    for event in events(service, session.id):
+        _print_event(event, out)
+        if patiently(service, partial(_caught_up_and_idle, service, stream, event.id or "0")):
+            return 0
+    return 0
+
+
+def _caught_up_and_idle(service: BlockingService, stream: ProgressStream, cursor: str) -> bool:
+    return not stream.read(cursor, count=1) and _idle(service, stream.session_id)
+
+
+def _idle(service: BlockingService, session_id: str) -> bool:
+    session = service.sessions.get(session_id)
+    busy = service.prompts.running(session_id) or service.prompts.has_waiting(session_id)
+    return session.state in SETTLED and not busy
+
+
+def _wait_settled(service: BlockingService, session_id: str) -> Session:
+    stream = ProgressStream(service.redis, session_id)
+    deadline = time.monotonic() + WAIT_READY_SECONDS
+    for event in stream.follow("0", block_ms=1000, stop_after=WAIT_READY_SECONDS):
+        if event.kind is EventKind.STATE and event.text != SessionState.INITIALIZING.value:
+            break
+        if time.monotonic() > deadline:
+            raise UserError("The session is still being set up; check `session status` later.")
+    return service.sessions.get(session_id)
+
+
+def _follow_prompt(service: BlockingService, session_id: str, prompt_id: str, out: TextIO) -> int:
+    """Print the session's events until this prompt ends; exit 1 if it failed.
+
+    A run handed back at a restart is not its end: it runs again, and this keeps following.
+    """
+    for event in events(service, session_id):
+        if event.prompt_id != prompt_id:
+            continue
+        _print_event(event, out)
+        if event.ends_prompt:
+            return 1 if event.kind in (EventKind.ERROR, EventKind.CANCELLED) else 0
+    return 0
+
+
+def _print_event(event: ProgressEvent, out: TextIO) -> None:
+    stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
+    line = line_of(event)
+    label = "stderr" if line.stderr else event.kind.value
+    text = f"{line.text}\n         {' · '.join(line.chips)}" if line.chips else line.text
+    text = f"[{line.candidate}] {text}" if line.candidate else text
+    print(f"{stamp} {label:<9} {text}", file=out, flush=True)
+
+
+COMMANDS: dict[str, Callable[[BlockingService, argparse.Namespace, TextIO], int]] = {
+    "new": _new,
+    "prompt": _prompt,
+    "list": _list,
+    "watch": _watch,
+    "compare": _compare,
+    "pick": _pick,
+    **{name: _session_command for name in ("ship", "status", "cancel", "archive", "diff", "log")},
+    "whoami": _session_command,
+}

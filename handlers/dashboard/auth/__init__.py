@@ -1,0 +1,1 @@
+"""Accounts on the web: sign-in, sign-out, the OAuth callback and the settings page."""

@@ -1,0 +1,1 @@
+"""The live session page (`GET /sessions/{id}`) and its Server-Sent Events stream."""
