@@ -17,7 +17,7 @@ from bot.core.redaction import Redactor
 
 MAX_MESSAGE = 2000
 MAX_TRACEBACK = 8000
-_PROJECT = str(Path(__file__).resolve().parent.parent) + "/"
+_PROJECT = str(Path(__file__).resolve().parents[2]) + "/"  # the checkout: bot/core/logs.py
 _MARGIN = 256  # redact a little past the cut, so a token at the cut is still masked
 
 

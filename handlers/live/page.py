@@ -3,7 +3,7 @@
 Both need the signed link the surfaces post (bot/security/links.py): without a valid,
 unexpired signature over this session id they answer 403 with the same few words whether
 or not the session exists. The page is one HTML document with the session card rendered
-on the server; a small script (handlers/static/) follows the event stream and draws the
+on the server; a small script (handlers/live/static/) follows the event stream and draws the
 log and the diff.
 """
 
