@@ -6,7 +6,6 @@ Repobox at local fakes without hooks.
 
 from __future__ import annotations
 
-import base64
 import os
 import shlex
 import socket
@@ -14,47 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from bot.core.env_values import flag, number, paths, words
 from bot.core.errors import ConfigError
 from bot.core.models import known
+from bot.core.secret_names import SECRET_ENV_NAMES, decode_secret_key, is_secret_field
 
 # The current Sonnet in the SDK's model list (anthropic.types.ModelParam); prices for it and
 # the other models are in bot/agents/pricing.py.
 DEFAULT_MODEL = "claude-sonnet-5-5"
 SANDBOX_MODES = ("auto", "require", "off")
-
-
-def _flag(value: str | None, default: bool) -> bool:
-    if value is None or value.strip() == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{name} must not be negative, got {raw!r}")
-    return value
-
-
-def _paths(raw: str | None) -> tuple[Path, ...]:
-    """An `os.pathsep`-separated list of directories (like PATH: `:` on Unix), made absolute."""
-    parts = (raw or "").split(os.pathsep)
-    return tuple(
-        Path(os.path.expanduser(part.strip())).absolute() for part in parts if part.strip()
-    )
-
-
-def _words(raw: str | None) -> frozenset[str]:
-    """A comma- or space-separated list; empty means "no restriction" where it is a filter."""
-    if not raw:
-        return frozenset()
-    return frozenset(part for part in raw.replace(",", " ").split() if part)
 
 
 @dataclass(frozen=True)
@@ -151,7 +118,7 @@ class Settings:
         """Read the environment once; a bad value is a `ConfigError` with the variable's name."""
         env = os.environ if env is None else env
         get = env.get
-        port = int(_number(env, "REPOBOX_PORT", 3000))
+        port = int(number(env, "REPOBOX_PORT", 3000))
         gitlab_url = get("GITLAB_URL") or None
         settings = cls(
             data_dir=Path(get("REPOBOX_DATA_DIR") or ".repobox").expanduser().absolute(),
@@ -159,57 +126,57 @@ class Settings:
             port=port,
             public_url=(get("REPOBOX_PUBLIC_URL") or f"http://localhost:{port}").rstrip("/"),
             secret_key=get("REPOBOX_SECRET_KEY") or None,
-            old_secret_keys=tuple(sorted(_words(get("REPOBOX_OLD_SECRET_KEYS")))),
-            admins=_words(get("REPOBOX_ADMINS")),
-            require_linked=_flag(get("REPOBOX_REQUIRE_LINKED"), False),
+            old_secret_keys=tuple(sorted(words(get("REPOBOX_OLD_SECRET_KEYS")))),
+            admins=words(get("REPOBOX_ADMINS")),
+            require_linked=flag(get("REPOBOX_REQUIRE_LINKED"), False),
             bot_name=(get("REPOBOX_BOT_NAME") or "repobox").lstrip("@"),
             agent=(get("REPOBOX_AGENT") or "anthropic").strip().lower(),
             agent_command=get("REPOBOX_AGENT_COMMAND") or None,
             claude_args=get("REPOBOX_CLAUDE_ARGS") or "",
             model=get("REPOBOX_MODEL") or DEFAULT_MODEL,
-            run_timeout=_number(env, "REPOBOX_RUN_TIMEOUT", 30 * 60),
+            run_timeout=number(env, "REPOBOX_RUN_TIMEOUT", 30 * 60),
             compare_default=tuple(
                 w.strip().lower()
                 for w in (get("REPOBOX_COMPARE_DEFAULT") or "sonnet,opus").split(",")
                 if w.strip()
             ),
-            compare_max=int(_number(env, "REPOBOX_COMPARE_MAX", 3)),
-            max_turns=int(_number(env, "REPOBOX_MAX_TURNS", 60)),
-            max_tokens=int(_number(env, "REPOBOX_MAX_TOKENS", 2_000_000)),
-            agent_network=_flag(get("REPOBOX_AGENT_NETWORK"), True),
+            compare_max=int(number(env, "REPOBOX_COMPARE_MAX", 3)),
+            max_turns=int(number(env, "REPOBOX_MAX_TURNS", 60)),
+            max_tokens=int(number(env, "REPOBOX_MAX_TOKENS", 2_000_000)),
+            agent_network=flag(get("REPOBOX_AGENT_NETWORK"), True),
             sandbox=(get("REPOBOX_SANDBOX") or "auto").strip().lower(),
             secret_file_patterns=tuple(
-                _words(get("REPOBOX_SECRET_FILES")) or cls.secret_file_patterns
+                words(get("REPOBOX_SECRET_FILES")) or cls.secret_file_patterns
             ),
-            extra_secret_env=_words(get("REPOBOX_SECRET_ENV")),
-            agent_pass_env=_words(get("REPOBOX_AGENT_PASS_ENV"))
+            extra_secret_env=words(get("REPOBOX_SECRET_ENV")),
+            agent_pass_env=words(get("REPOBOX_AGENT_PASS_ENV"))
             if get("REPOBOX_AGENT_PASS_ENV") is not None
             else None,
-            agent_env=_words(get("REPOBOX_AGENT_ENV")),
-            local_roots=_paths(get("REPOBOX_LOCAL_ROOTS")),
-            idle_archive_after=_number(env, "REPOBOX_IDLE_ARCHIVE_HOURS", 24) * 3600,
-            heartbeat_interval=_number(env, "REPOBOX_HEARTBEAT_SECONDS", 5),
-            heartbeat_timeout=_number(env, "REPOBOX_HEARTBEAT_TIMEOUT", 30),
-            pool_size=int(_number(env, "REPOBOX_POOL_SIZE", 2)),
-            workers=max(1, int(_number(env, "REPOBOX_WORKERS", 2))),
-            shutdown_grace=_number(env, "REPOBOX_SHUTDOWN_GRACE", 30),
+            agent_env=words(get("REPOBOX_AGENT_ENV")),
+            local_roots=paths(get("REPOBOX_LOCAL_ROOTS")),
+            idle_archive_after=number(env, "REPOBOX_IDLE_ARCHIVE_HOURS", 24) * 3600,
+            heartbeat_interval=number(env, "REPOBOX_HEARTBEAT_SECONDS", 5),
+            heartbeat_timeout=number(env, "REPOBOX_HEARTBEAT_TIMEOUT", 30),
+            pool_size=int(number(env, "REPOBOX_POOL_SIZE", 2)),
+            workers=max(1, int(number(env, "REPOBOX_WORKERS", 2))),
+            shutdown_grace=number(env, "REPOBOX_SHUTDOWN_GRACE", 30),
             host=get("REPOBOX_HOST") or socket.gethostname(),
-            host_timeout=_number(
-                env, "REPOBOX_HOST_TIMEOUT", _number(env, "REPOBOX_HEARTBEAT_TIMEOUT", 30)
+            host_timeout=number(
+                env, "REPOBOX_HOST_TIMEOUT", number(env, "REPOBOX_HEARTBEAT_TIMEOUT", 30)
             ),
-            checkpoint_bundle_max=int(_number(env, "REPOBOX_CHECKPOINT_BUNDLE_MAX_MB", 8) * 2**20),
-            checkpoint_push=_flag(get("REPOBOX_CHECKPOINT_PUSH"), False),
-            retention_days=_number(env, "REPOBOX_RETENTION_DAYS", 30),
-            min_free_mb=_number(env, "REPOBOX_MIN_FREE_MB", 500),
+            checkpoint_bundle_max=int(number(env, "REPOBOX_CHECKPOINT_BUNDLE_MAX_MB", 8) * 2**20),
+            checkpoint_push=flag(get("REPOBOX_CHECKPOINT_PUSH"), False),
+            retention_days=number(env, "REPOBOX_RETENTION_DAYS", 30),
+            min_free_mb=number(env, "REPOBOX_MIN_FREE_MB", 500),
             git_author_name=get("REPOBOX_GIT_NAME") or cls.git_author_name,
             git_author_email=get("REPOBOX_GIT_EMAIL") or cls.git_author_email,
             slack_bot_token=get("SLACK_BOT_TOKEN") or None,
             slack_signing_secret=get("SLACK_SIGNING_SECRET") or None,
             slack_app_token=get("SLACK_APP_TOKEN") or None,
             slack_api_url=get("SLACK_API_URL") or "https://slack.com/api/",
-            slack_edit_interval=_number(env, "REPOBOX_SLACK_EDIT_INTERVAL", 1.0),
-            slack_streaming=_flag(get("REPOBOX_SLACK_STREAMING"), True),
-            slack_stream_interval=_number(env, "REPOBOX_SLACK_STREAM_INTERVAL", 1.0),
+            slack_edit_interval=number(env, "REPOBOX_SLACK_EDIT_INTERVAL", 1.0),
+            slack_streaming=flag(get("REPOBOX_SLACK_STREAMING"), True),
+            slack_stream_interval=number(env, "REPOBOX_SLACK_STREAM_INTERVAL", 1.0),
             gitlab_url=gitlab_url.rstrip("/") if gitlab_url else None,
             gitlab_token=get("GITLAB_TOKEN") or None,
             gitlab_webhook_secret=get("GITLAB_WEBHOOK_SECRET") or None,
@@ -220,15 +187,15 @@ class Settings:
             github_client_secret=get("GITHUB_CLIENT_SECRET") or None,
             gitlab_client_id=get("GITLAB_CLIENT_ID") or None,
             gitlab_client_secret=get("GITLAB_CLIENT_SECRET") or None,
-            forge_retries=int(_number(env, "REPOBOX_FORGE_RETRIES", 4)),
-            forge_backoff=_number(env, "REPOBOX_FORGE_BACKOFF", 1.0),
-            forge_edit_interval=_number(env, "REPOBOX_FORGE_EDIT_INTERVAL", 2.0),
+            forge_retries=int(number(env, "REPOBOX_FORGE_RETRIES", 4)),
+            forge_backoff=number(env, "REPOBOX_FORGE_BACKOFF", 1.0),
+            forge_edit_interval=number(env, "REPOBOX_FORGE_EDIT_INTERVAL", 2.0),
             anthropic_api_key=get("ANTHROPIC_API_KEY") or None,
             anthropic_base_url=get("ANTHROPIC_BASE_URL") or None,
-            allowed_slack_teams=_words(get("REPOBOX_SLACK_TEAMS")),
-            allowed_slack_channels=_words(get("REPOBOX_SLACK_CHANNELS")),
-            allowed_slack_users=_words(get("REPOBOX_SLACK_USERS")),
-            allowed_repos=_words(get("REPOBOX_ALLOWED_REPOS")),
+            allowed_slack_teams=words(get("REPOBOX_SLACK_TEAMS")),
+            allowed_slack_channels=words(get("REPOBOX_SLACK_CHANNELS")),
+            allowed_slack_users=words(get("REPOBOX_SLACK_USERS")),
+            allowed_repos=words(get("REPOBOX_ALLOWED_REPOS")),
             default_provider=(get("REPOBOX_DEFAULT_PROVIDER") or "").strip().lower()
             or ("gitlab" if gitlab_url else "local"),
         )
@@ -268,7 +235,7 @@ class Settings:
 
     def secret_values(self) -> list[str]:
         """Every secret Repobox holds, for redaction; the short ones are skipped."""
-        names = [f.name for f in fields(self) if _is_secret_field(f.name)]
+        names = [f.name for f in fields(self) if is_secret_field(f.name)]
         values = [getattr(self, name) for name in names] + list(self.old_secret_keys)
         return [v for v in values if isinstance(v, str) and len(v) >= 6]
 
@@ -297,42 +264,3 @@ class Settings:
     @property
     def retention_seconds(self) -> float:
         return self.retention_days * 86400
-
-
-def _is_secret_field(name: str) -> bool:
-    return name.endswith(("_token", "_secret", "_key")) or name == "redis_url"
-
-
-SECRET_ENV_NAMES = frozenset(
-    {
-        "REDIS_URL",
-        "REPOBOX_SECRET_KEY",
-        "REPOBOX_OLD_SECRET_KEYS",
-        "GITHUB_CLIENT_SECRET",
-        "GITLAB_CLIENT_SECRET",
-        "SLACK_BOT_TOKEN",
-        "SLACK_SIGNING_SECRET",
-        "SLACK_APP_TOKEN",
-        "GITLAB_TOKEN",
-        "GITLAB_WEBHOOK_SECRET",
-        "GITHUB_TOKEN",
-        "GITHUB_WEBHOOK_SECRET",
-        "ANTHROPIC_API_KEY",
-        "ANTHROPIC_AUTH_TOKEN",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "GH_TOKEN",
-        "GL_TOKEN",
-    }
-)
-
-
-def decode_secret_key(value: str, name: str = "REPOBOX_SECRET_KEY") -> bytes:
-    """A secret key setting as its 32 bytes (base64 of exactly 32 bytes, or a ConfigError)."""
-    try:
-        key = base64.b64decode(value.strip(), validate=True)
-    except ValueError:
-        raise ConfigError(f"{name} must be base64 of 32 bytes (see README)") from None
-    if len(key) != 32:
-        raise ConfigError(f"{name} must be base64 of 32 bytes, got {len(key)} bytes")
-    return key

@@ -28,8 +28,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from bot.core.config import Settings, decode_secret_key
+from bot.core.config import Settings
 from bot.core.errors import ConfigError, RepoboxError
+from bot.core.secret_names import decode_secret_key
 
 KEY_FILE = "secret.key"
 VERSION = "v1"

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -33,97 +32,27 @@ from bot.commands.grammar import Command, CommandKind
 from bot.commands.repo_spec import Reach
 from bot.core.errors import NotFound, UserError
 from bot.identity import acting
-from bot.identity.accounts import Person as Account
 from bot.sessions.origin import WebOrigin
-from bot.sessions.session import Person, Session, Thread
+from bot.sessions.session import Session, Thread
 from handlers.common.context import CONTEXT_KEY, WebContext
 from handlers.dashboard import replies, views
-from handlers.dashboard.auth.context import AccountContext, context, keep, redirect, session
+from handlers.dashboard.auth.context import AccountContext, context, redirect, session
 from handlers.dashboard.auth.routes import account_context, signed_in_app
+from handlers.dashboard.viewer import Viewer, said, signed_in, take_notice
+from handlers.dashboard.views import next_steps
 from handlers.live import page as pages
 from handlers.live.events import STREAM_ID
 
 PREFIX = "/dashboard"
 HOME = f"{PREFIX}/"
-SIGNIN = "/account/signin"
 PAGE_SIZE = 50
 NO_REFERRER = '<meta name="referrer" content="no-referrer">'
 SAME_ORIGIN = '<meta name="referrer" content="same-origin">'
 WEB_CONTEXT = web.AppKey("repobox.dashboard.web", WebContext)
 
 
-@dataclass(frozen=True)
-class Viewer:
-    account: Account
-    admin: bool
-
-    @property
-    def person(self) -> Person:
-        """How sessions and prompts name the person (`web:` + their account id)."""
-        return Person(f"web:{self.account.id}", self.account.display_name)
-
-    def may_see(self, found: Session) -> bool:
-        return self.admin or found.created_by.id == self.person.id
-
-
-async def _viewer(request: web.Request) -> Viewer | None:
-    ctx, current = context(request), session(request)
-    account = await ctx.accounts.person(current.person_id) if current.person_id else None
-    if account is None:
-        return None
-    return Viewer(account, await ctx.accounts.is_admin(account.id))
-
-
-async def _signed_in(request: web.Request) -> Viewer:
-    viewer = await _viewer(request)
-    if viewer is None:
-        raise web.HTTPSeeOther(SIGNIN)
-    return viewer
-
-
 def _web(request: web.Request) -> WebContext:
     return request.app[WEB_CONTEXT]
-
-
-def _said(request: web.Request, where: str, note: str) -> web.Response:
-    keep(request, session(request).with_notice(note))
-    return redirect(where)
-
-
-def _take_notice(request: web.Request) -> str | None:
-    current = session(request)
-    if current.notice:
-        keep(request, current.with_notice(None))
-    return current.notice
-
-
-def next_steps(ctx: WebContext) -> list[str]:
-    """What a newcomer on the embedded default sets up next, in the order it pays off."""
-    s, steps = ctx.settings, []
-    if not (s.anthropic_api_key or s.agent != "anthropic"):
-        steps.append(
-            "Set <code>ANTHROPIC_API_KEY</code> (or pick another agent with "
-            "<code>REPOBOX_AGENT</code>) so sessions can run."
-        )
-    if not (s.github_client_id or s.gitlab_client_id):
-        steps.append(
-            "Create a GitHub or GitLab OAuth app and set <code>GITHUB_CLIENT_ID</code>"
-            "/<code>_SECRET</code> or <code>GITLAB_CLIENT_ID</code>/<code>_SECRET</code>"
-            " so people sign in with their own accounts."
-        )
-    if not (s.gitlab_token or s.github_token):
-        steps.append(
-            "Set <code>GITLAB_URL</code> + <code>GITLAB_TOKEN</code> or "
-            "<code>GITHUB_TOKEN</code> to work on hosted repositories."
-        )
-    if not s.slack_bot_token:
-        steps.append(
-            "Install the Slack app (<code>manifest.yml</code>) and set "
-            "<code>SLACK_BOT_TOKEN</code> and <code>SLACK_SIGNING_SECRET</code>."
-        )
-    if not steps:
-        steps.append("Everything is configured: sign in and start a session.")
-    return steps
 
 
 async def home(request: web.Request) -> web.Response:
@@ -136,7 +65,7 @@ async def home(request: web.Request) -> web.Response:
 
 
 async def dashboard(request: web.Request) -> web.Response:
-    viewer = await _signed_in(request)
+    viewer = await signed_in(request)
     archived = request.query.get("archived") == "1"
     asked = request.query.get("page", "0")
     page_no = int(asked) if asked.isdigit() and len(asked) < 6 else 0
@@ -149,7 +78,7 @@ async def dashboard(request: web.Request) -> web.Response:
         mine,
         csrf=session(request).csrf,
         admin=viewer.admin,
-        message=_take_notice(request),
+        message=take_notice(request),
         archived=archived,
         page_no=page_no,
         more=more,
@@ -167,13 +96,13 @@ async def _repo_choices(request: web.Request, viewer: Viewer, recent: list[Sessi
 
 
 async def start(request: web.Request) -> web.Response:
-    viewer = await _signed_in(request)
+    viewer = await signed_in(request)
     data = await request.post()
     repo = str(data.get("repo", "")).strip()
     base = str(data.get("base", "")).strip() or None
     prompt = str(data.get("prompt", "")).strip() or None
     if not repo:
-        return _said(request, HOME, "Choose a repository.")
+        return said(request, HOME, "Choose a repository.")
     request_id = uuid.uuid4().hex
     thread = Thread("web", request_id)
     service = _web(request).service
@@ -189,8 +118,8 @@ async def start(request: web.Request) -> web.Response:
             origin=WebOrigin(viewer.person.id),
         )
     except UserError as error:
-        return _said(request, HOME, str(error))
-    return _said(
+        return said(request, HOME, str(error))
+    return said(
         request,
         f"{PREFIX}/sessions/{started.session.id}",
         f"Started session {started.session.id} on {started.session.project}.",
@@ -225,15 +154,13 @@ async def _own_session(request: web.Request, viewer: Viewer) -> Session:
 
 
 async def session_page(request: web.Request) -> web.Response:
-    viewer = await _signed_in(request)
+    viewer = await signed_in(request)
     found = await _own_session(request, viewer)
     snapshot = await pages.snapshot(_web(request).service, found.id)
     snapshot["events"] = f"{found.id}/events"
     snapshot["expires"] = int(session(request).expires)
     document = pages.render(snapshot)
-    forms = views.session_forms(
-        found.id, session(request).csrf, viewer.admin, _take_notice(request)
-    )
+    forms = views.session_forms(found.id, session(request).csrf, viewer.admin, take_notice(request))
     document = document.replace('<script id="snapshot"', forms + '<script id="snapshot"', 1)
     # No signature in this page's URL to hide, and under no-referrer Chromium posts the
     # forms with `Origin: null`, which the CSRF check refuses.
@@ -242,7 +169,7 @@ async def session_page(request: web.Request) -> web.Response:
 
 
 async def session_events(request: web.Request) -> web.StreamResponse:
-    viewer = await _signed_in(request)
+    viewer = await signed_in(request)
     found = await _own_session(request, viewer)
     cursor = request.headers.get("Last-Event-ID") or request.query.get("after") or "0"
     if not STREAM_ID.match(cursor):
@@ -262,7 +189,7 @@ COMMANDS = {
 
 
 async def act(request: web.Request) -> web.Response:
-    viewer = await _signed_in(request)
+    viewer = await signed_in(request)
     found = await _own_session(request, viewer)
     kind = COMMANDS.get(request.match_info["action"])
     if kind is None:
@@ -271,7 +198,7 @@ async def act(request: web.Request) -> web.Response:
     if kind is CommandKind.PROMPT:
         text = str((await request.post()).get("prompt", "")).strip()
         if not text:
-            return _said(request, f"{PREFIX}/sessions/{found.id}", "Type a prompt first.")
+            return said(request, f"{PREFIX}/sessions/{found.id}", "Type a prompt first.")
     command = Command(kind, prompt=text)
     asker = Asker(viewer.person, uuid.uuid4().hex, WebOrigin(viewer.person.id))
     executor = Executor(_web(request).service)
@@ -280,11 +207,11 @@ async def act(request: web.Request) -> web.Response:
         note = replies.text(reply)
     except UserError as error:
         note = str(error)
-    return _said(request, f"{PREFIX}/sessions/{found.id}", note)
+    return said(request, f"{PREFIX}/sessions/{found.id}", note)
 
 
 async def health(request: web.Request) -> web.Response:
-    viewer = await _signed_in(request)
+    viewer = await signed_in(request)
     if not viewer.admin:
         raise web.HTTPForbidden(text="Only admins (REPOBOX_ADMINS) see the health page.")
     ctx = _web(request)

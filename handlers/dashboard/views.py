@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.doctor import Check
 from bot.sessions.session import Session
+from handlers.common.context import WebContext
 from handlers.dashboard.auth.pages import HEADERS, e, form, notice, page
 
 ACTIONS = ("ship", "status", "diff", "cancel", "archive")
@@ -150,3 +151,32 @@ def health(checks: Iterable[Check], csrf: str) -> web.Response:
         f"<tbody>{rows}</tbody></table>"
     )
     return page("Health", body)
+
+
+def next_steps(ctx: WebContext) -> list[str]:
+    """What a newcomer on the embedded default sets up next, in the order it pays off."""
+    s, steps = ctx.settings, []
+    if not (s.anthropic_api_key or s.agent != "anthropic"):
+        steps.append(
+            "Set <code>ANTHROPIC_API_KEY</code> (or pick another agent with "
+            "<code>REPOBOX_AGENT</code>) so sessions can run."
+        )
+    if not (s.github_client_id or s.gitlab_client_id):
+        steps.append(
+            "Create a GitHub or GitLab OAuth app and set <code>GITHUB_CLIENT_ID</code>"
+            "/<code>_SECRET</code> or <code>GITLAB_CLIENT_ID</code>/<code>_SECRET</code>"
+            " so people sign in with their own accounts."
+        )
+    if not (s.gitlab_token or s.github_token):
+        steps.append(
+            "Set <code>GITLAB_URL</code> + <code>GITLAB_TOKEN</code> or "
+            "<code>GITHUB_TOKEN</code> to work on hosted repositories."
+        )
+    if not s.slack_bot_token:
+        steps.append(
+            "Install the Slack app (<code>manifest.yml</code>) and set "
+            "<code>SLACK_BOT_TOKEN</code> and <code>SLACK_SIGNING_SECRET</code>."
+        )
+    if not steps:
+        steps.append("Everything is configured: sign in and start a session.")
+    return steps

@@ -1,0 +1,57 @@
+"""Who is looking at a dashboard page, and the one-line notice the last action left them.
+
+A viewer is a signed-in account; admins see everyone's sessions, others their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.identity.accounts import Person as Account
+from bot.sessions.session import Person, Session
+from handlers.dashboard.auth.context import context, keep, redirect, session
+
+SIGNIN = "/account/signin"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    account: Account
+    admin: bool
+
+    @property
+    def person(self) -> Person:
+        """How sessions and prompts name the person (`web:` + their account id)."""
+        return Person(f"web:{self.account.id}", self.account.display_name)
+
+    def may_see(self, found: Session) -> bool:
+        return self.admin or found.created_by.id == self.person.id
+
+
+async def viewer_of(request: web.Request) -> Viewer | None:
+    ctx, current = context(request), session(request)
+    account = await ctx.accounts.person(current.person_id) if current.person_id else None
+    if account is None:
+        return None
+    return Viewer(account, await ctx.accounts.is_admin(account.id))
+
+
+async def signed_in(request: web.Request) -> Viewer:
+    viewer = await viewer_of(request)
+    if viewer is None:
+        raise web.HTTPSeeOther(SIGNIN)
+    return viewer
+
+
+def said(request: web.Request, where: str, note: str) -> web.Response:
+    keep(request, session(request).with_notice(note))
+    return redirect(where)
+
+
+def take_notice(request: web.Request) -> str | None:
+    current = session(request)
+    if current.notice:
+        keep(request, current.with_notice(None))
+    return current.notice
