@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from bot.agents.base import Figures, Tokens
 from bot.agents.claude_lines import Denial, ModelUsage, Result, ResultUsage
-from bot.agents.claude_tools import describe_tool, short
+from bot.agents.claude_tools import describe_tool
+from bot.agents.text import short
 from bot.sessions.events import EventKind, ProgressEvent
 
 AUTH_HINTS = {

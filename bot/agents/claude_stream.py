@@ -38,7 +38,8 @@ from bot.agents.claude_lines import (
     blocks,
 )
 from bot.agents.claude_result import auth_hint, event, result_events, seconds
-from bot.agents.claude_tools import arguments, describe_tool, short
+from bot.agents.claude_tools import arguments, describe_tool
+from bot.agents.text import short
 from bot.sessions.events import EventKind, ProgressEvent
 
 QUIET_KEYS = {"type", "subtype", "uuid", "session_id", "parent_tool_use_id"}

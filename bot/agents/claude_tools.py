@@ -10,12 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from bot.agents.text import short
+
 Args = Mapping[str, object]  # a tool's input as Claude Code printed it
-
-
-def short(value: object, limit: int = 80) -> str:
-    text = " ".join(str(value).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _path(args: Args) -> str:
