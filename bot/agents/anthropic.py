@@ -13,16 +13,24 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 import anthropic
-from anthropic.types import MessageParam, TextBlockParam, ToolParam
+from anthropic.types import (
+    CacheControlEphemeralParam,
+    ContentBlockParam,
+    MessageParam,
+    TextBlockParam,
+    ToolParam,
+    ToolResultBlockParam,
+)
 
 from bot.agents.api_errors import agent_error, is_transient_stream_error
-from bot.agents.base import RunRequest
+from bot.agents.base import Figures, RunRequest
 from bot.agents.context import system_blocks
 from bot.agents.pricing import turn_cost
-from bot.agents.tools import Toolbox, ToolCall, step_event, tool_params
+from bot.agents.tool_inputs import tool_params
+from bot.agents.tools import Toolbox, ToolCall, step_event
 from bot.agents.turns import Stopped, StreamCut, Turn, read_turn
 from bot.core.config import Settings
 from bot.core.errors import AgentError
@@ -35,7 +43,7 @@ MAX_OUTPUT_TOKENS = 32_000  # per response; the run's own budget is settings.max
 API_RETRIES = 4  # the SDK's retries of 429, 529, 5xx and dropped connections, with backoff
 STREAM_RETRIES = 3  # our retries of errors that arrive mid-stream, which the SDK cannot retry
 STREAM_BACKOFF = 0.5
-CACHE = {"type": "ephemeral"}
+CACHE: CacheControlEphemeralParam = {"type": "ephemeral"}
 
 
 @dataclass
@@ -75,7 +83,7 @@ class Tally:
         cost = f", ${self.cost_usd:.2f}" if self.priced else ""
         return f"{self.turns} turns, {self.tokens:,} tokens{cost}"
 
-    def data(self) -> dict[str, Any]:
+    def data(self) -> Figures:
         return {
             "model": self.model,
             "turns": self.turns,
@@ -111,7 +119,7 @@ class AnthropicAgent:
                 if turn is None:
                     return
                 tally.add(turn)
-                messages.append({"role": "assistant", "content": cast(Any, turn.content)})
+                messages.append({"role": "assistant", "content": turn.content})
                 if turn.stop_reason == "pause_turn":
                     continue
                 if turn.stop_reason == "refusal":
@@ -120,7 +128,7 @@ class AnthropicAgent:
                     yield _result(turn, tally)
                     return
                 results = yield from self._use_tools(toolbox, turn.calls, control)
-                messages.append({"role": "user", "content": cast(Any, results)})
+                messages.append({"role": "user", "content": results})
 
     def _client(self) -> anthropic.Anthropic:
         key = self.settings.anthropic_api_key
@@ -192,9 +200,9 @@ class AnthropicAgent:
 
     def _use_tools(
         self, toolbox: Toolbox, calls: list[ToolCall], control: RunControl
-    ) -> Generator[ProgressEvent, None, list[dict[str, Any]]]:
+    ) -> Generator[ProgressEvent, None, list[ToolResultBlockParam]]:
         """Run each call in order; every call gets a result, even after a stop."""
-        results = []
+        results: list[ToolResultBlockParam] = []
         for call in calls:
             if control.should_stop():
                 content, is_error = "Not run: the run was stopped.", True
@@ -217,7 +225,7 @@ def _with_cache_mark(messages: list[MessageParam]) -> list[MessageParam]:
     """The conversation with a cache breakpoint on its newest block (copied, not mutated),
     so the next turn reads everything before it from the cache."""
     *earlier, last = messages
-    blocks = [dict(b) for b in cast(list[dict[str, Any]], last["content"])]
+    blocks = [dict(b) for b in cast(list[ContentBlockParam], last["content"])]
     blocks[-1]["cache_control"] = CACHE
     return [*earlier, cast(MessageParam, {"role": last["role"], "content": blocks})]
 
@@ -226,4 +234,4 @@ def _result(turn: Turn, tally: Tally) -> ProgressEvent:
     summary = turn.text or "Done."
     if turn.stop_reason == "max_tokens":
         summary += "\n\n(The answer was cut off at the output limit.)"
-    return ProgressEvent(EventKind.RESULT, summary, data=tally.data())
+    return ProgressEvent(EventKind.RESULT, summary, data=dict(tally.data()))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Required, TypedDict
 
 from bot.processes.control import RunControl
 from bot.sessions.events import ProgressEvent
@@ -26,6 +26,29 @@ class RunRequest:
     author: Person
     history: tuple[Prompt, ...] = ()  # earlier prompts of the session, with their summaries
     origin: Origin | None = None  # the comment/review this came from
+
+
+class Tokens(TypedDict):
+    """What a model used: tokens by kind and their price in USD."""
+
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    cost_usd: float
+
+
+class Figures(Tokens, total=False):
+    """An agent's RESULT data: what the run used. The job adds its own (files, diffstat);
+    `bot.sessions.results.RunResult` reads the whole."""
+
+    turns: Required[int]
+    model: str  # the built-in agent's model …
+    cost_known: bool  # … and whether it has a price for it
+    agent_duration_s: float  # Claude Code's own figures
+    api_duration_s: float
+    models: dict[str, Tokens]
+    permission_denials: int
 
 
 class Agent(Protocol):

@@ -8,12 +8,12 @@ cost), or the ERROR, with a hint when the API refused the key.
 
 from __future__ import annotations
 
-from typing import Any
-
-from bot.agents.claude_tools import describe_tool, short
+from bot.agents.base import Figures, Tokens
+from bot.agents.claude_lines import Denial, ModelUsage, Result, ResultUsage
+from bot.agents.claude_tools import describe_tool
+from bot.agents.text import short
 from bot.sessions.events import EventKind, ProgressEvent
 
-Record = dict[str, Any]
 AUTH_HINTS = {
     401: "the API key was refused: check ANTHROPIC_API_KEY",
     403: "the API key may not use this model or organisation",
@@ -24,62 +24,59 @@ ACCEPT_EDITS_HINT = (
 )
 
 
-def event(kind: EventKind, text: str, **data: Any) -> ProgressEvent:
+def event(kind: EventKind, text: str, **data: object) -> ProgressEvent:
     return ProgressEvent(kind, text, data=data)
 
 
-def seconds(ms: Any) -> str:
-    return f"{float(ms or 0) / 1000:.1f} s"
+def seconds(ms: float | None) -> str:
+    return f"{(ms or 0) / 1000:.1f} s"
 
 
-def auth_hint(status: Any) -> str | None:
-    return AUTH_HINTS.get(status) if isinstance(status, int) else None
+def auth_hint(status: int | None) -> str | None:
+    return AUTH_HINTS.get(status) if status is not None else None
 
 
-def result_events(record: Record, permission_mode: str) -> list[ProgressEvent]:
+def result_events(result: Result, permission_mode: str) -> list[ProgressEvent]:
     """Refused tool calls, the usage line, then the RESULT (or the ERROR) of a run."""
-    denials = [d for d in record.get("permission_denials") or [] if isinstance(d, dict)]
+    denials = result.permission_denials or []
     events = [_denied(d, permission_mode) for d in denials]
-    models = _models(record.get("modelUsage") or {})
-    events.append(event(EventKind.INFO, _usage_line(record, models)))
-    if record.get("is_error") or record.get("subtype") not in (None, "success"):
-        events.append(event(EventKind.ERROR, _failure(record)))
+    models = _models(result.per_model or {})
+    events.append(event(EventKind.INFO, _usage_line(result, models)))
+    if result.is_error or result.subtype not in (None, "success"):
+        events.append(event(EventKind.ERROR, _failure(result)))
         return events
-    usage = record.get("usage") or {}
-    data: dict[str, Any] = {
-        "input_tokens": int(usage.get("input_tokens") or 0),
-        "output_tokens": int(usage.get("output_tokens") or 0),
-        "cache_read_tokens": int(usage.get("cache_read_input_tokens") or 0),
-        "cache_write_tokens": int(usage.get("cache_creation_input_tokens") or 0),
-        "cost_usd": float(record.get("total_cost_usd") or 0.0),
-        "turns": int(record.get("num_turns") or 0),
+    usage = result.usage or ResultUsage()
+    data: Figures = {
+        "input_tokens": usage.input_tokens or 0,
+        "output_tokens": usage.output_tokens or 0,
+        "cache_read_tokens": usage.cache_read_input_tokens or 0,
+        "cache_write_tokens": usage.cache_creation_input_tokens or 0,
+        "cost_usd": result.total_cost_usd or 0.0,
+        "turns": result.num_turns or 0,
     }
-    if "duration_ms" in record:
-        data["agent_duration_s"] = round(float(record.get("duration_ms") or 0) / 1000, 2)
-        data["api_duration_s"] = round(float(record.get("duration_api_ms") or 0) / 1000, 2)
+    if "duration_ms" in result.model_fields_set:
+        data["agent_duration_s"] = round((result.duration_ms or 0) / 1000, 2)
+        data["api_duration_s"] = round((result.duration_api_ms or 0) / 1000, 2)
     if models:
         data["models"] = models
     if denials:
         data["permission_denials"] = len(denials)
-    text = str(record.get("result") or "").strip()
-    events.append(ProgressEvent(EventKind.RESULT, text, data=data))
+    text = (result.result or "").strip()
+    events.append(ProgressEvent(EventKind.RESULT, text, data=dict(data)))
     return events
 
 
-def _denied(denial: Record, permission_mode: str) -> ProgressEvent:
-    args = denial.get("tool_input")
-    what = describe_tool(
-        str(denial.get("tool_name", "tool")), args if isinstance(args, dict) else {}
-    )
+def _denied(denial: Denial, permission_mode: str) -> ProgressEvent:
+    what = describe_tool(denial.tool_name or "tool", denial.tool_input or {})
     hint = f" ({ACCEPT_EDITS_HINT})" if permission_mode == "acceptEdits" else ""
     return event(EventKind.WARNING, f"Claude Code was not allowed: {what}{hint}")
 
 
-def _usage_line(record: Record, models: dict[str, dict[str, Any]]) -> str:
-    turns = int(record.get("num_turns") or 0)
+def _usage_line(result: Result, models: dict[str, Tokens]) -> str:
+    turns = result.num_turns or 0
     head = (
-        f"{turns} turn{'s' if turns != 1 else ''} in {seconds(record.get('duration_ms'))} "
-        f"(API {seconds(record.get('duration_api_ms'))})"
+        f"{turns} turn{'s' if turns != 1 else ''} in {seconds(result.duration_ms)} "
+        f"(API {seconds(result.duration_api_ms)})"
     )
     per_model = [
         f"{name}: {m['input_tokens']:,} in, {m['output_tokens']:,} out, "
@@ -89,25 +86,23 @@ def _usage_line(record: Record, models: dict[str, dict[str, Any]]) -> str:
     return "; ".join([head, *per_model])
 
 
-def _models(usage: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _models(usage: dict[str, ModelUsage]) -> dict[str, Tokens]:
     """`modelUsage` (camelCase, per model) in Repobox's own names."""
-    found = {}
-    for name, figures in usage.items():
-        if not isinstance(figures, dict):
-            continue
-        found[str(name)] = {
-            "input_tokens": int(figures.get("inputTokens") or 0),
-            "output_tokens": int(figures.get("outputTokens") or 0),
-            "cache_read_tokens": int(figures.get("cacheReadInputTokens") or 0),
-            "cache_write_tokens": int(figures.get("cacheCreationInputTokens") or 0),
-            "cost_usd": round(float(figures.get("costUSD") or 0.0), 6),
+    return {
+        name: {
+            "input_tokens": figures.input_tokens or 0,
+            "output_tokens": figures.output_tokens or 0,
+            "cache_read_tokens": figures.cache_read_tokens or 0,
+            "cache_write_tokens": figures.cache_write_tokens or 0,
+            "cost_usd": round(figures.cost_usd or 0.0, 6),
         }
-    return found
+        for name, figures in usage.items()
+    }
 
 
-def _failure(record: Record) -> str:
-    errors = [str(e) for e in record.get("errors") or [] if e]
-    text = str(record.get("result") or "").strip() or "; ".join(errors)
-    text = short(text or str(record.get("subtype") or "error").replace("_", " "), 500)
-    hint = auth_hint(record.get("api_error_status"))
+def _failure(result: Result) -> str:
+    errors = [str(e) for e in result.errors or [] if e]
+    text = (result.result or "").strip() or "; ".join(errors)
+    text = short(text or (result.subtype or "error").replace("_", " "), 500)
+    hint = auth_hint(result.api_error_status)
     return f"{text} (hint: {hint})" if hint else text

@@ -22,21 +22,34 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
 
+from bot.agents.claude_lines import (
+    ApiRetry,
+    Block,
+    CompactBoundary,
+    Init,
+    Message,
+    PermissionDenied,
+    Record,
+    Result,
+    Said,
+    Task,
+    TaskUsage,
+    blocks,
+)
 from bot.agents.claude_result import auth_hint, event, result_events, seconds
-from bot.agents.claude_tools import arguments, describe_tool, short
+from bot.agents.claude_tools import arguments, describe_tool
+from bot.agents.text import short
 from bot.sessions.events import EventKind, ProgressEvent
 
-Record = dict[str, Any]
 QUIET_KEYS = {"type", "subtype", "uuid", "session_id", "parent_tool_use_id"}
 
 
-def _output(text: str, stderr: bool = False, **data: Any) -> ProgressEvent:
+def _output(text: str, stderr: bool = False, **data: object) -> ProgressEvent:
     return event(EventKind.OUTPUT, text, stream="stderr" if stderr else "stdout", **data)
 
 
-def _content_text(content: Any) -> str:
+def _content_text(content: object) -> str:
     """A tool result's or message's content (a string or a list of blocks) as text."""
     if isinstance(content, str):
         return content
@@ -55,6 +68,11 @@ def _first_line(text: str, limit: int = 200) -> str:
         return "(no output)"
     more = f" (+{len(lines) - 1} lines)" if len(lines) > 1 else ""
     return short(lines[0], limit) + more
+
+
+def _tool_uses(usage: TaskUsage | None) -> str:
+    uses = usage.tool_uses or 0 if usage is not None else 0
+    return f"{uses} tool use{'s' if uses != 1 else ''}"
 
 
 class ClaudeStream:
@@ -88,14 +106,14 @@ class ClaudeStream:
         return handlers.get(record["type"], self._unknown)(record)
 
     # -- helpers ------------------------------------------------------------------------
-    def _nest(self, parent: Any, text: str) -> str:
+    def _nest(self, parent: object, text: str) -> str:
         if not parent:
             return text
         return f"↳ {short(self.agents.get(str(parent), 'sub-agent'), 50)}: {text}"
 
     def _unknown(self, record: Record) -> list[ProgressEvent]:
         kind = "/".join(str(record[k]) for k in ("type", "subtype") if record.get(k))
-        flat: dict[str, Any] = {}
+        flat: Record = {}
         for key, value in record.items():
             if key in QUIET_KEYS:
                 continue
@@ -109,39 +127,27 @@ class ClaudeStream:
 
     # -- system -------------------------------------------------------------------------
     def _system(self, record: Record) -> list[ProgressEvent]:
+        handlers: dict[str, Callable[[Record], ProgressEvent]] = {
+            "init": self._init,
+            "api_retry": self._retry,
+            "task_started": self._task_started,
+            "task_progress": self._task_progress,
+            "task_updated": self._task_updated,
+            "task_notification": self._task_done,
+            "permission_denied": self._denied,
+            "compact_boundary": self._compacted,
+        }
         subtype = record.get("subtype")
-        if subtype == "init":
-            return [self._init(record)]
-        if subtype == "api_retry":
-            return [self._retry(record)]
-        if subtype == "task_started":
-            return [self._task_started(record)]
-        if subtype == "task_progress":
-            return [self._task_progress(record)]
-        if subtype == "task_updated":
-            name = self.tasks.get(str(record.get("task_id")), "task")
-            patch = record.get("patch") or {}
-            change = patch.get("status") or arguments(patch) or "updated"
-            return [_output(f"↳ {short(name, 50)}: {change}")]
-        if subtype == "task_notification":
-            return [self._task_done(record)]
-        if subtype == "permission_denied":
-            what = describe_tool(str(record.get("tool_name", "tool")), {})
-            reason = record.get("message") or record.get("decision_reason") or "denied"
-            return [_output(f"not allowed: {what} ({short(reason, 200)})", stderr=True)]
-        if subtype == "compact_boundary":
-            meta = record.get("compact_metadata") or {}
-            return [
-                event(EventKind.INFO, f"Claude Code compacted the conversation ({arguments(meta)})")
-            ]
-        return self._unknown(record)
+        handler = handlers.get(subtype) if isinstance(subtype, str) else None
+        return [handler(record)] if handler is not None else self._unknown(record)
 
     def _init(self, record: Record) -> ProgressEvent:
+        line = Init.model_validate(record)
         self.started = True
-        self.conversation = record.get("session_id") or self.conversation
-        self.permission_mode = str(record.get("permissionMode") or "")
-        version = record.get("claude_code_version")
-        details = [str(record.get("model") or "model")]
+        self.conversation = line.session_id or self.conversation
+        self.permission_mode = line.permission_mode or ""
+        version = line.claude_code_version
+        details = [line.model or "model"]
         if self.permission_mode:
             details.append(f"permissions: {self.permission_mode}")
         name = f"Claude Code {version}" if version else "Claude Code"
@@ -152,105 +158,117 @@ class ClaudeStream:
         )
 
     def _retry(self, record: Record) -> ProgressEvent:
-        status = record.get("error_status")
-        error = record.get("error") or "error"
-        attempt, most = record.get("attempt", "?"), record.get("max_retries", "?")
+        line = ApiRetry.model_validate(record)
+        status = line.error_status
+        attempt = "?" if line.attempt is None else line.attempt
+        most = "?" if line.max_retries is None else line.max_retries
         text = (
-            f"API error {status or ''} ({error}); retry {attempt} of {most} in "
-            f"{seconds(record.get('retry_delay_ms'))}"
+            f"API error {status or ''} ({line.error or 'error'}); retry {attempt} of {most} in "
+            f"{seconds(line.retry_delay_ms)}"
         ).replace("error  (", "error (")
         hint = auth_hint(status)
         return event(EventKind.INFO, f"{text}. Hint: {hint}" if hint else text, retry=attempt)
 
     def _task_started(self, record: Record) -> ProgressEvent:
-        description = str(record.get("description") or record.get("task_type") or "task")
-        self.tasks[str(record.get("task_id"))] = description
-        owner = str(record.get("tool_use_id") or "")
+        task = Task.model_validate(record)
+        description = task.description or task.task_type or "task"
+        self.tasks[str(task.task_id)] = description
+        owner = task.tool_use_id or ""
         if owner in self.agents:
             return _output(f"↳ {short(self.agents[owner], 50)}: started")
         return event(EventKind.STEP, f"started a background task: {short(description)}")
 
     def _task_progress(self, record: Record) -> ProgressEvent:
-        usage = record.get("usage") or {}
-        name = self.agents.get(
-            str(record.get("tool_use_id")), self.tasks.get(str(record.get("task_id")), "task")
-        )
-        doing = short(record.get("description") or record.get("last_tool_name") or "working", 80)
-        uses = int(usage.get("tool_uses") or 0)
-        return _output(
-            f"↳ {short(name, 50)}: {doing} ({uses} tool use{'s' if uses != 1 else ''} so far)"
-        )
+        task = Task.model_validate(record)
+        name = self.agents.get(str(task.tool_use_id), self.tasks.get(str(task.task_id), "task"))
+        doing = short(task.description or task.last_tool_name or "working", 80)
+        return _output(f"↳ {short(name, 50)}: {doing} ({_tool_uses(task.usage)} so far)")
+
+    def _task_updated(self, record: Record) -> ProgressEvent:
+        task = Task.model_validate(record)
+        name = self.tasks.get(str(task.task_id), "task")
+        patch = task.patch or {}
+        change = patch.get("status") or arguments(patch) or "updated"
+        return _output(f"↳ {short(name, 50)}: {change}")
 
     def _task_done(self, record: Record) -> ProgressEvent:
-        usage = record.get("usage") or {}
-        name = self.tasks.get(str(record.get("task_id")), str(record.get("summary") or "task"))
-        uses = int(usage.get("tool_uses") or 0)
+        task = Task.model_validate(record)
+        usage = task.usage or TaskUsage()
+        name = self.tasks.get(str(task.task_id), task.summary or "task")
         figures = [
-            f"{uses} tool use{'s' if uses != 1 else ''}",
-            f"{int(usage.get('total_tokens') or 0):,} tokens",
-            seconds(usage.get("duration_ms")),
+            _tool_uses(usage),
+            f"{usage.total_tokens or 0:,} tokens",
+            seconds(usage.duration_ms),
         ]
-        status = record.get("status") or "finished"
+        status = task.status or "finished"
         return event(EventKind.STEP, f"↳ {short(name, 50)}: {status} ({', '.join(figures)})")
+
+    def _denied(self, record: Record) -> ProgressEvent:
+        denied = PermissionDenied.model_validate(record)
+        what = describe_tool(denied.tool_name or "tool", {})
+        reason = denied.message or denied.decision_reason or "denied"
+        return _output(f"not allowed: {what} ({short(reason, 200)})", stderr=True)
+
+    def _compacted(self, record: Record) -> ProgressEvent:
+        meta = CompactBoundary.model_validate(record).compact_metadata or {}
+        return event(EventKind.INFO, f"Claude Code compacted the conversation ({arguments(meta)})")
 
     # -- messages -----------------------------------------------------------------------
     def _assistant(self, record: Record) -> list[ProgressEvent]:
-        parent = record.get("parent_tool_use_id")
-        message = record.get("message") or {}
-        synthetic = bool(record.get("error")) or message.get("model") == "<synthetic>"
+        said = Said.model_validate(record)
+        parent, message = said.parent_tool_use_id, said.message or Message()
+        synthetic = bool(said.error) or message.model == "<synthetic>"
         events: list[ProgressEvent] = []
-        for block in message.get("content") or []:
-            kind = block.get("type") if isinstance(block, dict) else None
-            if kind == "text" and str(block.get("text", "")).strip():
-                text = self._nest(parent, str(block["text"]).strip())
+        for raw, block in blocks(message.content):
+            kind = block.type
+            if kind == "text" and (block.text or "").strip():
+                text = self._nest(parent, (block.text or "").strip())
                 events.append(
                     _output(text, stderr=True) if synthetic else event(EventKind.TEXT, text)
                 )
             elif kind in ("tool_use", "server_tool_use"):
                 events.append(self._tool_use(block, parent))
             elif kind in ("thinking", "redacted_thinking"):
-                thought = _first_line(str(block.get("thinking") or "…"), 160)
+                thought = _first_line(block.thinking or "…", 160)
                 events.append(_output(self._nest(parent, f"thinking: {thought}")))
-            elif isinstance(block, dict) and kind != "text":
-                events.append(
-                    _output(self._nest(parent, f"Claude Code {kind}: {arguments(block)}"))
-                )
+            elif kind != "text":
+                events.append(_output(self._nest(parent, f"Claude Code {kind}: {arguments(raw)}")))
         return events
 
-    def _tool_use(self, block: Record, parent: Any) -> ProgressEvent:
-        name, args = str(block.get("name", "tool")), block.get("input") or {}
+    def _tool_use(self, block: Block, parent: str | None) -> ProgressEvent:
+        name, args = block.name or "tool", block.input or {}
         if name in ("Agent", "Task"):
-            self.agents[str(block.get("id"))] = str(args.get("description") or "sub-agent")
-        text = self._nest(parent, describe_tool(name, args if isinstance(args, dict) else {}))
+            self.agents[str(block.id)] = str(args.get("description") or "sub-agent")
+        text = self._nest(parent, describe_tool(name, args))
         return event(EventKind.STEP, text, tool=name, **({"parent": parent} if parent else {}))
 
     def _user(self, record: Record) -> list[ProgressEvent]:
         """Tool results, and words put to Claude (a sub-agent's brief, a replayed prompt)."""
-        parent = record.get("parent_tool_use_id")
-        content = (record.get("message") or {}).get("content")
-        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
+        said = Said.model_validate(record)
+        parent = said.parent_tool_use_id
+        content = (said.message or Message()).content
+        if isinstance(content, str):
+            content = [{"type": "text", "text": content}]
         events = []
-        for block in blocks if isinstance(blocks, list) else []:
-            if not isinstance(block, dict):
-                continue
-            kind = block.get("type")
-            if kind == "tool_result":
-                text = _content_text(block.get("content"))
-                if block.get("is_error"):
+        for _raw, block in blocks(content):
+            if block.type == "tool_result":
+                text = _content_text(block.content)
+                if block.is_error:
                     events.append(_output(self._nest(parent, short(text, 300)), stderr=True))
                 else:
                     events.append(_output(self._nest(parent, f"→ {_first_line(text)}")))
-            elif kind == "text" and str(block.get("text", "")).strip():
-                said = _first_line(str(block["text"]))
-                events.append(_output(self._nest(parent, f"asked: {said}")))
+            elif block.type == "text" and (block.text or "").strip():
+                said_text = _first_line(block.text or "")
+                events.append(_output(self._nest(parent, f"asked: {said_text}")))
             else:
-                events.append(_output(self._nest(parent, f"Claude Code user/{kind}")))
+                events.append(_output(self._nest(parent, f"Claude Code user/{block.type}")))
         return events
 
     # -- the end ------------------------------------------------------------------------
     def _result(self, record: Record) -> list[ProgressEvent]:
-        self.conversation = record.get("session_id") or self.conversation
-        return result_events(record, self.permission_mode)
+        result = Result.model_validate(record)
+        self.conversation = result.session_id or self.conversation
+        return result_events(result, self.permission_mode)
 
 
 def parse_line(line: str) -> list[ProgressEvent] | None:

@@ -2,29 +2,40 @@
 
 The names and inputs are those of Claude Code 2.1 (its `sdk-tools.d.ts`). A tool this
 table does not know, an MCP tool included, is still shown readably: its name and its
-first few arguments as `key=value`, never as JSON.
+first few arguments as `key=value`, never as JSON. So is a known tool whose input is not
+of the shape its schema says (a count that is not a number, a list that is not a list).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
 
-Args = dict[str, Any]
+from bot.agents.text import short
 
-
-def short(value: Any, limit: int = 80) -> str:
-    text = " ".join(str(value).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+Args = Mapping[str, object]  # a tool's input as Claude Code printed it
 
 
 def _path(args: Args) -> str:
     return short(args.get("file_path") or args.get("notebook_path") or args.get("path") or "")
 
 
+def _number(value: object) -> int:
+    """`int(value)` for a JSON value; `TypeError` for one that has no number in it."""
+    if isinstance(value, int | float | str):
+        return int(value)
+    raise TypeError(f"not a number: {value!r}")
+
+
+def _items(value: object) -> list[object]:
+    """The entries of a JSON list (or string, or object); `TypeError` for a scalar."""
+    if isinstance(value, list | str | dict):
+        return list(value)
+    raise TypeError(f"not a list: {value!r}")
+
+
 def _read(args: Args) -> str:
     start, count = args.get("offset"), args.get("limit")
-    where = f" (lines {start or 1}–{int(start or 1) + int(count) - 1})" if count else ""
+    where = f" (lines {start or 1}–{_number(start or 1) + _number(count) - 1})" if count else ""
     return f"read {_path(args)}{where}"
 
 
@@ -54,13 +65,13 @@ def _task_update(args: Args) -> str:
 
 
 def _todos(args: Args) -> str:
-    todos = args.get("todos") or []
+    todos = _items(args.get("todos") or [])
     done = sum(1 for t in todos if isinstance(t, dict) and t.get("status") == "completed")
     return f"updated the plan ({done}/{len(todos)} done)"
 
 
 def _findings(args: Args) -> str:
-    findings = args.get("findings") or []
+    findings = _items(args.get("findings") or [])
     return f"reported {len(findings)} finding{'s' if len(findings) != 1 else ''}"
 
 
@@ -116,7 +127,7 @@ def describe_tool(name: str, args: Args) -> str:
     return f"used {name}" + (f": {arguments(args)}" if args else "")
 
 
-def arguments(values: dict[str, Any], limit: int = 120) -> str:
+def arguments(values: Args, limit: int = 120) -> str:
     """`key=value, …` for the scalar values of a dict, cut to `limit` characters."""
     parts = []
     for key, value in values.items():

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 from bot.agents.base import RunRequest
 from bot.sessions.origin import ForgeOrigin, Origin, origin_to_dict
@@ -50,10 +49,10 @@ def write_context_file(request: RunRequest) -> Path | None:
     return path
 
 
-def _context_dict(request: RunRequest) -> dict[str, Any]:
+def _context_dict(request: RunRequest) -> dict[str, object]:
     """The thread's context with the instruction files beside it (the agreed shape)."""
     context = request.session.context
-    out = context.to_dict() if context is not None else {}
+    out: dict[str, object] = context.to_dict() if context is not None else {}
     if request.session.instructions is not None:
         out["instructions"] = dict(request.session.instructions)
     return out

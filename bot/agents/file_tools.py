@@ -15,6 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.agents.text import short
 from bot.git.runner import base_env
 from bot.security.paths import Confinement, PathRefused, walk_files
 
@@ -159,7 +160,7 @@ class FileTools:
         except re.error as error:
             raise ToolFailure(f"`{pattern}` is not a valid regular expression: {error}") from None
         where = "" if start == self.jail.root else f" in {self.jail.relative(start)}"
-        step = f"searched for `{_short(pattern, 60)}`{where}"
+        step = f"searched for `{short(pattern, 60)}`{where}"
         hits: list[str] = []
         files = 0
         for file in self.candidates(start):
@@ -235,12 +236,7 @@ def _grep(file: Path, regex: re.Pattern[str], rel: str, room: int) -> list[str]:
     hits = []
     for number, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
         if regex.search(line):
-            hits.append(f"{rel}:{number}: {_short(line.strip(), 300)}")
+            hits.append(f"{rel}:{number}: {short(line, 300)}")
             if len(hits) >= room:
                 break
     return hits
-
-
-def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -15,6 +15,7 @@ from collections.abc import Generator
 from pathlib import Path
 
 from bot.agents.file_tools import Done, ToolFailure
+from bot.agents.text import short
 from bot.core.config import Settings
 from bot.processes.control import CommandControl, RunControl
 from bot.processes.output import CappedOutput
@@ -77,7 +78,5 @@ def run_command(
 
 def _label(command: str) -> str:
     """The command as a person would want to see it in a step: one line, not too long."""
-    first = " ".join(command.strip().splitlines()[0].split()) if command.strip() else ""
-    more = len(command.strip().splitlines()) > 1
-    text = first if len(first) <= 80 else first[:79] + "…"
-    return text + (" …" if more else "")
+    lines = command.strip().splitlines()
+    return short(lines[0] if lines else "") + (" …" if len(lines) > 1 else "")

@@ -15,10 +15,19 @@ import threading
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import cast
 
 from anthropic import Stream
-from anthropic.types import RawMessageStreamEvent, Usage
+from anthropic.types import (
+    ContentBlock,
+    ContentBlockParam,
+    MessageDeltaUsage,
+    RawContentBlockDelta,
+    RawMessageStreamEvent,
+    ThinkingBlock,
+    ToolUseBlock,
+    Usage,
+)
 
 from bot.agents.tools import ToolCall
 from bot.processes.control import RunControl
@@ -33,7 +42,7 @@ class Turn:
 
     model: str
     usage: Usage
-    content: list[dict[str, Any]] = field(default_factory=list)
+    content: list[ContentBlockParam] = field(default_factory=list)
     calls: list[ToolCall] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     stop_reason: str | None = None
@@ -45,8 +54,7 @@ class Turn:
 
 @dataclass
 class _Block:
-    kind: str
-    start: dict[str, Any]
+    start: ContentBlock  # as `content_block_start` announced it; the deltas fill it in
     parts: list[str] = field(default_factory=list)
     signature: str | None = None
 
@@ -98,8 +106,7 @@ class _Accumulator:
         if turn is None:
             return None
         if event.type == "content_block_start":
-            start = event.content_block.to_dict(mode="json")
-            self.blocks[event.index] = _Block(event.content_block.type, start)
+            self.blocks[event.index] = _Block(event.content_block)
             if event.content_block.type == "tool_use" and self.pending_text:
                 return _text_event(self.pending_text)
         elif event.type == "content_block_delta":
@@ -145,40 +152,41 @@ def _text_event(pending: list[str]) -> ProgressEvent:
     return ProgressEvent(EventKind.TEXT, text)
 
 
-def _delta(block: _Block, delta: Any) -> None:
-    kind = delta.type
-    if kind == "text_delta":
+def _delta(block: _Block, delta: RawContentBlockDelta) -> None:
+    if delta.type == "text_delta":
         block.parts.append(delta.text)
-    elif kind == "input_json_delta":
+    elif delta.type == "input_json_delta":
         block.parts.append(delta.partial_json)
-    elif kind == "thinking_delta":
+    elif delta.type == "thinking_delta":
         block.parts.append(delta.thinking)
-    elif kind == "signature_delta":
+    elif delta.type == "signature_delta":
         block.signature = delta.signature
 
 
 def _finish(turn: Turn, block: _Block, pending_text: list[str]) -> None:
     """Close a block: keep it for the next request, and note text and tool calls."""
-    joined = "".join(block.parts)
-    if block.kind == "text":
+    joined, start = "".join(block.parts), block.start
+    if start.type == "text":
         turn.content.append({"type": "text", "text": joined})
         turn.texts.append(joined)
         if joined.strip():
             pending_text.append(joined.strip())
-    elif block.kind == "tool_use":
+    elif isinstance(start, ToolUseBlock):
         arguments, problem = _parse_input(joined)
-        call_id, name = str(block.start["id"]), str(block.start["name"])
-        turn.content.append({"type": "tool_use", "id": call_id, "name": name, "input": arguments})
-        turn.calls.append(ToolCall(call_id, name, arguments, problem))
-    elif block.kind == "thinking":
-        signature = block.signature or block.start.get("signature") or ""
-        thinking = block.start.get("thinking", "") + joined
+        turn.content.append(
+            {"type": "tool_use", "id": start.id, "name": start.name, "input": arguments}
+        )
+        turn.calls.append(ToolCall(start.id, start.name, arguments, problem))
+    elif isinstance(start, ThinkingBlock):
+        signature = block.signature or start.signature or ""
+        thinking = start.thinking + joined
         turn.content.append({"type": "thinking", "thinking": thinking, "signature": signature})
     else:  # redacted thinking and anything newer: sent back exactly as it came
-        turn.content.append({k: v for k, v in block.start.items() if v is not None})
+        came = start.to_dict(mode="json").items()
+        turn.content.append(cast(ContentBlockParam, {k: v for k, v in came if v is not None}))
 
 
-def _parse_input(raw: str) -> tuple[dict[str, Any], str | None]:
+def _parse_input(raw: str) -> tuple[dict[str, object], str | None]:
     if not raw.strip():
         return {}, None
     try:
@@ -190,7 +198,7 @@ def _parse_input(raw: str) -> tuple[dict[str, Any], str | None]:
     return value, None
 
 
-def _update_usage(usage: Usage, delta: Any) -> None:
+def _update_usage(usage: Usage, delta: MessageDeltaUsage) -> None:
     """`message_delta` usage is a running total: overwrite, keeping what it leaves out."""
     usage.output_tokens = delta.output_tokens
     for name in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"):

@@ -109,34 +109,10 @@ class StreamedProcess:
         longer than `MAX_LINE` kills the command and raises `LineTooLong`."""
         assert self.process.stdout is not None and self.process.stderr is not None
         selector = selectors.DefaultSelector()
-        pending = {"stdout": bytearray(), "stderr": bytearray()}
         selector.register(self.process.stdout, selectors.EVENT_READ, "stdout")
         selector.register(self.process.stderr, selectors.EVENT_READ, "stderr")
         try:
-            while selector.get_map():
-                if control.should_stop():
-                    self.kill()
-                    return
-                for key, _ in selector.select(timeout=0.1):
-                    name = str(key.data)
-                    chunk = os.read(key.fd, 65536)
-                    if not chunk:
-                        selector.unregister(key.fileobj)
-                        if pending[name]:
-                            yield name, _decode(bytes(pending[name]))
-                            pending[name] = bytearray()
-                        continue
-                    head, *rest = chunk.split(b"\n")
-                    pending[name] += head  # linear: a long line is never copied again
-                    if rest:
-                        yield name, _decode(bytes(pending[name]))
-                        *complete, tail = rest
-                        for raw in complete:
-                            yield name, _decode(raw)
-                        pending[name] = bytearray(tail)
-                    if len(pending[name]) > MAX_LINE:
-                        self.kill()
-                        raise LineTooLong(name)
+            yield from self._read(selector, control)
             while self.process.poll() is None:
                 if control.should_stop():
                     self.kill()
@@ -148,6 +124,31 @@ class StreamedProcess:
             if self.process.poll() is None:
                 self.kill()
             self._close()
+
+    def _read(
+        self, selector: selectors.BaseSelector, control: RunControl
+    ) -> Iterator[tuple[str, str]]:
+        """The lines of both pipes as they come, until both close (or `control` says stop,
+        and the command is killed)."""
+        pending = {"stdout": bytearray(), "stderr": bytearray()}
+        while selector.get_map():
+            if control.should_stop():
+                self.kill()
+                return
+            for key, _ in selector.select(timeout=0.1):
+                name = str(key.data)
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    selector.unregister(key.fileobj)
+                    if pending[name]:
+                        yield name, _decode(bytes(pending[name]))
+                    continue
+                complete, pending[name] = _split(pending[name], chunk)
+                for line in complete:
+                    yield name, line
+                if len(pending[name]) > MAX_LINE:
+                    self.kill()
+                    raise LineTooLong(name)
 
     def kill(self) -> None:
         """End the command and everything it started: SIGTERM, then SIGKILL after `GRACE`.
@@ -183,6 +184,16 @@ class LineTooLong(Exception):
 def shown(text: str, limit: int = SHOWN_LINE) -> str:
     """A line as people see it: whole when short, else its start and a mark."""
     return text if len(text) <= limit else text[:limit] + " …"
+
+
+def _split(pending: bytearray, chunk: bytes) -> tuple[list[str], bytearray]:
+    """The lines `chunk` completes, and the start of the next one (still unfinished)."""
+    head, *rest = chunk.split(b"\n")
+    pending += head  # linear: a long line is never copied again
+    if not rest:
+        return [], pending
+    *complete, tail = rest
+    return [_decode(bytes(pending)), *(_decode(raw) for raw in complete)], bytearray(tail)
 
 
 def _decode(raw: bytes) -> str:
