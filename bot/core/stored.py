@@ -3,8 +3,9 @@
 The values themselves are plain frozen dataclasses, built in code without ceremony; pydantic
 checks them where they come back in (`load`), against the dataclass's own annotations, and
 writes them out (`dump`). Older versions stored less: a field missing, a null or an empty
-string where there is now a default. The annotated types below say so on the field (`Text`
-reads null as ""), so every stored shape still loads without a hand-written reader.
+string where there is now a default. The annotated types below say how a field reads them
+(`Text` is `str(x or "")`, as the hand-written readers had it), so every stored shape still
+loads and no value needs a reader of its own.
 """
 
 from __future__ import annotations
