@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import Annotated
+
+from pydantic import PlainSerializer
+
+from bot.core.stored import JsonObject, Maybe, Text, dump, load
 
 
 class CheckStatus(StrEnum):
@@ -31,6 +36,9 @@ VERDICT = {
 }
 
 
+Seconds = Annotated[float, PlainSerializer(lambda seconds: round(seconds, 3))]  # stored to the ms
+
+
 @dataclass(frozen=True)
 class CheckStarted:
     """A check (or the setup, `name="setup"`) begins: a later step shows it as running."""
@@ -41,14 +49,14 @@ class CheckStarted:
 
 @dataclass(frozen=True)
 class CheckResult:
-    name: str
+    name: Text
     status: CheckStatus
     required: bool
-    duration: float = 0.0  # seconds
+    duration: Seconds = 0.0
     exit_code: int | None = None
-    tail: str = ""  # the last lines, for the thread
-    output: str = ""  # the whole output (head and tail when long), for the live page
-    reason: str = ""  # why skipped, timed out or not run, for people
+    tail: Text = ""  # the last lines, for the thread
+    output: Text = ""  # the whole output (head and tail when long), for the live page
+    reason: Text = ""  # why skipped, timed out or not run, for people
     setup: bool = False  # the setup commands, not a check
 
     @property
@@ -67,44 +75,23 @@ class CheckResult:
         optional = "" if self.required or self.setup else " · optional"
         return f"{icon} {self.name} {word}{detail}{reason}{optional}"
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "status": self.status.value,
-            "required": self.required,
-            "duration": round(self.duration, 3),
-            "exit_code": self.exit_code,
-            "tail": self.tail,
-            "output": self.output,
-            "reason": self.reason,
-            "setup": self.setup,
-        }
+    def to_dict(self) -> JsonObject:
+        return dump(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
-        code = data.get("exit_code")
-        return cls(
-            name=str(data["name"]),
-            status=CheckStatus(data["status"]),
-            required=bool(data["required"]),
-            duration=float(data.get("duration", 0.0)),
-            exit_code=None if code is None else int(code),
-            tail=str(data.get("tail", "")),
-            output=str(data.get("output", "")),
-            reason=str(data.get("reason", "")),
-            setup=bool(data.get("setup", False)),
-        )
+    def from_dict(cls, data: Mapping[str, object]) -> CheckResult:
+        return load(cls, data)
 
 
 @dataclass(frozen=True)
 class CheckReport:
     """All checks on one commit; `setup` is None when the setup was already done here."""
 
-    commit: str
+    commit: Text
     results: tuple[CheckResult, ...] = ()
-    setup: CheckResult | None = None
+    setup: Maybe[CheckResult] = None
     setup_cached: bool = False  # the workdir's setup was reused, not run again
-    source: str = ""  # where the config came from: "main@1a2b3c4d5e"
+    source: Text = ""  # where the config came from: "main@1a2b3c4d5e"
 
     @property
     def passed(self) -> bool:
@@ -126,26 +113,19 @@ class CheckReport:
         lines = [self.setup.verdict()] if self.setup and not self.setup.status.ok else []
         return lines + [r.verdict() for r in self.results]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "commit": self.commit,
-            "results": [r.to_dict() for r in self.results],
-            "setup": self.setup.to_dict() if self.setup is not None else None,
-            "setup_cached": self.setup_cached,
-            "source": self.source,
-            "passed": self.passed,
-        }
+    def without_outputs(self) -> CheckReport:
+        """As a run's result keeps it: the whole outputs stay on the STEP events."""
+        setup = replace(self.setup, output="") if self.setup is not None else None
+        results = tuple(replace(r, output="") for r in self.results)
+        return replace(self, results=results, setup=setup)
+
+    def to_dict(self) -> JsonObject:
+        """Its fields and, for readers that do not judge, whether it `passed`."""
+        return {**dump(self), "passed": self.passed}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CheckReport:
-        setup = data.get("setup")
-        return cls(
-            commit=str(data["commit"]),
-            results=tuple(CheckResult.from_dict(r) for r in data.get("results", ())),
-            setup=CheckResult.from_dict(setup) if setup else None,
-            setup_cached=bool(data.get("setup_cached", False)),
-            source=str(data.get("source", "")),
-        )
+    def from_dict(cls, data: Mapping[str, object]) -> CheckReport:
+        return load(cls, data)
 
 
 def failures_prompt(report: CheckReport) -> str:

@@ -6,9 +6,10 @@ It rides in the comparison's RESULT event and `Prompt.result` (as `RunResult.ext
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
 
+from bot.core.stored import JsonObject, Maybe, Records, Text, dump, load
 from bot.sessions.prompts import Action, Prompt, PromptState
 from bot.sessions.results import RunResult
 
@@ -16,11 +17,11 @@ from bot.sessions.results import RunResult
 @dataclass(frozen=True)
 class CandidateOutcome:
     number: int  # from 1, as people pick it
-    label: str  # as named: "sonnet", "claude-code"
-    state: PromptState  # done, failed or cancelled
-    result: RunResult | None = None  # files, tokens, cost, time, checks, its checkpoint
-    summary: str = ""  # what the agent said it did, or why it failed
-    verdict: str = ""  # one line: "✅ checks pass · cheapest"
+    label: Text = ""  # as named: "sonnet", "claude-code"
+    state: PromptState = PromptState.FAILED  # done, failed or cancelled
+    result: Maybe[RunResult] = None  # files, tokens, cost, time, checks, its checkpoint
+    summary: Text = ""  # what the agent said it did, or why it failed
+    verdict: Text = ""  # one line: "✅ checks pass · cheapest"
 
     @property
     def commit(self) -> str | None:
@@ -31,34 +32,20 @@ class CandidateOutcome:
         report = self.result.check_report if self.result is not None else None
         return None if report is None else report.passed
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "label": self.label,
-            "state": self.state.value,
-            "result": self.result.to_dict() if self.result is not None else None,
-            "summary": self.summary,
-            "verdict": self.verdict,
-        }
+    def to_dict(self) -> JsonObject:
+        return dump(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CandidateOutcome:
-        return cls(
-            number=int(data["number"]),
-            label=str(data.get("label", "")),
-            state=PromptState(data.get("state", "failed")),
-            result=RunResult.from_dict(data["result"]) if data.get("result") else None,
-            summary=str(data.get("summary") or ""),
-            verdict=str(data.get("verdict") or ""),
-        )
+    def from_dict(cls, data: Mapping[str, object]) -> CandidateOutcome:
+        return load(cls, data)
 
 
 @dataclass(frozen=True)
 class Comparison:
-    candidates: tuple[CandidateOutcome, ...]
-    base_commit: str  # the session's checkpoint every candidate started from
+    candidates: Records[CandidateOutcome] = ()
+    base_commit: Text = ""  # the session's checkpoint every candidate started from
     picked: int | None = None
-    picked_by: str | None = None  # a display name
+    picked_by: Maybe[str] = None  # a display name
 
     def candidate(self, number: int) -> CandidateOutcome | None:
         return next((c for c in self.candidates if c.number == number), None)
@@ -87,22 +74,12 @@ class Comparison:
             verdicts.append(replace(c, verdict=_verdict(c, marks[c.number])))
         return replace(self, candidates=tuple(verdicts))
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "candidates": [c.to_dict() for c in self.candidates],
-            "base_commit": self.base_commit,
-            "picked": self.picked,
-            "picked_by": self.picked_by,
-        }
+    def to_dict(self) -> JsonObject:
+        return dump(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Comparison:
-        return cls(
-            tuple(CandidateOutcome.from_dict(c) for c in data.get("candidates") or []),
-            str(data.get("base_commit") or ""),
-            int(data["picked"]) if data.get("picked") is not None else None,
-            str(data["picked_by"]) if data.get("picked_by") else None,
-        )
+    def from_dict(cls, data: Mapping[str, object]) -> Comparison:
+        return load(cls, data)
 
     @classmethod
     def of(cls, result: RunResult | None) -> Comparison | None:

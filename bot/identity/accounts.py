@@ -1,5 +1,6 @@
-"""People and their linked accounts: who someone is on Slack, GitHub and GitLab, and the
-provider tokens Repobox may act with on their behalf.
+"""The store of people and their linked accounts (the values are `bot.identity.people`):
+who someone is on Slack, GitHub and GitLab, and the provider tokens Repobox may act with on
+their behalf.
 
 Tokens are stored sealed (bot/security/credentials.py) with the person's id and the
 provider as associated data; what pages and logs show is the masked form
@@ -13,10 +14,9 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
@@ -24,135 +24,36 @@ from redis.asyncio import Redis as AsyncRedis
 from bot.core import keys
 from bot.core.config import Settings
 from bot.core.errors import Conflict, NotFound
-from bot.core.redaction import Redactor, mask
-from bot.core.redisio import run_async
+from bot.core.redisio import as_str, run_async
+from bot.identity.people import (
+    Connection,
+    Credential,
+    Identity,
+    IdentityKind,
+    Person,
+    Provider,
+    Source,
+    masked,
+)
 from bot.security.credentials import CredentialError, Vault, keyring
 
+# The values moved to bot.identity.people; callers still import them from here.
+__all__ = [
+    "AccountStore",
+    "Connection",
+    "Credential",
+    "Identity",
+    "IdentityKind",
+    "Person",
+    "Provider",
+    "RotationReport",
+    "Source",
+    "accounts_on",
+    "blocking",
+    "masked",
+]
+
 T = TypeVar("T")
-
-
-class Provider(StrEnum):
-    GITHUB = "github"
-    GITLAB = "gitlab"
-
-
-class IdentityKind(StrEnum):
-    SLACK = "slack"
-    GITHUB = "github"
-    GITLAB = "gitlab"
-    OPERATOR = "operator"  # whoever holds the machine: `python app.py login`
-
-
-class Source(StrEnum):
-    OAUTH = "oauth"
-    TOKEN = "token"  # noqa: S105 (a personal access token pasted in the settings page)
-
-
-@dataclass(frozen=True)
-class Identity:
-    """One linked account. Slack's value is `TEAM/USER`; forge logins are lower-cased."""
-
-    kind: IdentityKind
-    value: str
-
-    def __post_init__(self) -> None:
-        if not self.value or any(c.isspace() for c in self.value):
-            raise ValueError(f"not an identity: {self.value!r}")
-
-    @classmethod
-    def slack(cls, team: str, user: str) -> Identity:
-        return cls(IdentityKind.SLACK, f"{team}/{user}")
-
-    @classmethod
-    def forge(cls, provider: Provider, login: str) -> Identity:
-        return cls(IdentityKind(provider.value), login.lower())
-
-    def matches(self, entry: str) -> bool:
-        """Whether a REPOBOX_ADMINS entry names this identity (`github:alice`,
-        `slack:U123` or `slack:T1/U123`; a bare name means a GitHub or GitLab login)."""
-        kind, sep, name = entry.partition(":")
-        if not sep:
-            kind, name = "", kind
-        if self.kind is IdentityKind.SLACK and kind == "slack":
-            return name in {self.value, self.value.rsplit("/", 1)[-1]}
-        forge = self.kind in (IdentityKind.GITHUB, IdentityKind.GITLAB)
-        if forge and kind in ("", self.kind.value):
-            return name.lower() == self.value
-        return False
-
-
-@dataclass(frozen=True)
-class Person:
-    id: str
-    display_name: str
-    created_at: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "display_name": self.display_name, "created_at": self.created_at}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Person:
-        return cls(str(data["id"]), str(data["display_name"]), float(data["created_at"]))
-
-
-@dataclass(frozen=True)
-class Credential:
-    """A provider token in the clear: only ever in memory, never in repr or logs."""
-
-    provider: Provider
-    token: str = field(repr=False)
-    login: str
-    scopes: tuple[str, ...] = ()
-    source: Source = Source.TOKEN
-
-    @property
-    def masked(self) -> str:
-        return masked(self.token)
-
-
-@dataclass(frozen=True)
-class Connection:
-    """What a page shows of a credential: the masked token, never the token."""
-
-    provider: Provider
-    login: str
-    masked: str
-    scopes: tuple[str, ...]
-    source: Source
-    linked_at: float
-    sealed: str = field(repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "provider": self.provider.value,
-            "login": self.login,
-            "masked": self.masked,
-            "scopes": list(self.scopes),
-            "source": self.source.value,
-            "linked_at": self.linked_at,
-            "sealed": self.sealed,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Connection:
-        return cls(
-            provider=Provider(data["provider"]),
-            login=str(data["login"]),
-            masked=str(data["masked"]),
-            scopes=tuple(str(s) for s in data.get("scopes", ())),
-            source=Source(data.get("source", Source.TOKEN.value)),
-            linked_at=float(data["linked_at"]),
-            sealed=str(data["sealed"]),
-        )
-
-
-def masked(token: str) -> str:
-    """`glpat-****abcd`: a known token shape keeps its prefix, anything else shows `****`
-    and its last four characters only when it is long enough to spare them."""
-    shown = Redactor()(token)
-    if shown != token:
-        return shown
-    return mask(token, "")
 
 
 @dataclass(frozen=True)
@@ -162,15 +63,13 @@ class RotationReport:
     failed: tuple[str, ...]  # "person/provider" of blobs no known key opens
 
 
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     """Redis answers bytes (the client does not decode); None stays None."""
-    if value is None:
-        return None
-    return value.decode() if isinstance(value, bytes) else str(value)
+    return None if value is None else as_str(value)
 
 
-def _texts(raw: Any) -> dict[str, str]:
-    return {str(_text(k)): str(_text(v)) for k, v in dict(raw).items()}
+def _texts(raw: Mapping[bytes | str, object]) -> dict[str, str]:
+    return {as_str(k): as_str(v) for k, v in raw.items()}
 
 
 class AccountStore:
@@ -328,7 +227,7 @@ class AccountStore:
                 except CredentialError:
                     failed.append(f"{person_id}/{provider}")
                     continue
-                fresh = Connection.from_dict({**found.to_dict(), "sealed": sealed})
+                fresh = replace(found, sealed=sealed)
                 await self.redis.hset(
                     keys.credentials(person_id), provider, json.dumps(fresh.to_dict())
                 )

@@ -15,7 +15,6 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.integrations.base_client.errors import OAuthError
@@ -23,7 +22,8 @@ from authlib.integrations.requests_client import OAuth2Session
 
 from bot.core.config import Settings
 from bot.core.errors import UpstreamError, UserError
-from bot.identity.accounts import Provider
+from bot.core.stored import JsonObject, Text, dump, load
+from bot.identity.people import Provider
 
 TIMEOUT = 10.0
 # Sign-in needs who you are; linking needs the rights Repobox acts with (push, open MRs).
@@ -92,29 +92,17 @@ class PendingAuthorization:
     """What to remember between the redirect to the host and its callback."""
 
     provider: Provider
-    state: str
-    code_verifier: str = field(repr=False)
-    redirect_uri: str
-    intent: str  # "signin" or "link"
+    state: Text
+    code_verifier: Text = field(repr=False)
+    redirect_uri: Text
+    intent: Text  # "signin" or "link"
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "provider": self.provider.value,
-            "state": self.state,
-            "code_verifier": self.code_verifier,
-            "redirect_uri": self.redirect_uri,
-            "intent": self.intent,
-        }
+    def to_dict(self) -> JsonObject:
+        return dump(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> PendingAuthorization:
-        return cls(
-            Provider(data["provider"]),
-            str(data["state"]),
-            str(data["code_verifier"]),
-            str(data["redirect_uri"]),
-            str(data["intent"]),
-        )
+    def from_dict(cls, data: Mapping[str, object]) -> PendingAuthorization:
+        return load(cls, data)
 
 
 @dataclass(frozen=True)

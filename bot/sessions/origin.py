@@ -10,47 +10,51 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Annotated, ClassVar, Self
 
+from pydantic import BeforeValidator
+
+from bot.core.stored import Count, JsonObject, Maybe, Records, Text, dump, empty_as, load
 from bot.forges.forge import ReplyTarget
-from bot.sessions.quote import Quote, quotes
+from bot.sessions.quote import Author, Quote
+
+
+class _Tagged:
+    """Stored as its fields and the `surface` tag that says which origin it is."""
+
+    surface: ClassVar[str]
+
+    def to_dict(self) -> JsonObject:
+        return {"surface": self.surface, **dump(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Self:
+        return load(cls, data)
 
 
 @dataclass(frozen=True)
-class SlackOrigin:
+class SlackOrigin(_Tagged):
     """A Slack message: the bot reacts on it as the prompt runs."""
 
     surface: ClassVar[str] = "slack"
-    channel: str
-    ts: str
-    user: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"surface": self.surface, "channel": self.channel, "ts": self.ts, "user": self.user}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SlackOrigin:
-        return cls(str(data["channel"]), str(data["ts"]), str(data.get("user") or ""))
+    channel: Text
+    ts: Text
+    user: Text = ""
 
 
 @dataclass(frozen=True)
 class ForgeComment:
-    author: str
-    body: str  # visible text only
-    url: str
-    id: int
+    author: Author = "someone"
+    body: Text = ""  # visible text only
+    url: Text = ""
+    id: Count = 0
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"author": self.author, "body": self.body, "url": self.url, "id": self.id}
+    def to_dict(self) -> JsonObject:
+        return dump(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ForgeComment:
-        return cls(
-            author=str(data.get("author") or "someone"),
-            body=str(data.get("body") or ""),
-            url=str(data.get("url") or ""),
-            id=int(data.get("id") or 0),
-        )
+    def from_dict(cls, data: Mapping[str, object]) -> ForgeComment:
+        return load(cls, data)
 
     @property
     def quote(self) -> Quote:
@@ -61,93 +65,60 @@ class ForgeComment:
 class ReviewSpot:
     """A review comment's place in the diff and the discussion before it."""
 
-    path: str
-    line: int | None
-    diff_hunk: str
-    discussion: tuple[Quote, ...] = ()
+    path: Text = ""
+    line: int | None = None
+    diff_hunk: Text = ""
+    discussion: Records[Quote] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "line": self.line,
-            "diff_hunk": self.diff_hunk,
-            "discussion": [q.to_dict() for q in self.discussion],
-        }
+    def to_dict(self) -> JsonObject:
+        return dump(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ReviewSpot:
-        line = data.get("line")
-        return cls(
-            path=str(data.get("path") or ""),
-            line=int(line) if line is not None else None,
-            diff_hunk=str(data.get("diff_hunk") or ""),
-            discussion=quotes(data.get("discussion")),
-        )
+    def from_dict(cls, data: Mapping[str, object]) -> ReviewSpot:
+        return load(cls, data)
+
+
+def _reply(value: object) -> object:
+    """The forges own a reply target's stored shape: it reads itself."""
+    return ReplyTarget.from_dict(value) if isinstance(value, dict) else value
 
 
 @dataclass(frozen=True)
-class ForgeOrigin:
+class ForgeOrigin(_Tagged):
     """A GitLab/GitHub comment: answers go to `reply`, the agent is shown the comment."""
 
     surface: ClassVar[str] = "forge"
-    comment: ForgeComment
-    reply: ReplyTarget
-    review: ReviewSpot | None = None
+    comment: Annotated[ForgeComment, empty_as({})]
+    reply: Annotated[ReplyTarget, BeforeValidator(_reply)]
+    review: Maybe[ReviewSpot] = None
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "surface": self.surface,
-            "comment": self.comment.to_dict(),
-            "reply": self.reply.to_dict(),
-        }
-        if self.review is not None:
-            out["review"] = self.review.to_dict()
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ForgeOrigin:
-        review = data.get("review")
-        return cls(
-            comment=ForgeComment.from_dict(data.get("comment") or {}),
-            reply=ReplyTarget.from_dict(data["reply"]),
-            review=ReviewSpot.from_dict(review) if isinstance(review, Mapping) else None,
-        )
+    def to_dict(self) -> JsonObject:
+        data = super().to_dict()
+        if self.review is None:
+            del data["review"]  # stored without it, as ever
+        return data
 
 
 @dataclass(frozen=True)
-class CliOrigin:
+class CliOrigin(_Tagged):
     """Typed at the command line (`python app.py …`) by a local user."""
 
     surface: ClassVar[str] = "cli"
-    user: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"surface": self.surface, "user": self.user}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> CliOrigin:
-        return cls(str(data.get("user") or ""))
+    user: Text = ""
 
 
 @dataclass(frozen=True)
-class WebOrigin:
+class WebOrigin(_Tagged):
     """Typed on the web dashboard by a signed-in person."""
 
     surface: ClassVar[str] = "web"
-    user: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"surface": self.surface, "user": self.user}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> WebOrigin:
-        return cls(str(data.get("user") or ""))
+    user: Text = ""
 
 
 Origin = SlackOrigin | ForgeOrigin | CliOrigin | WebOrigin
 
 
-def origin_from_dict(data: Mapping[str, Any] | None) -> Origin | None:
+def origin_from_dict(data: Mapping[str, object] | None) -> Origin | None:
     """The stored origin, or None when nothing (or nothing recognisable) was stored."""
     if not data:
         return None
@@ -163,5 +134,5 @@ def origin_from_dict(data: Mapping[str, Any] | None) -> Origin | None:
     return None
 
 
-def origin_to_dict(origin: Origin | None) -> dict[str, Any]:
+def origin_to_dict(origin: Origin | None) -> JsonObject:
     return origin.to_dict() if origin is not None else {}

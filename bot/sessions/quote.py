@@ -4,24 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated
+
+from pydantic import TypeAdapter
+
+from bot.core.stored import JsonObject, Records, Text, dump, load, text_or
+
+Author = Annotated[str, text_or("someone")]  # stored without one: "someone" said it
 
 
 @dataclass(frozen=True)
 class Quote:
-    author: str  # the username a mention would use
-    body: str  # what people can see (hidden markup already stripped)
+    author: Author = "someone"  # the username a mention would use
+    body: Text = ""  # what people can see (hidden markup already stripped)
 
-    def to_dict(self) -> dict[str, str]:
-        return {"author": self.author, "body": self.body}
+    def to_dict(self) -> JsonObject:
+        return dump(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Quote:
-        return cls(author=str(data.get("author") or "someone"), body=str(data.get("body") or ""))
+    def from_dict(cls, data: Mapping[str, object]) -> Quote:
+        return load(cls, data)
+
+
+_QUOTES = TypeAdapter(Records[Quote])
 
 
 def quotes(items: object) -> tuple[Quote, ...]:
     """Quotes from a stored list, skipping anything that is not a mapping."""
-    if not isinstance(items, list | tuple):
-        return ()
-    return tuple(Quote.from_dict(i) for i in items if isinstance(i, Mapping))
+    return _QUOTES.validate_python(items)

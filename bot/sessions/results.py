@@ -7,10 +7,14 @@ in `extra`, kept as reported, so nothing an agent said is lost on the way to the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated
+
+from pydantic import model_serializer, model_validator
 
 from bot.checks.results import CheckReport
+from bot.core.stored import Amount, JsonObject, Maybe, Records, Text, dump, load, text_or
 
 TOKENS_SUFFIX = "_tokens"
 _NAMED = frozenset(
@@ -23,36 +27,59 @@ _NAMED = frozenset(
 class FileLine:
     """One changed file of a run: lines added and removed (-1 for a binary file)."""
 
-    path: str
-    added: int
-    removed: int
+    path: Annotated[str, text_or("?")] = "?"
+    added: int = 0
+    removed: int = 0
 
     @property
     def binary(self) -> bool:
         return self.added < 0 or self.removed < 0
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FileLine:
-        return cls(
-            str(data.get("path", "?")), int(data.get("added", 0)), int(data.get("removed", 0))
-        )
+    def from_dict(cls, data: Mapping[str, object]) -> FileLine:
+        return load(cls, data)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "added": self.added, "removed": self.removed}
+    def to_dict(self) -> JsonObject:
+        return dump(self)
 
 
 @dataclass(frozen=True)
 class RunResult:
-    files: tuple[FileLine, ...] = ()
-    diffstat: str = ""  # this run's "2 files changed (+3 −1)"
-    session_diffstat: str = ""  # the whole session's, against its base
-    duration_s: float = 0.0
-    commit: str | None = None  # the checkpoint, when the run changed anything
-    cost_usd: float = 0.0
+    files: Records[FileLine] = ()
+    diffstat: Text = ""  # this run's "2 files changed (+3 −1)"
+    session_diffstat: Text = ""  # the whole session's, against its base
+    duration_s: Amount = 0.0
+    commit: Maybe[str] = None  # the checkpoint, when the run changed anything
+    cost_usd: Amount = 0.0
     tokens: dict[str, int] = field(default_factory=dict)  # "input" -> 120, "output" -> 40 …
-    branch: str | None = None  # a ship's work branch
-    url: str | None = None  # a ship's merge request
-    extra: dict[str, Any] = field(default_factory=dict)
+    branch: Maybe[str] = None  # a ship's work branch
+    url: Maybe[str] = None  # a ship's merge request
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unflatten(cls, data: object) -> object:
+        """Stored flat (`to_dict`): the token counts as `<kind>_tokens`, and whatever else
+        the agent reported beside the named fields."""
+        if not isinstance(data, Mapping):
+            return data
+        tokens = {
+            name.removesuffix(TOKENS_SUFFIX): int(value)
+            for name, value in data.items()
+            if name.endswith(TOKENS_SUFFIX) and isinstance(value, int | float)
+        }
+        extra = {
+            name: value
+            for name, value in data.items()
+            if name not in _NAMED and not name.endswith(TOKENS_SUFFIX)
+        }
+        named = {name: value for name, value in data.items() if name in _NAMED}
+        return {**named, "tokens": tokens, "extra": extra}
+
+    @model_serializer
+    def _flatten(self) -> JsonObject:
+        """Stored flat inside other values too (a comparison's candidates)."""
+        return self.to_dict()
 
     @property
     def check_report(self) -> CheckReport | None:
@@ -65,33 +92,12 @@ class RunResult:
         return self.tokens.get("input", 0) + self.tokens.get("output", 0)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunResult:
-        tokens = {
-            name.removesuffix(TOKENS_SUFFIX): int(value)
-            for name, value in data.items()
-            if name.endswith(TOKENS_SUFFIX) and isinstance(value, int | float)
-        }
-        extra = {
-            name: value
-            for name, value in data.items()
-            if name not in _NAMED and not name.endswith(TOKENS_SUFFIX)
-        }
-        return cls(
-            files=tuple(FileLine.from_dict(f) for f in data.get("files") or []),
-            diffstat=str(data.get("diffstat") or ""),
-            session_diffstat=str(data.get("session_diffstat") or ""),
-            duration_s=float(data.get("duration_s") or 0.0),
-            commit=data.get("commit") or None,
-            cost_usd=float(data.get("cost_usd") or 0.0),
-            tokens=tokens,
-            branch=data.get("branch") or None,
-            url=data.get("url") or None,
-            extra=extra,
-        )
+    def from_dict(cls, data: Mapping[str, object]) -> RunResult:
+        return load(cls, data)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:
         """The flat JSON the stream, the live page and the metrics have always read."""
-        data: dict[str, Any] = dict(self.extra)
+        data: JsonObject = dict(self.extra)
         data.update({f"{name}{TOKENS_SUFFIX}": count for name, count in self.tokens.items()})
         data.update(
             files=[f.to_dict() for f in self.files],

@@ -319,13 +319,9 @@ def _autofix(
     return checked, result
 
 
-def stored(report: CheckReport) -> dict[str, Any]:
+def stored(report: CheckReport) -> dict[str, object]:
     """The report as a result keeps it: the whole outputs stay on the STEP events."""
-    data = report.to_dict()
-    for item in [*data["results"], data["setup"]]:
-        if item is not None:
-            item["output"] = ""
-    return data
+    return report.without_outputs().to_dict()
 
 
 def _commit_subject(prompt: Prompt, control: RunControl, failure: str | None) -> str:
