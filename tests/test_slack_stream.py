@@ -15,8 +15,8 @@ from slack_sdk.web import WebClient
 from bot.core import keys
 from bot.core.config import Settings
 from bot.progress.shared import RedisShared
+from bot.surfaces.slack.clients import web_client
 from bot.surfaces.slack.stream.budget import AppendBudget
-from bot.surfaces.slack.stream.calls import stream_client
 from bot.surfaces.slack.stream.refusals import RefusalMemory
 from bot.surfaces.slack.stream.status import ThreadStatus
 from bot.surfaces.slack.stream.values import (
@@ -55,7 +55,7 @@ def slack() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def client(slack: FakeSlack) -> WebClient:
-    return stream_client(Settings(slack_bot_token="xoxb-test", slack_api_url=slack.api_url))
+    return web_client(Settings(slack_bot_token="xoxb-test", slack_api_url=slack.api_url))
 
 
 @pytest.fixture
@@ -302,11 +302,11 @@ def test_thread_status_set_and_clear(slack: FakeSlack, client: WebClient) -> Non
 
 
 def test_limits_are_kept_by_clipping_and_splitting() -> None:
-    long_title = TaskUpdate("t", "x" * 300, details="y" * 300).to_chunk()
+    long_title = TaskUpdate("t", "x" * 300, details="y" * 300).to_chunk().to_dict()
     assert len(long_title["title"]) == 256 and long_title["title"].endswith("…")
     assert len(long_title["details"]) == 256
     text = ("line\n" * 5_000)[:-1]
-    chunks = markdown_chunks(text)
+    chunks = [chunk.to_dict() for chunk in markdown_chunks(text)]
     assert "".join(c["text"] for c in chunks) == text
     assert all(len(c["text"]) <= MAX_MARKDOWN for c in chunks) and len(chunks) == 3
     assert chunks[0]["text"].endswith("\n")

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.progress.sink import Turn
 from bot.progress.view import PromptView
+from bot.surfaces.slack.stream.values import WriterState
 
 
 @dataclass
@@ -38,7 +39,7 @@ class PromptMessage(MessageView):
     origin_ts: str | None = None
     reactions: list[str] = field(default_factory=list)
     announced: bool = False  # the short reply mentioning the author was posted
-    stream: dict[str, Any] | None = None  # the streamed reply's writer snapshot, if streamed
+    stream: WriterState | None = None  # the streamed reply's writer snapshot, if streamed
     status_at: float = 0.0  # when the thread's status line was last set for this run
 
     @property

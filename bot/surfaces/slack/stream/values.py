@@ -1,21 +1,60 @@
 """What a streamed reply is made of: where it goes, its task cards, and Slack's size limits.
 
-Slack's streaming methods take chunks: `markdown_text` (up to 12,000 characters a chunk)
-and `task_update` cards whose title, details and output hold up to 256 characters each.
-These values clip and split to those limits, so a long command line or a chatty agent
-never turns into an `invalid_chunks` that loses a whole batch.
+Slack's streaming methods take chunks (slack_sdk's `MarkdownTextChunk`, up to 12,000
+characters, and `TaskUpdateChunk`, cards whose title, details and output hold up to 256
+characters each). These values clip and split to those limits, so a long command line or
+a chatty agent never turns into an `invalid_chunks` that loses a whole batch.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TypedDict
+
+from slack_sdk.models.messages.chunk import MarkdownTextChunk, TaskUpdateChunk
 
 MAX_MARKDOWN = 12_000
 MAX_TASK_TEXT = 256
 
-Chunk = dict[str, Any]
+Chunk = MarkdownTextChunk | TaskUpdateChunk
+
+
+class TargetDict(TypedDict):
+    channel: str
+    thread_ts: str
+    team_id: str | None
+    user_id: str | None
+
+
+class TaskDict(TypedDict):
+    id: str
+    title: str
+    status: str
+    details: str | None
+    output: str | None
+
+
+class Outcome(StrEnum):
+    """Where a streamed reply stands."""
+
+    NEW = "new"
+    STREAMING = "streaming"
+    FALLBACK = "fallback"  # render this reply as an edited message instead
+    STOPPED = "stopped"
+    FAILED = "failed"  # the final state could not be delivered (logged)
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """Why the reply is not streamed: Slack's error code, and whether it was remembered."""
+
+    code: str
+    remembered: bool
+
+    def to_dict(self) -> FallbackDict:
+        return {"code": self.code, "remembered": self.remembered}
 
 
 class TaskStatus(StrEnum):
@@ -53,16 +92,13 @@ class StreamTarget:
             raise ValueError("a stream needs a channel and the thread it answers")
 
     @property
-    def is_dm(self) -> bool:
-        return self.channel.startswith("D")
-
-    def start_args(self) -> dict[str, str]:
-        args = {"channel": self.channel, "thread_ts": self.thread_ts}
+    def recipient(self) -> tuple[str | None, str | None]:
+        """(user, team) to stream to, both or neither (a DM needs none)."""
         if self.user_id and self.team_id:
-            args |= {"recipient_user_id": self.user_id, "recipient_team_id": self.team_id}
-        return args
+            return self.user_id, self.team_id
+        return None, None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> TargetDict:
         return {
             "channel": self.channel,
             "thread_ts": self.thread_ts,
@@ -71,7 +107,7 @@ class StreamTarget:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> StreamTarget:
+    def from_dict(cls, data: TargetDict) -> StreamTarget:
         return cls(
             channel=str(data["channel"]),
             thread_ts=str(data["thread_ts"]),
@@ -95,7 +131,7 @@ class TaskUpdate:
         if not self.id.strip() or not self.title.strip():
             raise ValueError("a task needs an id and a title")
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> TaskDict:
         return {
             "id": self.id,
             "title": self.title,
@@ -105,39 +141,63 @@ class TaskUpdate:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TaskUpdate:
+    def from_dict(cls, data: Mapping[str, object]) -> TaskUpdate:
+        """A task as `to_dict` wrote it, or as its chunk (a writer's pending update)."""
+        details, output = data.get("details"), data.get("output")
         return cls(
             id=str(data["id"]),
             title=str(data["title"]),
-            status=TaskStatus(data["status"]),
-            details=data.get("details"),
-            output=data.get("output"),
+            status=TaskStatus(str(data["status"])),
+            details=None if details is None else str(details),
+            output=None if output is None else str(output),
         )
 
     def with_status(self, status: TaskStatus, details: str | None = None) -> TaskUpdate:
         return TaskUpdate(self.id, self.title, status, details or self.details, self.output)
 
-    def to_chunk(self) -> Chunk:
-        chunk: Chunk = {
-            "type": "task_update",
-            "id": clip(self.id, MAX_TASK_TEXT),
-            "title": clip(self.title, MAX_TASK_TEXT),
-            "status": self.status.value,
-        }
-        if self.details:
-            chunk["details"] = clip(self.details, MAX_TASK_TEXT)
-        if self.output:
-            chunk["output"] = clip(self.output, MAX_TASK_TEXT)
-        return chunk
+    def to_chunk(self) -> TaskUpdateChunk:
+        return TaskUpdateChunk(
+            id=clip(self.id, MAX_TASK_TEXT),
+            title=clip(self.title, MAX_TASK_TEXT),
+            status=self.status.value,
+            details=clip(self.details, MAX_TASK_TEXT) if self.details else None,
+            output=clip(self.output, MAX_TASK_TEXT) if self.output else None,
+        )
 
 
-def markdown_chunks(text: str) -> list[Chunk]:
+def markdown_chunks(text: str) -> list[MarkdownTextChunk]:
     """`text` as markdown chunks of at most 12,000 characters, cut at line ends if it can."""
-    chunks: list[Chunk] = []
+    chunks: list[MarkdownTextChunk] = []
     while text:
         piece = text[:MAX_MARKDOWN]
         if len(text) > MAX_MARKDOWN and "\n" in piece:
             piece = piece[: piece.rindex("\n") + 1]
-        chunks.append({"type": "markdown_text", "text": piece})
+        chunks.append(MarkdownTextChunk(text=piece))
         text = text[len(piece) :]
     return chunks
+
+
+def chunk_from_dict(data: Mapping[str, object]) -> Chunk:
+    """A pending chunk as a writer's snapshot keeps it (`chunk.to_dict()`)."""
+    if data.get("type") == MarkdownTextChunk.type:
+        return MarkdownTextChunk(text=str(data["text"]))
+    return TaskUpdate.from_dict(data).to_chunk()
+
+
+class FallbackDict(TypedDict):
+    code: str
+    remembered: bool
+
+
+class WriterState(TypedDict):
+    """A streamed reply's writer as JSON, kept between relay passes (`StreamWriter.snapshot`):
+    what was sent where, and what is still to send."""
+
+    target: TargetDict
+    outcome: str
+    fallback: FallbackDict | None
+    messages: list[str]
+    tasks: list[TaskDict]
+    pending: list[dict[str, object]]  # chunks, as `chunk.to_dict()` wrote them
+    started_at: float
+    next_at: float
