@@ -383,3 +383,34 @@ def test_a_reply_goes_on_from_a_snapshot_in_another_pass(
     refused.start()
     again = StreamWriter.resumed(client, refused.snapshot())
     assert again.outcome is Outcome.FALLBACK and again.fallback == refused.fallback
+
+
+def test_a_snapshot_saved_before_slack_sdk_chunk_types_still_resumes(
+    slack: FakeSlack, client: WebClient, clock: Clock
+) -> None:
+    """A reply in flight across the upgrade: its snapshot, as the writer kept it when
+    chunks were plain dicts, goes on where it stopped."""
+    asked = target(slack)
+    opened = writer(client, asked, clock)
+    opened.start()
+    saved = {
+        "target": {"channel": CHANNEL, "thread_ts": asked.thread_ts, "team_id": TEAM,
+                   "user_id": ALICE},
+        "outcome": "streaming",
+        "fallback": None,
+        "messages": opened.messages,
+        "tasks": [{"id": "t1", "title": "Run `make`", "status": "in_progress",
+                   "details": None, "output": None}],
+        "pending": [{"type": "markdown_text", "text": "half a sentence "},
+                    {"type": "task_update", "id": "t1", "title": "Run `make`",
+                     "status": "in_progress"}],
+        "started_at": clock.now,
+        "next_at": clock.now,
+    }  # fmt: skip
+    resumed = StreamWriter.resumed(client, saved, clock=clock, sleep=clock.sleep)
+    resumed.task(TaskUpdate("t1", "Run `make`", TaskStatus.COMPLETE))
+    assert resumed.stop(markdown="and the rest.") is Outcome.STOPPED
+
+    (stream,) = slack.streams.streams(CHANNEL)
+    assert stream.text == "half a sentence and the rest."
+    assert stream.task_states() == {"t1": "complete"}

@@ -55,7 +55,7 @@ class Batch:
 
     @classmethod
     def from_dicts(cls, data: Sequence[Mapping[str, object]]) -> Batch:
-        return cls([chunk_from_dict(chunk) for chunk in data])
+        return cls([chunk for d in data if (chunk := chunk_from_dict(d)) is not None])
 
 
 def task_ids(chunks: list[Chunk]) -> set[str]:

@@ -11,29 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypedDict
 
+from pydantic import BaseModel
+from slack_sdk.models.messages.chunk import Chunk as SdkChunk
 from slack_sdk.models.messages.chunk import MarkdownTextChunk, TaskUpdateChunk
 
 MAX_MARKDOWN = 12_000
 MAX_TASK_TEXT = 256
 
 Chunk = MarkdownTextChunk | TaskUpdateChunk
-
-
-class TargetDict(TypedDict):
-    channel: str
-    thread_ts: str
-    team_id: str | None
-    user_id: str | None
-
-
-class TaskDict(TypedDict):
-    id: str
-    title: str
-    status: str
-    details: str | None
-    output: str | None
 
 
 class Outcome(StrEnum):
@@ -52,9 +38,6 @@ class Fallback:
 
     code: str
     remembered: bool
-
-    def to_dict(self) -> FallbackDict:
-        return {"code": self.code, "remembered": self.remembered}
 
 
 class TaskStatus(StrEnum):
@@ -98,23 +81,6 @@ class StreamTarget:
             return self.user_id, self.team_id
         return None, None
 
-    def to_dict(self) -> TargetDict:
-        return {
-            "channel": self.channel,
-            "thread_ts": self.thread_ts,
-            "team_id": self.team_id,
-            "user_id": self.user_id,
-        }
-
-    @classmethod
-    def from_dict(cls, data: TargetDict) -> StreamTarget:
-        return cls(
-            channel=str(data["channel"]),
-            thread_ts=str(data["thread_ts"]),
-            team_id=data.get("team_id"),
-            user_id=data.get("user_id"),
-        )
-
 
 @dataclass(frozen=True)
 class TaskUpdate:
@@ -130,27 +96,6 @@ class TaskUpdate:
     def __post_init__(self) -> None:
         if not self.id.strip() or not self.title.strip():
             raise ValueError("a task needs an id and a title")
-
-    def to_dict(self) -> TaskDict:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "status": self.status.value,
-            "details": self.details,
-            "output": self.output,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> TaskUpdate:
-        """A task as `to_dict` wrote it, or as its chunk (a writer's pending update)."""
-        details, output = data.get("details"), data.get("output")
-        return cls(
-            id=str(data["id"]),
-            title=str(data["title"]),
-            status=TaskStatus(str(data["status"])),
-            details=None if details is None else str(details),
-            output=None if output is None else str(output),
-        )
 
     def with_status(self, status: TaskStatus, details: str | None = None) -> TaskUpdate:
         return TaskUpdate(self.id, self.title, status, details or self.details, self.output)
@@ -177,27 +122,22 @@ def markdown_chunks(text: str) -> list[MarkdownTextChunk]:
     return chunks
 
 
-def chunk_from_dict(data: Mapping[str, object]) -> Chunk:
-    """A pending chunk as a writer's snapshot keeps it (`chunk.to_dict()`)."""
-    if data.get("type") == MarkdownTextChunk.type:
-        return MarkdownTextChunk(text=str(data["text"]))
-    return TaskUpdate.from_dict(data).to_chunk()
+def chunk_from_dict(data: Mapping[str, object]) -> Chunk | None:
+    """A pending chunk as a writer's snapshot keeps it (`chunk.to_dict()`), read back by
+    slack_sdk's own parser; None for a kind a writer never sends."""
+    chunk = SdkChunk.parse(dict(data))
+    return chunk if isinstance(chunk, MarkdownTextChunk | TaskUpdateChunk) else None
 
 
-class FallbackDict(TypedDict):
-    code: str
-    remembered: bool
+class Snapshot(BaseModel):
+    """A streamed reply's writer as JSON, kept between relay passes so that any worker can
+    go on with it: what was sent where, and what is still to send."""
 
-
-class WriterState(TypedDict):
-    """A streamed reply's writer as JSON, kept between relay passes (`StreamWriter.snapshot`):
-    what was sent where, and what is still to send."""
-
-    target: TargetDict
-    outcome: str
-    fallback: FallbackDict | None
-    messages: list[str]
-    tasks: list[TaskDict]
-    pending: list[dict[str, object]]  # chunks, as `chunk.to_dict()` wrote them
-    started_at: float
-    next_at: float
+    target: StreamTarget
+    outcome: Outcome
+    fallback: Fallback | None = None
+    messages: list[str] = []  # the ts of every message streamed into
+    tasks: list[TaskUpdate] = []
+    pending: list[dict[str, object]] = []  # chunks, as `chunk.to_dict()` wrote them
+    started_at: float = 0.0
+    next_at: float = 0.0

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypedDict, Unpack
 
 from slack_sdk.web import WebClient
@@ -36,10 +36,10 @@ from bot.surfaces.slack.stream.values import (
     Chunk,
     Fallback,
     Outcome,
+    Snapshot,
     StreamTarget,
     TaskStatus,
     TaskUpdate,
-    WriterState,
 )
 
 log = logging.getLogger(__name__)
@@ -94,32 +94,30 @@ class StreamWriter:
 
     @classmethod
     def resumed(
-        cls, client: WebClient, data: WriterState, **options: Unpack[Options]
+        cls, client: WebClient, data: Mapping[str, object], **options: Unpack[Options]
     ) -> StreamWriter:
         """The writer a `snapshot` was taken of, for the next pass (any process) to go on."""
-        writer = cls(client, StreamTarget.from_dict(data["target"]), **options)
-        writer.outcome = Outcome(data["outcome"])
-        fallback = data.get("fallback")
-        writer.fallback = None if fallback is None else Fallback(**fallback)
-        writer.messages = [str(ts) for ts in data.get("messages", [])]
-        writer._tasks = {t["id"]: TaskUpdate.from_dict(t) for t in data.get("tasks", [])}
-        writer._pending = Batch.from_dicts(data.get("pending", []))
-        writer._started_at = float(data.get("started_at", 0.0))
-        writer._next_at = float(data.get("next_at", 0.0))
+        state = Snapshot.model_validate(data)
+        writer = cls(client, state.target, **options)
+        writer.outcome, writer.fallback = state.outcome, state.fallback
+        writer.messages, writer._tasks = state.messages, {t.id: t for t in state.tasks}
+        writer._pending = Batch.from_dicts(state.pending)
+        writer._started_at, writer._next_at = state.started_at, state.next_at
         return writer
 
-    def snapshot(self) -> WriterState:
+    def snapshot(self) -> dict[str, object]:
         """The reply's state as JSON (what was sent where, what is still to send)."""
-        return {
-            "target": self.target.to_dict(),
-            "outcome": self.outcome.value,
-            "fallback": self.fallback.to_dict() if self.fallback else None,
-            "messages": list(self.messages),
-            "tasks": [t.to_dict() for t in self._tasks.values()],
-            "pending": self._pending.to_dicts(),
-            "started_at": self._started_at,
-            "next_at": self._next_at,
-        }
+        state = Snapshot(
+            target=self.target,
+            outcome=self.outcome,
+            fallback=self.fallback,
+            messages=self.messages,
+            tasks=list(self._tasks.values()),
+            pending=self._pending.to_dicts(),
+            started_at=self._started_at,
+            next_at=self._next_at,
+        )
+        return state.model_dump(mode="json")
 
     @property
     def ts(self) -> str | None:
