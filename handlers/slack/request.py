@@ -12,7 +12,6 @@ field names, so `bolt_body` is the typed value dumped back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -44,8 +43,8 @@ Kind = Annotated[str, _text("[a-z_]{1,64}")]
 Name = Annotated[str, _text(r"[^\x00-\x1f]{1,200}")]
 Message = Annotated[str, BeforeValidator(lambda v: "" if v is None else v), _text(limit=MAX_TEXT)]
 
-# Interactivity types Bolt dispatches to `action` listeners: each must carry its actions.
-ACTION_TYPES = frozenset({"block_actions"})
+# Kinds of request Repobox acknowledges and ignores (block_actions, Bolt's `action`
+# listeners' kind, is read as an `Interaction`: it must carry its actions).
 OTHER_TYPES = frozenset(
     {"app_rate_limited", "block_suggestion", "view_submission", "interactive_message",
      "view_closed", "shortcut", "message_action", "dialog_submission",
@@ -208,7 +207,7 @@ def read(raw: str, content_type: str | None) -> SlackRequest:
     return read_mapping(form)
 
 
-def read_mapping(body: Mapping[str, object] | object) -> SlackRequest:
+def read_mapping(body: object) -> SlackRequest:
     """A body already parsed (Socket Mode hands Bolt dicts, not text)."""
     check_tree(body)
     try:

@@ -98,7 +98,6 @@ class SlackCalls:
         """chat.postMessage (it must land); the new message's ts, or None."""
         answer = self._call(
             "chat.postMessage",
-            True,
             lambda c: c.chat_postMessage(
                 channel=channel, thread_ts=thread_ts, text=text, blocks=blocks
             ),
@@ -108,14 +107,15 @@ class SlackCalls:
     def update(
         self, *, channel: str, ts: str, text: str, blocks: Sequence[BlockDict], must_land: bool
     ) -> bool:
-        send: Send = lambda c: c.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)  # noqa: E731
-        return self._call("chat.update", must_land, send).ok
+        return self._call(
+            "chat.update",
+            lambda c: c.chat_update(channel=channel, ts=ts, text=text, blocks=blocks),
+            must_land=must_land,
+        ).ok
 
     def react(self, channel: str, ts: str, name: str) -> None:
         self._call(
-            "reactions.add",
-            True,
-            lambda c: c.reactions_add(channel=channel, timestamp=ts, name=name),
+            "reactions.add", lambda c: c.reactions_add(channel=channel, timestamp=ts, name=name)
         )
 
     def ephemeral(
@@ -127,12 +127,14 @@ class SlackCalls:
         blocks: Sequence[BlockDict],
         thread_ts: str | None = None,
     ) -> bool:
-        send: Send = lambda c: c.chat_postEphemeral(  # noqa: E731
-            channel=channel, user=user, text=text, blocks=blocks, thread_ts=thread_ts
-        )
-        return self._call("chat.postEphemeral", True, send).ok
+        return self._call(
+            "chat.postEphemeral",
+            lambda c: c.chat_postEphemeral(
+                channel=channel, user=user, text=text, blocks=blocks, thread_ts=thread_ts
+            ),
+        ).ok
 
-    def _call(self, method: str, must_land: bool, send: Send) -> Answer:
+    def _call(self, method: str, send: Send, *, must_land: bool = True) -> Answer:
         caller = self.caller
         answer = caller.landing(method, send) if must_land else caller.once(method, send)
         if answer.error == "already_reacted":
