@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from redis import Redis
 from redis.exceptions import RedisError
+from slack_sdk.errors import SlackApiError
 
 from bot.agents.command import check_agent_command
 from bot.agents.command_line import program_of
@@ -25,6 +26,7 @@ from bot.core.health import RedisHealth, probe
 from bot.identity.tokens import TokenInfo, inspect_github, inspect_gitlab
 from bot.security.credentials import KEY_FILE, keyring
 from bot.security.sandbox import probe as sandbox_probe
+from bot.surfaces.slack.clients import web_client
 
 TIMEOUT = 10.0
 # What the bot's own token needs: push and open merge/pull requests.
@@ -62,10 +64,7 @@ def check_secret_key(settings: Settings) -> Check:
 def check_slack(settings: Settings) -> Check:
     if not settings.slack_bot_token:
         return _skipped("Slack", "SLACK_BOT_TOKEN")
-    from slack_sdk import WebClient
-    from slack_sdk.errors import SlackApiError
-
-    client = WebClient(settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+    client = web_client(settings, timeout=int(TIMEOUT))
     try:
         who = client.auth_test()
     except SlackApiError as error:

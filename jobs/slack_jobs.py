@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from bot.progress.relay import Relay
 from bot.surfaces.registry import sink_for
 from bot.surfaces.slack import kit
-from bot.surfaces.slack.calls import SlackCalls, web_client
+from bot.surfaces.slack.calls import SlackCalls
+from bot.surfaces.slack.clients import web_client
 from jobs.session_jobs import context
 
 log = logging.getLogger(__name__)
@@ -18,7 +18,7 @@ def post_ephemeral(
     channel: str,
     user: str,
     text: str,
-    blocks: list[dict[str, Any]] | None = None,
+    blocks: list[kit.BlockDict] | None = None,
     thread_ts: str | None = None,
 ) -> None:
     """Answer one person privately (help, status, mistakes). Never fails the job: a

@@ -15,8 +15,8 @@ from slack_sdk.web import WebClient
 from bot.core import keys
 from bot.core.config import Settings
 from bot.progress.shared import RedisShared
+from bot.surfaces.slack.clients import web_client
 from bot.surfaces.slack.stream.budget import AppendBudget
-from bot.surfaces.slack.stream.calls import stream_client
 from bot.surfaces.slack.stream.refusals import RefusalMemory
 from bot.surfaces.slack.stream.status import ThreadStatus
 from bot.surfaces.slack.stream.values import (
@@ -55,7 +55,7 @@ def slack() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def client(slack: FakeSlack) -> WebClient:
-    return stream_client(Settings(slack_bot_token="xoxb-test", slack_api_url=slack.api_url))
+    return web_client(Settings(slack_bot_token="xoxb-test", slack_api_url=slack.api_url))
 
 
 @pytest.fixture
@@ -302,11 +302,11 @@ def test_thread_status_set_and_clear(slack: FakeSlack, client: WebClient) -> Non
 
 
 def test_limits_are_kept_by_clipping_and_splitting() -> None:
-    long_title = TaskUpdate("t", "x" * 300, details="y" * 300).to_chunk()
+    long_title = TaskUpdate("t", "x" * 300, details="y" * 300).to_chunk().to_dict()
     assert len(long_title["title"]) == 256 and long_title["title"].endswith("…")
     assert len(long_title["details"]) == 256
     text = ("line\n" * 5_000)[:-1]
-    chunks = markdown_chunks(text)
+    chunks = [chunk.to_dict() for chunk in markdown_chunks(text)]
     assert "".join(c["text"] for c in chunks) == text
     assert all(len(c["text"]) <= MAX_MARKDOWN for c in chunks) and len(chunks) == 3
     assert chunks[0]["text"].endswith("\n")
@@ -383,3 +383,34 @@ def test_a_reply_goes_on_from_a_snapshot_in_another_pass(
     refused.start()
     again = StreamWriter.resumed(client, refused.snapshot())
     assert again.outcome is Outcome.FALLBACK and again.fallback == refused.fallback
+
+
+def test_a_snapshot_saved_before_slack_sdk_chunk_types_still_resumes(
+    slack: FakeSlack, client: WebClient, clock: Clock
+) -> None:
+    """A reply in flight across the upgrade: its snapshot, as the writer kept it when
+    chunks were plain dicts, goes on where it stopped."""
+    asked = target(slack)
+    opened = writer(client, asked, clock)
+    opened.start()
+    saved = {
+        "target": {"channel": CHANNEL, "thread_ts": asked.thread_ts, "team_id": TEAM,
+                   "user_id": ALICE},
+        "outcome": "streaming",
+        "fallback": None,
+        "messages": opened.messages,
+        "tasks": [{"id": "t1", "title": "Run `make`", "status": "in_progress",
+                   "details": None, "output": None}],
+        "pending": [{"type": "markdown_text", "text": "half a sentence "},
+                    {"type": "task_update", "id": "t1", "title": "Run `make`",
+                     "status": "in_progress"}],
+        "started_at": clock.now,
+        "next_at": clock.now,
+    }  # fmt: skip
+    resumed = StreamWriter.resumed(client, saved, clock=clock, sleep=clock.sleep)
+    resumed.task(TaskUpdate("t1", "Run `make`", TaskStatus.COMPLETE))
+    assert resumed.stop(markdown="and the rest.") is Outcome.STOPPED
+
+    (stream,) = slack.streams.streams(CHANNEL)
+    assert stream.text == "half a sentence and the rest."
+    assert stream.task_states() == {"t1": "complete"}

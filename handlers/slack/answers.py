@@ -28,7 +28,7 @@ from handlers.slack.replier import Replier
 
 NOTHING_TO_CANCEL = "Nothing is running or waiting, so there is nothing to cancel."
 
-Answer = tuple[str, list[kit.Block] | None]
+Answer = tuple[str, list[kit.BlockDict] | None]
 
 
 async def answer(reply: Reply, say: Replier, settings: Settings) -> None:

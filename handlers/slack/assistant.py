@@ -10,9 +10,8 @@ Standalone: `build_assistant(...)` returns the middleware; mounting it is `bolt.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.set_suggested_prompts.async_set_suggested_prompts import (
@@ -22,6 +21,7 @@ from slack_bolt.context.set_title.async_set_title import AsyncSetTitle
 from slack_bolt.middleware.assistant.async_assistant import AsyncAssistant
 
 from bot.sessions.async_session import AsyncSessionStore
+from handlers.slack.request import SlackEvent
 
 MAX_PROMPTS = 4  # Slack shows up to four suggested prompts
 MAX_TITLE = 80
@@ -87,27 +87,31 @@ def build_assistant(*, recent: RecentRepos, submit: Submit) -> AsyncAssistant:
 
     @assistant.thread_started
     async def started(
-        payload: dict[str, Any], set_suggested_prompts: AsyncSetSuggestedPrompts
+        payload: Mapping[str, object], set_suggested_prompts: AsyncSetSuggestedPrompts
     ) -> None:
-        user = str(payload.get("assistant_thread", {}).get("user_id") or "")
+        thread = SlackEvent.model_validate(payload).assistant_thread
+        user = thread.user_id if thread and thread.user_id else ""
         repos = await recent(user) if user else []
         await set_suggested_prompts(prompts=suggested_prompts(repos), title=PROMPTS_TITLE)
 
     @assistant.user_message
     async def message(
-        payload: dict[str, Any], context: AsyncBoltContext, set_title: AsyncSetTitle
+        payload: Mapping[str, object], context: AsyncBoltContext, set_title: AsyncSetTitle
     ) -> None:
-        text = str(payload.get("text") or "").strip()
+        event = SlackEvent.model_validate(payload)
+        if not (event.channel and event.thread_ts and event.ts):
+            return  # nowhere to answer (Bolt matched it on `thread_ts` alone)
+        text = event.text.strip()
         title = thread_title(text)
         if title is not None:
             await set_title(title)
         await submit(
             AssistantMessage(
                 team_id=context.team_id,
-                channel=str(payload["channel"]),
-                thread_ts=str(payload["thread_ts"]),
-                ts=str(payload["ts"]),
-                user_id=str(payload.get("user") or ""),
+                channel=event.channel,
+                thread_ts=event.thread_ts,
+                ts=event.ts,
+                user_id=event.user or "",
                 text=text,
             )
         )

@@ -1,7 +1,8 @@
 """The checks every Slack request passes before a listener sees it, in order.
 
-Bolt has already verified the signature (401 for a bad or stale one), looked the bot up
-with `auth.test` and dropped the bot's own messages. Then, here: ignore other bots and
+The route has already verified the signature (401 for a bad or stale one) and read the
+body into a typed value; Bolt has looked the bot up with `auth.test` and dropped the
+bot's own messages. Then, here: read what Socket Mode hands over; ignore other bots and
 message edits; refuse workspaces, channels and people that are not allowed; drop Slack's
 redeliveries of an event already taken.
 """
@@ -10,8 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
 
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
@@ -24,9 +24,9 @@ from handlers.slack.request import (
     KEY,
     EventCallback,
     Interaction,
-    Other,
     SlackRequest,
     SlashCommand,
+    Unheard,
     place,
     read_mapping,
 )
@@ -76,7 +76,7 @@ class SlackFilters:
         return [self.read_typed, self.ignore_noise, self.authorize, self.dedupe]
 
     async def read_typed(
-        self, body: dict[str, Any], context: AsyncBoltContext, next: Next
+        self, body: Mapping[str, object], context: AsyncBoltContext, next: Next
     ) -> BoltResponse | None:
         """Socket Mode hands Bolt dicts without passing the HTTP route: read them here."""
         if KEY not in context:
@@ -89,7 +89,7 @@ class SlackFilters:
 
     async def ignore_noise(self, context: AsyncBoltContext, next: Next) -> BoltResponse | None:
         parsed = typed(context)
-        if isinstance(parsed, Other):
+        if isinstance(parsed, Unheard):
             return ok()
         if isinstance(parsed, EventCallback):
             event = parsed.event

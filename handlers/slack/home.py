@@ -8,17 +8,18 @@ the tab is seen by that person alone.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block, ButtonElement, DividerBlock, HeaderBlock
+from slack_sdk.models.views import View
 
 from bot.identity import signin_links
 from bot.identity.accounts import Identity, accounts_on
 from bot.security.links import session_link
 from bot.sessions.session import Session
-from bot.surfaces.slack.kit import escape
+from bot.surfaces.slack.kit import actions, escape, plain, section
 from bot.surfaces.slack.thread import SURFACE
 from handlers.common.context import WebContext
 from handlers.slack.filters import typed
@@ -29,50 +30,36 @@ RECENT = 10
 CONNECT_ACTION = "home_connect"  # a link button: Slack opens it, we only ack the click
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
 def home_view(
     sessions: list[tuple[Session, str]], connections: list[str], connect_url: str
-) -> dict[str, Any]:
+) -> View:
     """`sessions`: the person's recent ones, each with its live page's signed link."""
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Your Repobox sessions"}}
-    ]
+    blocks: list[Block] = [HeaderBlock(text=plain("Your Repobox sessions"))]
     for found, link in sessions[:RECENT]:
         blocks.append(
-            _section(
+            section(
                 f"*{escape(found.title or found.id)}* · `{escape(found.project)}` · "
                 f"{escape(found.state.value)} · <{link}|live log>"
             )
         )
     if not sessions:
-        blocks.append(_section("No sessions yet: `/repobox new <repo> <prompt>` starts one."))
-    blocks.append({"type": "divider"})
-    blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Connections"}})
+        blocks.append(section("No sessions yet: `/repobox new <repo> <prompt>` starts one."))
+    blocks += [DividerBlock(), HeaderBlock(text=plain("Connections"))]
     linked = ", ".join(connections) if connections else "none yet"
     blocks.append(
-        _section(
+        section(
             f"Linked accounts: {escape(linked)}. Linked, Repobox pushes and opens merge "
             "requests as you."
         )
     )
-    blocks.append(
-        {
-            "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": CONNECT_ACTION,
-                    "text": {"type": "plain_text", "text": "Connect GitHub or GitLab"},
-                    "url": connect_url,
-                    "style": "primary",
-                }
-            ],
-        }
+    connect = ButtonElement(
+        text=plain("Connect GitHub or GitLab"),
+        action_id=CONNECT_ACTION,
+        url=connect_url,
+        style="primary",
     )
-    return {"type": "home", "blocks": blocks}
+    blocks.append(actions([connect]))
+    return View(type="home", blocks=blocks)
 
 
 class AppHome:
@@ -84,14 +71,14 @@ class AppHome:
         parsed = typed(context)
         if not isinstance(parsed, EventCallback) or not parsed.event.user:
             return
-        team, user = parsed.team, parsed.event.user
+        team, user = parsed.team_id, parsed.event.user
         view = await self.view_for(team, user)
         try:
             await context.client.views_publish(user_id=user, view=view)
         except SlackApiError as error:
             log.warning("publishing the App Home failed: %s", error.response.get("error"))
 
-    async def view_for(self, team: str, user: str) -> dict[str, Any]:
+    async def view_for(self, team: str, user: str) -> View:
         ctx = self.ctx
         accounts = accounts_on(ctx.settings, ctx.aredis)
         person = await accounts.person_for(Identity.slack(team, user), user)

@@ -2,9 +2,10 @@
 
 Listeners only parse, check, record and enqueue (the service's calls are Redis writes,
 awaited on the event loop), so Slack gets its acknowledgement in milliseconds. A slash
-command's answer rides in the acknowledgement itself; any other answer to one person is an
-ephemeral message posted by a fast job. Mistakes (`UserError`) are answered to the person
-who made them; crashes are logged with a reference and left to Slack's retry.
+command's answer rides in the acknowledgement itself (`slash`); a click is the command
+its button stands for (`buttons`); any other answer to one person is an ephemeral
+message posted by a fast job. Mistakes (`UserError`) are answered to the person who made
+them; crashes are logged with a reference and left to Slack's retry.
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-import uuid
 from collections.abc import Sequence
-from typing import Any
 
 from redis.exceptions import RedisError
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -24,38 +23,27 @@ from slack_bolt.response import BoltResponse
 
 from bot.commands.executor import ANYWHERE, Asker, Executor
 from bot.commands.grammar import Command, CommandKind, looks_like_repo, parse
-from bot.commands.repo_spec import Reach
-from bot.compare.picking import latest_comparison
-from bot.core.dispatch import FAST_QUEUE
-from bot.core.errors import Conflict, Forbidden, UserError
+from bot.core.errors import Conflict, UserError
 from bot.core.logs import crash_reference
-from bot.security.links import session_link
-from bot.sessions.prompts import Prompt
-from bot.sessions.session import Person, Session, Thread
+from bot.sessions.session import Session
 from bot.surfaces.slack import blocks as render
-from bot.surfaces.slack import kit
-from bot.surfaces.slack.comparison import ACTION_PICK
-from bot.surfaces.slack.thread import SURFACE, SlackThread
+from bot.surfaces.slack.thread import SURFACE
 from handlers.common import outage
 from handlers.common.context import WebContext
-from handlers.slack.answers import answer, rendered
+from handlers.slack.answers import answer
 from handlers.slack.assistant import AssistantMessage
-from handlers.slack.connect import connect_answer, require_linked, wants_connect
+from handlers.slack.buttons import Buttons
 from handlers.slack.filters import Claims, typed
 from handlers.slack.replier import Replier
-from handlers.slack.request import KEY, Action, EventCallback, Interaction, SlashCommand
-from handlers.slack.said import Said, plain, slack_thread
-from jobs.slack_jobs import sync_session
+from handlers.slack.request import KEY, EventCallback, Interaction, SlashCommand
+from handlers.slack.said import Said, plain
+from handlers.slack.slash import SlashCommands, ephemeral
+from handlers.slack.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
 NOT_HERE = "There is no session in this thread."
 START_HINT = "Start one with `@repobox <repo> <prompt>` or `/repobox new <repo> <prompt>`."
-
-
-def ephemeral(text: str, blocks: list[kit.Block] | None = None) -> dict[str, Any]:
-    fallback, default_blocks = kit.notice(text)
-    return {"response_type": "ephemeral", "text": fallback, "blocks": blocks or default_blocks}
 
 
 class SlackListeners:
@@ -65,12 +53,15 @@ class SlackListeners:
         self.service = ctx.service
         self.claims = Claims(ctx)
         self.executor = Executor(ctx.service)
+        self.workspace = Workspace(ctx)
+        self.slash = SlashCommands(self.workspace, self.executor)
+        self.buttons = Buttons(self.workspace, self.executor)
 
     # -- what Bolt calls (each reads the typed request the boundary put in the context) --
     async def command(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
         parsed = typed(context)
         assert isinstance(parsed, SlashCommand)
-        await ack(**await self.slash(parsed))
+        await ack(**await self.slash.answer(parsed))
 
     async def mention(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
         await ack()
@@ -85,7 +76,7 @@ class SlackListeners:
         said = self.said(context)
         if said is None or said.thread_ts is None or said.mentions(context.bot_user_id):
             return  # channel chatter, or a mention (its app_mention event carries it)
-        if await self.session_in(said.thread) is not None:
+        if await self.workspace.session_in(said.thread) is not None:
             await self.heard(said, plain(said.text).strip())
 
     async def assistant_message(self, message: AssistantMessage) -> None:
@@ -105,7 +96,7 @@ class SlackListeners:
         await ack()
         parsed = typed(context)
         assert isinstance(parsed, Interaction)
-        await self.clicked(parsed, parsed.actions[0])
+        await self.buttons.clicked(parsed, parsed.actions[0])
 
     async def ignore(self, ack: AsyncAck) -> None:
         await ack()
@@ -156,7 +147,7 @@ class SlackListeners:
             thread_ts=said.thread_ts,
             request_id=said.request_id,
         )
-        session = await self.session_in(said.thread) if said.thread_ts else None
+        session = await self.workspace.session_in(said.thread) if said.thread_ts else None
         try:
             command = parse(text)
             if session is not None:
@@ -170,7 +161,8 @@ class SlackListeners:
         self, session: Session, said: Said, command: Command, reply: Replier
     ) -> None:
         if command.kind is CommandKind.LINK:
-            await reply(await self.link_channel(said.team, said.channel, command.repo or ""))
+            workspace = self.workspace
+            await reply(await workspace.link_channel(said.team, said.channel, command.repo or ""))
         elif command.kind is CommandKind.NEW:
             raise Conflict(
                 f"This thread already has session `{session.id}`.",
@@ -182,19 +174,22 @@ class SlackListeners:
 
     async def outside(self, said: Said, command: Command, reply: Replier) -> None:
         """A mention where no session lives yet: start one (or answer a question)."""
+        workspace = self.workspace
         if command.kind in ANYWHERE:
             asker = Asker(said.person, said.request_id, said.origin)
             await answer(await self.executor.execute(command, None, asker), reply, self.settings)
         elif command.kind is CommandKind.LINK:
-            await reply(await self.link_channel(said.team, said.channel, command.repo or ""))
+            await reply(await workspace.link_channel(said.team, said.channel, command.repo or ""))
         elif command.kind is CommandKind.STATUS:
-            shown = render.channel_sessions(await self.channel_sessions(said.team, said.channel))
-            await reply(*shown)
+            listed = await workspace.channel_sessions(said.team, said.channel)
+            await reply(*render.channel_sessions(listed))
         elif command.kind is CommandKind.NEW:
-            await self.start(command.repo or "", command.base, command.prompt, said.thread, said)
+            await workspace.start(
+                command.repo or "", command.base, command.prompt, said.thread, said
+            )
         elif command.kind is CommandKind.PROMPT:
             repo, prompt = await self.repo_and_prompt(said, command.prompt or "")
-            await self.start(repo, None, prompt, said.thread, said)
+            await workspace.start(repo, None, prompt, said.thread, said)
         else:
             raise UserError(NOT_HERE, hint=START_HINT)
 
@@ -205,7 +200,7 @@ class SlackListeners:
         linked = await self.service.linked_repo(SURFACE, f"{said.team}:{said.channel}")
         if looks_like_repo(candidate):
             try:
-                self.check_repo(candidate)
+                self.workspace.check_repo(candidate)
                 return candidate, rest.strip() or None
             except UserError:
                 if linked is None:
@@ -217,155 +212,3 @@ class SlackListeners:
             hint="Say `@repobox <repo> <prompt>`, or link one to this channel with "
             "`/repobox link <repo>`.",
         )
-
-    # -- slash commands -------------------------------------------------------------------
-    async def slash(self, payload: SlashCommand) -> dict[str, Any]:
-        """The acknowledgement's body: an ephemeral answer, an in-channel one, or nothing."""
-        team, channel = payload.team, payload.channel
-        text = plain(payload.text).strip()
-        if wants_connect(text):  # a private sign-in link to link forge accounts
-            name = payload.user_name or payload.user
-            return ephemeral(await connect_answer(self.ctx, team, payload.user, name))
-        try:
-            command = parse(text) if text else Command(CommandKind.HELP)
-            if command.kind in ANYWHERE:
-                person = Person(payload.user, payload.user_name or payload.user)
-                asker = Asker(person, f"slack:{team}:{channel}:cmd:{payload.trigger_id}")
-                shown = rendered(await self.executor.execute(command, None, asker), self.settings)
-                return ephemeral(*shown) if shown else {}
-            if command.kind is CommandKind.NEW:
-                await self.start_from_command(payload, command)
-                return {}
-            if command.kind is CommandKind.LINK:
-                answer = await self.link_channel(team, channel, command.repo or "")
-                return {"response_type": "in_channel", "text": answer}
-            if command.kind is CommandKind.STATUS:
-                listed = await self.channel_sessions(team, channel)
-                return ephemeral(*render.channel_sessions(listed))
-            if command.kind is CommandKind.PROMPT:
-                word = text.split()[0]
-                raise UserError(
-                    f"I don't know the command `{kit.escape(word[:40])}`.",
-                    hint="`/repobox help` lists them. Prompts go in a session's thread: "
-                    "start one with `/repobox new <repo> <prompt>`.",
-                )
-            raise UserError(
-                f"`{command.kind.value}` works in a session's thread.",
-                hint="Say it there, or use the buttons on the session's card.",
-            )
-        except UserError as error:
-            return ephemeral(str(error))
-
-    async def start_from_command(self, payload: SlashCommand, command: Command) -> None:
-        """The session's thread will be a parent message the bot posts (slash commands
-        cannot be used in threads); until then the session is bound to this command."""
-        trigger = payload.trigger_id or uuid.uuid4().hex
-        said = Said(payload.team, payload.channel, payload.user, f"cmd-{trigger}", None, "")
-        person = Person(payload.user, payload.user_name or payload.user)
-        thread = SlackThread(payload.team, payload.channel, None, pending=trigger)
-        await self.start(command.repo or "", command.base, command.prompt, thread, said, person)
-
-    # -- buttons --------------------------------------------------------------------------
-    async def clicked(self, click: Interaction, action: Action) -> None:
-        uid, channel, team = click.user, click.channel or "", click.team or ""
-        if action.action_id == render.ACTION_LOG:
-            return  # a link button: Slack opens the page, there is nothing to do
-        request_id = f"slack:{team}:{channel}:action:{action.action_ts}:{uid}"
-        reply = Replier(self.ctx, channel=channel, user=uid, thread_ts=None, request_id=request_id)
-        try:
-            pick = PICK_BUTTON.fullmatch(action.action_id)
-            prompt = await self.service.prompts.get(action.value) if pick else None
-            session = await self.service.sessions.get(prompt.session_id if prompt else action.value)
-            thread = slack_thread(session.thread)
-            if thread is None or thread.channel != channel:
-                raise Forbidden("That button belongs to a session somewhere else.")
-            reply.thread_ts = thread.ts
-            command = BUTTONS.get(action.action_id)
-            if pick is not None and prompt is not None:
-                await self.check_latest(session, prompt)
-                command = Command(CommandKind.PICK, number=int(pick.group(1)))
-            if command is not None:
-                asker = Asker(Person(uid, click.user_name or uid), request_id)
-                await answer(
-                    await self.executor.execute(command, session, asker), reply, self.settings
-                )
-        except UserError as error:
-            await reply(str(error))
-
-    async def check_latest(self, session: Session, compared: Prompt) -> None:
-        """A Pick button picks from its own comparison, which must still be the latest one
-        (typed, `pick <n>` always means the latest)."""
-        latest = latest_comparison(await self.service.prompts.history(session.id))
-        if latest is None or latest.id != compared.id:
-            raise Conflict(
-                "That comparison is not the latest one any more, so its candidates are gone.",
-                hint="Pick from the latest comparison, or run `compare` again.",
-            )
-
-    # -- shared -----------------------------------------------------------------------------
-    async def start(
-        self,
-        repo: str,
-        base: str | None,
-        prompt: str | None,
-        thread: SlackThread,
-        said: Said,
-        person: Person | None = None,
-    ) -> None:
-        self.check_repo(repo)
-        who = person or said.person
-        await require_linked(self.ctx, repo, said.team, who.id, who.name)
-        started = await self.service.start(
-            repo=repo,
-            base=base,
-            prompt=prompt,
-            thread=Thread(SURFACE, thread.key),
-            person=person or said.person,
-            request_id=said.request_id,
-            origin=said.origin if thread.ts is not None else None,
-        )
-        await self.ctx.jobs.enqueue(  # post the card now, not when a run worker is free
-            sync_session,
-            job_id=f"slack-sync-{started.session.id}",
-            queue=FAST_QUEUE,
-            timeout=300,
-            session_id=started.session.id,
-        )
-
-    def check_repo(self, repo: str) -> None:
-        """What can be known about the repository without the network, so a typo is
-        answered at once rather than by a failed set-up. Slack is a chat surface: local
-        paths only under REPOBOX_LOCAL_ROOTS (the refusal is said to the person alone)."""
-        self.service.check_spec(repo, Reach.CHAT)
-
-    async def link_channel(self, team: str, channel: str, repo: str) -> str:
-        self.check_repo(repo)
-        await self.service.link_channel(SURFACE, f"{team}:{channel}", repo)
-        name = self.settings.bot_name
-        return (
-            f"📌 This channel now works on `{kit.escape(repo)}`: "
-            f"`@{name} <prompt>` starts a session on it."
-        )
-
-    async def session_in(self, thread: SlackThread) -> Session | None:
-        return await self.service.sessions.find_by_thread(SURFACE, thread.key)
-
-    async def channel_sessions(self, team: str, channel: str) -> list[Session]:
-        prefix = f"{team}:{channel}:"
-        return [
-            s
-            for s in await self.service.sessions.recent(limit=200)
-            if s.thread.surface == SURFACE and s.thread.key.startswith(prefix)
-        ]
-
-    def link(self, session: Session) -> str:
-        return session_link(self.settings, session.id)
-
-
-PICK_BUTTON = re.compile(re.escape(ACTION_PICK) + r"(\d{1,3})")  # a comparison's "Pick n"
-BUTTONS = {  # a button on the session's card is a command typed by its clicker
-    render.ACTION_SHIP: Command(CommandKind.SHIP),
-    render.ACTION_CANCEL: Command(CommandKind.CANCEL),
-    render.ACTION_ARCHIVE: Command(CommandKind.ARCHIVE),
-    render.ACTION_UNDO: Command(CommandKind.UNDO),
-}

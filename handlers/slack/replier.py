@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.dispatch import FAST_QUEUE
-from bot.surfaces.slack.kit import Block
+from bot.surfaces.slack.kit import BlockDict
 from handlers.common.context import WebContext
 from jobs.slack_jobs import post_ephemeral
 
@@ -29,7 +29,7 @@ class Replier:
         self.request_id = request_id
         self.sent = 0
 
-    async def __call__(self, text: str, blocks: list[Block] | None = None) -> None:
+    async def __call__(self, text: str, blocks: list[BlockDict] | None = None) -> None:
         self.sent += 1
         await self.ctx.jobs.enqueue(
             post_ephemeral,

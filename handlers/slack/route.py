@@ -1,10 +1,12 @@
 """Slack, mounted in the one aiohttp application: Bolt at `POST /slack/events`, or Socket
 Mode (no public URL) when `SLACK_APP_TOKEN` is set.
 
-The route is the boundary: it verifies Slack's signature over the raw body (401), reads
-the body once into a typed value (`slack_request`; 400 when it does not read), answers
-what needs no listener (url_verification, ssl_check, kinds Repobox ignores), and hands
-Bolt a body rebuilt from the typed value, so Bolt's own code never meets a malformed one.
+The route is the boundary: it verifies Slack's signature over the raw body with
+slack_sdk's `SignatureVerifier` (401; Bolt's own check is off, since Bolt only ever sees
+the rebuilt body, and Socket Mode has no signatures), reads the body once into a typed
+value (`slack_request`; 400 when it does not read), answers what needs no listener
+(url_verification, ssl_check, kinds Repobox ignores), and hands Bolt a body rebuilt from
+the typed value, so Bolt's own code never meets a malformed one.
 Anything that still goes wrong inside Bolt is one log line and a 400, never a 500; a
 Redis outage is a 503 with Retry-After, so Slack delivers the event again.
 """
@@ -12,68 +14,59 @@ Redis outage is a 503 with Retry-After, so Slack delivers the event again.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
 import re
-import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Mapping
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.signature import SignatureVerifier
 
 from bot.core.config import Settings
 from bot.core.logs import crash_reference
+from bot.surfaces.slack.clients import async_web_client
 from handlers.common import outage
-from handlers.common.context import CONTEXT_KEY, WebContext
+from handlers.common.context import WebContext
 from handlers.common.payload import Malformed
 from handlers.slack import request as slack_request
 from handlers.slack.assistant import build_assistant, recent_from
 from handlers.slack.filters import SlackFilters
 from handlers.slack.home import AppHome
 from handlers.slack.listeners import SlackListeners
-from handlers.slack.request import EventCallback, Interaction, Other, SlackRequest, SlashCommand
+from handlers.slack.request import SlackRequest, Unheard, UrlVerification
 
 log = logging.getLogger(__name__)
 
 BOLT = web.AppKey("slack_bolt", AsyncApp)
+VERIFIER = web.AppKey("slack_signature", SignatureVerifier)
 ROUTE = "/slack/events"
-REPLAY_WINDOW = 300  # seconds: Slack's own limit on a request's age
 _TIMESTAMP = re.compile(r"\d{1,12}")
 
 
 def register(app: web.Application, ctx: WebContext) -> None:
     settings = ctx.settings
-    if not settings.slack_bot_token or not (
-        settings.slack_signing_secret or settings.slack_app_token
-    ):
+    secret = settings.slack_signing_secret
+    if not settings.slack_bot_token or not (secret or settings.slack_app_token):
         app.router.add_post(ROUTE, not_configured)
         return
     bolt = build_bolt(ctx)
     app[BOLT] = bolt
     if settings.slack_app_token:
         app.cleanup_ctx.append(socket_mode(bolt, settings))
-    else:
+    elif secret:
+        app[VERIFIER] = SignatureVerifier(secret)
         app.router.add_post(ROUTE, events)
 
 
 def build_bolt(ctx: WebContext) -> AsyncApp:
     settings = ctx.settings
-    client = AsyncWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
-    )
     bolt = AsyncApp(
         name="repobox",
-        client=client,
+        client=async_web_client(settings),
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=False,  # the route verifies the raw body itself
         process_before_response=True,  # listeners only write to Redis: ack after them
@@ -96,39 +89,38 @@ def build_bolt(ctx: WebContext) -> AsyncApp:
 
 
 async def events(request: web.Request) -> web.StreamResponse:
-    bolt = request.app[BOLT]
     raw = await request.read()
-    secret = request.app[CONTEXT_KEY].settings.slack_signing_secret or ""
-    if not signed(secret, raw, request.headers):
+    if not signed(request.app[VERIFIER], raw, request.headers):
         log.warning("slack request with a bad, stale or missing signature refused")
         return web.json_response({"error": "invalid request"}, status=401)
     try:
         parsed = slack_request.read(raw.decode("utf-8"), request.content_type)
-    except (Malformed, UnicodeDecodeError) as error:
+    except Malformed as error:
         log.warning("slack request is malformed (%s); answered 400", error)
         return _bad_request()
-    if isinstance(parsed, Other):
-        return _other(parsed)
-    return await dispatch(bolt, parsed)
+    if isinstance(parsed, Unheard):
+        return _unheard(parsed)
+    return await dispatch(request.app[BOLT], parsed)
 
 
-def signed(secret: str, raw: bytes, headers: Any) -> bool:
-    """Slack's v0 signature: HMAC-SHA256 of `v0:{timestamp}:{raw body}`, within 5 minutes."""
+def signed(verifier: SignatureVerifier, raw: bytes, headers: Mapping[str, str]) -> bool:
+    """Slack's v0 signature of the raw body, made within the last 5 minutes. What could
+    not be Slack's (a timestamp that is not a number, a signature that is not ASCII, a
+    body that is not UTF-8) is refused here: the verifier would raise on it."""
     timestamp = headers.get("X-Slack-Request-Timestamp", "")
     signature = headers.get("X-Slack-Signature", "")
-    if not secret or not _TIMESTAMP.fullmatch(timestamp):
+    if not _TIMESTAMP.fullmatch(timestamp) or not signature.isascii():
         return False
-    if abs(time.time() - int(timestamp)) > REPLAY_WINDOW:
+    try:
+        return verifier.is_valid(raw, timestamp, signature)
+    except UnicodeDecodeError:
         return False
-    base = b"v0:" + timestamp.encode() + b":" + raw
-    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
 
 async def dispatch(bolt: AsyncApp, parsed: SlackRequest) -> web.StreamResponse:
     """Bolt, given the rebuilt body; a crash anywhere in it is a 400 and one log line."""
     bolt_request = AsyncBoltRequest(
-        body=json.dumps(canonical(parsed)),
+        body=json.dumps(slack_request.bolt_body(parsed)),
         headers={"content-type": "application/json"},
         context={slack_request.KEY: parsed},
     )
@@ -146,36 +138,9 @@ async def dispatch(bolt: AsyncApp, parsed: SlackRequest) -> web.StreamResponse:
     return await to_aiohttp_response(response)
 
 
-def canonical(parsed: SlackRequest) -> dict[str, Any]:
-    """The body Bolt sees: only the fields Repobox and Bolt's matchers use, each typed."""
-    if isinstance(parsed, SlashCommand):
-        return {
-            "command": parsed.command, "text": parsed.text, "team_id": parsed.team,
-            "channel_id": parsed.channel, "user_id": parsed.user,
-            "user_name": parsed.user_name, "trigger_id": parsed.trigger_id or "",
-        }  # fmt: skip
-    if isinstance(parsed, EventCallback):
-        event = {k: v for k, v in vars(parsed.event).items() if v is not None and k != "by_bot"}
-        return {
-            "type": "event_callback", "team_id": parsed.team,
-            "event_id": parsed.event_id, "event": event,
-        }  # fmt: skip
-    assert isinstance(parsed, Interaction)
-    body: dict[str, Any] = {
-        "type": parsed.type,
-        "user": {"id": parsed.user, "username": parsed.user_name, "team_id": parsed.team},
-        "team": {"id": parsed.team} if parsed.team else None,
-        "trigger_id": parsed.trigger_id or "",
-        "actions": [vars(action) for action in parsed.actions],
-    }
-    if parsed.channel:
-        body["channel"] = {"id": parsed.channel}
-    return body
-
-
-def _other(parsed: Other) -> web.Response:
+def _unheard(parsed: Unheard) -> web.Response:
     """Kinds no listener needs: Slack's URL check is echoed, the rest acknowledged."""
-    if parsed.type == "url_verification":
+    if isinstance(parsed, UrlVerification):
         return web.json_response({"challenge": parsed.challenge})
     return web.json_response({}, status=200)
 

@@ -43,7 +43,7 @@ class Said:
         if not (event.channel and event.user and event.ts):
             return None
         thread_ts = event.thread_ts if event.thread_ts != event.ts else None
-        return cls(callback.team, event.channel, event.user, event.ts, thread_ts, event.text)
+        return cls(callback.team_id, event.channel, event.user, event.ts, thread_ts, event.text)
 
     @property
     def request_id(self) -> str:

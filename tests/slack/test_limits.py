@@ -78,3 +78,15 @@ def test_long_output_is_trimmed_with_the_rest_one_link_away_and_escaped(
     assert all(block_errors(v["blocks"]) == [] for v in every_version)
     assert all("<!channel>" not in str(v) for v in every_version)
     assert "<!channel>" not in done.text
+
+
+def test_the_web_process_waits_out_a_429_once_and_the_home_tab_still_lands(
+    workspace: Workspace, slack: FakeSlack
+) -> None:
+    """Bolt's client reads Retry-After the way every Slack call does (capped), and tries
+    again: the person sees their Home tab."""
+    slack.rate_limit("views.publish", times=1, retry_after=1)
+    opened = {"type": "app_home_opened", "user": BOB, "channel": "D111", "tab": "home"}
+    assert workspace.event(opened).status == 200
+    assert "Your Repobox sessions" in str(slack.home_views[BOB])
+    assert len(slack.throttled("views.publish")) == 1

@@ -8,7 +8,9 @@ link away in the session's log.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+
+from slack_sdk.models.blocks import Block, ButtonElement, ConfirmObject
 
 from bot.commands.service import Status
 from bot.progress.view import PromptView
@@ -20,14 +22,17 @@ from bot.surfaces.slack.kit import (
     FILES_SHOWN,
     MAX_FALLBACK,
     MAX_SECTION,
-    Block,
+    Rendered,
+    actions,
     button,
     code,
     context,
     duration,
     escape,
     fields,
+    mrkdwn,
     notice,
+    plain,
     section,
     trim,
     within_limits,
@@ -50,7 +55,13 @@ STATE_LABELS = {
 
 
 # -- the session card -------------------------------------------------------------------------
-def card(session: Session, log_url: str) -> tuple[str, list[Block]]:
+def card(session: Session, log_url: str) -> Rendered:
+    state = STATE_LABELS[session.state]
+    text = f"Repobox session {session.id} on {session.repo}: {state}"
+    return trim(text, MAX_FALLBACK), within_limits(_card(session, log_url), log_url)
+
+
+def _card(session: Session, log_url: str) -> list[Block]:
     state = STATE_LABELS[session.state]
     title = f"*{escape(session.title)}*\n" if session.title else ""
     head = f"{title}Repobox session `{session.id}` on `{escape(session.repo)}`"
@@ -65,21 +76,18 @@ def card(session: Session, log_url: str) -> tuple[str, list[Block]]:
         pairs.append(("Merge request", f"<{url}|{escape(url)}>"))
     elif session.shipped:
         pairs.append(("Pushed", f"`{escape(session.work_branch)}`"))
-    blocks = [section(head), fields(pairs)]
+    blocks: list[Block] = [section(head), fields(pairs)]
     if session.state is SessionState.FAILED and session.error:
         blocks.append(section(f"❌ {escape(session.error)}", log_url))
-    blocks.append(
-        {"type": "actions", "block_id": "session", "elements": _buttons(session, log_url)}
-    )
+    blocks.append(actions(_buttons(session, log_url), block_id="session"))
     if session.state not in (SessionState.ARCHIVED, SessionState.FAILED):
         blocks.append(
             context("Reply in this thread with a prompt · say `ship it` to push and open the MR")
         )
-    text = f"Repobox session {session.id} on {session.repo}: {state}"
-    return trim(text, MAX_FALLBACK), within_limits(blocks, log_url)
+    return blocks
 
 
-def _buttons(session: Session, log_url: str) -> list[Block]:
+def _buttons(session: Session, log_url: str) -> list[ButtonElement]:
     log = button("View log", ACTION_LOG, session.id, url=log_url)
     if session.state is SessionState.ARCHIVED:
         return [log]
@@ -93,24 +101,24 @@ def _buttons(session: Session, log_url: str) -> list[Block]:
     ]
 
 
-def _archive_button(session: Session) -> Block:
-    confirm = {
-        "title": {"type": "plain_text", "text": "Archive this session?"},
-        "text": {"type": "mrkdwn", "text": "The run stops and the workdir is removed."},
-        "confirm": {"type": "plain_text", "text": "Archive"},
-        "deny": {"type": "plain_text", "text": "Keep it"},
-    }
+def _archive_button(session: Session) -> ButtonElement:
+    confirm = ConfirmObject(
+        title=plain("Archive this session?"),
+        text=mrkdwn("The run stops and the workdir is removed."),
+        confirm=plain("Archive"),
+        deny=plain("Keep it"),
+    )
     return button("Archive", ACTION_ARCHIVE, session.id, style="danger", confirm=confirm)
 
 
 # -- a prompt's reply -------------------------------------------------------------------------
-def progress(view: PromptView, log_url: str, now: float) -> tuple[str, list[Block]]:
+def progress(view: PromptView, log_url: str, now: float) -> Rendered:
     if view.action is Action.COMPARE:
         return comparison.progress(view, log_url, now)
     ship = view.action is Action.SHIP
     headline = _headline(view, ship, now)
     asked = f"> {escape(trim(' '.join(view.text.split()), 200))}" if not ship else "> ship it"
-    blocks = [section(headline), context(f"{asked} · <@{view.author}>")]
+    blocks: list[Block] = [section(headline), context(f"{asked} · <@{view.author}>")]
     if view.state is PromptState.RUNNING and view.recent:
         blocks.append(section(code(view.recent, MAX_SECTION - 10)))
     elif view.state is PromptState.DONE and not view.shipped:
@@ -146,7 +154,7 @@ def _headline(view: PromptView, ship: bool, now: float) -> str:
 
 def _summary(view: PromptView, log_url: str) -> list[Block]:
     result = view.result or RunResult()
-    blocks = [section(escape(view.outcome or "Done."), log_url)]
+    blocks: list[Block] = [section(escape(view.outcome or "Done."), log_url)]
     if view.warnings:
         blocks.append(section("\n".join(f"⚠️ {escape(w)}" for w in view.warnings), log_url))
     files = result.files
@@ -191,36 +199,36 @@ def announcement(view: PromptView) -> str:
 
 
 # -- answers to `status` and `diff` -----------------------------------------------------------
-def status(report: Status, log_url: str) -> tuple[str, list[Block]]:
+def status(report: Status, log_url: str) -> Rendered:
     session = report.session
-    _, blocks = card(session, log_url)
     lines = []
     if report.running is not None:
         lines.append(f"⚙️ running: {escape(trim(report.running.text, 120))}")
     for n, item in enumerate(report.waiting, start=1):
         lines.append(f"⏳ {n}. {escape(trim(item.text, 120))}")
     summary = "\n".join(lines) or "Nothing is running or waiting."
-    return f"Session {session.id}: {session.state.value}", [
-        *blocks[:2],
-        section(summary, log_url),
-        context(f"<{log_url}|Full log>"),
-    ]
+    blocks = [*_card(session, log_url)[:2], section(summary, log_url)]
+    blocks.append(context(f"<{log_url}|Full log>"))
+    return f"Session {session.id}: {session.state.value}", within_limits(blocks)
 
 
-def diff(data: dict[str, Any], log_url: str) -> tuple[str, list[Block]]:
+def diff(data: Mapping[str, object], log_url: str) -> Rendered:
     stat = data.get("stat")
-    if not stat:
+    if not stat or not isinstance(stat, Mapping):
         return notice("No changes yet.")
-    files = [_file_line(FileLine.from_dict(f)) for f in stat.get("files", [])[:FILES_SHOWN]]
-    blocks = [section(f"*{escape(str(stat.get('summary', '')))}*\n" + "\n".join(files), log_url)]
+    listed = stat.get("files")
+    changed = listed[:FILES_SHOWN] if isinstance(listed, list) else []
+    files = [_file_line(FileLine.from_dict(f)) for f in changed]
+    summary = f"*{escape(str(stat.get('summary', '')))}*\n" + "\n".join(files)
+    blocks: list[Block] = [section(summary, log_url)]
     patch = str(data.get("patch") or "")
     if patch:
         blocks.append(section(code(patch.splitlines(), MAX_SECTION - 10, newest=False)))
     blocks.append(context(f"<{log_url}|The whole diff is in the log>"))
-    return str(stat.get("summary", "diff")), blocks
+    return str(stat.get("summary", "diff")), within_limits(blocks)
 
 
-def channel_sessions(sessions: list[Session]) -> tuple[str, list[Block]]:
+def channel_sessions(sessions: list[Session]) -> Rendered:
     if not sessions:
         return notice("No open sessions in this channel. Start one with `/repobox new <repo>`.")
     lines = [

@@ -9,6 +9,8 @@ rewrites several columns at once, which only an edited message can show.
 
 from __future__ import annotations
 
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
+
 from bot.compare.outcome import CandidateOutcome, Comparison
 from bot.progress.candidates import CandidateView
 from bot.progress.view import PromptView
@@ -18,7 +20,8 @@ from bot.surfaces.compare_words import STATES, check_marks, first_line
 from bot.surfaces.slack.kit import (
     MAX_FALLBACK,
     MAX_SECTION,
-    Block,
+    Rendered,
+    actions,
     button,
     context,
     duration,
@@ -29,16 +32,16 @@ from bot.surfaces.slack.kit import (
 )
 
 ACTION_PICK = "repobox_pick_"  # + the candidate's number; the value is the comparison's id
-BUTTONS_PER_BLOCK = 25  # Slack's limit of elements in one actions block
-BUTTON_TEXT = 75  # Slack's limit of a button's label
+BUTTONS_PER_BLOCK = ActionsBlock.elements_max_length  # 25
+BUTTON_TEXT = ButtonElement.text_max_length  # 75 characters
 LINE = MAX_SECTION // 2
 
 
-def progress(view: PromptView, log_url: str, now: float) -> tuple[str, list[Block]]:
+def progress(view: PromptView, log_url: str, now: float) -> Rendered:
     """The comparison's reply: headline, what was asked, then the candidates."""
     headline = _headline(view, now)
     asked = escape(trim(" ".join(view.text.split()), 200))
-    blocks = [section(headline), context(f"> {asked} · <@{view.author}>")]
+    blocks: list[Block] = [section(headline), context(f"> {asked} · <@{view.author}>")]
     comparison = view.comparison
     if comparison is not None:
         blocks += [section(_verdict_line(c), log_url) for c in comparison.candidates]
@@ -100,7 +103,7 @@ def _figures(result: RunResult | None, took: float, checks: str | None) -> str:
     return " · ".join(parts)
 
 
-def _pick_buttons(prompt_id: str, comparison: Comparison) -> list[Block]:
+def _pick_buttons(prompt_id: str, comparison: Comparison) -> list[ActionsBlock]:
     """One "Pick n" button per candidate with a commit (none once one was picked)."""
     if comparison.picked is not None:
         return []
@@ -114,10 +117,7 @@ def _pick_buttons(prompt_id: str, comparison: Comparison) -> list[Block]:
         if c.commit
     ]
     rows = [buttons[i : i + BUTTONS_PER_BLOCK] for i in range(0, len(buttons), BUTTONS_PER_BLOCK)]
-    return [
-        {"type": "actions", "block_id": f"compare-{n}", "elements": row}
-        for n, row in enumerate(rows)
-    ]
+    return [actions(row, block_id=f"compare-{n}") for n, row in enumerate(rows)]
 
 
 def _ending(view: PromptView, comparison: Comparison | None, log_url: str) -> list[Block]:
@@ -128,5 +128,5 @@ def _ending(view: PromptView, comparison: Comparison | None, log_url: str) -> li
         )
         return [context(f"{tail} · <{log_url}|Full log>")]
     said = first_line(view.outcome, last=True)  # why nothing can be picked, or the stop
-    blocks = [section(escape(said), log_url)] if said else []
+    blocks: list[Block] = [section(escape(said), log_url)] if said else []
     return [*blocks, context(f"<{log_url}|Full log>")]

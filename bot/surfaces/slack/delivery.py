@@ -146,7 +146,7 @@ class Delivery:
             moved = Thread(SURFACE, thread.with_parent(ts).key)
             self.turn.moved, self.turn.session = moved, replace(self.session, thread=moved)
 
-    def post(self, text: str, blocks: list[kit.Block] | None) -> str | None:
+    def post(self, text: str, blocks: list[kit.BlockDict] | None) -> str | None:
         thread = self.thread
         if thread.ts is None:
             return None

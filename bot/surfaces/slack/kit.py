@@ -1,11 +1,26 @@
-"""Block Kit pieces and Slack's limits: escaped text, sections, context lines, buttons,
-and the check that a message stays within what Slack accepts."""
+"""Block Kit pieces and Slack's limits: escaped text, and sections, context lines and
+buttons on slack_sdk's block models, which check each block against Slack's limits as it
+becomes the dict Slack receives (`within_limits`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
-Block = dict[str, Any]
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+BlockDict = dict[str, object]
+"""A block as sent: what `chat.postMessage` takes, an RQ job carries and the fake records."""
+Rendered = tuple[str, list[BlockDict]]
+"""A message: its notification text (the fallback) and its blocks."""
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -53,43 +68,61 @@ def code(lines: list[str], limit: int, *, newest: bool = True) -> str:
 
 
 # -- blocks -----------------------------------------------------------------------------------
-def section(text: str, log_url: str | None = None) -> Block:
+def mrkdwn(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=text)
+
+
+def plain(text: str) -> PlainTextObject:
+    return PlainTextObject(text=text)
+
+
+def section(text: str, log_url: str | None = None) -> SectionBlock:
     more = more_link(log_url) if log_url else "…"
-    return {"type": "section", "text": {"type": "mrkdwn", "text": trim(text, MAX_SECTION, more)}}
+    return SectionBlock(text=mrkdwn(trim(text, MAX_SECTION, more)))
 
 
-def context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": trim(text, MAX_FIELD)}]}
+def context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[mrkdwn(trim(text, MAX_FIELD))])
 
 
-def fields(pairs: list[tuple[str, str]]) -> Block:
-    return {
-        "type": "section",
-        "fields": [
-            {"type": "mrkdwn", "text": trim(f"*{name}*\n{value}", MAX_FIELD)}
-            for name, value in pairs[:10]
-        ],
-    }
+def fields(pairs: list[tuple[str, str]]) -> SectionBlock:
+    return SectionBlock(
+        fields=[mrkdwn(trim(f"*{name}*\n{value}", MAX_FIELD)) for name, value in pairs[:10]]
+    )
 
 
-def button(label: str, action_id: str, value: str, **extra: Any) -> Block:
-    return {
-        "type": "button",
-        "text": {"type": "plain_text", "text": label, "emoji": True},
-        "action_id": action_id,
-        "value": value,
-        **extra,
-    }
+def button(
+    label: str,
+    action_id: str,
+    value: str,
+    *,
+    url: str | None = None,
+    style: str | None = None,
+    confirm: ConfirmObject | None = None,
+) -> ButtonElement:
+    return ButtonElement(
+        text=PlainTextObject(text=label, emoji=True),
+        action_id=action_id,
+        value=value,
+        url=url,
+        style=style,
+        confirm=confirm,
+    )
 
 
-def within_limits(blocks: list[Block], log_url: str | None = None) -> list[Block]:
-    """At most 50 blocks; the last one says where the rest is."""
-    if len(blocks) <= MAX_BLOCKS:
-        return blocks
-    tail = f"<{log_url}|More in the log>" if log_url else "More was left out."
-    return [*blocks[: MAX_BLOCKS - 1], context(tail)]
+def actions(buttons: Sequence[ButtonElement], block_id: str | None = None) -> ActionsBlock:
+    return ActionsBlock(elements=buttons, block_id=block_id)
 
 
-def notice(text: str) -> tuple[str, list[Block]]:
+def within_limits(blocks: Sequence[Block], log_url: str | None = None) -> list[BlockDict]:
+    """The message as Slack receives it: at most 50 blocks (the last one says where the
+    rest is), each checked against Slack's limits (`SlackObjectFormationError` if not)."""
+    if len(blocks) > MAX_BLOCKS:
+        tail = f"<{log_url}|More in the log>" if log_url else "More was left out."
+        blocks = [*blocks[: MAX_BLOCKS - 1], context(tail)]
+    return [block.to_dict() for block in blocks]
+
+
+def notice(text: str) -> Rendered:
     """A one-section message (ephemeral answers, errors): `text` is already mrkdwn."""
-    return trim(text, MAX_FALLBACK), [section(text)]
+    return trim(text, MAX_FALLBACK), within_limits([section(text)])

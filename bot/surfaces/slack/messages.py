@@ -9,16 +9,18 @@ objects (`to_dict`/`from_dict`): a `PromptMessage` per prompt and `SlackFields`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.progress.sink import Turn
 from bot.progress.view import PromptView
 
 
-@dataclass
-class MessageView:
+class MessageView(BaseModel):
     """A message the sink edits in place: when it was last edited, and if it is stale."""
+
+    model_config = ConfigDict(extra="ignore")
 
     ts: str | None = None
     dirty: bool = False
@@ -29,73 +31,62 @@ class MessageView:
         return max(0.0, self.last_edit + interval - now)
 
 
-@dataclass
 class PromptMessage(MessageView):
     """Where one prompt's reply lives in the thread, and the view it shows."""
 
-    view: PromptView = field(default_factory=lambda: PromptView(""))
+    model_config = ConfigDict(extra="ignore", arbitrary_types_allowed=True)
+
+    view: PromptView = Field(default_factory=lambda: PromptView(""), exclude=True)
     origin_channel: str | None = None  # the message that asked, for reactions
     origin_ts: str | None = None
-    reactions: list[str] = field(default_factory=list)
+    reactions: list[str] = []
     announced: bool = False  # the short reply mentioning the author was posted
-    stream: dict[str, Any] | None = None  # the streamed reply's writer snapshot, if streamed
+    stream: dict[str, object] | None = None  # the streamed reply's `StreamWriter.snapshot`
     status_at: float = 0.0  # when the thread's status line was last set for this run
 
     @property
     def prompt_id(self) -> str:
         return self.view.prompt_id
 
-    def to_dict(self) -> dict[str, Any]:
-        data = {name: getattr(self, name) for name in _MESSAGE_FIELDS}
-        return {**data, "view": self.view.to_dict()}
+    def to_dict(self) -> dict[str, object]:
+        return {**self.model_dump(), "view": self.view.to_dict()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PromptMessage:
-        message = cls(**{k: v for k, v in data.items() if k in _MESSAGE_FIELDS})
-        message.view = PromptView.from_dict(data.get("view") or {"prompt_id": ""})
+    def from_dict(cls, data: Mapping[str, object]) -> PromptMessage:
+        message = cls.model_validate({k: v for k, v in data.items() if k != "view"})
+        view = data.get("view")
+        message.view = PromptView.from_dict(view if isinstance(view, dict) else {"prompt_id": ""})
         return message
 
 
-_MESSAGE_FIELDS = [
-    "ts",
-    "dirty",
-    "last_edit",
-    "origin_channel",
-    "origin_ts",
-    "reactions",
-    "announced",
-    "stream",
-    "status_at",
-]
-
-
-@dataclass
 class CardView(MessageView):
     """The session card; its content is rendered from the session itself."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_dict(self) -> dict[str, object]:
+        return self.model_dump()
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CardView:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+    def from_dict(cls, data: Mapping[str, object]) -> CardView:
+        return cls.model_validate(data)
 
 
-@dataclass
-class SlackFields:
+class SlackFields(BaseModel):
     """What the sink keeps per session beside its prompts' messages."""
 
-    delivered: str = "0"  # the last stream id applied
-    card: CardView = field(default_factory=CardView)
-    notices: list[str] = field(default_factory=list)  # one-shot replies already posted
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"delivered": self.delivered, "card": self.card.to_dict(), "notices": self.notices}
+    delivered: str = "0"  # the last stream id applied
+    card: CardView = Field(default_factory=CardView)
+    notices: list[str] = []  # one-shot replies already posted
+
+    def to_dict(self) -> dict[str, object]:
+        return self.model_dump()
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SlackFields:
-        card = CardView.from_dict(data.get("card") or {})
-        return cls(str(data.get("delivered") or "0"), card, list(data.get("notices") or []))
+    def from_dict(cls, data: Mapping[str, object]) -> SlackFields:
+        """As saved, or as saved before placements (the card and the cursor as fields of
+        their own; `null` for what was not there yet)."""
+        return cls.model_validate({k: v for k, v in data.items() if v is not None})
 
 
 Messages = Turn[PromptMessage, SlackFields]  # what the relay hands the sink on each call

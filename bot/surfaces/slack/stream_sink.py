@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 from slack_sdk.web import WebClient
 
@@ -25,16 +24,16 @@ from bot.sessions.prompts import Action, PromptState
 from bot.sessions.session import Session
 from bot.surfaces.slack import blocks as render
 from bot.surfaces.slack import kit
-from bot.surfaces.slack.calls import SlackCalls, web_client
+from bot.surfaces.slack.calls import SlackCalls
+from bot.surfaces.slack.clients import web_client
 from bot.surfaces.slack.delivery import EYES, REACTIONS, Delivery
 from bot.surfaces.slack.messages import Messages, MessageView, PromptMessage
 from bot.surfaces.slack.sink import SlackSink
 from bot.surfaces.slack.stream.budget import AppendBudget
-from bot.surfaces.slack.stream.calls import stream_client
 from bot.surfaces.slack.stream.refusals import RefusalMemory
 from bot.surfaces.slack.stream.status import REFRESH_AFTER, ThreadStatus
-from bot.surfaces.slack.stream.values import StreamTarget, TaskStatus, TaskUpdate
-from bot.surfaces.slack.stream.writer import Outcome, StreamWriter
+from bot.surfaces.slack.stream.values import Outcome, StreamTarget, TaskStatus, TaskUpdate
+from bot.surfaces.slack.stream.writer import Options, StreamWriter
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ def step_card(event: ProgressEvent) -> TaskUpdate:
     return TaskUpdate(f"step-{event.id or event.at}", title, status, details)
 
 
-def summary_blocks(session: Session, message: PromptMessage, log_url: str) -> list[kit.Block]:
+def summary_blocks(session: Session, message: PromptMessage, log_url: str) -> list[kit.BlockDict]:
     """What the stream ends with: the edit path's final reply, then Ship it, Undo and View
     log (Undo takes this prompt's checkpoint back, as the `undo` command does)."""
     _, blocks = render.progress(message.view, log_url, time.time())
@@ -60,7 +59,7 @@ def summary_blocks(session: Session, message: PromptMessage, log_url: str) -> li
         ship = kit.button("Ship it", render.ACTION_SHIP, session.id, style="primary")
         undo = kit.button("Undo", render.ACTION_UNDO, session.id)
         buttons[:0] = [ship, undo]
-    return kit.within_limits([*blocks[:48], {"type": "actions", "elements": buttons}])
+    return [*blocks[:48], *kit.within_limits([kit.actions(buttons)])]
 
 
 class StreamDelivery(Delivery):
@@ -87,7 +86,7 @@ class StreamDelivery(Delivery):
             self.writers[message.prompt_id] = writer
         return writer
 
-    def _options(self) -> dict[str, Any]:
+    def _options(self) -> Options:
         return {
             "refusals": self.refusals,
             "budget": AppendBudget(self.turn.shared, self.thread.team),
@@ -227,7 +226,8 @@ def build_sink(settings: Settings) -> SlackSink | None:
     if not settings.slack_bot_token:
         log.warning("a Slack session has events to relay, but SLACK_BOT_TOKEN is not set")
         return None
-    calls = SlackCalls(web_client(settings))
+    client = web_client(settings)
+    calls = SlackCalls(client)
     if not settings.slack_streaming:
         return SlackSink(settings, calls)
-    return StreamingSink(settings, calls, stream_client(settings))
+    return StreamingSink(settings, calls, client)

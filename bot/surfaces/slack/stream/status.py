@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from slack_sdk.web import WebClient
 
-from bot.surfaces.slack.stream.calls import Caller
+from bot.surfaces.slack.calls import Caller
 from bot.surfaces.slack.stream.values import clip
 
 log = logging.getLogger(__name__)
@@ -33,22 +33,19 @@ class ThreadStatus:
 
     def set(self, status: str, loading_messages: Sequence[str] = ()) -> bool:
         """Show `status` (e.g. "is working on acme/api…"), rotating `loading_messages`."""
-        params: dict[str, object] = {"status": clip(status, 256)}
-        if loading_messages:
-            params["loading_messages"] = [clip(m, 256) for m in loading_messages][
-                :MAX_LOADING_MESSAGES
-            ]
-        return self._send(params)
+        loading = [clip(m, 256) for m in loading_messages][:MAX_LOADING_MESSAGES]
+        return self._send(clip(status, 256), loading or None)
 
     def clear(self) -> bool:
-        return self._send({"status": ""})
+        return self._send("", None)
 
-    def _send(self, params: dict[str, object]) -> bool:
+    def _send(self, status: str, loading: list[str] | None) -> bool:
+        channel, thread_ts = self.channel, self.thread_ts
         answer = self.slack.once(
             "assistant.threads.setStatus",
-            channel_id=self.channel,
-            thread_ts=self.thread_ts,
-            **params,
+            lambda c: c.assistant_threads_setStatus(
+                channel_id=channel, thread_ts=thread_ts, status=status, loading_messages=loading
+            ),
         )
         if not answer.ok:
             log.info("status of %s not set: %s", self.thread_ts, answer.error)

@@ -21,22 +21,25 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypedDict, Unpack
 
 from slack_sdk.web import WebClient
 
+from bot.surfaces.slack.calls import Answer, Caller
+from bot.surfaces.slack.kit import BlockDict
+from bot.surfaces.slack.retry_after import MUST_LAND_FOR
+from bot.surfaces.slack.stream.batch import Batch, task_ids
 from bot.surfaces.slack.stream.budget import AppendBudget
-from bot.surfaces.slack.stream.calls import MUST_LAND_FOR, Answer, Caller
 from bot.surfaces.slack.stream.refusals import CHANNEL_REFUSALS, STREAM_GONE, RefusalMemory
 from bot.surfaces.slack.stream.values import (
     Chunk,
+    Fallback,
+    Outcome,
+    Snapshot,
     StreamTarget,
     TaskStatus,
     TaskUpdate,
-    markdown_chunks,
 )
 
 log = logging.getLogger(__name__)
@@ -44,20 +47,14 @@ log = logging.getLogger(__name__)
 MAX_AGE = 240.0  # Slack ends a stream about 5 minutes after it starts; roll over before
 
 
-class Outcome(StrEnum):
-    NEW = "new"
-    STREAMING = "streaming"
-    FALLBACK = "fallback"  # render this reply as an edited message instead
-    STOPPED = "stopped"
-    FAILED = "failed"  # the final state could not be delivered (logged)
+class Options(TypedDict, total=False):
+    """How a writer paces and remembers (`StreamWriter`'s keyword arguments)."""
 
-
-@dataclass(frozen=True)
-class Fallback:
-    """Why the reply is not streamed: Slack's error code, and whether it was remembered."""
-
-    code: str
-    remembered: bool
+    refusals: RefusalMemory | None
+    budget: AppendBudget | None
+    interval: float
+    sleep: Callable[[float], None]
+    clock: Callable[[], float]
 
 
 class StreamWriter:
@@ -90,39 +87,37 @@ class StreamWriter:
         self.fallback: Fallback | None = None
         self.messages: list[str] = []
         """The ts of every message this reply streamed into (more than one after rollover)."""
-        self._pending: list[Chunk] = []
+        self._pending = Batch()
         self._tasks: dict[str, TaskUpdate] = {}
         self._started_at = 0.0
         self._next_at = 0.0
 
     @classmethod
-    def resumed(cls, client: WebClient, data: dict[str, Any], **options: Any) -> StreamWriter:
+    def resumed(
+        cls, client: WebClient, data: Mapping[str, object], **options: Unpack[Options]
+    ) -> StreamWriter:
         """The writer a `snapshot` was taken of, for the next pass (any process) to go on."""
-        writer = cls(client, StreamTarget.from_dict(data["target"]), **options)
-        writer.outcome = Outcome(data["outcome"])
-        fallback = data.get("fallback")
-        writer.fallback = None if fallback is None else Fallback(**fallback)
-        writer.messages = [str(ts) for ts in data.get("messages", [])]
-        writer._tasks = {t["id"]: TaskUpdate.from_dict(t) for t in data.get("tasks", [])}
-        writer._pending = list(data.get("pending", []))
-        writer._started_at = float(data.get("started_at", 0.0))
-        writer._next_at = float(data.get("next_at", 0.0))
+        state = Snapshot.model_validate(data)
+        writer = cls(client, state.target, **options)
+        writer.outcome, writer.fallback = state.outcome, state.fallback
+        writer.messages, writer._tasks = state.messages, {t.id: t for t in state.tasks}
+        writer._pending = Batch.from_dicts(state.pending)
+        writer._started_at, writer._next_at = state.started_at, state.next_at
         return writer
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> dict[str, object]:
         """The reply's state as JSON (what was sent where, what is still to send)."""
-        return {
-            "target": self.target.to_dict(),
-            "outcome": self.outcome.value,
-            "fallback": None
-            if self.fallback is None
-            else {"code": self.fallback.code, "remembered": self.fallback.remembered},
-            "messages": list(self.messages),
-            "tasks": [t.to_dict() for t in self._tasks.values()],
-            "pending": list(self._pending),
-            "started_at": self._started_at,
-            "next_at": self._next_at,
-        }
+        state = Snapshot(
+            target=self.target,
+            outcome=self.outcome,
+            fallback=self.fallback,
+            messages=self.messages,
+            tasks=list(self._tasks.values()),
+            pending=self._pending.to_dicts(),
+            started_at=self._started_at,
+            next_at=self._next_at,
+        )
+        return state.model_dump(mode="json")
 
     @property
     def ts(self) -> str | None:
@@ -135,25 +130,13 @@ class StreamWriter:
     # -- what the reply says ------------------------------------------------------------
     def text(self, markdown: str) -> None:
         """Append the agent's words (markdown) to the reply."""
-        if not markdown:
-            return
-        if self._pending and self._pending[-1]["type"] == "markdown_text":
-            self._pending[-1] = {
-                "type": "markdown_text",
-                "text": self._pending[-1]["text"] + markdown,
-            }
-        else:
-            self._pending.append({"type": "markdown_text", "text": markdown})
+        if markdown:
+            self._pending.text(markdown)
 
     def task(self, update: TaskUpdate) -> None:
         """Show or change one task card; a card's pending update is replaced, not repeated."""
         self._tasks[update.id] = update
-        chunk = update.to_chunk()
-        for i, pending in enumerate(self._pending):
-            if pending["type"] == "task_update" and pending["id"] == chunk["id"]:
-                self._pending[i] = chunk
-                return
-        self._pending.append(chunk)
+        self._pending.task(update.to_chunk())
 
     def open_tasks(self) -> list[TaskUpdate]:
         return [t for t in self._tasks.values() if t.status.open]
@@ -165,16 +148,12 @@ class StreamWriter:
             return self.outcome
         if markdown:
             self.text(markdown)
-        code = (
-            self.refusals.refused(self.target.team_id, self.target.channel)
-            if self.refusals
-            else None
-        )
+        to = self.target
+        code = self.refusals.refused(to.team_id, to.channel) if self.refusals else None
         if code is not None:
-            self.fallback = Fallback(code, remembered=True)
-            self.outcome = Outcome.FALLBACK
+            self.fallback, self.outcome = Fallback(code, remembered=True), Outcome.FALLBACK
             return self.outcome
-        answer = self._open(self._take())
+        answer = self._open(self._pending.take())
         if answer.ok:
             self.outcome = Outcome.STREAMING
         else:
@@ -197,11 +176,13 @@ class StreamWriter:
         if wait > 0:  # the workspace's appends are spent for now
             self._next_at = now + wait
             return self.outcome
-        chunks = self._take()
-        if force:
-            answer = self.slack.landing("chat.appendStream", **self._where(), chunks=chunks)
-        else:
-            answer = self.slack.once("chat.appendStream", **self._where(), chunks=chunks)
+        chunks = self._pending.take()
+        channel, ts = self.target.channel, self.ts or ""
+        call = self.slack.landing if force else self.slack.once
+        answer = call(
+            "chat.appendStream",
+            lambda c: c.chat_appendStream(channel=channel, ts=ts, chunks=chunks),
+        )
         self._after_append(answer, chunks)
         return self.outcome
 
@@ -209,7 +190,7 @@ class StreamWriter:
         self,
         *,
         markdown: str | None = None,
-        blocks: Sequence[dict[str, Any]] | None = None,
+        blocks: Sequence[BlockDict] | None = None,
         open_tasks: TaskStatus | None = None,
         open_details: str | None = None,
     ) -> Outcome:
@@ -226,37 +207,41 @@ class StreamWriter:
                 self.task(task.with_status(open_tasks, open_details))
         if markdown:
             self.text(markdown)
-        chunks = self._take()
-        extra: dict[str, Any] = {"blocks": list(blocks)} if blocks else {}
-        answer = self.slack.landing("chat.stopStream", **self._where(), chunks=chunks, **extra)
+        chunks = self._pending.take()
+        summary = list(blocks) if blocks else None
+        answer = self._stop(chunks, summary)
         if answer.error in STREAM_GONE:
-            answer = self._reopen_and_stop(chunks, extra)
-        elif answer.error in ("invalid_blocks", "invalid_chunks") and extra:
+            answer = self._reopen_and_stop(chunks, summary)
+        elif answer.error in ("invalid_blocks", "invalid_chunks") and summary:
             log.warning("slack refused the summary of %s: %s", self.ts, answer.data.get("errors"))
-            answer = self.slack.landing("chat.stopStream", **self._where(), chunks=chunks)
+            answer = self._stop(chunks, None)
         self.outcome = Outcome.STOPPED if answer.ok else Outcome.FAILED
         if not answer.ok:
             log.warning("could not close the stream %s: %s", self.ts, answer.error)
         return self.outcome
 
     # -- internals ------------------------------------------------------------------------
-    def _where(self) -> dict[str, str]:
-        return {"channel": self.target.channel, "ts": self.ts or ""}
-
-    def _take(self) -> list[Chunk]:
-        chunks: list[Chunk] = []
-        for chunk in self._pending:
-            chunks.extend(
-                markdown_chunks(chunk["text"]) if chunk["type"] == "markdown_text" else [chunk]
-            )
-        self._pending = []
-        return chunks
+    def _stop(self, chunks: list[Chunk] | None, blocks: list[BlockDict] | None) -> Answer:
+        """`chat.stopStream` of the current message; it must land."""
+        channel, ts = self.target.channel, self.ts or ""
+        return self.slack.landing(
+            "chat.stopStream",
+            lambda c: c.chat_stopStream(channel=channel, ts=ts, chunks=chunks, blocks=blocks),
+        )
 
     def _open(self, chunks: list[Chunk]) -> Answer:
-        args: dict[str, Any] = dict(self.target.start_args(), task_display_mode=self.display_mode)
-        if chunks:
-            args["chunks"] = chunks
-        answer = self.slack.landing("chat.startStream", **args)
+        to, mode = self.target, self.display_mode
+        answer = self.slack.landing(
+            "chat.startStream",
+            lambda c: c.chat_startStream(
+                channel=to.channel,
+                thread_ts=to.thread_ts,
+                recipient_user_id=to.recipient[0],
+                recipient_team_id=to.recipient[1],
+                task_display_mode=mode,
+                chunks=chunks or None,
+            ),
+        )
         if answer.ok:
             self.messages.append(str(answer.data["ts"]))
             self._started_at = self.clock()
@@ -276,12 +261,12 @@ class StreamWriter:
         if answer.ok:
             self._next_at = now + self.interval
         elif answer.error in ("ratelimited", "connection"):
-            self._pending = chunks + self._pending  # keep them, in order, for the next turn
+            self._pending.put_back(chunks)  # keep them, in order, for the next turn
             self._next_at = now + (answer.retry_after or self.interval)
             if answer.error == "ratelimited" and self.budget is not None:
                 self.budget.pause(answer.retry_after or self.interval)
         elif answer.error in STREAM_GONE:
-            self._pending = chunks + self._pending
+            self._pending.put_back(chunks)
             self._reopen()
         elif answer.error in CHANNEL_REFUSALS:
             self._fall_back(answer.error or "unknown")
@@ -289,25 +274,25 @@ class StreamWriter:
             log.warning("slack refused an append to %s: %s", self.ts, answer.error)
             self._next_at = now + self.interval
 
-    def _replay(self) -> list[Chunk]:
-        """Cards still running, to carry into a new message (their updates land there)."""
-        return [t.to_chunk() for t in self.open_tasks()]
+    def _replay(self, besides: list[Chunk]) -> list[Chunk]:
+        """Cards still running and not in `besides`, to carry into a new message (their
+        updates land there)."""
+        sent = task_ids(besides)
+        return [chunk for t in self.open_tasks() if (chunk := t.to_chunk()).id not in sent]
 
     def _reopen(self) -> None:
-        pending_ids = {c.get("id") for c in self._pending if c["type"] == "task_update"}
-        replay = [c for c in self._replay() if c["id"] not in pending_ids]
-        answer = self._open(replay + self._take())
+        answer = self._open(self._replay(self._pending.chunks) + self._pending.take())
         if not answer.ok:
             self._fall_back(answer.error or "unknown")
 
     def _roll_over(self) -> None:
         """Close the aging stream (cards still open stay as they are) and open the next."""
-        self.slack.once("chat.stopStream", **self._where())
+        channel, ts = self.target.channel, self.ts or ""
+        self.slack.once("chat.stopStream", lambda c: c.chat_stopStream(channel=channel, ts=ts))
         self._reopen()
 
-    def _reopen_and_stop(self, chunks: list[Chunk], extra: dict[str, Any]) -> Answer:
-        ids = {c.get("id") for c in chunks if c["type"] == "task_update"}
-        opened = self._open([c for c in self._replay() if c["id"] not in ids] + chunks)
+    def _reopen_and_stop(self, chunks: list[Chunk], blocks: list[BlockDict] | None) -> Answer:
+        opened = self._open(self._replay(chunks) + chunks)
         if not opened.ok:
             return opened
-        return self.slack.landing("chat.stopStream", **self._where(), **extra)
+        return self._stop(None, blocks)
