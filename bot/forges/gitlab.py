@@ -9,28 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import gitlab
-import requests
 from gitlab.exceptions import GitlabError
 
 from bot.core.config import Settings
 from bot.core.errors import NotFound, UpstreamError, UserError
+from bot.forges.clients import gitlab_client, gitlab_policy
 from bot.forges.forge import Conversation, ForgeUser, Kind, Remark, ReplyTarget
 from bot.forges.provider import MergeRequest, Repository
-from bot.forges.retry import TRANSIENT_STATUSES, Failure, RetryPolicy
 from bot.git.runner import Credentials
 
 T = TypeVar("T")
 
 DEVELOPER = 30  # GitLab's access level for Developer
-
-
-def _classify(error: Exception) -> Failure | None:
-    if isinstance(error, GitlabError) and error.response_code in TRANSIENT_STATUSES:
-        return Failure(error.response_code)
-    if isinstance(error, requests.ConnectionError | requests.Timeout):
-        return Failure(None)
-    return None
 
 
 def _user(data: dict[str, Any]) -> ForgeUser:
@@ -50,15 +40,8 @@ class GitLabProvider:
         if not settings.gitlab_url:
             raise UserError("GitLab is not set up on this Repobox (GITLAB_URL is unset).")
         self.token = settings.gitlab_token
-        self.client = gitlab.Gitlab(
-            url=settings.gitlab_url,
-            private_token=self.token,
-            timeout=30,
-            retry_transient_errors=False,  # our RetryPolicy does it, with its own backoff
-        )
-        self.policy = RetryPolicy(
-            "GitLab", _classify, settings.forge_retries, settings.forge_backoff
-        )
+        self.client = gitlab_client(settings, self.token)
+        self.policy = gitlab_policy(settings)
         self._me: ForgeUser | None = None
 
     def _call(self, what: str, action: Callable[[], T], missing: str | None = None) -> T:
