@@ -4,7 +4,7 @@ naming the field in a few words.
 
 Strict: `"7"` is not 7, `true` is not 1, `1.0` is not an id. Unknown keys are ignored (a
 platform adds fields to its payloads). Optional fields take a missing key and `null`
-alike, but a value of the wrong type is never quietly read as "absent". `parse_json`
+alike, but a value of the wrong type is never quietly read as "absent". `parse_object`
 (`handlers.common.payload`) has already refused what JSON allows and we do not: infinite
 numbers, lone surrogates, deep nesting.
 """
