@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.checks.config import parse_config
+from bot.checks.reading import parse_config
 from bot.checks.runner import CheckRunner
 from bot.core.config import Settings
 from bot.processes.control import RunControl

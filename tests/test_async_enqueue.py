@@ -61,3 +61,23 @@ def test_the_job_hash_has_the_fields_rq_itself_writes(redis: Redis) -> None:
     }
     assert redis.ttl("rq:job:by-rq") == redis.ttl("rq:job:by-loop")
     assert Queue("q", connection=redis).job_ids == ["by-rq", "by-loop"]
+
+
+def written(redis: Redis, job_id: str) -> dict[str, tuple[str, bool]]:
+    """Every key in the database, with its type and whether it expires (the job id as `ID`)."""
+    return {
+        key.decode().replace(job_id, "ID"): (redis.type(key).decode(), redis.ttl(key) > 0)
+        for key in redis.keys("*")
+    }
+
+
+def test_it_writes_the_keys_rq_itself_writes_and_no_others(redis: Redis) -> None:
+    """The enqueue from the event loop copies RQ's unique enqueue with RQ's public parts:
+    if a new RQ release writes other keys, this fails before a worker misreads a job."""
+    redis.flushdb()
+    Dispatcher(redis).enqueue(shout, job_id="by-rq", queue="q", timeout=30, word="x")
+    by_rq = written(redis, "by-rq")
+    redis.flushdb()
+    enqueue_async(redis, "by-loop", word="x")
+    assert written(redis, "by-loop") == by_rq, "RQ now enqueues otherwise: see AsyncDispatcher"
+    assert set(by_rq) == {"rq:queues", "rq:queue:q", "rq:job:ID"}

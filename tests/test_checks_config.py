@@ -6,15 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.checks.config import (
-    DEFAULT_TIMEOUT,
-    FILENAME,
-    Check,
-    ChecksConfig,
-    ConfigInvalid,
-    parse_config,
-    read_config,
-)
+from bot.checks.config import DEFAULT_TIMEOUT, FILENAME, Check, ChecksConfig, ConfigInvalid
+from bot.checks.reading import parse_config, read_config
 from bot.core.errors import NotFound
 from tests.conftest import MakeRepo, git
 
@@ -155,3 +148,26 @@ def test_an_oversized_file_is_refused_before_parsing(make_repo: MakeRepo, tmp_pa
     bare = make_repo(files={FILENAME: "# " + "x" * 70_000 + "\n"})
     with pytest.raises(ConfigInvalid, match="at most 65536 are read"):
         read_config(bare, "main")
+
+
+def test_problems_on_one_line_read_in_the_order_of_the_file() -> None:
+    """A flow mapping puts many fields on one line: unknown keys first, then the fields in
+    the order the file's sections have (setup, checks, autofix), each list item in turn."""
+    text = "{checks: [{name: t, bogus: 1}], autofix: 9, zzz: 1, setup: [1, '']}\n"
+    assert problems(text) == [
+        "line 1, `zzz`: expected one of setup, checks, autofix (unknown key)",
+        "line 1, `setup[0]`: expected a shell command, got `1`",
+        "line 1, `setup[1]`: expected a shell command, got ``",
+        "line 1, `checks[0].bogus`: expected one of name, run, timeout, required, paths "
+        "(unknown key)",
+        "line 1, `checks[0].run`: expected a shell command, got nothing (it is missing)",
+        "line 1, `autofix`: expected a whole number from 0 to 5, got `9`",
+    ]
+
+
+def test_a_name_used_twice_is_found_beside_other_mistakes() -> None:
+    text = "checks: [{name: t, run: x}, {name: t, run: x, timeout: yes}, {name: t, run: z}]\n"
+    assert problems(text) == [
+        "line 1, `checks[1].timeout`: expected seconds between 1 and 3600, got `yes`",
+        "line 1, `checks[2].name`: expected a name used once, got `t`",
+    ]

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.checks.config import ConfigInvalid, read_config
+from bot.checks.config import ConfigInvalid
+from bot.checks.reading import read_config
 from bot.checks.results import CheckReport, CheckStatus
 from bot.checks.runner import CheckRunner
 from bot.core.config import Settings

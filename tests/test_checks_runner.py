@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.checks.config import ChecksConfig, parse_config
+from bot.checks.config import ChecksConfig
+from bot.checks.reading import parse_config
 from bot.checks.results import CheckReport, CheckResult, CheckStarted, CheckStatus
 from bot.checks.runner import MARKER, CheckRunner
 from bot.core.config import Settings

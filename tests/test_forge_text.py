@@ -10,8 +10,8 @@ import pytest
 from bot.agents.base import RunRequest
 from bot.agents.command_context import prompt_with_context, render_preamble
 from bot.core.errors import UpstreamError
+from bot.core.retry import Failure, RetryPolicy
 from bot.forges.forge import ReplyTarget
-from bot.forges.retry import Failure, RetryPolicy
 from bot.forges.text import command_text, defuse, mentions, visible
 from bot.sessions.origin import ForgeComment, ForgeOrigin, ReviewSpot
 from bot.sessions.quote import Quote

@@ -34,6 +34,7 @@ from bot.agents.tools import Toolbox, ToolCall, step_event
 from bot.agents.turns import Stopped, StreamCut, Turn, read_turn
 from bot.core.config import Settings
 from bot.core.errors import AgentError
+from bot.core.retry import MODEL_STREAM_RETRIES, Failure, Sleep, model_stream
 from bot.processes.control import RunControl
 from bot.security.paths import Confinement
 from bot.security.sandbox import sandbox_for
@@ -41,8 +42,6 @@ from bot.sessions.events import EventKind, ProgressEvent
 
 MAX_OUTPUT_TOKENS = 32_000  # per response; the run's own budget is settings.max_tokens
 API_RETRIES = 4  # the SDK's retries of 429, 529, 5xx and dropped connections, with backoff
-STREAM_RETRIES = 3  # our retries of errors that arrive mid-stream, which the SDK cannot retry
-STREAM_BACKOFF = 0.5
 CACHE: CacheControlEphemeralParam = {"type": "ephemeral"}
 
 
@@ -162,41 +161,38 @@ class AnthropicAgent:
         messages: list[MessageParam],
         control: RunControl,
     ) -> Generator[ProgressEvent, None, Turn | None]:
-        """One streamed request; None when the run was told to stop meanwhile."""
-        for attempt in range(STREAM_RETRIES + 1):
-            try:
-                stream = client.messages.create(
-                    model=self.settings.model,
-                    max_tokens=MAX_OUTPUT_TOKENS,
-                    system=system,
-                    tools=tools,
-                    messages=_with_cache_mark(messages),
-                    stream=True,
-                )
-                return (yield from read_turn(stream, control))
-            except Stopped:
+        """One streamed request, asked again when the stream breaks mid-response (the
+        model-stream retry policy); None when the run was told to stop meanwhile."""
+        policy = model_stream(lambda error: _stream_failure(error, control), _pause(control))
+        try:
+            for attempt in policy.attempts("read a response"):
+                with attempt:
+                    stream = client.messages.create(
+                        model=self.settings.model,
+                        max_tokens=MAX_OUTPUT_TOKENS,
+                        system=system,
+                        tools=tools,
+                        messages=_with_cache_mark(messages),
+                        stream=True,
+                    )
+                    return (yield from read_turn(stream, control))
+        except Stopped:
+            return None
+        except StreamCut:
+            raise AgentError(
+                f"The Anthropic API kept cutting its response short ({MODEL_STREAM_RETRIES} "
+                "retries); the run stopped."
+            ) from None
+        except anthropic.APIStatusError as error:
+            if control.should_stop():
                 return None
-            except StreamCut:
-                if attempt < STREAM_RETRIES:
-                    control.cancel_event.wait(STREAM_BACKOFF * 2**attempt)
-                    continue
-                raise AgentError(
-                    f"The Anthropic API kept cutting its response short ({STREAM_RETRIES} "
-                    "retries); the run stopped."
-                ) from None
-            except anthropic.APIStatusError as error:
-                if control.should_stop():
-                    return None
-                if is_transient_stream_error(error) and attempt < STREAM_RETRIES:
-                    control.cancel_event.wait(STREAM_BACKOFF * 2**attempt)
-                    continue
-                retries = STREAM_RETRIES if error.status_code == 200 else API_RETRIES
-                raise agent_error(error, self.settings.model, retries) from None
-            except anthropic.APIError as error:
-                if control.should_stop():
-                    return None
-                raise agent_error(error, self.settings.model, API_RETRIES) from None
-        return None  # pragma: no cover - the loop always returns or raises
+            retries = MODEL_STREAM_RETRIES if error.status_code == 200 else API_RETRIES
+            raise agent_error(error, self.settings.model, retries) from None
+        except anthropic.APIError as error:
+            if control.should_stop():
+                return None
+            raise agent_error(error, self.settings.model, API_RETRIES) from None
+        return None  # pragma: no cover - the attempts always return or raise
 
     def _use_tools(
         self, toolbox: Toolbox, calls: list[ToolCall], control: RunControl
@@ -235,3 +231,22 @@ def _result(turn: Turn, tally: Tally) -> ProgressEvent:
     if turn.stop_reason == "max_tokens":
         summary += "\n\n(The answer was cut off at the output limit.)"
     return ProgressEvent(EventKind.RESULT, summary, data=dict(tally.data()))
+
+
+def _stream_failure(error: BaseException, control: RunControl) -> Failure | None:
+    """A response cut short, or an `error` event in a 200 stream that says "try again"
+    (unless the run is stopping): the SDK retried the request, it cannot retry those."""
+    if isinstance(error, StreamCut):
+        return Failure(None)
+    if isinstance(error, anthropic.APIStatusError) and is_transient_stream_error(error):
+        return None if control.should_stop() else Failure(error.status_code)
+    return None
+
+
+def _pause(control: RunControl) -> Sleep:
+    """A wait between attempts that a stop cuts short."""
+
+    def pause(seconds: float) -> None:
+        control.cancel_event.wait(seconds)
+
+    return pause

@@ -13,14 +13,14 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from rq import Queue
 from rq.exceptions import DuplicateJobError
-from rq.job import JobStatus
-from rq.scripts import UNIQUE_ENQUEUE_SCRIPT, _build_hset_args
+from rq.job import Job, JobStatus
+from rq.scripts import UNIQUE_ENQUEUE_SCRIPT
 from rq.serializers import JSONSerializer
 from rq.utils import now
 
@@ -74,7 +74,7 @@ class Dispatcher:
         job_id: str,
         queue: str = RUN_QUEUE,
         timeout: float = 600,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> bool:
         """Enqueue `function(**kwargs)` once per `job_id`; False if that job already exists."""
         job_id = safe_id(job_id)
@@ -102,12 +102,16 @@ class Dispatcher:
 class AsyncDispatcher:
     """`Dispatcher.enqueue` from the event loop, in one round trip and without a thread.
 
-    RQ builds the job (no I/O) and its own unique-enqueue script writes it, exactly as
-    RQ 3.0's `Queue.enqueue_job(unique=True)` does: `SADD rq:queues rq:queue:<name>`, then
-    the script's `EXISTS rq:job:<id>` check, `HSET` of the job's fields (`Job.to_dict`),
+    RQ builds the job (`Queue.create_job`, no I/O) and its own unique-enqueue script
+    (`rq.scripts.UNIQUE_ENQUEUE_SCRIPT`) writes it, as RQ 3.0's
+    `Queue.enqueue_job(unique=True)` does: `SADD rq:queues rq:queue:<name>`, then the
+    script's `EXISTS rq:job:<id>` check, `HSET` of the job's fields (`Job.to_dict`),
     `EXPIRE` when the job has a TTL and `RPUSH rq:queue:<name> <id>`. Both go in one
     pipeline on the async client; the script is sent with EVAL (a pipeline of EVALSHA
-    would first ask the server whether it knows the script: another round trip)."""
+    would first ask the server whether it knows the script: another round trip).
+    Only RQ's public API is used; tests/test_async_enqueue.py checks, key by key and
+    field by field, that this writes what `Queue.enqueue(..., unique=True)` writes, so a
+    new RQ release that writes otherwise fails there first."""
 
     def __init__(self, dispatcher: Dispatcher, aredis: AsyncRedis) -> None:
         self.dispatcher = dispatcher
@@ -121,7 +125,7 @@ class AsyncDispatcher:
         job_id: str,
         queue: str = RUN_QUEUE,
         timeout: float = 600,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> bool:
         """Enqueue `function(**kwargs)` once per `job_id`; False if that job already exists."""
         job_id = safe_id(job_id)
@@ -134,18 +138,17 @@ class AsyncDispatcher:
             result_ttl=RESULT_TTL,
             failure_ttl=FAILURE_TTL,
             description=f"{function.__name__} {job_id}",
+            status=JobStatus.QUEUED,
         )
-        job.redis_server_version = await self._server_version()  # as `_prepare_for_queue`
+        job.redis_server_version = await self._server_version()  # what RQ sets on enqueue
         job.origin = rq_queue.name
         job.enqueued_at = now()
-        job._status = JobStatus.QUEUED
         ttl = job.ttl if job.ttl is not None else -1
         async with self.aredis.pipeline(transaction=False) as pipe:
             pipe.sadd(rq_queue.redis_queues_keys, rq_queue.key)
             pipe.eval(
-                UNIQUE_ENQUEUE_SCRIPT, 2, job.key, rq_queue.key, job.id, "R", ttl,
-                *_build_hset_args(job),  # type: ignore[no-untyped-call]
-            )  # fmt: skip
+                UNIQUE_ENQUEUE_SCRIPT, 2, job.key, rq_queue.key, job.id, "R", ttl, *_fields(job)
+            )
             _, created = await pipe.execute()
         if not created:
             log.info("job %s already enqueued; not enqueued again", job_id)
@@ -159,3 +162,14 @@ class AsyncDispatcher:
             parts = [int(part) for part in version.split(".")[:3]] + [0, 0, 0]
             self._version = (parts[0], parts[1], parts[2])
         return self._version
+
+
+def _fields(job: Job) -> list[str | bytes]:
+    """The job's hash as field, value pairs: `Job.to_dict()` without its empty values, text
+    as text, bytes (the compressed call) as bytes, anything else as `str()`, as RQ's own
+    enqueue writes them."""
+    pairs: list[str | bytes] = []
+    for field, value in job.to_dict().items():
+        if value is not None:
+            pairs += [field, value if isinstance(value, str | bytes) else str(value)]
+    return pairs

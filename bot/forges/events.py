@@ -6,11 +6,43 @@ rest (permissions, reactions, context, the session). JSON only, validated on the
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypedDict
 
 from bot.core.dispatch import safe_id
-from bot.forges.forge import ForgeUser, Kind, ReplyTarget, kind_of
+from bot.forges.forge import (
+    ForgeUser,
+    ForgeUserDict,
+    Kind,
+    ReplyTarget,
+    ReplyTargetDict,
+    kind_of,
+    mapping,
+    whole,
+)
+
+
+class ReviewDict(TypedDict):
+    path: str
+    line: int | None
+    diff_hunk: str
+
+
+class CommentEventDict(TypedDict):
+    provider: str
+    project: str
+    project_id: int
+    kind: Kind
+    number: int
+    comment_id: int
+    author: ForgeUserDict
+    body: str
+    url: str
+    reply: ReplyTargetDict
+    review: ReviewDict | None
+    delivery: str
+    whole_review: bool
 
 
 @dataclass(frozen=True)
@@ -21,13 +53,15 @@ class Review:
     line: int | None
     diff_hunk: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_dict(self) -> ReviewDict:
+        return {"path": self.path, "line": self.line, "diff_hunk": self.diff_hunk}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Review:
+    def from_dict(cls, data: Mapping[str, object]) -> Review:
         line = data.get("line")
-        return cls(str(data["path"]), int(line) if line is not None else None, data["diff_hunk"])
+        return cls(
+            str(data["path"]), whole(line) if line is not None else None, str(data["diff_hunk"])
+        )
 
 
 @dataclass(frozen=True)
@@ -67,28 +101,38 @@ class CommentEvent:
             source = "pr-review"
         return safe_id(f"{self.provider}-{source}-{self.comment_id}")
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["author"] = self.author.to_dict()
-        data["reply"] = self.reply.to_dict()
-        data["review"] = self.review.to_dict() if self.review else None
-        return data
+    def to_dict(self) -> CommentEventDict:
+        return {
+            "provider": self.provider,
+            "project": self.project,
+            "project_id": self.project_id,
+            "kind": self.kind,
+            "number": self.number,
+            "comment_id": self.comment_id,
+            "author": self.author.to_dict(),
+            "body": self.body,
+            "url": self.url,
+            "reply": self.reply.to_dict(),
+            "review": self.review.to_dict() if self.review else None,
+            "delivery": self.delivery,
+            "whole_review": self.whole_review,
+        }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CommentEvent:
+    def from_dict(cls, data: Mapping[str, object]) -> CommentEvent:
         review = data.get("review")
         return cls(
             provider=str(data["provider"]),
             project=str(data["project"]),
-            project_id=int(data["project_id"]),
+            project_id=whole(data["project_id"]),
             kind=kind_of(data["kind"]),
-            number=int(data["number"]),
-            comment_id=int(data["comment_id"]),
-            author=ForgeUser.from_dict(data["author"]),
+            number=whole(data["number"]),
+            comment_id=whole(data["comment_id"]),
+            author=ForgeUser.from_dict(mapping(data["author"])),
             body=str(data["body"]),
             url=str(data.get("url") or ""),
-            reply=ReplyTarget.from_dict(data["reply"]),
-            review=Review.from_dict(review) if review else None,
+            reply=ReplyTarget.from_dict(mapping(data["reply"])),
+            review=Review.from_dict(mapping(review)) if review else None,
             delivery=str(data.get("delivery") or ""),
             whole_review=bool(data.get("whole_review", False)),
         )

@@ -7,8 +7,9 @@ conversation itself, a GitLab discussion, or a GitHub review thread.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any, Literal, Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol, TypedDict
 
 from bot.forges.provider import Provider
 
@@ -24,6 +25,42 @@ def kind_of(value: object) -> Kind:
     raise ValueError(f"not an issue or merge request kind: {value!r}")
 
 
+# Reading back what `to_dict` wrote (JSON in a job's arguments or in Redis): each value is
+# checked for the type it must have, not trusted.
+def whole(value: object) -> int:
+    """A whole number as JSON holds one (or its digits as text)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"not a whole number: {value!r}")
+    return int(value)
+
+
+def text_or_none(value: object) -> str | None:
+    """A text, with `""` and `null` both meaning "none"."""
+    return str(value) if value else None
+
+
+def mapping(value: object) -> Mapping[str, object]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"not an object: {type(value).__name__}")
+    return value
+
+
+class ForgeUserDict(TypedDict):
+    id: str
+    username: str
+    name: str
+    email: str | None
+    bot: bool
+
+
+class ReplyTargetDict(TypedDict):
+    project: str
+    kind: Kind
+    number: int
+    discussion_id: str | None
+    review_comment_id: int | None
+
+
 @dataclass(frozen=True)
 class ForgeUser:
     id: str  # the host's numeric id, as text
@@ -32,16 +69,22 @@ class ForgeUser:
     email: str | None = None
     bot: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_dict(self) -> ForgeUserDict:
+        return {
+            "id": self.id,
+            "username": self.username,
+            "name": self.name,
+            "email": self.email,
+            "bot": self.bot,
+        }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ForgeUser:
+    def from_dict(cls, data: Mapping[str, object]) -> ForgeUser:
         return cls(
             id=str(data["id"]),
             username=str(data["username"]),
             name=str(data.get("name") or data["username"]),
-            email=data.get("email") or None,
+            email=text_or_none(data.get("email")),
             bot=bool(data.get("bot", False)),
         )
 
@@ -56,18 +99,24 @@ class ReplyTarget:
     discussion_id: str | None = None  # GitLab: reply inside this discussion
     review_comment_id: int | None = None  # GitHub: the review thread's first comment
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_dict(self) -> ReplyTargetDict:
+        return {
+            "project": self.project,
+            "kind": self.kind,
+            "number": self.number,
+            "discussion_id": self.discussion_id,
+            "review_comment_id": self.review_comment_id,
+        }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ReplyTarget:
+    def from_dict(cls, data: Mapping[str, object]) -> ReplyTarget:
         review = data.get("review_comment_id")
         return cls(
             project=str(data["project"]),
             kind=kind_of(data["kind"]),
-            number=int(data["number"]),
-            discussion_id=data.get("discussion_id") or None,
-            review_comment_id=int(review) if review is not None else None,
+            number=whole(data["number"]),
+            discussion_id=text_or_none(data.get("discussion_id")),
+            review_comment_id=whole(review) if review is not None else None,
         )
 
 

@@ -1,71 +1,45 @@
 """The `github` provider: PyGithub against `GITHUB_API_URL` with `GITHUB_TOKEN`.
 
-PyGithub's own retries and write delays are off: our `RetryPolicy` retries, and progress
-comments are paced per comment by the surface. Objects are lazy, so a call costs one
-request. Git gets the token as `x-access-token:<token>` through the environment only.
+PyGithub's own retries and write delays are off (`bot.forges.clients`): the forge retry
+policy retries, and progress comments are paced per comment by the surface. Objects are
+lazy, so a call costs one request. Git gets the token as `x-access-token:<token>` through
+the environment only.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Protocol, TypeVar
 
-import requests
-from github import Auth, Github, GithubException, RateLimitExceededException
+from github import GithubException
 from github.Issue import Issue
 from github.PullRequest import PullRequest
 from github.Repository import Repository as GithubRepository
 
 from bot.core.config import Settings
 from bot.core.errors import NotFound, UpstreamError, UserError
+from bot.forges.clients import github_client, github_message, github_policy
 from bot.forges.forge import Conversation, ForgeUser, Kind, Remark, ReplyTarget
 from bot.forges.provider import MergeRequest, Repository
-from bot.forges.retry import TRANSIENT_STATUSES, Failure, RetryPolicy
 from bot.git.runner import Credentials
 
 T = TypeVar("T")
 
-SECONDARY_LIMIT_WAIT = 60.0  # GitHub: "wait at least one minute" without a Retry-After
 WRITE_PERMISSIONS = frozenset({"admin", "write"})  # maintain reads as "write"
 
 
-def _header(error: GithubException, name: str) -> str | None:
-    for key, value in (error.headers or {}).items():
-        if key.lower() == name.lower():
-            return str(value)
-    return None
+class _Account(Protocol):
+    """A user as PyGithub hands it out: named, authenticated, or an organization."""
+
+    @property
+    def login(self) -> str: ...
+    @property
+    def id(self) -> int: ...
+    @property
+    def type(self) -> str: ...
 
 
-def _classify(error: Exception) -> Failure | None:
-    if isinstance(error, GithubException):
-        retry_after = _header(error, "Retry-After")
-        wait = float(retry_after) if retry_after and retry_after.isdigit() else None
-        if isinstance(error, RateLimitExceededException) or (
-            error.status == 403 and "rate limit" in _message(error).lower()
-        ):
-            reset = _header(error, "X-RateLimit-Reset")
-            if wait is None and _header(error, "X-RateLimit-Remaining") == "0" and reset:
-                wait = max(0.0, float(reset) - time.time()) + 1
-            return Failure(error.status, wait if wait is not None else SECONDARY_LIMIT_WAIT)
-        if error.status in TRANSIENT_STATUSES:
-            return Failure(error.status, wait)
-        return None
-    if isinstance(error, requests.ConnectionError | requests.Timeout):
-        return Failure(None)
-    return None
-
-
-def _message(error: GithubException) -> str:
-    data = error.data if isinstance(error.data, dict) else {}
-    parts = [str(data.get("message") or "")]
-    for item in data.get("errors") or []:
-        if isinstance(item, dict) and item.get("message"):
-            parts.append(str(item["message"]))
-    return "; ".join(p for p in parts if p)
-
-
-def _user(data: Any) -> ForgeUser:
+def _user(data: _Account) -> ForgeUser:
     login = str(data.login)
     return ForgeUser(
         id=str(data.id),
@@ -82,18 +56,8 @@ class GitHubProvider:
         if not settings.github_token:
             raise UserError("GitHub is not set up on this Repobox (GITHUB_TOKEN is unset).")
         self.token = settings.github_token
-        self.client = Github(
-            base_url=settings.github_api_url,
-            auth=Auth.Token(self.token),
-            timeout=30,
-            retry=None,
-            seconds_between_requests=None,
-            seconds_between_writes=None,
-            lazy=True,
-        )
-        self.policy = RetryPolicy(
-            "GitHub", _classify, settings.forge_retries, settings.forge_backoff
-        )
+        self.client = github_client(settings, self.token)
+        self.policy = github_policy(settings)
         self._me: ForgeUser | None = None
 
     def _call(self, what: str, action: Callable[[], T], missing: str | None = None) -> T:
@@ -104,7 +68,7 @@ class GitHubProvider:
             if missing is not None and error.status in (403, 404):
                 raise NotFound(missing) from None
             raise UpstreamError(
-                f"GitHub refused to {what} ({error.status}: {_message(error)})."
+                f"GitHub refused to {what} ({error.status}: {github_message(error)})."
             ) from None
 
     def _repo(self, project: str) -> GithubRepository:
@@ -153,9 +117,8 @@ class GitHubProvider:
         except GithubException as error:
             again = self._open_for(github_repo, repo.project, branch)
             if error.status != 422 or again is None:
-                raise UpstreamError(
-                    f"GitHub refused to open the pull request ({error.status}: {_message(error)})."
-                ) from None
+                said = f"{error.status}: {github_message(error)}"
+                raise UpstreamError(f"GitHub refused to open the pull request ({said}).") from None
             return MergeRequest(again.html_url, again.number, created=False)
         return MergeRequest(created.html_url, created.number, created=True)
 

@@ -6,18 +6,26 @@ costs one request. Git gets the token as `oauth2:<token>` through the environmen
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
-import gitlab
-import requests
 from gitlab.exceptions import GitlabError
+from gitlab.v4.objects import ProjectIssue, ProjectMergeRequest, ProjectMergeRequestManager
 
 from bot.core.config import Settings
 from bot.core.errors import NotFound, UpstreamError, UserError
-from bot.forges.forge import Conversation, ForgeUser, Kind, Remark, ReplyTarget
+from bot.forges.clients import gitlab_client, gitlab_policy
+from bot.forges.forge import (
+    Conversation,
+    ForgeUser,
+    Kind,
+    Remark,
+    ReplyTarget,
+    mapping,
+    text_or_none,
+    whole,
+)
 from bot.forges.provider import MergeRequest, Repository
-from bot.forges.retry import TRANSIENT_STATUSES, Failure, RetryPolicy
 from bot.git.runner import Credentials
 
 T = TypeVar("T")
@@ -25,20 +33,12 @@ T = TypeVar("T")
 DEVELOPER = 30  # GitLab's access level for Developer
 
 
-def _classify(error: Exception) -> Failure | None:
-    if isinstance(error, GitlabError) and error.response_code in TRANSIENT_STATUSES:
-        return Failure(error.response_code)
-    if isinstance(error, requests.ConnectionError | requests.Timeout):
-        return Failure(None)
-    return None
-
-
-def _user(data: dict[str, Any]) -> ForgeUser:
+def _user(data: Mapping[str, object]) -> ForgeUser:
     return ForgeUser(
         id=str(data.get("id", "")),
         username=str(data.get("username", "")),
         name=str(data.get("name") or data.get("username", "")),
-        email=data.get("email") or None,
+        email=text_or_none(data.get("email")),
         bot=bool(data.get("bot", False)),
     )
 
@@ -50,15 +50,8 @@ class GitLabProvider:
         if not settings.gitlab_url:
             raise UserError("GitLab is not set up on this Repobox (GITLAB_URL is unset).")
         self.token = settings.gitlab_token
-        self.client = gitlab.Gitlab(
-            url=settings.gitlab_url,
-            private_token=self.token,
-            timeout=30,
-            retry_transient_errors=False,  # our RetryPolicy does it, with its own backoff
-        )
-        self.policy = RetryPolicy(
-            "GitLab", _classify, settings.forge_retries, settings.forge_backoff
-        )
+        self.client = gitlab_client(settings, self.token)
+        self.policy = gitlab_policy(settings)
         self._me: ForgeUser | None = None
 
     def _call(self, what: str, action: Callable[[], T], missing: str | None = None) -> T:
@@ -72,7 +65,9 @@ class GitLabProvider:
                 f"GitLab refused to {what} ({error.response_code}: {error.error_message})."
             ) from None
 
-    def _noteable(self, project: str, kind: Kind, number: int) -> Any:
+    def _noteable(
+        self, project: str, kind: Kind, number: int
+    ) -> ProjectIssue | ProjectMergeRequest:
         lazy_project = self.client.projects.get(project, lazy=True)
         manager = lazy_project.issues if kind == "issue" else lazy_project.mergerequests
         return manager.get(number, lazy=True)
@@ -102,12 +97,12 @@ class GitLabProvider:
         manager = self.client.projects.get(repo.project, lazy=True).mergerequests
         existing = self._open_for(manager, branch)
         if existing is not None:
-            if existing["author"].get("id") == int(self.identity().id):
+            if existing.author.get("id") == int(self.identity().id):
                 self._call(
                     "update the merge request",
-                    lambda: manager.update(existing["iid"], {"description": description}),
+                    lambda: manager.update(existing.iid, {"description": description}),
                 )
-            return MergeRequest(str(existing["web_url"]), int(existing["iid"]), created=False)
+            return MergeRequest(str(existing.web_url), int(existing.iid), created=False)
         if branch == base:
             return None  # a merge request's own branch: pushing was the whole job
         data = {
@@ -125,15 +120,17 @@ class GitLabProvider:
                     f"GitLab refused to open the merge request "
                     f"({error.response_code}: {error.error_message})."
                 ) from None
-            return MergeRequest(str(again["web_url"]), int(again["iid"]), created=False)
+            return MergeRequest(str(again.web_url), int(again.iid), created=False)
         return MergeRequest(str(created.web_url), int(created.iid), created=True)
 
-    def _open_for(self, manager: Any, branch: str) -> dict[str, Any] | None:
+    def _open_for(
+        self, manager: ProjectMergeRequestManager, branch: str
+    ) -> ProjectMergeRequest | None:
         found = self._call(
             "look for an open merge request",
             lambda: manager.list(state="opened", source_branch=branch, get_all=True),
         )
-        return dict(found[0].attributes) if found else None
+        return next(iter(found), None)
 
     # -- Forge ------------------------------------------------------------------------
     def identity(self) -> ForgeUser:
@@ -191,18 +188,20 @@ class GitLabProvider:
         return [_remark(note.attributes) for note in found]
 
     def thread_remarks(self, target: ReplyTarget) -> list[Remark]:
-        if target.discussion_id is None:
+        discussion = target.discussion_id
+        if discussion is None:
             return []
         discussions = self._noteable(target.project, target.kind, target.number).discussions
-        found = self._call("read the discussion", lambda: discussions.get(target.discussion_id))
+        found = self._call("read the discussion", lambda: discussions.get(discussion))
         return [_remark(note) for note in found.attributes.get("notes", [])]
 
     def post(self, target: ReplyTarget, body: str) -> int:
         noteable = self._noteable(target.project, target.kind, target.number)
-        if target.discussion_id is not None:
-            notes = noteable.discussions.get(target.discussion_id, lazy=True).notes
-        else:
-            notes = noteable.notes
+        notes = (
+            noteable.notes
+            if target.discussion_id is None
+            else noteable.discussions.get(target.discussion_id, lazy=True).notes
+        )
         note = self._call("write a comment", lambda: notes.create({"body": body}))
         return int(note.id)
 
@@ -222,10 +221,10 @@ class GitLabProvider:
                 ) from None
 
 
-def _remark(data: dict[str, Any]) -> Remark:
+def _remark(data: Mapping[str, object]) -> Remark:
     return Remark(
-        id=int(data["id"]),
-        author=_user(data.get("author") or {}),
+        id=whole(data["id"]),
+        author=_user(mapping(data.get("author") or {})),
         body=str(data.get("body") or ""),
         system=bool(data.get("system", False)),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.git.runner import Credentials
 
@@ -22,9 +22,6 @@ class MergeRequest:
     url: str
     number: int
     created: bool  # False when an open one was updated
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"url": self.url, "number": self.number}
 
 
 class Provider(Protocol):

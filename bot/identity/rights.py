@@ -9,16 +9,18 @@ project membership or a group one. The answer says plainly who lacks what.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote
 
-import requests
+from github import GithubException
+from gitlab.exceptions import GitlabError
 
 from bot.core.config import Settings
-from bot.core.errors import ConfigError, UpstreamError
+from bot.core.errors import UpstreamError
+from bot.forges.clients import github_client, github_policy, gitlab_client, gitlab_policy
 from bot.identity.accounts import Provider
 
 TIMEOUT = 10.0
 DEVELOPER = 30
+WHAT = "check who may write to the repository"
 
 
 @dataclass(frozen=True)
@@ -28,55 +30,46 @@ class Rights:
 
 
 GITLAB_ROLES = {10: "Guest", 15: "Planner", 20: "Reporter", 30: "Developer", 40: "Maintainer"}
-
-
-def _get(url: str, token: str, title: str) -> requests.Response:
-    try:
-        return requests.get(
-            url,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=TIMEOUT,
-            allow_redirects=False,
-        )
-    except requests.RequestException as error:
-        raise UpstreamError(f"{title} could not be reached ({type(error).__name__})") from None
+KINDS = ("project_access", "group_access")  # a project membership, or one through a group
 
 
 def github_rights(settings: Settings, token: str, repo: str, who: str) -> Rights:
-    response = _get(f"{settings.github_api_url}/repos/{repo}", token, "GitHub")
-    if response.status_code == 401:
-        return Rights(False, f"GitHub does not accept the token of {who} any more")
-    if response.status_code in (403, 404):
-        return Rights(False, f"{who} cannot see {repo} on GitHub")
-    if not response.ok:
-        raise UpstreamError(f"GitHub answered HTTP {response.status_code} for {repo}")
-    permissions = response.json().get("permissions") or {}
-    if permissions.get("push"):
+    client = github_client(settings, token, TIMEOUT)
+    try:
+        found = github_policy(settings).call(WHAT, lambda: client.get_repo(repo).permissions)
+    except GithubException as error:
+        if error.status == 401:
+            return Rights(False, f"GitHub does not accept the token of {who} any more")
+        if error.status in (403, 404):
+            return Rights(False, f"{who} cannot see {repo} on GitHub")
+        raise UpstreamError(f"GitHub answered HTTP {error.status} for {repo}") from None
+    if found is not None and found.push:
         return Rights(True, f"{who} can push to {repo}")
     return Rights(False, f"{who} has read access only to {repo} on GitHub (write is needed)")
 
 
 def gitlab_rights(settings: Settings, token: str, repo: str, who: str) -> Rights:
-    if not settings.gitlab_url:
-        raise ConfigError("GITLAB_URL is not set")
-    url = f"{settings.gitlab_url}/api/v4/projects/{quote(repo, safe='')}"
-    response = _get(url, token, "GitLab")
-    if response.status_code == 401:
-        return Rights(False, f"GitLab does not accept the token of {who} any more")
-    if response.status_code in (403, 404):
-        return Rights(False, f"{who} cannot see {repo} on GitLab")
-    if not response.ok:
-        raise UpstreamError(f"GitLab answered HTTP {response.status_code} for {repo}")
-    permissions = response.json().get("permissions") or {}
-    levels = [
-        int((permissions.get(kind) or {}).get("access_level") or 0)
-        for kind in ("project_access", "group_access")
-    ]
-    level = max(levels)
+    client = gitlab_client(settings, token, bearer=True, timeout=TIMEOUT)
+    try:
+        project = gitlab_policy(settings).call(WHAT, lambda: client.projects.get(repo))
+    except GitlabError as error:
+        if error.response_code == 401:
+            return Rights(False, f"GitLab does not accept the token of {who} any more")
+        if error.response_code in (403, 404):
+            return Rights(False, f"{who} cannot see {repo} on GitLab")
+        raise UpstreamError(f"GitLab answered HTTP {error.response_code} for {repo}") from None
+    level = max(_access_level(project.attributes.get("permissions"), kind) for kind in KINDS)
     if level >= DEVELOPER:
         return Rights(True, f"{who} can push to {repo}")
     role = GITLAB_ROLES.get(level, "no")
     return Rights(False, f"{who} has {role} access to {repo} on GitLab (Developer is needed)")
+
+
+def _access_level(permissions: object, kind: str) -> int:
+    """The access level one kind of membership grants (0: none)."""
+    found = permissions.get(kind) if isinstance(permissions, dict) else None
+    level = found.get("access_level") if isinstance(found, dict) else None
+    return level if isinstance(level, int) and not isinstance(level, bool) else 0
 
 
 def rights(settings: Settings, provider: Provider, token: str, repo: str, who: str) -> Rights:

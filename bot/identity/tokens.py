@@ -8,15 +8,21 @@ an Authorization header; errors say what the host answered, never the token.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-import requests
+from github import GithubException
+from gitlab import Gitlab
+from gitlab.exceptions import GitlabError
 
 from bot.core.config import Settings
-from bot.core.errors import ConfigError, UpstreamError, UserError
+from bot.core.errors import UpstreamError, UserError
+from bot.core.retry import RetryPolicy
+from bot.forges.clients import github_client, github_policy, gitlab_client, gitlab_policy
 from bot.identity.accounts import Provider
 
 TIMEOUT = 10.0
+WHAT = "look up the token"
 
 
 class TokenRefused(UserError):
@@ -38,75 +44,84 @@ class TokenInfo:
         return ", ".join(self.scopes) or "none"
 
 
-def _get(url: str, token: str, title: str, accept: str = "application/json") -> requests.Response:
-    headers = {"Authorization": f"Bearer {token}", "Accept": accept}
-    try:
-        return requests.get(url, headers=headers, timeout=TIMEOUT, allow_redirects=False)
-    except requests.RequestException as error:
-        raise UpstreamError(f"{title} could not be reached ({type(error).__name__})") from None
-
-
-def _remaining(response: requests.Response, header: str) -> int | None:
-    value = response.headers.get(header, "")
-    return int(value) if value.isdigit() else None
-
-
-def _refused(title: str, response: requests.Response) -> TokenRefused:
+def _refused(title: str, status: int | None) -> TokenRefused:
     return TokenRefused(
-        f"{title} does not accept this token (HTTP {response.status_code}).",
+        f"{title} does not accept this token (HTTP {status}).",
         hint="Check that it is complete, not expired and not revoked.",
     )
 
 
+def _remaining(headers: Mapping[str, object], header: str) -> int | None:
+    value = str(headers.get(header, ""))
+    return int(value) if value.isdigit() else None
+
+
 def inspect_github(settings: Settings, token: str) -> TokenInfo:
-    response = _get(
-        f"{settings.github_api_url}/user", token, "GitHub", "application/vnd.github+json"
+    """`GET /user` with the token: who it is, its classic scopes and the calls left."""
+    client = github_client(settings, token, TIMEOUT)
+    try:
+        user = github_policy(settings).call(WHAT, lambda: client.get_user().complete())
+    except GithubException as error:
+        if error.status in (401, 403):
+            raise _refused("GitHub", error.status) from None
+        raise UpstreamError(f"GitHub answered HTTP {error.status} for /user") from None
+    headers = user.raw_headers  # PyGithub gives them lower-cased
+    header = headers.get("x-oauth-scopes")
+    scopes = (
+        None if header is None else tuple(s.strip() for s in str(header).split(",") if s.strip())
     )
-    if response.status_code in (401, 403):
-        raise _refused("GitHub", response)
-    if not response.ok:
-        raise UpstreamError(f"GitHub answered HTTP {response.status_code} for /user")
-    user = response.json()
-    header = response.headers.get("X-OAuth-Scopes")
-    scopes = None if header is None else tuple(s.strip() for s in header.split(",") if s.strip())
     return TokenInfo(
         Provider.GITHUB,
-        str(user["login"]),
-        str(user.get("name") or user["login"]),
+        user.login,
+        user.name or user.login,
         scopes,
-        _remaining(response, "X-RateLimit-Remaining"),
+        _remaining(headers, "x-ratelimit-remaining"),
     )
 
 
 def inspect_gitlab(settings: Settings, token: str) -> TokenInfo:
-    if not settings.gitlab_url:
-        raise ConfigError("GITLAB_URL is not set")
-    api = f"{settings.gitlab_url}/api/v4"
-    response = _get(f"{api}/user", token, "GitLab")
-    if response.status_code in (401, 403):
-        raise _refused("GitLab", response)
-    if not response.ok:
-        raise UpstreamError(f"GitLab answered HTTP {response.status_code} for /user")
+    """`GET /user` with the token, then what the token says of itself (its scopes)."""
+    client = gitlab_client(settings, token, bearer=True, timeout=TIMEOUT)
+    try:
+        response = gitlab_policy(settings).call(WHAT, lambda: client.http_request("get", "/user"))
+    except GitlabError as error:
+        if error.response_code in (401, 403):
+            raise _refused("GitLab", error.response_code) from None
+        raise UpstreamError(f"GitLab answered HTTP {error.response_code} for /user") from None
     user = response.json()
     return TokenInfo(
         Provider.GITLAB,
         str(user["username"]),
         str(user.get("name") or user["username"]),
-        _gitlab_scopes(settings, token),
-        _remaining(response, "RateLimit-Remaining"),
+        _gitlab_scopes(client, gitlab_policy(settings)),
+        _remaining(response.headers, "RateLimit-Remaining"),
     )
 
 
-def _gitlab_scopes(settings: Settings, token: str) -> tuple[str, ...] | None:
+def _gitlab_scopes(client: Gitlab, policy: RetryPolicy) -> tuple[str, ...] | None:
     """A personal/project/group token describes itself; an OAuth token is introspected."""
-    own = _get(f"{settings.gitlab_url}/api/v4/personal_access_tokens/self", token, "GitLab")
-    if own.ok:
-        return tuple(str(s) for s in own.json().get("scopes", []))
-    info = _get(f"{settings.gitlab_url}/oauth/token/info", token, "GitLab")
-    if info.ok:
-        raw = info.json().get("scope") or info.json().get("scopes") or []
-        return tuple(str(s) for s in (raw.split() if isinstance(raw, str) else raw))
+    own = _optional(policy, lambda: client.http_get("/personal_access_tokens/self"))
+    if own is not None:
+        return _words(own.get("scopes"))
+    info = _optional(policy, lambda: client.http_get(f"{client.url}/oauth/token/info"))
+    if info is not None:
+        return _words(info.get("scope") or info.get("scopes"))
     return None
+
+
+def _optional(policy: RetryPolicy, get: Callable[[], object]) -> dict[str, object] | None:
+    """The object GitLab answered, or None when it refused (this kind of token cannot ask)."""
+    try:
+        found = policy.call(WHAT, get)
+    except GitlabError:
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _words(raw: object) -> tuple[str, ...]:
+    """Scopes as GitLab lists them: a list, or one space-separated string."""
+    items = raw.split() if isinstance(raw, str) else raw if isinstance(raw, list) else []
+    return tuple(str(s) for s in items)
 
 
 def inspect(settings: Settings, provider: Provider, token: str) -> TokenInfo:

@@ -1,10 +1,11 @@
 """Untrusted request bodies read into typed values, field by field, in one place per route.
 
 Why: a signed request is still data someone else wrote. Every value a handler uses is read
-through `Obj`, which checks its type and shape and names the field when it is wrong, so
-one `Malformed` (answered 400) covers every way a body can be wrong: missing keys, `[]`
-where an object belongs, `Infinity` or `1e999` in a number, `null` ids, lone surrogates,
-nesting a thousand levels deep. Nothing past the boundary sees a raw dict.
+through a pydantic model (`handlers.common.fields`: the forges) or `Obj` (Slack), which
+checks its type and shape and names the field when it is wrong, so one `Malformed`
+(answered 400) covers every way a body can be wrong: missing keys, `[]` where an object
+belongs, `Infinity` or `1e999` in a number, `null` ids, lone surrogates, nesting a
+thousand levels deep. Nothing past the boundary sees a raw dict.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def _finite(text: str) -> float:
     return value
 
 
-def parse_json(raw: bytes | str) -> Obj:
+def parse_object(raw: bytes | str) -> dict[str, object]:
     """A JSON object, checked whole: finite numbers, valid text, bounded nesting."""
     try:
         value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
@@ -52,7 +53,14 @@ def parse_json(raw: bytes | str) -> Obj:
     except ValueError:  # JSONDecodeError, UnicodeDecodeError, an int too long to convert
         raise Malformed("not JSON") from None
     check_tree(value)
-    return Obj.of(value, "body")
+    if not isinstance(value, dict):
+        raise Malformed("body is not an object")
+    return value
+
+
+def parse_json(raw: bytes | str) -> Obj:
+    """`parse_object`, read through `Obj`."""
+    return Obj(parse_object(raw), "body")
 
 
 def parse_form(raw: bytes | str) -> dict[str, str]:

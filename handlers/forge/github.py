@@ -11,13 +11,16 @@ Permissions are checked in the job.
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 from aiohttp import web
+from pydantic import TypeAdapter
 
 from bot.forges.events import CommentEvent, Review
 from bot.forges.forge import ForgeUser, Kind, ReplyTarget
 from handlers.common.context import CONTEXT_KEY, WebContext
-from handlers.common.payload import Malformed, Obj
+from handlers.common.fields import Id, Object, Payload, Text, at_most, first, read, read_as, shaped
+from handlers.common.payload import Malformed
 from handlers.forge.webhooks import (
     Incoming,
     decide,
@@ -41,6 +44,65 @@ _REPO = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
 _LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}(?:\[bot\])?")
 _WORD = re.compile(r"[a-z_]{1,40}")
 _URL = re.compile(r"https?://\S{1,2000}")
+MAYBE_ID: TypeAdapter[int | None] = TypeAdapter(Id | None, config={"strict": True})
+
+
+class User(Payload):
+    login: Annotated[str, at_most(1000), shaped(_LOGIN)]
+    id: Id
+    type: Text | None = None
+
+
+class Repository(Payload):
+    full_name: Annotated[str, at_most(201), shaped(_REPO)]
+    id: Id
+
+
+class Comment(Payload):
+    """A comment, or a submitted review's summary: an id, a body and a user, alike."""
+
+    id: Id
+    user: User
+    body: Annotated[str, at_most(MAX_BODY)] | None = None
+    html_url: Annotated[str, at_most(2100), shaped(_URL)] | None = None
+
+
+class ReviewComment(Comment):
+    """A comment on a line of a pull request's diff."""
+
+    in_reply_to_id: Id | None = None
+    line: Id | None = None
+    original_line: object = None  # read only when `line` is absent
+    path: Annotated[str, at_most(4096)]
+    diff_hunk: Annotated[str, at_most(MAX_BODY)] | None = None
+
+
+class Numbered(Payload):
+    number: Id
+
+
+class Issue(Numbered):
+    pull_request: Object | None = None  # present: the issue is a pull request
+
+
+class Delivery(Payload):
+    action: Annotated[str, at_most(1000), shaped(_WORD)]
+    repository: Repository
+
+
+class IssueCommented(Delivery):
+    comment: Comment
+    issue: Issue
+
+
+class Reviewed(Delivery):
+    review: Comment
+    pull_request: Numbered
+
+
+class ReviewCommented(Delivery):
+    comment: ReviewComment
+    pull_request: Numbered
 
 
 def register(app: web.Application, ctx: WebContext) -> None:
@@ -71,55 +133,55 @@ async def receive(request: web.Request) -> web.Response:
     return await decide(ctx, incoming, TAKEN[name], delivery)
 
 
-def read_comment(name: str, payload: Obj, delivery: str) -> Incoming:
+def read_comment(name: str, payload: dict[str, object], delivery: str) -> Incoming:
     """The one place a GitHub delivery becomes typed values."""
-    action = payload.text("action", _WORD)
-    repository = payload.obj("repository")
-    project = repository.text("full_name", _REPO, limit=201)
-    # A submitted review's summary has an id, a body and a user, like a comment.
-    comment = payload.obj("review" if name == "pull_request_review" else "comment")
-    user = comment.obj("user")
-    login = user.text("login", _LOGIN)
-    user_id = user.integer("id")
     review: Review | None = None
-    kind: Kind
+    kind: Kind = "merge_request"
+    delivered: Delivery
+    comment: Comment
     if name == "issue_comment":
-        issue = payload.obj("issue")
-        kind = "merge_request" if issue.opt_obj("pull_request") else "issue"
-        number = issue.integer("number")
-        reply = ReplyTarget(project, kind, number)
+        commented = read(IssueCommented, payload)
+        delivered, comment = commented, commented.comment
+        if commented.issue.pull_request is None:
+            kind = "issue"
+        number = commented.issue.number
+        reply = ReplyTarget(delivered.repository.full_name, kind, number)
     elif name == "pull_request_review":
-        kind, number = "merge_request", payload.obj("pull_request").integer("number")
-        reply = ReplyTarget(project, kind, number)  # answers go to the conversation
+        reviewed = read(Reviewed, payload)
+        delivered, comment = reviewed, reviewed.review
+        number = reviewed.pull_request.number
+        reply = ReplyTarget(delivered.repository.full_name, kind, number)  # to the conversation
     else:
-        kind, number = "merge_request", payload.obj("pull_request").integer("number")
-        root = comment.opt_integer("in_reply_to_id") or comment.integer("id")
-        reply = ReplyTarget(project, kind, number, review_comment_id=root)
-        line = comment.opt_integer("line") or comment.opt_integer("original_line")
-        review = Review(
-            comment.text("path", limit=4096),
-            line,
-            comment.opt_text("diff_hunk", limit=MAX_BODY) or "",
+        on_diff = read(ReviewCommented, payload)
+        delivered, comment = on_diff, on_diff.comment
+        number = on_diff.pull_request.number
+        root = on_diff.comment.in_reply_to_id or on_diff.comment.id
+        reply = ReplyTarget(delivered.repository.full_name, kind, number, review_comment_id=root)
+        line = first(
+            on_diff.comment.line,
+            lambda: read_as(MAYBE_ID, on_diff.comment.original_line, "comment.original_line"),
         )
+        review = Review(on_diff.comment.path, line, on_diff.comment.diff_hunk or "")
+    user, repository = comment.user, delivered.repository
     event = CommentEvent(
         provider=SURFACE,
-        project=project,
-        project_id=repository.integer("id"),
+        project=repository.full_name,
+        project_id=repository.id,
         kind=kind,
         number=number,
-        comment_id=comment.integer("id"),
+        comment_id=comment.id,
         author=ForgeUser(
-            id=str(user_id),
-            username=login,
-            name=login,
-            email=f"{user_id}+{login}@users.noreply.github.com",
+            id=str(user.id),
+            username=user.login,
+            name=user.login,
+            email=f"{user.id}+{user.login}@users.noreply.github.com",
         ),
-        body=comment.opt_text("body", limit=MAX_BODY) or "",
-        url=comment.opt_text("html_url", _URL, limit=2100) or "",
+        body=comment.body or "",
+        url=comment.html_url or "",
         reply=reply,
         review=review,
         delivery=delivery,
         whole_review=name == "pull_request_review",
     )
-    by_bot = user.opt_text("type") == "Bot" or login.endswith("[bot]")
-    return Incoming(action, by_bot, event)
+    by_bot = user.type == "Bot" or user.login.endswith("[bot]")
+    return Incoming(delivered.action, by_bot, event)

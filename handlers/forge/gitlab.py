@@ -8,13 +8,27 @@ system note, on an issue or MR) → not the bot itself → mentions the bot → 
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 from aiohttp import web
+from pydantic import TypeAdapter
 
 from bot.forges.events import CommentEvent, Review
 from bot.forges.forge import ForgeUser, Kind, ReplyTarget
 from handlers.common.context import CONTEXT_KEY, WebContext
-from handlers.common.payload import Malformed, Obj
+from handlers.common.fields import (
+    Flag,
+    Id,
+    Object,
+    Payload,
+    Text,
+    at_most,
+    first,
+    read,
+    read_as,
+    shaped,
+)
+from handlers.common.payload import Malformed
 from handlers.forge.webhooks import (
     Incoming,
     decide,
@@ -36,6 +50,72 @@ _USERNAME = re.compile(r"[A-Za-z0-9_.-]{1,255}")
 _WORD = re.compile(r"[A-Za-z_ ]{1,40}")
 _DISCUSSION = re.compile(r"[0-9a-f]{1,64}")
 _URL = re.compile(r"https?://\S{1,2000}")
+Word = Annotated[str, at_most(1000), shaped(_WORD)]
+FilePath = Annotated[str, at_most(4096)]
+ID: TypeAdapter[int] = TypeAdapter(Id, config={"strict": True})
+MAYBE_ID: TypeAdapter[int | None] = TypeAdapter(Id | None, config={"strict": True})
+MAYBE_PATH: TypeAdapter[str | None] = TypeAdapter(FilePath | None, config={"strict": True})
+
+
+class Heading(Payload):
+    """What decides whether a note is read at all (before 16.11 there is no action)."""
+
+    action: Word | None = None
+    noteable_type: Word | None = None
+
+
+class Hook(Payload):
+    object_kind: object = None  # only compared with "note"
+    object_attributes: Heading
+
+
+class Marked(Payload):
+    system: Flag = False  # GitLab's own note ("changed the description")
+
+
+class MarkedHook(Payload):
+    object_attributes: Marked
+
+
+class Attributes(Payload):
+    id: Id
+    note: Annotated[str, at_most(MAX_NOTE)]
+    url: Annotated[str, at_most(2100), shaped(_URL)] | None = None
+    discussion_id: Annotated[str, at_most(1000), shaped(_DISCUSSION)] | None = None
+    type: Word | None = None
+    position: Object | None = None  # read as a `Position` on a diff note only
+
+
+class Project(Payload):
+    path_with_namespace: Annotated[str, at_most(2000), shaped(_PATH)]
+    id: Id | None = None
+
+
+class Author(Payload):
+    id: Id
+    username: Annotated[str, at_most(1000), shaped(_USERNAME)]
+    email: Annotated[str, at_most(320)] | None = None
+    name: Text | None = None
+
+
+class Note(Payload):
+    object_attributes: Attributes
+    project: Project
+    user: Author
+    project_id: object = None  # read only when the project has no id
+
+
+class Noteable(Payload):
+    """The issue or merge request, under the key its kind names."""
+
+    iid: Id
+
+
+class Position(Payload):
+    new_path: FilePath | None = None
+    old_path: object = None  # each `old_` field is read only when its `new_` one is absent
+    new_line: Id | None = None
+    old_line: object = None
 
 
 def register(app: web.Application, ctx: WebContext) -> None:
@@ -64,40 +144,38 @@ async def receive(request: web.Request) -> web.Response:
     return await decide(ctx, incoming, "create", delivery)
 
 
-def read_note(payload: Obj, delivery: str) -> Incoming | str:
+def read_note(payload: dict[str, object], delivery: str) -> Incoming | str:
     """The one place a Note Hook becomes typed values; a str says why it is ignored."""
-    attributes = payload.obj("object_attributes")
-    action = attributes.opt_text("action", _WORD) or "create"  # before 16.11: no action
-    kind = KINDS.get(attributes.opt_text("noteable_type", _WORD) or "")
-    if payload.raw("object_kind") != "note" or action != "create":
+    heading = read(Hook, payload).object_attributes
+    action = heading.action or "create"
+    kind = KINDS.get(heading.noteable_type or "")
+    if payload.get("object_kind") != "note" or action != "create":
         return f"note {action}"
-    if kind is None or attributes.flag("system"):
+    if kind is None or read(MarkedHook, payload).object_attributes.system:
         return "not a comment on an issue or merge request"
-    project = payload.obj("project")
-    noteable = payload.obj("issue" if kind == "issue" else "merge_request")
-    user = payload.obj("user")
-    username = user.text("username", _USERNAME)
-    email = user.opt_text("email", limit=320)
-    number = noteable.integer("iid")
-    discussion = attributes.opt_text("discussion_id", _DISCUSSION)
-    in_thread = attributes.opt_text("type", _WORD) in THREAD_NOTE_TYPES and bool(discussion)
-    path = project.text("path_with_namespace", _PATH, limit=2000)
-    project_id = project.opt_integer("id") or payload.integer("project_id")
+    note = read(Note, payload)
+    where = "issue" if kind == "issue" else "merge_request"
+    number = read(Noteable, payload.get(where), where).iid
+    attributes, user, project = note.object_attributes, note.user, note.project
+    discussion = attributes.discussion_id
+    in_thread = attributes.type in THREAD_NOTE_TYPES and bool(discussion)
+    path = project.path_with_namespace
+    project_id = project.id or read_as(ID, note.project_id, "project_id")
     event = CommentEvent(
         provider=SURFACE,
         project=path,
         project_id=project_id,
         kind=kind,
         number=number,
-        comment_id=attributes.integer("id"),
+        comment_id=attributes.id,
         author=ForgeUser(
-            id=str(user.integer("id")),
-            username=username,
-            name=user.opt_text("name") or username,
-            email=email if email and "@" in email else None,
+            id=str(user.id),
+            username=user.username,
+            name=user.name or user.username,
+            email=user.email if user.email and "@" in user.email else None,
         ),
-        body=attributes.text("note", limit=MAX_NOTE),
-        url=attributes.opt_text("url", _URL, limit=2100) or "",
+        body=attributes.note,
+        url=attributes.url or "",
         reply=ReplyTarget(path, kind, number, discussion if in_thread else None),
         review=_review(attributes),
         delivery=delivery,
@@ -105,10 +183,15 @@ def read_note(payload: Obj, delivery: str) -> Incoming | str:
     return Incoming(action, False, event)
 
 
-def _review(attributes: Obj) -> Review | None:
-    position = attributes.opt_obj("position")
-    if attributes.opt_text("type", _WORD) != "DiffNote" or position is None:
+def _review(attributes: Attributes) -> Review | None:
+    if attributes.type != "DiffNote" or attributes.position is None:
         return None
-    path = position.opt_text("new_path", limit=4096) or position.opt_text("old_path", limit=4096)
-    line = position.opt_integer("new_line") or position.opt_integer("old_line")
+    where = "object_attributes.position"
+    position = read(Position, attributes.position, where)
+    path = first(
+        position.new_path, lambda: read_as(MAYBE_PATH, position.old_path, f"{where}.old_path")
+    )
+    line = first(
+        position.new_line, lambda: read_as(MAYBE_ID, position.old_line, f"{where}.old_line")
+    )
     return Review(path, line) if path else None

@@ -15,7 +15,6 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
 
 from aiohttp import web
 
@@ -28,7 +27,7 @@ from bot.forges.events import CommentEvent
 from bot.forges.text import command_text, mentions
 from handlers.common import outage
 from handlers.common.context import WebContext
-from handlers.common.payload import Malformed, Obj, parse_form, parse_json
+from handlers.common.payload import Malformed, parse_form, parse_object
 from jobs.forge_jobs import handle_comment
 
 log = logging.getLogger(__name__)
@@ -77,13 +76,16 @@ def unauthorized(surface: str) -> Rejected:
     return Rejected(web.json_response({"error": "bad or missing secret"}, status=401))
 
 
-def read_payload(surface: str, body: bytes, content_type: str = "application/json") -> Obj:
+def read_payload(
+    surface: str, body: bytes, content_type: str = "application/json"
+) -> dict[str, object]:
     """The delivery's JSON object: the body itself, or a form's `payload` field (GitHub
-    offers both content types; the signature covers the raw body either way)."""
+    offers both content types; the signature covers the raw body either way). Its fields
+    are read by each host's models, in `handlers.forge.github` and `gitlab`."""
     try:
         if content_type == FORM:
-            return parse_json(parse_form(body).get("payload", ""))
-        return parse_json(body)
+            return parse_object(parse_form(body).get("payload", ""))
+        return parse_object(body)
     except (Malformed, UnicodeDecodeError) as error:
         raise malformed(surface, str(error)) from None
 
@@ -162,7 +164,7 @@ async def decide(
     return await accept(ctx, event, delivery)
 
 
-def parsed(event: CommentEvent, bot_name: str) -> dict[str, Any]:
+def parsed(event: CommentEvent, bot_name: str) -> dict[str, object]:
     """The comment's command, parsed here once (or the mistake that stopped it, which the
     job answers in the thread after checking who asked)."""
     try:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from redis.exceptions import RedisError
 
-from bot.checks.config import ChecksConfig, ConfigInvalid, read_config
+from bot.checks.config import ChecksConfig, ConfigInvalid
+from bot.checks.reading import read_config
 from bot.checks.results import CheckReport, CheckResult, CheckStarted
 from bot.checks.runner import CheckRunner
 from bot.core.errors import UserError

@@ -1,0 +1,120 @@
+"""What `.repobox.yml` may say, as pydantic models, and what each field expects in words.
+
+Strict: YAML's `yes` is not `true`, `"10"` is not 10, and an unknown key is a mistake,
+not something to skip (a misspelt `required:` must not quietly make a check optional).
+A list that is not a list, or too long, is one mistake about the whole list; a short
+text stands for a list of one where a list of commands or globs is expected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from bot.checks.config import (
+    DEFAULT_TIMEOUT,
+    MAX_AUTOFIX,
+    MAX_CHECKS,
+    MAX_SETUP,
+    MAX_TIMEOUT,
+    Check,
+    ChecksConfig,
+)
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.:/-]{0,39}")
+
+# What each field expects, as the problem line says it; `[]` stands for any list index.
+EXPECTED = {
+    "": "a mapping with setup, checks and autofix",
+    "setup": f"a list of up to {MAX_SETUP} shell commands",
+    "setup[]": "a shell command",
+    "checks": f"a list of up to {MAX_CHECKS} checks",
+    "checks[]": "a mapping with name and run",
+    "checks[].name": "a short name (letters, digits, spaces, `_.:/-`; at most 40 characters)",
+    "checks[].run": "a shell command",
+    "checks[].timeout": f"seconds between 1 and {MAX_TIMEOUT:.0f}",
+    "checks[].required": "true or false",
+    "checks[].paths": 'a list of globs such as ["**/*.py"]',
+    "autofix": f"a whole number from 0 to {MAX_AUTOFIX}",
+}
+UNIQUE_NAME = "a name used once"
+
+
+def _command(value: str) -> str:
+    if not value.strip():
+        raise ValueError("blank")
+    return value
+
+
+def _name(value: str) -> str:
+    if not NAME.fullmatch(value):
+        raise ValueError("not a short name")
+    return value
+
+
+def _listed(limit: int | None, *, text_is_one: bool) -> Callable[[object], object]:
+    """A list (at most `limit` long) as a tuple, nothing as an empty one, and where
+    `text_is_one`, a text as a list of one; anything else fails the whole field."""
+
+    def read(value: object) -> object:
+        if value is None:
+            return ()
+        if text_is_one and isinstance(value, str):
+            return (value,)
+        if not isinstance(value, list) or (limit is not None and len(value) > limit):
+            raise ValueError("not a list, or too long")
+        return tuple(value)
+
+    return read
+
+
+def _globs(value: object) -> object:
+    """Globs fail as a whole: one line for the field, not one per glob."""
+    items = _listed(None, text_is_one=True)(value)
+    if not isinstance(items, tuple) or not all(isinstance(p, str) and p for p in items):
+        raise ValueError("not a list of globs")
+    return items
+
+
+Command = Annotated[str, AfterValidator(_command)]
+STRICT = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class CheckEntry(BaseModel):
+    """One item of `checks:`."""
+
+    model_config = STRICT
+
+    name: Annotated[str, AfterValidator(_name)]
+    run: Command
+    timeout: Annotated[float, Field(ge=1, le=MAX_TIMEOUT)] = DEFAULT_TIMEOUT
+    required: bool = True
+    paths: Annotated[tuple[str, ...], BeforeValidator(_globs)] = ()  # empty: whatever changed
+
+    def check(self) -> Check:
+        return Check(self.name, self.run, self.timeout, self.required, self.paths)
+
+
+class RepoboxFile(BaseModel):
+    """The whole file."""
+
+    model_config = STRICT
+
+    setup: Annotated[
+        tuple[Command, ...], BeforeValidator(_listed(MAX_SETUP, text_is_one=True))
+    ] = ()
+    checks: Annotated[
+        tuple[CheckEntry, ...], BeforeValidator(_listed(MAX_CHECKS, text_is_one=False))
+    ] = ()
+    autofix: Annotated[int, Field(ge=0, le=MAX_AUTOFIX)] = 0
+
+    def config(self, source: str) -> ChecksConfig:
+        checks = tuple(entry.check() for entry in self.checks)
+        return ChecksConfig(self.setup, checks, self.autofix, source)
+
+
+TOP_KEYS = tuple(RepoboxFile.model_fields)  # setup, checks, autofix
+CHECK_KEYS = tuple(CheckEntry.model_fields)  # name, run, timeout, required, paths
