@@ -14,7 +14,7 @@ from bot.core import keys
 from bot.core.config import Settings
 from bot.core.errors import Conflict
 from bot.core.redisio import connect
-from bot.identity.accounts import Credential, Identity, IdentityKind, Provider, Source, masked
+from bot.identity.people import Credential, Identity, IdentityKind, Provider, Source, masked
 from bot.security.credentials import CredentialError, Vault, load_keyring
 from tests.accounts_support import SyncAccounts
 from tests.conftest import ROOT, env_for

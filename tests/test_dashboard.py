@@ -13,7 +13,7 @@ from redis import Redis
 
 from bot.core.config import Settings
 from bot.core.redisio import run_async
-from bot.identity.accounts import Identity
+from bot.identity.people import Identity
 from bot.identity.signin_links import issue
 from handlers.cli.login import operator_link
 from tests.accounts_support import SyncAccounts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.config import Settings
-from bot.identity.accounts import Provider
+from bot.identity.people import Provider
 from bot.identity.rights import rights
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitlab import DEVELOPER, MAINTAINER, REPORTER, FakeGitLab

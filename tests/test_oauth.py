@@ -10,7 +10,6 @@ import pytest
 import requests
 
 from bot.core.config import Settings
-from bot.identity.accounts import Provider
 from bot.identity.oauth import (
     OAuthApp,
     PendingAuthorization,
@@ -20,6 +19,7 @@ from bot.identity.oauth import (
     github_web_url,
     oauth_apps,
 )
+from bot.identity.people import Provider
 from bot.identity.tokens import TokenRefused, inspect
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitlab import FakeGitLab

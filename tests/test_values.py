@@ -11,7 +11,7 @@ from bot.compare.outcome import CandidateOutcome, Comparison
 from bot.core import keys
 from bot.core.config import Settings
 from bot.forges.forge import ReplyTarget
-from bot.identity.accounts import Provider, Source
+from bot.identity.people import Provider, Source
 from bot.sessions.merge_request import MergeRequestRef
 from bot.sessions.origin import (
     CliOrigin,

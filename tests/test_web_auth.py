@@ -18,7 +18,8 @@ from redis import Redis
 
 from bot.core.config import Settings
 from bot.core.redisio import async_client, run_async
-from bot.identity.accounts import Provider, accounts_on
+from bot.identity.accounts import accounts_on
+from bot.identity.people import Provider
 from bot.identity.signin_links import connect_link
 from handlers.cli.login import operator_link
 from handlers.dashboard.auth.cookies import COOKIE

@@ -32,27 +32,10 @@ from bot.identity.people import (
     IdentityKind,
     Person,
     Provider,
-    Source,
-    masked,
 )
 from bot.security.credentials import CredentialError, Vault, keyring
 
 # The values moved to bot.identity.people; callers still import them from here.
-__all__ = [
-    "AccountStore",
-    "Connection",
-    "Credential",
-    "Identity",
-    "IdentityKind",
-    "Person",
-    "Provider",
-    "RotationReport",
-    "Source",
-    "accounts_on",
-    "blocking",
-    "masked",
-]
-
 T = TypeVar("T")
 
 

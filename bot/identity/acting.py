@@ -17,7 +17,8 @@ from redis import Redis
 from bot.core.config import Settings
 from bot.identity import accounts
 from bot.identity import rights as forge_rights
-from bot.identity.accounts import AccountStore, Credential, Identity, Provider
+from bot.identity.accounts import AccountStore
+from bot.identity.people import Credential, Identity, Provider
 from bot.security.credentials import CredentialError
 from bot.sessions.session import Session
 

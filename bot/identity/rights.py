@@ -16,7 +16,7 @@ from gitlab.exceptions import GitlabError
 from bot.core.config import Settings
 from bot.core.errors import UpstreamError
 from bot.forges.clients import github_client, github_policy, gitlab_client, gitlab_policy
-from bot.identity.accounts import Provider
+from bot.identity.people import Provider
 
 TIMEOUT = 10.0
 DEVELOPER = 30

@@ -16,7 +16,8 @@ from redis.asyncio import Redis as AsyncRedis
 
 from bot.core import keys
 from bot.core.config import Settings
-from bot.identity.accounts import AccountStore, Identity
+from bot.identity.accounts import AccountStore
+from bot.identity.people import Identity
 
 DEFAULT_TTL = 10 * 60
 PATH = "/account/link/"

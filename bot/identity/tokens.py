@@ -19,7 +19,7 @@ from bot.core.config import Settings
 from bot.core.errors import UpstreamError, UserError
 from bot.core.retry import RetryPolicy
 from bot.forges.clients import github_client, github_policy, gitlab_client, gitlab_policy
-from bot.identity.accounts import Provider
+from bot.identity.people import Provider
 
 TIMEOUT = 10.0
 WHAT = "look up the token"

@@ -6,9 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import TypeAdapter
-
-from bot.core.stored import JsonObject, Records, Text, dump, load, text_or
+from bot.core.stored import JsonObject, Text, dump, load, text_or
 
 Author = Annotated[str, text_or("someone")]  # stored without one: "someone" said it
 
@@ -24,11 +22,3 @@ class Quote:
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Quote:
         return load(cls, data)
-
-
-_QUOTES = TypeAdapter(Records[Quote])
-
-
-def quotes(items: object) -> tuple[Quote, ...]:
-    """Quotes from a stored list, skipping anything that is not a mapping."""
-    return _QUOTES.validate_python(items)

@@ -18,7 +18,8 @@ from bot.core.config import Settings
 from bot.core.errors import ConfigError, UserError
 from bot.core.redisio import connect, locate
 from bot.identity import accounts, signin_links
-from bot.identity.accounts import AccountStore, Identity, IdentityKind
+from bot.identity.accounts import AccountStore
+from bot.identity.people import Identity, IdentityKind
 
 OPERATOR = Identity(IdentityKind.OPERATOR, "local")
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.identity.accounts import Person as Account
+from bot.identity.people import Person as Account
 from bot.sessions.session import Person, Session
 from handlers.dashboard.auth.context import context, keep, redirect, session
 

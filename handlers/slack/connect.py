@@ -10,7 +10,8 @@ from __future__ import annotations
 from bot.commands.repo_spec import Reach
 from bot.core.errors import UserError
 from bot.identity import acting, signin_links
-from bot.identity.accounts import Identity, accounts_on
+from bot.identity.accounts import accounts_on
+from bot.identity.people import Identity
 from handlers.common.context import WebContext
 
 WORD = "connect"

@@ -16,7 +16,8 @@ from slack_sdk.models.blocks import Block, ButtonElement, DividerBlock, HeaderBl
 from slack_sdk.models.views import View
 
 from bot.identity import signin_links
-from bot.identity.accounts import Identity, accounts_on
+from bot.identity.accounts import accounts_on
+from bot.identity.people import Identity
 from bot.security.links import session_link
 from bot.sessions.session import Session
 from bot.surfaces.slack.kit import actions, escape, plain, section

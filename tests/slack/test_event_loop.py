@@ -18,7 +18,7 @@ import requests
 from redis import Redis
 
 from bot.core.redisio import run_async
-from bot.identity.accounts import Identity
+from bot.identity.people import Identity
 from bot.identity.signin_links import issue
 from bot.sessions.prompts import Action
 from bot.sessions.session import Person, Session, Thread

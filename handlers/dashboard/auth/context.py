@@ -11,8 +11,9 @@ from redis.asyncio import Redis as AsyncRedis
 
 from bot.core import keys
 from bot.core.config import Settings
-from bot.identity.accounts import AccountStore, Provider
+from bot.identity.accounts import AccountStore
 from bot.identity.oauth import OAuthApp
+from bot.identity.people import Provider
 from handlers.dashboard.auth.cookies import SESSION_TTL, SessionCookies, WebSession
 
 

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 
 from aiohttp import web
 
-from bot.identity.accounts import Connection, Identity, Person, Provider
 from bot.identity.oauth import OAuthApp
+from bot.identity.people import Connection, Identity, Person, Provider
 
 HEADERS = {
     "Cache-Control": "no-store",

@@ -9,7 +9,7 @@ import logging
 from aiohttp import web
 
 from bot.core.errors import ConfigError, UpstreamError, UserError
-from bot.identity.accounts import Credential, Provider, Source
+from bot.identity.people import Credential, Provider, Source
 from bot.identity.tokens import inspect
 from bot.security.credentials import CredentialError
 from handlers.dashboard.auth import pages

@@ -15,8 +15,8 @@ from aiohttp import web
 
 from bot.core.errors import UpstreamError, UserError
 from bot.identity import signin_links
-from bot.identity.accounts import Credential, Identity, Provider, Source
 from bot.identity.oauth import begin, finish
+from bot.identity.people import Credential, Identity, Provider, Source
 from bot.identity.tokens import inspect
 from handlers.dashboard.auth import pages
 from handlers.dashboard.auth.context import context, keep, redirect, session
