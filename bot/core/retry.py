@@ -7,19 +7,26 @@ from `backoff`, a `Retry-After` obeyed when the service asks (a pause longer tha
 `LONGEST_WAIT` is reported at once instead: it would hold a worker), `retries` retries at
 most, one log line per retry. The named policies below are the ones Repobox uses. The
 client libraries' own retries are switched off where a policy runs, so no call is retried
-twice over. Slack's calls keep their own wrapper (`bot/surfaces/slack`), and Redis
-reconnects are redis-py's and `bot.core.health`'s.
+twice over. Calls that answer instead of raising (Slack's Web API wrapper) retry with
+`until_landed`, on the same library; `retry_after` reads a service's `Retry-After` for all.
+Redis reconnects are redis-py's and `bot.core.health`'s.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import NoReturn, TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    retry_if_result,
+    wait_exponential,
+)
 from tenacity.stop import stop_base
 
 from bot.core.config import Settings
@@ -33,6 +40,19 @@ TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 LONGEST_WAIT = 120.0  # a service asking for a longer pause gets the failure reported instead
 MODEL_STREAM_RETRIES = 3  # errors in the middle of a model's response, which its SDK cannot retry
 MODEL_STREAM_BACKOFF = 0.5
+
+
+def retry_after(headers: Mapping[str, object]) -> float | None:
+    """The seconds a `Retry-After` header asks for (any capitalisation; a value or a list of
+    values); None when it is absent or not a plain number of seconds."""
+    raw = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if isinstance(raw, list):
+        raw = raw[0] if raw else None
+    try:
+        seconds = float(str(raw)) if raw is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and 0 <= seconds < float("inf") else None
 
 
 @dataclass(frozen=True)
@@ -140,3 +160,31 @@ def model_stream(classify: Classify, sleep: Sleep) -> RetryPolicy:
     return RetryPolicy(
         "Anthropic", classify, MODEL_STREAM_RETRIES, MODEL_STREAM_BACKOFF, sleep=sleep
     )
+
+
+def until_landed(
+    attempt: Callable[[], T],
+    pause: Callable[[T], float | None],
+    *,
+    within: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Sleep = time.sleep,
+) -> T:
+    """For calls that answer rather than raise (Slack's wrapper): `attempt` again while
+    `pause` asks for a wait (its seconds), for at most `within` seconds; the last answer
+    either way."""
+    give_up = clock() + within
+
+    def answer(state: RetryCallState) -> T:
+        assert state.outcome is not None
+        result: T = state.outcome.result()
+        return result
+
+    retrying = Retrying(
+        retry=retry_if_result(lambda result: pause(result) is not None),
+        wait=lambda state: pause(answer(state)) or 0.0,
+        stop=lambda state: clock() >= give_up,
+        sleep=sleep,
+        retry_error_callback=answer,
+    )
+    return retrying(attempt)

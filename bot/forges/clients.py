@@ -18,7 +18,7 @@ from gitlab.exceptions import GitlabError
 
 from bot.core.config import Settings
 from bot.core.errors import ConfigError
-from bot.core.retry import TRANSIENT_STATUSES, Failure, RetryPolicy, forge_api
+from bot.core.retry import TRANSIENT_STATUSES, Failure, RetryPolicy, forge_api, retry_after
 
 SECONDARY_LIMIT_WAIT = 60.0  # GitHub: "wait at least one minute" without a Retry-After
 
@@ -63,8 +63,7 @@ def gitlab_policy(settings: Settings) -> RetryPolicy:
 def github_failure(error: BaseException) -> Failure | None:
     """5xx, 429 and rate limits (with the wait GitHub asks for), and dropped connections."""
     if isinstance(error, GithubException):
-        retry_after = _header(error, "Retry-After")
-        wait = float(retry_after) if retry_after and retry_after.isdigit() else None
+        wait = retry_after(error.headers or {})
         if isinstance(error, RateLimitExceededException) or (
             error.status == 403 and "rate limit" in github_message(error).lower()
         ):

@@ -6,7 +6,8 @@ must land (a new message, a reply's final state, a stream's stop) waits that lon
 second after an outage, and tries again, for at most `MUST_LAND_FOR`; any other call
 takes its answer at once and lets its caller decide (an append waits for its next turn, a
 status line is decoration). The web process's client (Bolt's) waits out up to two 429s
-with the same capped reading. The forges' policy is `bot/core/retry.py`'s.
+with the same capped reading. The reading of the header and the retry loop are
+`bot/core/retry.py`'s, as every other service's are.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
-from tenacity import RetryCallState, Retrying, retry_if_result
 
+from bot.core import retry as core_retry
 from bot.progress.sink import SINK_CALL_BUDGET
 
 CAP = 60.0  # seconds; the longest Retry-After honoured
@@ -32,15 +33,10 @@ T = TypeVar("T")
 
 
 def retry_after(headers: Mapping[str, object]) -> float:
-    """Seconds to wait before the next try, from a 429's headers (any capitalisation; a
-    value or a list of values): 1 when absent or unreadable, never more than `CAP`."""
-    raw = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    if isinstance(raw, list):
-        raw = raw[0] if raw else None
-    try:
-        return min(CAP, max(1.0, float(str(raw)))) if raw is not None else 1.0
-    except ValueError:
-        return 1.0
+    """Seconds to wait before the next try, from a 429's headers: 1 when absent or
+    unreadable, never more than `CAP`."""
+    asked = core_retry.retry_after(headers)
+    return min(CAP, max(1.0, asked)) if asked is not None else 1.0
 
 
 def until_landed(
@@ -51,23 +47,8 @@ def until_landed(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
-    """`attempt` again while `pause` asks for a wait (its seconds), for at most `within`
-    seconds; the last answer either way. `attempt` answers, it never raises."""
-    give_up = clock() + within
-
-    def answer(state: RetryCallState) -> T:
-        assert state.outcome is not None
-        result: T = state.outcome.result()
-        return result
-
-    retrying = Retrying(
-        retry=retry_if_result(lambda result: pause(result) is not None),
-        wait=lambda state: pause(answer(state)) or 0.0,
-        stop=lambda state: clock() >= give_up,
-        sleep=sleep,
-        retry_error_callback=answer,
-    )
-    return retrying(attempt)
+    """`bot.core.retry.until_landed`, for at most `MUST_LAND_FOR` unless told otherwise."""
+    return core_retry.until_landed(attempt, pause, within=within, clock=clock, sleep=sleep)
 
 
 class CappedRateLimitRetry(AsyncRateLimitErrorRetryHandler):
