@@ -32,7 +32,7 @@ from bot.git.commit_message import commit_message
 from bot.processes.control import RunControl
 from bot.sessions import metrics
 from bot.sessions.events import EventKind, ProgressEvent, ProgressStream
-from bot.sessions.prompts import Prompt, PromptState
+from bot.sessions.prompts import ENDINGS, Prompt, PromptState
 from bot.sessions.results import RunResult
 from bot.sessions.session import Person, Session
 from jobs.steps import checkpoint_copies
@@ -98,19 +98,19 @@ def run_prompt(
     kept = f" {run_stat.summary()} kept in a checkpoint." if commit else ""
 
     if control.cancelled and not (control.reason == "shutdown" and finished):
-        prompt.state, prompt.error = PromptState.CANCELLED, f"cancelled after {duration:.0f}s"
+        prompt.error = f"cancelled after {duration:.0f}s"
         end = ProgressEvent(EventKind.CANCELLED, f"Cancelled after {duration:.0f}s.{kept}")
     elif control.expired:
         limit = control.time_limit / 60
-        prompt.state, prompt.error = PromptState.FAILED, f"hit the {limit:.0f}-minute time limit"
+        prompt.error = f"hit the {limit:.0f}-minute time limit"
         end = ProgressEvent(EventKind.ERROR, f"Stopped at the {limit:.0f}-minute time limit.{kept}")
     elif failure is not None:
-        prompt.state, prompt.error = PromptState.FAILED, failure
+        prompt.error = failure
         end = ProgressEvent(EventKind.ERROR, f"{failure}{kept}")
     else:
         summary = redact(result.text if result else "") or "Done."
-        prompt.state, prompt.summary = PromptState.DONE, summary
-        data: dict[str, Any] = dict(result.data) if result else {}
+        prompt.summary = summary
+        data: dict[str, object] = dict(result.data) if result else {}
         summary = verdicts(summary, checked, data)
         data.update(
             duration_s=round(duration, 2),
@@ -122,7 +122,7 @@ def run_prompt(
         prompt.result = RunResult.from_dict(data)
         end = ProgressEvent(EventKind.RESULT, summary, data=data)
     try:
-        metrics.record_run(ctx.redis, prompt.state.value, duration, prompt.result)
+        metrics.record_run(ctx.redis, ENDINGS[end.kind].value, duration, prompt.result)
     except RedisError:
         log.warning("run figures of %s not recorded: Redis refused the write", prompt.id)
     if commit and session.shipped:
@@ -257,7 +257,7 @@ def check_and_fix(
     return checked, result
 
 
-def verdicts(summary: str, checked: Checked | None, data: dict[str, Any]) -> str:
+def verdicts(summary: str, checked: Checked | None, data: dict[str, object]) -> str:
     """The reply ends with one verdict per check (or what is wrong with the config); the
     result records the report."""
     if checked is not None and checked.report is not None:
