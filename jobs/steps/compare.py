@@ -39,19 +39,10 @@ from bot.sessions.events import EventKind, ProgressEvent, ProgressStream
 from bot.sessions.prompts import Prompt, PromptState
 from bot.sessions.results import RunResult
 from bot.sessions.session import Session
+from jobs.steps.agent_turn import checkpoint, drive, earlier_prompts, keep_leftovers, show
+from jobs.steps.autofix import check_and_fix, verdicts
 from jobs.steps.context import JobContext
-from jobs.steps.run_prompt import (
-    HandBack,
-    LeaseLost,
-    Outcome,
-    check_and_fix,
-    checkpoint,
-    drive,
-    earlier_prompts,
-    keep_leftovers,
-    show,
-    verdicts,
-)
+from jobs.steps.run_prompt import HandBack, LeaseLost, Outcome
 
 log = logging.getLogger(__name__)
 

@@ -25,9 +25,9 @@ from bot.sessions.prompts import Prompt
 from bot.sessions.results import RunResult
 from bot.sessions.session import Session
 from jobs.steps import checkpoint_copies
+from jobs.steps.agent_turn import session_diff
 from jobs.steps.compare import discard
 from jobs.steps.context import JobContext
-from jobs.steps.run_prompt import session_diff
 from jobs.steps.ship import push_update
 
 log = logging.getLogger(__name__)
