@@ -42,7 +42,8 @@ from bot.core.config import Settings
 from bot.core.redisio import connect
 from bot.security.links import session_link
 from bot.sessions.events import EventKind, ProgressStream
-from bot.sessions.session import Person, Session, SessionStore, Thread
+from bot.sessions.session import Person, Session, Thread
+from bot.sessions.session_store import SessionStore
 
 KEY = "YmVuY2gta2V5LTMyLWJ5dGVzLWxvbmcuLi4uLi4uLi4="
 CHROMIUM_FLAGS = [

@@ -14,7 +14,8 @@ from bot.progress.sink import Prompts
 from bot.progress.surface import Surface
 from bot.sessions.events import EventKind, ProgressEvent, ProgressStream
 from bot.sessions.prompts import Action
-from bot.sessions.session import Person, Session, SessionStore, Thread
+from bot.sessions.session import Person, Session, Thread
+from bot.sessions.session_store import SessionStore
 from bot.sessions.thread_context import ThreadContext
 from bot.surfaces.forge.sink import ForgeSink
 from tests.conftest import queued

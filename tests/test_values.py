@@ -25,7 +25,8 @@ from bot.sessions.origin import (
 from bot.sessions.prompts import Action, PromptQueue, PromptState
 from bot.sessions.quote import Quote
 from bot.sessions.results import FileLine, RunResult
-from bot.sessions.session import Person, Session, SessionStore, Thread
+from bot.sessions.session import Person, Session, Thread
+from bot.sessions.session_store import SessionStore
 from bot.sessions.thread_context import ThreadContext
 from tests.accounts_support import SyncAccounts
 from tests.conftest import queued

@@ -20,7 +20,8 @@ from bot.core.config import Settings
 from bot.core.dispatch import Dispatcher, SessionJobs
 from bot.core.redisio import run_async
 from bot.sessions.prompts import PromptQueue
-from bot.sessions.session import Session, SessionStore
+from bot.sessions.session import Session
+from bot.sessions.session_store import SessionStore
 
 T = TypeVar("T")
 

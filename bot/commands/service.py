@@ -11,41 +11,22 @@ same operations through `bot.commands.blocking.BlockingService`, on a short-live
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from redis import Redis
-from redis.asyncio import Redis as AsyncRedis
-from redis.asyncio.client import Pipeline
-
 from bot.commands import repo_spec
-from bot.compare.candidates import check_count, resolve
-from bot.compare.picking import check_pickable
-from bot.core import disk, keys
-from bot.core.config import Settings
-from bot.core.dispatch import (
-    FAST_QUEUE,
-    RUN_QUEUE,
-    AsyncDispatcher,
-    Dispatcher,
-    SessionJobs,
-    host_queue,
-)
-from bot.core.errors import Conflict, Forbidden, NotFound, UserError
+from bot.commands.queueing import Queueing
+from bot.core import dedupe, keys
+from bot.core.dispatch import FAST_QUEUE, RUN_QUEUE, host_queue
+from bot.core.errors import Conflict, NotFound
 from bot.core.redisio import as_str
 from bot.git.branches import require_branch, work_branch
 from bot.sessions import retention
-from bot.sessions.async_prompts import AsyncPromptQueue
-from bot.sessions.async_session import AsyncSessionStore
-from bot.sessions.events import STREAM_MAX_LEN, EventKind, ProgressEvent
-from bot.sessions.hosts import Beat
+from bot.sessions.events import EventKind
 from bot.sessions.origin import Origin
-from bot.sessions.prompts import Action, Prompt, Submitted
-from bot.sessions.session import ACCEPTS_PROMPTS, Person, Session, SessionState, Thread
+from bot.sessions.prompts import Prompt, Submitted
+from bot.sessions.session import Person, Session, SessionState, Thread
 from bot.sessions.thread_context import ThreadContext
-
-JOB_SLACK = 120.0  # RQ's own timeout sits above the run's time limit, which we enforce
 
 
 @dataclass(frozen=True)
@@ -68,20 +49,8 @@ class Status:
     history: list[Prompt]
 
 
-class SessionService:
-    def __init__(
-        self, settings: Settings, redis: Redis, aredis: AsyncRedis, jobs: SessionJobs
-    ) -> None:
-        """`aredis` carries every call; `redis` (the same server) only lends RQ a connection
-        to build jobs with (`AsyncDispatcher`). `jobs`: the jobs it enqueues
-        (`jobs.session_jobs.SESSION_JOBS`; bot/ must not import jobs/, so its builder hands
-        them in)."""
-        self.settings = settings
-        self.redis = aredis
-        self.jobs = jobs
-        self.sessions = AsyncSessionStore(aredis)
-        self.prompts = AsyncPromptQueue(aredis)
-        self.dispatch = AsyncDispatcher(Dispatcher(redis), aredis)
+class SessionService(Queueing):
+    """Starting, controlling and reading sessions, on top of `Queueing`'s queue side."""
 
     # -- starting ------------------------------------------------------------------------
     async def start(
@@ -102,8 +71,8 @@ class SessionService:
         A redelivered request (same `request_id`) returns the session it created the first time.
         `origin` is where the first prompt was typed (the surface reacts on it).
         """
-        request_key = keys.request(f"new:{request_id}")
-        if (replayed := await self._created_by(request_key)) is not None:
+        request = f"new:{request_id}"
+        if (replayed := await self._created_by(request)) is not None:
             return Started(replayed, None)
         existing = await self.sessions.find_by_thread(thread.surface, thread.key)
         if existing is not None and existing.state is not SessionState.ARCHIVED:
@@ -113,7 +82,7 @@ class SessionService:
             )
         if existing is not None:
             await self.sessions.release_thread(existing)
-        await self.check_disk(None)
+        await self.admission.check_disk(None)
         spec = self.check_spec(repo, repo_spec.Reach.of_surface(thread.surface))
         for branch in (base, work_branch_name):
             if branch is not None:
@@ -131,8 +100,8 @@ class SessionService:
             title=_title(prompt or (context.title if context else "")),
             context=context,
         )
-        if not await self.redis.set(request_key, session_id, nx=True, ex=7 * 86400):
-            replayed = await self._created_by(request_key)  # the same request, a moment earlier
+        if not await dedupe.take(self.redis, request, dedupe.NEW_SESSION_TTL, session_id):
+            replayed = await self._created_by(request)  # the same request, a moment earlier
             if replayed is not None:
                 return Started(replayed, None)
         if not await self.sessions.create(session):
@@ -154,171 +123,18 @@ class SessionService:
             )
         return Started(session, submitted)
 
-    async def _created_by(self, request_key: str) -> Session | None:
-        recorded = await self.redis.get(request_key)
+    async def _created_by(self, request: str) -> Session | None:
+        recorded = await dedupe.taken_by(self.redis, request)
         if recorded is None:
             return None
         try:
-            return await self.sessions.get(as_str(recorded))
+            return await self.sessions.get(recorded)
         except NotFound:
             return None
 
     def check_spec(self, repo: str, reach: repo_spec.Reach) -> repo_spec.RepoSpec:
         """What `repo` names, if the surface (`reach`) and REPOBOX_ALLOWED_REPOS allow it."""
-        spec = repo_spec.parse(repo, self.settings, reach)
-        self.check_repo_allowed(spec.provider, spec.project)
-        return spec
-
-    async def check_disk(self, host: str | None) -> None:
-        """Refuse work below REPOBOX_MIN_FREE_MB: on the session's host as its heartbeat
-        reports it, or on this machine's data dir when no host holds the session yet."""
-        minimum = self.settings.min_free_mb
-        beat, alive = await self._beat(host) if host else (None, False)
-        if beat is not None and alive:
-            if beat.free_mb < minimum:
-                raise disk.refusal(
-                    beat.free_mb, minimum, f"the machine holding this session ({host})"
-                )
-            return
-        disk.check(self.settings.data_dir, minimum)
-
-    def check_repo_allowed(self, provider_name: str, project: str) -> None:
-        allowed = self.settings.allowed_repos
-        if allowed and project not in allowed and f"{provider_name}:{project}" not in allowed:
-            raise Forbidden(f"Repobox is not allowed to work on `{project}` here.")
-
-    # -- prompts and ships ----------------------------------------------------------------
-    async def submit(
-        self,
-        session: Session,
-        text: str,
-        person: Person,
-        *,
-        request_id: str,
-        origin: Origin | None = None,
-    ) -> Submitted:
-        """Queue a prompt; it runs after everything queued before it."""
-        if not text.strip():
-            raise UserError("That prompt is empty.", hint="Tell me what to change.")
-        return await self._queue(session, Action.RUN, text.strip(), person, request_id, origin)
-
-    async def ship(
-        self,
-        session: Session,
-        person: Person,
-        *,
-        request_id: str,
-        origin: Origin | None = None,
-        anyway: bool = False,
-    ) -> Submitted:
-        """Queue a push (and MR/PR) after whatever is running or waiting; `anyway` ships
-        past failing required checks and records who did."""
-        text = "ship it anyway" if anyway else "ship it"
-        return await self._queue(session, Action.SHIP, text, person, request_id, origin)
-
-    async def undo(
-        self,
-        session: Session,
-        person: Person,
-        *,
-        request_id: str,
-        origin: Origin | None = None,
-    ) -> Submitted:
-        """Queue taking back the last checkpoint: after the run it would take back."""
-        return await self._queue(session, Action.UNDO, "undo", person, request_id, origin)
-
-    async def compare(
-        self,
-        session: Session,
-        text: str,
-        candidates: tuple[str, ...],
-        person: Person,
-        *,
-        request_id: str,
-        origin: Origin | None = None,
-    ) -> Submitted:
-        """Queue one prompt for several candidates (none named: REPOBOX_COMPARE_DEFAULT);
-        it takes one place in the queue, like any prompt."""
-        names = candidates or self.settings.compare_default
-        for name in names:
-            resolve(name)
-        check_count(names, self.settings.compare_max)
-        if not text.strip():
-            raise UserError("That prompt is empty.", hint="Tell me what to change.")
-        return await self._queue(
-            session, Action.COMPARE, text.strip(), person, request_id, origin, candidates=names
-        )
-
-    async def pick(
-        self,
-        session: Session,
-        number: int,
-        person: Person,
-        *,
-        request_id: str,
-        origin: Origin | None = None,
-    ) -> Submitted:
-        """Queue adopting candidate `number` of the latest comparison (after it, if it has
-        not finished yet)."""
-        check_pickable(await self.prompts.history(session.id), number)
-        return await self._queue(
-            session, Action.PICK, f"pick {number}", person, request_id, origin, pick=number
-        )
-
-    async def _queue(
-        self,
-        session: Session,
-        action: Action,
-        text: str,
-        person: Person,
-        request_id: str,
-        origin: Origin | None,
-        *,
-        candidates: tuple[str, ...] = (),
-        pick: int | None = None,
-    ) -> Submitted:
-        current = await self.sessions.get(session.id)
-        if current.state not in ACCEPTS_PROMPTS:
-            raise Conflict(
-                f"Session `{current.id}` is {current.state.value} and takes no more prompts.",
-                hint="Start a new one with `new <repo>`.",
-            )
-        if action in (Action.RUN, Action.COMPARE):  # a ship needs no room; let it through
-            await self.check_disk(current.host)
-        submitted = await self.prompts.submit(
-            current.id, action, text, person, request_id, origin, candidates=candidates, pick=pick
-        )
-        if submitted.created:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.zadd(keys.sessions_index(), {current.id: time.time()}, xx=True)  # touch
-                if submitted.position > 1:
-                    ahead = f"waiting: {submitted.position - 1} ahead"
-                    where = {"position": submitted.position}
-                    _event(pipe, current.id, EventKind.QUEUED, ahead, submitted.prompt.id, where)
-                await pipe.execute()
-            if submitted.position > 0:  # still waiting (a running drain may have taken it)
-                await self._drain(current, submitted.prompt.id)
-        return submitted
-
-    async def kick(self, session: Session, reason: str | None = None) -> None:
-        """Make sure a job will drain the session's queue (it exits at once if one is running).
-
-        `reason` makes the job id unique per cause (a prompt, init done, a recovery), so a
-        kick is never swallowed as a duplicate of an older, finished drain job.
-        """
-        current = await self.sessions.get(session.id)
-        newest = await self.prompts.last_waiting(session.id)
-        if newest is not None:
-            await self._drain(current, reason or newest)
-
-    async def _drain(self, current: Session, reason: str) -> None:
-        await self.dispatch.enqueue(
-            self.jobs.drain,
-            job_id=f"drain-{reason}",
-            queue=host_queue(current.host) if current.host else RUN_QUEUE,
-            timeout=self.settings.run_timeout + JOB_SLACK,
-            session_id=current.id,
-        )
+        return self.admission.check_spec(repo, reach)
 
     # -- control ---------------------------------------------------------------------
     async def cancel(self, session: Session, person: Person) -> Cancelled:
@@ -341,7 +157,7 @@ class SessionService:
         await self.sessions.transition(session.id, SessionState.ARCHIVED)
         await self.sessions.mark_archived(session.id)
         await self.redis.delete(keys.checkpoint(session.id))  # its workdir is retired
-        await self._expire(session.id)
+        await retention.expire_archived(self.redis, session.id, self.settings.retention_seconds)
         await self.sessions.release_thread(session)
         await self._emit(session.id, EventKind.STATE, SessionState.ARCHIVED.value, by=person.name)
         current = await self.sessions.get(session.id)
@@ -363,33 +179,8 @@ class SessionService:
 
     async def diff(self, session: Session) -> dict[str, Any]:
         """The diff as of the last checkpoint (stored by the run, so any process can read it)."""
-        raw = await self.redis.get(keys.diff(session.id))
+        raw = await self.sessions.diff(session.id)
         return json.loads(raw) if raw else {"stat": None, "patch": ""}
-
-    # -- what the operations share ----------------------------------------------------
-    async def _emit(
-        self, session_id: str, kind: EventKind, text: str, prompt_id: str | None = None, **data: Any
-    ) -> None:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            _event(pipe, session_id, kind, text, prompt_id, data)
-            await pipe.execute()
-
-    async def _beat(self, host: str) -> tuple[Beat | None, bool]:
-        """The host's newest heartbeat and whether it is alive (as `HostRegistry` reads them)."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hget(keys.hosts(), host)
-            pipe.exists(keys.host(host))
-            raw, alive = await pipe.execute()
-        return (Beat.from_json(as_str(raw)) if raw is not None else None), bool(alive)
-
-    async def _expire(self, session_id: str) -> None:
-        """Let Redis drop the archived session's data after the retention time."""
-        prompt_ids = await self.redis.lrange(keys.prompts(session_id), 0, -1)
-        ttl = max(1, int(self.settings.retention_seconds))
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for key in retention.owned_keys(session_id, prompt_ids):
-                pipe.expire(key, ttl)
-            await pipe.execute()
 
     # -- channels -------------------------------------------------------------------------
     async def link_channel(self, surface: str, channel: str, repo: str) -> str:
@@ -400,24 +191,6 @@ class SessionService:
     async def linked_repo(self, surface: str, channel: str) -> str | None:
         raw = await self.redis.get(keys.channel_link(surface, channel))
         return as_str(raw) if raw is not None else None
-
-
-def _event(
-    pipe: Pipeline,
-    session_id: str,
-    kind: EventKind,
-    text: str,
-    prompt_id: str | None,
-    data: dict[str, Any],
-) -> None:
-    """Append to the session's progress stream, in `pipe` (as `ProgressStream.append` does)."""
-    event = ProgressEvent(kind, text, prompt_id, data)
-    pipe.xadd(
-        keys.events(session_id),
-        event.to_fields(),  # type: ignore[arg-type]
-        maxlen=STREAM_MAX_LEN,
-        approximate=True,
-    )
 
 
 def _title(text: str) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
 
 from bot.core import keys
 from bot.core.redisio import as_str
@@ -45,7 +45,7 @@ class CompareRecord:
 
     @classmethod
     def from_json(cls, raw: str) -> CompareRecord:
-        data: dict[str, Any] = json.loads(raw)
+        data = json.loads(raw)
         return cls(
             prompt_id=str(data["prompt_id"]),
             base_commit=str(data["base_commit"]),
@@ -64,6 +64,12 @@ def save(redis: Redis, session_id: str, record: CompareRecord) -> None:
 
 def load(redis: Redis, session_id: str) -> CompareRecord | None:
     raw = redis.get(keys.comparison(session_id))
+    return CompareRecord.from_json(as_str(raw)) if raw else None
+
+
+async def load_async(redis: AsyncRedis, session_id: str) -> CompareRecord | None:
+    """`load` from the event loop (the live page shows the candidates' diffs)."""
+    raw = await redis.get(keys.comparison(session_id))
     return CompareRecord.from_json(as_str(raw)) if raw else None
 
 

@@ -125,7 +125,8 @@ def active_runs() -> str:
 
 
 def request(request_id: str) -> str:
-    """String with a TTL: what an inbound request already produced (dedupe of retries)."""
+    """String with a TTL: what an inbound request already produced (dedupe of retries;
+    `bot.core.dedupe` names each kind's TTL)."""
     return f"{PREFIX}:request:{request_id}"
 
 

@@ -4,7 +4,7 @@ recorded in the data dir."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,11 +21,25 @@ from bot.core.errors import UserError
 ADDRESS_FILE = "redis.url"
 PID_FILE = "app.pid"  # written by `python app.py` (the supervisor) while it runs
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
+Hash = Mapping[bytes | str, bytes | str]  # HGETALL's answer, as redis-py types it
 
 
 def as_str(value: object) -> str:
     """Redis answers bytes (RQ needs that); our own values are UTF-8 text."""
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def maybe_str(value: object) -> str | None:
+    """`as_str` for a value Redis may not have (GET, HGET): None stays None."""
+    return None if value is None else as_str(value)
+
+
+def str_fields(raw: Mapping[K, V]) -> dict[str, str]:
+    """A hash or a stream entry as Redis answers it (bytes), as text: the one place the
+    stores decode field maps (the clients stay bytes for RQ)."""
+    return {as_str(name): as_str(value) for name, value in raw.items()}
 
 
 def connect(url: str) -> Redis:

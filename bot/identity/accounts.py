@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -24,7 +24,7 @@ from redis.asyncio import Redis as AsyncRedis
 from bot.core import keys
 from bot.core.config import Settings
 from bot.core.errors import Conflict, NotFound
-from bot.core.redisio import as_str, run_async
+from bot.core.redisio import maybe_str, run_async, str_fields
 from bot.identity.people import (
     Connection,
     Credential,
@@ -44,15 +44,6 @@ class RotationReport:
     resealed: int
     current: int
     failed: tuple[str, ...]  # "person/provider" of blobs no known key opens
-
-
-def _text(value: object) -> str | None:
-    """Redis answers bytes (the client does not decode); None stays None."""
-    return None if value is None else as_str(value)
-
-
-def _texts(raw: Mapping[bytes | str, object]) -> dict[str, str]:
-    return {as_str(k): as_str(v) for k, v in raw.items()}
 
 
 class AccountStore:
@@ -77,7 +68,7 @@ class AccountStore:
         return found
 
     async def person(self, person_id: str) -> Person | None:
-        raw = _text(await self.redis.hget(keys.person(person_id), "json"))
+        raw = maybe_str(await self.redis.hget(keys.person(person_id), "json"))
         return Person.from_dict(json.loads(raw)) if raw else None
 
     async def require(self, person_id: str) -> Person:
@@ -88,7 +79,7 @@ class AccountStore:
 
     async def find(self, identity: Identity) -> Person | None:
         key = keys.identity(identity.kind.value, identity.value)
-        person_id = _text(await self.redis.get(key))
+        person_id = maybe_str(await self.redis.get(key))
         return await self.person(person_id) if person_id else None
 
     async def person_for(self, identity: Identity, display_name: str) -> Person:
@@ -124,28 +115,28 @@ class AccountStore:
         await self.require(person_id)
         key = keys.identity(identity.kind.value, identity.value)
         if not await self.redis.set(key, person_id, nx=True) and (
-            _text(await self.redis.get(key)) != person_id
+            maybe_str(await self.redis.get(key)) != person_id
         ):
             raise Conflict(
                 f"That {identity.kind.value} account is already linked to another person.",
                 hint="Unlink it there first.",
             )
         mine = keys.person_identities(person_id)
-        previous = _text(await self.redis.hget(mine, identity.kind.value))
+        previous = maybe_str(await self.redis.hget(mine, identity.kind.value))
         if previous and previous != identity.value:
             await self.redis.delete(keys.identity(identity.kind.value, previous))
         await self.redis.hset(mine, identity.kind.value, identity.value)
 
     async def identities(self, person_id: str) -> list[Identity]:
-        raw = _texts(await self.redis.hgetall(keys.person_identities(person_id)))
+        raw = str_fields(await self.redis.hgetall(keys.person_identities(person_id)))
         return [Identity(IdentityKind(kind), value) for kind, value in sorted(raw.items())]
 
     async def unlink_identity(self, person_id: str, kind: IdentityKind) -> None:
-        value = _text(await self.redis.hget(keys.person_identities(person_id), kind.value))
+        value = maybe_str(await self.redis.hget(keys.person_identities(person_id), kind.value))
         if not value:
             return
         key = keys.identity(kind.value, value)
-        if _text(await self.redis.get(key)) == person_id:
+        if maybe_str(await self.redis.get(key)) == person_id:
             await self.redis.delete(key)
         await self.redis.hdel(keys.person_identities(person_id), kind.value)
 
@@ -172,11 +163,11 @@ class AccountStore:
         return connection
 
     async def connections(self, person_id: str) -> list[Connection]:
-        raw = _texts(await self.redis.hgetall(keys.credentials(person_id)))
+        raw = str_fields(await self.redis.hgetall(keys.credentials(person_id)))
         return [Connection.from_dict(json.loads(raw[name])) for name in sorted(raw)]
 
     async def connection(self, person_id: str, provider: Provider) -> Connection | None:
-        raw = _text(await self.redis.hget(keys.credentials(person_id), provider.value))
+        raw = maybe_str(await self.redis.hget(keys.credentials(person_id), provider.value))
         return Connection.from_dict(json.loads(raw)) if raw else None
 
     async def credential(self, person_id: str, provider: Provider) -> Credential | None:
@@ -199,7 +190,7 @@ class AccountStore:
         resealed = current = 0
         failed: list[str] = []
         members = await self.redis.smembers(keys.people())
-        for person_id in sorted(str(_text(m)) for m in members):
+        for person_id in sorted(str(maybe_str(m)) for m in members):
             for found in await self.connections(person_id):
                 if self.vault.is_current(found.sealed):
                     current += 1

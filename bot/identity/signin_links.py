@@ -16,6 +16,7 @@ from redis.asyncio import Redis as AsyncRedis
 
 from bot.core import keys
 from bot.core.config import Settings
+from bot.core.redisio import as_str
 from bot.identity.accounts import AccountStore
 from bot.identity.people import Identity
 
@@ -41,9 +42,7 @@ async def redeem(redis: AsyncRedis, token: str) -> str | None:
     if not token or len(token) > 128:
         return None
     raw = await redis.getdel(keys.signin_token(_digest(token)))
-    if raw is None:
-        return None
-    return raw.decode() if isinstance(raw, bytes) else str(raw)
+    return as_str(raw) if raw is not None else None
 
 
 async def connect_link(accounts: AccountStore, team: str, user: str, name: str) -> str:

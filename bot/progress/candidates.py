@@ -10,15 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.sessions.events import EventKind, ProgressEvent
-from bot.sessions.prompts import PromptState
+from bot.sessions.prompts import ENDINGS, PromptState
 from bot.sessions.results import RunResult
 
 STEP_CHARS = 200
-ENDINGS = {
-    EventKind.RESULT: PromptState.DONE,
-    EventKind.ERROR: PromptState.FAILED,
-    EventKind.CANCELLED: PromptState.CANCELLED,
-}
 
 
 @dataclass
@@ -62,7 +57,7 @@ class CandidateView:
             if first:
                 self.step, self.steps = first[:STEP_CHARS], self.steps + 1
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {
             "number": self.number,
             "label": self.label,

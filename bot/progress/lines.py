@@ -7,11 +7,9 @@ progress kind or a new figure shows the same way in the terminal and in the brow
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from bot.progress.view import ENDINGS
 from bot.sessions.events import EventKind, ProgressEvent
-from bot.sessions.prompts import PromptState
+from bot.sessions.prompts import ENDINGS, PromptState
 from bot.sessions.results import RunResult
 
 TAGS = {
@@ -33,7 +31,7 @@ class EventLine:
     stderr: bool = False
     candidate: str = ""  # "2 opus": the comparison candidate the line belongs to
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {
             "tag": self.tag,
             "text": self.text,

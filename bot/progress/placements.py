@@ -14,13 +14,14 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, Self, TypeVar
+from typing import Generic, Protocol, Self, TypeVar
 
 from redis import Redis
 from redis.lock import Lock
 
 from bot.core import keys
-from bot.core.redisio import as_str
+from bot.core.redisio import as_str, str_fields
+from bot.sessions import scripts
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +32,10 @@ FIELDS, ORDER, PROMPT = "fields", "order", "prompt:"
 class Record(Protocol):
     """A small value stored as JSON (rq's `to_dict`/`from_dict` convention)."""
 
-    def to_dict(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, object]: ...
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Self: ...
+    def from_dict(cls, data: dict[str, object]) -> Self: ...
 
 
 P = TypeVar("P", bound=Record)
@@ -45,11 +46,11 @@ S = TypeVar("S", bound=Record)
 class NoFields:
     """The surface-wide fields of a surface that keeps none."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> NoFields:
+    def from_dict(cls, data: dict[str, object]) -> NoFields:
         return cls()
 
 
@@ -65,15 +66,6 @@ class Placements(Generic[P, S]):
 # Saves what the turn has placed so far, at once: called right after posting something
 # that must never be posted twice, whatever happens later in the turn.
 Keep = Callable[[], None]
-
-# Sets the key's fields only while the relay still holds the session's lock (a relay whose
-# lock expired under it must not overwrite what the next one saved), then renews the TTL.
-_FENCED_SAVE = """
-if ARGV[1] ~= '' and redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
-if #ARGV > 2 then redis.call('hset', KEYS[2], unpack(ARGV, 3)) end
-redis.call('expire', KEYS[2], ARGV[2])
-return 1
-"""
 
 
 class PlacementStore(Generic[P, S]):
@@ -95,10 +87,10 @@ class PlacementStore(Generic[P, S]):
         self.fields = fields
         self.fence = fence
         self._saved: dict[str, str] = {}  # field -> JSON as last loaded or saved
-        self._script = redis.register_script(_FENCED_SAVE)
+        self._script = redis.register_script(scripts.FENCED_SAVE)  # only while fenced
 
     def load(self) -> Placements[P, S]:
-        raw = {as_str(k): as_str(v) for k, v in self.redis.hgetall(self.key).items()}
+        raw = str_fields(self.redis.hgetall(self.key))
         self._saved = dict(raw)
         self._saved.setdefault(FIELDS, _dump(self.fields.from_dict({}).to_dict()))
         self._saved.setdefault(ORDER, "[]")
@@ -129,7 +121,7 @@ class PlacementStore(Generic[P, S]):
         return True
 
 
-def _fields(raw: dict[str, str]) -> dict[str, Any]:
+def _fields(raw: dict[str, str]) -> dict[str, object]:
     """The surface's own fields; from a hash saved before there was a `fields` field
     (Slack kept its card and cursor as fields of their own), those fields."""
     if FIELDS in raw:
@@ -137,7 +129,7 @@ def _fields(raw: dict[str, str]) -> dict[str, Any]:
     return {k: _loaded(v) for k, v in raw.items() if k != ORDER and not k.startswith(PROMPT)}
 
 
-def _loaded(value: str) -> Any:
+def _loaded(value: str) -> object:
     try:
         return json.loads(value)
     except ValueError:

@@ -33,7 +33,8 @@ from bot.progress.sink import SINK_CALL_BUDGET, ProgressSink, Prompts
 from bot.progress.surface import Surface
 from bot.sessions.events import EventKind, ProgressEvent, ProgressStream
 from bot.sessions.prompts import Prompt, PromptQueue
-from bot.sessions.session import Session, SessionStore, Thread
+from bot.sessions.session import Session, Thread
+from bot.sessions.session_store import SessionStore
 
 log = logging.getLogger(__name__)
 

@@ -15,18 +15,12 @@ from bot.compare.outcome import Comparison
 from bot.progress.candidates import CandidateView
 from bot.progress.cursor import seen
 from bot.sessions.events import EventKind, ProgressEvent
-from bot.sessions.prompts import Action, Prompt, PromptState
+from bot.sessions.prompts import ENDINGS, Action, Prompt, PromptState
 from bot.sessions.results import RunResult
 
 STEPS_KEPT = 25  # the checklist of a forge comment
 RECENT_KEPT = 8  # the newest lines of a Slack reply
 STEP_CHARS = 300
-ENDINGS = {
-    EventKind.RESULT: PromptState.DONE,
-    EventKind.SHIPPED: PromptState.DONE,
-    EventKind.ERROR: PromptState.FAILED,
-    EventKind.CANCELLED: PromptState.CANCELLED,
-}
 
 
 @dataclass
@@ -148,7 +142,7 @@ class PromptView:
         self.shipped = event.kind is EventKind.SHIPPED
         self.url = event.data.get("url") or None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {
             **{name: getattr(self, name) for name in _PLAIN},
             "action": self.action.value,

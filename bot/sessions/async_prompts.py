@@ -1,7 +1,7 @@
 """The prompt queue from the event loop: submit, read and drop, on `redis.asyncio`.
 
-Submitting runs the same `SUBMIT` script as the queue's own module defines, so a prompt
-the web process queues here is the one a worker `take`s there (`PromptQueue`).
+Submitting and dropping run the same scripts (`bot.sessions.scripts`) as the workers, so a
+prompt the web process queues here is the one a worker takes there (`RunState.take`).
 """
 
 from __future__ import annotations
@@ -12,23 +12,16 @@ from redis.asyncio import Redis as AsyncRedis
 
 from bot.core import keys
 from bot.core.redisio import as_str
+from bot.sessions import scripts
 from bot.sessions.origin import Origin
-from bot.sessions.prompts import (
-    SUBMIT,
-    Action,
-    Prompt,
-    Submitted,
-    cancelled,
-    decoded,
-    place,
-    submission,
-)
+from bot.sessions.prompts import Action, Prompt, Submitted, decoded, dropping, place, submission
 from bot.sessions.session import Person
 
 
 class AsyncPromptQueue:
     def __init__(self, redis: AsyncRedis) -> None:
         self.redis = redis
+        self._drop = redis.register_script(scripts.DROP_WAITING)
 
     async def submit(
         self,
@@ -50,7 +43,7 @@ class AsyncPromptQueue:
         )
         prompt_id = str(args[0])
         async with self.redis.pipeline(transaction=False) as pipe:  # one round trip
-            pipe.eval(SUBMIT, len(names), *names, *args)  # EVALSHA here would ask first
+            pipe.eval(scripts.SUBMIT, len(names), *names, *args)  # EVALSHA here would ask first
             pipe.hgetall(keys.prompt(prompt_id))
             pipe.lpos(keys.queue(session_id), prompt_id)
             pipe.llen(keys.running(session_id))
@@ -63,9 +56,6 @@ class AsyncPromptQueue:
 
     async def get(self, prompt_id: str) -> Prompt:
         return decoded(prompt_id, await self.redis.hgetall(keys.prompt(prompt_id)))
-
-    async def update(self, prompt: Prompt) -> None:
-        await self.redis.hset(keys.prompt(prompt.id), mapping=prompt.to_redis())  # type: ignore[arg-type]
 
     async def running(self, session_id: str) -> Prompt | None:
         prompt_id = await self.redis.lindex(keys.running(session_id), 0)
@@ -93,10 +83,6 @@ class AsyncPromptQueue:
         return [decoded(as_str(i), raw) for i, raw in zip(ids, found, strict=True)]
 
     async def drop_waiting(self, session_id: str, reason: str) -> list[Prompt]:
-        """Cancel every waiting item (cancel and archive); returns what was dropped."""
-        dropped: list[Prompt] = []
-        while (prompt_id := await self.redis.lpop(keys.queue(session_id))) is not None:
-            prompt = cancelled(await self.get(as_str(prompt_id)), reason)
-            await self.update(prompt)
-            dropped.append(prompt)
-        return dropped
+        """Cancel every waiting item (cancel and archive), in one step; returns them."""
+        names, args = dropping(session_id, reason)
+        return await self._all(await self._drop(keys=names, args=args))

@@ -1,6 +1,6 @@
 """Sessions from the event loop: what the command side reads and writes, on `redis.asyncio`.
 
-The same keys, the same Lua (`TRANSITION`) and the same decoding as `SessionStore`, which
+The same keys, the same Lua (`bot.sessions.scripts`) and the same decoding as `SessionStore`, which
 the workers keep using; a session the web process creates here is one a worker reads there.
 Only the calls the command side makes are here; the rest of the life of a session (set-up,
 runs, pushes) happens in workers.
@@ -14,21 +14,16 @@ from redis.asyncio import Redis as AsyncRedis
 
 from bot.core import keys
 from bot.core.redisio import as_str
-from bot.sessions.session import (
-    TRANSITION,
-    Session,
-    SessionState,
-    decoded,
-    moved_from,
-    present,
-    transition_args,
-)
+from bot.sessions import scripts
+from bot.sessions.session import Session, SessionState
+from bot.sessions.session_store import decoded, moved_from, present, transition_args
 
 
 class AsyncSessionStore:
     def __init__(self, redis: AsyncRedis) -> None:
         self.redis = redis
-        self._transition = redis.register_script(TRANSITION)
+        self._transition = redis.register_script(scripts.TRANSITION)
+        self._release = redis.register_script(scripts.RELEASE_IF_OWNER)
 
     async def create(self, session: Session) -> bool:
         """Store a new session bound to its thread; False if that thread already has one."""
@@ -73,11 +68,19 @@ class AsyncSessionStore:
             await pipe.execute()
 
     async def release_thread(self, session: Session) -> None:
-        """Unbind the thread so a new session can start there (after archiving)."""
-        thread_key = keys.thread(session.thread.surface, session.thread.key)
-        current = await self.redis.get(thread_key)
-        if current is not None and as_str(current) == session.id:
-            await self.redis.delete(thread_key)
+        """Unbind the thread so a new session can start there (after archiving), in one
+        step: a newer session that took the thread since keeps it."""
+        thread = keys.thread(session.thread.surface, session.thread.key)
+        await self._release(keys=[thread], args=[session.id])
+
+    async def diff(self, session_id: str) -> str | None:
+        """The session's diff (JSON) as of its last checkpoint, which `RunState.finish`
+        stores so any process can read it without the workdir; None before the first."""
+        raw = await self.redis.get(keys.diff(session_id))
+        return as_str(raw) if raw else None
+
+    async def exists(self, session_id: str) -> bool:
+        return bool(await self.redis.exists(keys.session(session_id)))
 
     async def recent(self, *, include_archived: bool = False, limit: int = 100) -> list[Session]:
         """Sessions, most recently active first: open ones, then (if asked) archived ones."""

@@ -17,7 +17,7 @@ from typing import Any, cast
 from redis import Redis
 
 from bot.core import keys
-from bot.core.redisio import as_str
+from bot.core.redisio import as_str, str_fields
 
 STREAM_MAX_LEN = 20_000
 ARCHIVED_TTL = 7 * 24 * 3600
@@ -72,6 +72,10 @@ class ProgressEvent:
             "at": repr(self.at),
         }
 
+    def flat(self) -> list[str]:
+        """The fields as XADD takes them in Lua: name, value, name, value …"""
+        return [part for pair in self.to_fields().items() for part in pair]
+
     @classmethod
     def from_fields(cls, event_id: str, raw: dict[str, str]) -> ProgressEvent:
         return cls(
@@ -83,7 +87,7 @@ class ProgressEvent:
             id=event_id,
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {
             "id": self.id,
             "kind": self.kind.value,
@@ -92,6 +96,26 @@ class ProgressEvent:
             "data": self.data,
             "at": self.at,
         }
+
+
+def encoded(*events: ProgressEvent) -> str:
+    """Events for a Lua script to append (`bot.sessions.scripts`): a JSON list of their
+    flat fields, so a script never spells an event field of its own."""
+    return json.dumps([event.flat() for event in events])
+
+
+# XREAD's answer: per stream, its entries (id, fields), all bytes.
+Entries = list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]]
+
+
+def entries(answer: object) -> list[ProgressEvent]:
+    """The events of an XREAD answer (None when it timed out): what both streams read."""
+    found = cast("Entries", answer or [])
+    return [
+        ProgressEvent.from_fields(as_str(event_id), str_fields(raw))
+        for _stream, batch in found
+        for event_id, raw in batch
+    ]
 
 
 class ProgressStream:
@@ -112,7 +136,7 @@ class ProgressStream:
         return as_str(event_id)
 
     def emit(
-        self, kind: EventKind, text: str = "", prompt_id: str | None = None, **data: Any
+        self, kind: EventKind, text: str = "", prompt_id: str | None = None, **data: object
     ) -> str:
         return self.append(ProgressEvent(kind, text, prompt_id, data))
 
@@ -120,16 +144,7 @@ class ProgressStream:
         self, after: str = "0", count: int = 500, block_ms: int | None = None
     ) -> list[ProgressEvent]:
         """Events after the id `after` ("0" for the start); block up to `block_ms` if none yet."""
-        answer = cast(
-            "list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]]",
-            self.redis.xread({self.key: after}, count=count, block=block_ms),
-        )
-        events: list[ProgressEvent] = []
-        for _stream, entries in answer or []:
-            for event_id, raw in entries:
-                fields = {as_str(k): as_str(v) for k, v in raw.items()}
-                events.append(ProgressEvent.from_fields(as_str(event_id), fields))
-        return events
+        return entries(self.redis.xread({self.key: after}, count=count, block=block_ms))
 
     def last_id(self) -> str:
         """The id of the newest event, or "0": follow from here to see only new events."""

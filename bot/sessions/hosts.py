@@ -13,6 +13,7 @@ import time
 from dataclasses import asdict, dataclass
 
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
 
 from bot.core import keys
 from bot.core.redisio import as_str
@@ -35,6 +36,16 @@ class Beat:
     def from_json(cls, raw: str) -> Beat:
         data = json.loads(raw)
         return cls(host=str(data["host"]), at=float(data["at"]), free_mb=float(data["free_mb"]))
+
+
+async def live_beat(redis: AsyncRedis, host: str) -> Beat | None:
+    """The host's newest beat while it is alive (as `HostRegistry` reads them), from the
+    event loop: None when it never beat or is lost."""
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.hget(keys.hosts(), host)
+        pipe.exists(keys.host(host))
+        raw, alive = await pipe.execute()
+    return Beat.from_json(as_str(raw)) if raw is not None and alive else None
 
 
 class HostRegistry:

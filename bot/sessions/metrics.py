@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 
 from bot.core import keys
-from bot.core.redisio import as_str
+from bot.core.redisio import as_str, str_fields
 from bot.sessions.results import RunResult
 from bot.sessions.session import ACCEPTS_PROMPTS, SessionState
 
@@ -77,7 +77,7 @@ class RunFigures:
 
 
 async def read_runs(redis: AsyncRedis) -> RunFigures:
-    raw = {as_str(k): as_str(v) for k, v in (await redis.hgetall(keys.run_metrics())).items()}
+    raw = str_fields(await redis.hgetall(keys.run_metrics()))
     figures = RunFigures()
     for name, value in raw.items():
         kind, _, rest = name.partition(":")

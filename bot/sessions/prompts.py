@@ -13,19 +13,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from redis import Redis
 
-from bot.core import keys
+from bot.core import dedupe, keys
 from bot.core.dispatch import safe_id
 from bot.core.errors import NotFound
-from bot.core.redisio import as_str
+from bot.core.redisio import Hash, as_str, str_fields
+from bot.sessions import scripts
+from bot.sessions.events import EventKind
 from bot.sessions.origin import Origin, origin_from_dict, origin_to_dict
 from bot.sessions.results import RunResult
+from bot.sessions.scripts import stored
 from bot.sessions.session import Person
-
-REQUEST_TTL = 7 * 24 * 3600
 
 
 class Action(StrEnum):
@@ -42,6 +42,16 @@ class PromptState(StrEnum):
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+# The state a prompt ends in, by the event that ends it: what `RunState.finish` records and
+# what every view folds (`bot.progress.view`), so the two never disagree.
+ENDINGS = {
+    EventKind.RESULT: PromptState.DONE,
+    EventKind.SHIPPED: PromptState.DONE,
+    EventKind.ERROR: PromptState.FAILED,
+    EventKind.CANCELLED: PromptState.CANCELLED,
+}
 
 
 @dataclass
@@ -89,22 +99,6 @@ class Submitted:
     created: bool
 
 
-# Dedupe and enqueue in one step. KEYS: request key, prompt hash, prompts list, queue list,
-# running list. ARGV: prompt id, prompt fields JSON (flattened pairs), request TTL.
-# The web process submits with this same text (`AsyncPromptQueue`); workers take from it.
-SUBMIT = """
-local existing = redis.call('GET', KEYS[1])
-if existing then return {0, existing} end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
-local fields = cjson.decode(ARGV[2])
-for name, value in pairs(fields) do redis.call('HSET', KEYS[2], name, value) end
-redis.call('HSET', KEYS[2], 'seq', tostring(redis.call('LLEN', KEYS[3]) + 1))
-redis.call('RPUSH', KEYS[3], ARGV[1])
-redis.call('RPUSH', KEYS[4], ARGV[1])
-return {1, ARGV[1]}
-"""
-
-
 def submission(
     session_id: str,
     action: Action,
@@ -116,7 +110,7 @@ def submission(
     candidates: Sequence[str] = (),
     pick: int | None = None,
 ) -> tuple[list[str], list[str | int]]:
-    """KEYS and ARGV of `SUBMIT` for one new prompt (its id derives from the request)."""
+    """KEYS and ARGV of `scripts.SUBMIT` for one new prompt (its id derives from the request)."""
     prompt_id = f"{session_id}-{safe_id(request_id, limit=80)}"  # fits in job ids
     prompt = Prompt(
         prompt_id,
@@ -134,16 +128,15 @@ def submission(
         keys.prompt(prompt_id),
         keys.prompts(session_id),
         keys.queue(session_id),
-        keys.running(session_id),
     ]
-    return names, [prompt_id, json.dumps(prompt.to_redis()), REQUEST_TTL]
+    return names, [prompt_id, json.dumps(prompt.to_redis()), dedupe.PROMPT_TTL]
 
 
-def decoded(prompt_id: str, raw: dict[Any, Any]) -> Prompt:
+def decoded(prompt_id: str, raw: Hash) -> Prompt:
     """A prompt from its hash as Redis answers it (bytes); `NotFound` when there is none."""
     if not raw:
         raise NotFound(f"There is no prompt `{prompt_id}`.")
-    return Prompt.from_redis({as_str(k): as_str(v) for k, v in raw.items()})
+    return Prompt.from_redis(str_fields(raw))
 
 
 def place(index: int | None, busy: bool) -> int:
@@ -152,47 +145,31 @@ def place(index: int | None, busy: bool) -> int:
     return index + 1 + int(busy) if index is not None else 0
 
 
-def cancelled(prompt: Prompt, reason: str) -> Prompt:
-    """A waiting prompt, dropped (cancel, archive, a set-up that failed)."""
-    prompt.state = PromptState.CANCELLED
-    prompt.error = reason
-    prompt.finished_at = time.time()
-    return prompt
+def dropping(session_id: str, reason: str) -> tuple[list[str], list[str]]:
+    """KEYS and ARGV of `scripts.DROP_WAITING`: cancel what waits, saying why."""
+    now = json.dumps(time.time())
+    args = [keys.prompt(""), stored(PromptState.CANCELLED), json.dumps(reason), now]
+    return [keys.queue(session_id)], args
 
 
 class PromptQueue:
-    """The queue as workers use it: take, finish, read; prompts are submitted from the web
-    process's loop (`bot.sessions.async_prompts`), with the same `SUBMIT` script."""
+    """The queue as workers use it: read, and drop what waits; prompts are submitted from
+    the web process's loop (`bot.sessions.async_prompts`), taken and finished under the
+    run's lease (`bot.sessions.runstate`), all by the scripts of `bot.sessions.scripts`."""
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
+        self._drop = redis.register_script(scripts.DROP_WAITING)
 
     def get(self, prompt_id: str) -> Prompt:
         return decoded(prompt_id, self.redis.hgetall(keys.prompt(prompt_id)))
 
-    def update(self, prompt: Prompt) -> None:
-        self.redis.hset(keys.prompt(prompt.id), mapping=prompt.to_redis())  # type: ignore[arg-type]
-
-    def take(self, session_id: str) -> Prompt | None:
-        """Move the oldest waiting item to `running` and return it (None when empty)."""
-        prompt_id = self.redis.lmove(
-            keys.queue(session_id), keys.running(session_id), "LEFT", "RIGHT"
-        )
-        if prompt_id is None:
-            return None
-        prompt = self.get(as_str(prompt_id))
-        prompt.state = PromptState.RUNNING
-        prompt.started_at = time.time()
-        self.update(prompt)
-        return prompt
-
-    def finish(self, prompt: Prompt) -> None:
-        """Record the outcome and clear the running slot."""
-        prompt.finished_at = prompt.finished_at or time.time()
-        pipe = self.redis.pipeline()
-        pipe.hset(keys.prompt(prompt.id), mapping=prompt.to_redis())  # type: ignore[arg-type]
-        pipe.lrem(keys.running(prompt.session_id), 0, prompt.id)
-        pipe.execute()
+    def revise(self, prompt: Prompt) -> None:
+        """Rewrite a finished prompt's summary and result (a pick records the candidate it
+        adopted); its state stays the scripts' to change."""
+        fields = prompt.to_redis()
+        revised = {"summary": fields["summary"], "result": fields["result"]}
+        self.redis.hset(keys.prompt(prompt.id), mapping=revised)  # type: ignore[arg-type]
 
     def running(self, session_id: str) -> Prompt | None:
         prompt_id = self.redis.lindex(keys.running(session_id), 0)
@@ -209,10 +186,6 @@ class PromptQueue:
         return [self.get(as_str(p)) for p in self.redis.lrange(keys.prompts(session_id), 0, -1)]
 
     def drop_waiting(self, session_id: str, reason: str) -> list[Prompt]:
-        """Cancel every waiting item (cancel and archive); returns what was dropped."""
-        dropped: list[Prompt] = []
-        while (prompt_id := self.redis.lpop(keys.queue(session_id))) is not None:
-            prompt = cancelled(self.get(as_str(prompt_id)), reason)
-            self.update(prompt)
-            dropped.append(prompt)
-        return dropped
+        """Cancel every waiting item (cancel and archive), in one step; returns them."""
+        names, args = dropping(session_id, reason)
+        return [self.get(as_str(p)) for p in self._drop(keys=names, args=args)]

@@ -12,9 +12,12 @@ import time
 from collections.abc import Iterable
 
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
 
 from bot.core import keys
 from bot.core.redisio import as_str
+from bot.sessions.session import Thread
+from bot.sessions.session_store import SessionStore
 
 SURFACES = ("relay", "slack", "gitlab", "github")
 
@@ -45,6 +48,15 @@ def owned_keys(session_id: str, prompt_ids: Iterable[object]) -> list[str]:
     return owned + [keys.prompt(as_str(p)) for p in prompt_ids]
 
 
+async def expire_archived(redis: AsyncRedis, session_id: str, seconds: float) -> None:
+    """`expire_session` from the event loop (archiving a session from the command side)."""
+    prompt_ids = await redis.lrange(keys.prompts(session_id), 0, -1)
+    async with redis.pipeline(transaction=False) as pipe:
+        for key in owned_keys(session_id, prompt_ids):
+            pipe.expire(key, max(1, int(seconds)))
+        await pipe.execute()
+
+
 def expire_session(redis: Redis, session_id: str, seconds: float) -> None:
     """Let Redis drop the session's data after `seconds` (set when it is archived)."""
     ttl = max(1, int(seconds))
@@ -68,15 +80,6 @@ def purge_expired(redis: Redis, retention: float, batch: int = 200) -> list[str]
         pipe.delete(*doomed)
         pipe.zrem(keys.archived_index(), session_id)
         pipe.execute()
-        if thread is not None:
-            _unbind(redis, session_id, as_str(thread))
+        if thread is not None:  # the binding goes too, unless a newer session took it
+            SessionStore(redis).unbind(Thread.from_dict(json.loads(thread)), session_id)
     return ids
-
-
-def _unbind(redis: Redis, session_id: str, thread_json: str) -> None:
-    """The thread binding goes too, unless a newer session took the thread since."""
-    thread = json.loads(thread_json)
-    key = keys.thread(str(thread["surface"]), str(thread["key"]))
-    bound = redis.get(key)
-    if bound is not None and as_str(bound) == session_id:
-        redis.delete(key)

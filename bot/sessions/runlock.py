@@ -25,34 +25,19 @@ from redis.exceptions import RedisError
 
 from bot.core import keys
 from bot.core.redisio import as_str
+from bot.sessions import scripts
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN = "__shutdown__"  # pushed on the cancel list: the host is stopping, hand the run back
 _WAKE = "__heartbeat_stop__"
 
-# KEYS: lock, lease counter. ARGV: ttl ms. Returns the new token, or false if held.
-_ACQUIRE = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return false end
-local token = redis.call('INCR', KEYS[2])
-redis.call('SET', KEYS[1], token, 'PX', ARGV[1])
-return token
-"""
-# Renew, or take back a lock that expired while nobody took over. KEYS: lock, lease.
-# ARGV: token, ttl ms. 1 = still ours, 0 = taken over.
-_RENEW = """
-local current = redis.call('GET', KEYS[1])
-if current == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-if not current and redis.call('GET', KEYS[2]) == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0
-"""
-RELEASE_IF_OWNER = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
+
+def lease_held(redis: Redis, session_id: str, token: str) -> bool:
+    """Whether nobody took the session's lease over from `token`'s holder (a read, so it
+    works while Redis refuses writes): what a run checks before each write that settles it."""
+    current = redis.get(keys.lease(session_id))
+    return current is not None and as_str(current) == token
 
 
 class SessionLock:
@@ -63,9 +48,9 @@ class SessionLock:
         self.lease_key = keys.lease(session_id)
         self.ttl_ms = int(timeout * 1000)
         self.token = ""
-        self._acquire = redis.register_script(_ACQUIRE)
-        self._renew = redis.register_script(_RENEW)
-        self._release = redis.register_script(RELEASE_IF_OWNER)
+        self._acquire = redis.register_script(scripts.ACQUIRE)
+        self._renew = redis.register_script(scripts.RENEW)
+        self._release = redis.register_script(scripts.RELEASE_IF_OWNER)
 
     def acquire(self) -> bool:
         token = self._acquire(keys=[self.key, self.lease_key], args=[self.ttl_ms])
@@ -78,9 +63,7 @@ class SessionLock:
         return bool(self._renew(keys=[self.key, self.lease_key], args=[self.token, self.ttl_ms]))
 
     def held(self) -> bool:
-        """Whether nobody took the lease over (a read, so it works while Redis refuses writes)."""
-        current = self.redis.get(self.lease_key)
-        return current is not None and as_str(current) == self.token
+        return lease_held(self.redis, self.session_id, self.token)
 
     def release(self) -> None:
         self._release(keys=[self.key], args=[self.token])

@@ -1,10 +1,11 @@
 """A run's transitions, each one atomic step in Redis and fenced by the run's lease.
 
 Taking a prompt, recording its outcome and handing it back each change the prompt, the
-running slot, the session's state and the thread's events together in one Lua script, so
-no crash or refused write can leave a session "running" with nothing running, or a
-prompt taken but not recorded. Each script first checks the lease counter against the
-caller's token: a run whose lease was taken over changes nothing.
+running slot, the session's state and the thread's events together in one Lua script
+(`bot.sessions.scripts`), so no crash or refused write can leave a session "running" with
+nothing running, or a prompt taken but not recorded. Each script first checks the lease
+counter against the caller's token: a run whose lease was taken over changes nothing.
+These scripts are the only writers of a prompt's state once it was queued.
 """
 
 from __future__ import annotations
@@ -18,77 +19,18 @@ from redis import Redis
 
 from bot.core import keys
 from bot.core.redisio import as_str
-from bot.sessions.events import STREAM_MAX_LEN, EventKind, ProgressEvent
-from bot.sessions.prompts import Prompt
+from bot.sessions import scripts
+from bot.sessions.events import STREAM_MAX_LEN, EventKind, ProgressEvent, encoded
+from bot.sessions.prompts import ENDINGS, Prompt, PromptState
+from bot.sessions.runlock import lease_held
+from bot.sessions.scripts import stored
+from bot.sessions.session import ALLOWED_MOVES, SessionState
 
-# Shared Lua: settle a "running" session (ready, or pushed once shipped) and append the
-# events, then a state event if it moved. Uses KEYS[3] (session), KEYS[5] (events).
-_SETTLE_AND_TELL = """
-local function settle_and_tell(events, prompt_id, now, maxlen)
-  for _, fields in ipairs(events) do
-    redis.call('XADD', KEYS[5], 'MAXLEN', '~', maxlen, '*', unpack(fields))
-  end
-  if redis.call('HGET', KEYS[3], 'state') ~= '"running"' then return '' end
-  local pushed = redis.call('HGET', KEYS[3], 'pushed_commit')
-  local settled = (pushed and pushed ~= 'null') and 'pushed' or 'ready'
-  redis.call('HSET', KEYS[3], 'state', '"' .. settled .. '"', 'updated_at', now)
-  redis.call('XADD', KEYS[5], 'MAXLEN', '~', maxlen, '*', 'kind', 'state', 'text', settled,
-    'prompt', prompt_id, 'data', '{}', 'at', now)
-  return settled
-end
-"""
-
-# KEYS: lease, queue, running, session, events(unused), active, cancel, index.
-# ARGV: token, now, session id, prompt key prefix, reason for a closed session.
-_TAKE = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1, ''} end
-local state = redis.call('HGET', KEYS[4], 'state')
-if not state or state == '"initializing"' then return {0, ''} end
-local id = redis.call('LMOVE', KEYS[2], KEYS[3], 'LEFT', 'RIGHT')
-if not id then return {0, ''} end
-redis.call('DEL', KEYS[7])
-local prompt = ARGV[4] .. id
-if state == '"ready"' or state == '"pushed"' or state == '"running"' then
-  redis.call('HSET', KEYS[4], 'state', '"running"', 'updated_at', ARGV[2])
-  redis.call('HSET', prompt, 'state', '"running"', 'started_at', ARGV[2])
-  redis.call('SADD', KEYS[6], ARGV[3])
-  redis.call('ZADD', KEYS[8], 'XX', ARGV[2], ARGV[3])
-  return {1, id}
-end
-redis.call('LREM', KEYS[3], 0, id)
-redis.call('HSET', prompt, 'state', '"cancelled"', 'error', ARGV[5], 'finished_at', ARGV[2])
-return {2, id}
-"""
-
-# KEYS: lease, running, session, prompt, events, diff, active, index. ARGV: token, prompt id,
-# prompt fields (JSON object of JSON values), events (JSON list of flat field lists), now,
-# diff payload ('' for none), session id, stream max length.
-_FINISH = (
-    _SETTLE_AND_TELL
-    + """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-for name, value in pairs(cjson.decode(ARGV[3])) do redis.call('HSET', KEYS[4], name, value) end
-redis.call('LREM', KEYS[2], 0, ARGV[2])
-if ARGV[6] ~= '' then redis.call('SET', KEYS[6], ARGV[6]) end
-if redis.call('LLEN', KEYS[2]) == 0 then redis.call('SREM', KEYS[7], ARGV[7]) end
-redis.call('ZADD', KEYS[8], 'XX', ARGV[5], ARGV[7])
-settle_and_tell(cjson.decode(ARGV[4]), ARGV[2], ARGV[5], ARGV[8])
-return 1
-"""
-)
-
-# KEYS: lease, running, session, prompt, events, queue. ARGV: token, prompt id, events,
-# now, stream max length. The prompt goes back to the head of the queue, not yet started.
-_HAND_BACK = (
-    _SETTLE_AND_TELL
-    + """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-redis.call('LREM', KEYS[2], 0, ARGV[2])
-redis.call('LPUSH', KEYS[6], ARGV[2])
-redis.call('HSET', KEYS[4], 'state', '"queued"', 'started_at', 'null')
-settle_and_tell(cjson.decode(ARGV[3]), ARGV[2], ARGV[4], ARGV[5])
-return 1
-"""
+# The states a run may start from: those that may move to running, and running itself (a
+# queue drained again after a recovery).
+STARTS_FROM = frozenset(
+    {s for s, moves in ALLOWED_MOVES.items() if SessionState.RUNNING in moves}
+    | {SessionState.RUNNING}
 )
 
 
@@ -105,6 +47,25 @@ class Take:
     prompt_id: str | None
 
 
+def settle_rule(prompt_id: str | None, at: float) -> str:
+    """The argument of the scripts' one settle rule (pushed once shipped, else ready): the
+    running state as stored, and for each state a run settles in, its stored value and the
+    state event that tells it."""
+
+    def into(state: SessionState) -> dict[str, object]:
+        event = ProgressEvent(EventKind.STATE, state.value, prompt_id, at=at)
+        return {"name": state.value, "state": stored(state), "event": event.flat()}
+
+    return json.dumps(
+        {
+            "running": stored(SessionState.RUNNING),
+            "at": json.dumps(at),
+            "ready": into(SessionState.READY),
+            "pushed": into(SessionState.PUSHED),
+        }
+    )
+
+
 class RunState:
     """The fenced transitions of one session's runs, for the holder of lease `token`."""
 
@@ -112,14 +73,13 @@ class RunState:
         self.redis = redis
         self.session_id = session_id
         self.token = token
-        self._take = redis.register_script(_TAKE)
-        self._finish = redis.register_script(_FINISH)
-        self._hand_back = redis.register_script(_HAND_BACK)
+        self._take = redis.register_script(scripts.TAKE)
+        self._finish = redis.register_script(scripts.FINISH)
+        self._hand_back = redis.register_script(scripts.HAND_BACK)
 
     def held(self) -> bool:
         """Whether nobody took the lease over (a read: it works while writes are refused)."""
-        current = self.redis.get(keys.lease(self.session_id))
-        return current is not None and as_str(current) == self.token
+        return lease_held(self.redis, self.session_id, self.token)
 
     def take(self, closed_reason: str) -> Take:
         """Move the oldest waiting item to running, and the session to running, together."""
@@ -130,7 +90,6 @@ class RunState:
                 keys.queue(s),
                 keys.running(s),
                 keys.session(s),
-                keys.events(s),
                 keys.active_runs(),
                 keys.cancel(s),
                 keys.sessions_index(),
@@ -141,14 +100,27 @@ class RunState:
                 s,
                 keys.prompt(""),
                 json.dumps(closed_reason),
+                stored(SessionState.INITIALIZING),
+                stored(SessionState.RUNNING),
+                stored(PromptState.RUNNING),
+                stored(PromptState.CANCELLED),
+                *(stored(state) for state in STARTS_FROM),
             ],
         )
         return Take(Taken(int(outcome)), as_str(prompt_id) or None)
 
     def finish(self, prompt: Prompt, event: ProgressEvent, diff: str | None = None) -> bool:
         """Record the outcome, its event, the diff and the settled session in one step;
-        False (and nothing written) if the lease was taken over."""
+        False (and nothing written) if the lease was taken over.
+
+        The prompt ends in the state its ending `event` says (`ENDINGS`, which the views
+        fold too); the step that ran it sets only what it has to say (error, summary,
+        result)."""
+        prompt.state = ENDINGS[event.kind]
         prompt.finished_at = prompt.finished_at or time.time()
+        fields = prompt.to_redis()
+        state = fields.pop("state")
+        now = time.time()
         s = self.session_id
         done = self._finish(
             keys=[
@@ -164,12 +136,14 @@ class RunState:
             args=[
                 self.token,
                 prompt.id,
-                json.dumps(prompt.to_redis()),
-                _events(event),
-                repr(time.time()),
+                state,
+                json.dumps(fields),
+                encoded(event),
+                repr(now),
                 diff or "",
                 s,
                 STREAM_MAX_LEN,
+                settle_rule(prompt.id, now),
             ],
         )
         return int(done) == 1
@@ -187,10 +161,13 @@ class RunState:
                 keys.events(s),
                 keys.queue(s),
             ],
-            args=[self.token, prompt.id, _events(event), repr(time.time()), STREAM_MAX_LEN],
+            args=[
+                self.token,
+                prompt.id,
+                stored(PromptState.QUEUED),
+                encoded(event),
+                STREAM_MAX_LEN,
+                settle_rule(prompt.id, time.time()),
+            ],
         )
         return int(done) == 1
-
-
-def _events(*events: ProgressEvent) -> str:
-    return json.dumps([[v for pair in e.to_fields().items() for v in pair] for e in events])

@@ -19,7 +19,7 @@ from functools import wraps
 from aiohttp import web
 
 from bot.commands.grammar import parse
-from bot.core import keys
+from bot.core import dedupe, keys
 from bot.core.dispatch import FAST_QUEUE
 from bot.core.errors import UserError
 from bot.core.logs import crash_reference
@@ -32,7 +32,6 @@ from jobs.forge_jobs import handle_comment
 
 log = logging.getLogger(__name__)
 
-DELIVERY_TTL = 7 * 24 * 3600
 _DELIVERY = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 FORM = "application/x-www-form-urlencoded"
 Handler = Callable[[web.Request], Awaitable[web.Response]]
@@ -175,7 +174,7 @@ def parsed(event: CommentEvent, bot_name: str) -> dict[str, object]:
 
 async def first_time(ctx: WebContext, name: str) -> bool:
     """Record a delivery or comment id; False when it was seen before (a redelivery)."""
-    return bool(await ctx.aredis.set(keys.request(name), "1", nx=True, ex=DELIVERY_TTL))
+    return await dedupe.take(ctx.aredis, name, dedupe.FORGE_DELIVERY_TTL)
 
 
 async def accept(ctx: WebContext, event: CommentEvent, delivery_key: str | None) -> web.Response:
@@ -197,7 +196,7 @@ async def accept(ctx: WebContext, event: CommentEvent, delivery_key: str | None)
         )
     except Exception:
         # Not taken after all: forget the delivery, so the platform's retry is not a "duplicate".
-        await ctx.aredis.delete(*(keys.request(name) for name in (delivery, comment) if name))
+        await dedupe.release(ctx.aredis, *(name for name in (delivery, comment) if name))
         raise
     log.info(
         "%s comment %s on %s#%s by %s taken",

@@ -18,16 +18,19 @@ import json
 import logging
 import re
 import time
-from typing import Any, cast
+from collections.abc import Mapping
+from typing import Literal
 
 import redis.asyncio as aioredis
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from bot.compare.record import CompareRecord
-from bot.core import keys
-from bot.core.redisio import as_str
+from bot.compare import record as records
+from bot.core.errors import NotFound
 from bot.progress.lines import line_of
+from bot.sessions.async_events import AsyncProgressStream
+from bot.sessions.async_prompts import AsyncPromptQueue
+from bot.sessions.async_session import AsyncSessionStore
 from bot.sessions.events import ProgressEvent
 from bot.sessions.prompts import Prompt
 
@@ -44,21 +47,8 @@ HEADERS = {
 }
 
 
-async def read_events(
-    client: aioredis.Redis, session_id: str, after: str, block_ms: int
-) -> list[ProgressEvent]:
-    """Events after `after`, waiting up to `block_ms` for the first one."""
-    answer = await client.xread({keys.events(session_id): after}, count=BATCH, block=block_ms)
-    entries = cast("list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]]", answer or [])
-    return [
-        ProgressEvent.from_fields(as_str(event_id), {as_str(k): as_str(v) for k, v in raw.items()})
-        for _key, batch in entries
-        for event_id, raw in batch
-    ]
-
-
 def message(
-    data: dict[str, Any], *, event: str | None = None, event_id: str | None = None
+    data: Mapping[str, object], *, event: str | None = None, event_id: str | None = None
 ) -> bytes:
     """One SSE message; JSON escapes newlines, so `data` is always a single line."""
     head = (f"event: {event}\n" if event else "") + (f"id: {event_id}\n" if event_id else "")
@@ -69,8 +59,11 @@ class LiveStreams:
     """The open event streams of this web process and the Redis client they read with."""
 
     def __init__(self, client: aioredis.Redis, heartbeat: float = HEARTBEAT) -> None:
-        """`client`: the web app's client for blocking reads (`WebContext.readers`)."""
+        """`client`: the web app's client for blocking reads (`WebContext.readers`); every
+        read goes through the stores on it."""
         self.client = client
+        self.sessions = AsyncSessionStore(client)
+        self.prompts = AsyncPromptQueue(client)
         self.heartbeat = heartbeat
         self.open = 0
         self._stopping = asyncio.Event()
@@ -79,7 +72,7 @@ class LiveStreams:
         self._stopping.set()
 
     async def exists(self, session_id: str) -> bool:
-        return bool(await self.client.exists(keys.session(session_id)))
+        return await self.sessions.exists(session_id)
 
     async def serve(
         self, request: web.Request, session_id: str, cursor: str, until: float
@@ -107,15 +100,16 @@ class LiveStreams:
         session_id: str,
         cursor: str,
         until: float,
-        stopping: asyncio.Future[Any],
+        stopping: asyncio.Task[Literal[True]],
     ) -> None:
+        stream = AsyncProgressStream(self.client, session_id)
         prompts_sent: set[str] = set()
         diff_due = cursor in ("0", "0-0")  # a fresh page has no diff yet
         comparison_due = diff_due  # nor the candidates of a comparison waiting for a pick
         clear = False  # a fresh page has no candidates to clear
         while (wait := min(self.heartbeat, until - time.time())) > 0:
             read = asyncio.ensure_future(
-                read_events(self.client, session_id, cursor, max(1, int(wait * 1000)))
+                stream.read(cursor, count=BATCH, block_ms=max(1, int(wait * 1000)))
             )
             await asyncio.wait({read, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if not read.done():
@@ -147,20 +141,19 @@ class LiveStreams:
         if prompt_id is None or prompt_id in sent:
             return b""
         sent.add(prompt_id)
-        raw = await self.client.hgetall(keys.prompt(prompt_id))
-        if not raw:
+        try:
+            prompt = await self.prompts.get(prompt_id)
+        except NotFound:
             return b""
-        prompt = Prompt.from_redis({as_str(k): as_str(v) for k, v in raw.items()})
         return message(prompt_card(prompt), event="prompt")
 
     async def _comparison_message(self, session_id: str, clear: bool) -> bytes:
         """The latest comparison's candidates: each one's diff and the diffs between them
         (`clear`: an empty one once they were picked from or discarded, so the page clears
         them; a fresh page with no comparison gets nothing)."""
-        raw = await self.client.get(keys.comparison(session_id))
-        if not raw:
+        record = await records.load_async(self.client, session_id)
+        if record is None:
             return message({"prompt_id": None}, event="comparison") if clear else b""
-        record = CompareRecord.from_json(as_str(raw))
         shown = {
             "prompt_id": record.prompt_id,
             "candidates": [
@@ -172,7 +165,7 @@ class LiveStreams:
         return message(shown, event="comparison")
 
     async def _diff_message(self, session_id: str) -> bytes:
-        raw = await self.client.get(keys.diff(session_id))
+        raw = await self.sessions.diff(session_id)
         return message(json.loads(raw), event="diff") if raw else b""
 
 
@@ -181,7 +174,7 @@ def _compares(event: ProgressEvent) -> bool:
     return "comparison" in event.data or "picked" in event.data
 
 
-def prompt_card(prompt: Prompt) -> dict[str, Any]:
+def prompt_card(prompt: Prompt) -> dict[str, object]:
     """A prompt as the page shows it (no origin: comment bodies stay with their surface)."""
     return {
         "id": prompt.id,

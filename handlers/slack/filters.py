@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
-from bot.core import keys
+from bot.core import dedupe
 from handlers.common.context import WebContext
 from handlers.common.payload import Malformed
 from handlers.slack.replier import Replier
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 Next = Callable[[], Awaitable[BoltResponse | None]]
 Filter = Callable[..., Awaitable[BoltResponse | None]]
 
-CLAIM_TTL = 24 * 3600
 # Message subtypes that are still a person talking; everything else (edits, deletes,
 # joins, bot messages …) is not for us.
 SPOKEN = frozenset({None, "thread_broadcast", "file_share"})
@@ -60,10 +59,10 @@ class Claims:
         self.redis = ctx.aredis  # on the event loop: never a blocking call
 
     async def take(self, name: str) -> bool:
-        return bool(await self.redis.set(keys.request(f"slack:{name}"), "1", nx=True, ex=CLAIM_TTL))
+        return await dedupe.take(self.redis, f"slack:{name}", dedupe.SLACK_EVENT_TTL)
 
     async def release(self, name: str) -> None:
-        await self.redis.delete(keys.request(f"slack:{name}"))
+        await dedupe.release(self.redis, f"slack:{name}")
 
 
 class SlackFilters:

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -40,19 +39,10 @@ from bot.sessions.events import EventKind, ProgressEvent, ProgressStream
 from bot.sessions.prompts import Prompt, PromptState
 from bot.sessions.results import RunResult
 from bot.sessions.session import Session
+from jobs.steps.agent_turn import checkpoint, drive, earlier_prompts, keep_leftovers, show
+from jobs.steps.autofix import check_and_fix, verdicts
 from jobs.steps.context import JobContext
-from jobs.steps.run_prompt import (
-    HandBack,
-    LeaseLost,
-    Outcome,
-    check_and_fix,
-    checkpoint,
-    drive,
-    earlier_prompts,
-    keep_leftovers,
-    show,
-    verdicts,
-)
+from jobs.steps.run_prompt import HandBack, LeaseLost, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +114,7 @@ def run_comparison(
     _figures(ctx, comparison)
     if control.cancelled:
         discard(ctx, session)
-        prompt.state, prompt.error = PromptState.CANCELLED, f"cancelled after {duration:.0f}s"
+        prompt.error = f"cancelled after {duration:.0f}s"
         text = f"Comparison cancelled after {duration:.0f}s; every candidate was stopped."
         return Outcome(ProgressEvent(EventKind.CANCELLED, text, prompt.id), None)
     records.save(
@@ -136,7 +126,6 @@ def run_comparison(
     summary = _summary(comparison, duration)
     kept = [c for c in comparison.candidates if c.commit]
     prompt.result, prompt.summary = result, summary
-    prompt.state = PromptState.DONE if kept else PromptState.FAILED
     if not kept:
         prompt.error = "no candidate produced a change to pick"
         return Outcome(ProgressEvent(EventKind.ERROR, summary, prompt.id, result.to_dict()), None)
@@ -202,7 +191,7 @@ def _run(
         commit = checkpoints.head(workdir)
     duration = time.monotonic() - started
     stat = checkpoints.diffstat(workdir, base)
-    data: dict[str, Any] = dict(result.data) if result is not None else {}
+    data: dict[str, object] = dict(result.data) if result is not None else {}
     summary = Redactor(ctx.settings.secret_values())(result.text if result else "") or "Done."
     summary = verdicts(summary, checked, data)
     data.update(

@@ -24,7 +24,7 @@ from bot.core.logs import crash_reference
 from bot.processes.control import RunControl
 from bot.progress.relay import Relay
 from bot.sessions.events import EventKind, ProgressEvent, ProgressStream
-from bot.sessions.prompts import Action, Prompt, PromptState
+from bot.sessions.prompts import Action, Prompt
 from bot.sessions.runlock import Heartbeat, SessionLock
 from bot.sessions.runstate import RunState, Taken
 from bot.sessions.session import SessionState
@@ -115,7 +115,10 @@ def _drain_locked(ctx: JobContext, session_id: str, lock: SessionLock) -> None:
 
 
 def execute(ctx: JobContext, state: RunState, prompt: Prompt, control: RunControl) -> None:
-    """Run one queue item; whatever happens, record it and leave the session settled."""
+    """Run one queue item; whatever happens, record it and leave the session settled.
+
+    The item ends in the state its ending event says (`RunState.finish`): a step sets only
+    what it has to say (error, summary, result) and returns that event."""
     stream = ProgressStream(ctx.redis, prompt.session_id)
     stream.emit(EventKind.STATE, SessionState.RUNNING.value, prompt.id)
     verb = VERBS.get(prompt.action, "working on it")
@@ -150,14 +153,13 @@ def execute(ctx: JobContext, state: RunState, prompt: Prompt, control: RunContro
         persist(lambda: state.hand_back(prompt, RESUMES), patience=10, what="hand back")
         return
     except UserError as error:
-        prompt.state, prompt.error = PromptState.FAILED, str(error)
+        prompt.error = str(error)
         end = ProgressEvent(EventKind.ERROR, str(error))
     except UpstreamError as error:  # a host that kept failing: said plainly, worth retrying
-        prompt.state, prompt.error = PromptState.FAILED, f"{error} Try again in a moment."
+        prompt.error = f"{error} Try again in a moment."
         end = ProgressEvent(EventKind.ERROR, prompt.error)
     except Exception:
         ref = crash_reference(log, f"run {prompt.id} of session {prompt.session_id} crashed")
-        prompt.state = PromptState.FAILED
         prompt.error = (
             f"Something went wrong on our side (ref {ref}); the workdir keeps what was done."
         )

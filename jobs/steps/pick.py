@@ -21,13 +21,13 @@ from bot.core.errors import Conflict, UserError
 from bot.git import checkpoints
 from bot.sessions import metrics
 from bot.sessions.events import EventKind, ProgressEvent
-from bot.sessions.prompts import Prompt, PromptState
+from bot.sessions.prompts import Prompt
 from bot.sessions.results import RunResult
 from bot.sessions.session import Session
 from jobs.steps import checkpoint_copies
+from jobs.steps.agent_turn import session_diff
 from jobs.steps.compare import discard
 from jobs.steps.context import JobContext
-from jobs.steps.run_prompt import session_diff
 from jobs.steps.ship import push_update
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def pick(ctx: JobContext, session: Session, prompt: Prompt) -> tuple[ProgressEve
         compared.result or RunResult(), extra={"comparison": picked.to_dict()}
     )
     compared.summary = chosen.summary  # what the next prompts' agent reads about it
-    ctx.service.prompts.update(compared)
+    ctx.service.prompts.revise(compared)
     ctx.service.sessions.update(session.id, agent_conversation=None)  # it never saw the pick
     try:
         metrics.record_pick(ctx.redis, chosen.label)
@@ -90,7 +90,7 @@ def pick(ctx: JobContext, session: Session, prompt: Prompt) -> tuple[ProgressEve
         f"Picked candidate {number} ({chosen.label}): {prompt.result.diffstat or 'its changes'} "
         "are now on the work branch; the other candidates were discarded."
     )
-    prompt.state, prompt.summary = PromptState.DONE, text
+    prompt.summary = text
     return ProgressEvent(EventKind.RESULT, text, prompt.id, prompt.result.to_dict()), diff
 
 

@@ -48,7 +48,6 @@ def ship(ctx: JobContext, session: Session, prompt: Prompt) -> ProgressEvent:
     if merge_request is not None:
         verb = "Opened" if merge_request.created else "Updated"
         text = f"{verb} merge request {merge_request.url}"
-    prompt.state = PromptState.DONE
     prompt.summary = text
     prompt.result = RunResult(
         branch=session.work_branch,

@@ -12,12 +12,12 @@ from bot.core.errors import UpstreamError, UserError
 from bot.forges import registry as providers
 from bot.git.undo import pushed_commit, undo_checkpoint
 from bot.sessions.events import EventKind, ProgressEvent
-from bot.sessions.prompts import Prompt, PromptState
+from bot.sessions.prompts import Prompt
 from bot.sessions.results import RunResult
 from bot.sessions.session import Session
 from jobs.steps import checkpoint_copies
+from jobs.steps.agent_turn import session_diff
 from jobs.steps.context import JobContext
-from jobs.steps.run_prompt import session_diff
 from jobs.steps.ship import push_update
 
 
@@ -40,7 +40,7 @@ def undo(ctx: JobContext, session: Session, prompt: Prompt) -> tuple[ProgressEve
     if undone.reverted and session.shipped:
         push_update(ctx, session, prompt)  # the open MR/PR shows the revert at once
     text = undone.summary()
-    prompt.state, prompt.summary = PromptState.DONE, text
+    prompt.summary = text
     prompt.result = RunResult(
         files=(), diffstat=undone.removed.summary(), session_diffstat=stat.summary()
     )

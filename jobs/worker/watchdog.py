@@ -17,11 +17,9 @@ from enum import StrEnum
 
 from redis.exceptions import RedisError
 
-from bot.core import keys
-from bot.core.redisio import as_str
 from bot.sessions.events import EventKind, ProgressEvent
 from bot.sessions.hosts import HostRegistry
-from bot.sessions.prompts import PromptState
+from bot.sessions.recovery import Found, Recovery
 from bot.sessions.runstate import RunState
 from jobs.steps.context import JobContext
 
@@ -53,63 +51,20 @@ REPAIRED_RUNNING = (
     "it is ready again."
 )
 
-# Claim a dead run atomically: only if nobody holds the lock. KEYS: lock, running, active,
-# lease, queue. ARGV: session id, prompt key prefix. Returns {what, prompt id, token}:
-# (a lost prompt stays in the running slot and the active set until its failure is recorded)
-# 'lost' (it ran), 'requeued' (taken but never started), or false when there is nothing.
-_CLAIM = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return false end
-local prompt = redis.call('LPOP', KEYS[2])
-if not prompt then redis.call('SREM', KEYS[3], ARGV[1]) return false end
-local token = redis.call('INCR', KEYS[4])
-if redis.call('HGET', ARGV[2] .. prompt, 'state') == '"queued"' then
-  redis.call('SREM', KEYS[3], ARGV[1])
-  redis.call('LPUSH', KEYS[5], prompt)
-  return {'requeued', prompt, token}
-end
-redis.call('LPUSH', KEYS[2], prompt)
-return {'lost', prompt, token}
-"""
-
-# A session "running" with nothing running and nobody holding it goes back to settled.
-# KEYS: session, running, lock, events. ARGV: now, stream max length, message.
-_REPAIR_RUNNING = """
-if redis.call('HGET', KEYS[1], 'state') ~= '"running"' then return false end
-if redis.call('EXISTS', KEYS[3]) == 1 or redis.call('LLEN', KEYS[2]) > 0 then return false end
-local pushed = redis.call('HGET', KEYS[1], 'pushed_commit')
-local settled = (pushed and pushed ~= 'null') and 'pushed' or 'ready'
-redis.call('HSET', KEYS[1], 'state', '"' .. settled .. '"', 'updated_at', ARGV[1])
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[2], '*', 'kind', 'info', 'text', ARGV[3],
-  'prompt', '', 'data', '{"repaired":true}', 'at', ARGV[1])
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[2], '*', 'kind', 'state', 'text', settled,
-  'prompt', '', 'data', '{}', 'at', ARGV[1])
-return settled
-"""
-
 
 def recover_stale_runs(ctx: JobContext) -> list[str]:
     """Fail every run whose heartbeat has expired; returns the prompt ids recovered."""
     uptime = redis_uptime(ctx)
     if uptime < ctx.settings.heartbeat_timeout:
         return []  # Redis just came back: live runs get one heartbeat timeout to re-take leases
-    claim = ctx.redis.register_script(_CLAIM)
+    recovery = Recovery(ctx.redis)
     recovered: list[str] = []
-    for raw in ctx.redis.smembers(keys.active_runs()):
-        session_id = as_str(raw)
-        claimed = claim(
-            keys=[
-                keys.run_lock(session_id),
-                keys.running(session_id),
-                keys.active_runs(),
-                keys.lease(session_id),
-                keys.queue(session_id),
-            ],
-            args=[session_id, keys.prompt("")],
-        )
-        if not claimed:
+    for session_id in recovery.active():
+        claimed = recovery.claim(session_id)
+        if claimed is None:
             continue
-        what, prompt_id, token = (as_str(v) for v in claimed)
-        if what == "lost":
+        prompt_id, token = claimed.prompt_id, claimed.token
+        if claimed.found is Found.LOST:
             _fail_lost(ctx, session_id, prompt_id, token, uptime)
             recovered.append(prompt_id)
         ctx.service.kick(ctx.service.sessions.get(session_id), f"recover-{prompt_id}-{token}")
@@ -121,7 +76,7 @@ def _fail_lost(ctx: JobContext, session_id: str, prompt_id: str, token: str, upt
     host = ctx.service.sessions.get(session_id).host
     cause = lost_cause(uptime, prompt.started_at, _host_silent(ctx, host))
     message = LOST_MESSAGES[cause].format(host=host)
-    prompt.state, prompt.error = PromptState.FAILED, message
+    prompt.error = message
     data = {"lost": True, "cause": cause.value, "host": host}
     event = ProgressEvent(EventKind.ERROR, message, prompt.id, data)
     RunState(ctx.redis, session_id, token).finish(prompt, event)
@@ -156,39 +111,17 @@ def _host_silent(ctx: JobContext, host: str | None) -> bool:
 
 def reconcile(ctx: JobContext) -> list[str]:
     """Repair sessions whose state contradicts the rest; returns the session ids touched."""
-    repair = ctx.redis.register_script(_REPAIR_RUNNING)
+    recovery = Recovery(ctx.redis)
     since = time.time() - max(ctx.settings.idle_archive_after, 3600)
+    pause = max(10.0, ctx.settings.heartbeat_timeout)
     touched: list[str] = []
-    for raw in ctx.redis.zrangebyscore(keys.sessions_index(), since, "+inf"):
-        session_id = as_str(raw)
-        settled = repair(
-            keys=[
-                keys.session(session_id),
-                keys.running(session_id),
-                keys.run_lock(session_id),
-                keys.events(session_id),
-            ],
-            args=[repr(time.time()), 20_000, REPAIRED_RUNNING],
-        )
-        if settled:
+    for session_id in recovery.active_since(since):
+        if recovery.repair(session_id, REPAIRED_RUNNING) is not None:
             log.warning("session %s showed running with nothing running: repaired", session_id)
             touched.append(session_id)
-        if _orphaned_queue(ctx, session_id):
+        if recovery.orphaned(session_id, pause):  # prompts wait and nobody drains them
             with contextlib.suppress(Exception):
                 session = ctx.service.sessions.get(session_id)
                 ctx.service.kick(session, f"resume-{session_id}-{int(time.time())}")
                 touched.append(session_id)
     return touched
-
-
-def _orphaned_queue(ctx: JobContext, session_id: str) -> bool:
-    """Prompts wait, nothing runs, nobody holds the session: kick it (once in a while)."""
-    pipe = ctx.redis.pipeline()
-    pipe.llen(keys.queue(session_id))
-    pipe.llen(keys.running(session_id))
-    pipe.exists(keys.run_lock(session_id))
-    waiting, running, locked = pipe.execute()
-    if not waiting or running or locked:
-        return False
-    pause = int(max(10.0, ctx.settings.heartbeat_timeout))
-    return bool(ctx.redis.set(keys.resume_kick(session_id), "1", nx=True, ex=pause))

@@ -235,7 +235,7 @@ class RepoboxApp:
         ]
 
     def session_state(self, session_id: str) -> str:
-        from bot.sessions.session import SessionStore
+        from bot.sessions.session_store import SessionStore
 
         return SessionStore(self.redis()).get(session_id).state.value
 

@@ -18,7 +18,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.redisio import async_client
 from bot.sessions.async_session import AsyncSessionStore
-from bot.sessions.session import Person, Session, SessionStore, Thread
+from bot.sessions.session import Person, Session, Thread
+from bot.sessions.session_store import SessionStore
 from handlers.slack.assistant import (
     AssistantMessage,
     build_assistant,
