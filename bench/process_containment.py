@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.processes.control import RunControl
 from bot.processes.streamed import StreamedProcess
-from tests.processes import marked
+from tests.process_marks import marked
 
 OWNER = ROOT / "tests" / "agents" / "process_owner.py"
 _tags = itertools.count(81_001)

@@ -109,7 +109,7 @@ class AsyncDispatcher:
     `EXPIRE` when the job has a TTL and `RPUSH rq:queue:<name> <id>`. Both go in one
     pipeline on the async client; the script is sent with EVAL (a pipeline of EVALSHA
     would first ask the server whether it knows the script: another round trip).
-    Only RQ's public API is used; tests/test_async_enqueue.py checks, key by key and
+    Only RQ's public API is used; tests/core/test_async_enqueue.py checks, key by key and
     field by field, that this writes what `Queue.enqueue(..., unique=True)` writes, so a
     new RQ release that writes otherwise fails there first."""
 

@@ -15,10 +15,10 @@ from bot.core.config import Settings
 from bot.sessions.events import EventKind, ProgressStream
 from jobs.worker import runtime
 from tests.agent_support import ALICE, start_session
+from tests.agents.test_claude_code_cli import KEY, claude_env, fake  # noqa: F401 - fixtures
 from tests.compare_support import MODELS
 from tests.conftest import MakeRepo, git, run_jobs
 from tests.fakes.anthropic import FakeAnthropic, Reply
-from tests.test_claude_code_cli import KEY, claude_env, fake  # noqa: F401 - fixtures
 
 
 def test_sonnet_against_claude_code_then_pick_claude_code(

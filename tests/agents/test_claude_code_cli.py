@@ -32,7 +32,7 @@ from tests.agent_support import ALICE, committed, events, start_session, texts
 from tests.claude_cli import VERSION, claude_bin_dir
 from tests.conftest import ROOT, MakeRepo, env_for, run_jobs, wait_until
 from tests.fakes.anthropic import FakeAnthropic, Reply
-from tests.processes import marked
+from tests.process_marks import marked
 
 KEY = "sk-ant-test-claude-0123456789"
 WHERE = [

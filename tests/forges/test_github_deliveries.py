@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from tests.conftest import run_jobs
 from tests.fakes.github import encode_payload, sign
-from tests.test_github_surface import REPO, SECRET, Hub, hub
+from tests.forges.test_github_surface import REPO, SECRET, Hub, hub
 
 __all__ = ["hub"]  # the fixture, shared with the GitHub surface's own tests
 

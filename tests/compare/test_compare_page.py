@@ -19,12 +19,12 @@ from bot.commands.executor import Asker, Executor
 from bot.commands.grammar import parse
 from jobs.steps.context import JobContext
 from tests.agent_support import actx, fake  # noqa: F401 - fixtures
+from tests.compare.test_compare import ALICE, start
 from tests.compare_support import script_candidates
 from tests.conftest import MakeRepo, run_jobs
 from tests.fakes.anthropic import FakeAnthropic
+from tests.live.test_live_page_browser import browser, link, page  # noqa: F401 - fixtures
 from tests.live_server import LiveServer
-from tests.test_compare import ALICE, start
-from tests.test_live_page_browser import browser, link, page  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 

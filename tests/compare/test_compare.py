@@ -31,7 +31,7 @@ from tests.compare_support import HAIKU_CALC, OPUS_CALC, OPUS_NOTES, compare_tre
 from tests.conftest import MakeRepo, git, run_jobs
 from tests.fakes.anthropic import FakeAnthropic, Reply
 from tests.live_server import LiveServer
-from tests.test_metrics import scrape
+from tests.sessions.test_metrics import scrape
 
 ALICE = Person("U1", "Alice", "alice@example.com")
 ENDS = (EventKind.RESULT, EventKind.ERROR, EventKind.SHIPPED, EventKind.CANCELLED)

@@ -24,7 +24,7 @@ from bot.processes.control import RunControl
 from bot.processes.streamed import MAX_LINE, LineTooLong, StreamedProcess
 from bot.security.sandbox import Sandbox, probe
 from tests.conftest import ROOT, wait_until
-from tests.processes import marked
+from tests.process_marks import marked
 
 OWNER = ROOT / "tests" / "agents" / "process_owner.py"
 _tags = itertools.count(90_001)

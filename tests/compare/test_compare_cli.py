@@ -13,10 +13,10 @@ from bot.sessions.events import EventKind, ProgressStream
 from jobs.steps.context import JobContext
 from tests.agent_support import API_KEY, fake  # noqa: F401 - fixture
 from tests.checks_repo import CALC
+from tests.cli.test_cli import CliResult, cli, session_id_from  # noqa: F401 - fixture
 from tests.compare_support import MODELS, OPUS_CALC, OPUS_NOTES, compare_tree, script_candidates
 from tests.conftest import MakeRepo, WorkerProcess, git, wait_until
 from tests.fakes.anthropic import FakeAnthropic, Reply
-from tests.test_cli import CliResult, cli, session_id_from  # noqa: F401 - fixture
 
 
 def agent_env(fake: FakeAnthropic) -> dict[str, str]:  # noqa: F811

@@ -211,7 +211,7 @@ def test_own_comments_edits_and_unrelated_events_start_nothing(lab: Lab) -> None
     )
     assert lab.hook(edited) == (200, {"status": "ignored", "reason": "note update"})
     mr_hook = json.loads(
-        (Path(__file__).parent / "fixtures/gitlab/merge_request_hook.json").read_text()
+        (Path(__file__).parents[1] / "fixtures/gitlab/merge_request_hook.json").read_text()
     )
     assert lab.hook(mr_hook, event="Merge Request Hook")[0] == 200
     assert fake.calls == [] and lab.ctx.redis.llen("rq:queue:repobox-fast") == 0

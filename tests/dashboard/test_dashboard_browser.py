@@ -25,8 +25,8 @@ from bot.core.config import Settings
 from tests.conftest import ROOT, MakeRepo, WorkerProcess
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitlab import FakeGitLab
+from tests.live.test_live_page_browser import browser, page  # noqa: F401 (fixtures)
 from tests.live_server import LiveServer
-from tests.test_live_page_browser import browser, page  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 

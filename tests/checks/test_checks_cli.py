@@ -10,8 +10,8 @@ from pathlib import Path
 
 from bot.core.config import Settings
 from tests.checks_repo import files
+from tests.cli.test_cli import session_id_from
 from tests.conftest import ROOT, MakeRepo, WorkerProcess, env_for
-from tests.test_cli import session_id_from
 
 BREAK = (
     "write calc.py: def add(a, b): return a - b\n"
