@@ -139,7 +139,8 @@ class SlackListeners:
 
     async def act(self, said: Said, text: str) -> None:
         """Every Redis call here is awaited on the web app's async client (the session
-        service's too: see docs/architecture.md, "The async web process"), so nothing blocks the loop."""
+        service's too: see docs/architecture.md, "The async web process"), so nothing blocks
+        the loop."""
         reply = Replier(
             self.ctx,
             channel=said.channel,
