@@ -3,9 +3,10 @@
 The names and parameters are fixed: other programs (a scripted model in the tests) rely on
 them. The model's input is untrusted, so it is validated here before any tool runs: a
 missing or mistyped argument, an unknown one or an unknown tool becomes a `ToolFailure`
-whose message the model reads and can correct, never a crash of the run. Validation is strict (`"10"` is not an integer, nor is `true`), except
-that a whole float (`10.0`) counts as the integer it is. The schemas the Messages API gets
-are written from the same models, so the two cannot drift apart.
+whose message the model reads and can correct, never a crash of the run. Validation is
+strict (`"10"` is not an integer, nor is `true`), except that a whole float (`10.0`) counts
+as the integer it is. The schemas the Messages API gets are written from the same models, so
+the two cannot drift apart.
 """
 
 from __future__ import annotations
