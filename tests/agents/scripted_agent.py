@@ -6,6 +6,8 @@ Each line of the prompt is one instruction:
   print N               print N numbered lines on stdout
   stderr TEXT           print TEXT on stderr
   sleep SECONDS         sleep, printing a line every 0.2 s
+  await PATH            wait (printing a line every 0.2 s) until PATH exists: a run held
+                        for exactly as long as a test needs it running, at most 120 s
   fail CODE             exit with CODE
   pidfile PATH          write this process's group id (its guardian's pid) to PATH
   spawn                 start a child that sleeps forever in the same process group
@@ -27,6 +29,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+AWAIT_AT_MOST = 120.0
 
 
 def main() -> int:
@@ -51,6 +55,11 @@ def main() -> int:
             deadline = time.monotonic() + float(rest)
             while time.monotonic() < deadline:
                 print("working…", flush=True)
+                time.sleep(0.2)
+        elif word == "await":
+            deadline = time.monotonic() + AWAIT_AT_MOST
+            while not Path(rest).exists() and time.monotonic() < deadline:
+                print("waiting…", flush=True)
                 time.sleep(0.2)
         elif word == "fail":
             print("giving up", file=sys.stderr, flush=True)

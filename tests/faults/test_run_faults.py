@@ -170,10 +170,12 @@ def test_sigkill_of_the_embedded_valkey_is_restarted_on_the_same_data(app: Repob
     session_id = app.new_session()
     app.prompt(session_id, "write before.txt: kept")
     wait_until(lambda: states(app, session_id) == ["done"], timeout=20, what="first prompt")
-    app.prompt(session_id, "append log.txt: one", "sleep 4", "append log.txt: two")
+    gate = app.root / "go"  # the run goes on until it exists, across the kill
+    app.prompt(session_id, "append log.txt: one", f"await {gate}", "append log.txt: two")
     wait_until(lambda: states(app, session_id) == ["done", "running"], what="second prompt")
     watch = app.cli_process("watch", session_id)
-    time.sleep(1)
+    assert watch.stdout is not None
+    seen = watch.stdout.readline()  # it is following the stream
 
     old = app.valkey()
     killed = time.monotonic()
@@ -182,6 +184,7 @@ def test_sigkill_of_the_embedded_valkey_is_restarted_on_the_same_data(app: Repob
     wait_until(lambda: app.health().status == 200, timeout=20, what="/healthz 200 again")
     assert app.valkey() != old  # restarted by app.py, on the same data
     healthy = time.monotonic() - killed
+    gate.touch()
     wait_until(lambda: states(app, session_id) == ["done", "done"], timeout=30, what="the run")
     wait_until(lambda: app.session_state(session_id) == "ready", what="ready")
     recovered = time.monotonic() - killed
@@ -189,7 +192,7 @@ def test_sigkill_of_the_embedded_valkey_is_restarted_on_the_same_data(app: Repob
     assert len(app.workers()) == 2
     out, err = watch.communicate(timeout=30)
     assert "Traceback" not in err and watch.returncode == 0, err
-    assert "result" in out
+    assert "result" in seen + out
 
     app.prompt(session_id, "write after.txt: next")
     wait_until(lambda: states(app, session_id)[-1] == "done", timeout=20, what="next prompt")
@@ -214,7 +217,8 @@ def test_sigterm_mid_run_hands_the_prompt_back_and_it_runs_once_after_restart(
 ) -> None:
     app.start()
     session_id = app.new_session()
-    app.prompt(session_id, "append log.txt: start", "sleep 6", "append log.txt: end")
+    gate = app.root / "go"  # the run goes on until it exists, however slow the machine
+    app.prompt(session_id, "append log.txt: start", f"await {gate}", "append log.txt: end")
     app.prompt(session_id, "write second.txt: queued behind it")
     wait_until(lambda: states(app, session_id)[0] == "running", what="the run")
     time.sleep(0.5)
@@ -224,6 +228,7 @@ def test_sigterm_mid_run_hands_the_prompt_back_and_it_runs_once_after_restart(
     assert leftovers(app.mark) == []  # no worker, horse, agent or Valkey left behind
     assert took < 2 + 15 + 5  # grace + margin
 
+    gate.touch()  # run again from the start, it goes to the end
     time.sleep(down_for)
     restarted = time.monotonic()
     app.start()
