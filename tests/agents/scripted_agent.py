@@ -51,16 +51,8 @@ def main() -> int:
                 print(f"line {i + 1}", flush=True)
         elif word == "stderr":
             print(rest, file=sys.stderr, flush=True)
-        elif word == "sleep":
-            deadline = time.monotonic() + float(rest)
-            while time.monotonic() < deadline:
-                print("working…", flush=True)
-                time.sleep(0.2)
-        elif word == "await":
-            deadline = time.monotonic() + AWAIT_AT_MOST
-            while not Path(rest).exists() and time.monotonic() < deadline:
-                print("waiting…", flush=True)
-                time.sleep(0.2)
+        elif word in ("sleep", "await"):
+            hold(word, rest)
         elif word == "fail":
             print("giving up", file=sys.stderr, flush=True)
             return int(rest or 1)
@@ -74,6 +66,15 @@ def main() -> int:
             print(line, flush=True)
     print(f"Did {len([r for r in prompt.splitlines() if r.strip()])} things.", flush=True)
     return 0
+
+
+def hold(word: str, rest: str) -> None:
+    """`sleep SECONDS` or `await PATH`, printing a line every 0.2 s meanwhile."""
+    seconds, gate = (float(rest), None) if word == "sleep" else (AWAIT_AT_MOST, Path(rest))
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not (gate and gate.exists()):
+        print("working…" if gate is None else "waiting…", flush=True)
+        time.sleep(0.2)
 
 
 def handed(prompt: str) -> str:
