@@ -1,8 +1,9 @@
 """Shared fixtures: a real Valkey, real git repositories, real RQ workers.
 
 Redis is an embedded Valkey started once per test process (pytest-xdist runs two) on a unix
-socket and flushed around each test. Remotes are bare repositories under the test's tmp_path. Jobs run in real RQ
-workers: in-process (`run_jobs`, burst mode) or as `python app.py worker` subprocesses.
+socket and flushed around each test. Remotes are bare repositories under the test's
+tmp_path. Jobs run in real RQ workers: in-process (`run_jobs`, burst mode) or as
+`python app.py worker` subprocesses.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The CLI's side of Redis trouble: which of "not running", "unreachable" and "refuses
 writes" to say, and following a session's events through an outage without a traceback.
 
-A follower (`watch`, `--watch`) waits out an outage of up to `OUTAGE_PATIENCE` seconds,
-whether it begins before the first read or in the middle of the stream: the embedded
-Valkey is restarted by `app.py` within a second, and a REDIS_URL server or `app.py`
-itself may be restarted by a service manager. Longer, it says Redis is unreachable.
+A follower waits out an outage of up to `OUTAGE_PATIENCE` seconds (`watch` from its first
+read on, `--watch` once its prompt is queued): the embedded Valkey is restarted by `app.py`
+within a second, and a REDIS_URL server may be restarted by a service manager. After
+that long it says Redis is unreachable. Other commands say so at once.
 """
 
 from __future__ import annotations
