@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from redis import Redis
@@ -37,6 +37,7 @@ pytest_plugins = ["tests.git_spy"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTED_AGENT = ROOT / "tests" / "agents" / "scripted_agent.py"
+T = TypeVar("T")
 
 
 def socket_valkey(
@@ -255,9 +256,7 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., W
         worker.stop()
 
 
-def wait_until(
-    predicate: Callable[[], object], timeout: float = 20.0, what: str = "condition"
-) -> object:
+def wait_until(predicate: Callable[[], T], timeout: float = 20.0, what: str = "condition") -> T:
     """Wait for real asynchronous work (a worker, a server) to reach a state."""
     deadline = time.monotonic() + timeout
     while True:

@@ -56,8 +56,9 @@ def main() -> int:
         elif word == "fail":
             print("giving up", file=sys.stderr, flush=True)
             return int(rest or 1)
-        elif word == "pidfile":
-            Path(rest).write_text(str(os.getpgrp()))
+        elif word == "pidfile":  # whole or absent: tests wait for it to exist, then read it
+            Path(f"{rest}.part").write_text(str(os.getpgrp()))
+            os.replace(f"{rest}.part", rest)
         elif word in ("context", "prompt", "redis", "env"):
             dump(word, rest, prompt)
         elif word == "spawn":
