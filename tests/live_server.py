@@ -7,6 +7,7 @@ and reads Server-Sent Events with a plain blocking HTTP client.
 from __future__ import annotations
 
 import asyncio
+import errno
 import http.client
 import json
 import threading
@@ -20,12 +21,14 @@ from redis import Redis
 from bot.core.config import Settings
 from handlers.live.page import STREAMS_KEY
 from handlers.web import build_app
+from tests.ports import free_port
 
 Configure = Callable[[web.Application], None]
 
 
 class LiveServer:
-    """`build_app` served on `port` (0: a free one, kept for restarts); `factory` replaces it."""
+    """`build_app` served on `port` (0: a free one below the kernel's ephemeral range, kept
+    for restarts); `factory` replaces it."""
 
     def __init__(
         self,
@@ -52,17 +55,28 @@ class LiveServer:
 
     def start(self) -> LiveServer:
         ready = threading.Event()
+        failed: list[BaseException] = []
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
+        self._thread = threading.Thread(target=self._serve, args=(ready, failed), daemon=True)
         self._thread.start()
-        if not ready.wait(10):
+        if not ready.wait(30):
             raise RuntimeError("the web app did not start")
+        if failed:
+            self._thread.join(5)
+            self._loop.close()
+            self._loop = self._runner = self._thread = None
+            raise RuntimeError("the web app did not start") from failed[0]
         return self
 
-    def _serve(self, ready: threading.Event) -> None:
+    def _serve(self, ready: threading.Event, failed: list[BaseException]) -> None:
         assert self._loop is not None
         asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self._start_site())
+        try:
+            self._loop.run_until_complete(self._start_site())
+        except BaseException as error:  # said by start(), in the test's thread
+            failed.append(error)
+            ready.set()
+            return
         ready.set()
         self._loop.run_forever()
 
@@ -72,9 +86,18 @@ class LiveServer:
             self.configure(self.app)
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
-        await site.start()
-        self.port = self._runner.addresses[0][1]  # the port given when 0 was asked for
+        chosen = self.port == 0
+        for _ in range(20 if chosen else 1):
+            port = free_port() if chosen else self.port  # kept for restarts: see tests/ports.py
+            try:
+                await web.TCPSite(self._runner, "127.0.0.1", port).start()
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE or not chosen:
+                    raise
+                continue  # taken since it was picked
+            self.port = port
+            return
+        raise RuntimeError("no free port for the web app")
 
     def stop(self) -> None:
         if self._loop is None or self._runner is None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from bot.core.config import Settings
 from bot.core.errors import UserError
-from bot.core.models import ALIASES, MODELS, PRESETS, known
+from bot.core.models import ALIASES, PRESETS, known, sdk_models
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def resolve(name: str) -> Candidate:
         return Candidate(word, ALIASES[word])
     if word in PRESETS:
         return Candidate(word, None, word)
-    if word in MODELS:
+    if word in sdk_models():
         return Candidate(word, word)
     raise UserError(
         f"`{name}` is not a model or agent I can compare.",

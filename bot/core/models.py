@@ -8,9 +8,8 @@ above, in `bot.compare.candidates` and `bot.agents.claude_code`.
 
 from __future__ import annotations
 
+import functools
 import typing
-
-from anthropic.types import ModelParam
 
 # The newest of each family in the SDK's model list (and in bot/agents/pricing.py).
 ALIASES = {
@@ -21,17 +20,20 @@ ALIASES = {
 PRESETS = frozenset({"claude-code", "claude"})
 
 
+@functools.cache
 def sdk_models() -> frozenset[str]:
-    """The model ids the installed Anthropic SDK names (its `ModelParam` literal)."""
+    """The model ids the installed Anthropic SDK names (its `ModelParam` literal).
+
+    Read on first use: importing the SDK takes about a second, which every CLI command,
+    worker and web process would otherwise pay at start-up to check `sonnet,opus`."""
+    from anthropic.types import ModelParam
+
     names: set[str] = set()
     for part in typing.get_args(ModelParam):
         names.update(a for a in typing.get_args(part) if isinstance(a, str))
     return frozenset(names)
 
 
-MODELS = sdk_models()
-
-
 def known(name: str) -> bool:
     word = name.strip().lower()
-    return word in ALIASES or word in PRESETS or word in MODELS
+    return word in ALIASES or word in PRESETS or word in sdk_models()

@@ -20,6 +20,7 @@ from bot.core.errors import UserError
 
 ADDRESS_FILE = "redis.url"
 PID_FILE = "app.pid"  # written by `python app.py` (the supervisor) while it runs
+SOCKET_TIMEOUT = 30.0  # seconds a client waits for an answer before it gives up on the server
 T = TypeVar("T")
 K = TypeVar("K")
 V = TypeVar("V")
@@ -43,8 +44,32 @@ def str_fields(raw: Mapping[K, V]) -> dict[str, str]:
 
 
 def connect(url: str) -> Redis:
-    """A client for `url` with timeouts that suit blocking reads of a few seconds."""
-    return Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
+    """A client for `url` whose socket timeout outlasts every blocking command sent on it.
+
+    redis-py's default (5 s) would cut a longer blocking wait (RQ's wait for a job, the
+    run lease's BLPOP) into a "Timeout reading from socket" error, and RQ backs off for up
+    to a minute after one. Blocking commands wait at most `blocking_limit(client)`. A
+    `?socket_timeout=` in the URL takes precedence (redis-py reads it), e.g. in tests.
+    """
+    return Redis.from_url(
+        url,
+        socket_connect_timeout=5,
+        socket_timeout=SOCKET_TIMEOUT,
+        health_check_interval=30,
+    )
+
+
+def read_timeout(client: Redis) -> float:
+    """How long `client` waits for any answer before it gives up on the server."""
+    given = client.connection_pool.connection_kwargs.get("socket_timeout")
+    return float(given) if isinstance(given, int | float) else SOCKET_TIMEOUT
+
+
+def blocking_limit(client: Redis) -> int:
+    """The longest a blocking command on `client` may wait, in whole seconds (RQ's and
+    BLPOP's unit): half its socket timeout, so the answer arrives well inside it even on a
+    loaded machine."""
+    return max(1, int(read_timeout(client) / 2))
 
 
 def recorded_address(data_dir: Path) -> str | None:

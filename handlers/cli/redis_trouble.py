@@ -1,5 +1,11 @@
 """The CLI's side of Redis trouble: which of "not running", "unreachable" and "refuses
-writes" to say, and following a session's events through an outage without a traceback."""
+writes" to say, and following a session's events through an outage without a traceback.
+
+A follower waits out an outage of up to `OUTAGE_PATIENCE` seconds (`watch` from its first
+read on, `--watch` once its prompt is queued): the embedded Valkey is restarted by `app.py`
+within a second, and a REDIS_URL server may be restarted by a service manager. After
+that long it says Redis is unreachable. Other commands say so at once.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from bot.commands.blocking import BlockingService
 from bot.core.config import Settings
 from bot.core.errors import UserError
+from bot.core.health import RedisHealth, probe
 from bot.core.redisio import supervisor_alive
 from bot.sessions.events import ProgressEvent, ProgressStream
 
@@ -23,6 +30,9 @@ T = TypeVar("T")
 READ_ONLY = frozenset({"status", "list", "watch", "diff"})  # still work while writes are refused
 
 REFUSING_HINT = "Free disk space where its data lives, or raise its maxmemory; reads still work."
+
+OUTAGE_PATIENCE = 300.0  # seconds a follower waits for Redis to answer again, per outage
+RETRY_EVERY = 0.5
 
 
 def unreachable(settings: Settings) -> UserError:
@@ -41,6 +51,15 @@ def unreachable(settings: Settings) -> UserError:
         f"Repobox is not running for data dir {settings.data_dir}.",
         hint="Start it with `./dev run` (or `python app.py`), or set REDIS_URL.",
     )
+
+
+def health(service: BlockingService, *, patient: bool) -> RedisHealth:
+    """Redis's health before a command; a `patient` one (a follower) waits out an outage."""
+    found = probe(service.redis)
+    while patient and found is RedisHealth.UNREACHABLE:
+        wait_for_redis(service)
+        found = probe(service.redis)
+    return found
 
 
 def events(service: BlockingService, session_id: str, after: str = "0") -> Iterator[ProgressEvent]:
@@ -68,13 +87,17 @@ def patiently(service: BlockingService, read: Callable[[], T]) -> T:
             wait_for_redis(service)
 
 
-def wait_for_redis(service: BlockingService) -> None:
+def wait_for_redis(service: BlockingService, patience: float = OUTAGE_PATIENCE) -> None:
+    """Return once Redis answers again; after `patience` seconds, say it is unreachable."""
     print("(lost the connection to Redis; reconnecting…)", file=sys.stderr, flush=True)
+    deadline = time.monotonic() + patience
     while True:
-        time.sleep(1)
         try:
             service.redis.ping()
         except (RedisError, OSError):
+            if time.monotonic() >= deadline:
+                raise unreachable(service.settings) from None
+            time.sleep(RETRY_EVERY)
             continue
         print("(reconnected)", file=sys.stderr, flush=True)
         return

@@ -1,7 +1,7 @@
 """The command-line surface: `python app.py session …`, talking to a running Repobox's Redis.
 
 Every error is one clear line on stderr and a non-zero exit. `new`, `ship` and `watch`
-follow the session's progress stream live (blocking reads, no polling).
+follow the session's progress stream live (`follow`); `output` prints what they show.
 """
 
 from __future__ import annotations
@@ -9,11 +9,9 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-import time
 import uuid
 from collections.abc import Callable
-from functools import partial
-from typing import Any, TextIO, assert_never
+from typing import TextIO, assert_never
 
 from redis.exceptions import RedisError
 
@@ -33,23 +31,20 @@ from bot.commands.executor import (
     needs_session,
 )
 from bot.commands.grammar import HELP_TEXT, Command, CommandKind, parse
-from bot.commands.service import Status
 from bot.core.config import Settings
 from bot.core.errors import UserError
-from bot.core.health import RedisHealth, probe, refuses_writes
+from bot.core.health import RedisHealth, refuses_writes
 from bot.core.redisio import connect, locate
 from bot.git.branches import require_branch
-from bot.progress.lines import line_of
-from bot.security.links import session_link
-from bot.sessions.events import EventKind, ProgressEvent, ProgressStream
 from bot.sessions.origin import CliOrigin
-from bot.sessions.prompts import Action, Submitted
+from bot.sessions.prompts import Submitted
 from bot.sessions.session import Person, Session, SessionState, Thread
-from handlers.cli.redis_trouble import READ_ONLY, REFUSING_HINT, events, patiently, unreachable
+from handlers.cli.follow import follow_prompt, wait_settled, watch
+from handlers.cli.output import print_cancel, print_diff, print_status
+from handlers.cli.redis_trouble import READ_ONLY, REFUSING_HINT, health, unreachable
 from jobs.session_jobs import SESSION_JOBS
 
-SETTLED = {SessionState.READY, SessionState.PUSHED, SessionState.FAILED, SessionState.ARCHIVED}
-WAIT_READY_SECONDS = 1800.0
+FOLLOWERS = frozenset({"watch"})  # wait out a Redis outage at the start too (redis_trouble)
 PAGE = 50
 
 
@@ -102,13 +97,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
     try:
-        redis = connect(locate(settings))
-        health = probe(redis)
-        if health is RedisHealth.UNREACHABLE:
+        service = BlockingService(settings, connect(locate(settings)), SESSION_JOBS)
+        found = health(service, patient=args.session_command in FOLLOWERS)
+        if found is RedisHealth.UNREACHABLE:
             raise unreachable(settings)
-        if health is RedisHealth.REFUSES_WRITES and args.session_command not in READ_ONLY:
-            raise UserError(health.message, hint=REFUSING_HINT)
-        service = BlockingService(settings, redis, SESSION_JOBS)
+        if found is RedisHealth.REFUSES_WRITES and args.session_command not in READ_ONLY:
+            raise UserError(found.message, hint=REFUSING_HINT)
         return COMMANDS[args.session_command](service, args, out)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -142,7 +136,7 @@ def _new(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int
             request_id=uuid.uuid4().hex,
         )
     )
-    session = _wait_settled(service, started.session.id)
+    session = wait_settled(service, started.session.id)
     if session.state is SessionState.FAILED:
         raise UserError(session.error or "The session could not be set up.")
     print(
@@ -197,16 +191,16 @@ def _show(service: BlockingService, reply: Reply, watch: bool, out: TextIO) -> i
     """The CLI's renderer of the executor's replies (exit status: 0 unless a run failed)."""
     match reply:
         case Queued(submitted, ship=True):
-            return _follow_prompt(service, submitted.prompt.session_id, submitted.prompt.id, out)
+            return follow_prompt(service, submitted.prompt.session_id, submitted.prompt.id, out)
         case Queued(submitted):
             session = service.sessions.get(submitted.prompt.session_id)
             return _after_submit(service, session, submitted, watch, out)
         case StatusReply(status):
-            _print_status(service, status, out)
+            print_status(service.settings, status, out)
         case DiffReply(_, diff):
-            _print_diff(diff, out)
+            print_diff(diff, out)
         case CancelReply() as cancel:
-            _print_cancel(cancel, out)
+            print_cancel(cancel, out)
         case Archived(session):
             print(f"session {session.id} archived; its workdir will be removed", file=out)
         case HelpReply():
@@ -220,24 +214,6 @@ def _show(service: BlockingService, reply: Reply, watch: bool, out: TextIO) -> i
     return 0
 
 
-def _print_diff(diff: dict[str, Any], out: TextIO) -> None:
-    if not diff.get("stat"):
-        print("no changes yet", file=out)
-        return
-    print(diff["stat"]["summary"], file=out)
-    out.write(diff["patch"])
-
-
-def _print_cancel(cancel: CancelReply, out: TextIO) -> None:
-    result = cancel.cancelled
-    if cancel.nothing:
-        print("nothing to cancel: no prompt is running or waiting", file=out)
-    if result.running is not None:
-        print(f"cancelling prompt {result.running.seq} (its processes are being stopped)", file=out)
-    if result.dropped:
-        print(f"dropped {len(result.dropped)} waiting prompt(s)", file=out)
-
-
 def _after_submit(
     service: BlockingService, session: Session, submitted: Submitted, watch: bool, out: TextIO
 ) -> int:
@@ -246,26 +222,8 @@ def _after_submit(
     )
     print(f"prompt {submitted.prompt.seq} queued ({place})", file=out)
     if watch:
-        return _follow_prompt(service, session.id, submitted.prompt.id, out)
+        return follow_prompt(service, session.id, submitted.prompt.id, out)
     return 0
-
-
-def _print_status(service: BlockingService, status: Status, out: TextIO) -> None:
-    s = status.session
-    print(f"session {s.id}  {s.state.value}", file=out)
-    print(f"  repository  {s.project} ({s.provider})", file=out)
-    print(f"  branch      {s.work_branch} from {s.base_branch or '?'}", file=out)
-    print(f"  started by  {s.created_by.name}", file=out)
-    print(f"  live log    {session_link(service.settings, s.id)}", file=out)
-    if s.merge_request:
-        print(f"  merge req.  {s.merge_request.url}", file=out)
-    if s.error:
-        print(f"  error       {s.error}", file=out)
-    for p in status.history:
-        what = p.text.splitlines()[0][:70]
-        what = f"compare {','.join(p.candidates)}: {what}" if p.action is Action.COMPARE else what
-        line = f"  {p.seq:>3}. [{p.state.value}] {what}"
-        print(line, file=out)
 
 
 def _list(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
@@ -289,65 +247,11 @@ def _list(service: BlockingService, args: argparse.Namespace, out: TextIO) -> in
     return 0
 
 
-def _watch(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
-    session = service.sessions.get(args.id)
-    stream = ProgressStream(service.redis, session.id)
-    for event in events(service, session.id):
-        _print_event(event, out)
-        if patiently(service, partial(_caught_up_and_idle, service, stream, event.id or "0")):
-            return 0
-    return 0
-
-
-def _caught_up_and_idle(service: BlockingService, stream: ProgressStream, cursor: str) -> bool:
-    return not stream.read(cursor, count=1) and _idle(service, stream.session_id)
-
-
-def _idle(service: BlockingService, session_id: str) -> bool:
-    session = service.sessions.get(session_id)
-    busy = service.prompts.running(session_id) or service.prompts.has_waiting(session_id)
-    return session.state in SETTLED and not busy
-
-
-def _wait_settled(service: BlockingService, session_id: str) -> Session:
-    stream = ProgressStream(service.redis, session_id)
-    deadline = time.monotonic() + WAIT_READY_SECONDS
-    for event in stream.follow("0", block_ms=1000, stop_after=WAIT_READY_SECONDS):
-        if event.kind is EventKind.STATE and event.text != SessionState.INITIALIZING.value:
-            break
-        if time.monotonic() > deadline:
-            raise UserError("The session is still being set up; check `session status` later.")
-    return service.sessions.get(session_id)
-
-
-def _follow_prompt(service: BlockingService, session_id: str, prompt_id: str, out: TextIO) -> int:
-    """Print the session's events until this prompt ends; exit 1 if it failed.
-
-    A run handed back at a restart is not its end: it runs again, and this keeps following.
-    """
-    for event in events(service, session_id):
-        if event.prompt_id != prompt_id:
-            continue
-        _print_event(event, out)
-        if event.ends_prompt:
-            return 1 if event.kind in (EventKind.ERROR, EventKind.CANCELLED) else 0
-    return 0
-
-
-def _print_event(event: ProgressEvent, out: TextIO) -> None:
-    stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
-    line = line_of(event)
-    label = "stderr" if line.stderr else event.kind.value
-    text = f"{line.text}\n         {' · '.join(line.chips)}" if line.chips else line.text
-    text = f"[{line.candidate}] {text}" if line.candidate else text
-    print(f"{stamp} {label:<9} {text}", file=out, flush=True)
-
-
 COMMANDS: dict[str, Callable[[BlockingService, argparse.Namespace, TextIO], int]] = {
     "new": _new,
     "prompt": _prompt,
     "list": _list,
-    "watch": _watch,
+    "watch": watch,
     "compare": _compare,
     "pick": _pick,
     **{name: _session_command for name in ("ship", "status", "cancel", "archive", "diff", "log")},

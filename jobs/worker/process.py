@@ -34,6 +34,7 @@ from rq.worker import DequeueStrategy
 from bot.core import health, keys
 from bot.core.config import Settings
 from bot.core.dispatch import FAST_QUEUE, RUN_QUEUE, host_queue
+from bot.core.redisio import blocking_limit
 from bot.core.supervisor import STOP_MARGIN, die_with_parent
 from bot.security.sandbox import check_sandbox
 from bot.sessions import retention
@@ -46,6 +47,7 @@ from jobs.worker import lost_hosts as hosts
 log = logging.getLogger(__name__)
 
 CLEANUP_EVERY = 30.0  # idle archiving lands within a minute of its deadline
+RQ_WAIT_BELOW_TTL = 15  # rq.Worker.dequeue_timeout: the worker TTL less this
 
 
 class Maintenance(threading.Thread):
@@ -157,6 +159,18 @@ def _wait_gone(pid: int, seconds: float) -> bool:
     return False
 
 
+def worker_ttl(redis: Redis) -> int:
+    """RQ's worker TTL, chosen for the wait for jobs it implies.
+
+    RQ waits for a job in one blocking call of the TTL less 15 s (405 s by default). On a
+    socket that times out sooner, the wait ends in a timeout error, after which RQ backs off
+    for up to a minute, taking no job. RQ raises the socket timeout to fit, but only for
+    connections opened after the worker is built (the maintenance threads' are older). So
+    the wait is kept to `blocking_limit`, inside the timeout every connection has.
+    """
+    return blocking_limit(redis) + RQ_WAIT_BELOW_TTL
+
+
 def queues_for(settings: Settings) -> list[str]:
     return [host_queue(settings.host), FAST_QUEUE, RUN_QUEUE]
 
@@ -168,7 +182,12 @@ def run_worker(settings: Settings, redis: Redis, *, burst: bool = False) -> None
     beat.start()
     maintenance = Maintenance(ctx)
     maintenance.start()
-    worker = RepoboxWorker(queues_for(settings), connection=redis, serializer=JSONSerializer)
+    worker = RepoboxWorker(
+        queues_for(settings),
+        connection=redis,
+        serializer=JSONSerializer,
+        worker_ttl=worker_ttl(redis),
+    )
     worker.grace = settings.shutdown_grace
     try:
         worker.work(

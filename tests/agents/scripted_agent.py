@@ -6,6 +6,8 @@ Each line of the prompt is one instruction:
   print N               print N numbered lines on stdout
   stderr TEXT           print TEXT on stderr
   sleep SECONDS         sleep, printing a line every 0.2 s
+  await PATH            wait (printing a line every 0.2 s) until PATH exists: a run held
+                        for exactly as long as a test needs it running, at most 120 s
   fail CODE             exit with CODE
   pidfile PATH          write this process's group id (its guardian's pid) to PATH
   spawn                 start a child that sleeps forever in the same process group
@@ -28,6 +30,8 @@ import sys
 import time
 from pathlib import Path
 
+AWAIT_AT_MOST = 120.0
+
 
 def main() -> int:
     prompt = handed(sys.argv[-1])
@@ -47,16 +51,14 @@ def main() -> int:
                 print(f"line {i + 1}", flush=True)
         elif word == "stderr":
             print(rest, file=sys.stderr, flush=True)
-        elif word == "sleep":
-            deadline = time.monotonic() + float(rest)
-            while time.monotonic() < deadline:
-                print("working…", flush=True)
-                time.sleep(0.2)
+        elif word in ("sleep", "await"):
+            hold(word, rest)
         elif word == "fail":
             print("giving up", file=sys.stderr, flush=True)
             return int(rest or 1)
-        elif word == "pidfile":
-            Path(rest).write_text(str(os.getpgrp()))
+        elif word == "pidfile":  # whole or absent: tests wait for it to exist, then read it
+            Path(f"{rest}.part").write_text(str(os.getpgrp()))
+            os.replace(f"{rest}.part", rest)
         elif word in ("context", "prompt", "redis", "env"):
             dump(word, rest, prompt)
         elif word == "spawn":
@@ -65,6 +67,15 @@ def main() -> int:
             print(line, flush=True)
     print(f"Did {len([r for r in prompt.splitlines() if r.strip()])} things.", flush=True)
     return 0
+
+
+def hold(word: str, rest: str) -> None:
+    """`sleep SECONDS` or `await PATH`, printing a line every 0.2 s meanwhile."""
+    seconds, gate = (float(rest), None) if word == "sleep" else (AWAIT_AT_MOST, Path(rest))
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not (gate and gate.exists()):
+        print("working…" if gate is None else "waiting…", flush=True)
+        time.sleep(0.2)
 
 
 def handed(prompt: str) -> str:

@@ -213,6 +213,7 @@ def test_run_cannot_see_the_data_dir_other_workdirs_or_home_nor_write_outside(
     data = actx.settings.data_dir
     probe_script = "; ".join(
         [
+            "exec 2>&1",  # one stream, in order: two pipes are read in no set order
             f"cat {workdir(other)}/b-secret.txt",
             f"cat ../{other.id}/b-secret.txt",
             f"ls -A {data}",

@@ -215,7 +215,7 @@ def test_cancel_during_a_long_bash_command_leaves_no_process(
     make_repo: MakeRepo,
     sandbox: str,
 ) -> None:
-    tag = next(_tags) * 100 + os.getpid() % 100
+    tag = next(_tags) * 10_000_000 + os.getpid()  # unique across test runs on the machine
     ctx = claude_ctx(settings, redis, sandbox, claude_args="--allowedTools Bash")
     command = f"sleep {tag}1 & setsid sleep {tag}2 & sleep {tag}3"
     fake.script(Reply.tool_use("Bash", {"command": command, "description": "Wait"}))

@@ -14,7 +14,14 @@ from jobs.steps.context import JobContext
 from tests.agent_support import API_KEY, fake  # noqa: F401 - fixture
 from tests.checks_repo import CALC
 from tests.cli.test_cli import CliResult, cli, session_id_from  # noqa: F401 - fixture
-from tests.compare_support import MODELS, OPUS_CALC, OPUS_NOTES, compare_tree, script_candidates
+from tests.compare_support import (
+    MODELS,
+    OPUS_CALC,
+    OPUS_NOTES,
+    compare_tree,
+    recorded,
+    script_candidates,
+)
 from tests.conftest import MakeRepo, WorkerProcess, git, wait_until
 from tests.fakes.anthropic import FakeAnthropic, Reply
 
@@ -100,8 +107,8 @@ def test_cancel_stops_every_candidate_and_leaves_no_workdir(
 
     queued = cli("prompt", session_id, "compare sonnet,opus,haiku wait a long while")
     assert queued.returncode == 0, queued.stderr
-    wait_until(lambda: len(list(pids.iterdir())) == 3, timeout=60, what="three sleepers")
-    sleepers = [int(p.read_text()) for p in pids.iterdir()]
+    wait_until(lambda: len(recorded(pids)) == 3, timeout=60, what="three sleepers")
+    sleepers = recorded(pids)
     assert all(alive(pid) for pid in sleepers)
 
     cancelled = cli("cancel", session_id)

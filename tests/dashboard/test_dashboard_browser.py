@@ -11,7 +11,6 @@ normal test run leaves the checkout as it was); otherwise into the test's tempor
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from tests.fakes.github import FakeGitHub
 from tests.fakes.gitlab import FakeGitLab
 from tests.live.test_live_page_browser import browser, page  # noqa: F401 (fixtures)
 from tests.live_server import LiveServer
+from tests.ports import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -41,13 +41,6 @@ class Site:
     settings: Settings
     github: FakeGitHub
     gitlab: FakeGitLab
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from tests.conftest import ROOT, env_for
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitlab import FakeGitLab
 from tests.live_server import LiveServer
+from tests.ports import free_port
 
 PAT = "glpat-pastedpastedpasted1234"
 
@@ -53,13 +53,6 @@ class Site:
         return run_async(
             self.redis, lambda aredis: connect_link(accounts_on(settings, aredis), team, user, name)
         )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture

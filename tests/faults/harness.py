@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,14 +25,9 @@ from redis import Redis
 
 from bot.core.redisio import connect
 from tests.conftest import ROOT, SCRIPTED_AGENT, wait_until
+from tests.ports import free_port
 
 MARK_ENV = "REPOBOX_FAULT_MARK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def cmdline(pid: int) -> str:

@@ -16,7 +16,7 @@ import pytest
 from bot.sessions.prompts import Action, PromptQueue
 from jobs.worker.watchdog import LOST_RUN
 from tests.agent_support import API_KEY
-from tests.compare_support import MODELS
+from tests.compare_support import MODELS, recorded
 from tests.conftest import MakeRepo, wait_until
 from tests.fakes.anthropic import FakeAnthropic, Reply
 from tests.faults.harness import RepoboxApp, alive, children
@@ -67,8 +67,8 @@ def forks(app: RepoboxApp, session_id: str) -> list[str]:
 
 
 def running_sleepers(pids: Path) -> list[int]:
-    wait_until(lambda: len(list(pids.iterdir())) == len(PAIR), timeout=30, what="the sleepers")
-    found = [int(p.read_text()) for p in pids.iterdir()]
+    wait_until(lambda: len(recorded(pids)) == len(PAIR), timeout=30, what="the sleepers")
+    found = recorded(pids)
     assert all(alive(pid) for pid in found)
     return found
 

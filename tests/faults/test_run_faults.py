@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,7 +28,7 @@ from bot.sessions.session import Person, SessionState, Thread
 from jobs.steps.context import JobContext
 from jobs.worker import runtime
 from jobs.worker.watchdog import LOST_RUN
-from tests.conftest import MakeRepo, WorkerProcess, env_for, git, wait_until
+from tests.conftest import ROOT, MakeRepo, WorkerProcess, env_for, git, run_jobs, wait_until
 from tests.faults.harness import (
     MARK_ENV,
     RepoboxApp,
@@ -168,10 +170,12 @@ def test_sigkill_of_the_embedded_valkey_is_restarted_on_the_same_data(app: Repob
     session_id = app.new_session()
     app.prompt(session_id, "write before.txt: kept")
     wait_until(lambda: states(app, session_id) == ["done"], timeout=20, what="first prompt")
-    app.prompt(session_id, "append log.txt: one", "sleep 4", "append log.txt: two")
+    gate = app.root / "go"  # the run goes on until it exists, across the kill
+    app.prompt(session_id, "append log.txt: one", f"await {gate}", "append log.txt: two")
     wait_until(lambda: states(app, session_id) == ["done", "running"], what="second prompt")
     watch = app.cli_process("watch", session_id)
-    time.sleep(1)
+    assert watch.stdout is not None
+    seen = watch.stdout.readline()  # it is following the stream
 
     old = app.valkey()
     killed = time.monotonic()
@@ -180,6 +184,7 @@ def test_sigkill_of_the_embedded_valkey_is_restarted_on_the_same_data(app: Repob
     wait_until(lambda: app.health().status == 200, timeout=20, what="/healthz 200 again")
     assert app.valkey() != old  # restarted by app.py, on the same data
     healthy = time.monotonic() - killed
+    gate.touch()
     wait_until(lambda: states(app, session_id) == ["done", "done"], timeout=30, what="the run")
     wait_until(lambda: app.session_state(session_id) == "ready", what="ready")
     recovered = time.monotonic() - killed
@@ -187,7 +192,7 @@ def test_sigkill_of_the_embedded_valkey_is_restarted_on_the_same_data(app: Repob
     assert len(app.workers()) == 2
     out, err = watch.communicate(timeout=30)
     assert "Traceback" not in err and watch.returncode == 0, err
-    assert "result" in out
+    assert "result" in seen + out
 
     app.prompt(session_id, "write after.txt: next")
     wait_until(lambda: states(app, session_id)[-1] == "done", timeout=20, what="next prompt")
@@ -212,7 +217,8 @@ def test_sigterm_mid_run_hands_the_prompt_back_and_it_runs_once_after_restart(
 ) -> None:
     app.start()
     session_id = app.new_session()
-    app.prompt(session_id, "append log.txt: start", "sleep 6", "append log.txt: end")
+    gate = app.root / "go"  # the run goes on until it exists, however slow the machine
+    app.prompt(session_id, "append log.txt: start", f"await {gate}", "append log.txt: end")
     app.prompt(session_id, "write second.txt: queued behind it")
     wait_until(lambda: states(app, session_id)[0] == "running", what="the run")
     time.sleep(0.5)
@@ -222,6 +228,7 @@ def test_sigterm_mid_run_hands_the_prompt_back_and_it_runs_once_after_restart(
     assert leftovers(app.mark) == []  # no worker, horse, agent or Valkey left behind
     assert took < 2 + 15 + 5  # grace + margin
 
+    gate.touch()  # run again from the start, it goes to the end
     time.sleep(down_for)
     restarted = time.monotonic()
     app.start()
@@ -364,4 +371,69 @@ def test_external_valkey_restarted_mid_run_the_run_keeps_its_lease_and_finishes(
         ran_twice=0,
         recover_s=recovered,
         saw="nothing wrong: the run re-took its lease and finished; no error in the thread",
+    )
+
+
+def test_watch_started_while_redis_is_down_waits_for_it_and_follows(
+    settings: Settings, make_repo: MakeRepo, tmp_path: Path
+) -> None:
+    """`session watch` begun during an outage (a slow start meets the restart of the
+    database) waits for Redis instead of exiting, then prints the session's history."""
+    port = free_port()
+    data = tmp_path / "external"
+    config = {"appendonly": "yes", "appendfsync": "always"}
+    server = ValkeyServer(data_dir=data, persist=True, port=port, config=config)
+    server.start()
+    own = settings.with_changes(redis_url=f"redis://127.0.0.1:{port}/0")
+    ctx = runtime.install(own, connect(str(own.redis_url)))  # the jobs run_jobs runs use it
+    session = ctx.service.run(
+        lambda svc: svc.start(
+            repo=str(make_repo()),
+            base=None,
+            prompt="write a.txt: one",
+            thread=Thread("cli", "t1"),
+            person=BOB,
+            request_id="new-1",
+        )
+    ).session
+    run_jobs(ctx)
+    assert ctx.service.prompts.history(session.id)[0].state is PromptState.DONE
+    server.stop()
+    err = tmp_path / "watch.err"
+    with err.open("w") as stderr:
+        watch = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py"), "session", "watch", session.id],
+            env=env_for(own),
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            cwd=ROOT,
+        )
+    try:
+        wait_until(lambda: "reconnecting" in err.read_text(), timeout=30, what="watch to wait")
+        time.sleep(2)  # a restart that takes a while
+        back = time.monotonic()
+        restarted = ValkeyServer(data_dir=data, persist=True, port=port, config=config)
+        restarted.start()
+        try:
+            out, _ = watch.communicate(timeout=30)
+        finally:
+            restarted.stop()
+        recovered = time.monotonic() - back
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+            watch.wait()
+    assert watch.returncode == 0, err.read_text()
+    assert "Traceback" not in err.read_text() and "error" not in err.read_text()
+    assert " result " in out and out.rstrip().splitlines()[-1].split()[1:] == ["state", "ready"]
+    record_row(
+        "Redis down when `session watch` starts (restarted 2 s later)",
+        sent=1,
+        ran_once=1,
+        lost=0,
+        ran_twice=0,
+        recover_s=recovered,
+        saw="'(lost the connection to Redis; reconnecting…)', then the session's history; "
+        "exit 0, no error",
     )

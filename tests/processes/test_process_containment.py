@@ -50,7 +50,7 @@ def tree_command(tag: int) -> str:
 
 @pytest.fixture
 def tag() -> Iterator[int]:
-    value = next(_tags) * 100 + os.getpid() % 100
+    value = next(_tags) * 10_000_000 + os.getpid()  # unique across test runs on the machine
     yield value
     for pid in marked(value):  # never leave a failed test's processes behind
         os.kill(pid, signal.SIGKILL)

@@ -8,13 +8,21 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from bot.commands.blocking import BlockingService
 from bot.core import keys
+from bot.core.config import Settings
+from bot.core.errors import UserError
+from bot.core.redisio import connect
 from bot.core.supervisor import Child, Supervisor
 from bot.sessions.events import EventKind, ProgressEvent, ProgressStream
 from bot.sessions.prompts import PromptState
 from bot.sessions.runlock import SessionLock
 from bot.sessions.runstate import RunState, Taken
 from bot.sessions.session import Person, Session, SessionState, Thread
+from handlers.cli.redis_trouble import wait_for_redis
+from jobs.session_jobs import SESSION_JOBS
 from jobs.steps.context import JobContext
 from jobs.worker import watchdog
 from tests.conftest import ROOT, MakeRepo, run_jobs
@@ -166,3 +174,13 @@ def test_cli_tells_an_unreachable_redis_from_repobox_not_running(tmp_path: Path)
     assert done.returncode == 1
     assert done.stderr.startswith("error: Redis is unreachable (REDIS_URL).")
     assert "Traceback" not in done.stderr and "127.0.0.1:9" not in done.stderr
+
+
+def test_a_follower_waits_for_redis_only_up_to_its_patience(settings: Settings) -> None:
+    """`session watch` rides out an outage, but not one that never ends."""
+    down = settings.with_changes(redis_url="redis://127.0.0.1:9/0")
+    service = BlockingService(down, connect(str(down.redis_url)), SESSION_JOBS)
+    started = time.monotonic()
+    with pytest.raises(UserError, match=r"Redis is unreachable \(REDIS_URL\)"):
+        wait_for_redis(service, patience=0.5)
+    assert time.monotonic() - started < 30
