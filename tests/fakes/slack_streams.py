@@ -235,6 +235,13 @@ class SlackStreams:
     def allow(self, channel: str) -> None:
         self._refused.pop(channel, None)
 
+    def age(self, seconds: float) -> None:
+        """Slack's clock moves on: every stream is `seconds` older, so a test ends streams by
+        their lifetime (`max_age`) exactly when it says, however slow the machine is."""
+        with self.fake._state:
+            for stream in self._streams.values():
+                stream.started_at -= seconds
+
     def limit(self, method: str, calls: int | None, per: float = 60.0) -> None:
         """Allow `calls` of `method` per `per` seconds (None: no limit)."""
         self.rates.set(method, calls, per)

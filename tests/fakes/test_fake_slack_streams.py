@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -157,11 +156,10 @@ def test_arguments_slack_refuses(slack: FakeSlack, client: WebClient) -> None:
 
 
 def test_streams_end_after_their_lifetime(slack: FakeSlack, client: WebClient) -> None:
-    slack.streams.max_age = 0.2
     thread = ask(slack, DM)
     ts = client.chat_startStream(channel=DM, thread_ts=thread, markdown_text="a")["ts"]
     client.chat_appendStream(channel=DM, ts=ts, markdown_text="b")
-    time.sleep(0.3)
+    slack.streams.age(slack.streams.max_age + 1)
     assert (
         error_of(lambda: client.chat_appendStream(channel=DM, ts=ts, markdown_text="c"))
         == "message_not_in_streaming_state"

@@ -252,16 +252,15 @@ def test_a_missing_recipient_falls_back_once_without_remembering(
 def test_a_stream_slack_ended_is_continued_in_a_new_message(
     slack: FakeSlack, client: WebClient, clock: Clock
 ) -> None:
-    slack.streams.max_age = 0.3
     reply = writer(client, target(slack), clock)
     reply.start()
     reply.task(TaskUpdate("t1", "Run the whole suite"))
     reply.flush(force=True)
-    time.sleep(0.4)  # Slack's clock: the stream is over now
+    slack.streams.age(slack.streams.max_age + 1)  # Slack's clock: the stream is over now
     reply.text("still going\n")
     clock.now += 1
     reply.flush()
-    time.sleep(0.4)  # … and so is the second, before the final state
+    slack.streams.age(slack.streams.max_age + 1)  # … and so is the second, before the end
     reply.task(TaskUpdate("t1", "Run the whole suite", TaskStatus.COMPLETE))
     assert reply.stop(blocks=SUMMARY) is Outcome.STOPPED
 
