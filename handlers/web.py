@@ -17,6 +17,7 @@ from bot.core.health import RedisHealth, probe_async
 from bot.core.redisio import async_client
 from handlers import metrics
 from handlers.common.context import CONTEXT_KEY, WebContext
+from handlers.common.ui.render import STATIC_DIR, STATIC_URL
 from handlers.dashboard import routes as dashboard
 from handlers.dashboard.auth import routes as web_auth
 from handlers.forge import github, gitlab
@@ -57,6 +58,7 @@ def build_app(settings: Settings, redis: Redis) -> web.Application:
     ctx = WebContext(settings, redis, aredis, readers, service)
     app[CONTEXT_KEY] = ctx
     app.router.add_get("/healthz", healthz)
+    app.router.add_static(STATIC_URL, STATIC_DIR)  # every page's stylesheet and icons
     app.on_cleanup.append(_close_async_clients)
     for register in SURFACES:
         register(app, ctx)
