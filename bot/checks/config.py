@@ -101,6 +101,6 @@ class ConfigInvalid(UserError):
         listed = "\n".join(f"• {p}" for p in problems)
         super().__init__(
             f"`{FILENAME}` on {where} is not valid, so no checks ran:\n{listed}",
-            hint=f"Fix `{FILENAME}` on the base branch; see the README's `{FILENAME}` section.",
+            hint=f"Fix `{FILENAME}` on the base branch; see Repobox's docs/repobox-yml.md.",
         )
         self.problems = problems

@@ -1,4 +1,4 @@
-"""The one command grammar every surface speaks (README: "Commands"), parsed once, here.
+"""The one command grammar every surface speaks (docs/commands.md), parsed once, here.
 
 Surfaces strip their own mention syntax first (`strip_mention`), then call `parse` and pass
 the `Command` forward; nothing downstream looks at the raw text again.

@@ -43,7 +43,7 @@ def decode_secret_key(value: str, name: str = "REPOBOX_SECRET_KEY") -> bytes:
     try:
         key = base64.b64decode(value.strip(), validate=True)
     except ValueError:
-        raise ConfigError(f"{name} must be base64 of 32 bytes (see README)") from None
+        raise ConfigError(f"{name} must be base64 of 32 bytes (docs/configuration.md)") from None
     if len(key) != 32:
         raise ConfigError(f"{name} must be base64 of 32 bytes, got {len(key)} bytes")
     return key
