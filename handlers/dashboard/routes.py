@@ -93,6 +93,7 @@ async def _dashboard(
         draft=draft or views.Draft(),
         choices=await _repo_choices(request, viewer, found.repos),
         placeholder=views.repo_placeholder(ctx.settings, viewer),
+        settings_roots=[str(root) for root in ctx.settings.local_roots],
         bot_name=ctx.settings.bot_name,
         status=status,
     )

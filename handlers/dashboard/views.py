@@ -43,10 +43,18 @@ def welcome(next_steps: Sequence[str]) -> web.Response:
 
 def repo_placeholder(settings: Settings, viewer: Viewer) -> str:
     """Offer a path only to whom the dashboard opens one: an admin, under REPOBOX_LOCAL_ROOTS."""
-    hosted = "group/project or an https:// clone URL"
+    hosted = "owner/repo or an https:// clone URL"
     if viewer.admin and settings.local_roots:
-        return f"{hosted}, or a path under {settings.local_roots[0]}"
+        return f"{hosted}, or a path"
     return hosted
+
+
+def repo_hint(roots: Sequence[str], placeholder: str) -> str:
+    """Under the repository field: the forms it takes, and where paths may be."""
+    where = f" under `{'`, `'.join(roots)}`" if roots and "path" in placeholder else ""
+    if where:
+        return f"`group/project` on the configured host, a clone URL, or a repository{where}."
+    return "`group/project` on the configured host, or an `https://` clone URL."
 
 
 def dashboard(
@@ -60,6 +68,7 @@ def dashboard(
     draft: Draft,
     choices: Sequence[str],
     placeholder: str,
+    settings_roots: Sequence[str],
     bot_name: str,
     status: int = 200,
 ) -> web.Response:
@@ -76,6 +85,7 @@ def dashboard(
         draft=draft,
         choices=choices,
         placeholder=placeholder,
+        hint=repo_hint(settings_roots, placeholder),
         bot_name=bot_name,
     )
 
