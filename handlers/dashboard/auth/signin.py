@@ -19,7 +19,7 @@ from aiohttp import web
 from bot.core.errors import UpstreamError, UserError
 from bot.identity import signin_links
 from bot.identity.oauth import begin, finish
-from bot.identity.people import Credential, Identity, Provider, Source
+from bot.identity.people import Credential, Identity, IdentityKind, Provider, Source
 from bot.identity.tokens import inspect
 from handlers.dashboard.auth import pages
 from handlers.dashboard.auth.context import context, keep, redirect, session
@@ -112,7 +112,16 @@ async def one_time_link(request: web.Request) -> web.Response:
         return redirect(SIGNIN)
     log.info("person %s signed in with a one-time link", person_id)
     keep(request, current.signed_in(person_id).with_notice("Signed in."))
-    return redirect(safe_next(request.query.get("next")) or current.after or DASHBOARD)
+    asked = safe_next(request.query.get("next")) or current.after
+    return redirect(asked or await _landing(request, person_id))
+
+
+async def _landing(request: web.Request, person_id: str) -> str:
+    """The operator's link (`python app.py login`) opens the sessions; a link Slack gave a
+    person (`/repobox connect`, the App Home) is for linking their accounts: Settings."""
+    identities = await context(request).accounts.identities(person_id)
+    operator = any(i.kind is IdentityKind.OPERATOR for i in identities)
+    return DASHBOARD if operator else SETTINGS
 
 
 async def signout(request: web.Request) -> web.Response:
