@@ -219,6 +219,11 @@ def signed_out(person_id: str) -> str:
     return f"{PREFIX}:person:{person_id}:signed-out"
 
 
+def setup_dismissed(person_id: str) -> str:
+    """Set: the setup checklist's items an admin dismissed on the dashboard (no expiry)."""
+    return f"{PREFIX}:person:{person_id}:setup-dismissed"
+
+
 def idle_sweep_lock() -> str:
     """String with a TTL: one pass archiving idle sessions and purging old ones at a time."""
     return f"{PREFIX}:watchdog:idle"

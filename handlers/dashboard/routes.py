@@ -10,34 +10,36 @@ keeps working for people without an account.
 
 Routes (sign-in needed for all but `GET /`):
     GET  /                               welcome, or a redirect to /dashboard/
-    GET  /dashboard/                     sessions by repository and state, paged
+    GET  /dashboard/                     one list of sessions: filters, paging, the start form
     POST /dashboard/start                start a session
     GET  /dashboard/sessions/{id}        the live log with a prompt box and the actions
     GET  /dashboard/sessions/{id}/events its event stream
     POST /dashboard/sessions/{id}/prompt
     POST /dashboard/sessions/{id}/{ship,status,diff,cancel,archive}
     GET  /dashboard/health               admins: each integration's health (bot/doctor.py)
+    GET  /dashboard/setup                admins: the setup checklist (loaded into the list page)
+    POST /dashboard/setup/dismiss/{item}, /dashboard/setup/restore
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 from aiohttp import web
 
-from bot import doctor
 from bot.commands.executor import Asker, Executor, Reply
 from bot.commands.grammar import Command, CommandKind
-from bot.commands.repo_spec import Reach
-from bot.core.errors import NotFound, UserError
+from bot.commands.repo_spec import Reach, SpecKind
+from bot.core.errors import Forbidden, NotFound, UserError
 from bot.identity import acting
 from bot.sessions.origin import WebOrigin
 from bot.sessions.session import Session, Thread
 from handlers.common.context import CONTEXT_KEY, WebContext
-from handlers.dashboard import replies, views
+from handlers.dashboard import replies, setup, views
 from handlers.dashboard.auth.context import AccountContext, context, redirect, session
 from handlers.dashboard.auth.routes import account_context, signed_in_app
+from handlers.dashboard.listing import list_rows
+from handlers.dashboard.rows import Filters
 from handlers.dashboard.viewer import Viewer, said, signed_in, take_notice
 from handlers.dashboard.views import next_steps
 from handlers.live import page as pages
@@ -45,10 +47,10 @@ from handlers.live.events import STREAM_ID
 
 PREFIX = "/dashboard"
 HOME = f"{PREFIX}/"
-PAGE_SIZE = 50
 NO_REFERRER = '<meta name="referrer" content="no-referrer">'
 SAME_ORIGIN = '<meta name="referrer" content="same-origin">'
 WEB_CONTEXT = web.AppKey("repobox.dashboard.web", WebContext)
+DOCTOR = web.AppKey("repobox.dashboard.doctor", setup.DoctorCache)
 
 
 def _web(request: web.Request) -> WebContext:
@@ -66,30 +68,41 @@ async def home(request: web.Request) -> web.Response:
 
 async def dashboard(request: web.Request) -> web.Response:
     viewer = await signed_in(request)
-    archived = request.query.get("archived") == "1"
-    asked = request.query.get("page", "0")
-    page_no = int(asked) if asked.isdigit() and len(asked) < 6 else 0
-    store = _web(request).service.sessions
-    found = await store.page(archived=archived, start=page_no * PAGE_SIZE, count=PAGE_SIZE + 1)
-    more = len(found) > PAGE_SIZE
-    mine = [s for s in found[:PAGE_SIZE] if viewer.may_see(s)]
-    repos = await _repo_choices(request, viewer, found)
-    return views.sessions_list(
-        mine,
+    return await _dashboard(request, viewer, message=take_notice(request))
+
+
+async def _dashboard(
+    request: web.Request,
+    viewer: Viewer,
+    *,
+    message: str | None = None,
+    error: str | None = None,
+    draft: views.Draft | None = None,
+    status: int = 200,
+) -> web.Response:
+    ctx = _web(request)
+    filters = Filters.read(request.query, viewer.admin)
+    found = await list_rows(ctx.service.sessions, viewer, filters)
+    return views.dashboard(
+        viewer,
         csrf=session(request).csrf,
-        admin=viewer.admin,
-        message=take_notice(request),
-        archived=archived,
-        page_no=page_no,
-        more=more,
-        repos=repos,
+        message=message,
+        error=error,
+        listing=found,
+        filters=filters,
+        draft=draft or views.Draft(),
+        choices=await _repo_choices(request, viewer, found.repos),
+        placeholder=views.repo_placeholder(ctx.settings, viewer),
+        settings_roots=[str(root) for root in ctx.settings.local_roots],
+        bot_name=ctx.settings.bot_name,
+        status=status,
     )
 
 
-async def _repo_choices(request: web.Request, viewer: Viewer, recent: list[Session]) -> list[str]:
+async def _repo_choices(request: web.Request, viewer: Viewer, recent: list[str]) -> list[str]:
     """The picker: repositories of the person's recent sessions, then their linked accounts'
     namespaces (`login/`) to complete from."""
-    chosen = {s.repo for s in recent if s.created_by.id == viewer.person.id}
+    chosen = set(recent)
     for linked in await context(request).accounts.connections(viewer.account.id):
         chosen.add(f"{linked.login}/")
     return sorted(chosen)
@@ -98,32 +111,46 @@ async def _repo_choices(request: web.Request, viewer: Viewer, recent: list[Sessi
 async def start(request: web.Request) -> web.Response:
     viewer = await signed_in(request)
     data = await request.post()
-    repo = str(data.get("repo", "")).strip()
-    base = str(data.get("base", "")).strip() or None
-    prompt = str(data.get("prompt", "")).strip() or None
-    if not repo:
-        return said(request, HOME, "Choose a repository.")
+    draft = views.Draft(
+        repo=str(data.get("repo", "")).strip()[:500],
+        base=str(data.get("base", "")).strip()[:250],
+        prompt=str(data.get("prompt", "")).strip(),
+    )
+    if not draft.repo:
+        return await _dashboard(
+            request, viewer, error="Choose a repository.", draft=draft, status=400
+        )
     request_id = uuid.uuid4().hex
-    thread = Thread("web", request_id)
     service = _web(request).service
     try:
-        await _link_first(request, viewer, repo)
+        _local_for_admins(request, viewer, draft.repo)
+        await _link_first(request, viewer, draft.repo)
         started = await service.start(
-            repo=repo,
-            base=base,
-            prompt=prompt,
-            thread=thread,
+            repo=draft.repo,
+            base=draft.base or None,
+            prompt=draft.prompt or None,
+            thread=Thread("web", request_id),
             person=viewer.person,
             request_id=request_id,
             origin=WebOrigin(viewer.person.id),
         )
-    except UserError as error:
-        return said(request, HOME, str(error))
+    except UserError as refused:  # said on the form, with what they typed kept
+        return await _dashboard(request, viewer, error=str(refused), draft=draft, status=400)
     return said(
         request,
         f"{PREFIX}/sessions/{started.session.id}",
         f"Started session {started.session.id} on {started.session.project}.",
     )
+
+
+def _local_for_admins(request: web.Request, viewer: Viewer, repo: str) -> None:
+    """A repository on this machine (under REPOBOX_LOCAL_ROOTS) is the operator's: admins."""
+    spec = _web(request).service.check_spec(repo, Reach.CHAT)
+    if spec.kind is SpecKind.PATH and not viewer.admin:
+        raise Forbidden(
+            "Only an admin opens repositories on this machine from the dashboard.",
+            hint="Use `group/project` or an `https://` clone URL.",
+        )
 
 
 async def _link_first(request: web.Request, viewer: Viewer, repo: str) -> None:
@@ -210,13 +237,40 @@ async def act(request: web.Request) -> web.Response:
     return said(request, f"{PREFIX}/sessions/{found.id}", note)
 
 
-async def health(request: web.Request) -> web.Response:
+async def _admin(request: web.Request) -> Viewer:
     viewer = await signed_in(request)
     if not viewer.admin:
-        raise web.HTTPForbidden(text="Only admins (REPOBOX_ADMINS) see the health page.")
+        raise web.HTTPForbidden(text="Only admins (REPOBOX_ADMINS) see this page.")
+    return viewer
+
+
+async def health(request: web.Request) -> web.Response:
+    viewer = await _admin(request)
     ctx = _web(request)
-    checks = await asyncio.to_thread(doctor.run_all, ctx.settings, ctx.redis)
-    return views.health(checks, session(request).csrf)
+    checks = await request.app[DOCTOR].checks(ctx.settings, ctx.redis, fresh=True)
+    return views.health(viewer, checks, session(request).csrf)
+
+
+async def setup_page(request: web.Request) -> web.Response:
+    viewer = await _admin(request)
+    ctx = _web(request)
+    checks = await request.app[DOCTOR].checks(ctx.settings, ctx.redis)
+    dismissed = await setup.dismissed(ctx.aredis, viewer.account.id)
+    checklist = setup.checklist(ctx.settings, checks, dismissed)
+    return views.setup(viewer, session(request).csrf, checklist)
+
+
+async def setup_dismiss(request: web.Request) -> web.Response:
+    viewer = await _admin(request)
+    if not await setup.dismiss(_web(request).aredis, viewer.account.id, request.match_info["item"]):
+        raise web.HTTPNotFound(text="There is no such setup item.")
+    return redirect(HOME)
+
+
+async def setup_restore(request: web.Request) -> web.Response:
+    viewer = await _admin(request)
+    await setup.restore(_web(request).aredis, viewer.account.id)
+    return redirect(HOME)
 
 
 # What `GET /` needs to tell a signed-in browser from a new one (no middleware there).
@@ -232,6 +286,10 @@ def register(app: web.Application, ctx: WebContext) -> None:
     sub.router.add_get("/sessions/{id}/events", session_events)
     sub.router.add_post("/sessions/{id}/{action}", act)
     sub.router.add_get("/health", health)
+    sub.router.add_get("/setup", setup_page)
+    sub.router.add_post("/setup/dismiss/{item}", setup_dismiss)
+    sub.router.add_post("/setup/restore", setup_restore)
+    sub[DOCTOR] = setup.DoctorCache()
     sub.router.add_static("/static/", pages.STATIC_DIR)
     app[COOKIES_KEY] = account_context(ctx.settings, ctx.aredis)
     app.router.add_get("/", home)

@@ -6,6 +6,7 @@ A viewer is a signed-in account; admins see everyone's sessions, others their ow
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -41,7 +42,8 @@ async def viewer_of(request: web.Request) -> Viewer | None:
 async def signed_in(request: web.Request) -> Viewer:
     viewer = await viewer_of(request)
     if viewer is None:
-        raise web.HTTPSeeOther(SIGNIN)
+        here = request.path_qs if request.method == "GET" else "/dashboard/"
+        raise web.HTTPSeeOther(f"{SIGNIN}?next={quote(here, safe='')}")
     return viewer
 
 

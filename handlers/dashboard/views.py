@@ -1,181 +1,137 @@
-"""The dashboard's HTML: small server-rendered pages, every value escaped.
+"""The dashboard's pages: which template, with which values.
 
-Shares the account pages' look (handlers/dashboard/auth/pages.py); the session page reuses the
-live page's template and script, with the prompt box and the action buttons added.
+Every page extends the shared layout (handlers/common/ui/templates/base.html); the session
+page still reuses the live page's template, with the prompt box and the actions added.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from aiohttp import web
 
+from bot.core.config import Settings
 from bot.doctor import Check
-from bot.sessions.session import Session
 from handlers.common.context import WebContext
-from handlers.dashboard.auth.pages import HEADERS, e, form, notice, page
+from handlers.dashboard.html import HEADERS, html, page
+from handlers.dashboard.rows import STATES, Filters, Listing
+from handlers.dashboard.setup import Checklist
+from handlers.dashboard.viewer import Viewer
 
 ACTIONS = ("ship", "status", "diff", "cancel", "archive")
-SESSION_STYLE = (  # the live page's stylesheet knows nothing of forms
-    ".dashboard{margin:1rem 20px;max-width:60rem}.dashboard form.inline{display:inline;"
-    "margin-right:.4rem}.dashboard textarea{width:100%;max-width:60rem}.dashboard button{"
-    "padding:.3rem .8rem}.dashboard .notice{background:#1f2a3a;padding:.6rem;border-radius:4px}"
-    ".dashboard a{color:#58a6ff}"
-)
-LIVE_HEADERS = {  # the live page's script and styles, plus our own forms
+LIVE_HEADERS = {  # the live page's script and styles, plus our own forms and stylesheet
     **HEADERS,
-    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self' "
-    "'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'",
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'",
 }
 
 
-def nav(csrf: str, admin: bool) -> str:
-    health = ' · <a href="/dashboard/health">Health</a>' if admin else ""
-    return (
-        '<nav><a href="/dashboard/">Sessions</a> · <a href="/account/settings">Settings</a>'
-        f"{health} · {form('/account/signout', csrf, 'Sign out')}</nav>"
-    )
+@dataclass(frozen=True)
+class Draft:
+    """What a person typed into the start form, shown again when it is refused."""
+
+    repo: str = ""
+    base: str = ""
+    prompt: str = ""
 
 
 def welcome(next_steps: Sequence[str]) -> web.Response:
-    steps = "".join(f"<li>{step}</li>" for step in next_steps)  # trusted, written below
-    body = (
-        "<p>Repobox runs coding sessions for you from Slack, GitLab, GitHub, the terminal "
-        "and this dashboard.</p>"
-        '<p><a href="/account/signin"><strong>Sign in</strong></a> to see and start sessions. '
-        "Without an OAuth app, run <code>python app.py login</code> on the machine (the link "
-        "it prints works once, for ten minutes); <code>python app.py</code> prints one at "
-        "start-up.</p>"
-        f"<h2>What to configure next</h2><ul>{steps}</ul>"
-        "<p><code>python app.py doctor</code> checks each integration.</p>"
-    )
-    return page("Repobox", body)
+    return page("home.html", steps=next_steps)
 
 
-def _row(session: Session) -> str:
-    when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(session.updated_at))
-    return (
-        f'<tr><td><a href="/dashboard/sessions/{e(session.id)}">{e(session.title or session.id)}'
-        f"</a></td><td>{e(session.project)} <small>{e(session.provider)}</small></td>"
-        f'<td class="state">{e(session.state.value)}</td><td>{e(session.created_by.name)}</td>'
-        f"<td>{e(when)}</td></tr>"
-    )
+def repo_placeholder(settings: Settings, viewer: Viewer) -> str:
+    """Offer a path only to whom the dashboard opens one: an admin, under REPOBOX_LOCAL_ROOTS."""
+    hosted = "owner/repo or an https:// clone URL"
+    if viewer.admin and settings.local_roots:
+        return f"{hosted}, or a path"
+    return hosted
 
 
-def sessions_list(
-    sessions: Iterable[Session],
+def repo_hint(roots: Sequence[str], placeholder: str) -> str:
+    """Under the repository field: the forms it takes, and where paths may be."""
+    where = f" under `{'`, `'.join(roots)}`" if roots and "path" in placeholder else ""
+    if where:
+        return f"`group/project` on the configured host, a clone URL, or a repository{where}."
+    return "`group/project` on the configured host, or an `https://` clone URL."
+
+
+def dashboard(
+    viewer: Viewer,
     *,
     csrf: str,
-    admin: bool,
     message: str | None,
-    archived: bool,
-    page_no: int,
-    more: bool,
-    repos: Sequence[str],
+    error: str | None = None,
+    listing: Listing,
+    filters: Filters,
+    draft: Draft,
+    choices: Sequence[str],
+    placeholder: str,
+    settings_roots: Sequence[str],
+    bot_name: str,
+    status: int = 200,
 ) -> web.Response:
-    by_repo: dict[str, list[Session]] = {}
-    for found in sessions:
-        by_repo.setdefault(found.project, []).append(found)
-    head = "<tr><th>Session</th><th>Repository</th><th>State</th><th>Started by</th><th>Active</th>"
-    tables = (
-        "".join(
-            f"<h3>{e(project)}</h3><table><thead>{head}</tr></thead><tbody>"
-            + "".join(_row(s) for s in sorted(found, key=lambda s: s.state.value))
-            + "</tbody></table>"
-            for project, found in sorted(by_repo.items())
-        )
-        or "<p>No sessions here yet.</p>"
+    return page(
+        "dashboard.html",
+        status=status,
+        viewer=viewer,
+        csrf=csrf,
+        message=message,
+        error=error,
+        listing=listing,
+        filters=filters,
+        states=STATES,
+        draft=draft,
+        choices=choices,
+        placeholder=placeholder,
+        hint=repo_hint(settings_roots, placeholder),
+        bot_name=bot_name,
     )
-    which = "archived=1&" if archived else ""
-    pager = ""
-    if page_no > 0:
-        pager += f'<a href="/dashboard/?{which}page={page_no - 1}">Newer</a> '
-    if more:
-        pager += f'<a href="/dashboard/?{which}page={page_no + 1}">Older</a>'
-    other = (
-        '<a href="/dashboard/">Open sessions</a>'
-        if archived
-        else '<a href="/dashboard/?archived=1">Archived sessions</a>'
-    )
-    options = "".join(f'<option value="{e(repo)}">' for repo in repos)
-    start = form(
-        "/dashboard/start",
-        csrf,
-        "Start session",
-        '<p><label>Repository <input name="repo" list="repos" required size="40" '
-        'placeholder="group/project, https://… or a path"></label>'
-        f'<datalist id="repos">{options}</datalist></p>'
-        '<p><label>Base branch <input name="base" placeholder="default branch"></label></p>'
-        '<p><label>First prompt<br><textarea name="prompt" rows="4" cols="60"></textarea>'
-        "</label></p>",
-        css="start",
-    )
-    whose = "Everyone's sessions" if admin else "Your sessions"
-    body = (
-        nav(csrf, admin)
-        + notice(message)
-        + f"<h2>Start a session</h2>{start}<h2>{whose}</h2><p>{other}</p>{tables}<p>{pager}</p>"
-    )
-    return page("Dashboard", body)
+
+
+def setup(viewer: Viewer, csrf: str, checklist: Checklist) -> web.Response:
+    return page("setup.html", viewer=viewer, csrf=csrf, checklist=checklist)
+
+
+def health(viewer: Viewer, checks: Sequence[Check], csrf: str) -> web.Response:
+    return page("health.html", viewer=viewer, checks=checks, csrf=csrf)
 
 
 def session_forms(session_id: str, csrf: str, admin: bool, message: str | None) -> str:
-    base = f"/dashboard/sessions/{session_id}"
-    prompt = form(
-        f"{base}/prompt",
-        csrf,
-        "Send",
-        '<label>Prompt<br><textarea name="prompt" rows="3" cols="60" required></textarea>'
-        "</label><br>",
-        css="prompt",
+    return html(
+        "session_forms.html",
+        base=f"/dashboard/sessions/{session_id}",
+        csrf=csrf,
+        admin=admin,
+        message=message,
+        actions=ACTIONS,
     )
-    buttons = " ".join(form(f"{base}/{action}", csrf, action.title()) for action in ACTIONS)
-    return (
-        f'<style>{SESSION_STYLE}</style><section class="dashboard">'
-        f"{nav(csrf, admin)}{notice(message)}{prompt}<div>{buttons}</div></section>"
-    )
-
-
-def health(checks: Iterable[Check], csrf: str) -> web.Response:
-    rows = "".join(
-        f'<tr><td>{e(check.name)}</td><td class="{"ok" if check.ok else "fail"}">'
-        f"{'ok' if check.ok and check.configured else ('not set up' if check.ok else 'FAIL')}"
-        f"</td><td>{e(check.detail)}</td></tr>"
-        for check in checks
-    )
-    body = (
-        nav(csrf, True) + "<p>The same checks <code>python app.py doctor</code> prints.</p>"
-        f"<table><thead><tr><th>Integration</th><th></th><th>Found</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
-    )
-    return page("Health", body)
 
 
 def next_steps(ctx: WebContext) -> list[str]:
-    """What a newcomer on the embedded default sets up next, in the order it pays off."""
+    """What a newcomer on the embedded default sets up next, in the order it pays off
+    (from the settings alone: this page is public, so it names no account or host)."""
     s, steps = ctx.settings, []
     if not (s.anthropic_api_key or s.agent != "anthropic"):
         steps.append(
-            "Set <code>ANTHROPIC_API_KEY</code> (or pick another agent with "
-            "<code>REPOBOX_AGENT</code>) so sessions can run."
+            "Set `ANTHROPIC_API_KEY` (or pick another agent with `REPOBOX_AGENT`) so sessions "
+            "can run. No key yet? `./dev demo` shows the whole flow with no AI."
         )
     if not (s.github_client_id or s.gitlab_client_id):
         steps.append(
-            "Create a GitHub or GitLab OAuth app and set <code>GITHUB_CLIENT_ID</code>"
-            "/<code>_SECRET</code> or <code>GITLAB_CLIENT_ID</code>/<code>_SECRET</code>"
-            " so people sign in with their own accounts."
+            "Create a GitHub or GitLab OAuth app and set `GITHUB_CLIENT_ID`/`GITHUB_CLIENT_SECRET`"
+            " or `GITLAB_CLIENT_ID`/`GITLAB_CLIENT_SECRET`, so people sign in as themselves."
         )
     if not (s.gitlab_token or s.github_token):
         steps.append(
-            "Set <code>GITLAB_URL</code> + <code>GITLAB_TOKEN</code> or "
-            "<code>GITHUB_TOKEN</code> to work on hosted repositories."
+            "Set `GITLAB_URL` and `GITLAB_TOKEN`, or `GITHUB_TOKEN`, to work on hosted "
+            "repositories."
         )
     if not s.slack_bot_token:
         steps.append(
-            "Install the Slack app (<code>manifest.yml</code>) and set "
-            "<code>SLACK_BOT_TOKEN</code> and <code>SLACK_SIGNING_SECRET</code>."
+            "Install the Slack app (`manifest.yml`) and set `SLACK_BOT_TOKEN` and "
+            "`SLACK_SIGNING_SECRET`."
         )
     if not steps:
         steps.append("Everything is configured: sign in and start a session.")

@@ -66,11 +66,23 @@ def test_a_newcomer_sees_what_to_configure_and_how_to_sign_in(server: LiveServer
     assert signin.status_code == 200 and "python app.py login" in signin.text
 
 
-def test_signed_out_dashboard_pages_send_people_to_sign_in(server: LiveServer) -> None:
+def test_signed_out_dashboard_pages_send_people_to_sign_in_and_back(
+    server: LiveServer, settings: Settings, redis: Redis
+) -> None:
     for path in ("/dashboard/", "/dashboard/health", "/dashboard/sessions/abc"):
         answer = requests.get(f"{server.url}{path}", allow_redirects=False, timeout=10)
         assert answer.status_code == 303, path
-        assert answer.headers["Location"] == "/account/signin"
+        assert answer.headers["Location"].startswith("/account/signin?next="), path
+    browser = requests.Session()
+    asked = browser.get(f"{server.url}/dashboard/health?x=1")
+    assert asked.url.startswith(f"{server.url}/account/signin") and "Sign in" in asked.text
+    landed = browser.get(local(server, operator_link(settings, redis)))
+    assert landed.url == f"{server.url}/dashboard/health?x=1"  # where they were going
+    for elsewhere in ("https://evil.example/", "//evil.example/", "/account/signout"):
+        stranger = requests.Session()
+        stranger.get(f"{server.url}/account/signin", params={"next": elsewhere})
+        landed = stranger.get(local(server, operator_link(settings, redis)))
+        assert landed.url == f"{server.url}/dashboard/", elsewhere
 
 
 def test_start_a_session_send_a_prompt_and_ask_its_status(
@@ -97,7 +109,9 @@ def test_start_a_session_send_a_prompt_and_ask_its_status(
     )
     assert "Prompt 2 queued" in queued.text
     listing = browser.get(f"{server.url}/dashboard/")
-    assert "gadgets" in listing.text and "Everyone's sessions" in listing.text
+    assert "gadgets" in listing.text and "Your sessions" in listing.text
+    everyone = browser.get(f"{server.url}/dashboard/?scope=everyone")
+    assert "gadgets" in everyone.text and "Everyone's sessions" in everyone.text
 
 
 def test_forms_without_the_csrf_token_are_refused(

@@ -12,17 +12,15 @@ from dataclasses import dataclass
 
 import pytest
 import requests
-from aiohttp import web
 from redis import Redis
 
 from bot.core.config import Settings
-from bot.core.redisio import async_client, run_async
+from bot.core.redisio import run_async
 from bot.identity.accounts import accounts_on
 from bot.identity.people import Provider
 from bot.identity.signin_links import connect_link
 from handlers.cli.login import operator_link
 from handlers.dashboard.auth.cookies import COOKIE
-from handlers.dashboard.auth.routes import mount
 from tests.accounts_support import SyncAccounts
 from tests.conftest import ROOT, env_for
 from tests.fakes.github import FakeGitHub
@@ -79,18 +77,7 @@ def site(settings: Settings, redis: Redis) -> Iterator[Site]:
             admins=frozenset({"github:octocat"}),
         )
 
-        def factory() -> web.Application:
-            app = web.Application()
-            aredis = async_client(redis)  # the web app's shared client, as build_app owns it
-
-            async def close(_: web.Application) -> None:
-                await aredis.aclose()
-
-            app.on_cleanup.append(close)
-            mount(app, configured, aredis)
-            return app
-
-        server = LiveServer(configured, redis, factory=factory, port=port).start()
+        server = LiveServer(configured, redis, port=port).start()
         try:
             yield Site(url, configured, redis, github, gitlab)
         finally:
@@ -107,8 +94,9 @@ def sign_in_with_github(site: Site, browser: requests.Session) -> requests.Respo
     page = browser.get(f"{site.url}/account/signin")
     assert "Sign in with GitHub" in page.text and "Sign in with GitLab" in page.text
     done = browser.post(f"{site.url}/account/signin/github", data={"csrf": csrf_of(page)})
-    assert done.url == f"{site.url}/account/settings", done.text
-    return done
+    assert done.url == f"{site.url}/dashboard/", done.text  # signing in goes to the sessions
+    assert "Signed in with GitHub as octocat." in done.text
+    return browser.get(f"{site.url}/account/settings")
 
 
 def test_sign_in_with_github_shows_the_linked_account_masked(
@@ -118,15 +106,14 @@ def test_sign_in_with_github_shows_the_linked_account_masked(
     browser = site.browser()
     page = sign_in_with_github(site, browser)
     assert "Signed in as <strong>octocat</strong> (admin)" in page.text
-    assert "Linked GitHub as octocat." in page.text
     [token] = [t for t, login in site.github._tokens.items() if login == "octocat"]
     assert token.startswith("gho_") and token not in page.text
     assert f"gho_****{token[-4:]}" in page.text
     assert "repo, read:user" in page.text
     cookie = browser.cookies.get(COOKIE)
     assert cookie and token not in cookie and "octocat" not in cookie
-    again = browser.get(f"{site.url}/account/settings")
-    assert "Linked GitHub as octocat." not in again.text  # a notice shows once
+    again = browser.get(f"{site.url}/dashboard/")
+    assert "Signed in with GitHub as octocat." not in again.text  # a notice shows once
     everything = "\n".join(r.getMessage() for r in caplog.records)
     assert token not in everything and "gh-secret" not in everything
     [person] = [p for p in site.redis.smembers("repobox:people")]
@@ -196,9 +183,12 @@ def test_link_gitlab_by_oauth_after_signing_in_with_github(site: Site) -> None:
 def test_a_one_time_link_signs_the_operator_in_once(site: Site) -> None:
     link = operator_link(site.settings, site.redis)
     assert link.startswith(f"{site.url}/account/link/")
-    first = site.browser().get(link)
-    assert first.url == f"{site.url}/account/settings"
-    assert "Signed in as <strong>Operator</strong> (admin)" in first.text
+    browser = site.browser()
+    first = browser.get(link)
+    assert first.url == f"{site.url}/dashboard/"  # the sessions, not the settings
+    assert "Signed in." in first.text and "Operator · admin" in first.text
+    settings_page = browser.get(f"{site.url}/account/settings")
+    assert "Signed in as <strong>Operator</strong> (admin)" in settings_page.text
     second = site.browser().get(link)
     assert second.url == f"{site.url}/account/signin"
     assert "used already or has expired" in second.text
@@ -216,6 +206,9 @@ def test_a_tampered_or_foreign_cookie_is_an_anonymous_session(site: Site) -> Non
         timeout=10,
     )
     assert tampered.status_code == 303 and tampered.headers["Location"] == "/account/signin"
+    assert (
+        "Operator" not in requests.get(f"{site.url}/", cookies={COOKIE: flipped}, timeout=10).text
+    )
     signed_out = browser.post(
         f"{site.url}/account/signout",
         data={"csrf": csrf_of(browser.get(f"{site.url}/account/settings"))},
@@ -258,16 +251,19 @@ def test_python_app_py_login_prints_a_working_one_time_link(site: Site) -> None:
     assert done.returncode == 0, done.stderr
     assert "it works once, for 10 minutes" in done.stdout
     link = done.stdout.strip().splitlines()[-1]
-    page = site.browser().get(link)
+    page = site.browser().get(f"{link}?next=/account/settings")
     assert "Signed in as <strong>Operator</strong> (admin)" in page.text
 
 
 def test_a_slack_connect_link_signs_that_slack_user_in(site: Site) -> None:
     link = site.connect_link("T1", "U42", "Dana")
-    page = site.browser().get(link)
+    browser = site.browser()
+    page = browser.get(link)  # a link to link accounts: it opens Settings
+    assert page.url == f"{site.url}/account/settings"
     assert "Signed in as <strong>Dana</strong>." in page.text
     assert "slack: T1/U42" in page.text
     again = site.connect_link("T1", "U42", "Dana")
     assert again != link  # a fresh one-time link, the same person
-    assert "Signed in as <strong>Dana</strong>." in site.browser().get(again).text
+    sessions = site.browser().get(f"{again}?next=/dashboard/")
+    assert sessions.url == f"{site.url}/dashboard/" and "Dana" in sessions.text
     assert site.redis.scard("repobox:people") == 1

@@ -14,6 +14,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from handlers.common.ui.text import ago, prose, utc
+
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 STATIC_URL = "/ui/static"  # served by handlers/web.py; every page's stylesheet and icons
@@ -29,6 +31,7 @@ def environment(template_dirs: tuple[Path, ...] = ()) -> Environment:
         lstrip_blocks=True,
     )
     env.globals["static"] = STATIC_URL
+    env.filters.update(prose=prose, ago=ago, utc=utc)
     return env
 
 

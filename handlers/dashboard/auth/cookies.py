@@ -38,6 +38,7 @@ class WebSession:
     pending: PendingAuthorization | None = None
     notice: str | None = None
     issued: float = field(default_factory=time.time)
+    after: str | None = None  # where signing in goes on to (a checked dashboard path)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +48,7 @@ class WebSession:
             "pending": self.pending.to_dict() if self.pending else None,
             "notice": self.notice,
             "issued": self.issued,
+            "after": self.after,
         }
 
     @classmethod
@@ -59,11 +61,15 @@ class WebSession:
             pending=PendingAuthorization.from_dict(pending) if pending else None,
             notice=data.get("notice"),
             issued=float(data.get("issued", 0)),
+            after=data.get("after"),
         )
 
     def signed_in(self, person_id: str) -> WebSession:
         """A fresh session for `person_id`: new CSRF token and expiry (no fixation)."""
         return WebSession(person_id=person_id, notice=self.notice)
+
+    def with_after(self, after: str | None) -> WebSession:
+        return replace(self, after=after)
 
     def with_notice(self, notice: str | None) -> WebSession:
         return replace(self, notice=notice)

@@ -16,6 +16,7 @@ from aiohttp.typedefs import Handler
 
 from handlers.dashboard.auth.context import SESSION, SessionSlot, context
 from handlers.dashboard.auth.cookies import WebSession
+from handlers.dashboard.errors import error_page
 
 REFUSED = "This form has expired or did not come from Repobox. Reload the page and try again."
 
@@ -57,9 +58,7 @@ async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse
         if refusal is None and not await _csrf_ok(request, current):
             refusal = REFUSED
     if refusal is not None:
-        response: web.StreamResponse = web.Response(
-            status=403, text=refusal, headers={"Cache-Control": "no-store"}
-        )
+        response: web.StreamResponse = error_page(403, refusal)
     else:
         response = await handler(request)
     final = request[SESSION].value

@@ -31,6 +31,7 @@ from handlers.dashboard.auth import signin
 from handlers.dashboard.auth.context import ACCOUNT_KEY, AccountContext
 from handlers.dashboard.auth.cookies import SessionCookies
 from handlers.dashboard.auth.middleware import sessions
+from handlers.dashboard.errors import error_pages
 
 PREFIX = "/account"
 
@@ -45,7 +46,7 @@ def signed_in_app(
     settings: Settings, redis: AsyncRedis, max_size: int = 64 * 1024
 ) -> web.Application:
     """A sub-app whose POSTs need the session's CSRF token (the session middleware)."""
-    app = web.Application(middlewares=[sessions], client_max_size=max_size)
+    app = web.Application(middlewares=[error_pages, sessions], client_max_size=max_size)
     app[ACCOUNT_KEY] = account_context(settings, redis)
     return app
 

@@ -2,13 +2,16 @@
 
 The OAuth callback serves both "sign in" and "link another account": the request in
 flight (kept in the sealed cookie) says which. Signing in starts a fresh session (new
-CSRF token), so a session id planted before sign-in is worth nothing after it.
+CSRF token), so a session id planted before sign-in is worth nothing after it. Signing in
+goes on to the dashboard, or to the dashboard page that sent the person to sign in
+(`?next=`, held to a dashboard path so no link can send anyone elsewhere).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import replace
 
 from aiohttp import web
@@ -16,7 +19,7 @@ from aiohttp import web
 from bot.core.errors import UpstreamError, UserError
 from bot.identity import signin_links
 from bot.identity.oauth import begin, finish
-from bot.identity.people import Credential, Identity, Provider, Source
+from bot.identity.people import Credential, Identity, IdentityKind, Provider, Source
 from bot.identity.tokens import inspect
 from handlers.dashboard.auth import pages
 from handlers.dashboard.auth.context import context, keep, redirect, session
@@ -24,6 +27,15 @@ from handlers.dashboard.auth.context import context, keep, redirect, session
 log = logging.getLogger(__name__)
 SETTINGS = "/account/settings"
 SIGNIN = "/account/signin"
+DASHBOARD = "/dashboard/"
+_NEXT = re.compile(
+    r"^(?:/dashboard/(?:[A-Za-z0-9_-]+/?)*(?:\?[A-Za-z0-9_=&%.+-]*)?|/account/settings)$"
+)
+
+
+def safe_next(value: str | None) -> str | None:
+    """`value` if it is a dashboard page of ours (never another site, never `//host`)."""
+    return value if value and len(value) < 500 and _NEXT.match(value) else None
 
 
 def configured(request: web.Request) -> Provider:
@@ -46,9 +58,10 @@ def start_oauth(request: web.Request, provider: Provider, intent: str) -> web.Re
 
 async def signin_page(request: web.Request) -> web.Response:
     current = session(request)
+    after = safe_next(request.query.get("next")) or current.after
     if current.person_id:
-        return redirect(SETTINGS)
-    keep(request, current.with_notice(None))
+        return redirect(after or DASHBOARD)
+    keep(request, current.with_notice(None).with_after(after))
     return pages.signin(context(request).apps.values(), current.csrf, current.notice)
 
 
@@ -82,9 +95,12 @@ async def callback(request: web.Request) -> web.Response:
         return redirect(back)
     log.info("person %s linked %s account %s by OAuth", person_id, provider.value, info.login)
     signed = current if current.person_id == person_id else current.signed_in(person_id)
-    note = f"Linked {app.title} as {info.login}."
-    keep(request, replace(signed, pending=None, notice=note))
-    return redirect(SETTINGS)
+    if pending.intent == "link":
+        keep(request, replace(signed, pending=None, notice=f"Linked {app.title} as {info.login}."))
+        return redirect(SETTINGS)
+    note = f"Signed in with {app.title} as {info.login}."
+    keep(request, replace(signed, pending=None, notice=note, after=None))
+    return redirect(current.after or DASHBOARD)
 
 
 async def one_time_link(request: web.Request) -> web.Response:
@@ -96,7 +112,16 @@ async def one_time_link(request: web.Request) -> web.Response:
         return redirect(SIGNIN)
     log.info("person %s signed in with a one-time link", person_id)
     keep(request, current.signed_in(person_id).with_notice("Signed in."))
-    return redirect(SETTINGS)
+    asked = safe_next(request.query.get("next")) or current.after
+    return redirect(asked or await _landing(request, person_id))
+
+
+async def _landing(request: web.Request, person_id: str) -> str:
+    """The operator's link (`python app.py login`) opens the sessions; a link Slack gave a
+    person (`/repobox connect`, the App Home) is for linking their accounts: Settings."""
+    identities = await context(request).accounts.identities(person_id)
+    operator = any(i.kind is IdentityKind.OPERATOR for i in identities)
+    return DASHBOARD if operator else SETTINGS
 
 
 async def signout(request: web.Request) -> web.Response:
