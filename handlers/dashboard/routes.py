@@ -16,7 +16,7 @@ Routes (sign-in needed for all but `GET /`):
     GET  /dashboard/sessions/{id}/events its event stream
     POST /dashboard/sessions/{id}/prompt
     POST /dashboard/sessions/{id}/{ship,status,diff,cancel,archive}
-    GET  /dashboard/health               admins: each integration's health (bot/doctor.py)
+    GET  /dashboard/health               admins: each integration's health (bot/doctor/)
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ import uuid
 
 from aiohttp import web
 
-from bot import doctor
 from bot.commands.executor import Asker, Executor, Reply
 from bot.commands.grammar import Command, CommandKind
 from bot.commands.repo_spec import Reach
 from bot.core.errors import NotFound, UserError
+from bot.doctor.checks import run_all as doctor_checks
 from bot.identity import acting
 from bot.sessions.origin import WebOrigin
 from bot.sessions.session import Session, Thread
@@ -215,7 +215,7 @@ async def health(request: web.Request) -> web.Response:
     if not viewer.admin:
         raise web.HTTPForbidden(text="Only admins (REPOBOX_ADMINS) see the health page.")
     ctx = _web(request)
-    checks = await asyncio.to_thread(doctor.run_all, ctx.settings, ctx.redis)
+    checks = await asyncio.to_thread(doctor_checks, ctx.settings, ctx.redis)
     return views.health(checks, session(request).csrf)
 
 

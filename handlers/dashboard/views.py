@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from aiohttp import web
 
-from bot.doctor import Check
+from bot.doctor.check import Check
 from bot.sessions.session import Session
 from handlers.common.context import WebContext
 from handlers.dashboard.auth.pages import HEADERS, e, form, notice, page
@@ -45,11 +45,11 @@ def welcome(next_steps: Sequence[str]) -> web.Response:
         "<p>Repobox runs coding sessions for you from Slack, GitLab, GitHub, the terminal "
         "and this dashboard.</p>"
         '<p><a href="/account/signin"><strong>Sign in</strong></a> to see and start sessions. '
-        "Without an OAuth app, run <code>python app.py login</code> on the machine (the link "
-        "it prints works once, for ten minutes); <code>python app.py</code> prints one at "
+        "Without an OAuth app, run <code>./dev login</code> on the machine (the link "
+        "it prints works once, for ten minutes); <code>./dev run</code> prints one at "
         "start-up.</p>"
         f"<h2>What to configure next</h2><ul>{steps}</ul>"
-        "<p><code>python app.py doctor</code> checks each integration.</p>"
+        "<p><code>./dev doctor</code> checks each integration.</p>"
     )
     return page("Repobox", body)
 
@@ -58,7 +58,7 @@ def _row(session: Session) -> str:
     when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(session.updated_at))
     return (
         f'<tr><td><a href="/dashboard/sessions/{e(session.id)}">{e(session.title or session.id)}'
-        f"</a></td><td>{e(session.project)} <small>{e(session.provider)}</small></td>"
+        f"</a></td><td>{e(session.project)} <small>{e(session.repo_kind)}</small></td>"
         f'<td class="state">{e(session.state.value)}</td><td>{e(session.created_by.name)}</td>'
         f"<td>{e(when)}</td></tr>"
     )
@@ -146,7 +146,7 @@ def health(checks: Iterable[Check], csrf: str) -> web.Response:
         for check in checks
     )
     body = (
-        nav(csrf, True) + "<p>The same checks <code>python app.py doctor</code> prints.</p>"
+        nav(csrf, True) + "<p>The same checks <code>./dev doctor</code> prints.</p>"
         f"<table><thead><tr><th>Integration</th><th></th><th>Found</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
     )
