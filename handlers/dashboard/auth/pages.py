@@ -67,8 +67,9 @@ def signin(apps: Iterable[OAuthApp], csrf: str, message: str | None) -> web.Resp
     )
     if not buttons:
         buttons = (
-            "<p>No sign-in with GitHub or GitLab is configured. Run <code>python app.py login"
-            "</code> on the machine for a one-time sign-in link, or set "
+            "<p>No sign-in with GitHub or GitLab is configured. Run <code>./dev login"
+            "</code> on the machine for a one-time sign-in link (it works once, for ten "
+            "minutes), or set "
             "<code>GITHUB_CLIENT_ID</code>/<code>GITHUB_CLIENT_SECRET</code> or "
             "<code>GITLAB_CLIENT_ID</code>/<code>GITLAB_CLIENT_SECRET</code>.</p>"
         )
