@@ -1,4 +1,4 @@
-"""Repobox start-up: `python app.py [web | worker | session …]`.
+"""Repobox start-up: `./dev run [web | worker]`, `./dev session …` (app.py inside `.venv`).
 
 With no command it runs everything in one process tree on the embedded default: an
 embedded Valkey (when REDIS_URL is unset), worker processes, and the web process.
@@ -12,10 +12,15 @@ import os
 import sys
 from pathlib import Path
 
-from bot.core.config import Settings
-from bot.core.errors import ConfigError, UserError
-from bot.core.logs import setup_logging
-from bot.core.redisio import PID_FILE, connect, locate
+try:
+    from bot.core.config import Settings
+    from bot.core.errors import ConfigError, UserError
+    from bot.core.logs import setup_logging
+    from bot.core.redisio import PID_FILE, connect, locate
+except ModuleNotFoundError as missing:  # a plain `python app.py`, outside `.venv`
+    from handlers.cli.venv import rerun_in_venv
+
+    rerun_in_venv(__file__, missing)
 
 log = logging.getLogger("repobox")
 
@@ -29,7 +34,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     from handlers.cli import sessions as cli
 
     parser = argparse.ArgumentParser(
-        prog="python app.py",
+        prog="./dev",
         description="Repobox: a chat-ops coding bot. With no command, runs the web process "
         "and workers together (on an embedded Valkey when REDIS_URL is unset).",
     )
@@ -61,21 +66,17 @@ def run_worker(settings: Settings, redis_url: str, burst: bool) -> None:
 
 
 def _print_signin_link(settings: Settings, redis_url: str) -> None:
-    """The embedded default's way in: a one-time operator link (as `python app.py login`)."""
+    """The embedded default's way in: a one-time operator link (as `./dev login`)."""
     from redis.exceptions import RedisError
 
-    from handlers.cli.login import operator_link
+    from handlers.cli.login import operator_link, signin_lines
 
     try:
         link = operator_link(settings, connect(redis_url))
     except (RedisError, UserError) as error:
-        log.warning("no sign-in link at start-up (%s); run `python app.py login`", error)
+        log.warning("no sign-in link at start-up (%s); run `./dev login`", error)
         return
-    print(
-        f"Open the dashboard: {link}\n(a one-time sign-in link for ten minutes; "
-        "`python app.py login` prints another)",
-        flush=True,
-    )
+    print(signin_lines(link, at_start=True), flush=True)
 
 
 def run_all(settings: Settings) -> int:

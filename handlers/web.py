@@ -6,7 +6,10 @@ configured registers nothing (or a route that says so), so the app starts with n
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 from redis import Redis
@@ -15,6 +18,7 @@ from bot.commands.service import SessionService
 from bot.core.config import Settings
 from bot.core.health import RedisHealth, probe_async
 from bot.core.redisio import async_client
+from bot.doctor import exchange
 from handlers import metrics
 from handlers.common.context import CONTEXT_KEY, WebContext
 from handlers.common.ui.render import STATIC_DIR, STATIC_URL
@@ -44,6 +48,16 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if health is RedisHealth.OK else 503)
 
 
+async def _answer_doctors(app: web.Application) -> AsyncIterator[None]:
+    """`./dev doctor` in a terminal asks this process for its checks (bot.doctor.exchange)."""
+    ctx = app[CONTEXT_KEY]
+    task = asyncio.create_task(exchange.serve(ctx.settings, ctx.redis, ctx.readers))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def _close_async_clients(app: web.Application) -> None:
     ctx = app[CONTEXT_KEY]
     await ctx.aredis.aclose()
@@ -60,6 +74,7 @@ def build_app(settings: Settings, redis: Redis) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_static(STATIC_URL, STATIC_DIR)  # every page's stylesheet and icons
     app.on_cleanup.append(_close_async_clients)
+    app.cleanup_ctx.append(_answer_doctors)
     for register in SURFACES:
         register(app, ctx)
     web_auth.mount(app, settings, aredis)  # `/account/…`: sign-in, settings

@@ -11,12 +11,15 @@ import pytest
 from redis import Redis
 
 from bot.core.config import Settings
-from bot.doctor import Check, check_redis, run_all
-from tests.conftest import ROOT, env_for
+from bot.doctor.check import Check, Level
+from bot.doctor.checks import check_redis, check_slack, run_all
+from bot.doctor.exchange import server_running
+from tests.conftest import ROOT, env_for, wait_until
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitlab import DEFAULT_TOKEN, FakeGitLab
 from tests.fakes.slack import FakeSlack
+from tests.live_server import LiveServer
 
 SLACK_TOKEN = "xoxb-doctor-bot-token"
 ANTHROPIC_KEY = "sk-ant-doctor-key-0123456789"
@@ -70,7 +73,10 @@ def test_everything_fine_is_said_in_plain_words(
     assert checks["GitLab"].detail.startswith("token of @repobox, scopes api")
     assert checks["GitHub"].detail == "token of @repobox-bot, scopes repo, 4999 calls left"
     assert checks["Anthropic"].detail.startswith("key accepted, model ")
-    assert checks["Agent"].detail.startswith("`") and "sandbox off" in checks["Agent"].detail
+    assert checks["Agent"].detail.startswith("command `")
+    assert checks["Sandbox"].level is Level.WARN  # the tests run with REPOBOX_SANDBOX=off
+    assert checks["Sandbox"].detail.startswith("NO SANDBOX: off (REPOBOX_SANDBOX=off)")
+    assert "REPOBOX_SANDBOX" in checks["Sandbox"].next_step
     assert checks["Redis"].detail == "reads and writes work"
     assert "MB free on" in checks["Disk"].detail
 
@@ -88,7 +94,8 @@ def test_each_broken_integration_says_what_is_wrong(
     )
     broken = broken.with_changes(secret_key="bm90LTMyLWJ5dGVz")
     checks = by_name(run_all(broken, None, redis_missing="Repobox is not running"))
-    assert not any(check.ok for check in checks.values())
+    assert [name for name, check in checks.items() if check.ok] == ["Sandbox"]  # a warning
+    assert all(check.next_step for check in checks.values())  # each says what to do
     assert "REPOBOX_SECRET_KEY must be base64 of 32 bytes" in checks["Secret key"].detail
     assert "Slack refused the bot token (invalid_auth)" in checks["Slack"].detail
     assert checks["GitLab"].detail.endswith("it needs api to push and open requests")
@@ -106,6 +113,7 @@ def test_unconfigured_integrations_are_not_failures(settings: Settings, redis: R
     assert checks["Slack"].line == "--   Slack: not configured (SLACK_BOT_TOKEN)"
     assert not checks["GitHub"].configured and checks["GitHub"].ok
     assert all(check.ok for check in checks.values())
+    assert checks["Agent"].detail.startswith("command `")
 
 
 def test_a_redis_that_refuses_writes_is_caught(redis: Redis) -> None:
@@ -117,7 +125,9 @@ def test_a_redis_that_refuses_writes_is_caught(redis: Redis) -> None:
     assert not check.ok and "refuses writes" in check.detail
 
 
-def test_python_app_py_doctor_prints_one_line_per_check(settings: Settings, hosts: Hosts) -> None:
+def test_dev_doctor_with_no_server_checks_the_terminal_and_says_so(
+    settings: Settings, hosts: Hosts
+) -> None:
     env = env_for(
         settings,
         SLACK_BOT_TOKEN=SLACK_TOKEN,
@@ -128,24 +138,66 @@ def test_python_app_py_doctor_prints_one_line_per_check(settings: Settings, host
         ANTHROPIC_BASE_URL=hosts.anthropic.url,
         REPOBOX_MIN_FREE_MB="0",
     )
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "app.py"), "doctor"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = doctor(env)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
-    assert [line.split(":")[0] for line in lines[:-1]] == [
+    assert lines[0] == "no Repobox server is running; checking this terminal's settings instead"
+    marks = [line.split(":")[0] for line in lines[1:-1] if not line.startswith(" ")]
+    assert marks == [
         "ok   Secret key",
         "ok   Slack",
         "--   GitLab",
         "ok   GitHub",
         "ok   Anthropic",
         "ok   Agent",
+        "warn Sandbox",
         "ok   Redis",
         "ok   Disk",
     ]
     assert lines[-1] == "All good."
     assert SLACK_TOKEN not in done.stdout and ANTHROPIC_KEY not in done.stdout
+
+
+def test_dev_doctor_reports_the_running_servers_agent_not_the_terminals(
+    settings: Settings, redis: Redis
+) -> None:
+    """The server runs the command agent; the terminal's environment says anthropic with no
+    key. The doctor must tell what the server runs."""
+    server_settings = settings.with_changes(min_free_mb=0)
+    server = LiveServer(server_settings, redis).start()
+    try:
+        wait_until(lambda: server_running(redis))
+        terminal = env_for(settings, REPOBOX_AGENT="anthropic", REPOBOX_AGENT_COMMAND="")
+        done = doctor(terminal)
+    finally:
+        server.stop()
+    assert not server_running(redis)  # a stopped server says so at once
+    assert done.returncode == 0, done.stdout + done.stderr
+    first, *rest = done.stdout.splitlines()
+    assert first.startswith("checks by the running Repobox server on ")
+    agent = next(line for line in rest if line.startswith("ok   Agent:"))
+    program = (settings.agent_command or "").split()[0]
+    assert agent.startswith(f"ok   Agent: command `{program}` (REPOBOX_AGENT_COMMAND)")
+    assert "ANTHROPIC_API_KEY is not set" not in done.stdout
+
+
+def test_an_unreachable_slack_says_why_in_words(settings: Settings, redis: Redis) -> None:
+    unresolvable = settings.with_changes(
+        slack_bot_token=SLACK_TOKEN, slack_api_url="https://slack.nonexistent.invalid/api/"
+    )
+    check = check_slack(unresolvable)
+    assert check.level is Level.FAIL
+    assert check.detail == (
+        "Slack could not be reached: name resolution failed for slack.nonexistent.invalid"
+    )
+    assert "SLACK_API_URL" in check.next_step and "URLError" not in check.line
+
+
+def doctor(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "doctor"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

@@ -28,6 +28,8 @@ from bot.sessions.prompts import Prompt, Submitted
 from bot.sessions.session import Person, Session, SessionState, Thread
 from bot.sessions.thread_context import ThreadContext
 
+DISCARDED_TTL = 600  # seconds a refused start's keys outlive it (see `discard`)
+
 
 @dataclass(frozen=True)
 class Started:
@@ -168,6 +170,25 @@ class SessionService(Queueing):
             timeout=600,
             session_id=session.id,
         )
+
+    async def discard(self, session: Session, person: Person) -> None:
+        """Take back a start that was refused: a session whose set-up failed (a path that is
+        no repository, a host that does not resolve) leaves nothing people see.
+
+        It is archived, freed from its thread and taken out of every listing at once; its
+        keys go after `DISCARDED_TTL`, so a job still finishing with it reads it meanwhile
+        instead of failing on a session that vanished under it."""
+        current = await self.sessions.get(session.id)
+        if current.state is not SessionState.FAILED or current.workdir:
+            raise Conflict(f"Session `{session.id}` was set up; `archive` it instead.")
+        await self.prompts.drop_waiting(session.id, f"the start was refused ({person.name})")
+        await self.sessions.transition(session.id, SessionState.ARCHIVED)
+        await self.sessions.release_thread(current)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrem(keys.sessions_index(), session.id)
+            pipe.zrem(keys.archived_index(), session.id)
+            await pipe.execute()
+        await retention.expire_archived(self.redis, session.id, DISCARDED_TTL)
 
     async def status(self, session: Session) -> Status:
         return Status(

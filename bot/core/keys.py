@@ -232,3 +232,19 @@ def idle_sweep_lock() -> str:
 def disk_reclaim_lock(host: str) -> str:
     """String with a TTL: one disk reclaim at a time on one machine (its workers share a disk)."""
     return f"{PREFIX}:watchdog:disk:{host}"
+
+
+def doctor_server() -> str:
+    """String with a TTL: present while a web process answers doctor requests (JSON: its
+    host, pid and agent), refreshed well within the TTL; gone soon after the last one stops."""
+    return f"{PREFIX}:doctor:server"
+
+
+def doctor_requests() -> str:
+    """List: nonces of terminal doctors (`./dev doctor`) waiting for the server's checks."""
+    return f"{PREFIX}:doctor:requests"
+
+
+def doctor_answer(nonce: str) -> str:
+    """List with a TTL: the server's checks (JSON) for one terminal's request."""
+    return f"{PREFIX}:doctor:answer:{nonce}"

@@ -110,7 +110,7 @@ def locate(settings: Settings) -> str:
         return recorded  # a database being restarted is said so by the caller's probe
     raise UserError(
         f"Repobox is not running for data dir {settings.data_dir}.",
-        hint="Start it with `./dev run` (or `python app.py`), or set REDIS_URL.",
+        hint="Start it with `./dev run`, or set REDIS_URL.",
     )
 
 

@@ -7,8 +7,10 @@ from pathlib import Path
 
 from bot.core.config import Settings
 from bot.core.errors import GitError, NotFound
+from bot.core.redaction import redact
 from bot.forges.provider import MergeRequest, Repository
-from bot.git.runner import Credentials, git
+from bot.git.reasons import next_step
+from bot.git.runner import Credentials, GitFailure, git
 
 
 class LocalProvider:
@@ -30,8 +32,12 @@ class LocalProvider:
                 remote=project,
                 timeout=120,
             )
-        except GitError:
-            raise NotFound(f"`{project}` is not a git repository I can read.") from None
+        except GitError as error:  # git's own reason: "Could not resolve host: …"
+            why = error.reason if isinstance(error, GitFailure) else str(error)
+            raise NotFound(
+                f"I could not read the git repository `{redact(project)}`: {why.rstrip('.')}.",
+                hint=next_step(why),
+            ) from None
         default = None
         for line in listing.splitlines():
             if line.startswith("ref: ") and line.endswith("\tHEAD"):

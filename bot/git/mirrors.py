@@ -15,8 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bot.core.errors import GitError, NotFound
+from bot.core.redaction import redact
 from bot.git.branches import require_branch
-from bot.git.runner import Credentials, git
+from bot.git.reasons import next_step
+from bot.git.runner import Credentials, GitFailure, git
 
 
 def repo_key(clone_url: str) -> str:
@@ -52,15 +54,18 @@ class MirrorCache:
             if not (mirror / "HEAD").exists():
                 self._create(clone_url, mirror, credentials)
             else:
-                git(
-                    "fetch",
-                    "--prune",
-                    "--quiet",
-                    "origin",
-                    cwd=mirror,
-                    credentials=credentials,
-                    remote=clone_url,
-                )
+                try:
+                    git(
+                        "fetch",
+                        "--prune",
+                        "--quiet",
+                        "origin",
+                        cwd=mirror,
+                        credentials=credentials,
+                        remote=clone_url,
+                    )
+                except GitFailure as error:
+                    raise GitError(_said("fetch", clone_url, error)) from None
         return mirror
 
     def resolve(self, mirror: Path, branch: str | None) -> tuple[str, str]:
@@ -106,10 +111,8 @@ class MirrorCache:
             )
         except GitError as error:
             shutil.rmtree(staging, ignore_errors=True)
-            raise NotFound(
-                "I could not clone that repository.",
-                hint=str(error).removeprefix("git clone failed: "),
-            ) from None
+            why = error.reason if isinstance(error, GitFailure) else str(error)
+            raise NotFound(_said("clone", clone_url, error), hint=next_step(why)) from None
         for key, value in (
             ("remote.origin.fetch", "+refs/heads/*:refs/heads/*"),
             ("gc.auto", "0"),
@@ -118,3 +121,9 @@ class MirrorCache:
         ):
             git("config", key, value, cwd=staging)
         staging.rename(mirror)
+
+
+def _said(verb: str, clone_url: str, error: GitError) -> str:
+    """ "I could not clone <url>: <git's reason>." with the URL's credentials masked."""
+    why = error.reason if isinstance(error, GitFailure) else str(error)
+    return f"I could not {verb} {redact(clone_url)}: {why.rstrip('.')}."

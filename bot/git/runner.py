@@ -17,11 +17,21 @@ from urllib.parse import urlsplit
 
 from bot.core.errors import GitError
 from bot.core.redaction import Redactor
+from bot.git import reasons
 from bot.security.environment import NETWORK, process_environment
 
 DEFAULT_TIMEOUT = 600.0
 PROTOCOLS = frozenset({"file", "http", "https", "ssh"})  # what a remote may ever use
 NEEDS = {"http": NETWORK, "https": NETWORK, "ssh": ("SSH_AUTH_SOCK",)}
+
+
+class GitFailure(GitError):
+    """A git command that ran and failed: the whole (redacted) output in the message, and
+    the line of it that says why in `reason` (`bot.git.reasons`)."""
+
+    def __init__(self, command: str, detail: str) -> None:
+        super().__init__(f"git {command} failed: {detail}")
+        self.reason = reasons.reason(detail) or f"git {command} failed with no message"
 
 
 @dataclass(frozen=True)
@@ -132,6 +142,5 @@ def git(
     except subprocess.TimeoutExpired:
         raise GitError(f"git {args[0]} took longer than {timeout:.0f}s and was stopped") from None
     if check and done.returncode != 0:
-        detail = redact((done.stderr or done.stdout).strip())
-        raise GitError(f"git {args[0]} failed: {detail}")
+        raise GitFailure(args[0], redact((done.stderr or done.stdout).strip()))
     return done.stdout

@@ -118,6 +118,15 @@ class Session:
     def shipped(self) -> bool:
         return self.pushed_commit is not None
 
+    @property
+    def repo_kind(self) -> str:
+        """Where the repository lives, as people read it: `gitlab`, `github`, `git remote`
+        (a URL git fetches itself) or `local path`. `provider` names only what ships it, and
+        a plain remote URL ships as `local` (a push, no merge request)."""
+        if self.provider != "local":
+            return self.provider
+        return "local path" if self.project.startswith("/") else "git remote"
+
     def to_redis(self) -> dict[str, str]:
         """One JSON value per field (the hash layout in Redis)."""
         out: dict[str, str] = {}

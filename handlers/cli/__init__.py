@@ -1,1 +1,1 @@
-"""The terminal surface: `app.py session …`, `doctor`, `login` and `keys`."""
+"""The terminal surface: `./dev session …`, `doctor`, `login` and `keys`."""

@@ -54,7 +54,10 @@ def wait_settled(service: BlockingService, session_id: str) -> Session:
         if event.kind is EventKind.STATE and event.text != SessionState.INITIALIZING.value:
             break
         if time.monotonic() > deadline:
-            raise UserError("The session is still being set up; check `session status` later.")
+            raise UserError(
+                f"The session is still being set up; check `./dev session status {session_id}` "
+                "later."
+            )
     return service.sessions.get(session_id)
 
 

@@ -1,4 +1,4 @@
-"""`python app.py keys rotate`: re-seal every stored credential under the current key.
+"""`./dev keys rotate`: re-seal every stored credential under the current key.
 
 After REPOBOX_SECRET_KEY changes (the old one moved to REPOBOX_OLD_SECRET_KEYS), tokens
 sealed with the old key still open; this re-seals them, after which the old key can be

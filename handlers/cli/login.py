@@ -1,4 +1,4 @@
-"""`python app.py login`: print a one-time link that signs the operator in to the web pages.
+"""`./dev login`: print a one-time link that signs the operator in to the web pages.
 
 Whoever can run commands on the machine holds Repobox anyway, so the link signs in as
 the operator, an admin. It works once and expires in ten minutes; it needs no OAuth app,
@@ -40,6 +40,21 @@ def operator_link(settings: Settings, redis: Redis) -> str:
     return accounts.blocking(settings, redis, link)
 
 
+def signin_lines(link: str, *, at_start: bool = False) -> str:
+    """What `login` (and start-up, `at_start`) prints: the link, how long it works, and how
+    to get another once it has expired."""
+    minutes = signin_links.DEFAULT_TTL // 60
+    if at_start:
+        return (
+            f"Open the dashboard: {link}\n(a one-time sign-in link: it works once, for "
+            f"{minutes} minutes; `./dev login` prints another)"
+        )
+    return (
+        f"Open this link to sign in (it works once, for {minutes} minutes; `./dev login` "
+        f"prints another):\n{link}"
+    )
+
+
 def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
     try:
         link = operator_link(settings, connect(locate(settings)))
@@ -49,6 +64,5 @@ def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout)
     except RedisError as error:
         print(f"error: Redis: {error}", file=sys.stderr)
         return 1
-    minutes = signin_links.DEFAULT_TTL // 60
-    print(f"Open this link to sign in (it works once, for {minutes} minutes):\n{link}", file=out)
+    print(signin_lines(link), file=out)
     return 0

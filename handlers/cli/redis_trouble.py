@@ -2,7 +2,7 @@
 writes" to say, and following a session's events through an outage without a traceback.
 
 A follower waits out an outage of up to `OUTAGE_PATIENCE` seconds (`watch` from its first
-read on, `--watch` once its prompt is queued): the embedded Valkey is restarted by `app.py`
+read on, `--watch` once its prompt is queued): the embedded Valkey is restarted by `./dev run`
 within a second, and a REDIS_URL server may be restarted by a service manager. After
 that long it says Redis is unreachable. Other commands say so at once.
 """
@@ -49,7 +49,7 @@ def unreachable(settings: Settings) -> UserError:
         )
     return UserError(
         f"Repobox is not running for data dir {settings.data_dir}.",
-        hint="Start it with `./dev run` (or `python app.py`), or set REDIS_URL.",
+        hint="Start it with `./dev run`, or set REDIS_URL.",
     )
 
 

@@ -1,4 +1,4 @@
-"""The command-line surface: `python app.py session …`, talking to a running Repobox's Redis.
+"""The command-line surface: `./dev session …`, talking to a running Repobox's Redis.
 
 Every error is one clear line on stderr and a non-zero exit. `new`, `ship` and `watch`
 follow the session's progress stream live (`follow`); `output` prints what they show.
@@ -39,8 +39,9 @@ from bot.git.branches import require_branch
 from bot.sessions.origin import CliOrigin
 from bot.sessions.prompts import Submitted
 from bot.sessions.session import Person, Session, SessionState, Thread
+from handlers.cli.arguments import CliParser
 from handlers.cli.follow import follow_prompt, wait_settled, watch
-from handlers.cli.output import print_cancel, print_diff, print_status
+from handlers.cli.output import closed_pipe, print_cancel, print_diff, print_status
 from handlers.cli.redis_trouble import READ_ONLY, REFUSING_HINT, health, unreachable
 from jobs.session_jobs import SESSION_JOBS
 
@@ -50,7 +51,9 @@ PAGE = 50
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     session = subparsers.add_parser("session", help="start and drive sessions from the terminal")
-    commands = session.add_subparsers(dest="session_command", required=True, metavar="COMMAND")
+    commands = session.add_subparsers(
+        dest="session_command", required=True, metavar="COMMAND", parser_class=CliParser
+    )
 
     new = commands.add_parser("new", help="start a session on a repository")
     new.add_argument("repo", help="a path, a clone URL, group/project or github:owner/repo")
@@ -103,7 +106,11 @@ def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout)
             raise unreachable(settings)
         if found is RedisHealth.REFUSES_WRITES and args.session_command not in READ_ONLY:
             raise UserError(found.message, hint=REFUSING_HINT)
-        return COMMANDS[args.session_command](service, args, out)
+        code = COMMANDS[args.session_command](service, args, out)
+        out.flush()  # here, so a reader that went away (`| head`) is caught below
+        return code
+    except BrokenPipeError:
+        return closed_pipe(out)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -113,7 +120,24 @@ def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout)
         print(f"error: {text}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        if _following(args):
+            print(f"\n{stopped_watching(getattr(args, 'id', None))}", file=sys.stderr)
         return 130
+
+
+def stopped_watching(session_id: str | None) -> str:
+    """Ctrl-C in `watch` stops only the watching: say so, and how to follow again."""
+    again = (
+        f"`./dev session watch {session_id}`"
+        if session_id
+        else "`./dev session list`, then `./dev session watch ID`,"
+    )
+    return f"stopped watching; the run goes on — {again} to follow it again"
+
+
+def _following(args: argparse.Namespace) -> bool:
+    """Whether Ctrl-C stopped only the watching (the session's work goes on without us)."""
+    return args.session_command in ("watch", "ship") or bool(getattr(args, "watch", False))
 
 
 def _person() -> Person:
@@ -136,8 +160,10 @@ def _new(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int
             request_id=uuid.uuid4().hex,
         )
     )
+    args.id = started.session.id  # for the Ctrl-C line
     session = wait_settled(service, started.session.id)
-    if session.state is SessionState.FAILED:
+    if session.state is SessionState.FAILED:  # a refused start leaves no session behind
+        service.run(lambda commands: commands.discard(session, _person()))
         raise UserError(session.error or "The session could not be set up.")
     print(
         f"session {session.id} ready: {session.work_branch} from {session.base_branch}"
@@ -243,7 +269,7 @@ def _list(service: BlockingService, args: argparse.Namespace, out: TextIO) -> in
         print(f"{s.id}  {s.state.value:<12} {s.project}  {s.work_branch}", file=out)
     if total > start + PAGE:
         more = total - start - PAGE
-        print(f"… {more} more: `session list --page {page + 1}`", file=out)
+        print(f"… {more} more: `./dev session list --page {page + 1}`", file=out)
     return 0
 
 

@@ -16,7 +16,7 @@ Routes (sign-in needed for all but `GET /`):
     GET  /dashboard/sessions/{id}/events its event stream
     POST /dashboard/sessions/{id}/prompt
     POST /dashboard/sessions/{id}/{ship,status,diff,cancel,archive}
-    GET  /dashboard/health               admins: each integration's health (bot/doctor.py)
+    GET  /dashboard/health               admins: each integration's health (bot/doctor/)
     GET  /dashboard/setup                admins: the setup checklist (loaded into the list page)
     POST /dashboard/setup/dismiss/{item}, /dashboard/setup/restore
 """

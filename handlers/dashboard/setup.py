@@ -1,7 +1,7 @@
 """The setup checklist admins see on the dashboard until every item passes or is dismissed.
 
-Each item's state comes from the doctor's checks (bot/doctor.py), the same the health page
-and `python app.py doctor` show, with the next step in words. The checks call out to Slack,
+Each item's state comes from the doctor's checks (bot/doctor/), the same the health page
+and `./dev doctor` show, with the next step in words. The checks call out to Slack,
 the forges and the model's API, so they run in a thread, at most once per `FRESH` seconds
 per web process, and the dashboard loads the list after the page (htmx), never holding it.
 Dismissed items are kept per admin in Redis.
@@ -18,11 +18,11 @@ from typing import Literal
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
-from bot import doctor
+from bot.doctor.check import Check, Level
+from bot.doctor.checks import run_all
 from bot.core import keys
 from bot.core.config import Settings
 from bot.core.redisio import as_str
-from bot.security.sandbox import probe as sandbox_probe
 
 Status = Literal["done", "todo", "failing"]
 FRESH = 30.0
@@ -75,18 +75,19 @@ class Checklist:
         return all(item.status == "done" for item in self.items)
 
 
-def _status(check: doctor.Check) -> Status:
+def _status(check: Check) -> Status:
     if not check.ok:
         return "failing"
-    return "done" if check.configured else "todo"
+    return "done" if check.configured and check.level is Level.OK else "todo"
 
 
-def _item(key: str, check: doctor.Check) -> SetupItem:
+def _item(key: str, check: Check) -> SetupItem:
     status = _status(check)
-    return SetupItem(key, TITLES[key], status, check.detail, "" if status == "done" else NEXT[key])
+    step = "" if status == "done" else (NEXT[key] if key in NEXT else check.next_step)
+    return SetupItem(key, TITLES[key], status, check.detail, step)
 
 
-def _agent(settings: Settings, by_name: dict[str, doctor.Check]) -> SetupItem:
+def _agent(settings: Settings, by_name: dict[str, Check]) -> SetupItem:
     anthropic, agent = by_name.get("Anthropic"), by_name.get("Agent")
     chosen = anthropic if settings.agent == "anthropic" and anthropic else agent
     if chosen is None:
@@ -97,7 +98,7 @@ def _agent(settings: Settings, by_name: dict[str, doctor.Check]) -> SetupItem:
     return item
 
 
-def _oauth(settings: Settings) -> doctor.Check:
+def _oauth(settings: Settings) -> Check:
     hosts = [
         name
         for name, client in (
@@ -107,23 +108,13 @@ def _oauth(settings: Settings) -> doctor.Check:
         if client
     ]
     if not hosts:
-        return doctor.Check("OAuth", True, "not configured: sign-in is by one-time link", False)
-    return doctor.Check("OAuth", True, f"people sign in with {' and '.join(hosts)}")
+        return Check("OAuth", Level.OK, "not configured: sign-in is by one-time link", "", False)
+    return Check("OAuth", Level.OK, f"people sign in with {' and '.join(hosts)}")
 
 
-def sandbox_check(settings: Settings) -> doctor.Check:
-    """Bubblewrap for the agents' commands (blocking: it starts `bwrap` once per process)."""
-    if settings.sandbox == "off":
-        return doctor.Check("Sandbox", True, "off (REPOBOX_SANDBOX=off)", configured=False)
-    status = sandbox_probe()
-    if status.usable:
-        return doctor.Check("Sandbox", True, f"bubblewrap at {status.detail}")
-    return doctor.Check("Sandbox", settings.sandbox != "require", status.detail, False)
-
-
-def checklist(settings: Settings, checks: Sequence[doctor.Check], dismissed: set[str]) -> Checklist:
+def checklist(settings: Settings, checks: Sequence[Check], dismissed: set[str]) -> Checklist:
     by_name = {check.name: check for check in checks}
-    missing = doctor.Check("?", True, "not checked", configured=False)
+    missing = Check("?", Level.OK, "not checked", configured=False)
     every = [
         _agent(settings, by_name),
         _item("slack", by_name.get("Slack", missing)),
@@ -146,13 +137,13 @@ class DoctorCache:
     """The doctor's last answer in this process, for `FRESH` seconds; one run at a time."""
 
     def __init__(self) -> None:
-        self._checks: list[doctor.Check] = []
+        self._checks: list[Check] = []
         self._at = 0.0
         self._lock = asyncio.Lock()
 
     async def checks(
         self, settings: Settings, redis: Redis, *, fresh: bool = False
-    ) -> list[doctor.Check]:
+    ) -> list[Check]:
         async with self._lock:
             if fresh or time.monotonic() - self._at > FRESH or not self._checks:
                 self._checks = await asyncio.to_thread(self._run, settings, redis)
@@ -160,11 +151,8 @@ class DoctorCache:
             return list(self._checks)
 
     @staticmethod
-    def _run(settings: Settings, redis: Redis) -> list[doctor.Check]:
-        found = doctor.run_all(settings, redis)
-        if not any(check.name == "Sandbox" for check in found):  # the doctor's own, if it has one
-            found.append(sandbox_check(settings))
-        return found
+    def _run(settings: Settings, redis: Redis) -> list[Check]:
+        return run_all(settings, redis)
 
 
 async def dismissed(redis: AsyncRedis, person_id: str) -> set[str]:

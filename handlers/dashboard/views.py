@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.core.config import Settings
-from bot.doctor import Check
+from bot.doctor.check import Check
 from handlers.common.context import WebContext
 from handlers.dashboard.html import HEADERS, html, page
 from handlers.dashboard.rows import STATES, Filters, Listing

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from redis import Redis
 
 from bot.core.config import Settings
 from tests.conftest import ROOT, MakeRepo, WorkerProcess, env_for, git
@@ -17,7 +18,9 @@ CliResult = subprocess.CompletedProcess[str]
 
 
 @pytest.fixture
-def cli(settings: Settings) -> Callable[..., CliResult]:
+def cli(settings: Settings, redis: Redis) -> Callable[..., CliResult]:
+    """`./dev session …` as a subprocess, on a Redis flushed for this test (`redis`)."""
+
     def run(*args: str, timeout: float = 60) -> CliResult:
         return subprocess.run(
             [sys.executable, str(ROOT / "app.py"), "session", *args],
@@ -82,7 +85,11 @@ def test_bad_inputs_get_one_clear_line_and_nonzero_exit(
     plain_dir.mkdir()
 
     cases = {
-        ("new", str(plain_dir)): f"error: `{plain_dir}` is not a git repository I can read.",
+        ("new", str(plain_dir)): (  # git's own reason, and no session left behind
+            f"error: I could not read the git repository `{plain_dir}`: '{plain_dir}' does not "
+            "appear to be a git repository. Check the path or URL: it must name a git "
+            "repository."
+        ),
         ("new", str(tmp_path / "missing")): f"error: `{tmp_path / 'missing'}` does not exist.",
         ("new", str(origin), "--base", "nope"): "error: The repository has no branch `nope`.",
         ("new", "~nosuchuser/x"): (  # issue 9: expanduser's RuntimeError was a crash
@@ -103,6 +110,7 @@ def test_bad_inputs_get_one_clear_line_and_nonzero_exit(
         result = cli(*args)
         assert result.returncode == 1, (args, result.stdout)
         assert result.stderr.strip() == expected, args
+    assert cli("list", "--all").stdout.strip() == "no sessions"  # refused: none was made
 
     created = cli("new", str(origin))
     session_id = session_id_from(created.stdout)
@@ -141,7 +149,7 @@ def test_cli_without_a_running_repobox_says_how_to_start_one(tmp_path: Path) -> 
     assert result.returncode == 1
     assert result.stderr.strip() == (
         f"error: Repobox is not running for data dir {tmp_path / 'empty'}. "
-        "Start it with `./dev run` (or `python app.py`), or set REDIS_URL."
+        "Start it with `./dev run`, or set REDIS_URL."
     )
 
 

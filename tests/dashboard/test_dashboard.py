@@ -61,9 +61,9 @@ def test_a_newcomer_sees_what_to_configure_and_how_to_sign_in(server: LiveServer
     assert "What to configure next" in home.text
     assert "ANTHROPIC_API_KEY" not in home.text  # the test settings run a command agent
     assert "GITHUB_CLIENT_ID" in home.text and "SLACK_BOT_TOKEN" in home.text
-    assert "python app.py login" in home.text and 'href="/account/signin"' in home.text
+    assert "./dev login" in home.text and 'href="/account/signin"' in home.text
     signin = requests.get(f"{server.url}/account/signin", timeout=10)
-    assert signin.status_code == 200 and "python app.py login" in signin.text
+    assert signin.status_code == 200 and "./dev login" in signin.text
 
 
 def test_signed_out_dashboard_pages_send_people_to_sign_in_and_back(

@@ -9,7 +9,7 @@ Routes (all under /account):
     GET  /signin                    the sign-in page (no sign-in needed)
     POST /signin/{provider}         start "Sign in with GitHub/GitLab"
     GET  /callback/{provider}       the host's OAuth redirect (sign in, or link)
-    GET  /link/{token}              a one-time sign-in link (`python app.py login`)
+    GET  /link/{token}              a one-time sign-in link (`./dev login`)
     POST /signout
     GET  /settings                  linked accounts (sign-in needed, as for all below)
     POST /settings/oauth/{provider} link by OAuth

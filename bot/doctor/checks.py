@@ -1,0 +1,154 @@
+"""The checks themselves: each a small function returning a `Check`; none raises, so one
+broken integration never hides the others.
+
+A check whose integration is not configured says so and counts as fine (Repobox runs with
+none of them). Every failure says why in words and what to do next (`reasons`), and the
+details name accounts, scopes and counts, never a token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from slack_sdk.errors import SlackApiError
+
+from bot.core import keys
+from bot.core.config import Settings
+from bot.core.disk import free_mb
+from bot.core.errors import ConfigError, RepoboxError
+from bot.core.health import RedisHealth, probe
+from bot.doctor.agent import check_agent, check_anthropic, check_sandbox
+from bot.doctor.check import Check, fail, fine, skipped
+from bot.doctor.reasons import unreachable
+from bot.identity.tokens import TokenInfo, inspect_github, inspect_gitlab
+from bot.security.credentials import KEY_FILE, keyring
+from bot.surfaces.slack.clients import web_client
+
+TIMEOUT = 10.0
+# What the bot's own token needs: push and open merge/pull requests.
+NEEDED_SCOPES = {"gitlab": ({"api"},), "github": ({"repo"}, {"public_repo"})}
+
+
+def check_secret_key(settings: Settings) -> Check:
+    """The key that seals credentials and cookies: where it comes from, which old ones."""
+    try:
+        ring = keyring(settings)
+    except ConfigError as error:
+        return fail("Secret key", str(error), "Set REPOBOX_SECRET_KEY to base64 of 32 bytes.")
+    where = "REPOBOX_SECRET_KEY" if settings.secret_key else f"{settings.data_dir}/{KEY_FILE}"
+    old = f", {len(ring.old)} old key(s) still decrypt" if ring.old else ""
+    return fine("Secret key", f"key {ring.current_id} from {where}{old}")
+
+
+def check_slack(settings: Settings) -> Check:
+    if not settings.slack_bot_token:
+        return skipped("Slack", "SLACK_BOT_TOKEN")
+    client = web_client(settings, timeout=int(TIMEOUT))
+    try:
+        who = client.auth_test()
+    except SlackApiError as error:
+        return fail(
+            "Slack",
+            f"Slack refused the bot token ({error.response['error']})",
+            "Copy the Bot User OAuth Token (xoxb-…) from the Slack app's OAuth page into "
+            "SLACK_BOT_TOKEN.",
+        )
+    except OSError as error:
+        detail, step = unreachable("Slack", error, settings.slack_api_url, "SLACK_API_URL")
+        return fail("Slack", detail, step)
+    mode = "Socket Mode" if settings.slack_app_token else "HTTP events"
+    return fine(
+        "Slack",
+        f"workspace {who.get('team')} ({who.get('team_id')}), bot @{who.get('user')} "
+        f"({who.get('user_id')}), {mode}",
+    )
+
+
+def _forge(name: str, key: str, url: str, setting: str, inspect: Callable[[], TokenInfo]) -> Check:
+    token = f"{name.upper()}_TOKEN"
+    try:
+        info = inspect()
+    except OSError as error:
+        detail, step = unreachable(name, error, url, setting)
+        return fail(name, detail, step)
+    except RepoboxError as error:
+        return fail(name, str(error), f"Check {token}: is it valid, and not expired?")
+    left = "" if info.rate_limit_remaining is None else f", {info.rate_limit_remaining} calls left"
+    detail = f"token of @{info.login}, scopes {info.scopes_text}{left}"
+    if info.scopes is not None and not any(s <= set(info.scopes) for s in NEEDED_SCOPES[key]):
+        needed = " or ".join(", ".join(sorted(s)) for s in NEEDED_SCOPES[key])
+        return fail(
+            name,
+            f"{detail}; it needs {needed} to push and open requests",
+            f"Make a token with {needed} and put it in {token}.",
+        )
+    return fine(name, detail)
+
+
+def check_gitlab(settings: Settings) -> Check:
+    if not (settings.gitlab_url and settings.gitlab_token):
+        return skipped("GitLab", "GITLAB_URL and GITLAB_TOKEN")
+    token, url = settings.gitlab_token, settings.gitlab_url
+    return _forge("GitLab", "gitlab", url, "GITLAB_URL", lambda: inspect_gitlab(settings, token))
+
+
+def check_github(settings: Settings) -> Check:
+    if not settings.github_token:
+        return skipped("GitHub", "GITHUB_TOKEN")
+    token, url = settings.github_token, settings.github_api_url
+    return _forge(
+        "GitHub", "github", url, "GITHUB_API_URL", lambda: inspect_github(settings, token)
+    )
+
+
+def check_redis(redis: Redis | None, missing: str = "not reachable") -> Check:
+    """A write and a read back: PING alone misses a Redis that refuses writes."""
+    start = "Start Repobox with `./dev run`, or set REDIS_URL to a running Redis or Valkey."
+    if redis is None:
+        return fail("Redis", missing, start)
+    try:
+        health = probe(redis)
+        if health is RedisHealth.OK and redis.exists(keys.health_probe()) != 1:
+            return fail("Redis", "a value written could not be read back", "Check the server.")
+    except (RedisConnectionError, RedisTimeoutError) as error:
+        return fail("Redis", f"Redis could not be reached: {_said(error)}", start)
+    except RedisError as error:
+        return fail("Redis", f"Redis answered with an error: {_said(error)}", "Check the server.")
+    if health is not RedisHealth.OK:
+        return fail("Redis", health.message, "Free disk space, or raise its maxmemory.")
+    return fine("Redis", "reads and writes work")
+
+
+def _said(error: RedisError) -> str:
+    return str(error).split("\n", 1)[0].rstrip(".") or "no answer"
+
+
+def check_disk(settings: Settings) -> Check:
+    free = free_mb(settings.data_dir)
+    detail = (
+        f"{free:,.0f} MB free on {settings.data_dir} (keeps at least {settings.min_free_mb:,.0f})"
+    )
+    if free >= settings.min_free_mb:
+        return fine("Disk", detail)
+    return fail("Disk", detail, "Free disk space there, or lower REPOBOX_MIN_FREE_MB.")
+
+
+def run_all(
+    settings: Settings, redis: Redis | None, *, redis_missing: str = "not reachable"
+) -> list[Check]:
+    """Every check, in the order people read them."""
+    return [
+        check_secret_key(settings),
+        check_slack(settings),
+        check_gitlab(settings),
+        check_github(settings),
+        check_anthropic(settings),
+        check_agent(settings),
+        check_sandbox(settings),
+        check_redis(redis, redis_missing),
+        check_disk(settings),
+    ]
