@@ -18,11 +18,11 @@ from typing import Literal
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
-from bot.doctor.check import Check, Level
-from bot.doctor.checks import run_all
 from bot.core import keys
 from bot.core.config import Settings
 from bot.core.redisio import as_str
+from bot.doctor.check import Check, Level
+from bot.doctor.checks import run_all
 
 Status = Literal["done", "todo", "failing"]
 FRESH = 30.0
@@ -83,7 +83,7 @@ def _status(check: Check) -> Status:
 
 def _item(key: str, check: Check) -> SetupItem:
     status = _status(check)
-    step = "" if status == "done" else (NEXT[key] if key in NEXT else check.next_step)
+    step = "" if status == "done" else NEXT.get(key, check.next_step)
     return SetupItem(key, TITLES[key], status, check.detail, step)
 
 
@@ -141,9 +141,7 @@ class DoctorCache:
         self._at = 0.0
         self._lock = asyncio.Lock()
 
-    async def checks(
-        self, settings: Settings, redis: Redis, *, fresh: bool = False
-    ) -> list[Check]:
+    async def checks(self, settings: Settings, redis: Redis, *, fresh: bool = False) -> list[Check]:
         async with self._lock:
             if fresh or time.monotonic() - self._at > FRESH or not self._checks:
                 self._checks = await asyncio.to_thread(self._run, settings, redis)
