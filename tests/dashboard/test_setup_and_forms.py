@@ -9,8 +9,9 @@ import pytest
 import requests
 from redis import Redis
 
-from bot import doctor
 from bot.core.config import Settings
+from bot.doctor.check import Check, Level
+from bot.doctor.checks import run_all
 from handlers.common.ui.text import ago, prose
 from handlers.dashboard import setup
 from tests.conftest import MakeRepo
@@ -38,7 +39,7 @@ def test_without_a_model_key_the_agent_item_leads_and_points_to_the_demo(
     settings: Settings, redis: Redis
 ) -> None:
     bare = settings.with_changes(agent="anthropic", anthropic_api_key=None)
-    checks = doctor.run_all(bare, redis)
+    checks = run_all(bare, redis)
     listed = setup.checklist(bare, checks, dismissed={"slack"})
     agent = listed.items[0]
     assert agent.key == "agent" and agent.status == "todo" and agent.prominent
@@ -47,7 +48,7 @@ def test_without_a_model_key_the_agent_item_leads_and_points_to_the_demo(
     assert "REPOBOX_AGENT=demo" in agent.next_step
     assert [i.key for i in listed.items if i.key == "slack"] == []  # dismissed: gone
     assert listed.dismissed == 1 and not listed.finished
-    broken = [doctor.Check("Disk", False, "12 MB free")]
+    broken = [Check("Disk", Level.FAIL, "12 MB free")]
     kept = setup.checklist(bare, broken, dismissed={"disk"})
     assert [i.status for i in kept.items if i.key == "disk"] == ["failing"]  # stays shown
 
