@@ -227,3 +227,32 @@ def idle_sweep_lock() -> str:
 def disk_reclaim_lock(host: str) -> str:
     """String with a TTL: one disk reclaim at a time on one machine (its workers share a disk)."""
     return f"{PREFIX}:watchdog:disk:{host}"
+
+
+def sessions_by_starter(starter: str) -> str:
+    """Sorted set: ids of the sessions one identity started (`bot.sessions.starters`: `slack:
+    T1/U1`, `github:alice`, `web:<account>`, …), by creation time. Kept by identity, not by
+    person, so linking an account later brings its earlier sessions along."""
+    return f"{PREFIX}:sessions:starter:{starter}"
+
+
+def starter_repositories(starter: str) -> str:
+    """Sorted set: the repositories (`provider:project`) one identity started sessions on, by
+    the latest start (the dashboard's repository menu)."""
+    return f"{PREFIX}:sessions:starter:{starter}:repos"
+
+
+def sessions_by_repository(repository: str) -> str:
+    """Sorted set: ids of the sessions on one repository (`provider:project`), by creation."""
+    return f"{PREFIX}:sessions:repo:{repository}"
+
+
+def repositories() -> str:
+    """Sorted set: every repository (`provider:project`) with a session, by the latest start."""
+    return f"{PREFIX}:sessions:repos"
+
+
+def listing_backfilled() -> str:
+    """String: the version of the listing indexes sessions made before them were added to
+    (`bot.sessions.starters.backfill`); absent until that pass has run to the end."""
+    return f"{PREFIX}:sessions:listing-version"

@@ -10,7 +10,7 @@ keeps working for people without an account.
 
 Routes (sign-in needed for all but `GET /`):
     GET  /                               welcome, or a redirect to /dashboard/
-    GET  /dashboard/                     sessions by repository and state, paged
+    GET  /dashboard/                     one list of sessions: ?state= &repo= &scope= &after=
     POST /dashboard/start                start a session
     GET  /dashboard/sessions/{id}        the live log with a prompt box and the actions
     GET  /dashboard/sessions/{id}/events its event stream
@@ -30,8 +30,9 @@ from bot import doctor
 from bot.commands.executor import Asker, Executor, Reply
 from bot.commands.grammar import Command, CommandKind
 from bot.commands.repo_spec import Reach
-from bot.core.errors import NotFound, UserError
-from bot.identity import acting
+from bot.core.errors import Forbidden, NotFound, UserError
+from bot.identity import acting, linked
+from bot.sessions.listing import Filters, Scope, SessionPage
 from bot.sessions.origin import WebOrigin
 from bot.sessions.session import Session, Thread
 from handlers.common.context import CONTEXT_KEY, WebContext
@@ -45,7 +46,6 @@ from handlers.live.events import STREAM_ID
 
 PREFIX = "/dashboard"
 HOME = f"{PREFIX}/"
-PAGE_SIZE = 50
 NO_REFERRER = '<meta name="referrer" content="no-referrer">'
 SAME_ORIGIN = '<meta name="referrer" content="same-origin">'
 WEB_CONTEXT = web.AppKey("repobox.dashboard.web", WebContext)
@@ -66,32 +66,32 @@ async def home(request: web.Request) -> web.Response:
 
 async def dashboard(request: web.Request) -> web.Response:
     viewer = await signed_in(request)
-    archived = request.query.get("archived") == "1"
-    asked = request.query.get("page", "0")
-    page_no = int(asked) if asked.isdigit() and len(asked) < 6 else 0
-    store = _web(request).service.sessions
-    found = await store.page(archived=archived, start=page_no * PAGE_SIZE, count=PAGE_SIZE + 1)
-    more = len(found) > PAGE_SIZE
-    mine = [s for s in found[:PAGE_SIZE] if viewer.may_see(s)]
-    repos = await _repo_choices(request, viewer, found)
+    try:
+        default = Scope.EVERYONE if viewer.admin else Scope.MINE  # admins: as before
+        filters = Filters.from_query(request.query, scope=default)
+        listed = await linked.list_for(
+            context(request).accounts, viewer.account.id, viewer.admin, filters
+        )
+    except Forbidden as refused:
+        raise web.HTTPForbidden(text=str(refused)) from None
+    except UserError as error:
+        raise web.HTTPBadRequest(text=str(error)) from None
     return views.sessions_list(
-        mine,
+        listed,
+        filters,
         csrf=session(request).csrf,
         admin=viewer.admin,
         message=take_notice(request),
-        archived=archived,
-        page_no=page_no,
-        more=more,
-        repos=repos,
+        repos=await _repo_choices(request, viewer, listed),
     )
 
 
-async def _repo_choices(request: web.Request, viewer: Viewer, recent: list[Session]) -> list[str]:
-    """The picker: repositories of the person's recent sessions, then their linked accounts'
-    namespaces (`login/`) to complete from."""
-    chosen = {s.repo for s in recent if s.created_by.id == viewer.person.id}
-    for linked in await context(request).accounts.connections(viewer.account.id):
-        chosen.add(f"{linked.login}/")
+async def _repo_choices(request: web.Request, viewer: Viewer, listed: SessionPage) -> list[str]:
+    """The picker: repositories of the person's sessions, as they are typed, then their
+    linked accounts' namespaces (`login/`) to complete from."""
+    chosen = {r.name if r.kind == "local" else r.key for r in listed.repositories}
+    for linked_account in await context(request).accounts.connections(viewer.account.id):
+        chosen.add(f"{linked_account.login}/")
     return sorted(chosen)
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
+from urllib.parse import urlencode
 
 from aiohttp import web
 
 from bot.doctor import Check
-from bot.sessions.session import Session
+from bot.sessions.listing import Filters, Row, Scope, SessionPage
 from handlers.common.context import WebContext
 from handlers.dashboard.auth.pages import HEADERS, e, form, notice, page
 
@@ -54,51 +55,74 @@ def welcome(next_steps: Sequence[str]) -> web.Response:
     return page("Repobox", body)
 
 
-def _row(session: Session) -> str:
-    when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(session.updated_at))
+def _row(row: Row) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(row.last_activity))
+    mr = f'<a href="{e(row.merge_request_url)}">MR/PR</a>' if row.merge_request_url else ""
     return (
-        f'<tr><td><a href="/dashboard/sessions/{e(session.id)}">{e(session.title or session.id)}'
-        f"</a></td><td>{e(session.project)} <small>{e(session.provider)}</small></td>"
-        f'<td class="state">{e(session.state.value)}</td><td>{e(session.created_by.name)}</td>'
-        f"<td>{e(when)}</td></tr>"
+        f"<tr><td>{e(row.repository.name)} <small>{e(row.repository.kind)}</small></td>"
+        f'<td><a href="/dashboard/sessions/{e(row.id)}">{e(row.title or row.id)}</a></td>'
+        f'<td class="state">{e(row.state)}</td><td>{e(row.surface)}</td><td>{e(row.who)}</td>'
+        f"<td>{e(when)}</td><td>{mr}</td></tr>"
     )
 
 
+def _filters(listed: SessionPage, filters: Filters, admin: bool) -> str:
+    """The list's filters, a GET form (no CSRF: it changes nothing)."""
+
+    def options(pairs: Iterable[tuple[str, str]], chosen: str) -> str:
+        return "".join(
+            f'<option value="{e(v)}"{" selected" if v == chosen else ""}>{e(label)}</option>'
+            for v, label in pairs
+        )
+
+    states = [("", "open"), *((s, s) for s in listed.states)]
+    repos = [("", "every repository"), *((r.key, r.name) for r in listed.repositories)]
+    state = filters.state.value if filters.state else ""
+    fields = (
+        f'<label>State <select name="state">{options(states, state)}</select></label> '
+        f'<label>Repository <select name="repo">{options(repos, filters.repository or "")}'
+        "</select></label> "
+    )
+    if admin:
+        scopes = [("mine", "mine"), ("everyone", "everyone")]
+        fields += (
+            f'<label>Whose <select name="scope">{options(scopes, filters.scope.value)}'
+            "</select></label> "
+        )
+    return f'<form method="get" action="/dashboard/">{fields}<button>Show</button></form>'
+
+
 def sessions_list(
-    sessions: Iterable[Session],
+    listed: SessionPage,
+    filters: Filters,
     *,
     csrf: str,
     admin: bool,
     message: str | None,
-    archived: bool,
-    page_no: int,
-    more: bool,
     repos: Sequence[str],
 ) -> web.Response:
-    by_repo: dict[str, list[Session]] = {}
-    for found in sessions:
-        by_repo.setdefault(found.project, []).append(found)
-    head = "<tr><th>Session</th><th>Repository</th><th>State</th><th>Started by</th><th>Active</th>"
-    tables = (
-        "".join(
-            f"<h3>{e(project)}</h3><table><thead>{head}</tr></thead><tbody>"
-            + "".join(_row(s) for s in sorted(found, key=lambda s: s.state.value))
-            + "</tbody></table>"
-            for project, found in sorted(by_repo.items())
-        )
-        or "<p>No sessions here yet.</p>"
+    head = (
+        "<tr><th>Repository</th><th>Session</th><th>State</th><th>From</th><th>Started by</th>"
+        "<th>Active</th><th>MR/PR</th></tr>"
     )
-    which = "archived=1&" if archived else ""
+    table = (
+        f"<table><thead>{head}</thead><tbody>{''.join(_row(r) for r in listed.rows)}"
+        "</tbody></table>"
+        if listed.rows
+        else "<p>No sessions here yet: start one below, or mention @repobox in Slack or in "
+        "a GitLab or GitHub comment.</p>"
+    )
     pager = ""
-    if page_no > 0:
-        pager += f'<a href="/dashboard/?{which}page={page_no - 1}">Newer</a> '
-    if more:
-        pager += f'<a href="/dashboard/?{which}page={page_no + 1}">Older</a>'
-    other = (
-        '<a href="/dashboard/">Open sessions</a>'
-        if archived
-        else '<a href="/dashboard/?archived=1">Archived sessions</a>'
-    )
+    if listed.next_cursor:
+        query = {
+            "state": filters.state.value if filters.state else "",
+            "repo": filters.repository or "",
+            "scope": filters.scope.value,
+            "after": listed.next_cursor,
+        }
+        pager = f'<a href="/dashboard/?{e(urlencode(query))}">Older</a>'
+    if filters.cursor:
+        pager = '<a href="/dashboard/">Newest</a> ' + pager
     options = "".join(f'<option value="{e(repo)}">' for repo in repos)
     start = form(
         "/dashboard/start",
@@ -112,11 +136,12 @@ def sessions_list(
         "</label></p>",
         css="start",
     )
-    whose = "Everyone's sessions" if admin else "Your sessions"
+    whose = "Everyone's sessions" if filters.scope is Scope.EVERYONE else "Your sessions"
     body = (
         nav(csrf, admin)
         + notice(message)
-        + f"<h2>Start a session</h2>{start}<h2>{whose}</h2><p>{other}</p>{tables}<p>{pager}</p>"
+        + f"<h2>Start a session</h2>{start}<h2>{whose}</h2>{_filters(listed, filters, admin)}"
+        + f"{table}<p>{pager}</p>"
     )
     return page("Dashboard", body)
 
