@@ -76,11 +76,11 @@ def _filters(listed: SessionPage, filters: Filters, admin: bool) -> str:
         )
 
     states = [("", "open"), *((s, s) for s in listed.states)]
-    repos = [("", "every repository"), *((r.key, r.name) for r in listed.repositories)]
+    repos = [("", "all"), *((r.key, r.name) for r in listed.repositories)]
     state = filters.state.value if filters.state else ""
     fields = (
         f'<label>State <select name="state">{options(states, state)}</select></label> '
-        f'<label>Repository <select name="repo">{options(repos, filters.repository or "")}'
+        f'<label>Project <select name="repo">{options(repos, filters.repository or "")}'
         "</select></label> "
     )
     if admin:
