@@ -248,3 +248,32 @@ def doctor_requests() -> str:
 def doctor_answer(nonce: str) -> str:
     """List with a TTL: the server's checks (JSON) for one terminal's request."""
     return f"{PREFIX}:doctor:answer:{nonce}"
+
+
+def sessions_by_starter(starter: str) -> str:
+    """Sorted set: ids of the sessions one identity started (`bot.sessions.starters`: `slack:
+    T1/U1`, `github:alice`, `web:<account>`, …), by creation time. Kept by identity, not by
+    person, so linking an account later brings its earlier sessions along."""
+    return f"{PREFIX}:sessions:starter:{starter}"
+
+
+def starter_repositories(starter: str) -> str:
+    """Sorted set: the repositories (`provider:project`) one identity started sessions on, by
+    the latest start (the dashboard's repository menu)."""
+    return f"{PREFIX}:sessions:starter:{starter}:repos"
+
+
+def sessions_by_repository(repository: str) -> str:
+    """Sorted set: ids of the sessions on one repository (`provider:project`), by creation."""
+    return f"{PREFIX}:sessions:repo:{repository}"
+
+
+def repositories() -> str:
+    """Sorted set: every repository (`provider:project`) with a session, by the latest start."""
+    return f"{PREFIX}:sessions:repos"
+
+
+def listing_backfilled() -> str:
+    """String: the version of the listing indexes sessions made before them were added to
+    (`bot.sessions.starters.backfill`); absent until that pass has run to the end."""
+    return f"{PREFIX}:sessions:listing-version"

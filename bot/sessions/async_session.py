@@ -14,9 +14,10 @@ from redis.asyncio import Redis as AsyncRedis
 
 from bot.core import keys
 from bot.core.redisio import as_str
-from bot.sessions import scripts
+from bot.sessions import scripts, starters
 from bot.sessions.session import Session, SessionState
 from bot.sessions.session_store import decoded, moved_from, present, transition_args
+from bot.sessions.starters import Summary
 
 
 class AsyncSessionStore:
@@ -33,6 +34,7 @@ class AsyncSessionStore:
         async with self.redis.pipeline() as pipe:
             pipe.hset(keys.session(session.id), mapping=session.to_redis())  # type: ignore[arg-type]
             pipe.zadd(keys.sessions_index(), {session.id: session.updated_at})
+            starters.index(pipe, Summary.of(session))
             await pipe.execute()
         return True
 

@@ -18,6 +18,7 @@ from bot.core import keys
 from bot.core.redisio import as_str
 from bot.sessions.session import Thread
 from bot.sessions.session_store import SessionStore
+from bot.sessions.starters import FIELDS, Summary, unindex
 
 SURFACES = ("relay", "slack", "gitlab", "github")
 
@@ -75,8 +76,12 @@ def purge_expired(redis: Redis, retention: float, batch: int = 200) -> list[str]
     ]
     for session_id in ids:
         thread = redis.hget(keys.session(session_id), "thread")
+        fields = redis.hmget(keys.session(session_id), list(FIELDS))
+        listed = Summary.from_fields(session_id, fields)
         doomed = session_keys(redis, session_id)
         pipe = redis.pipeline()
+        if listed is not None:  # its dashboard entries go with it
+            unindex(pipe, listed)
         pipe.delete(*doomed)
         pipe.zrem(keys.archived_index(), session_id)
         pipe.execute()

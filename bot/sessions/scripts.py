@@ -240,3 +240,101 @@ if #ARGV > 2 then redis.call('HSET', placements, unpack(ARGV, 3)) end
 redis.call('EXPIRE', placements, ttl)
 return 1
 """
+
+# -- the dashboard's list (bot.sessions.listing) -------------------------------------------
+
+# One page of session ids, most recent activity first, strictly after a cursor (a score and
+# an id: the order is the index's, score then id, both descending). Read-only.
+# KEYS[1]: the activity index (open sessions by last activity, or archived ones);
+# KEYS[2]: a repository's set (or the activity index again when no repository filters);
+# KEYS[3..]: the starter sets whose union is the viewer's sessions (none: everyone's).
+# ARGV: the session hash's key prefix, the cursor's score ('+inf' on the first page) and
+# id, the page size, the stored state wanted ('' any), the stored state left out ('' none),
+# how many sessions to look at at most, and '1' if a repository filters.
+# Few candidates (a person's sessions, a small repository) are sorted by their scores; many
+# are found by walking the index and checking membership, so a page costs about its size.
+# Returns {{id, score, …}, {next score, next id}}: no next cursor when nothing follows.
+LIST_PAGE = """
+local activity, repo = KEYS[1], KEYS[2]
+local prefix, max_score, max_id = ARGV[1], ARGV[2], ARGV[3]
+local want, wanted, unwanted = tonumber(ARGV[4]), ARGV[5], ARGV[6]
+local budget, filtered = tonumber(ARGV[7]), ARGV[8] == '1'
+local top = math.huge
+if max_score ~= '+inf' then top = tonumber(max_score) end
+
+local function after(score, id)
+  return score < top or (score == top and id < max_id)
+end
+
+local function shown(id)
+  local state = redis.call('HGET', prefix .. id, 'state')
+  if not state then return false end  -- deleted; the index entry goes with the next sweep
+  if wanted ~= '' and state ~= wanted then return false end
+  return unwanted == '' or state ~= unwanted
+end
+
+local rows, looked, last = {}, 0, nil
+-- Looks at one session; returns the next cursor, {} when done, or nil to go on.
+local function consider(id, score, member)
+  looked = looked + 1
+  if member and shown(id) then
+    if #rows == want * 2 then return {rows[#rows], rows[#rows - 1]} end  -- one more follows
+    rows[#rows + 1] = id
+    rows[#rows + 1] = score
+  end
+  last = {score, id}
+  if looked >= budget then return last end
+  return nil
+end
+
+local members, count = nil, 0
+if #KEYS > 2 or filtered then
+  members = {}
+  local sources = {}
+  for i = 3, #KEYS do sources[#sources + 1] = KEYS[i] end
+  if #sources == 0 then sources[1] = repo end
+  for _, source in ipairs(sources) do
+    for _, id in ipairs(redis.call('ZRANGE', source, 0, -1)) do
+      if not members[id] and (not filtered or redis.call('ZSCORE', repo, id)) then
+        members[id] = true
+        count = count + 1
+      end
+    end
+  end
+end
+
+local total = redis.call('ZCARD', activity)
+if members and count * 16 < total then
+  local found = {}
+  for id in pairs(members) do
+    local score = redis.call('ZSCORE', activity, id)
+    if score and after(tonumber(score), id) then
+      found[#found + 1] = {tonumber(score), id, score}
+    end
+  end
+  table.sort(found, function(a, b)
+    if a[1] ~= b[1] then return a[1] > b[1] end
+    return a[2] > b[2]
+  end)
+  for _, item in ipairs(found) do
+    local cursor = consider(item[2], item[3], true)
+    if cursor then return {rows, cursor} end
+  end
+  return {rows, {}}
+end
+
+local offset = 0
+while true do
+  local chunk = redis.call(
+    'ZREVRANGEBYSCORE', activity, max_score, '-inf', 'WITHSCORES', 'LIMIT', offset, 200)
+  if #chunk == 0 then return {rows, {}} end
+  for i = 1, #chunk, 2 do
+    local id, score = chunk[i], chunk[i + 1]
+    if after(tonumber(score), id) then
+      local cursor = consider(id, score, members == nil or members[id] ~= nil)
+      if cursor then return {rows, cursor} end
+    end
+  end
+  offset = offset + 200
+end
+"""

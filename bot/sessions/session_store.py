@@ -18,9 +18,10 @@ from redis import Redis
 from bot.core import keys
 from bot.core.errors import Conflict, NotFound
 from bot.core.redisio import Hash, as_str, str_fields
-from bot.sessions import scripts
+from bot.sessions import scripts, starters
 from bot.sessions.scripts import stored
 from bot.sessions.session import ALLOWED_MOVES, Session, SessionState, Thread, field_json
+from bot.sessions.starters import Summary
 
 
 def decoded(session_id: str, raw: Hash) -> Session:
@@ -69,6 +70,7 @@ class SessionStore:
         pipe = self.redis.pipeline()
         pipe.hset(keys.session(session.id), mapping=session.to_redis())  # type: ignore[arg-type]
         pipe.zadd(keys.sessions_index(), {session.id: session.updated_at})
+        starters.index(pipe, Summary.of(session))
         pipe.execute()
         return True
 

@@ -81,8 +81,10 @@ async def _dashboard(
     status: int = 200,
 ) -> web.Response:
     ctx = _web(request)
-    filters = Filters.read(request.query, viewer.admin)
-    found = await list_rows(ctx.service.sessions, viewer, filters)
+    filters = Filters.read(request.query)
+    if filters.scope == "everyone" and not viewer.admin:
+        raise web.HTTPForbidden(text="Only admins (REPOBOX_ADMINS) see everyone's sessions.")
+    found = await list_rows(context(request).accounts, viewer, filters)
     return views.dashboard(
         viewer,
         csrf=session(request).csrf,
@@ -91,7 +93,7 @@ async def _dashboard(
         listing=found,
         filters=filters,
         draft=draft or views.Draft(),
-        choices=await _repo_choices(request, viewer, found.repos),
+        choices=await _repo_choices(request, viewer, [name for _, name in found.repos]),
         placeholder=views.repo_placeholder(ctx.settings, viewer),
         settings_roots=[str(root) for root in ctx.settings.local_roots],
         bot_name=ctx.settings.bot_name,

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
-from bot.sessions.session import Session, SessionState
+from bot.sessions.listing import CURSOR, Row
+from bot.sessions.session import SessionState
 
 STATES = tuple(s.value for s in SessionState)
 SCOPES = ("mine", "everyone")
@@ -22,7 +23,6 @@ SURFACES = {  # surface → (icon in icons.svg, the words a screen reader says)
     "web": ("globe", "Web"),
     "cli": ("terminal", "Terminal"),
 }
-PAGE_MAX = 10_000
 
 
 @dataclass(frozen=True)
@@ -37,17 +37,16 @@ class SessionRow:
     mr_url: str | None = None
 
     @classmethod
-    def of(cls, session: Session) -> SessionRow:
-        mr = session.merge_request
-        url = str(mr.url) if mr else None
+    def of(cls, row: Row) -> SessionRow:
+        url = row.merge_request_url
         return cls(
-            id=session.id,
-            repo=session.project,
-            title=session.title,
-            state=session.state.value,
-            surface=session.thread.surface,
-            who=session.created_by.name,
-            last_activity=session.updated_at,
+            id=row.id,
+            repo=row.repository.name,
+            title=row.title,
+            state=row.state,
+            surface=row.surface,
+            who=row.who,
+            last_activity=float(row.last_activity),
             mr_url=url if url and url.startswith(("https://", "http://")) else None,
         )
 
@@ -75,18 +74,18 @@ class Filters:
     state: str = ""  # "": every open session; else one state (archived: the archive)
     repo: str = ""
     scope: str = "mine"
-    page: int = 0
+    after: str = ""  # the page cursor (`bot.sessions.listing.Cursor`); "": the newest page
 
     @classmethod
-    def read(cls, query: Mapping[str, str], admin: bool) -> Filters:
+    def read(cls, query: Mapping[str, str]) -> Filters:
         state = query.get("state", "")
         scope = query.get("scope", "mine")
-        page = query.get("page", "0")
+        after = query.get("after", "")
         return cls(
             state=state if state in STATES else "",
             repo=query.get("repo", "")[:500],
-            scope=scope if scope in SCOPES and (admin or scope == "mine") else "mine",
-            page=min(int(page), PAGE_MAX) if page.isdigit() and len(page) < 6 else 0,
+            scope=scope if scope in SCOPES else "mine",  # "everyone" for a non-admin: refused
+            after=after if CURSOR.match(after) else "",
         )
 
     @property
@@ -100,7 +99,7 @@ class Filters:
             "state": chosen.state,
             "repo": chosen.repo,
             "scope": "" if chosen.scope == "mine" else chosen.scope,
-            "page": str(chosen.page) if chosen.page else "",
+            "after": chosen.after,
         }
         query = urlencode({k: v for k, v in pairs.items() if v})
         return f"/dashboard/?{query}" if query else "/dashboard/"
@@ -109,6 +108,5 @@ class Filters:
 @dataclass(frozen=True)
 class Listing:
     rows: list[SessionRow]
-    repos: list[str]  # for the repository filter
-    more: bool  # an older page exists
-    total_hint: int  # sessions the filters matched, as far as they were scanned
+    repos: list[tuple[str, str]]  # the repository filter's (value, name) pairs
+    next_cursor: str | None  # `after=` of the older page; None on the last

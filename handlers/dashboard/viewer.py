@@ -1,6 +1,7 @@
 """Who is looking at a dashboard page, and the one-line notice the last action left them.
 
-A viewer is a signed-in account; admins see everyone's sessions, others their own.
+A viewer is a signed-in account; admins see everyone's sessions, others their own, wherever
+they started them (matched through their linked identities: `bot.identity.linked`).
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.identity.linked import starters_of
 from bot.identity.people import Person as Account
 from bot.sessions.session import Person, Session
+from bot.sessions.starters import starter_of
 from handlers.dashboard.auth.context import context, keep, redirect, session
 
 SIGNIN = "/account/signin"
@@ -21,6 +24,7 @@ SIGNIN = "/account/signin"
 class Viewer:
     account: Account
     admin: bool
+    starters: frozenset[str] = frozenset()  # the identities they start sessions as
 
     @property
     def person(self) -> Person:
@@ -28,7 +32,12 @@ class Viewer:
         return Person(f"web:{self.account.id}", self.account.display_name)
 
     def may_see(self, found: Session) -> bool:
-        return self.admin or found.created_by.id == self.person.id
+        """Admins see every session; others the ones any of their linked identities started
+        (from Slack, a forge comment, the terminal or here)."""
+        thread = found.thread
+        return self.admin or starter_of(thread.surface, thread.key, found.created_by.id) in (
+            self.starters | {self.person.id}
+        )
 
 
 async def viewer_of(request: web.Request) -> Viewer | None:
@@ -36,7 +45,8 @@ async def viewer_of(request: web.Request) -> Viewer | None:
     account = await ctx.accounts.person(current.person_id) if current.person_id else None
     if account is None:
         return None
-    return Viewer(account, await ctx.accounts.is_admin(account.id))
+    admin = await ctx.accounts.is_admin(account.id)
+    return Viewer(account, admin, await starters_of(ctx.accounts, account.id))
 
 
 async def signed_in(request: web.Request) -> Viewer:
