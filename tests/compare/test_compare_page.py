@@ -7,6 +7,7 @@ Anthropic API, real git and checks); the page follows it over the real event str
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,19 +62,20 @@ def test_candidates_in_columns_with_their_diffs_and_the_diff_between_them(
     expect(columns).to_have_count(3)
     assert columns.locator(".label").all_inner_texts() == ["sonnet", "opus", "haiku"]
     expect(columns.nth(0).locator(".badge")).to_have_text("done")
-    expect(columns.nth(0).locator(".verdict")).to_have_text("❌ checks fail")
-    expect(columns.nth(2).locator(".verdict")).to_contain_text("✅ checks pass · cheapest")
+    # The verdict's emoji is an SVG icon in a coloured chip (no emoji font needed).
+    expect(columns.nth(0).locator(".verdict .chip.err")).to_have_text("checks fail")
+    expect(columns.nth(2).locator(".verdict .chip.ok")).to_contain_text("checks pass · cheapest")
+    expect(columns.nth(0).locator(".verdict use")).to_have_attribute("href", re.compile("#x$"))
     expect(columns.nth(1).locator(".candidate-diff .path")).to_have_text(["NOTES.md", "calc.py"])
     assert "1 file changed" in columns.nth(2).locator(".chips").inner_text()
 
     expect(page.locator("#between-box")).to_be_visible()
     page.select_option("#between-a", "2")
     page.select_option("#between-b", "3")
-    between = page.locator("#between .l.add").all_inner_texts()
+    between = page.locator("#between .d2h-ins .d2h-code-line-ctn").all_inner_texts()
     assert any("def twice(a):" in text for text in between)  # in haiku's, not in opus's
-    assert any(
-        "The sum of a and b" in text for text in page.locator("#between .l.del").all_inner_texts()
-    )
+    removed = page.locator("#between .d2h-del .d2h-code-line-ctn").all_inner_texts()
+    assert any("The sum of a and b" in text for text in removed)
 
     say(actx, session.id, "pick 2")
     expect(page.locator("#columns .column.picked .label")).to_have_text("opus")

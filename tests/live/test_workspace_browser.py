@@ -28,7 +28,7 @@ CHECKS = (
     "    run: test -s notes.txt\n"
     "    required: true\n"
     "  - name: no-todo\n"
-    "    run: \"! grep -rn TODO --include=*.py .\"\n"
+    '    run: "! grep -rn TODO --include=*.py ."\n'
     "    required: false\n"
 )
 
@@ -40,9 +40,7 @@ def test_a_session_from_start_to_ship_and_undo_in_one_workspace(
     tmp_path: Path,
     start_worker: Callable[..., WorkerProcess],
 ) -> None:
-    origin = make_repo(
-        name="widgets", files={"README.md": "# Widgets\n", ".repobox.yml": CHECKS}
-    )
+    origin = make_repo(name="widgets", files={"README.md": "# Widgets\n", ".repobox.yml": CHECKS})
     site.github.add_repo("octocat/widgets", origin.as_uri(), permissions={"octocat": "write"})
     start_worker(**site.worker_env())
     go = tmp_path / "go"
@@ -80,9 +78,7 @@ def test_a_session_from_start_to_ship_and_undo_in_one_workspace(
         ["notes.txt", "src/widgets/__init__.py", "src/widgets/shapes.py"], timeout=30_000
     )
     tree = page.get_by_role("navigation", name="Changed files")
-    expect(tree.locator(".tree-file .name")).to_have_text(
-        ["notes.txt", "__init__.py", "shapes.py"]
-    )
+    expect(tree.locator(".tree-file .name")).to_have_text(["notes.txt", "__init__.py", "shapes.py"])
     expect(tree.locator(".folder")).to_have_text(["src/widgets/"])
     added = page.locator("#diff .file").nth(0).locator(".d2h-ins .d2h-code-line-ctn")
     expect(added).to_have_text(["from the dashboard"])

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 from redis import Redis
 
 from bot.core.config import Settings
@@ -76,8 +76,11 @@ def sign_in(tab: Page, site: Site) -> None:
     """GitHub's OAuth (the fake's), then the dashboard."""
     tab.goto(f"{site.url}/account/signin")
     tab.get_by_role("button", name="Sign in with GitHub").click()
-    tab.wait_for_url(lambda url: url.startswith(site.url) and "/account/signin" not in url
-                     and "/callback" not in url)
+    tab.wait_for_url(
+        lambda url: (
+            url.startswith(site.url) and "/account/signin" not in url and "/callback" not in url
+        )
+    )
     tab.goto(f"{site.url}/dashboard/")
 
 
