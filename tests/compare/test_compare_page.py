@@ -25,6 +25,7 @@ from tests.compare_support import script_candidates
 from tests.conftest import MakeRepo, run_jobs
 from tests.fakes.anthropic import FakeAnthropic
 from tests.live.test_live_page_browser import browser, link, page  # noqa: F401 - fixtures
+from tests.live.workspace_support import axe_violations, both_schemes
 from tests.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -76,6 +77,12 @@ def test_candidates_in_columns_with_their_diffs_and_the_diff_between_them(
     assert any("def twice(a):" in text for text in between)  # in haiku's, not in opus's
     removed = page.locator("#between .d2h-del .d2h-code-line-ctn").all_inner_texts()
     assert any("The sum of a and b" in text for text in removed)
+
+    both_schemes(page, "compare")
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+        violations = axe_violations(page)
+        assert violations == [], (scheme, violations)
 
     say(actx, session.id, "pick 2")
     expect(page.locator("#columns .column.picked .label")).to_have_text("opus")

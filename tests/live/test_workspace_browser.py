@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from bot.security.links import session_link
 from tests.conftest import MakeRepo, WorkerProcess
 from tests.live.test_live_page_browser import browser, page  # noqa: F401 (fixtures)
 from tests.live.workspace_support import Site, axe_violations, both_schemes, sign_in, site
@@ -113,3 +114,47 @@ def test_a_session_from_start_to_ship_and_undo_in_one_workspace(
     expect(page.locator("#notice")).to_contain_text("Undo queued")
     expect(files).to_have_text(["notes.txt"], timeout=60_000)
     assert page.evaluate("() => window.sameDocument") is True  # never reloaded
+
+
+def test_ship_anyway_appears_when_a_required_check_fails_and_links_stay_read_only(
+    page: Page,  # noqa: F811
+    site: Site,
+    make_repo: MakeRepo,
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    gate = 'checks:\n  - name: no-breakage\n    run: "! test -f broken.txt"\n    required: true\n'
+    origin = make_repo(name="gears", files={"README.md": "# Gears\n", ".repobox.yml": gate})
+    site.github.add_repo("octocat/gears", origin.as_uri(), permissions={"octocat": "write"})
+    start_worker(**site.worker_env())
+    sign_in(page, site)
+    page.get_by_label("Repository").fill("octocat/gears")
+    page.get_by_label("First prompt").fill("write broken.txt: oops")
+    page.get_by_role("button", name="Start session").click()
+
+    check = page.locator(".check-group").first.locator(".check")
+    expect(check).to_have_attribute("data-status", "failed", timeout=60_000)
+    expect(check.locator(".chip").first).to_have_text("failed")
+    expect(page.locator("#checks-summary")).to_have_text("1 failing on the latest prompt")
+    toolbar = page.get_by_role("toolbar", name="Session actions")
+    anyway = toolbar.get_by_role("button", name="Ship anyway")
+    expect(anyway).to_be_visible()
+    both_schemes(page, "checks-failed")
+    anyway.click()
+    expect(page.locator("#notice")).to_contain_text("Shipping")
+    expect(page.locator("#mr a")).to_have_text("Pull request #1", timeout=60_000)
+
+    # The link a surface posts shows the same workspace to anyone holding it, read-only.
+    session_id = page.url.rstrip("/").rsplit("/", 1)[1]
+    page.goto(session_link(site.settings, session_id))
+    expect(page.locator("#mr a")).to_have_text("Pull request #1")
+    expect(page.locator(".check-group .check")).to_have_attribute("data-status", "failed")
+    expect(page.locator("#diff .file summary .path")).to_have_text(["broken.txt"])
+    assert page.get_by_role("toolbar").count() == 0
+    assert page.locator("#composer, .column .pick").count() == 0
+    expect(page.locator(".readonly-note")).to_have_text("Read-only view")
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+        violations = axe_violations(page)
+        assert violations == [], (scheme, violations)
+    page.emulate_media(color_scheme="light")
+    both_schemes(page, "session-readonly")

@@ -57,6 +57,8 @@
       pick.addEventListener("click", () => R.act && R.act("pick", { number: String(number) }, pick));
       column.pick = col.appendChild(pick);
     }
+    column.diff.tabIndex = 0; // it scrolls: keyboard users reach it too
+    column.diff.setAttribute("aria-label", `Changes of candidate ${number}`);
     col.appendChild(column.diff);
     const later = [...columns.keys()].filter((n) => n > number).sort((a, b) => a - b)[0];
     columnsBox.insertBefore(col, later ? columns.get(later).col : null);

@@ -47,6 +47,10 @@
 
   function draw(target, file) {
     const text = `${file.lines.join("\n")}\n`;
+    // It scrolls sideways on long lines: keyboard users reach it too.
+    target.tabIndex = 0;
+    target.setAttribute("role", "region");
+    target.setAttribute("aria-label", `Diff of ${file.path}`);
     if (window.Diff2HtmlUI && window.hljs) {
       try {
         const ui = new window.Diff2HtmlUI(target, text, D2H, window.hljs);

@@ -12,6 +12,19 @@
     [/^(⚠️|⚠|⏱️|⏱)\uFE0F?\s*/u, "warn", "alert"],
     [/^(⏳|⏭️|⏭|⏹️|⏹)\uFE0F?\s*/u, "", "clock"],
   ];
+  const ICONS = new Map([
+    ["✅", ["ok", "check"]], ["❌", ["err", "x"]], ["⚠", ["warn", "alert"]], ["⏱", ["warn", "clock"]],
+    ["⏳", ["muted", "clock"]], ["⏭", ["muted", "clock"]], ["⏹", ["warn", "stop"]],
+  ]);
+  const ANY_MARK = /(✅|❌|⚠|⏱|⏳|⏭|⏹)\uFE0F?/u;
+  // `text` into `parent`, each of those emoji (anywhere in it) drawn as an SVG icon.
+  R.richText = (parent, text) => {
+    for (const part of text.split(ANY_MARK)) {
+      const mark = ICONS.get(part);
+      if (mark) parent.appendChild(R.icon(mark[1])).classList.add(`tone-${mark[0]}`);
+      else if (part) parent.appendChild(document.createTextNode(part));
+    }
+  };
   R.marked = (text) => {
     for (const [pattern, tone, icon] of MARKS) {
       if (pattern.test(text)) return { tone, icon, text: text.replace(pattern, "") };
@@ -77,7 +90,7 @@
       const details = el("details", "check-output");
       details.open = status !== "passed" && status !== "skipped" && status !== "running";
       details.appendChild(el("summary", null, "Output"));
-      details.appendChild(el("pre", null, output));
+      details.appendChild(el("pre", null, output)).tabIndex = 0; // it may scroll
       parts.push(details);
     }
     row.replaceChildren(...parts);

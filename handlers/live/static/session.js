@@ -144,12 +144,7 @@
     li.appendChild(el("span", "tag", shown.tag));
     if (shown.candidate) li.appendChild(el("span", "cand", shown.candidate));
     const txt = li.appendChild(el("span", "txt"));
-    shown.text.split("\n").forEach((text, n) => { // a verdict's emoji becomes an SVG icon
-      const marked = R.marked(text);
-      if (n) txt.appendChild(document.createTextNode("\n"));
-      if (marked.icon) txt.appendChild(R.icon(marked.icon)).classList.add(`tone-${marked.tone || "muted"}`);
-      txt.appendChild(document.createTextNode(marked.icon ? marked.text : text));
-    });
+    R.richText(txt, shown.text); // a verdict's emoji becomes an SVG icon
     const url = event.kind === "shipped" ? R.webUrl(d.url) : null;
     if (url) {
       const a = el("a", "link", url);
@@ -157,7 +152,10 @@
       a.rel = "noreferrer";
       li.appendChild(a);
     }
-    for (const text of shown.chips) li.appendChild(el("span", "lchip", text));
+    if (shown.chips.length) {
+      const figures = li.appendChild(el("span", "lchips"));
+      for (const text of shown.chips) figures.appendChild(el("span", "lchip", text));
+    }
     return li;
   }
 
