@@ -98,6 +98,17 @@ def test_a_session_from_start_to_ship_and_undo_in_one_workspace(
         assert violations == [], (scheme, violations)
     page.emulate_media(color_scheme="light")
 
+    # The keyboard: Tab reaches the toolbar, the arrow keys move along it.
+    page.locator("body").focus()
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.textContent.trim()") == "Ship":
+            break
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == "Ship"
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == "Undo"
+    page.keyboard.press("ArrowLeft")
+
     # Ship: the answer inline, the pull request's link from the stream, no reload.
     toolbar.get_by_role("button", name="Ship", exact=True).click()
     expect(page.locator("#notice")).to_contain_text("Shipping")

@@ -14,11 +14,15 @@
   const base = composer.action.replace(/\/prompt$/, "");
   const OPEN = ["ready", "running", "pushed", "initializing"];
 
+  let fading = null;
+  // What an action answered; a success gives way after a while (what follows is in the log).
   function say(text, tone) {
     const p = el("p", `notice ${tone}`);
     p.appendChild(R.icon(tone === "error" ? "alert" : "check"));
     p.appendChild(el("span", null, text));
     notice.replaceChildren(p);
+    clearTimeout(fading);
+    if (tone === "ok") fading = setTimeout(() => p.remove(), 15000);
   }
 
   // One action: `fields` as the form's body; `button` is busy while it is on its way.
@@ -71,6 +75,18 @@
       key.preventDefault();
       composer.requestSubmit();
     }
+  });
+
+  // Arrow keys move along the toolbar (Tab still stops at each button, then the log).
+  const toolbar = document.querySelector(".toolbar");
+  toolbar.addEventListener("keydown", (key) => {
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[key.key];
+    if (!step) return;
+    const buttons = [...toolbar.querySelectorAll("button")].filter((b) => !b.closest("[hidden]"));
+    const at = buttons.indexOf(document.activeElement);
+    if (at < 0) return;
+    key.preventDefault();
+    buttons[(at + step + buttons.length) % buttons.length].focus();
   });
 
   function show(id, visible) {
