@@ -11,6 +11,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -18,6 +19,7 @@ from redis import Redis
 
 from bot.commands.executor import Asker, Executor
 from bot.commands.grammar import parse
+from handlers.cli.login import operator_link
 from jobs.steps.context import JobContext
 from tests.agent_support import actx, fake  # noqa: F401 - fixtures
 from tests.compare.test_compare import ALICE, start
@@ -27,13 +29,16 @@ from tests.fakes.anthropic import FakeAnthropic
 from tests.live.test_live_page_browser import browser, link, page  # noqa: F401 - fixtures
 from tests.live.workspace_support import axe_violations, both_schemes
 from tests.live_server import LiveServer
+from tests.ports import free_port
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def server(actx: JobContext, redis: Redis) -> Iterator[LiveServer]:  # noqa: F811
-    live = LiveServer(actx.settings, redis).start()
+    port = free_port()  # the dashboard's CSRF check wants posts from the public URL
+    configured = actx.settings.with_changes(public_url=f"http://127.0.0.1:{port}")
+    live = LiveServer(configured, redis, port=port).start()
     yield live
     live.stop()
 
@@ -84,7 +89,20 @@ def test_candidates_in_columns_with_their_diffs_and_the_diff_between_them(
         violations = axe_violations(page)
         assert violations == [], (scheme, violations)
 
-    say(actx, session.id, "pick 2")
+    assert page.locator(".column .pick").count() == 0  # the signed link is read-only
+
+    # From the dashboard (the operator may act on every session), Pick is a button.
+    page.goto(server.url + urlsplit(operator_link(actx.settings, actx.redis)).path)
+    page.goto(f"{server.url}/dashboard/sessions/{session.id}")
+    expect(columns).to_have_count(3)
+    pick = page.get_by_role("button", name="Pick candidate 2, opus")
+    expect(pick).to_be_enabled()
+    pick.click()
+    expect(page.locator("#notice")).to_contain_text("Picking: pick 2")
+    run_jobs(actx)
     expect(page.locator("#columns .column.picked .label")).to_have_text("opus")
     expect(page.locator("#between-box")).to_be_hidden()
     expect(columns.nth(1).locator(".candidate-diff .path")).to_have_count(0)
+    expect(page.locator(".column .pick")).to_have_count(3)
+    for button in page.locator(".column .pick").all():
+        expect(button).to_be_hidden()

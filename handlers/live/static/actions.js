@@ -40,8 +40,10 @@
       const type = response.headers.get("Content-Type") || "";
       const answer = type.includes("application/json") ? await response.json() : null;
       if (answer) say(answer.message, answer.ok ? "ok" : "error");
-      else if (response.status === 403) say("Your sign-in has expired: reload the page to sign in again.", "error");
-      else say(`The server answered ${response.status}; try again in a moment.`, "error");
+      else if (response.status === 403) { // the CSRF check's own words (plain text)
+        const said = (await response.text()).trim().slice(0, 300);
+        say(said || "Your sign-in has expired: reload the page to sign in again.", "error");
+      } else say(`The server answered ${response.status}; try again in a moment.`, "error");
       return Boolean(answer && answer.ok);
     } catch (_error) {
       say("Repobox could not be reached; try again in a moment.", "error");
