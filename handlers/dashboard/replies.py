@@ -19,10 +19,15 @@ from bot.commands.executor import (
     StatusReply,
     WhoAmI,
 )
+from bot.sessions.prompts import Action
 
 
 def text(reply: Reply) -> str:
     match reply:
+        case Queued(submitted, ship=True) if submitted.prompt.action is Action.UNDO:
+            return f"Undo queued (request {submitted.prompt.seq}): it takes back the last run."
+        case Queued(submitted, ship=True) if submitted.prompt.action is Action.PICK:
+            return f"Picking: {submitted.prompt.text} (request {submitted.prompt.seq})."
         case Queued(submitted, ship=True):
             return f"Shipping (request {submitted.prompt.seq}); the link appears when it is open."
         case Queued(submitted):

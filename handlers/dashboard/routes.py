@@ -15,7 +15,8 @@ Routes (sign-in needed for all but `GET /`):
     GET  /dashboard/sessions/{id}        the live log with a prompt box and the actions
     GET  /dashboard/sessions/{id}/events its event stream
     POST /dashboard/sessions/{id}/prompt
-    POST /dashboard/sessions/{id}/{ship,status,diff,cancel,archive}
+    POST /dashboard/sessions/{id}/{ship,ship_anyway,undo,pick,status,diff,cancel,archive}
+                                         (JSON `{ok, message}` for `Accept: application/json`)
     GET  /dashboard/health               admins: each integration's health (bot/doctor/)
     GET  /dashboard/setup                admins: the setup checklist (loaded into the list page)
     POST /dashboard/setup/dismiss/{item}, /dashboard/setup/restore
@@ -44,11 +45,10 @@ from handlers.dashboard.viewer import Viewer, said, signed_in, take_notice
 from handlers.dashboard.views import next_steps
 from handlers.live import page as pages
 from handlers.live.events import STREAM_ID
+from handlers.live.workspace import DASHBOARD_HEADERS, Actions, render_workspace
 
 PREFIX = "/dashboard"
 HOME = f"{PREFIX}/"
-NO_REFERRER = '<meta name="referrer" content="no-referrer">'
-SAME_ORIGIN = '<meta name="referrer" content="same-origin">'
 WEB_CONTEXT = web.AppKey("repobox.dashboard.web", WebContext)
 DOCTOR = web.AppKey("repobox.dashboard.doctor", setup.DoctorCache)
 
@@ -188,13 +188,11 @@ async def session_page(request: web.Request) -> web.Response:
     snapshot = await pages.snapshot(_web(request).service, found.id)
     snapshot["events"] = f"{found.id}/events"
     snapshot["expires"] = int(session(request).expires)
-    document = pages.render(snapshot)
-    forms = views.session_forms(found.id, session(request).csrf, viewer.admin, take_notice(request))
-    document = document.replace('<script id="snapshot"', forms + '<script id="snapshot"', 1)
-    # No signature in this page's URL to hide, and under no-referrer Chromium posts the
-    # forms with `Origin: null`, which the CSRF check refuses.
-    document = document.replace(NO_REFERRER, SAME_ORIGIN, 1)
-    return web.Response(text=document, content_type="text/html", headers=views.LIVE_HEADERS)
+    actions = Actions(
+        f"{PREFIX}/sessions/{found.id}", session(request).csrf, viewer.admin, take_notice(request)
+    )
+    document = render_workspace(snapshot, actions)
+    return web.Response(text=document, content_type="text/html", headers=DASHBOARD_HEADERS)
 
 
 async def session_events(request: web.Request) -> web.StreamResponse:
@@ -209,6 +207,9 @@ async def session_events(request: web.Request) -> web.StreamResponse:
 
 COMMANDS = {
     "ship": CommandKind.SHIP,
+    "ship_anyway": CommandKind.SHIP_ANYWAY,
+    "undo": CommandKind.UNDO,
+    "pick": CommandKind.PICK,
     "status": CommandKind.STATUS,
     "diff": CommandKind.DIFF,
     "cancel": CommandKind.CANCEL,
@@ -218,24 +219,41 @@ COMMANDS = {
 
 
 async def act(request: web.Request) -> web.Response:
+    """One action; the session page's script posts with `Accept: application/json` and
+    gets `{"ok", "message"}` back (no reload), a plain form gets the redirect and notice."""
     viewer = await signed_in(request)
     found = await _own_session(request, viewer)
     kind = COMMANDS.get(request.match_info["action"])
     if kind is None:
         raise web.HTTPNotFound(text="No such action.")
-    text = None
+    form = await request.post()
+    text, number = None, None
     if kind is CommandKind.PROMPT:
-        text = str((await request.post()).get("prompt", "")).strip()
+        text = str(form.get("prompt", "")).strip()
         if not text:
-            return said(request, f"{PREFIX}/sessions/{found.id}", "Type a prompt first.")
-    command = Command(kind, prompt=text)
+            return _answer(request, found, "Type a prompt first.", ok=False)
+    if kind is CommandKind.PICK:
+        asked = str(form.get("number", ""))
+        if not (asked.isdigit() and len(asked) < 4):
+            return _answer(request, found, "Pick a candidate by its number.", ok=False)
+        number = int(asked)
+    command = Command(kind, prompt=text, number=number)
     asker = Asker(viewer.person, uuid.uuid4().hex, WebOrigin(viewer.person.id))
     executor = Executor(_web(request).service)
     try:
         reply: Reply = await executor.execute(command, found, asker)
-        note = replies.text(reply)
     except UserError as error:
-        note = str(error)
+        return _answer(request, found, str(error), ok=False)
+    return _answer(request, found, replies.text(reply))
+
+
+def _answer(request: web.Request, found: Session, note: str, *, ok: bool = True) -> web.Response:
+    if "application/json" in request.headers.get("Accept", ""):
+        return web.json_response(
+            {"ok": ok, "message": note},
+            status=200 if ok else 409,
+            headers={"Cache-Control": "no-store"},
+        )
     return said(request, f"{PREFIX}/sessions/{found.id}", note)
 
 

@@ -14,18 +14,12 @@ from aiohttp import web
 from bot.core.config import Settings
 from bot.doctor.check import Check
 from handlers.common.context import WebContext
-from handlers.dashboard.html import HEADERS, html, page
+from handlers.dashboard.html import page
 from handlers.dashboard.rows import STATES, Filters, Listing
 from handlers.dashboard.setup import Checklist
 from handlers.dashboard.viewer import Viewer
 
 ACTIONS = ("ship", "status", "diff", "cancel", "archive")
-LIVE_HEADERS = {  # the live page's script and styles, plus our own forms and stylesheet
-    **HEADERS,
-    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
-    "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'",
-}
 
 
 @dataclass(frozen=True)
@@ -96,17 +90,6 @@ def setup(viewer: Viewer, csrf: str, checklist: Checklist) -> web.Response:
 
 def health(viewer: Viewer, checks: Sequence[Check], csrf: str) -> web.Response:
     return page("health.html", viewer=viewer, checks=checks, csrf=csrf)
-
-
-def session_forms(session_id: str, csrf: str, admin: bool, message: str | None) -> str:
-    return html(
-        "session_forms.html",
-        base=f"/dashboard/sessions/{session_id}",
-        csrf=csrf,
-        admin=admin,
-        message=message,
-        actions=ACTIONS,
-    )
 
 
 def next_steps(ctx: WebContext) -> list[str]:

@@ -2,18 +2,14 @@
 
 Both need the signed link the surfaces post (bot/security/links.py): without a valid,
 unexpired signature over this session id they answer 403 with the same few words whether
-or not the session exists. The page is one HTML document with the session card rendered
-on the server; a small script (handlers/live/static/) follows the event stream and draws the
-log and the diff.
+or not the session exists. The page is the session workspace (handlers/live/workspace.py)
+without its actions; a small script (handlers/live/static/) follows the event stream and
+draws the log, the checks and the diff.
 """
 
 from __future__ import annotations
 
-import html
-import json
-import time
 from pathlib import Path
-from string import Template
 from typing import Any
 from urllib.parse import quote
 
@@ -25,10 +21,10 @@ from bot.security.links import verify
 from bot.sessions.session import Session
 from handlers.common.context import CONTEXT_KEY, WebContext
 from handlers.live.events import STREAM_ID, LiveStreams, prompt_card
+from handlers.live.workspace import render_workspace
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
-PAGE = Template((HERE / "templates" / "session.html").read_text())
 STREAMS_KEY = web.AppKey("repobox.live_streams", LiveStreams)
 
 # The link's signature is in the page's URL: never send it on as a Referer, never cache it.
@@ -65,7 +61,7 @@ async def page(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text="This session no longer exists.") from None
     snapshot["events"] = f"{quote(session_id)}/events?{request.query_string}"
     snapshot["expires"] = int(request.query["expires"])
-    body = render(snapshot)
+    body = render_workspace(snapshot)  # read-only: a link's holder watches, never acts
     return web.Response(text=body, content_type="text/html", headers=PAGE_HEADERS)
 
 
@@ -116,39 +112,6 @@ def _web_url(url: object) -> str | None:
     """Only http(s) links become hrefs (never `javascript:` from a stored value)."""
     text = str(url) if url else ""
     return text if text.startswith(("https://", "http://")) else None
-
-
-def render(snapshot: dict[str, Any]) -> str:
-    card = snapshot["session"]
-    esc = html.escape
-    mr = (
-        f'<a href="{esc(card["mr_url"])}" rel="noreferrer">!{esc(str(card["mr_number"] or ""))} '
-        f"{esc(card['mr_url'])}</a>"
-        if card["mr_url"]
-        else '<span class="muted">not shipped yet</span>'
-    )
-    thread = (
-        f'<a href="{esc(card["thread_url"])}" rel="noreferrer">{esc(card["surface"])} thread</a>'
-        if card["thread_url"]
-        else esc(card["surface"])
-    )
-    created = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(card["created_at"]))
-    # In a <script> element only "</" can end it early; JSON lets us escape "<" as \u003c.
-    data = json.dumps(snapshot).replace("<", "\\u003c")
-    return PAGE.substitute(
-        id=esc(card["id"]),
-        title=esc(card["title"] or card["project"]),
-        project=esc(card["project"]),
-        provider=esc(card["provider"]),
-        work_branch=esc(card["work_branch"]),
-        base_branch=esc(card["base_branch"] or "default branch"),
-        state=esc(card["state"]),
-        who=esc(card["who"]),
-        thread=thread,
-        created=esc(created),
-        mr=mr,
-        snapshot=data,
-    )
 
 
 def register(app: web.Application, ctx: WebContext) -> None:

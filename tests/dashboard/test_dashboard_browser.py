@@ -9,6 +9,7 @@ REPOBOX_SCREENSHOTS=1).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -241,6 +242,7 @@ def test_sign_in_start_a_session_watch_it_stream_and_ship_it(
     expect(pr_link).to_be_visible(timeout=60_000)
     [pull] = site.github.pulls("octocat/widgets")
     assert pull.user == "octocat"  # opened with the person's token: they are its author
+    expect(pr_link).to_have_attribute("href", re.compile(f"/octocat/widgets/pull/{pull.number}$"))
 
     tab.get_by_role("link", name="Sessions").click()
     row = tab.locator("table.sessions tbody tr")

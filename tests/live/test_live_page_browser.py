@@ -139,15 +139,19 @@ def test_lines_of_a_real_run_appear_without_reload_while_it_streams(
     assert page.evaluate("window.loadedOnce") is True  # the same document all along
     expect(page.locator("#state")).to_have_text("ready")
     assert page.locator(".prompt .badge").inner_text() == "done"
+    # Read-only: whoever holds the link watches; the toolbar and the composer are not there.
+    assert page.get_by_role("toolbar").count() == 0 and page.locator("#composer").count() == 0
+    expect(page.locator("#mr")).to_contain_text("not pushed")
     [result] = [
         e for e in ProgressStream(ctx.redis, session.id).read() if e.kind is EventKind.RESULT
     ]
-    chips = page.locator(".ev.k-result .chip").all_inner_texts()
+    chips = page.locator(".ev.k-result .lchip").all_inner_texts()
     assert chips == list(line_of(result).chips)  # the same figures `watch` prints
     assert chips[0].startswith("1 file changed") and chips[-1].startswith("took ")
     page.wait_for_selector(".file summary .path")
     assert page.locator(".file summary .path").all_inner_texts() == ["notes.txt"]
-    assert [t.strip() for t in page.locator(".file .l.add").all_inner_texts()] == ["+hello"]
+    added = page.locator(".file .d2h-ins .d2h-code-line-ctn").all_inner_texts()
+    assert [t.strip() for t in added] == ["hello"]
 
 
 def bad_gateway() -> web.Application:
