@@ -122,7 +122,13 @@ def parse(text: str) -> Command:
     Raises `UserError` for text that is clearly meant as a command but is malformed, such as
     `new` with no repository; any other text is a prompt.
     """
-    check_prompt_size(text.strip())  # before anything reads it whole
+    command = _parse(text)
+    if command.prompt is not None:
+        check_prompt_size(command.prompt)
+    return command
+
+
+def _parse(text: str) -> Command:
     cleaned = " ".join(text.split())
     if not cleaned:
         raise UserError("That message is empty.", hint="Type `help` to see what I can do.")
