@@ -31,6 +31,7 @@ from bot.security.sandbox import Sandbox
 from bot.sessions.events import EventKind, ProgressEvent
 
 TAIL_LINES = 20
+SUMMARY_FROM = "summary_from"  # in a RESULT's data: "output" when no agent wrote a summary
 
 
 class AgentCommand(Protocol):
@@ -171,7 +172,11 @@ class Attempt:
             last = next((line for line in reversed(self.tail) if line.strip()), "")
             detail = f": {shown(last, 300)}" if last else ""
             raise AgentError(f"The agent command exited with code {self.returncode}{detail}")
-        yield self.result or ProgressEvent(EventKind.RESULT, _summary_from(self.tail))
+        # Without a result line (stream-json), the last lines printed stand in for a summary
+        # in the reply; they are marked, so the commit subject does not read a random one.
+        yield self.result or ProgressEvent(
+            EventKind.RESULT, _summary_from(self.tail), data={SUMMARY_FROM: "output"}
+        )
 
 
 def _summary_from(tail: deque[str]) -> str:
