@@ -83,6 +83,30 @@ def test_a_command_agents_commit_subject_is_the_prompt_not_a_line_it_printed(
     assert results[0].text == 'Return "hello " + name'  # the reply still shows what it said
 
 
+def test_undo_of_a_run_that_added_lines_says_it_removed_them(
+    ctx: JobContext, make_repo: MakeRepo
+) -> None:
+    origin = make_repo(files={"README.md": "# Demo\n"})
+    prompt = "\n".join(
+        [
+            *(f"append a.txt: {n}" for n in range(4)),
+            "write b.txt: x",
+            "append b.txt: y",
+            "append b.txt: z",
+        ]
+    )
+    started = start(ctx, origin, prompt)
+    run_jobs(ctx)
+    session = ctx.service.sessions.get(started.session.id)
+    ctx.service.run(lambda svc: svc.undo(session, ALICE, request_id="u"))
+    run_jobs(ctx)
+
+    ends = [e for e in ProgressStream(ctx.redis, session.id).read() if e.kind is EventKind.RESULT]
+    assert ends[0].data["diffstat"] == "2 files changed (+7 −0)"
+    assert ends[1].text.endswith("(it was not pushed yet): 2 files changed (+0 −7).")
+    assert ends[1].data["diffstat"] == "2 files changed (+0 −7)"
+
+
 def test_unknown_branch_fails_session_with_clear_error(
     ctx: JobContext, make_repo: MakeRepo
 ) -> None:
