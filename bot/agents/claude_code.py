@@ -1,8 +1,9 @@
 """The `claude-code` preset: Claude Code run headless, how it is started and what it may do.
 
 `claude -p --output-format stream-json --verbose --permission-mode MODE [REPOBOX_CLAUDE_ARGS]
-[--resume ID] -- PROMPT`. The prompt comes after `--`, so a prompt such as `--version` or
-`- add a bullet` is the prompt, never an option.
+[--resume ID]`, with the prompt on stdin: `-p` with no prompt argument reads its prompt from
+stdin, which holds any length (an argument is capped at 128 KiB), and a prompt such as
+`--version` or `- add a bullet` is the prompt, never an option.
 
 Permissions: inside bubblewrap the sandbox is the boundary (the workdir is all it can
 write, secrets are out of its environment), so Claude Code runs with `bypassPermissions`
@@ -44,12 +45,12 @@ def is_claude(command: str) -> bool:
 
 
 def preset_argv(settings: Settings, *, sandboxed: bool, resume: str | None) -> list[str]:
-    """The command line template; `{prompt}` is the last argument, after `--`."""
+    """The command line; the prompt is not in it (it comes on stdin)."""
     mode = SANDBOXED_MODE if sandboxed else BARE_MODE
     argv = [PROGRAM, *HEADLESS, "--permission-mode", mode, *shlex.split(settings.claude_args)]
     if resume:
         argv += ["--resume", resume]
-    return [*argv, "--", "{prompt}"]
+    return argv
 
 
 def preset_env(*, sandboxed: bool, config_dir: Path | None) -> dict[str, str]:

@@ -253,8 +253,9 @@ class ClaudeStream:
         for _raw, block in blocks(content):
             if block.type == "tool_result":
                 text = _content_text(block.content)
-                if block.is_error:
-                    events.append(_output(self._nest(parent, short(text, 300)), stderr=True))
+                if block.is_error:  # `error`: the step it answers failed (an error card)
+                    text = self._nest(parent, short(text, 300))
+                    events.append(_output(text, stderr=True, error=True))
                 else:
                     events.append(_output(self._nest(parent, f"→ {_first_line(text)}")))
             elif block.type == "text" and (block.text or "").strip():

@@ -1,13 +1,11 @@
 """The `command` agent: an external CLI agent run in the workdir, its output streamed.
 
-`REPOBOX_AGENT_COMMAND` is a command line. A prompt is always an argument, never an
-option: `{prompt}` in the line is replaced by the prompt, and when it stands as an
-argument of its own, `--` is put before it (unless the line already has `--` before it,
-or the argument before it is an option, whose value it then is; write `--opt={prompt}`
-for such a value if your CLI reads a leading `-` there as an option). Without `{prompt}`,
-`--` and the prompt are appended. When the prompt came from an issue or merge request, a
-quoted context preamble precedes it there; the person's own words are in
-`REPOBOX_PROMPT`, and the context as JSON in the file `REPOBOX_CONTEXT_FILE` names.
+`REPOBOX_AGENT_COMMAND` is a command line, run as it is: the prompt is never in it. The
+agent reads the prompt on stdin (a file in memory, so any length, and `/dev/stdin` reads
+it again from the start). When the prompt came from an issue or merge request, a quoted
+context preamble precedes it there; the person's own words alone are in the file
+`REPOBOX_PROMPT_FILE` names, and the context as JSON in the file `REPOBOX_CONTEXT_FILE`
+names (both in the workdir's `.git/repobox/`, read-only in the sandbox, never committed).
 
 The preset `claude-code` (see `bot.agents.claude_code`) runs Claude Code headless, turns
 its stream-json lines into steps (`bot.agents.claude_stream`) and continues the session's
@@ -24,14 +22,14 @@ from pathlib import Path
 from bot.agents import claude_code
 from bot.agents.base import RunRequest
 from bot.agents.command_attempt import Attempt
-from bot.agents.command_line import command_argv, expand, program_of
+from bot.agents.command_line import command_argv, placeholder_problem, program_of
 from bot.core.config import Settings
 from bot.core.errors import AgentError, ConfigError
 from bot.processes.control import RunControl
 from bot.security.sandbox import Sandbox, sandbox_for
 from bot.sessions.events import EventKind, ProgressEvent
 
-__all__ = ["CommandAgent", "check_agent_command", "command_argv", "expand"]
+__all__ = ["CommandAgent", "check_agent_command", "command_argv"]
 
 
 class CommandAgent:
@@ -87,6 +85,8 @@ def check_agent_command(settings: Settings) -> None:
     """
     if settings.agent != "command" or not settings.agent_command:
         return
+    if (problem := placeholder_problem(settings.agent_command)) is not None:
+        raise ConfigError(problem)
     program = program_of(settings.agent_command)
     if shutil.which(program) is None:
         hint = " (npm install -g @anthropic-ai/claude-code)" if program == "claude" else ""

@@ -15,7 +15,12 @@ from typing import Protocol
 from bot.agents import claude_code
 from bot.agents.base import RunRequest
 from bot.agents.claude_stream import ClaudeStream
-from bot.agents.command_context import prompt_with_context, write_context_file
+from bot.agents.command_context import (
+    prompt_with_context,
+    remove_prompt_file,
+    write_context_file,
+    write_prompt_file,
+)
 from bot.agents.command_line import command_argv, program_of
 from bot.core.config import Settings
 from bot.core.errors import AgentError
@@ -26,6 +31,7 @@ from bot.security.sandbox import Sandbox
 from bot.sessions.events import EventKind, ProgressEvent
 
 TAIL_LINES = 20
+SUMMARY_FROM = "summary_from"  # in a RESULT's data: "output" when no agent wrote a summary
 
 
 class AgentCommand(Protocol):
@@ -67,19 +73,23 @@ class Attempt:
         said = self.error or next((line for line in reversed(self.tail) if line.strip()), "")
         return shown(said.strip(), 200) or f"exit code {self.returncode}"
 
-    def _argv_and_env(self) -> tuple[list[str], dict[str, str]]:
+    def _launch(self) -> tuple[list[str], dict[str, str], str]:
+        """The command line, its environment and its stdin (the prompt, never an argument
+        or a variable: either would cap it at 128 KiB)."""
         settings, request = self.agent.settings, self.request
         prompt = prompt_with_context(request, with_history=self.with_history)
         preset = claude_code.is_preset(self.agent.command)
         argv = command_argv(
             self.agent.command,
-            prompt,
             settings=settings,
             sandboxed=self.sandbox is not None,
             resume=self.resume,
         )
-        extra = {"REPOBOX_PROMPT": request.prompt, "REPOBOX_SESSION": request.session.id}
-        context_file = write_context_file(request)  # in .git: read-only for the agent
+        extra = {"REPOBOX_SESSION": request.session.id}
+        prompt_file = write_prompt_file(request)  # in .git: read-only for the agent
+        if prompt_file is not None:
+            extra["REPOBOX_PROMPT_FILE"] = str(prompt_file)
+        context_file = write_context_file(request)
         if context_file is not None:
             extra["REPOBOX_CONTEXT_FILE"] = str(context_file)
         state = None
@@ -93,14 +103,20 @@ class Attempt:
         if self.sandbox is not None:
             argv = self.sandbox.wrap(argv, request.workdir, writable=[state] if state else [])
         env = agent_environment(settings, keep=self.agent.passed_env(), extra=extra)
-        return argv, env
+        return argv, env, prompt
 
     def events(self, control: RunControl) -> Iterator[ProgressEvent]:
         """The CLI's lines as events; the result and any error are kept for `outcome`."""
-        argv, env = self._argv_and_env()
+        try:
+            yield from self._events(control)
+        finally:
+            remove_prompt_file(self.request)
+
+    def _events(self, control: RunControl) -> Iterator[ProgressEvent]:
+        argv, env, prompt = self._launch()
         program = program_of(self.agent.command)
         try:
-            process = StreamedProcess(argv, self.request.workdir, env)
+            process = StreamedProcess(argv, self.request.workdir, env, stdin_text=prompt)
         except OSError as error:
             raise AgentError(
                 f"Could not start the agent command `{program}`: {error.strerror or error}"
@@ -156,7 +172,11 @@ class Attempt:
             last = next((line for line in reversed(self.tail) if line.strip()), "")
             detail = f": {shown(last, 300)}" if last else ""
             raise AgentError(f"The agent command exited with code {self.returncode}{detail}")
-        yield self.result or ProgressEvent(EventKind.RESULT, _summary_from(self.tail))
+        # Without a result line (stream-json), the last lines printed stand in for a summary
+        # in the reply; they are marked, so the commit subject does not read a random one.
+        yield self.result or ProgressEvent(
+            EventKind.RESULT, _summary_from(self.tail), data={SUMMARY_FROM: "output"}
+        )
 
 
 def _summary_from(tail: deque[str]) -> str:

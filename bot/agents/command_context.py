@@ -20,8 +20,9 @@ from bot.sessions.origin import ForgeOrigin, Origin, origin_to_dict
 from bot.sessions.quote import Quote
 from bot.sessions.thread_context import ThreadContext
 
-PREAMBLE_LIMIT = 40_000  # the whole prompt must fit in one argv string (128 KiB)
+PREAMBLE_LIMIT = 40_000  # other people's words: enough to brief, not to drown the request
 CONTEXT_FILE = Path(".git") / "repobox" / "context.json"
+PROMPT_FILE = Path(".git") / "repobox" / "prompt.txt"
 
 
 def has_context(request: RunRequest) -> bool:
@@ -47,6 +48,22 @@ def write_context_file(request: RunRequest) -> Path | None:
     }
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
     return path
+
+
+def write_prompt_file(request: RunRequest) -> Path | None:
+    """The person's own words, for `REPOBOX_PROMPT_FILE` (None: the workdir has no .git
+    folder to keep it in). Inside the session's workdir, where the sandbox shows it
+    read-only, never committed, and removed when the run ends (`remove_prompt_file`)."""
+    path = request.workdir / PROMPT_FILE
+    if not path.parent.parent.is_dir():
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(request.prompt)
+    return path
+
+
+def remove_prompt_file(request: RunRequest) -> None:
+    (request.workdir / PROMPT_FILE).unlink(missing_ok=True)
 
 
 def _context_dict(request: RunRequest) -> dict[str, object]:

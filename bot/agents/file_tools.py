@@ -39,6 +39,7 @@ class Done:
 
     content: str
     step: str
+    failed: bool = False  # it ran, and failed (a command's non-zero exit): an error card
 
 
 def line_changes(before: str, after: str) -> tuple[int, int]:

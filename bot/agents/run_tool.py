@@ -62,7 +62,9 @@ def run_command(
             elif streamed == STREAMED_LINES + 1:
                 yield ProgressEvent(EventKind.OUTPUT, "… (more output; the model sees its tail)")
     except LineTooLong as error:
-        return Done(f"Killed: {error}.\n{output.text()}", f"ran {label} → killed ({error})")
+        return Done(
+            f"Killed: {error}.\n{output.text()}", f"ran {label} → killed ({error})", failed=True
+        )
     seconds = time.monotonic() - started
     text = output.text() or "(no output)"
     if control.should_stop():
@@ -71,9 +73,11 @@ def run_command(
         return Done(
             f"Timed out after {limit:.0f} s and was killed.\n{text}",
             f"ran {label} → timed out after {limit:.0f} s",
+            failed=True,
         )
     code = process.returncode
-    return Done(f"exit code {code}\n{text}", f"ran {label} → exit {code} ({seconds:.1f} s)")
+    step = f"ran {label} → exit {code} ({seconds:.1f} s)"
+    return Done(f"exit code {code}\n{text}", step, failed=code != 0)
 
 
 def _label(command: str) -> str:

@@ -102,7 +102,8 @@ class Toolbox:
             message = str(failure)
             step = f"{attempt(call)} ✗ {message.splitlines()[0]}"
             return ToolOutcome(message, True, step, {"tool": call.name, "error": True})
-        return ToolOutcome(done.content, False, done.step, {"tool": call.name})
+        data: StepData = {"tool": call.name, **({"error": True} if done.failed else {})}
+        return ToolOutcome(done.content, False, done.step, data)
 
     def _file_tool(self, args: FileInput) -> Done:
         files = self.files

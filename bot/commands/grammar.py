@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from bot.commands.admission import check_prompt_size
 from bot.compare.candidates import names_hint, parse_list
 from bot.core.errors import UserError
 from bot.git.branches import valid_branch
@@ -121,6 +122,13 @@ def parse(text: str) -> Command:
     Raises `UserError` for text that is clearly meant as a command but is malformed, such as
     `new` with no repository; any other text is a prompt.
     """
+    command = _parse(text)
+    if command.prompt is not None:
+        check_prompt_size(command.prompt)
+    return command
+
+
+def _parse(text: str) -> Command:
     cleaned = " ".join(text.split())
     if not cleaned:
         raise UserError("That message is empty.", hint="Type `help` to see what I can do.")

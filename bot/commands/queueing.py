@@ -10,7 +10,7 @@ from __future__ import annotations
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
-from bot.commands.admission import Admission
+from bot.commands.admission import Admission, check_prompt_size
 from bot.compare.candidates import check_count, resolve
 from bot.compare.picking import check_pickable
 from bot.core.config import Settings
@@ -56,6 +56,7 @@ class Queueing:
         """Queue a prompt; it runs after everything queued before it."""
         if not text.strip():
             raise UserError("That prompt is empty.", hint="Tell me what to change.")
+        check_prompt_size(text.strip())
         return await self._queue(session, Action.RUN, text.strip(), person, request_id, origin)
 
     async def ship(
@@ -101,6 +102,7 @@ class Queueing:
         check_count(names, self.settings.compare_max)
         if not text.strip():
             raise UserError("That prompt is empty.", hint="Tell me what to change.")
+        check_prompt_size(text.strip())
         return await self._queue(
             session, Action.COMPARE, text.strip(), person, request_id, origin, candidates=names
         )

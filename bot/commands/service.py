@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.commands import repo_spec
+from bot.commands.admission import check_prompt_size
 from bot.commands.queueing import Queueing
 from bot.core import dedupe, keys
 from bot.core.dispatch import FAST_QUEUE, RUN_QUEUE, host_queue
@@ -82,6 +83,7 @@ class SessionService(Queueing):
                 f"This thread already has session `{existing.id}` on {existing.project}.",
                 hint="Send prompts here, or `archive` it first.",
             )
+        check_prompt_size((prompt or "").strip())  # before the thread or a session changes
         if existing is not None:
             await self.sessions.release_thread(existing)
         await self.admission.check_disk(None)

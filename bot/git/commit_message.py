@@ -2,8 +2,9 @@
 
 Deterministic, no model call: the subject is the agent's summary's first sentence put in
 the imperative where that is a simple word swap ("Added retries to…" → "Add retries
-to…"), else the prompt when it already reads as an order ("fix the flaky test"), else
-the files touched ("Update bot/retry.py"). At most 72 characters, no trailing period.
+to…"), else the prompt when it already reads as an order ("fix the flaky test"), else,
+when the agent wrote no summary, the prompt's first line, else the files touched
+("Update bot/retry.py"). At most 72 characters, no trailing period.
 The body says what changed (the summary, the files) and who asked, and ends with the
 `Co-authored-by` trailer so the person shows up as an author on the forge.
 """
@@ -93,6 +94,9 @@ def imperative(sentence: str) -> str | None:
 def subject_line(summary: str | None, prompt: str, files: Sequence[str]) -> str:
     """At most 72 characters, imperative, no trailing period."""
     candidates = [imperative(first_sentence(summary or "")), imperative(first_sentence(prompt))]
+    if not (summary or "").strip():  # no word from the agent: the person's own first line
+        asked = first_sentence(prompt).strip(".!?:;, ")
+        candidates.append(asked[:1].upper() + asked[1:])
     chosen = next((c for c in candidates if c), None) or _from_files(files)
     return _fit(chosen)
 

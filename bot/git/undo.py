@@ -4,7 +4,8 @@ Two ways, chosen by whether the forge has seen the checkpoint. Not pushed yet: t
 simply moves back to the checkpoint's parent, as if the run had not happened, and the
 next push is an ordinary fast-forward. Pushed: history others may have fetched (or a
 merge request shows) is never rewritten; a revert commit takes the changes back instead.
-Either way the answer carries the diff stat of what was removed.
+Either way the answer carries the diff stat of the undo itself: taking back a checkpoint
+that added seven lines reads "+0, minus 7".
 """
 
 from __future__ import annotations
@@ -24,32 +25,40 @@ class Undone:
     checkpoint: str  # the commit taken back
     head: str  # the work branch's tip now
     reverted: bool  # True: a revert commit (it had been pushed); False: the branch moved back
-    removed: DiffStat
+    change: DiffStat  # what the undo did to the tree: the checkpoint's lines come back as −
 
     def summary(self) -> str:
         """For the reply: what went, and how."""
         how = "with a revert commit (it was already pushed)" if self.reverted else ""
         how = how or "by moving the work branch back (it was not pushed yet)"
-        return f"Took back `{self.checkpoint[:10]}` {how}: {self.removed.summary()} removed."
+        return f"Took back `{self.checkpoint[:10]}` {how}: {self.change.summary()}."
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "checkpoint": self.checkpoint,
             "head": self.head,
             "reverted": self.reverted,
-            "removed": self.removed.to_dict(),
+            "change": self.change.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Undone:
-        files = data["removed"]["files"]
+        """Also reads the older shape, `removed`: the checkpoint's own stat, the other way."""
+        older = "change" not in data
+        files = (data["removed"] if older else data["change"])["files"]
+        changes = (
+            FileChange(
+                f["path"],
+                int(f["removed" if older else "added"]),
+                int(f["added" if older else "removed"]),
+            )
+            for f in files
+        )
         return cls(
             checkpoint=str(data["checkpoint"]),
             head=str(data["head"]),
             reverted=bool(data["reverted"]),
-            removed=DiffStat(
-                tuple(FileChange(f["path"], int(f["added"]), int(f["removed"])) for f in files)
-            ),
+            change=DiffStat(tuple(changes)),
         )
 
 
@@ -85,15 +94,15 @@ def undo_checkpoint(
             "The workdir has changes that are not in a checkpoint; undo waits for a clean tree."
         )
     parent = _commit(workdir, f"{target}^1")
-    removed = diffstat(workdir, parent, target)
+    change = diffstat(workdir, target, parent)  # the undo's direction: from it, back
     seen = pushed is not None and (
         not _known(workdir, pushed) or _is_ancestor(workdir, target, pushed)
     )
     if not seen and target == head(workdir):
         git("reset", "--hard", "--quiet", parent, cwd=workdir)
-        return Undone(target, head(workdir), False, removed)
+        return Undone(target, head(workdir), False, change)
     _revert(workdir, target, asked_by, bot_name, bot_email)
-    return Undone(target, head(workdir), True, removed)
+    return Undone(target, head(workdir), True, change)
 
 
 def _revert(workdir: Path, target: str, asked_by: Author, bot_name: str, bot_email: str) -> None:

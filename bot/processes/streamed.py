@@ -52,6 +52,7 @@ class StreamedProcess:
     ) -> None:
         lifeline_read, lifeline_write = os.pipe()
         ready_read, ready_write = os.pipe()
+        stdin = _in_memory(stdin_text) if stdin_text is not None else subprocess.DEVNULL
         try:
             self.process = subprocess.Popen(
                 [
@@ -67,7 +68,7 @@ class StreamedProcess:
                 ],
                 cwd=cwd,
                 env=dict(env),
-                stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
+                stdin=stdin,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
@@ -76,15 +77,13 @@ class StreamedProcess:
         finally:
             os.close(lifeline_read)
             os.close(ready_write)
+            if stdin_text is not None:
+                os.close(stdin)
         # Only this object holds the write end: when it (or the whole process) goes, the
         # guardian reads EOF and ends the tree.
         self._lifeline = open(lifeline_write, "wb", buffering=0)  # noqa: SIM115 - held open
         self.pid = self.pgid = self.process.pid
         self._await_start(ready_read)
-        if stdin_text is not None and self.process.stdin is not None:
-            with contextlib.suppress(BrokenPipeError):
-                self.process.stdin.write(stdin_text.encode())
-            self.process.stdin.close()
 
     def _await_start(self, ready: int) -> None:
         """Raise `OSError` as Popen would when the command cannot be started."""
@@ -184,6 +183,22 @@ class LineTooLong(Exception):
 def shown(text: str, limit: int = SHOWN_LINE) -> str:
     """A line as people see it: whole when short, else its start and a mark."""
     return text if len(text) <= limit else text[:limit] + " …"
+
+
+def _in_memory(text: str) -> int:
+    """`text` as a file in memory (a memfd) to give a command as its stdin.
+
+    Not a pipe: a pipe holds 64 KiB, so a longer prompt would block us until the command
+    read it, and a command that never reads stdin would hang the run. Not a file on disk:
+    what a person typed stays off the worker's disk. The command reads it as a regular
+    file, and `/dev/stdin` opens it again from the start."""
+    fd = os.memfd_create("repobox-stdin", os.MFD_CLOEXEC)
+    data = text.encode()
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 def _split(pending: bytearray, chunk: bytes) -> tuple[list[str], bytearray]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from redis.exceptions import RedisError
 
 from bot.agents.base import RunRequest
+from bot.agents.command_attempt import SUMMARY_FROM
 from bot.agents.registry import make_agent
 from bot.compare.outcome import adopted
 from bot.core.config import Settings
@@ -117,7 +118,7 @@ def checkpoint(
     message = None
     if failure is None and not control.cancelled and not control.expired:
         message = commit_message(
-            summary=result.text if result else None,
+            summary=written_summary(result),
             prompt=prompt.text,
             changes=checkpoints.staged_diffstat(workdir),
             author=prompt.author,
@@ -130,6 +131,14 @@ def checkpoint(
         ctx.settings.git_author_email,
         message=message,
     )
+
+
+def written_summary(result: ProgressEvent | None) -> str | None:
+    """What the agent said it did, if it said so (a `command` agent's last output lines
+    are no summary: a subject taken from them read like `Return "hello " + name`)."""
+    if result is None or result.data.get(SUMMARY_FROM) == "output":
+        return None
+    return result.text
 
 
 def _commit_subject(prompt: Prompt, control: RunControl, failure: str | None) -> str:

@@ -1,10 +1,13 @@
 """One prompt run: the agent in the workdir, then a checkpoint commit and the result.
 
-Whatever the agent did is committed even when the run fails, is cancelled or hits its
-time limit, so nothing is lost and the next prompt starts from a clean tree. Two cases
-commit nothing: a run whose lease was taken over (another process owns the session now),
-and a run stopped because its host is shutting down, whose partial work is shelved in a
-stash so the prompt can run again from the start after the restart.
+Whatever the agent did is committed when the run finishes, is cancelled or hits its time
+limit, so nothing is lost and the next prompt starts from a clean tree. A run that fails
+part-way (the agent crashed or exited non-zero, the checkpoint could not be written)
+commits nothing: its edits are kept apart as `refs/repobox/partial/<prompt>`
+(`bot.git.partial`), the reply says so, and the workdir goes back to its last checkpoint.
+Two more cases commit nothing: a run whose lease was taken over (another process owns the
+session now), and a run stopped because its host is shutting down, whose partial work is
+shelved in a stash so the prompt can run again from the start after the restart.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from pathlib import Path
 from redis.exceptions import RedisError
 
 from bot.agents.base import RunRequest
+from bot.core.errors import GitError
 from bot.core.redaction import Redactor
 from bot.git import checkpoints
+from bot.git.partial import Partial, set_aside
 from bot.processes.control import RunControl
 from bot.sessions import metrics
 from bot.sessions.events import EventKind, ProgressEvent
@@ -33,6 +38,58 @@ from jobs.steps.context import JobContext
 from jobs.steps.ship import push_update
 
 log = logging.getLogger(__name__)
+
+
+def commit_or_keep_apart(
+    ctx: JobContext,
+    workdir: Path,
+    prompt: Prompt,
+    control: RunControl,
+    failure: str | None,
+    result: ProgressEvent | None,
+) -> tuple[str | None, Partial | None, str | None]:
+    """The run's checkpoint commit, or, for a run that failed part-way, its edits kept
+    apart; and the failure, which a checkpoint that cannot be written becomes."""
+    if failure is not None and not control.cancelled and not control.expired:
+        return None, keep_apart(ctx, workdir, prompt), failure
+    try:
+        return checkpoint(ctx, workdir, prompt, control, failure, result), None, failure
+    except GitError as error:  # e.g. the disk filled during `git add`
+        if control.cancelled or control.expired:
+            raise
+        failure = f"The checkpoint could not be written ({error})."
+        partial = keep_apart(ctx, workdir, prompt)
+        if partial is None:
+            failure += (
+                " Its edits stay in the workdir: the next prompt first commits them apart, as "
+                '"Work left by an interrupted run", then does its own work.'
+            )
+        return None, partial, failure
+
+
+def failed(prompt: Prompt, said: str, partial: Partial | None) -> ProgressEvent:
+    """The end of a failed run, saying where its partial edits went when they were kept."""
+    prompt.error = said
+    if partial is None:
+        return ProgressEvent(EventKind.ERROR, said)
+    return ProgressEvent(EventKind.ERROR, f"{said} {partial.note()}", data={"partial": partial.ref})
+
+
+def keep_apart(ctx: JobContext, workdir: Path, prompt: Prompt) -> Partial | None:
+    """A failed run's edits, set aside (`bot.git.partial`); if even that fails, they stay in
+    the workdir, and the next run's `keep_leftovers` commits them apart from its own."""
+    first_line = (prompt.text.strip().splitlines() or [""])[0][:72]
+    message = (
+        f"Partial edits of a failed run: {first_line}\n\nPrompt {prompt.id}; not on the branch.\n"
+    )
+    settings = ctx.settings
+    try:
+        return set_aside(
+            workdir, prompt.id, message, settings.git_author_name, settings.git_author_email
+        )
+    except GitError:
+        log.warning("partial edits of %s could not be set aside", prompt.id, exc_info=True)
+        return None
 
 
 class LeaseLost(Exception):
@@ -74,7 +131,8 @@ def run_prompt(
     if control.reason == "shutdown" and not finished:
         checkpoints.shelve(workdir, f"interrupted run of {prompt.id} (Repobox restarted)")
         raise HandBack
-    commit = checkpoint(ctx, workdir, prompt, control, failure, result)
+    commit, partial, failure = commit_or_keep_apart(ctx, workdir, prompt, control, failure, result)
+    finished = finished and failure is None
     checked, result = (
         check_and_fix(ctx, session, prompt, control, held, commit, start_commit, result)
         if commit and finished and not control.should_stop()
@@ -95,8 +153,7 @@ def run_prompt(
         prompt.error = f"hit the {limit:.0f}-minute time limit"
         end = ProgressEvent(EventKind.ERROR, f"Stopped at the {limit:.0f}-minute time limit.{kept}")
     elif failure is not None:
-        prompt.error = failure
-        end = ProgressEvent(EventKind.ERROR, f"{failure}{kept}")
+        end = failed(prompt, failure, partial)  # nothing was committed
     else:
         summary = redact(result.text if result else "") or "Done."
         prompt.summary = summary

@@ -42,7 +42,7 @@ def undo(ctx: JobContext, session: Session, prompt: Prompt) -> tuple[ProgressEve
     text = undone.summary()
     prompt.summary = text
     prompt.result = RunResult(
-        files=(), diffstat=undone.removed.summary(), session_diffstat=stat.summary()
+        files=(), diffstat=undone.change.summary(), session_diffstat=stat.summary()
     )
     data = {**prompt.result.to_dict(), "undo": undone.to_dict()}
     return ProgressEvent(EventKind.RESULT, text, prompt.id, data), diff

@@ -1,4 +1,5 @@
-"""A tiny stand-in for a CLI coding agent, driven by its prompt (the last argument).
+"""A tiny stand-in for a CLI coding agent, driven by its prompt (read on stdin, as every
+`command` agent gets it).
 
 Each line of the prompt is one instruction:
   write PATH: TEXT      replace PATH's content with TEXT (and a newline)
@@ -13,6 +14,7 @@ Each line of the prompt is one instruction:
   spawn                 start a child that sleeps forever in the same process group
   context PATH          copy the file REPOBOX_CONTEXT_FILE names to PATH ("none" if unset)
   prompt PATH           write the whole prompt as received (context preamble included) to PATH
+  own PATH              copy the file REPOBOX_PROMPT_FILE names (the person's words) to PATH
   env PATH              write this process's environment to PATH, one NAME=value a line
   redis URL ARGS…       send one command to the Redis at URL (fault tests: refuse writes now)
 Anything else is echoed. The last stdout line is the run's summary.
@@ -34,7 +36,7 @@ AWAIT_AT_MOST = 120.0
 
 
 def main() -> int:
-    prompt = handed(sys.argv[-1])
+    prompt = handed(sys.stdin.read())
     for raw in prompt.splitlines():
         line = raw.strip()
         word, _, rest = line.partition(" ")
@@ -59,7 +61,7 @@ def main() -> int:
         elif word == "pidfile":  # whole or absent: tests wait for it to exist, then read it
             Path(f"{rest}.part").write_text(str(os.getpgrp()))
             os.replace(f"{rest}.part", rest)
-        elif word in ("context", "prompt", "redis", "env"):
+        elif word in ("context", "prompt", "own", "redis", "env"):
             dump(word, rest, prompt)
         elif word == "spawn":
             subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
@@ -106,7 +108,7 @@ def dump(word: str, path: str, prompt: str) -> None:
     if word == "prompt":
         Path(path).write_text(prompt)
         return
-    source = os.environ.get("REPOBOX_CONTEXT_FILE")
+    source = os.environ.get("REPOBOX_CONTEXT_FILE" if word == "context" else "REPOBOX_PROMPT_FILE")
     Path(path).write_text(Path(source).read_text() if source else "none")
 
 

@@ -228,8 +228,10 @@ def test_turn_budget_stops_the_run_with_a_clear_event_and_keeps_the_work(
     session = start_session(ctx, origin, "loop forever")
     [error] = texts(ctx, session, EventKind.ERROR)
     assert error.startswith("Stopped at the turn limit: 2 model turns (REPOBOX_MAX_TURNS) used (")
-    assert error.endswith("1 file changed (+1 −0) kept in a checkpoint.")
-    assert committed(session, "a.txt") == "a\n"
+    ref = f"refs/repobox/partial/{ctx.service.prompts.history(session.id)[0].id}"
+    assert f"Its partial edits (1 file changed (+1 −0)) are kept apart as `{ref}`" in error
+    assert git("show", f"{ref}:a.txt", cwd=workdir(session)) == "a\n"  # kept, off the branch
+    assert not (workdir(session) / "a.txt").exists()
     assert len(fake.requests()) == 2
     assert ctx.service.prompts.history(session.id)[0].state is PromptState.FAILED
 
@@ -323,11 +325,14 @@ def test_retries_running_out_fail_clearly_and_keep_the_work(
     fake.script(then_overloaded, Reply.text("never reached"))
     session = start_session(actx, make_repo(), "do it")
     [error] = texts(actx, session, EventKind.ERROR)
+    ref = f"refs/repobox/partial/{actx.service.prompts.history(session.id)[0].id}"
     assert error == (
         "The Anthropic API is overloaded (529) and still was after 4 retries; the run stopped. "
-        "1 file changed (+1 −0) kept in a checkpoint."
+        f"Its partial edits (1 file changed (+1 −0)) are kept apart as `{ref}`, not on the work "
+        "branch: the next prompt starts from the last checkpoint without them "
+        f"(`git diff HEAD {ref}` shows them)."
     )
-    assert committed(session, "done.txt") == "half\n"
+    assert git("show", f"{ref}:done.txt", cwd=workdir(session)) == "half\n"
     assert [c.status for c in fake.calls_to(MESSAGES_PATH)] == [200, 529, 529, 529, 529, 529]
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from bot.agents.claude_stream import ClaudeStream, parse_line
-from bot.agents.command import command_argv
+from bot.agents.command import check_agent_command, command_argv
 from bot.core.config import Settings
+from bot.core.errors import AgentError, ConfigError
 from bot.sessions.events import EventKind, ProgressEvent, ProgressStream
 from bot.sessions.session import Person, Thread
 from jobs.steps.context import JobContext
@@ -113,40 +114,29 @@ def test_stream_json_lines_become_readable_events() -> None:
     assert parse_line("plain output") is None
 
 
-def test_command_argv_presets_and_placeholders() -> None:
-    assert command_argv("claude-code", "fix it")[:4] == [
-        "claude",
-        "-p",
-        "--output-format",
-        "stream-json",
-    ]
-    assert command_argv("claude-code", "fix it")[-1] == "fix it"
-    assert command_argv("my-agent --task {prompt} --yes", "do x") == [
-        "my-agent",
-        "--task",
-        "do x",
-        "--yes",
-    ]
-    # Without a placeholder the prompt is appended after `--`: never an option.
-    assert command_argv("my-agent -q", "do x") == ["my-agent", "-q", "--", "do x"]
-
-
-def test_a_prompt_is_an_argument_never_an_option() -> None:
-    bare = command_argv("claude-code", "--version")
-    assert bare[-2:] == ["--", "--version"]
+def test_the_command_line_never_holds_the_prompt() -> None:
+    """The prompt comes on stdin: a command line holds only the agent's own words."""
+    bare = command_argv("claude-code")
+    assert bare[:4] == ["claude", "-p", "--output-format", "stream-json"]
     assert bare[bare.index("--permission-mode") + 1] == "acceptEdits"
     sandboxed = Settings(claude_args="--model claude-opus-4-8 --max-turns 30")
-    argv = command_argv("claude", "- add a bullet", settings=sandboxed, sandboxed=True, resume="c1")
+    argv = command_argv("claude", settings=sandboxed, sandboxed=True, resume="c1")
     assert argv == [
         "claude", "-p", "--output-format", "stream-json", "--verbose",
         "--permission-mode", "bypassPermissions",
         "--model", "claude-opus-4-8", "--max-turns", "30",
         "--resume", "c1",
-        "--", "- add a bullet",
     ]  # fmt: skip
-    assert command_argv("agent {prompt}", "-rf") == ["agent", "--", "-rf"]
-    assert command_argv("agent -- {prompt}", "-rf") == ["agent", "--", "-rf"]
-    assert command_argv("agent --task={prompt} -y", "-rf") == ["agent", "--task=-rf", "-y"]
+    assert command_argv("my-agent -q") == ["my-agent", "-q"]
+
+
+def test_a_prompt_placeholder_is_refused_with_what_to_do(settings: Settings) -> None:
+    """`{prompt}` once put the prompt in an argument; now start-up says to remove it."""
+    with pytest.raises(AgentError, match=r"remove `\{prompt\}`.*stdin.*REPOBOX_PROMPT_FILE"):
+        command_argv("my-agent --task {prompt}")
+    old = settings.with_changes(agent_command=f"{sys.executable} -c pass {{prompt}}")
+    with pytest.raises(ConfigError, match=r"no longer goes on the command line"):
+        check_agent_command(old)
 
 
 def rendered(name: str) -> list[ProgressEvent]:

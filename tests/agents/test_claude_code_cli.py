@@ -29,6 +29,7 @@ from bot.sessions.session import Session
 from jobs.steps.context import JobContext
 from jobs.worker import runtime
 from tests.agent_support import ALICE, committed, events, start_session, texts
+from tests.agents.test_long_prompts import BIG, long_prompt
 from tests.claude_cli import VERSION, claude_bin_dir
 from tests.conftest import ROOT, MakeRepo, env_for, run_jobs, wait_until
 from tests.fakes.anthropic import FakeAnthropic, Reply
@@ -171,6 +172,31 @@ def test_a_dash_prompt_writes_and_runs_and_the_next_prompt_continues_the_convers
     assert not [t for t in texts(ctx, later, EventKind.INFO) if t.startswith("Could not resume")]
     no_raw_json(ctx, later)
     fake.assert_done()
+
+
+@pytest.mark.parametrize("sandbox", WHERE)
+def test_a_200_kb_prompt_runs_with_the_claude_code_preset(
+    settings: Settings,
+    redis: Redis,
+    fake: FakeAnthropic,
+    claude_env: dict[str, str],
+    make_repo: MakeRepo,
+    sandbox: str,
+) -> None:
+    """The prompt comes on stdin (`-p` with no prompt argument), so no 128 KiB cap."""
+    ctx = claude_ctx(settings, redis, sandbox)
+    fake.script(
+        Reply.tool_use("Write", {"file_path": "hello.txt", "content": "hi\n"}),
+        Reply.text("Wrote hello.txt."),
+    )
+    text = long_prompt("--version: write hello.txt")
+    session = start_session(ctx, make_repo(), text)
+
+    asked = user_text(loop_requests(fake)[0])
+    assert len(text) == BIG and text in asked  # all of it, leading dashes included
+    [result] = events(ctx, session, EventKind.RESULT)
+    assert result.text == "Wrote hello.txt."
+    assert committed(session, "hello.txt") == "hi\n"
 
 
 @pytest.mark.parametrize("sandbox", WHERE)

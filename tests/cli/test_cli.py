@@ -60,7 +60,8 @@ def test_whole_flow_new_two_prompts_ship(
     branch = f"repobox/{session_id}-write-notes-txt-first-line"
     assert git("show", f"{branch}:notes.txt", cwd=origin) == "first line\nsecond line\n"
     subjects = git("log", "--format=%s", f"main..{branch}", cwd=origin).splitlines()
-    assert subjects == ["Update notes.txt", "Write notes.txt"]  # from the run, not the prompt
+    # a command agent writes no summary: the prompt's first line, never its output
+    assert subjects == ["Append notes.txt: second line", "Write notes.txt: first line"]
 
     status = cli("status", session_id)
     assert status.returncode == 0

@@ -212,7 +212,7 @@ def test_undo_after_a_pick_takes_the_picked_change_back(
     undone = say(actx, session, "undo")
     run_jobs(actx)
     text, _ = last_end(actx, session, undone.submitted.prompt.id)
-    assert text.startswith("Took back `") and "1 file changed (+4 −0) removed" in text
+    assert text.startswith("Took back `") and "1 file changed (+0 −4)." in text
     assert head_file(session, "calc.py") == CALC
     with pytest.raises(UserError, match="already picked"):
         say(actx, session, "pick 2")

@@ -56,13 +56,13 @@ def test_an_unpushed_checkpoint_is_taken_back_by_moving_the_branch(
     assert undone.head == first == head(work)
     assert (work / "app.py").read_text() == "two\n"
     assert not (work / "new.py").exists()
-    assert [(f.path, f.added, f.removed) for f in undone.removed.files] == [
+    assert [(f.path, f.added, f.removed) for f in undone.change.files] == [
         ("app.py", 1, 1),
-        ("new.py", 2, 0),
+        ("new.py", 0, 2),  # the undo removes what the checkpoint added
     ]
     assert undone.summary() == (
         f"Took back `{undone.checkpoint[:10]}` by moving the work branch back (it was not "
-        "pushed yet): 2 files changed (+3 −1) removed."
+        "pushed yet): 2 files changed (+1 −3)."
     )
     assert Undone.from_dict(undone.to_dict()) == undone
 

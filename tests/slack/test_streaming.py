@@ -108,6 +108,52 @@ def test_a_failing_step_ends_as_an_error_card(
     assert slack.reactions(CHANNEL, message.ts) == ["eyes", "x"]
 
 
+def result_line(tool_use_id: str, text: str, *, error: bool) -> str:
+    """A Claude Code stream-json line: a tool's result, failed or not."""
+    block = {"type": "tool_result", "tool_use_id": tool_use_id, "content": text, "is_error": error}
+    return json.dumps({"type": "user", "message": {"content": [block]}})
+
+
+def test_a_command_that_failed_ends_as_an_error_card_in_a_run_that_went_on(
+    workspace: Workspace, slack: FakeSlack, slack_ctx: JobContext, make_repo: MakeRepo
+) -> None:
+    prompt = "\n".join(
+        [
+            tool("Bash", command="exit 3"),
+            result_line("t-Bash", "Exit code 3", error=True),
+            tool("Read", file_path="README.md"),
+            result_line("t-Read", "# Demo", error=False),
+            "write notes.txt: hello",
+        ]
+    )
+    message, _ = workspace.mention(f"{make_repo()} {prompt}")
+    run_jobs(slack_ctx)
+
+    stream = only_stream(slack, message.ts)
+    states = {task.title: task.statuses[-1] for task in stream.tasks.values()}
+    assert states["ran `exit 3`"] == "error"  # Slack's status for a task that failed
+    assert states["read README.md"] == "complete"
+    assert "✅ *Done* in" in render(stream.blocks)  # the run itself went on and finished
+    shown = slack.message(CHANNEL, stream.ts).visible_text
+    assert "[error] ran `exit 3`" in shown
+
+
+def test_a_failed_check_ends_as_an_error_card(
+    workspace: Workspace, slack: FakeSlack, slack_ctx: JobContext, make_repo: MakeRepo
+) -> None:
+    checks = "checks:\n  - name: tests\n    run: exit 3\n    required: false\n"
+    origin = make_repo(files={".repobox.yml": checks})
+    message, _ = workspace.mention(f"{origin} write notes.txt: hello")
+    run_jobs(slack_ctx)
+
+    stream = only_stream(slack, message.ts)
+    cards = [(task.title, task.statuses[-1]) for task in stream.tasks.values()]
+    verdict = next(title for title, _ in cards if title.startswith("❌ tests failed (exit 3"))
+    assert dict(cards)[verdict] == "error"
+    assert dict(cards)["⏳ check `tests` running"] == "error"  # the card it opened, too
+    assert [status for _, status in cards].count("error") == 2
+
+
 def test_a_429_storm_still_lands_the_final_state(
     workspace: Workspace, slack: FakeSlack, slack_ctx: JobContext, make_repo: MakeRepo
 ) -> None:

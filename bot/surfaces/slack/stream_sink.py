@@ -41,13 +41,34 @@ ENDED_WELL = (EventKind.RESULT, EventKind.SHIPPED)
 LIVE = (Outcome.NEW.value, Outcome.STREAMING.value)
 
 
+CHECK_ENDINGS = {  # a check step's `status` (bot.checks.results.CheckStatus) → its card
+    "passed": TaskStatus.COMPLETE,
+    "skipped": TaskStatus.COMPLETE,
+    "failed": TaskStatus.ERROR,
+    "timed_out": TaskStatus.ERROR,
+    "error": TaskStatus.ERROR,
+    "cancelled": TaskStatus.ERROR,
+}
+
+
+def step_status(event: ProgressEvent) -> TaskStatus:
+    """How a step's card stands: a step that failed (a command's non-zero exit, a tool
+    refused, a red check) is an `error` card, never a `complete` one."""
+    if event.data.get("error") or " ✗ " in event.text:
+        return TaskStatus.ERROR
+    return CHECK_ENDINGS.get(str(event.data.get("status", "")), TaskStatus.IN_PROGRESS)
+
+
 def step_card(event: ProgressEvent) -> TaskUpdate:
     """Any step as a card: its first line is the title, so new kinds (checks) need nothing."""
     title = event.text.strip().splitlines()[0] if event.text.strip() else "step"
-    failed = bool(event.data.get("error")) or " ✗ " in title
-    status = TaskStatus.ERROR if failed else TaskStatus.IN_PROGRESS
     details = str(event.data.get("tool") or event.data.get("kind") or "") or None
-    return TaskUpdate(f"step-{event.id or event.at}", title, status, details)
+    return TaskUpdate(f"step-{event.id or event.at}", title, step_status(event), details)
+
+
+def check_verdict(event: ProgressEvent) -> bool:
+    """A check's result, which ends the "⏳ check running" card it follows."""
+    return bool(event.data.get("check")) and event.data.get("status") in CHECK_ENDINGS
 
 
 def summary_blocks(session: Session, message: PromptMessage, log_url: str) -> list[kit.BlockDict]:
@@ -144,15 +165,20 @@ class StreamDelivery(Delivery):
         if kind is EventKind.STARTED:
             self.react(message, EYES)
         elif kind is EventKind.STEP:
+            card = step_card(event)
+            # the card a check's "running" step opened ends as the check did
+            ending = card.status if check_verdict(event) else TaskStatus.COMPLETE
             for task in writer.open_tasks():
-                writer.task(task.with_status(TaskStatus.COMPLETE))
-            writer.task(step_card(event))
+                writer.task(task.with_status(ending))
+            writer.task(card)
         elif kind is EventKind.OUTPUT:
             open_tasks = writer.open_tasks()
             if open_tasks:
                 task = open_tasks[-1]
                 line = event.text.strip()[:200]
-                writer.task(TaskUpdate(task.id, task.title, task.status, task.details, line))
+                # a tool's result that says it failed (Claude Code's is_error) ends its card
+                status = TaskStatus.ERROR if event.data.get("error") else task.status
+                writer.task(TaskUpdate(task.id, task.title, status, task.details, line))
         elif kind is EventKind.TEXT and event.text.strip():
             writer.text(event.text.rstrip() + "\n\n")
         elif kind in (EventKind.INFO, EventKind.WARNING) and event.text.strip():
