@@ -23,6 +23,7 @@ from bot.core.config import Settings
 from bot.core.disk import free_mb
 from bot.core.errors import ConfigError, RepoboxError
 from bot.core.health import RedisHealth, probe
+from bot.core.models import DEMO, DEMO_LABEL
 from bot.identity.tokens import TokenInfo, inspect_github, inspect_gitlab
 from bot.security.credentials import KEY_FILE, keyring
 from bot.security.sandbox import probe as sandbox_probe
@@ -137,6 +138,8 @@ def check_anthropic(settings: Settings) -> Check:
 
 
 def check_agent(settings: Settings) -> Check:
+    if settings.agent == DEMO:
+        return Check("Agent", True, f"{DEMO_LABEL}: fixed rules on the prompt's words, no account")
     if settings.agent != "command" or not settings.agent_command:
         return Check("Agent", True, f"built-in {settings.agent} agent, model {settings.model}")
     program = program_of(settings.agent_command)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import shlex
 import uuid
+from collections import Counter
 from collections.abc import Generator, Iterator
 from typing import assert_never
 
@@ -20,13 +21,13 @@ from bot.agents.base import Figures, RunRequest
 from bot.agents.demo_plan import Action, Delete, DropLines, Replace, Write, clauses, plan
 from bot.agents.tools import Toolbox, ToolCall, ToolOutcome, step_event
 from bot.core.config import Settings
+from bot.core.models import DEMO_LABEL
 from bot.git.workdirs import FORK_SUFFIX
 from bot.processes.control import RunControl
 from bot.security.paths import PathRefused
 from bot.security.sandbox import sandbox_for
 from bot.sessions.events import EventKind, ProgressEvent
 
-LABEL = "demo agent (no AI)"
 INTRO = (
     "Demo agent (no AI): no model is called. I follow fixed rules on your words: "
     "`add …` writes a file, `remove …` deletes one (or the lines that mention it), "
@@ -164,10 +165,11 @@ def _summary(prompt: str, done: list[str], variant: int) -> str:
     """The run's summary; its first sentence becomes the commit's subject."""
     who = "demo agent, no AI" if variant == 1 else f"demo agent variant {variant}, no AI"
     if done:
-        what = ", ".join(done[:-1]) + (" and " if len(done) > 1 else "") + done[-1]
+        said = _counted(done)
+        what = ", ".join(said[:-1]) + (" and " if len(said) > 1 else "") + said[-1]
         text = f"{what[:1].upper()}{what[1:]} ({who})."
     else:
-        text = f"Changed nothing: no rule of the {LABEL} matched these words."
+        text = f"Changed nothing: no rule of the {DEMO_LABEL} matched these words."
     _read, more = clauses(prompt)
     if more:
         text += (
@@ -176,10 +178,20 @@ def _summary(prompt: str, done: list[str], variant: int) -> str:
     return text
 
 
+def _counted(done: list[str]) -> list[str]:
+    """Each thing done once, in order: "added a line to X" three times is "added 3 lines"."""
+    counts = Counter(done)
+    said = []
+    for phrase in dict.fromkeys(done):
+        many = counts[phrase] > 1 and phrase.startswith("added a line to ")
+        said.append(phrase.replace("a line", f"{counts[phrase]} lines", 1) if many else phrase)
+    return said
+
+
 def _figures() -> Figures:
     return {
         "turns": 0,
-        "model": LABEL,
+        "model": DEMO_LABEL,
         "input_tokens": 0,
         "output_tokens": 0,
         "cache_read_tokens": 0,

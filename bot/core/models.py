@@ -19,6 +19,7 @@ ALIASES = {
 }
 PRESETS = frozenset({"claude-code", "claude"})
 DEMO = "demo"  # the demo agent: fixed rules on the prompt's words, no account (bot.agents.demo)
+DEMO_LABEL = "demo agent (no AI)"  # how it is named wherever it shows
 AGENTS = ("anthropic", "command", DEMO)  # what REPOBOX_AGENT may say
 
 # Said wherever an agent cannot start for want of an account, or was set in the wrong place:
