@@ -102,6 +102,7 @@ def _refuse_a_running_repobox(settings: Settings) -> None:
             "a data dir of its own: `REPOBOX_DATA_DIR=.repobox-demo ./dev demo`.",
         )
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the web process binds
         try:
             probe.bind(("", settings.port))
         except OSError:
