@@ -33,6 +33,13 @@ INTRO = (
     "`add …` writes a file, `remove …` deletes one (or the lines that mention it), "
     "`rename A to B` swaps a word, and anything else becomes a line in NOTES.md."
 )
+# How `fix the checks` and autofix hand failing checks over (bot.checks.results): no rule
+# of the demo can fix those, and it says so rather than note the request in NOTES.md.
+CHECKS_FAIL = "The required checks fail"
+CANNOT_FIX = (
+    "The demo agent (no AI) cannot fix failing checks: it only follows fixed rules on your "
+    "words. `undo` takes the last prompt's changes back."
+)
 Steps = Generator[ProgressEvent, None, str | None]
 
 
@@ -50,6 +57,9 @@ class DemoAgent:
         )
         listed = yield from _call(toolbox, "list_files", {})
         files = frozenset(listed.content.splitlines()) if not listed.is_error else frozenset()
+        if request.prompt.startswith(CHECKS_FAIL):
+            yield ProgressEvent(EventKind.RESULT, CANNOT_FIX, data=dict(_figures()))
+            return
         done: list[str] = []
         for action in plan(request.prompt, files, variant):
             if control.should_stop():

@@ -198,3 +198,21 @@ def test_settings_and_doctor_name_the_demo() -> None:
         "REPOBOX_AGENT must be anthropic, command or demo, got 'claud'. To try Repobox with no "
         "account: `./dev demo` (or `REPOBOX_AGENT=demo ./dev run`)."
     )
+
+
+def test_failing_checks_are_said_fix_the_checks_is_declined_and_undo_takes_it_back(
+    dctx: JobContext, make_repo: MakeRepo
+) -> None:
+    sample = {**SAMPLE, ".repobox.yml": CHECKS}
+    session = start_session(dctx, make_repo(files=sample), "remove the lines that mention Hello")
+    [result] = texts(dctx, session, EventKind.RESULT)
+    assert result.startswith("Removed the lines that mention `Hello` from 3 files")
+    assert "❌ tests failed" in result
+
+    fix = say(dctx, session, "fix the checks")
+    [end] = [e for e in of_prompt(dctx, session, fix.submitted.prompt.id) if e.ends_prompt]
+    assert end.text.startswith("The demo agent (no AI) cannot fix failing checks")
+
+    say(dctx, session, "undo")
+    assert at_head(session, "hello.py") == HELLO
+    assert at_head(session, "test_hello.py") == TEST_HELLO
