@@ -25,7 +25,7 @@ from typing import TextIO
 
 from bot.core.config import Settings
 from bot.core.errors import GitError, UserError
-from bot.core.redisio import recorded_address, supervisor_alive
+from bot.core.redisio import is_alive, recorded_address, supervisor_alive
 from bot.core.supervisor import die_with_parent
 from handlers.cli.demo_sample import demo_place, make_sample
 from handlers.cli.demo_walk import Walk, shown_path
@@ -57,7 +57,8 @@ def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout)
     except (UserError, GitError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    say = Walk(settings, sample, out).say
+    walk = Walk(settings, sample, out)
+    say = walk.say
     say(
         "Repobox demo: no account and no AI. The demo agent edits files by fixed rules on "
         "your prompt's words; everything else is the real thing."
@@ -76,11 +77,13 @@ def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout)
     try:
         _wait_ready(settings, server, log_path)
         say(f"Repobox is up at {settings.public_url}.")
-        walked = Walk(settings, sample, out).run()
+        walked = walk.run()
         if walked != 0 or args.no_wait:
             return walked
         say("Repobox keeps running with the demo agent. Press Ctrl-C to stop it.")
-        server.wait()
+        if server.wait() != 0:
+            say(f"Repobox stopped by itself (exit {server.returncode}); see its log.")
+            return 1
         return 0
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -95,7 +98,7 @@ def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout)
 def _refuse_a_running_repobox(settings: Settings) -> None:
     """One Repobox per data dir, and the demo's web page needs its port."""
     address = recorded_address(settings.data_dir)
-    if supervisor_alive(settings.data_dir) or (address and _answers(address)):
+    if supervisor_alive(settings.data_dir) or (address and is_alive(address)):
         raise UserError(
             f"Repobox is already running on {settings.data_dir}.",
             hint="Stop it (Ctrl-C in its terminal) and run `./dev demo` again, or give the demo "
@@ -110,12 +113,6 @@ def _refuse_a_running_repobox(settings: Settings) -> None:
                 f"Port {settings.port} is in use.",
                 hint=f"Pick a free one: `REPOBOX_PORT={settings.port + 1} ./dev demo`.",
             ) from None
-
-
-def _answers(address: str) -> bool:
-    from bot.core.redisio import is_alive
-
-    return is_alive(address)
 
 
 def _start(settings: Settings, demo_dir: Path, log_path: Path) -> subprocess.Popen[bytes]:
