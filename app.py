@@ -28,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
+    from handlers.cli import demo as cli_demo
     from handlers.cli import doctor as cli_doctor
     from handlers.cli import keys as cli_keys
     from handlers.cli import login as cli_login
@@ -46,6 +47,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     cli_keys.add_parser(commands)
     cli_login.add_parser(commands)
     cli_doctor.add_parser(commands)
+    cli_demo.add_parser(commands)
     return parser.parse_args(argv)
 
 

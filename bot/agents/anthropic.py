@@ -34,6 +34,7 @@ from bot.agents.tools import Toolbox, ToolCall, step_event
 from bot.agents.turns import Stopped, StreamCut, Turn, read_turn
 from bot.core.config import Settings
 from bot.core.errors import AgentError
+from bot.core.models import TRY_DEMO, WHERE_CHOSEN
 from bot.core.retry import MODEL_STREAM_RETRIES, Failure, Sleep, model_stream
 from bot.processes.control import RunControl
 from bot.security.paths import Confinement
@@ -133,8 +134,8 @@ class AnthropicAgent:
         key = self.settings.anthropic_api_key
         if not key:
             raise AgentError(
-                "The built-in agent needs ANTHROPIC_API_KEY "
-                "(or set REPOBOX_AGENT=command with REPOBOX_AGENT_COMMAND)."
+                "The built-in agent needs ANTHROPIC_API_KEY, or another agent "
+                f"(REPOBOX_AGENT=command with REPOBOX_AGENT_COMMAND). {WHERE_CHOSEN} {TRY_DEMO}"
             )
         return anthropic.Anthropic(
             api_key=key, base_url=self.settings.anthropic_base_url, max_retries=API_RETRIES

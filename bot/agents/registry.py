@@ -1,4 +1,5 @@
-"""Which agent a setting means: `anthropic` (the built-in loop) or `command` (a CLI agent).
+"""Which agent a setting means: `anthropic` (the built-in loop), `command` (a CLI agent) or
+`demo` (fixed rules, no model: Repobox's whole flow with no account).
 
 Each agent is imported only when chosen, so a worker running one never loads the other.
 """
@@ -14,6 +15,10 @@ def make_agent(settings: Settings) -> Agent:
         from bot.agents.command import CommandAgent
 
         return CommandAgent(settings)
+    if settings.agent == "demo":
+        from bot.agents.demo import DemoAgent
+
+        return DemoAgent(settings)
     from bot.agents.anthropic import AnthropicAgent
 
     return AnthropicAgent(settings)

@@ -99,8 +99,8 @@ HELP_TEXT = """\
 • `fix the checks` hand the failing checks of `.repobox.yml` to the agent
 • `undo` take back the last prompt's changes (a revert commit once pushed)
 • `compare [<model>,<model>…] <prompt…>` run the prompt once per model or agent, side by \
-side, each in its own copy of the work (`sonnet`, `opus`, `haiku`, a model id, `claude-code`; \
-no list: the default pair). A prompt that begins with the word "compare" is a comparison.
+side, each in its own copy of the work (`sonnet`, `opus`, `haiku`, a model id, `claude-code`, \
+`demo`; no list: the default pair). A prompt that begins with the word "compare" is a comparison.
 • `pick <n>` adopt candidate n of the last comparison and drop the others
 • `status` the session's state and queue · `diff` what changed so far
 • `cancel` stop the current run and drop queued prompts · `archive` close the session

@@ -1,4 +1,5 @@
-"""What a comparison's candidates are: a model of the built-in agent or an agent preset.
+"""What a comparison's candidates are: a model of the built-in agent, an agent preset, or the
+demo agent (`demo`: no model; each candidate gets its own variant, so their results differ).
 
 A candidate name is checked where the command is parsed, so `compare sonet,opus …` is
 answered at once with the names that work, never found out by a failing run minutes later.
@@ -12,19 +13,21 @@ from dataclasses import dataclass, replace
 
 from bot.core.config import Settings
 from bot.core.errors import UserError
-from bot.core.models import ALIASES, PRESETS, known, sdk_models
+from bot.core.models import ALIASES, DEMO, PRESETS, known, sdk_models
 
 
 @dataclass(frozen=True)
 class Candidate:
     """One side of a comparison, as people named it (`label`) and as it runs."""
 
-    label: str  # "sonnet", "claude-opus-4-7", "claude-code"
-    model: str | None  # the built-in agent's model; None for a preset
+    label: str  # "sonnet", "claude-opus-4-7", "claude-code", "demo"
+    model: str | None  # the built-in agent's model; None for a preset or the demo
     preset: str | None = None  # an external agent preset
 
     @property
     def agent(self) -> str:
+        if self.label == DEMO:
+            return DEMO
         return "command" if self.preset else "anthropic"
 
 
@@ -35,6 +38,8 @@ def resolve(name: str) -> Candidate:
         return Candidate(word, ALIASES[word])
     if word in PRESETS:
         return Candidate(word, None, word)
+    if word == DEMO:
+        return Candidate(word, None)
     if word in sdk_models():
         return Candidate(word, word)
     raise UserError(
@@ -46,7 +51,10 @@ def resolve(name: str) -> Candidate:
 def names_hint() -> str:
     aliases = ", ".join(f"`{a}`" for a in ALIASES)
     presets = ", ".join(f"`{p}`" for p in sorted(PRESETS))
-    return f"{aliases}, a full model id such as `{ALIASES['sonnet']}`, or {presets}"
+    return (
+        f"{aliases}, a full model id such as `{ALIASES['sonnet']}`, {presets}, "
+        f"or `{DEMO}` (no account needed)"
+    )
 
 
 def parse_list(word: str) -> tuple[str, ...] | None:
@@ -68,6 +76,8 @@ def parse_list(word: str) -> tuple[str, ...] | None:
 
 def settings_for(settings: Settings, candidate: Candidate) -> Settings:
     """The session's settings with this candidate's agent and model (budgets unchanged)."""
+    if candidate.agent == DEMO:
+        return replace(settings, agent=DEMO)
     if candidate.preset is not None:
         return replace(settings, agent="command", agent_command=candidate.preset)
     return replace(settings, agent="anthropic", model=candidate.model or settings.model)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.core.env_values import flag, number, paths, words
 from bot.core.errors import ConfigError
-from bot.core.models import known
+from bot.core.models import AGENTS, DEMO, TRY_DEMO, known
 from bot.core.secret_names import SECRET_ENV_NAMES, decode_secret_key, is_secret_field
 
 # The current Sonnet in the SDK's model list (anthropic.types.ModelParam); prices for it and
@@ -119,6 +119,11 @@ class Settings:
         env = os.environ if env is None else env
         get = env.get
         port = int(number(env, "REPOBOX_PORT", 3000))
+        agent = (get("REPOBOX_AGENT") or "anthropic").strip().lower()
+        # The demo agent compares with itself unless told otherwise: it needs no account.
+        compare = get("REPOBOX_COMPARE_DEFAULT") or (
+            "demo,demo" if agent == DEMO else "sonnet,opus"
+        )
         gitlab_url = get("GITLAB_URL") or None
         settings = cls(
             data_dir=Path(get("REPOBOX_DATA_DIR") or ".repobox").expanduser().absolute(),
@@ -130,16 +135,12 @@ class Settings:
             admins=words(get("REPOBOX_ADMINS")),
             require_linked=flag(get("REPOBOX_REQUIRE_LINKED"), False),
             bot_name=(get("REPOBOX_BOT_NAME") or "repobox").lstrip("@"),
-            agent=(get("REPOBOX_AGENT") or "anthropic").strip().lower(),
+            agent=agent,
             agent_command=get("REPOBOX_AGENT_COMMAND") or None,
             claude_args=get("REPOBOX_CLAUDE_ARGS") or "",
             model=get("REPOBOX_MODEL") or DEFAULT_MODEL,
             run_timeout=number(env, "REPOBOX_RUN_TIMEOUT", 30 * 60),
-            compare_default=tuple(
-                w.strip().lower()
-                for w in (get("REPOBOX_COMPARE_DEFAULT") or "sonnet,opus").split(",")
-                if w.strip()
-            ),
+            compare_default=tuple(w.strip().lower() for w in compare.split(",") if w.strip()),
             compare_max=int(number(env, "REPOBOX_COMPARE_MAX", 3)),
             max_turns=int(number(env, "REPOBOX_MAX_TURNS", 60)),
             max_tokens=int(number(env, "REPOBOX_MAX_TOKENS", 2_000_000)),
@@ -203,8 +204,10 @@ class Settings:
         return settings
 
     def validate(self) -> None:
-        if self.agent not in {"anthropic", "command"}:
-            raise ConfigError(f"REPOBOX_AGENT must be 'anthropic' or 'command', got {self.agent!r}")
+        if self.agent not in AGENTS:
+            raise ConfigError(
+                f"REPOBOX_AGENT must be anthropic, command or demo, got {self.agent!r}. {TRY_DEMO}"
+            )
         if self.agent == "command" and not self.agent_command:
             raise ConfigError("REPOBOX_AGENT=command needs REPOBOX_AGENT_COMMAND")
         try:
@@ -217,7 +220,8 @@ class Settings:
         if unknown or not 2 <= len(self.compare_default) <= self.compare_max:
             raise ConfigError(
                 "REPOBOX_COMPARE_DEFAULT must name 2 to REPOBOX_COMPARE_MAX models or presets "
-                f"(sonnet, opus, haiku, a model id, claude-code), got {self.compare_default!r}"
+                f"(sonnet, opus, haiku, a model id, claude-code, demo), "
+                f"got {self.compare_default!r}"
             )
         if self.sandbox not in SANDBOX_MODES:
             raise ConfigError(f"REPOBOX_SANDBOX must be auto, require or off, got {self.sandbox!r}")

@@ -13,6 +13,7 @@ from bot.agents.command import check_agent_command
 from bot.agents.command_line import program_of
 from bot.core.config import Settings
 from bot.core.errors import ConfigError
+from bot.core.models import DEMO, DEMO_LABEL
 from bot.doctor.check import Check, fail, fine, skipped, warn
 from bot.doctor.reasons import unreachable
 from bot.security.sandbox import probe
@@ -70,8 +71,8 @@ def check_anthropic(settings: Settings) -> Check:
 
 def check_agent(settings: Settings) -> Check:
     """Which agent runs prompts here, and whether it can start."""
-    if settings.agent == "demo":
-        return fine("Agent", "demo agent: scripted, deterministic edits, no account (not an AI)")
+    if settings.agent == DEMO:
+        return fine("Agent", f"{DEMO_LABEL}: fixed rules on the prompt's words, no account")
     if settings.agent == "anthropic":
         return fine("Agent", f"anthropic: the built-in agent, model {settings.model}")
     if settings.agent != "command" or not settings.agent_command:

@@ -97,7 +97,8 @@ def test_parse(text: str, expected: Command) -> None:
             "compare sonnet,opus",
             "`compare` needs a prompt to run on each candidate. For example `compare "
             "sonnet,opus fix the login redirect`; use `sonnet`, `opus`, `haiku`, a full model "
-            "id such as `claude-sonnet-5-5`, or `claude`, `claude-code`.",
+            "id such as `claude-sonnet-5-5`, `claude`, `claude-code`, or `demo` (no account "
+            "needed).",
         ),
         (
             "compare sonnet,,opus go",
@@ -106,7 +107,8 @@ def test_parse(text: str, expected: Command) -> None:
         (
             "compare sonnet,gpt-5 go",
             "`gpt-5` is not a model or agent I can compare. Use `sonnet`, `opus`, `haiku`, a "
-            "full model id such as `claude-sonnet-5-5`, or `claude`, `claude-code`.",
+            "full model id such as `claude-sonnet-5-5`, `claude`, `claude-code`, or `demo` (no "
+            "account needed).",
         ),
     ],
 )
