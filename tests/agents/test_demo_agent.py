@@ -19,7 +19,7 @@ from bot.commands.grammar import parse
 from bot.compare.outcome import Comparison
 from bot.core.config import Settings
 from bot.core.errors import ConfigError
-from bot.doctor import check_agent
+from bot.doctor.agent import check_agent
 from bot.security.sandbox import probe
 from bot.sessions.events import EventKind, ProgressEvent, ProgressStream
 from bot.sessions.results import RunResult

@@ -89,7 +89,7 @@ def test_the_message_for_the_thread_says_where_and_what_to_do() -> None:
         in message
     )
     assert "• line 3, `checks[0].required`: expected true or false, got `maybe`" in message
-    assert "README" in (caught.value.hint or "")
+    assert "docs/repobox-yml.md" in (caught.value.hint or "")
 
 
 @pytest.mark.parametrize(

@@ -86,7 +86,7 @@ def test_session_list_reads_one_page_of_open_sessions(ctx: JobContext, make_repo
     code, first = session_cli(ctx, "list")
     lines = first.splitlines()
     assert code == 0 and len(lines) == cli.PAGE + 1
-    assert lines[-1] == "… 4 more: `session list --page 2`"
+    assert lines[-1] == "… 4 more: `./dev session list --page 2`"
     newest_first = [s.id for s in reversed(made[3:])]
     assert [line.split()[0] for line in lines[:-1]] == newest_first[: cli.PAGE]
     code, second = session_cli(ctx, "list", "--page", "2")
