@@ -98,8 +98,9 @@ def run_all(settings: Settings) -> int:
     from jobs.worker.fleet import Fleet
 
     instance = claim(settings.data_dir, settings.port)  # before anything of the first's is touched
+    embedded = None
+    pid_file = settings.data_dir / PID_FILE  # lets the CLI tell "restarting" from "not running"
     try:
-        embedded = None
         redis_url = settings.redis_url
         if redis_url is None:
             embedded = EmbeddedValkey(settings.data_dir)
@@ -117,15 +118,19 @@ def run_all(settings: Settings) -> int:
             settings.data_dir,
         )
         _print_signin_link(settings, redis_url)
-        pid_file = settings.data_dir / PID_FILE  # lets the CLI tell "restarting" from "not running"
         pid_file.write_text(f"{os.getpid()}\n")
         fleet = Fleet(settings, connect(redis_url))
-        try:
-            supervisor = Supervisor(children, embedded, grace=settings.shutdown_grace, fleet=fleet)
-            return supervisor.run()
-        finally:
-            pid_file.unlink(missing_ok=True)
+        supervisor = Supervisor(children, embedded, grace=settings.shutdown_grace, fleet=fleet)
+    except BaseException:  # a Ctrl-C or a failure before anything is supervised: leave nothing
+        if embedded is not None:
+            embedded.stop()
+        pid_file.unlink(missing_ok=True)
+        instance.release()
+        raise
+    try:
+        return supervisor.run()  # it stops the Valkey last
     finally:
+        pid_file.unlink(missing_ok=True)
         instance.release()
 
 
@@ -168,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:  # the embedded Valkey would not start
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C while starting: nothing was left running
+        return 130
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
