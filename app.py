@@ -56,9 +56,21 @@ def run_web(settings: Settings, redis_url: str) -> None:
 
     from handlers.web import build_app
 
+    _drop_secrets_from_environment(settings)
     app = build_app(settings, connect(redis_url))
     log.info("web process listening on port %d (%s)", settings.port, settings.public_url)
     web.run_app(app, port=settings.port, print=None, access_log=None, handle_signals=True)
+
+
+def _drop_secrets_from_environment(settings: Settings) -> None:
+    """The web process's secrets live in its `Settings` from here on, not in its environment.
+
+    Libraries read some of them from the environment behind our back: Bolt takes
+    SLACK_BOT_TOKEN as a token beside the client we hand it (and warns that it "will be
+    unused"); nothing the web process starts should inherit one either.
+    """
+    for name in settings.secret_env_names:
+        os.environ.pop(name, None)
 
 
 def run_worker(settings: Settings, redis_url: str, burst: bool) -> None:
@@ -84,28 +96,45 @@ def _print_signin_link(settings: Settings, redis_url: str) -> None:
 def run_all(settings: Settings) -> int:
     """Embedded Valkey (if needed), N workers and the web process, all supervised."""
     from bot.core.embedded import EmbeddedValkey
+    from bot.core.instance import claim
     from bot.core.supervisor import Child, Supervisor
+    from jobs.worker.fleet import Fleet
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    instance = claim(settings.data_dir, settings.port)  # before anything of the first's is touched
     embedded = None
-    redis_url = settings.redis_url
-    if redis_url is None:
-        embedded = EmbeddedValkey(settings.data_dir)
-        redis_url = embedded.start()
-    env = {**os.environ, "REDIS_URL": redis_url, "REPOBOX_DATA_DIR": str(settings.data_dir)}
-    app = [sys.executable, str(HERE / "app.py")]
-    children = [Child(f"worker {i + 1}", [*app, "worker"], env) for i in range(settings.workers)]
-    children.append(Child("web", [*app, "web"], env))
-    log.info(
-        "starting %d workers and the web process; data in %s", settings.workers, settings.data_dir
-    )
-    _print_signin_link(settings, redis_url)
     pid_file = settings.data_dir / PID_FILE  # lets the CLI tell "restarting" from "not running"
-    pid_file.write_text(f"{os.getpid()}\n")
     try:
-        return Supervisor(children, embedded, grace=settings.shutdown_grace).run()
+        redis_url = settings.redis_url
+        if redis_url is None:
+            embedded = EmbeddedValkey(settings.data_dir)
+            redis_url = embedded.start()
+        env = {**os.environ, "REDIS_URL": redis_url, "REPOBOX_DATA_DIR": str(settings.data_dir)}
+        app = [sys.executable, str(HERE / "app.py")]
+        children = [
+            Child(f"worker {i + 1}", [*app, "worker"], env, worker=True)
+            for i in range(settings.workers)
+        ]
+        children.append(Child("web", [*app, "web"], env))
+        log.info(
+            "starting %d workers and the web process; data in %s",
+            settings.workers,
+            settings.data_dir,
+        )
+        _print_signin_link(settings, redis_url)
+        pid_file.write_text(f"{os.getpid()}\n")
+        fleet = Fleet(settings, connect(redis_url))
+        supervisor = Supervisor(children, embedded, grace=settings.shutdown_grace, fleet=fleet)
+    except BaseException:  # a Ctrl-C or a failure before anything is supervised: leave nothing
+        if embedded is not None:
+            embedded.stop()
+        pid_file.unlink(missing_ok=True)
+        instance.release()
+        raise
+    try:
+        return supervisor.run()  # it stops the Valkey last
     finally:
         pid_file.unlink(missing_ok=True)
+        instance.release()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,6 +173,11 @@ def main(argv: list[str] | None = None) -> int:
             run_worker(settings, locate(settings), args.burst)
         else:
             return run_all(settings)
+    except ConfigError as error:  # the embedded Valkey would not start
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # Ctrl-C while starting: nothing was left running
+        return 130
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -72,6 +72,12 @@ def job_stop(job_id: str) -> str:
     return f"{PREFIX}:job:{job_id}:stop"
 
 
+def worker_leases(owner: str) -> str:
+    """Hash: session id → lease token, for each run lease a worker process holds now, so the
+    supervisor that sees the worker die hands those runs on at once (`owner`: host:pid)."""
+    return f"{PREFIX}:worker:{owner}:leases"
+
+
 def health_probe() -> str:
     """String with a short TTL: written by health checks, since only a write shows whether
     Redis refuses writes (disk full, out of memory) while reads still work."""

@@ -6,8 +6,13 @@ non-zero when one keeps dying, so systemd, Docker or Heroku restart the whole th
 
 On SIGTERM or SIGINT it stops the web process and asks each worker for a warm shutdown:
 a worker takes no new job, lets a running run finish within `REPOBOX_SHUTDOWN_GRACE`,
-then hands the prompt back to the head of its queue (see jobs/worker/process.py). Whatever is
-still alive after the grace and a margin is killed, the Valkey last, so nothing is left.
+then hands the prompt back to the head of its queue (see jobs/worker/process.py). The
+terminal is told what the stop waits for, and a second Ctrl-C hands the runs back at once.
+Whatever is still alive after the grace and a margin is killed, the Valkey last (it runs
+in a session of its own, so a terminal's Ctrl-C never reaches it), so nothing is left.
+
+When a worker dies while Repobox runs, the `Fleet` hands its runs on at once, so the
+person hears of it in a second rather than when the run's lock expires.
 """
 
 from __future__ import annotations
@@ -46,6 +51,23 @@ class Database(Protocol):
     def stop(self) -> None: ...
 
 
+class Fleet(Protocol):
+    """The runs the workers (by pid) hold, through Redis (jobs/worker/fleet.py)."""
+
+    def runs(self, workers: list[int]) -> int: ...
+    def hand_back_now(self, workers: list[int]) -> int: ...
+    def worker_died(self, worker: int) -> list[str]: ...
+
+
+def say(line: str) -> None:
+    """A line for the person at the terminal (not a log record)."""
+    print(line, flush=True)
+
+
+def _runs(count: int) -> str:
+    return f"{count} run" if count == 1 else f"{count} runs"
+
+
 @dataclass
 class Child:
     """One supervised process: started in its own session, told to stop if we die."""
@@ -53,6 +75,7 @@ class Child:
     name: str
     argv: Sequence[str]
     env: dict[str, str]
+    worker: bool = False
     process: subprocess.Popen[bytes] | None = None
     restarts: list[float] = field(default_factory=list)
     next_start: float = 0.0
@@ -94,10 +117,13 @@ class Supervisor:
         tick: float = 0.5,
         backoff: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        fleet: Fleet | None = None,
     ) -> None:
         """`backoff` scales the restart delays (1 s, 2 s, 4 s … up to 30 s)."""
         self.children = children
         self.database = database
+        self.fleet = fleet
+        self.hurry = False
         self.grace = grace
         self.tick = tick
         self.backoff = backoff
@@ -143,10 +169,37 @@ class Supervisor:
             code = child.process.returncode if child.process else None
             log.warning("%s exited (code %s); restarting in %.1fs", child.name, code, delay)
             child.next_start = now + delay
+            if child.worker and child.process is not None:
+                self._worker_died(child.process.pid)
         if now >= child.next_start:
             child.restarts.append(now)
             child.next_start = 0.0
             child.start()
+
+    def _worker_died(self, pid: int) -> None:
+        """Its runs are lost: hand them on now (the watchdog would, once their locks expire)."""
+        if self.fleet is None:
+            return
+        try:
+            self.fleet.worker_died(pid)
+        except Exception:
+            log.warning("could not hand on the runs of the dead worker %d yet", pid, exc_info=True)
+
+    def _workers(self) -> list[int]:
+        return [c.process.pid for c in self.children if c.worker and c.alive() and c.process]
+
+    def _fleet_call(self, call: Callable[[Fleet, list[int]], int]) -> int:
+        if self.fleet is None:
+            return 0
+        try:
+            return call(self.fleet, self._workers())
+        except Exception:  # Redis is away: the workers hand back by themselves after the grace
+            log.debug("asking the workers' runs failed", exc_info=True)
+            return 0
+
+    def _hurry(self, signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        self.hurry = True
 
     def _check_database(self) -> None:
         if self.database is None or self.database.alive():
@@ -165,10 +218,25 @@ class Supervisor:
 
     def shutdown(self) -> None:
         """Web first, workers warm (grace, then hand back), stragglers killed, Valkey last."""
+        signal.signal(signal.SIGTERM, self._hurry)
+        signal.signal(signal.SIGINT, self._hurry)
         for child in self.children:
             child.signal(signal.SIGTERM)
+        runs = self._fleet_call(lambda fleet, workers: fleet.runs(workers))
+        if runs:
+            it = "it" if runs == 1 else "them"
+            say(
+                f"waiting up to {self.grace:.0f} s for {_runs(runs)} to finish; "
+                f"press Ctrl-C again to hand {it} back now"
+            )
+        handed = False
         deadline = self.clock() + self.grace + STOP_MARGIN
         while any(c.alive() for c in self.children) and self.clock() < deadline:
+            if self.hurry and not handed:
+                handed = True
+                asked = self._fleet_call(lambda fleet, workers: fleet.hand_back_now(workers))
+                if asked:
+                    say(f"handing {_runs(asked)} back now: they run again when Repobox restarts")
             # A group-wide SIGTERM (systemd's default KillMode) also reaches the Valkey:
             # bring it back so the workers can still hand their runs back.
             with contextlib.suppress(GaveUp):

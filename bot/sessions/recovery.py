@@ -39,16 +39,20 @@ class Recovery:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
         self._claim = redis.register_script(scripts.CLAIM)
+        self._claim_dead = redis.register_script(scripts.CLAIM_DEAD)
         self._repair = redis.register_script(scripts.REPAIR_RUNNING)
 
     def active(self) -> list[str]:
         """Ids of sessions with a prompt in their running slot."""
         return [as_str(s) for s in self.redis.smembers(keys.active_runs())]
 
-    def claim(self, session_id: str) -> Claimed | None:
+    def claim(self, session_id: str, dead_token: str | None = None) -> Claimed | None:
         """Take the lease of a run nobody holds (its heartbeat stopped); None when it is
-        held or nothing runs."""
-        claimed = self._claim(
+        held or nothing runs. `dead_token`: the lease of a holder known to be dead (its
+        worker exited), taken over at once rather than when its heartbeat expires."""
+        script = self._claim if dead_token is None else self._claim_dead
+        extra = [] if dead_token is None else [dead_token]
+        claimed = script(
             keys=[
                 keys.run_lock(session_id),
                 keys.running(session_id),
@@ -56,7 +60,7 @@ class Recovery:
                 keys.lease(session_id),
                 keys.queue(session_id),
             ],
-            args=[session_id, keys.prompt(""), stored(PromptState.QUEUED)],
+            args=[session_id, keys.prompt(""), stored(PromptState.QUEUED), *extra],
         )
         if not claimed:
             return None

@@ -12,6 +12,11 @@ was taken over changes nothing. A lock that merely expired while Redis was unrea
 
 The heartbeat thread blocks on the session's cancel list between beats, so a cancel
 reaches the agent at once without polling.
+
+A worker process names itself the owner of the leases taken in it and in its work horses
+(`set_owner`); each lease it holds is listed under that name (`keys.worker_leases`), so the
+supervisor that sees the worker die hands its runs on at once instead of waiting for the
+lock to expire.
 """
 
 from __future__ import annotations
@@ -31,6 +36,20 @@ log = logging.getLogger(__name__)
 
 SHUTDOWN = "__shutdown__"  # pushed on the cancel list: the host is stopping, hand the run back
 _WAKE = "__heartbeat_stop__"
+OWNED_FOR = 86400  # seconds a lease record outlives a worker nobody cleaned up after
+_owner: str | None = None
+
+
+def set_owner(owner: str | None) -> None:
+    """Name this process's leases (and its forked work horses') after `owner`, host:pid."""
+    global _owner  # noqa: PLW0603 - one owner per worker process, inherited by its horses
+    _owner = owner
+
+
+def owned(redis: Redis, owner: str) -> dict[str, str]:
+    """The leases `owner` holds: session id → token."""
+    held = redis.hgetall(keys.worker_leases(owner))
+    return {as_str(session): as_str(token) for session, token in held.items()}
 
 
 def lease_held(redis: Redis, session_id: str, token: str) -> bool:
@@ -57,6 +76,14 @@ class SessionLock:
         if not token:
             return False
         self.token = as_str(token)
+        if _owner is not None:
+            try:
+                pipe = self.redis.pipeline()
+                pipe.hset(keys.worker_leases(_owner), self.session_id, self.token)
+                pipe.expire(keys.worker_leases(_owner), OWNED_FOR)
+                pipe.execute()
+            except RedisError:  # then a dead worker's run is found when its lock expires
+                log.warning("could not record the lease of session %s", self.session_id)
         return True
 
     def renew(self) -> bool:
@@ -67,6 +94,8 @@ class SessionLock:
 
     def release(self) -> None:
         self._release(keys=[self.key], args=[self.token])
+        if _owner is not None:
+            self.redis.hdel(keys.worker_leases(_owner), self.session_id)
 
 
 class Heartbeat(threading.Thread):

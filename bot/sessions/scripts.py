@@ -212,6 +212,15 @@ redis.call('LPUSH', running, prompt)
 return {'lost', prompt, token}
 """
 
+# CLAIM for a run whose worker is known dead: its lock (if still `ARGV[4]`, the dead
+# holder's token) is dropped first, in the same step, so nothing can renew it in between.
+CLAIM_DEAD = (
+    """
+if redis.call('GET', KEYS[1]) == ARGV[4] then redis.call('DEL', KEYS[1]) end
+"""
+    + CLAIM
+)
+
 # A session "running" with nothing running and nobody holding it: says so and settles it;
 # returns the settled state, or false when it needs no repair.
 REPAIR_RUNNING = (

@@ -43,6 +43,7 @@ from jobs import session_jobs
 from jobs.steps.context import JobContext
 from jobs.worker import disk_space, runtime, watchdog
 from jobs.worker import lost_hosts as hosts
+from jobs.worker.fleet import claim_for_this_worker
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +178,7 @@ def queues_for(settings: Settings) -> list[str]:
 
 def run_worker(settings: Settings, redis: Redis, *, burst: bool = False) -> None:
     ctx = runtime.install(settings, redis)
+    claim_for_this_worker(settings, redis)
     check_sandbox(settings)
     beat = hosts.HostBeat(ctx)
     beat.start()

@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 
 from bot.sessions.events import EventKind, ProgressEvent
 from bot.sessions.hosts import HostRegistry
-from bot.sessions.recovery import Found, Recovery
+from bot.sessions.recovery import Claimed, Found, Recovery
 from bot.sessions.runstate import RunState
 from jobs.steps.context import JobContext
 
@@ -60,15 +60,23 @@ def recover_stale_runs(ctx: JobContext) -> list[str]:
     recovery = Recovery(ctx.redis)
     recovered: list[str] = []
     for session_id in recovery.active():
-        claimed = recovery.claim(session_id)
-        if claimed is None:
-            continue
-        prompt_id, token = claimed.prompt_id, claimed.token
-        if claimed.found is Found.LOST:
-            _fail_lost(ctx, session_id, prompt_id, token, uptime)
+        prompt_id = settle_claim(ctx, session_id, recovery.claim(session_id), uptime)
+        if prompt_id is not None:
             recovered.append(prompt_id)
-        ctx.service.kick(ctx.service.sessions.get(session_id), f"recover-{prompt_id}-{token}")
     return recovered
+
+
+def settle_claim(
+    ctx: JobContext, session_id: str, claimed: Claimed | None, uptime: float
+) -> str | None:
+    """After a takeover: fail the lost run (its id returned) and move the queue on."""
+    if claimed is None:
+        return None
+    prompt_id, token = claimed.prompt_id, claimed.token
+    if claimed.found is Found.LOST:
+        _fail_lost(ctx, session_id, prompt_id, token, uptime)
+    ctx.service.kick(ctx.service.sessions.get(session_id), f"recover-{prompt_id}-{token}")
+    return prompt_id if claimed.found is Found.LOST else None
 
 
 def _fail_lost(ctx: JobContext, session_id: str, prompt_id: str, token: str, uptime: float) -> None:
