@@ -64,7 +64,7 @@ def _holder(path: Path, data_dir: Path) -> str:
         held = json.loads(path.read_text())
         pid, port = int(held["pid"]), int(held["port"])
     except (OSError, ValueError, KeyError, TypeError):
-        return f"another `python app.py` holds data dir {data_dir}"
+        return f"another Repobox (`./dev run`) holds data dir {data_dir}"
     return f"pid {pid}, data dir {data_dir}, port {port}"
 
 

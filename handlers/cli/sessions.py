@@ -45,6 +45,7 @@ from handlers.cli.output import closed_pipe, print_cancel, print_diff, print_sta
 from handlers.cli.redis_trouble import READ_ONLY, REFUSING_HINT, health, unreachable
 from jobs.session_jobs import SESSION_JOBS
 
+STDIN_HELP = "a lone `-` reads it from stdin, for a long one"
 FOLLOWERS = frozenset({"watch"})  # wait out a Redis outage at the start too (redis_trouble)
 PAGE = 50
 
@@ -58,12 +59,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     new = commands.add_parser("new", help="start a session on a repository")
     new.add_argument("repo", help="a path, a clone URL, group/project or github:owner/repo")
     new.add_argument("--base", help="the branch to start from (default: the repository's default)")
-    new.add_argument("prompt", nargs="*", help="the first prompt (optional)")
+    new.add_argument("prompt", nargs="*", help=f"the first prompt (optional; {STDIN_HELP})")
     new.add_argument("--watch", action="store_true", help="follow the first prompt's run")
 
     prompt = commands.add_parser("prompt", help="send the next prompt to a session")
     prompt.add_argument("id")
-    prompt.add_argument("text", nargs="+")
+    prompt.add_argument("text", nargs="+", help=f"the prompt or chat command ({STDIN_HELP})")
     prompt.add_argument("--watch", action="store_true", help="follow the run until it ends")
 
     compare = commands.add_parser(
@@ -75,7 +76,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="comma-separated candidates: sonnet, opus, haiku, a model id, claude-code "
         "(default: REPOBOX_COMPARE_DEFAULT)",
     )
-    compare.add_argument("text", nargs="+", help="the prompt")
+    compare.add_argument("text", nargs="+", help=f"the prompt ({STDIN_HELP})")
     compare.add_argument("--watch", action="store_true", help="follow the comparison")
     pick = commands.add_parser("pick", help="adopt candidate N of the last comparison")
     pick.add_argument("id")
@@ -145,11 +146,22 @@ def _person() -> Person:
     return Person(id=user, name=user)
 
 
+def _typed(words: list[str]) -> list[str]:
+    """The words as typed, or, for a lone `-`, the prompt read from stdin: a prompt longer
+    than one command-line argument may be (128 KiB on Linux) still reaches Repobox whole."""
+    if words != ["-"]:
+        return words
+    text = sys.stdin.read()
+    if not text.strip():
+        raise UserError("The prompt read from stdin is empty.")
+    return [text]
+
+
 def _new(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
     """`new <repo> [@<base>] [prompt…]`, parsed as chat parses it (`--base` is `@<base>`)."""
     base = [f"@{require_branch(args.base)}"] if args.base else []  # the flag's own message
     # The repository argument is taken whole (a path may hold spaces); the rest is chat's.
-    command = parse(" ".join(["new", ".", *base, *args.prompt]))
+    command = parse(" ".join(["new", ".", *base, *_typed(args.prompt)]))
     started = service.run(  # a "cli" thread: the operator's paths are theirs to open
         lambda commands: commands.start(
             repo=args.repo,
@@ -177,7 +189,7 @@ def _new(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int
 
 def _prompt(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
     """Whatever is typed is read as in a chat thread: `prompt ID ship it` ships."""
-    text = " ".join(args.text)
+    text = " ".join(_typed(args.text))
     command = (
         parse(text) if text.strip() else Command(CommandKind.PROMPT, prompt=text)
     )  # said below
@@ -187,7 +199,7 @@ def _prompt(service: BlockingService, args: argparse.Namespace, out: TextIO) -> 
 def _compare(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int:
     """`compare ID [--models a,b] prompt…`: sugar for typing `compare a,b prompt…`."""
     models = [args.models] if args.models else []
-    command = parse(" ".join(["compare", *models, *args.text]))
+    command = parse(" ".join(["compare", *models, *_typed(args.text)]))
     if args.models and not command.candidates:
         raise UserError(f"`{args.models}` names no model or agent I can compare.")
     return _execute(service, command, args, out)

@@ -21,9 +21,10 @@ CliResult = subprocess.CompletedProcess[str]
 def cli(settings: Settings, redis: Redis) -> Callable[..., CliResult]:
     """`./dev session …` as a subprocess, on a Redis flushed for this test (`redis`)."""
 
-    def run(*args: str, timeout: float = 60) -> CliResult:
+    def run(*args: str, timeout: float = 60, stdin: str | None = None) -> CliResult:
         return subprocess.run(
             [sys.executable, str(ROOT / "app.py"), "session", *args],
+            input=stdin,
             env=env_for(settings),
             capture_output=True,
             text=True,
@@ -72,6 +73,26 @@ def test_whole_flow_new_two_prompts_ship(
     assert session_id in listing.stdout and "pushed" in listing.stdout
     diff = cli("diff", session_id)
     assert "+first line" in diff.stdout and "+second line" in diff.stdout
+
+
+def test_a_prompt_longer_than_one_argument_comes_whole_from_stdin(
+    cli: Callable[..., CliResult], start_worker: Callable[..., WorkerProcess], make_repo: MakeRepo
+) -> None:
+    origin = make_repo(files={"README.md": "# Demo\n"})
+    start_worker()
+    new = cli("new", str(origin))
+    assert new.returncode == 0, new.stderr
+    session_id = session_id_from(new.stdout)
+    words = "y" * 200_000  # over Linux's 128 KiB for one argument
+    sent = cli("prompt", session_id, "-", "--watch", stdin=f"write big.txt: {words}")
+    assert sent.returncode == 0, sent.stderr
+    assert "1 file changed (+1 −0)" in sent.stdout
+    empty = cli("prompt", session_id, "-", stdin="  \n")
+    assert empty.returncode == 1 and "The prompt read from stdin is empty." in empty.stderr
+    shipped = cli("ship", session_id)
+    assert shipped.returncode == 0, shipped.stderr
+    branch = git("branch", "--format=%(refname:short)", "--list", "repobox/*", cwd=origin)
+    assert git("show", f"{branch.strip()}:big.txt", cwd=origin) == words + "\n"
 
 
 def test_bad_inputs_get_one_clear_line_and_nonzero_exit(
