@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-import gitlab.v4.objects as objects
 from gitlab.base import RESTManager
+from gitlab.v4 import objects
 
 PAGING = {"page", "per_page", "pagination", "order_by", "sort", "id_after", "id_before"}
 
@@ -97,7 +97,10 @@ def _collection(end: Endpoint, method: str, params: dict[str, object]) -> list[P
         return _attrs(params, end.create_required, end.create_optional, end.create_exclusive)
     if method == "GET" and end.list_filters:
         unknown = set(params) - end.list_filters - PAGING
-        return [Problem(f"list filter {name!r} is not one GitLab takes", False) for name in sorted(unknown)]
+        return [
+            Problem(f"list filter {name!r} is not one GitLab takes", False)
+            for name in sorted(unknown)
+        ]
     return []
 
 
