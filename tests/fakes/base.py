@@ -277,6 +277,7 @@ class FakeServer:
         if matched is None:
             with self._lock:
                 self.unhandled.append(recorded)
+            self.violate(recorded, f"{type(self).__name__} has no route for it (answered 501)")
             recorded.status = 501
             return web.json_response(
                 {"error": f"{type(self).__name__} has no route {request.method} {request.path}"},

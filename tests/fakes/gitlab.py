@@ -1170,6 +1170,7 @@ class FakeGitLab(FakeServer):
         except LookupError:
             with self._lock:
                 self.unhandled.append(recorded)
+            self.violate(recorded, "FakeGitLab has no route for it (answered 501)")
             return web.json_response(
                 {"error": f"FakeGitLab has no route {request.method} {request.path}"}, status=501
             )

@@ -249,6 +249,7 @@ def test_extra_methods_and_unknown_methods(slack: FakeSlack) -> None:
     with pytest.raises(SlackApiError):
         client.api_call("no.such.method")
     assert [c.path for c in slack.unhandled] == ["/api/no.such.method"]
+    assert [v.path for v in slack.take_violations()] == ["/api/no.such.method"]
 
 
 def test_sign_matches_slacks_verifier() -> None:
