@@ -41,12 +41,20 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-@functools.cache
 def github_description_path() -> Path:
     """The cached `api.github.com.json` of the pinned `@octokit/openapi`, fetched if needed.
 
     Raises `DescriptionUnavailable` when it cannot be fetched and we are not under CI (under
-    CI the underlying error propagates, so the run fails)."""
+    CI the underlying error propagates, so the run fails). One attempt per process: offline,
+    every later call raises at once instead of waiting on npm again."""
+    found = _github_description_path()
+    if isinstance(found, DescriptionUnavailable):
+        raise found
+    return found
+
+
+@functools.cache
+def _github_description_path() -> Path | DescriptionUnavailable:
     target = cache_dir() / f"github-openapi-{OCTOKIT_OPENAPI_VERSION}.json"
     if target.exists():
         return target
@@ -55,10 +63,10 @@ def github_description_path() -> Path:
     except (OSError, subprocess.SubprocessError) as exc:
         if in_ci():
             raise
-        raise DescriptionUnavailable(
+        return DescriptionUnavailable(
             f"could not install {OCTOKIT_OPENAPI}@{OCTOKIT_OPENAPI_VERSION} with npm "
             f"({type(exc).__name__}: {exc}); GitHub requests are not validated"
-        ) from exc
+        )
 
 
 def _fetch(target: Path) -> Path:

@@ -148,11 +148,37 @@ class GitHubDescription:
             data = json.loads(body)
         except ValueError:
             return [Problem(400, "Problems parsing JSON")]
-        escaped = quote(op.template.replace("~", "~0").replace("/", "~1"), safe="~{}")
+        escaped = op.template.replace("~", "~0").replace("/", "~1")
         pointer = (
             f"/paths/{escaped}/{op.method.lower()}/requestBody/content/application~1json/schema"
         )
-        return [Problem(422, error) for error in self._schema_errors(data, pointer)]
+        validated = f"/paths/{quote(escaped, safe='~{}')}" + pointer[len("/paths/" + escaped) :]
+        problems = [Problem(422, error) for error in self._schema_errors(data, validated)]
+        known = self._properties(self._node(pointer))
+        if isinstance(data, dict) and known:
+            for name in sorted(set(data) - known):
+                message = f"body field {name!r} is not in {op.template}; GitHub ignores it"
+                problems.append(Problem(200, message, name, refuse=False))
+        return problems
+
+    def _node(self, pointer: str) -> Any:
+        node: Any = self.doc
+        for part in pointer.strip("/").split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
+
+    def _properties(self, schema: Any) -> set[str]:
+        """The property names a request schema names, through `$ref` and `*Of`."""
+        if not isinstance(schema, dict):
+            return set()
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            return self._properties(self._node(ref.removeprefix("#")))
+        names = set(schema.get("properties", {}))
+        for key in ("allOf", "anyOf", "oneOf"):
+            for part in schema.get(key, []):
+                names |= self._properties(part)
+        return names
 
 
 def _parameter_errors(given: str, schema: dict[str, Any]) -> list[str]:

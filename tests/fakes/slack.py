@@ -669,10 +669,11 @@ class FakeSlack(FakeServer):
         problems = call_problems(name, call.params(), json_body=json_body, bearer=bearer)
         for problem in problems:
             self.violate(call, f"{problem.error}: {problem.message}")
-        if problems:
+        refused = [p for p in problems if p.refuse]
+        if refused:
             call.violations_recorded = True
-            messages = [f"[ERROR] {p.message}" for p in problems]
-            raise SlackError(problems[0].error, response_metadata={"messages": messages})
+            messages = [f"[ERROR] {p.message}" for p in refused]
+            raise SlackError(refused[0].error, response_metadata={"messages": messages})
 
     async def _serve_method(self, name: str, call: Recorded) -> web.StreamResponse:
         try:

@@ -28,12 +28,16 @@ from slack_sdk.models.blocks import Block
 
 TIMESTAMPS = ("ts", "thread_ts", "timestamp", "message_ts", "latest", "oldest")
 NOT_SENT = {"self", "app_token"}  # apps.connections.open's app_token travels as the auth header
+ANY_METHOD = {"token", "team_id"}
+"""Arguments every method takes: slack-sdk adds `team_id` to every call of a client made with
+one (`default_params`), as Bolt's per-request clients are (org-wide installs)."""
 
 
 @dataclass(frozen=True)
 class SdkMethod:
     name: str
     required: tuple[str, ...]
+    known: frozenset[str]  # every argument the signature names
     json: bool  # slack-sdk sends it as JSON, so Slack accepts JSON bodies for it
 
 
@@ -46,20 +50,20 @@ def sdk_method(name: str) -> SdkMethod | None:
     source = inspect.getsource(fn)
     if f'"{name}"' not in source:
         return None
-    required = tuple(
-        param
+    params = {
+        param: spec
         for param, spec in inspect.signature(fn).parameters.items()
-        if param not in NOT_SENT
-        and spec.default is inspect.Parameter.empty
-        and spec.kind not in (spec.VAR_KEYWORD, spec.VAR_POSITIONAL)
-    )
-    return SdkMethod(name, required, "json=kwargs" in source)
+        if param not in NOT_SENT and spec.kind not in (spec.VAR_KEYWORD, spec.VAR_POSITIONAL)
+    }
+    required = tuple(p for p, spec in params.items() if spec.default is inspect.Parameter.empty)
+    return SdkMethod(name, required, frozenset(params), "json=kwargs" in source)
 
 
 @dataclass(frozen=True)
 class Refusal:
     error: str
     message: str
+    refuse: bool = True  # False: Slack ignores it; record it and serve the call
 
 
 def call_problems(
@@ -89,6 +93,9 @@ def call_problems(
     for arg in method.required:
         if arg not in params:
             problems.append(Refusal("invalid_arguments", f"missing required field: {arg}"))
+    for arg in sorted(set(params) - method.known - ANY_METHOD):
+        message = f"{arg} is not an argument of {name} (slack-sdk's signature); Slack ignores it"
+        problems.append(Refusal("invalid_arguments", message, refuse=False))
     if is_json:
         for key in TIMESTAMPS:
             if key in params and params[key] is not None and not isinstance(params[key], str):

@@ -7,13 +7,18 @@ Each test takes the violations it causes on purpose; any other would fail it at 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import ROOT
 from tests.fakes.descriptions import DescriptionUnavailable
 from tests.fakes.github import FakeGitHub
 from tests.fakes.github_openapi import github_description
@@ -246,3 +251,46 @@ def test_gitlab_records_a_path_no_manager_knows(gitlab: FakeGitLab) -> None:
     assert "managers know" in gitlab.take_violations()[0].problem
     assert lab(gitlab, "GET", "/version")[0] == 200  # allow-listed, with its reason
     assert not gitlab.take_violations()
+
+
+# -- the suite's rule -------------------------------------------------------------------------
+
+SWALLOWED = """
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from tests.fakes.slack import FakeSlack
+
+
+def test_an_error_our_code_swallows() -> None:
+    with FakeSlack() as slack:
+        try:
+            WebClient(token="xoxb-1", base_url=slack.api_url).chat_update(channel="C1", ts=1.5)
+        except SlackApiError:
+            pass  # what a careless caller does: the test would pass without the rule
+"""
+
+
+def test_a_violation_fails_the_test_even_when_the_error_was_swallowed(tmp_path: Path) -> None:
+    (tmp_path / "test_swallowed.py").write_text(SWALLOWED)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "tests.fakes.violations",
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 error" in done.stdout and "a fake received requests" in done.stdout
+    assert "ts must be a string" in done.stdout

@@ -1,6 +1,7 @@
 """The suite's rule that no test leaves a fake holding a request the real API would refuse.
 
-A pytest plugin (named in tests/conftest.py's `pytest_plugins`): every test starts with no
+A pytest plugin (named in tests/conftest.py's `pytest_plugins`). It fetches the published
+descriptions once per run (tests/fakes/descriptions.py), and every test starts with no
 violations recorded and fails at teardown if a fake recorded one while it ran, whether or
 not our code noticed the error reply. Tests that send an invalid request on purpose take
 their violations with `fake.take_violations()` and assert on them.
@@ -13,6 +14,18 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes.base import take_violations
+from tests.fakes.descriptions import DescriptionUnavailable, github_description_path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def published_descriptions() -> None:
+    """Fetch GitHub's description once, before any test (a fake must not wait on npm while
+    a client waits on the fake). Offline outside CI: the fakes run unvalidated against it,
+    and tests/fakes/test_validation.py says so in its skips; under CI this fails the run."""
+    try:
+        github_description_path()
+    except DescriptionUnavailable:
+        pass
 
 
 @pytest.fixture(autouse=True)
