@@ -185,10 +185,12 @@ def main() -> None:
     scenarios = ("help", "prompt") if args.scenario == "both" else (args.scenario,)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        valkey = ValkeyServer(data_dir=root / "valkey")
+        valkey = ValkeyServer(
+            data_dir=root / "valkey", port=0, unix_socket_path=root / "valkey.sock"
+        )
         valkey.start()
         slack = FakeSlack(token=TOKEN).start()
-        redis_url = f"redis://127.0.0.1:{valkey.port}/0"
+        redis_url = f"unix://{valkey.unix_socket_path}"
         settings = Settings(
             data_dir=root / "data",
             redis_url=redis_url,

@@ -12,7 +12,9 @@
    (Where pip's index is a local mirror, as on the development machines, pip downloads
    nothing and leaves nothing to cache: the bench prints the bytes cached to show it.)
 
-    python bench/checks.py [rounds]
+    python bench/checks.py [rounds] [--no-setup]
+
+`--no-setup` skips part 2 (the package managers' downloads): the suite's smoke size.
 """
 
 from __future__ import annotations
@@ -137,13 +139,16 @@ def _size(root: Path) -> int:
 
 
 def main() -> None:
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else ROUNDS
+    args = [a for a in sys.argv[1:] if a != "--no-setup"]
+    rounds = int(args[0]) if args else ROUNDS
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         settings = Settings(data_dir=tmp / "data", sandbox="auto")
         where = "in bubblewrap" if sandbox_for(settings) else "without a sandbox"
         print(f"checks run {where}")
         checks_per_run(settings, tmp, rounds)
+        if "--no-setup" in sys.argv:
+            return
         setup_cache(settings, tmp, rounds, PIP)
         setup_cache(settings, tmp, rounds, NPM)
 

@@ -95,10 +95,10 @@ def setup_seconds(ctx: JobContext, session: Session) -> float:
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     root = Path(tempfile.mkdtemp(prefix="repobox-bench-checks-"))
-    server = ValkeyServer(data_dir=root / "valkey")
+    server = ValkeyServer(data_dir=root / "valkey", port=0, unix_socket_path=root / "valkey.sock")
     server.start()
     try:
-        url = f"redis://127.0.0.1:{server.port}/0"
+        url = f"unix://{server.unix_socket_path}"
         settings = Settings(
             data_dir=root / "data", redis_url=url, agent="command",
             agent_command=f"{sys.executable} {AGENT}", pool_size=1, host="bench",

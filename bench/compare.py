@@ -125,11 +125,13 @@ def main() -> None:
     delay = float(sys.argv[2]) if len(sys.argv) > 2 else 0.01
     with tempfile.TemporaryDirectory() as tmp, FakeAnthropic(api_key=KEY) as fake:
         root = Path(tmp)
-        server = ValkeyServer(data_dir=root / "valkey")
+        server = ValkeyServer(
+            data_dir=root / "valkey", port=0, unix_socket_path=root / "valkey.sock"
+        )
         server.start()
         try:
             base = Settings(
-                data_dir=root / "data", redis_url=f"redis://127.0.0.1:{server.port}/0",
+                data_dir=root / "data", redis_url=f"unix://{server.unix_socket_path}",
                 agent="anthropic", anthropic_api_key=KEY, anthropic_base_url=fake.url,
                 sandbox="off", pool_size=3, host="bench", public_url="http://bench",
                 local_roots=(root,),

@@ -101,8 +101,8 @@ def timed(send: Callable[[], Answer], times: int = 15) -> tuple[float, int]:
     return statistics.median(a.seconds for a in answers), answers[-1].status
 
 
-def megabyte_fields(routes: Routes) -> None:
-    print("2. a megabyte of letters and digits vs a normal value (median of 15 each)")
+def megabyte_fields(routes: Routes, times: int = 15) -> None:
+    print(f"2. a megabyte of letters and digits vs a normal value (median of {times} each)")
     comment = github_seeds()["issue_comment.created.issue.json"]["payload"]
 
     def github(login: str) -> Callable[[], Answer]:
@@ -135,20 +135,20 @@ def megabyte_fields(routes: Routes) -> None:
         ("Slack app_mention text", slack, MEGABYTE),
         ("Slack slash command text", command, MEGABYTE),
     ):
-        normal, normal_status = timed(make("octocat"))
-        large, large_status = timed(make(big))
+        normal, normal_status = timed(make("octocat"), times)
+        large, large_status = timed(make(big), times)
         print(
             f"   {label:<26} normal {ms(normal)} ({normal_status}), 1 MB {ms(large)} "
             f"({large_status}), ratio {large / normal:.1f}x"
         )
     twelve = dict(slack_command_seed())
     twelve["command"] = "x" * 12_000
-    slow, status = timed(lambda: routes.slack_form(twelve))
+    slow, status = timed(times=times, send=lambda: routes.slack_form(twelve))
     print(f"   Slack 12,000-character command field: {ms(slow)} ({status})")
 
 
-def redaction() -> None:
-    letters = "a" * 40_000
+def redaction(old_letters: int = 40_000) -> None:
+    letters = "a" * old_letters
     started = time.perf_counter()
     OLD_URL_CREDENTIALS.sub("", letters)
     old = time.perf_counter() - started
@@ -157,7 +157,7 @@ def redaction() -> None:
     redact(MEGABYTE)
     new = time.perf_counter() - started
     print("3. redaction")
-    print(f"   old URL-credential pattern, 40,000 letters: {old:.2f} s")
+    print(f"   old URL-credential pattern, {old_letters:,} letters: {old:.2f} s")
     print(f"   current redactor, 1 MB of letters and digits: {ms(new)}")
 
 
@@ -165,24 +165,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=9)
+    parser.add_argument("--times", type=int, default=15, help="samples per megabyte field")
+    parser.add_argument("--old-letters", type=int, default=40_000, help="quadratic: keep small")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        server = ValkeyServer(data_dir=Path(tmp) / "valkey")
+        server = ValkeyServer(
+            data_dir=Path(tmp) / "valkey", port=0, unix_socket_path=Path(tmp) / "valkey.sock"
+        )
         server.start()
         slack = FakeSlack(token=SLACK_TOKEN)
         slack.start()
-        url = f"redis://127.0.0.1:{server.port}/0"
+        url = f"unix://{server.unix_socket_path}"
         redis = connect(url)
         routes = Routes(route_settings(Path(tmp) / "data", url, slack), redis).start()
         try:
             fuzz(routes, args.requests, args.seed)
-            megabyte_fields(routes)
+            megabyte_fields(routes, args.times)
         finally:
             routes.stop()
             slack.stop()
             redis.close()
             server.stop()
-    redaction()
+    redaction(args.old_letters)
 
 
 if __name__ == "__main__":

@@ -204,12 +204,12 @@ def main() -> None:
     parser.add_argument("--beat", type=float, default=5.0)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="repobox-bench-"))
-    server = ValkeyServer(data_dir=root / "valkey")
+    server = ValkeyServer(data_dir=root / "valkey", port=0, unix_socket_path=root / "valkey.sock")
     server.start()
     try:
         repo = build_repo(root, args.files)
         bench_bundles(root, repo, args.files)
-        bench_lost_host(root, repo, f"redis://127.0.0.1:{server.port}/0", args.timeout, args.beat)
+        bench_lost_host(root, repo, f"unix://{server.unix_socket_path}", args.timeout, args.beat)
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)

@@ -223,9 +223,9 @@ def main() -> None:
     interval = args.interval_ms / 1000
 
     work = Path(tempfile.mkdtemp(prefix="repobox-bench-"))
-    valkey = ValkeyServer(data_dir=work / "valkey")
+    valkey = ValkeyServer(data_dir=work / "valkey", port=0, unix_socket_path=work / "valkey.sock")
     valkey.start()
-    redis_url = f"redis://127.0.0.1:{valkey.port}/0"
+    redis_url = f"unix://{valkey.unix_socket_path}"
     port = free_port()
     web = start_web(redis_url, port, work / "data")
     settings = Settings(

@@ -64,6 +64,7 @@ def start_worker(settings: Settings, redis_url: str) -> subprocess.Popen[bytes]:
         "REPOBOX_AGENT": "command",
         "REPOBOX_AGENT_COMMAND": "true",
         "REPOBOX_HOST": settings.host,
+        "REPOBOX_LOCAL_ROOTS": os.pathsep.join(str(root) for root in settings.local_roots),
     }
     return subprocess.Popen([sys.executable, str(ROOT / "app.py"), "worker"], env=env, cwd=ROOT)
 
@@ -103,12 +104,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="repobox-bench-"))
-    server = ValkeyServer(data_dir=root / "valkey")
+    # a unix socket, not a TCP port: a bench and a test run on one machine never race for one
+    socket = root / "valkey.sock"
+    server = ValkeyServer(data_dir=root / "valkey", port=0, unix_socket_path=socket)
     server.start()
     try:
         print(f"building a repository of {args.files} files …", flush=True)
         repo = build_repo(root, args.files)
-        redis_url = f"redis://127.0.0.1:{server.port}/0"
+        redis_url = f"unix://{socket}"
         redis = connect(redis_url)
 
         clones = []
@@ -128,6 +131,7 @@ def main() -> None:
                 agent="command",
                 agent_command="true",
                 host=f"bench{i}",
+                local_roots=(root,),  # the bench's own repository is a local path: allow it
             )
             ctx = runtime.install(settings, redis)
             worker = start_worker(settings, redis_url)

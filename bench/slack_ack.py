@@ -111,11 +111,13 @@ def main() -> None:
         root = Path(tmp)
         agent = root / "agent.py"
         agent.write_text(AGENT)
-        valkey = ValkeyServer(data_dir=root / "valkey")
+        valkey = ValkeyServer(
+            data_dir=root / "valkey", port=0, unix_socket_path=root / "valkey.sock"
+        )
         valkey.start()
         slack = FakeSlack(token=TOKEN).start()
         slack.enforce_edit_rate(1.0)
-        redis_url = f"redis://127.0.0.1:{valkey.port}/0"
+        redis_url = f"unix://{valkey.unix_socket_path}"
         settings = Settings(
             data_dir=root / "data",
             redis_url=redis_url,
@@ -127,6 +129,7 @@ def main() -> None:
             public_url="http://repobox.bench",
             host="bench",
             pool_size=0,
+            local_roots=(root,),  # the bench's own bare repository is a local path: allow it
         )
         ctx = runtime.install(settings, connect(redis_url))
         app = AppServer(settings).start()

@@ -94,11 +94,11 @@ def pipeline_side(root: Path, lines: int, seconds: float, interval: float, strea
     """One run through the whole pipeline, streamed (`stream`) or as edited messages."""
     agent, times = root / "agent.py", root / "printed.txt"
     agent.write_text(AGENT)
-    valkey = ValkeyServer(data_dir=root / "valkey")
+    valkey = ValkeyServer(data_dir=root / "valkey", port=0, unix_socket_path=root / "valkey.sock")
     valkey.start()
     slack = FakeSlack(token=TOKEN).start()
     slack.enforce_edit_rate(1.0)
-    redis_url = f"redis://127.0.0.1:{valkey.port}/0"
+    redis_url = f"unix://{valkey.unix_socket_path}"
     settings = Settings(
         data_dir=root / "data",
         redis_url=redis_url,

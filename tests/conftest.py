@@ -33,7 +33,7 @@ from jobs.worker import runtime
 from jobs.worker.process import queues_for
 from tests.token_watch import watching
 
-pytest_plugins = ["tests.git_spy"]
+pytest_plugins = ["tests.git_spy", "tests.fakes.violations"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTED_AGENT = ROOT / "tests" / "agents" / "scripted_agent.py"

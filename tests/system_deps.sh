@@ -5,6 +5,8 @@ set -u
 need=()
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# npm fetches GitHub's pinned OpenAPI description (tests/fakes/descriptions.py) and the Claude Code CLI
+command -v npm >/dev/null 2>&1 || need+=(npm)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing system packages for the tests: ${need[*]}" >&2

@@ -11,16 +11,29 @@ thousand levels deep. Nothing past the boundary sees a raw dict.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from collections.abc import Mapping
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl
 
+from aiohttp import web
+
 MAX_DEPTH = 64  # real payloads nest under 10 levels; deeper is an attack on recursion
 MAX_TEXT = 1_000_000  # the longest text a platform sends (a GitLab note)
 MAX_ID = 2**63 - 1
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+log = logging.getLogger(__name__)
+
+
+def too_large(surface: str, request: web.Request) -> web.Response:
+    """The answer to a body over the app's size limit (`request.read()` raised
+    `HTTPRequestEntityTooLarge`): a plain 413 and one log line. A limit refusal is an
+    expected answer to outside input, not a crash with a reference."""
+    limit = request.client_max_size
+    log.warning("%s request body over the %d-byte limit refused (413)", surface, limit)
+    return web.json_response({"error": f"body over the {limit}-byte limit"}, status=413)
 
 
 class Malformed(ValueError):

@@ -27,7 +27,7 @@ from bot.forges.events import CommentEvent
 from bot.forges.text import command_text, mentions
 from handlers.common import outage
 from handlers.common.context import WebContext
-from handlers.common.payload import Malformed, parse_form, parse_object
+from handlers.common.payload import Malformed, parse_form, parse_object, too_large
 from jobs.forge_jobs import handle_comment
 
 log = logging.getLogger(__name__)
@@ -115,6 +115,8 @@ def guarded(surface: str) -> Callable[[Handler], Handler]:
                 return await handler(request)
             except Rejected as rejected:
                 return rejected.response
+            except web.HTTPRequestEntityTooLarge:
+                return too_large(f"{surface} webhook", request)
             except Exception as error:
                 ref = crash_reference(log, f"{surface} webhook failed", error)
                 if outage.is_outage(error):

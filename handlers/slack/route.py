@@ -31,7 +31,7 @@ from bot.core.logs import crash_reference
 from bot.surfaces.slack.clients import async_web_client
 from handlers.common import outage
 from handlers.common.context import WebContext
-from handlers.common.payload import Malformed
+from handlers.common.payload import Malformed, too_large
 from handlers.slack import request as slack_request
 from handlers.slack.assistant import build_assistant, recent_from
 from handlers.slack.filters import SlackFilters
@@ -89,7 +89,10 @@ def build_bolt(ctx: WebContext) -> AsyncApp:
 
 
 async def events(request: web.Request) -> web.StreamResponse:
-    raw = await request.read()
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return too_large("slack", request)
     if not signed(request.app[VERIFIER], raw, request.headers):
         log.warning("slack request with a bad, stale or missing signature refused")
         return web.json_response({"error": "invalid request"}, status=401)

@@ -7,6 +7,12 @@ async ones can both talk to it. Every request is recorded; a request to a route 
 fake does not know answers 501 and is recorded as unhandled, so a missing fake shows up
 as a failure, not a hang. Tests can script failures (429, 502, 529 …) for the next N
 calls of a route.
+
+Each fake also checks every request against the platform's own published description
+(`refuse`, overridden per platform) before answering. A request the real API would refuse
+is answered the way that API refuses it, and it is recorded as a `Violation`; so is a
+request the real API would silently misread. The suite fails a test that left a violation
+behind (tests/fakes/violations.py), even when our code swallowed the error it got.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ class Recorded:
     at: float = field(default_factory=time.monotonic)
     status: int = 0
     path_args: dict[str, str] = field(default_factory=dict)
+    raw_path: str = ""
+    violations_recorded: bool = False
+    """The path as sent, still percent-encoded (GitLab puts `group%2Fproject` in one segment)."""
 
     @property
     def text(self) -> str:
@@ -63,6 +72,31 @@ class Recorded:
         return merged
 
 
+@dataclass(frozen=True)
+class Violation:
+    """A request the real platform would refuse or misread, and why."""
+
+    fake: str
+    method: str
+    path: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.fake}: {self.method} {self.path}: {self.problem}"
+
+
+_violations: list[Violation] = []
+_violations_lock = threading.Lock()
+
+
+def take_violations() -> list[Violation]:
+    """Every violation any fake in this process recorded since the last call (and forget them)."""
+    with _violations_lock:
+        found = list(_violations)
+        _violations.clear()
+    return found
+
+
 @dataclass
 class ScriptedFailure:
     status: int
@@ -86,6 +120,8 @@ class FakeServer:
         self.port = 0
         self.app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._routes: list[tuple[str, str, Handler]] = []
+        self.violations: list[Violation] = []
+        """What this fake found wrong in the requests it received (see `take_violations`)."""
 
     # -- set-up ---------------------------------------------------------------------
     def route(self, method: str, path: str, handler: Handler) -> None:
@@ -131,6 +167,32 @@ class FakeServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    # -- validation -------------------------------------------------------------------
+    def violate(self, call: Recorded, problem: str) -> None:
+        """Record that `call` is one the real platform would refuse or misread."""
+        found = Violation(type(self).__name__, call.method, call.path, problem)
+        with self._lock:
+            self.violations.append(found)
+        with _violations_lock:
+            _violations.append(found)
+
+    def take_violations(self) -> list[Violation]:
+        """This fake's violations (and forget them, so the suite does not fail the test):
+        for tests that send an invalid request on purpose and assert the refusal."""
+        with self._lock:
+            mine = list(self.violations)
+            self.violations.clear()
+        with _violations_lock:
+            for found in mine:
+                if found in _violations:
+                    _violations.remove(found)
+        return mine
+
+    async def refuse(self, call: Recorded) -> web.StreamResponse | None:
+        """The platform's answer to an invalid request, or None to serve it. Overrides call
+        `violate` for each problem; a problem the platform ignores returns None."""
+        return None
 
     # -- queries for tests --------------------------------------------------------------
     def calls_to(self, path_or_method: str) -> list[Recorded]:
@@ -193,9 +255,15 @@ class FakeServer:
             query=dict(request.query),
             headers=dict(request.headers),
             body=body,
+            raw_path=request.rel_url.raw_path,
         )
         with self._lock:
             self.calls.append(recorded)
+        refusal = await self.refuse(recorded)
+        if refusal is not None:
+            recorded.status = refusal.status
+            return refusal
+        with self._lock:
             failure = self._failures.get(request.path)
             if failure is not None:
                 failure.remaining -= 1
@@ -209,6 +277,7 @@ class FakeServer:
         if matched is None:
             with self._lock:
                 self.unhandled.append(recorded)
+            self.violate(recorded, f"{type(self).__name__} has no route for it (answered 501)")
             recorded.status = 501
             return web.json_response(
                 {"error": f"{type(self).__name__} has no route {request.method} {request.path}"},

@@ -61,7 +61,10 @@ from urllib.parse import unquote, urlencode, urlparse
 
 from aiohttp import web
 
+from .allowlist import allowed
 from .base import FakeServer, Recorded
+from .descriptions import DescriptionUnavailable
+from .github_openapi import github_description
 from .oauth import OAuthServer
 
 FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "github"
@@ -1169,6 +1172,37 @@ class FakeGitHub(FakeServer):
         chunk = items[(page - 1) * per_page : page * per_page]
         return self._json(me, chunk, headers=headers)
 
+    async def refuse(self, call: Recorded) -> web.StreamResponse | None:
+        """GitHub's own answer to a request its OpenAPI description does not allow."""
+        if allowed("github", call.method, call.path):
+            return None
+        try:
+            description = github_description()
+        except DescriptionUnavailable:
+            return None  # offline outside CI: tests/fakes/test_validation.py skips, says why
+        content_type = call.headers.get("Content-Type", "")
+        op, problems = description.check(
+            call.method, call.path, call.query, call.body, content_type
+        )
+        for problem in problems:
+            self.violate(call, problem.message)
+        refused = [p for p in problems if p.refuse]
+        if not refused:
+            return None
+        docs = op.docs if op is not None else DOCS
+        status = refused[0].status
+        if status == 404:
+            body: dict[str, Any] = {"message": "Not Found", "documentation_url": docs}
+        elif status == 400:
+            body = {"message": "Problems parsing JSON", "documentation_url": docs}
+        else:
+            errors = [
+                {"resource": "Request", "field": p.field, "code": "invalid", "message": p.message}
+                for p in refused
+            ]
+            body = {"message": "Validation Failed", "errors": errors, "documentation_url": docs}
+        return web.json_response(body | {"status": str(status)}, status=status)
+
     def _api(self, method: str, path: str, fn: Route) -> None:
         async def handler(request: web.Request, call: Recorded) -> web.StreamResponse:
             me = self._authenticate(call.headers)
@@ -1400,6 +1434,12 @@ class FakeGitHub(FakeServer):
         state = call.query.get("state", "open")
         head = call.query.get("head", "")
         base = call.query.get("base")
+        if head and ":" not in head:
+            self.violate(
+                call,
+                f"head={head!r} without 'owner:': GitHub ignores the filter and lists every "
+                "pull request",
+            )
         found = []
         for pull in repo.issues.values():
             if not pull.is_pull or state not in ("all", pull.state):

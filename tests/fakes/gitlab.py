@@ -39,6 +39,8 @@ from urllib.parse import quote, unquote, urlparse
 from aiohttp import web
 from yarl import URL
 
+from tests.fakes import gitlab_managers
+from tests.fakes.allowlist import allowed
 from tests.fakes.base import FakeServer, Handler, Recorded
 from tests.fakes.oauth import OAuthServer
 
@@ -296,6 +298,23 @@ class FakeGitLab(FakeServer):
             default_scopes=("read_user",),
         )
         self.route("GET", "/oauth/token/info", self._token_info)
+
+    async def refuse(self, call: Recorded) -> web.StreamResponse | None:
+        """GitLab's own answer to a request python-gitlab's managers do not describe."""
+        if allowed("gitlab", call.method, call.path):
+            return None
+        if not call.path.startswith("/api/v4/"):
+            self.violate(call, "not a path of GitLab's REST API")
+            return web.json_response({"error": "404 Not Found"}, status=404)
+        problems = gitlab_managers.check(call.method, call.raw_path, call.params())
+        for problem in problems:
+            self.violate(call, problem.message)
+        refused = [p for p in problems if p.refuse]
+        if not refused:
+            return None
+        if "managers know" in refused[0].message:
+            return web.json_response({"error": "404 Not Found"}, status=404)
+        return web.json_response({"error": refused[0].message}, status=400)
 
     def _issue_oauth_token(self, username: str, scopes: tuple[str, ...]) -> str:
         token = secrets.token_hex(32)
@@ -1151,6 +1170,7 @@ class FakeGitLab(FakeServer):
         except LookupError:
             with self._lock:
                 self.unhandled.append(recorded)
+            self.violate(recorded, "FakeGitLab has no route for it (answered 501)")
             return web.json_response(
                 {"error": f"FakeGitLab has no route {request.method} {request.path}"}, status=501
             )
@@ -1379,8 +1399,16 @@ class FakeGitLab(FakeServer):
             }
         )
 
+    def _list_state(self, c: _Call, allowed_states: tuple[str, ...]) -> str:
+        """The `state` filter, refused (400, as GitLab does) unless it is one GitLab knows."""
+        state = str(c.params.get("state", "all"))
+        if state not in allowed_states:
+            self.violate(c.recorded, f"state={state!r} is not one of {allowed_states}")
+            raise ApiError(400, "state does not have a valid value", key="error")
+        return state
+
     async def _list_issues(self, c: _Call) -> web.Response:
-        state = c.params.get("state", "all")
+        state = self._list_state(c, ("opened", "closed", "all"))
         with self._state:
             issues = sorted(c.p.issues.values(), key=lambda i: i.iid, reverse=True)
             items = [self._issue_json(c.p, i) for i in issues if state in ("all", i.state)]
@@ -1396,6 +1424,7 @@ class FakeGitLab(FakeServer):
 
     async def _list_mrs(self, c: _Call) -> web.Response:
         q = c.params
+        self._list_state(c, ("opened", "closed", "locked", "merged", "all"))
         with self._state:
             mrs = [
                 mr
@@ -1488,6 +1517,9 @@ class FakeGitLab(FakeServer):
                     labels = q["labels"] or []
                     item.labels = labels.split(",") if isinstance(labels, str) else list(labels)
             event = q.get("state_event")
+            if event not in (None, "close", "reopen"):
+                self.violate(c.recorded, f"state_event={event!r} is not close or reopen")
+                raise ApiError(400, "state_event does not have a valid value", key="error")
             if event == "close":
                 item.state = "closed"
             elif event == "reopen":

@@ -30,7 +30,9 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from slack_sdk.signature import SignatureVerifier
 
+from tests.fakes.allowlist import allowed
 from tests.fakes.base import FakeServer, Recorded
+from tests.fakes.slack_methods import call_problems, model_block_errors
 from tests.fakes.slack_streams import FakeStream, SlackStreams
 
 MethodHandler = Callable[[dict[str, Any], Recorded], dict[str, Any] | Awaitable[dict[str, Any]]]
@@ -48,6 +50,8 @@ MAX_MARKDOWN_TEXT = 12_000
 MAX_ACTIONS_ELEMENTS = 25
 MAX_BUTTON_TEXT = 75
 MAX_BUTTON_VALUE = 2_000
+REFUSALS = {"invalid_arguments", "invalid_blocks", "invalid_chunks", "msg_too_long"}
+"""Errors that mean the request itself was wrong: each is recorded as a violation."""
 
 
 class SlackError(Exception):
@@ -237,7 +241,7 @@ def block_errors(blocks: Any) -> list[str]:
         errors.append(
             f"markdown blocks exceed {MAX_MARKDOWN_TEXT} characters [json-pointer:/blocks]"
         )
-    return errors
+    return errors or model_block_errors(blocks)
 
 
 # -- state ------------------------------------------------------------------------------------
@@ -638,7 +642,8 @@ class FakeSlack(FakeServer):
     def _check_auth(self, name: str, call: Recorded) -> None:
         auth = call.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
-        token = token or str(call.params().get("token") or "")
+        if not (call.body and "json" in call.headers.get("Content-Type", "")):  # JSON: header only
+            token = token or str(call.params().get("token") or "")
         if not token:
             raise SlackError("not_authed")
         if name == "apps.connections.open":
@@ -654,8 +659,25 @@ class FakeSlack(FakeServer):
         if self.token is not None and token != self.token:
             raise SlackError("invalid_auth")
 
+    def _check_call(self, name: str, call: Recorded) -> None:
+        """slack-sdk's description of the method (tests/fakes/slack_methods.py): refuse
+        what Slack refuses, and record it as a violation."""
+        if allowed("slack", call.method, call.path):
+            return
+        json_body = bool(call.body) and "json" in call.headers.get("Content-Type", "")
+        bearer = call.headers.get("Authorization", "").startswith("Bearer ")
+        problems = call_problems(name, call.params(), json_body=json_body, bearer=bearer)
+        for problem in problems:
+            self.violate(call, f"{problem.error}: {problem.message}")
+        refused = [p for p in problems if p.refuse]
+        if refused:
+            call.violations_recorded = True
+            messages = [f"[ERROR] {p.message}" for p in refused]
+            raise SlackError(refused[0].error, response_metadata={"messages": messages})
+
     async def _serve_method(self, name: str, call: Recorded) -> web.StreamResponse:
         try:
+            self._check_call(name, call)
             self._check_auth(name, call)
             with self._state:
                 handler = self._methods[name]
@@ -665,6 +687,8 @@ class FakeSlack(FakeServer):
             if inspect.isawaitable(result):
                 result = await result
         except SlackError as e:
+            if e.error in REFUSALS and not call.violations_recorded:
+                self.violate(call, f"{e.error}: {e.extra}")
             body = {"ok": False, "error": e.error, **e.extra}
             return web.json_response(body, status=e.status, headers=e.headers)
         return web.json_response({"ok": True, **result})

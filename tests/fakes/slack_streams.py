@@ -31,6 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from slack_sdk.models.messages.chunk import Chunk
+
 from tests.fakes.base import Recorded
 
 if TYPE_CHECKING:
@@ -169,10 +171,14 @@ def chunk_errors(chunks: Any) -> list[str]:
     for i, chunk in enumerate(chunks):
         where = f"[json-pointer:/chunks/{i}"
         check = _CHUNK_CHECKS.get(chunk.get("type")) if isinstance(chunk, dict) else None
-        if check is None:
+        model = Chunk.parse(chunk) if check is not None else None  # slack-sdk's chunk models
+        if check is None or model is None:
             errors.append(f"unknown chunk type {where}/type]")
             continue
         errors.extend(check(chunk, where))
+        errors.extend(
+            f"unknown field {key} {where}/{key}]" for key in set(chunk) - model.attributes
+        )
     return errors
 
 

@@ -163,6 +163,7 @@ def test_reactions(fake: FakeGitHub, gh: Github) -> None:
     with pytest.raises(GithubException) as bad:
         repo.get_issue(number).get_comment(mention.id).create_reaction("tada")
     assert bad.value.status == 422
+    assert ["tada" in v.problem for v in fake.take_violations()] == [True]
 
 
 def test_create_pull_list_by_head_and_duplicate(
@@ -180,6 +181,7 @@ def test_create_pull_list_by_head_and_duplicate(
     fake.add_pull(REPO, "empty", "other")
     # like GitHub, a head filter without "owner:" is ignored
     assert {p.number for p in repo.get_pulls(state="open", head="feature")} == {2, 3}
+    assert ["without 'owner:'" in v.problem for v in fake.take_violations()] == [True]
 
     with pytest.raises(GithubException) as duplicate:
         repo.create_pull(base="main", head="acme:feature", title="Again")

@@ -211,6 +211,7 @@ def test_block_limits_and_rendering(slack: FakeSlack) -> None:
     ]  # fmt: skip
     assert render(blocks, "fallback") == "Session\n*running*\n3 files changed\nsee log"
     assert render(None, "plain") == "plain"
+    assert slack.take_violations(), "the fake records each refusal as a violation"
 
 
 def test_buttons_are_held_to_slacks_limits(slack: FakeSlack) -> None:
@@ -236,6 +237,7 @@ def test_buttons_are_held_to_slacks_limits(slack: FakeSlack) -> None:
         assert err.value.response["error"] == "invalid_blocks"
     posted = client.chat_postMessage(channel=CHANNEL, text="x", blocks=[actions(*["P"] * 25)])
     assert posted["ok"]
+    assert slack.take_violations(), "the fake records each refusal as a violation"
 
 
 def test_extra_methods_and_unknown_methods(slack: FakeSlack) -> None:
@@ -247,6 +249,7 @@ def test_extra_methods_and_unknown_methods(slack: FakeSlack) -> None:
     with pytest.raises(SlackApiError):
         client.api_call("no.such.method")
     assert [c.path for c in slack.unhandled] == ["/api/no.such.method"]
+    assert [v.path for v in slack.take_violations()] == ["/api/no.such.method"]
 
 
 def test_sign_matches_slacks_verifier() -> None:

@@ -153,6 +153,7 @@ def test_arguments_slack_refuses(slack: FakeSlack, client: WebClient) -> None:
         "message_not_in_streaming_state"
     )
     client.chat_update(channel=CHANNEL, ts=ts, text="edited after the stream")
+    assert slack.take_violations(), "the fake records each refusal as a violation"
 
 
 def test_streams_end_after_their_lifetime(slack: FakeSlack, client: WebClient) -> None:
@@ -241,3 +242,4 @@ def test_assistant_thread_methods(slack: FakeSlack, client: WebClient) -> None:
         )
         == "invalid_arguments"
     )
+    assert slack.take_violations(), "the fake records each refusal as a violation"
