@@ -295,9 +295,3 @@ def api_rate(token_id: str, window: int) -> str:
     """String: requests one API token made in one minute (`window`: the minute since the
     epoch); expires two minutes on (`handlers.api.auth`)."""
     return f"{PREFIX}:api:rate:{token_id}:{window}"
-
-
-def oidc_discovery(issuer: str) -> str:
-    """String: the OpenID Connect provider's discovery document and JWKS as JSON, cached
-    for an hour (`bot.identity.oidc`)."""
-    return f"{PREFIX}:oidc:discovery:{issuer}"
