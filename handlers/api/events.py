@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 
 from aiohttp import web
@@ -86,7 +85,7 @@ async def events(call: Call) -> web.StreamResponse:
             chunks = [message(e.to_dict(), event="progress", event_id=e.id) for e in batch]
             cursor = (batch[-1].id or cursor) if batch else cursor
             if done:
-                chunks.append(f"event: end\ndata: {json.dumps({'last': cursor})}\n\n".encode())
+                chunks.append(message(models.StreamEnd(last=cursor).model_dump(), event="end"))
             await response.write(b"".join(chunks) or b": keep-alive\n\n")
             if done:
                 break

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.sessions.events import EventKind
 from bot.sessions.listing import MOST, PAGE_SIZE
 from bot.sessions.prompts import Action, Prompt, PromptState
 from bot.sessions.session import SessionState
@@ -185,6 +186,23 @@ class CancelOut(BaseModel):
 
 class Done(BaseModel):
     message: str
+
+
+class ProgressEvent(BaseModel):
+    """What one `progress` event's data holds (`bot.sessions.events.ProgressEvent`)."""
+
+    id: str | None = Field(description="The stream id: send it back as `Last-Event-ID`.")
+    kind: EventKind
+    text: str
+    prompt: str | None = Field(description="The prompt's id, if the event belongs to one.")
+    data: dict[str, Any]
+    at: float
+
+
+class StreamEnd(BaseModel):
+    """The `end` event's data (`until=idle`): the last event's id."""
+
+    last: str
 
 
 class Diff(BaseModel):

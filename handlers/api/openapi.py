@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from handlers.api.models import ProgressEvent, StreamEnd
 from handlers.api.operations import SSE, Operation
 from handlers.api.problems import MEDIA_TYPE, Problem
 
@@ -29,7 +30,11 @@ TITLES = {
 
 
 def _schemas(operations: Iterable[Operation]) -> tuple[dict[Any, Any], dict[str, Any]]:
-    keys: set[tuple[type[BaseModel], JsonSchemaMode]] = {(Problem, "serialization")}
+    keys: set[tuple[type[BaseModel], JsonSchemaMode]] = {
+        (Problem, "serialization"),
+        (ProgressEvent, "serialization"),
+        (StreamEnd, "serialization"),
+    }
     for op in operations:
         if op.answer is not None:
             keys.add((op.answer, "serialization"))
@@ -85,6 +90,28 @@ _HEADERS: dict[str, dict[str, Any]] = {
 }
 
 
+SSE_EVENT = {
+    "type": "object",
+    "description": "One Server-Sent Event: `progress` (data: a `ProgressEvent` as JSON, id: "
+    "its stream id, for `Last-Event-ID`) or, with `until=idle`, a last `end`.",
+    "properties": {
+        "event": {"enum": ["progress", "end"]},
+        "id": {"type": "string"},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {
+                "anyOf": [
+                    {"$ref": REF.format(model="ProgressEvent")},
+                    {"$ref": REF.format(model="StreamEnd")},
+                ]
+            },
+        },
+        "retry": {"type": "integer"},
+    },
+}
+
+
 def _problem(status: int) -> dict[str, Any]:
     return {
         "description": TITLES.get(status, "A problem."),
@@ -96,7 +123,7 @@ def _operation(op: Operation, mapping: dict[Any, Any]) -> dict[str, Any]:
     if op.answer is None:
         ok: dict[str, Any] = {
             "description": "Server-Sent Events: `progress` events (JSON), then `end`.",
-            "content": {SSE: {"schema": {"type": "string"}}},
+            "content": {SSE: {"schema": SSE_EVENT}},
         }
     else:
         ok = {
@@ -148,3 +175,11 @@ def describe(operations: Iterable[Operation], server: str) -> dict[str, Any]:
             },
         },
     }
+
+
+if __name__ == "__main__":  # `python -m handlers.api.openapi > docs/openapi.json`
+    import json
+
+    from handlers.api.routes import OPERATIONS
+
+    print(json.dumps(describe(OPERATIONS, "https://repobox.example.com"), indent=2))

@@ -4,7 +4,6 @@ the rate limit, cookies that authenticate nothing, and the settings page's token
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from redis import Redis
 
-from bot.core.config import Settings
 from bot.core import keys
+from bot.core.config import Settings
 from bot.core.redisio import as_str
 from tests.api.support import Api, Sse, operator, read_events, token
 from tests.conftest import MakeRepo, WorkerProcess, git, wait_until
@@ -88,9 +88,7 @@ def test_start_prompt_follow_resume_ship_and_undo(
                 break
     rest = follow(api, session_id, after=seen[-1].id)
     ids = [e.id for e in seen + rest if e.event == "progress"]
-    stored = [
-        as_str(i) for i, _ in redis.xrange(keys.events(session_id), min=f"({resume_from}")
-    ]
+    stored = [as_str(i) for i, _ in redis.xrange(keys.events(session_id), min=f"({resume_from}")]
     assert ids == stored  # nothing lost, nothing twice
     assert rest[-1].event == "end"
 
@@ -110,9 +108,11 @@ def test_start_prompt_follow_resume_ship_and_undo(
     assert undone.status_code == 202, undone.text
     follow(api, session_id)
     after = wait_until(
-        lambda: (d := api.get(f"/sessions/{session_id}/diff").json())
-        and "B.txt" not in d["patch"]
-        and d,
+        lambda: (
+            (d := api.get(f"/sessions/{session_id}/diff").json())
+            and "B.txt" not in d["patch"]
+            and d
+        ),
         what="the undo to take B.txt back",
     )
     assert "A.txt" in after["patch"]
