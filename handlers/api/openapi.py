@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 description, generated from the operations and the pydantic models
 they read and answer (no framework: `model_json_schema` per model, gathered into
 `components`). Served at `/api/v1/openapi.json`; `docs/openapi.json` is the same document,
-and a test checks that the two agree.
+and a test checks that the two agree (`python -m handlers.api.routes > docs/openapi.json`).
 """
 
 from __future__ import annotations
@@ -175,11 +175,3 @@ def describe(operations: Iterable[Operation], server: str) -> dict[str, Any]:
             },
         },
     }
-
-
-if __name__ == "__main__":  # `python -m handlers.api.openapi > docs/openapi.json`
-    import json
-
-    from handlers.api.routes import OPERATIONS
-
-    print(json.dumps(describe(OPERATIONS, "https://repobox.example.com"), indent=2))

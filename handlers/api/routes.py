@@ -166,3 +166,9 @@ def register(app: web.Application, ctx: WebContext) -> None:
     sub[events.STOPPING] = asyncio.Event()
     sub.on_shutdown.append(events.stop_streams)
     app.add_subapp(PREFIX, sub)
+
+
+if __name__ == "__main__":  # `python -m handlers.api.routes > docs/openapi.json`
+    import json
+
+    print(json.dumps(describe(OPERATIONS, "https://repobox.example.com"), indent=2))

@@ -103,5 +103,5 @@ def test_the_published_description_is_the_served_one(
     assert served_doc == describe(OPERATIONS, settings.public_url)
     published = json.loads(DOCS.read_text())
     assert published == describe(OPERATIONS, PUBLISHED_SERVER), (
-        "docs/openapi.json is stale: python -m handlers.api.openapi > docs/openapi.json"
+        "docs/openapi.json is stale: python -m handlers.api.routes > docs/openapi.json"
     )
