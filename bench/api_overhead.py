@@ -57,6 +57,43 @@ def api_post(url: str, secret: str, body: dict[str, str]) -> int:
         return int(answer.status)
 
 
+def measure(
+    app: AppServer,
+    workspace: Workspace,
+    redis: Redis,
+    thread_ts: str,
+    secret: str,
+    slack_session: str,
+    api_session: str,
+    count: int,
+) -> None:
+    prompts_url = f"{app.url}/api/v1/sessions/{api_session}/prompts"
+    health, via_slack, via_api = [], [], []
+    for n in range(count + 20):
+        t = time.perf_counter()
+        app.request("/healthz")
+        h = time.perf_counter() - t
+        before = redis.llen(keys.prompts(slack_session))
+        t = time.perf_counter()
+        _, answer = workspace.reply(thread_ts, f"slack prompt {n}")
+        assert answer.status == 200, answer
+        s = queued_after(redis, slack_session, before, t)
+        before = redis.llen(keys.prompts(api_session))
+        t = time.perf_counter()
+        assert api_post(prompts_url, secret, {"prompt": f"api prompt {n}"}) == 202
+        a = queued_after(redis, api_session, before, t)
+        if n >= 20:  # after the warm-up
+            health.append(h)
+            via_slack.append(s)
+            via_api.append(a)
+    print(f"request sent → prompt on the queue, {count} each (localhost):")
+    print(f"  GET /healthz (baseline)          {percentiles(health)}")
+    print(f"  Slack thread reply               {percentiles(via_slack)}")
+    print(f"  POST /api/v1/sessions/…/prompts  {percentiles(via_api)}")
+    ratio = statistics.median(via_api) / statistics.median(via_slack)
+    print(f"  API / Slack (medians)            {ratio:.2f}×")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
@@ -105,31 +142,9 @@ def main() -> None:
                 ).read()
             )
             api_session = started["session"]["id"]
-            prompts_url = f"{app.url}/api/v1/sessions/{api_session}/prompts"
-            health, via_slack, via_api = [], [], []
-            for n in range(args.requests + 20):
-                t = time.perf_counter()
-                app.request("/healthz")
-                h = time.perf_counter() - t
-                before = redis.llen(keys.prompts(slack_session))
-                t = time.perf_counter()
-                _, answer = workspace.reply(message.ts, f"slack prompt {n}")
-                assert answer.status == 200, answer
-                s = queued_after(redis, slack_session, before, t)
-                before = redis.llen(keys.prompts(api_session))
-                t = time.perf_counter()
-                assert api_post(prompts_url, secret, {"prompt": f"api prompt {n}"}) == 202
-                a = queued_after(redis, api_session, before, t)
-                if n >= 20:  # after the warm-up
-                    health.append(h)
-                    via_slack.append(s)
-                    via_api.append(a)
-            print(f"request sent → prompt on the queue, {args.requests} each (localhost):")
-            print(f"  GET /healthz (baseline)          {percentiles(health)}")
-            print(f"  Slack thread reply               {percentiles(via_slack)}")
-            print(f"  POST /api/v1/sessions/…/prompts  {percentiles(via_api)}")
-            ratio = statistics.median(via_api) / statistics.median(via_slack)
-            print(f"  API / Slack (medians)            {ratio:.2f}×")
+            measure(
+                app, workspace, redis, message.ts, secret, slack_session, api_session, args.requests
+            )
         finally:
             app.stop()
             slack.stop()
