@@ -20,6 +20,7 @@ from bot.core.health import RedisHealth, probe_async
 from bot.core.redisio import async_client
 from bot.doctor import exchange
 from handlers import metrics
+from handlers.api import routes as api
 from handlers.common.context import CONTEXT_KEY, WebContext
 from handlers.common.ui.render import STATIC_DIR, STATIC_URL
 from handlers.dashboard import routes as dashboard
@@ -38,6 +39,7 @@ SURFACES = (  # each registers its routes (or one that says it is not configured
     pages.register,
     metrics.register,
     dashboard.register,  # `/` and `/dashboard/…`
+    api.register,  # `/api/v1/…`: the JSON API, with personal API tokens
 )
 
 

@@ -98,6 +98,12 @@ class Settings:
     github_client_secret: str | None = None
     gitlab_client_id: str | None = None  # an OAuth application on GITLAB_URL
     gitlab_client_secret: str | None = None
+    oidc_issuer: str | None = None  # any OpenID Connect provider: "Sign in with <oidc_name>"
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_allowed_domains: frozenset[str] = frozenset()  # e-mail domains allowed (none: any)
+    oidc_name: str = "single sign-on"  # the button's words (REPOBOX_OIDC_NAME)
+    api_rate_limit: int = 120  # requests per minute one API token may make
 
     forge_retries: int = 4  # GitLab/GitHub API: retries of a 429, 5xx or dropped connection
     forge_backoff: float = 1.0  # seconds before the first retry; doubles each time
@@ -188,6 +194,14 @@ class Settings:
             github_client_secret=get("GITHUB_CLIENT_SECRET") or None,
             gitlab_client_id=get("GITLAB_CLIENT_ID") or None,
             gitlab_client_secret=get("GITLAB_CLIENT_SECRET") or None,
+            oidc_issuer=(get("REPOBOX_OIDC_ISSUER") or "").rstrip("/") or None,
+            oidc_client_id=get("REPOBOX_OIDC_CLIENT_ID") or None,
+            oidc_client_secret=get("REPOBOX_OIDC_CLIENT_SECRET") or None,
+            oidc_allowed_domains=frozenset(
+                d.lower().lstrip("@") for d in words(get("REPOBOX_OIDC_ALLOWED_DOMAINS"))
+            ),
+            oidc_name=get("REPOBOX_OIDC_NAME") or "single sign-on",
+            api_rate_limit=int(number(env, "REPOBOX_API_RATE_LIMIT", 120)),
             forge_retries=int(number(env, "REPOBOX_FORGE_RETRIES", 4)),
             forge_backoff=number(env, "REPOBOX_FORGE_BACKOFF", 1.0),
             forge_edit_interval=number(env, "REPOBOX_FORGE_EDIT_INTERVAL", 2.0),
@@ -232,6 +246,13 @@ class Settings:
                 "REPOBOX_DEFAULT_PROVIDER must be local, gitlab or github, "
                 f"got {self.default_provider!r}"
             )
+
+        if self.api_rate_limit < 1:
+            raise ConfigError(
+                f"REPOBOX_API_RATE_LIMIT must be 1 or more, got {self.api_rate_limit}"
+            )
+        if self.oidc_issuer and not self.oidc_issuer.startswith(("https://", "http://")):
+            raise ConfigError(f"REPOBOX_OIDC_ISSUER must be a URL, got {self.oidc_issuer!r}")
 
     def with_changes(self, **changes: object) -> Settings:
         """A copy with some values changed (tests and sub-processes use this)."""

@@ -283,3 +283,21 @@ def listing_backfilled() -> str:
     """String: the version of the listing indexes sessions made before them were added to
     (`bot.sessions.starters.backfill`); absent until that pass has run to the end."""
     return f"{PREFIX}:sessions:listing-version"
+
+
+def api_token(digest: str) -> str:
+    """Hash: one personal API token, found by the SHA-256 of the token (the token itself is
+    never stored): its id, person, name, scopes, creation, expiry and last use. Expires
+    with the token (`bot.identity.api_tokens`)."""
+    return f"{PREFIX}:api:token:{digest}"
+
+
+def api_tokens_of(person_id: str) -> str:
+    """Hash: a person's API tokens, token id → the digest its `api_token` key is named by."""
+    return f"{PREFIX}:api:tokens:{person_id}"
+
+
+def api_rate(token_id: str, window: int) -> str:
+    """String: requests one API token made in one minute (`window`: the minute since the
+    epoch); expires two minutes on (`handlers.api.auth`)."""
+    return f"{PREFIX}:api:rate:{token_id}:{window}"

@@ -24,7 +24,7 @@ from bot.sessions.session import Session
 
 WEB_PREFIX = "web:"
 HOSTED = {"github": Provider.GITHUB, "gitlab": Provider.GITLAB}
-CHAT = ("slack", "web")  # surfaces that cannot ask the forge who the person is
+CHAT = ("slack", "web", "api")  # surfaces that cannot ask the forge who the person is
 
 
 async def account_id(

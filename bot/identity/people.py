@@ -25,6 +25,7 @@ class IdentityKind(StrEnum):
     GITHUB = "github"
     GITLAB = "gitlab"
     OPERATOR = "operator"  # whoever holds the machine: `python app.py login`
+    OIDC = "oidc"  # the subject (`sub`) at the OpenID Connect provider (REPOBOX_OIDC_ISSUER)
 
 
 class Source(StrEnum):
@@ -59,6 +60,8 @@ class Identity:
             kind, name = "", kind
         if self.kind is IdentityKind.SLACK and kind == "slack":
             return name in {self.value, self.value.rsplit("/", 1)[-1]}
+        if self.kind is IdentityKind.OIDC:
+            return kind == "oidc" and name == self.value
         forge = self.kind in (IdentityKind.GITHUB, IdentityKind.GITLAB)
         if forge and kind in ("", self.kind.value):
             return name.lower() == self.value

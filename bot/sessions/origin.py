@@ -115,7 +115,18 @@ class WebOrigin(_Tagged):
     user: Text = ""
 
 
-Origin = SlackOrigin | ForgeOrigin | CliOrigin | WebOrigin
+@dataclass(frozen=True)
+class ApiOrigin(_Tagged):
+    """Sent to the JSON API (`/api/v1/`) with a person's API token: `user` is the person
+    (`web:<account>`), `token` the token's id (never the token), so a prompt says which
+    script or CI job sent it."""
+
+    surface: ClassVar[str] = "api"
+    user: Text = ""
+    token: Text = ""
+
+
+Origin = SlackOrigin | ForgeOrigin | CliOrigin | WebOrigin | ApiOrigin
 
 
 def origin_from_dict(data: Mapping[str, object] | None) -> Origin | None:
@@ -131,6 +142,8 @@ def origin_from_dict(data: Mapping[str, object] | None) -> Origin | None:
         return CliOrigin.from_dict(data)
     if surface == "web":
         return WebOrigin.from_dict(data)
+    if surface == "api":
+        return ApiOrigin.from_dict(data)
     return None
 
 

@@ -13,6 +13,7 @@ from bot.core import keys
 from bot.core.config import Settings
 from bot.identity.accounts import AccountStore
 from bot.identity.oauth import OAuthApp
+from bot.identity.oidc import OidcApp
 from bot.identity.people import Provider
 from handlers.dashboard.auth.cookies import SESSION_TTL, SessionCookies, WebSession
 
@@ -24,6 +25,7 @@ class AccountContext:
     accounts: AccountStore
     cookies: SessionCookies
     apps: dict[Provider, OAuthApp]
+    oidc: OidcApp | None = None  # REPOBOX_OIDC_ISSUER…: "Sign in with <name>"
 
     async def revoked(self, session: WebSession) -> bool:
         """Whether the person signed out after this session was issued (every signed-in
@@ -33,6 +35,10 @@ class AccountContext:
 
     async def sign_out(self, person_id: str) -> None:
         await self.redis.set(keys.signed_out(person_id), repr(time.time()), ex=SESSION_TTL + 60)
+
+    @property
+    def oidc_callback_url(self) -> str:
+        return f"{self.settings.public_url}/account/callback/oidc"
 
     def callback_url(self, provider: Provider) -> str:
         return f"{self.settings.public_url}/account/callback/{provider.value}"

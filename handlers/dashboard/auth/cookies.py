@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bot.core.config import Settings
 from bot.identity.oauth import PendingAuthorization
+from bot.identity.oidc import PendingOidc
 from bot.security.credentials import CredentialError, Vault, keyring
 
 COOKIE = "repobox_session"
@@ -39,6 +40,7 @@ class WebSession:
     notice: str | None = None
     issued: float = field(default_factory=time.time)
     after: str | None = None  # where signing in goes on to (a checked dashboard path)
+    oidc: PendingOidc | None = None  # an OpenID Connect sign-in in flight
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,11 +51,12 @@ class WebSession:
             "notice": self.notice,
             "issued": self.issued,
             "after": self.after,
+            "oidc": self.oidc.to_dict() if self.oidc else None,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> WebSession:
-        pending = data.get("pending")
+        pending, oidc = data.get("pending"), data.get("oidc")
         return cls(
             person_id=data.get("person_id"),
             csrf=str(data["csrf"]),
@@ -62,6 +65,7 @@ class WebSession:
             notice=data.get("notice"),
             issued=float(data.get("issued", 0)),
             after=data.get("after"),
+            oidc=PendingOidc.from_dict(oidc) if oidc else None,
         )
 
     def signed_in(self, person_id: str) -> WebSession:

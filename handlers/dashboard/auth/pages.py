@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from aiohttp import web
 
+from bot.identity.api_tokens import ApiToken
 from bot.identity.oauth import OAuthApp
 from bot.identity.people import Connection, Identity, Person, Provider
 from handlers.dashboard.html import HEADERS, page
@@ -15,8 +16,13 @@ from handlers.dashboard.viewer import Viewer
 TITLES = {Provider.GITHUB: "GitHub", Provider.GITLAB: "GitLab"}
 
 
-def signin(apps: Iterable[OAuthApp], csrf: str, message: str | None) -> web.Response:
-    return page("signin.html", headers=HEADERS, apps=list(apps), csrf=csrf, message=message)
+def signin(
+    apps: Iterable[OAuthApp], csrf: str, message: str | None, oidc: str | None = None
+) -> web.Response:
+    """`oidc`: the OpenID Connect provider's name on its button, when one is configured."""
+    return page(
+        "signin.html", headers=HEADERS, apps=list(apps), csrf=csrf, message=message, oidc=oidc
+    )
 
 
 def settings(
@@ -27,7 +33,10 @@ def settings(
     apps: Iterable[OAuthApp],
     csrf: str,
     message: str | None,
+    tokens: list[ApiToken] | None = None,
+    new_token: str | None = None,
 ) -> web.Response:
+    """`new_token`: a token just made, shown this once (the page is never cached)."""
     linked = {c.provider for c in connections}
     return page(
         "settings.html",
@@ -40,4 +49,10 @@ def settings(
         titles={p.value: t for p, t in TITLES.items()},
         csrf=csrf,
         message=message,
+        tokens=tokens or [],
+        new_token=new_token,
+        expiries=EXPIRIES,
     )
+
+
+EXPIRIES = ((7, "7 days"), (30, "30 days"), (90, "90 days"), (365, "a year"))

@@ -16,6 +16,10 @@ Routes (all under /account):
     POST /settings/token            link by a pasted personal access token
     POST /settings/test/{provider}  check a linked token with its host
     POST /settings/unlink/{provider}
+    POST /settings/api-tokens       make a personal API token (shown once)
+    POST /settings/api-tokens/{token_id}/revoke
+    POST /signin/oidc               start "Sign in with <REPOBOX_OIDC_NAME>"
+    GET  /callback/oidc             the OpenID Connect provider's redirect
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from redis.asyncio import Redis as AsyncRedis
 from bot.core.config import Settings
 from bot.identity.accounts import accounts_on
 from bot.identity.oauth import oauth_apps
+from bot.identity.oidc import oidc_app
+from handlers.dashboard.auth import api_tokens, oidc_signin, signin
 from handlers.dashboard.auth import settings as settings_routes
-from handlers.dashboard.auth import signin
 from handlers.dashboard.auth.context import ACCOUNT_KEY, AccountContext
 from handlers.dashboard.auth.cookies import SessionCookies
 from handlers.dashboard.auth.middleware import sessions
@@ -39,7 +44,14 @@ PREFIX = "/account"
 def account_context(settings: Settings, redis: AsyncRedis) -> AccountContext:
     """What the account pages (and the dashboard, which reads the same cookie) share."""
     accounts = accounts_on(settings, redis)
-    return AccountContext(settings, redis, accounts, SessionCookies(settings), oauth_apps(settings))
+    return AccountContext(
+        settings,
+        redis,
+        accounts,
+        SessionCookies(settings),
+        oauth_apps(settings),
+        oidc_app(settings),
+    )
 
 
 def signed_in_app(
@@ -54,6 +66,8 @@ def signed_in_app(
 def build_account_app(settings: Settings, redis: AsyncRedis) -> web.Application:
     app = signed_in_app(settings, redis)
     app.router.add_get("/signin", signin.signin_page)
+    app.router.add_post("/signin/oidc", oidc_signin.start)
+    app.router.add_get("/callback/oidc", oidc_signin.callback)
     app.router.add_post("/signin/{provider}", signin.signin_start)
     app.router.add_get("/callback/{provider}", signin.callback)
     app.router.add_get("/link/{token}", signin.one_time_link)
@@ -63,6 +77,8 @@ def build_account_app(settings: Settings, redis: AsyncRedis) -> web.Application:
     app.router.add_post("/settings/token", settings_routes.paste_token)
     app.router.add_post("/settings/test/{provider}", settings_routes.test_connection)
     app.router.add_post("/settings/unlink/{provider}", settings_routes.unlink)
+    app.router.add_post("/settings/api-tokens", api_tokens.create)
+    app.router.add_post("/settings/api-tokens/{token_id}/revoke", api_tokens.revoke)
     return app
 
 

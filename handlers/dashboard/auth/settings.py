@@ -9,6 +9,7 @@ import logging
 from aiohttp import web
 
 from bot.core.errors import ConfigError, UpstreamError, UserError
+from bot.identity.api_tokens import ApiTokens
 from bot.identity.people import Credential, Provider, Source
 from bot.identity.tokens import inspect
 from bot.security.credentials import CredentialError
@@ -35,7 +36,8 @@ def _done(request: web.Request, note: str) -> web.Response:
     return redirect(SETTINGS)
 
 
-async def settings_page(request: web.Request) -> web.Response:
+async def settings_page(request: web.Request, *, new_token: str | None = None) -> web.Response:
+    """The page; `new_token`: a just-made API token, shown in this answer only."""
     ctx, current = context(request), session(request)
     person = await ctx.accounts.person(current.person_id) if current.person_id else None
     if person is None:
@@ -50,6 +52,8 @@ async def settings_page(request: web.Request) -> web.Response:
         ctx.apps.values(),
         current.csrf,
         current.notice,
+        await ApiTokens(ctx.redis).of(person.id),
+        new_token,
     )
 
 

@@ -62,7 +62,9 @@ async def signin_page(request: web.Request) -> web.Response:
     if current.person_id:
         return redirect(after or DASHBOARD)
     keep(request, current.with_notice(None).with_after(after))
-    return pages.signin(context(request).apps.values(), current.csrf, current.notice)
+    ctx = context(request)
+    oidc = ctx.oidc.name if ctx.oidc else None
+    return pages.signin(ctx.apps.values(), current.csrf, current.notice, oidc)
 
 
 async def signin_start(request: web.Request) -> web.Response:

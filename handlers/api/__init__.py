@@ -1,0 +1,1 @@
+"""The JSON API, `/api/v1/`: sessions driven by scripts, CI jobs and other bots."""

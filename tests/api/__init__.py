@@ -1,0 +1,1 @@
+"""The JSON API (`/api/v1/`), its tokens, its description, and OpenID Connect sign-in."""
