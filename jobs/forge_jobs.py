@@ -171,7 +171,7 @@ class CommentTurn:
         """A review runs in a job of its own on the run queue; the 👀 says it was heard."""
         event = self.event
         if event.kind != "merge_request":
-            raise UserError("`review` works on a merge request or pull request, not an issue.")
+            raise UserError("`review` works on a merge request, not on an issue.")
         self.ctx.service.dispatch.enqueue(
             review_merge_request,
             job_id=f"review:{event.provider}:{event.project}:{event.number}:{event.request_id}",
