@@ -25,6 +25,7 @@ from bot.forges.text import command_text, defuse, host_words
 from bot.sessions.session import Person, Session, SessionState, Thread
 from bot.surfaces.forge import replies as forge_replies
 from bot.surfaces.forge.answers import answer_text
+from jobs.review_jobs import REVIEW_TIMEOUT, review_merge_request
 from jobs.session_jobs import context
 from jobs.steps import forge_context
 from jobs.steps.context import JobContext
@@ -141,7 +142,11 @@ class CommentTurn:
     def _dispatch(self, me: ForgeUser) -> None:
         if isinstance(self.command, UserError):
             raise self.command  # a mistake in the comment, answered in the thread
-        command, session = self.command, self._session()
+        command = self.command
+        if command.kind is CommandKind.REVIEW:
+            self._review(command.prompt)
+            return
+        session = self._session()
         if command.kind in SURFACE_COMMANDS:
             self.say(f"Here I work on `{self.event.project}`: just tell me what to change.")
             return
@@ -161,6 +166,22 @@ class CommentTurn:
         text = answer_text(reply, self.name)
         if text is not None:
             self.say(text)
+
+    def _review(self, focus: str | None) -> None:
+        """A review runs in a job of its own on the run queue; the 👀 says it was heard."""
+        event = self.event
+        if event.kind != "merge_request":
+            raise UserError("`review` works on a merge request, not on an issue.")
+        self.ctx.service.dispatch.enqueue(
+            review_merge_request,
+            job_id=f"review:{event.provider}:{event.project}:{event.number}:{event.request_id}",
+            timeout=REVIEW_TIMEOUT,
+            provider=event.provider,
+            project=event.project,
+            number=event.number,
+            focus=focus,
+            reply=dict(event.reply.to_dict()),
+        )
 
     def _refresh_comments(self, session: Session, me: ForgeUser) -> None:
         """The agent sees the conversation as it stands at this prompt."""

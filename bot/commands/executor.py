@@ -18,7 +18,7 @@ from typing import Any
 from bot.checks.results import failures_prompt
 from bot.commands.grammar import Command, CommandKind
 from bot.commands.service import Cancelled, SessionService, Status
-from bot.core.errors import Conflict, NotFound
+from bot.core.errors import Conflict, NotFound, UserError
 from bot.security.links import session_link
 from bot.sessions.origin import Origin
 from bot.sessions.prompts import Action, Submitted
@@ -141,6 +141,11 @@ class Executor:
             return WhoAmI(asker.person)
         if kind in SURFACE_COMMANDS:
             raise ValueError(f"`{kind.value}` is the surface's to handle")
+        if kind is CommandKind.REVIEW:  # the forges take it before the executor
+            raise UserError(
+                "`review` works in a merge request or pull request: mention me there with "
+                "`review [focus…]`."
+            )
         if session is None:
             raise NotFound("There is no session here.")
         return await self._in_session(command, session, asker)

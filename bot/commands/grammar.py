@@ -35,6 +35,7 @@ class CommandKind(StrEnum):
     UNDO = "undo"
     COMPARE = "compare"
     PICK = "pick"
+    REVIEW = "review"
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,8 @@ HELP_TEXT = """\
 • `compare [<model>,<model>…] <prompt…>` run the prompt once per model or agent, side by \
 side, each in its own copy of the work (`sonnet`, `opus`, `haiku`, a model id, `claude-code`, \
 `demo`; no list: the default pair). A prompt that begins with the word "compare" is a comparison.
+• `review [focus…]` on a merge request: one review with inline comments and suggestions \
+on the changed lines (nothing is changed)
 • `pick <n>` adopt candidate n of the last comparison and drop the others
 • `status` the session's state and queue · `diff` what changed so far
 • `cancel` stop the current run and drop queued prompts · `archive` close the session
@@ -145,6 +148,8 @@ def _parse(text: str) -> Command:
         return _parse_link(rest)
     if first.lower() == "compare":
         return _parse_compare(rest)
+    if first.lower() == "review":  # `review [focus…]`: on a merge request, a review of it
+        return Command(CommandKind.REVIEW, prompt=rest.strip() or None)
     if first.lower() == "pick" and (number := _pick_number(rest)) is not None:
         return Command(CommandKind.PICK, number=number)
     return Command(CommandKind.PROMPT, prompt=text.strip())

@@ -176,6 +176,12 @@ def forge(provider: str, name: str) -> str:
     return f"{PREFIX}:forge:{provider}:{name}"
 
 
+def review_findings(provider: str, project: str, number: int) -> str:
+    """String (JSON list): the findings of the last review of one merge request, so the
+    next review of it can tell what is new, still open or fixed."""
+    return f"{PREFIX}:review:{provider}:{project}:{number}:findings"
+
+
 def run_metrics() -> str:
     """Hash: run figures the workers add up for the web process's /metrics (counters only)."""
     return f"{PREFIX}:metrics:runs"

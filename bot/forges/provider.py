@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.git.runner import Credentials
 
@@ -45,4 +45,42 @@ class Provider(Protocol):
         description: str,
     ) -> MergeRequest | None:
         """Open the MR/PR for `branch`, or update the open one; None where the host has none."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReviewTarget:
+    """A merge request as a review needs it: what to fetch, and the shas comments pin to."""
+
+    url: str
+    title: str
+    description: str
+    base_ref: str
+    base_sha: str
+    head_ref: str
+    head_sha: str
+    fetch_ref: str  # where the base repository has the head (a fork's is the host's ref)
+    from_fork: bool
+    author: str = ""
+    start_sha: str = ""  # GitLab's diff_refs.start_sha; GitHub has none
+
+
+@runtime_checkable
+class Reviewer(Protocol):
+    """A host that takes a review: one call, so people get one notification."""
+
+    def review_target(self, project: str, number: int) -> ReviewTarget:
+        """The merge request's refs and shas as the host sees them now."""
+        ...
+
+    def post_review(
+        self,
+        project: str,
+        number: int,
+        target: ReviewTarget,
+        body: str,
+        comments: list[dict[str, object]],
+        event: str,
+    ) -> str:
+        """Post the summary and the inline comments as one review; its web address."""
         ...

@@ -1,0 +1,44 @@
+"""`review_merge_request`: the RQ entry point of a review asked for on a forge.
+
+The review is posted on the merge request as one review; only a failure is said as a
+comment in the thread where it was asked, in words for people.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.core.errors import UpstreamError, UserError
+from bot.core.logs import crash_reference
+from bot.forges.forge import ReplyTarget
+from bot.forges.registry import forge_for
+from bot.forges.text import defuse, host_words
+from jobs.session_jobs import context
+from jobs.steps.review import review
+
+log = logging.getLogger(__name__)
+REVIEW_TIMEOUT = 45 * 60  # the job's own limit; the reviewer's is REPOBOX_RUN_TIMEOUT
+
+
+def review_merge_request(
+    provider: str, project: str, number: int, focus: str | None, reply: dict[str, object]
+) -> None:
+    ctx = context()
+    forge = forge_for(provider, ctx.settings)
+    target = ReplyTarget.from_dict(reply)
+    try:
+        done = review(ctx, forge, project, number, focus)
+        log.info("review of %s!%s posted: %s (%s)", project, number, done.url, done.counts)
+        return
+    except UserError as error:
+        said = str(error)
+    except UpstreamError as error:
+        said = f"{error} Please try again in a moment."
+    except Exception:
+        ref = crash_reference(log, f"review of {project}#{number} failed")
+        said = f"The review failed on our side (ref {ref})."
+    try:
+        name = ctx.settings.bot_name
+        forge.post(target, host_words(defuse(said, name), provider))
+    except (UserError, UpstreamError) as error:
+        log.warning("could not say the review failed on %s#%s: %s", project, number, error)

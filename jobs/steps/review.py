@@ -1,0 +1,107 @@
+"""A review of one merge request, start to end: check the head out read-only, run the
+reviewer, place each finding on the diff or in the summary, post one review.
+
+No session is involved: a review changes nothing, so it needs no work branch, lease or
+checkpoint. The checkout is a throw-away shared clone of the mirror, removed at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from bot.agents.findings import Finding, Severity
+from bot.agents.review_agent import ReviewAgent, ReviewOutcome, ReviewRequest
+from bot.core import keys
+from bot.core.errors import UserError
+from bot.forges.forge import Forge
+from bot.forges.provider import Reviewer
+from bot.processes.control import RunControl
+from bot.review import checkout, prompt
+from bot.review.diff import parse_diff
+from bot.review.placing import Placed, github_comment, place
+from bot.review.summary import Checked, Spent, counts, summary
+from bot.sessions.events import ProgressEvent
+from jobs.steps.context import JobContext
+
+log = logging.getLogger(__name__)
+FINDINGS_TTL = 90 * 24 * 3600
+
+
+@dataclass
+class ReviewDone:
+    url: str
+    counts: str
+    placed: Placed
+    tokens: int
+    seconds: float
+    forge_calls: list[str] = field(default_factory=list)
+
+
+def reviewer_of(forge: Forge) -> Reviewer:
+    if not isinstance(forge, Reviewer):
+        raise UserError("Reviews are not available on this host yet.")
+    return forge
+
+
+def review(
+    ctx: JobContext, forge: Forge, project: str, number: int, focus: str | None
+) -> ReviewDone:
+    """Review merge request `number` of `project` and post the review; what was posted."""
+    started = time.monotonic()
+    host = reviewer_of(forge)
+    target = host.review_target(project, number)
+    repo = forge.resolve(project)
+    credentials = forge.credentials()
+    mirror = ctx.mirrors.ensure(repo.clone_url, credentials)
+    checkout.fetch_head(mirror, repo.clone_url, target.fetch_ref, number, credentials)
+    where = ctx.settings.workdirs_dir / f"review-{uuid.uuid4().hex[:12]}"
+    try:
+        got = checkout.check_out(mirror, where, number, target.base_ref, target.head_sha, None)
+        files = parse_diff(got.diff)
+        task = prompt.task(target.title, target.description, files)
+        request = ReviewRequest(where, prompt.system_text(got.rules, focus), task.text, task.diffs)
+        outcome = _drain(
+            ReviewAgent(ctx.settings).review(request, RunControl(ctx.settings.run_timeout))
+        )
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+    findings = outcome.findings
+    placed = place(findings, files)
+    tally = outcome.tally
+    assert tally is not None
+    seconds = time.monotonic() - started
+    checked = Checked(files, target.head_sha, tuple(got.rules), focus, task.outlined)
+    spent = Spent(tally.tokens, tally.cost_usd if tally.priced else None, seconds, tally.model)
+    body = summary(placed, checked, spent, outcome.summary)
+    comments = [github_comment(f) for f in placed.inline]
+    url = host.post_review(project, number, target, body, comments, "COMMENT")
+    _remember(ctx, forge, project, number, findings)
+    return ReviewDone(url, counts(findings), placed, tally.tokens, seconds)
+
+
+def _drain(events: Iterator[ProgressEvent]) -> ReviewOutcome:
+    """Run the reviewer to its end; its steps go to the log (a review has no session stream)."""
+    while True:
+        try:
+            event = next(events)
+        except StopIteration as stop:
+            outcome: ReviewOutcome = stop.value
+            return outcome
+        log.info("review step: %s", event.text)
+
+
+def _remember(
+    ctx: JobContext, forge: Forge, project: str, number: int, findings: list[Finding]
+) -> None:
+    key = keys.review_findings(forge.name, project, number)
+    ctx.redis.set(key, json.dumps([f.to_dict() for f in findings]), ex=FINDINGS_TTL)
+
+
+def has_blocker(findings: list[Finding]) -> bool:
+    return any(f.severity is Severity.BLOCKER for f in findings)
