@@ -117,6 +117,8 @@ class SessionService(Queueing):
             context=context,
             model=chosen,
         )
+        if prompt:
+            await self.check_budget(session, person)  # before a session exists, like its size
         if not await dedupe.take(self.redis, request, dedupe.NEW_SESSION_TTL, session_id):
             replayed = await self._created_by(request)  # the same request, a moment earlier
             if replayed is not None:

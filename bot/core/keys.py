@@ -283,3 +283,14 @@ def listing_backfilled() -> str:
     """String: the version of the listing indexes sessions made before them were added to
     (`bot.sessions.starters.backfill`); absent until that pass has run to the end."""
     return f"{PREFIX}:sessions:listing-version"
+
+
+def spend(period: str) -> str:
+    """Hash: what was spent in one budget period (`day:2025-06-01`, `month:2025-06`), by
+    `<subject>:<unit>` (`person:U1:usd`, `project:acme/api:tokens`, `deployment:usd`)."""
+    return f"{PREFIX}:spend:{period}"
+
+
+def spend_totals() -> str:
+    """Hash: everything ever spent, by `<subject>:<unit>`, for /metrics (counters only)."""
+    return f"{PREFIX}:spend:totals"
