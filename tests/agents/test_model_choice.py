@@ -23,7 +23,8 @@ from jobs.steps.context import JobContext
 from jobs.worker import runtime
 from tests.agent_support import ALICE, actx, agent_settings, fake, start_session  # noqa: F401
 from tests.conftest import MakeRepo, run_jobs
-from tests.fakes.anthropic import FakeAnthropic, Reply as ModelReply
+from tests.fakes.anthropic import FakeAnthropic
+from tests.fakes.anthropic import Reply as ModelReply
 
 
 def say(ctx: JobContext, session: Session, text: str) -> Reply:
@@ -32,8 +33,8 @@ def say(ctx: JobContext, session: Session, text: str) -> Reply:
     )
 
 
-def models_asked(fake: FakeAnthropic) -> list[str]:
-    return [str(r.get("model")) for r in fake.requests()]
+def models_asked(server: FakeAnthropic) -> list[str]:
+    return [str(r.get("model")) for r in server.requests()]
 
 
 def test_use_opus_changes_the_model_of_the_next_run(
