@@ -21,7 +21,7 @@ from prometheus_client.registry import Collector
 from redis.asyncio import Redis as AsyncRedis
 
 from bot.core.config import Settings
-from bot.sessions import metrics
+from bot.sessions import budgets, metrics
 from handlers.common.context import WebContext
 
 # Route prefix -> surface label; requests elsewhere (/healthz, /metrics, /static) aren't counted.
@@ -90,6 +90,7 @@ class Fleet:
     sessions: dict[str, int]
     running: int
     runs: metrics.RunFigures
+    spend: dict[tuple[str, str, str], float]  # (person|project, name, usd|tokens) -> spent
 
 
 async def read_fleet(settings: Settings, aredis: AsyncRedis) -> Fleet:
@@ -99,6 +100,7 @@ async def read_fleet(settings: Settings, aredis: AsyncRedis) -> Fleet:
         sessions=await metrics.open_sessions(aredis, window),
         running=await metrics.runs_in_progress(aredis),
         runs=await metrics.read_runs(aredis),
+        spend=await budgets.totals(aredis),
     )
 
 
@@ -132,6 +134,7 @@ class FleetCollector(Collector):
             "repobox_runs_in_progress", "Prompt runs going on now.", value=fleet.running
         )
         yield from _run_families(fleet.runs)
+        yield from _spend_families(fleet.spend)
 
 
 def _run_families(
@@ -173,6 +176,18 @@ def _run_families(
     for label, count in sorted(runs.picks.items()):
         picks.add_metric([label], count)
     yield picks
+
+
+def _spend_families(spend: dict[tuple[str, str, str], float]) -> Iterator[CounterMetricFamily]:
+    """Spend by person and by project (docs/budgets.md): the same runs counted both ways."""
+    for unit, what in (("usd", "Model cost in US dollars"), ("tokens", "Model tokens")):
+        family = CounterMetricFamily(
+            f"repobox_spend_{unit}", f"{what}, by person or project.", labels=["scope", "name"]
+        )
+        for (scope, name, of), value in sorted(spend.items()):
+            if of == unit:
+                family.add_metric([scope, name], value)
+        yield family
 
 
 def register(app: web.Application, ctx: WebContext) -> None:

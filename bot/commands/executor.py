@@ -156,6 +156,9 @@ class Executor:
             return await self._queue(command, session, asker)
         if kind is CommandKind.STATUS:
             return StatusReply(await service.status(session))
+        if kind is CommandKind.USE:  # answered with the status, which names the model
+            await service.use_model(session, command.model or "", asker.person)
+            return StatusReply(await service.status(session))
         if kind is CommandKind.LOG:
             return LogLink(session, session_link(service.settings, session.id))
         if kind is CommandKind.DIFF:

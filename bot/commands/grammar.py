@@ -15,6 +15,7 @@ from typing import Any
 from bot.commands.admission import check_prompt_size
 from bot.compare.candidates import names_hint, parse_list
 from bot.core.errors import UserError
+from bot.core.models import known
 from bot.git.branches import valid_branch
 
 
@@ -36,6 +37,7 @@ class CommandKind(StrEnum):
     COMPARE = "compare"
     PICK = "pick"
     REVIEW = "review"
+    USE = "use"
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Command:
     prompt: str | None = None
     candidates: tuple[str, ...] = ()  # `compare`: the names given (none: the default list)
     number: int | None = None  # `pick`: the candidate's number, from 1
+    model: str | None = None  # `use <model>`, `new … --model <model>`: as named
 
     def to_dict(self) -> dict[str, Any]:
         """JSON for a job's arguments: a surface parses once and passes the result on."""
@@ -56,6 +59,7 @@ class Command:
             "prompt": self.prompt,
             "candidates": list(self.candidates),
             "number": self.number,
+            "model": self.model,
         }
 
     @classmethod
@@ -67,6 +71,7 @@ class Command:
             data.get("prompt"),
             tuple(str(c) for c in data.get("candidates") or ()),
             int(data["number"]) if data.get("number") is not None else None,
+            str(data["model"]) if data.get("model") else None,
         )
 
 
@@ -105,6 +110,8 @@ side, each in its own copy of the work (`sonnet`, `opus`, `haiku`, a model id, `
 • `review [focus…]` on a merge request: one review with inline comments and suggestions \
 on the changed lines (nothing is changed)
 • `pick <n>` adopt candidate n of the last comparison and drop the others
+• `use <model>` run this session's next prompts on another model or agent (`sonnet`, `opus`, \
+`haiku`, a model id, `claude-code`); `new <repo> --model opus …` chooses it at the start
 • `status` the session's state and queue · `diff` what changed so far
 • `cancel` stop the current run and drop queued prompts · `archive` close the session
 • `link <repo>` make `<repo>` this channel's default, so a mention with a prompt is enough \
@@ -152,6 +159,8 @@ def _parse(text: str) -> Command:
         return Command(CommandKind.REVIEW, prompt=rest.strip() or None)
     if first.lower() == "pick" and (number := _pick_number(rest)) is not None:
         return Command(CommandKind.PICK, number=number)
+    if first.lower() == "use" and (model := _use_model(rest)) is not None:
+        return Command(CommandKind.USE, model=model)
     return Command(CommandKind.PROMPT, prompt=text.strip())
 
 
@@ -162,32 +171,53 @@ def _first_word(text: str) -> tuple[str, str]:
 
 
 def _parse_new(rest: str) -> Command:
-    words: list[str] = []
-    while rest and len(words) < 2:
-        word, rest = _first_word(rest)
-        words.append(word)
-    if rest:
-        words.append(rest)
-    if not words:
+    """`new <repo> [@<base>] [--model <name>] [prompt…]` (the base and model in either order)."""
+    repo_word, rest = _first_word(rest.strip())
+    if not repo_word:
         raise UserError(
             "`new` needs a repository.",
             hint="For example: `new group/project fix the login redirect`.",
         )
-    repo = words[0].strip("<>")
+    repo = repo_word.strip("<>")
     if not looks_like_repo(repo):
         raise UserError(
             f"`{repo}` does not look like a repository.",
             hint="Use `group/project`, `github:owner/repo`, a clone URL or a path like `./repo`.",
         )
     base: str | None = None
-    remaining = words[1:]
-    if remaining and remaining[0].startswith("@"):
-        base = remaining[0][1:]
-        if not valid_branch(base):
-            raise UserError(f"`@{base}` is not a valid branch name.")
-        remaining = remaining[1:]
-    prompt = " ".join(remaining).strip() or None
-    return Command(CommandKind.NEW, repo=repo, base=base, prompt=prompt)
+    model: str | None = None
+    for _ in range(2):
+        rest = rest.strip()
+        if rest.startswith("@") and base is None:
+            word, rest = _first_word(rest)
+            base = word[1:]
+            if not valid_branch(base):
+                raise UserError(f"`@{base}` is not a valid branch name.")
+        elif rest.startswith("--model") and model is None:
+            model, rest = _model_flag(rest)
+    prompt = rest.strip() or None
+    return Command(CommandKind.NEW, repo=repo, base=base, prompt=prompt, model=model)
+
+
+def _model_flag(text: str) -> tuple[str | None, str]:
+    """A leading `--model <name>` (or `--model=<name>`): the name, checked, and the rest."""
+    match = re.match(r"--model(?:=|\s+)(\S+)\s*(.*)", text.strip(), re.DOTALL)
+    if match is None:
+        if text.strip().startswith("--model"):
+            raise UserError("`--model` needs a name.", hint=f"Use {names_hint()}.")
+        return None, text.strip()
+    name = match.group(1).lower()
+    if not known(name):
+        raise UserError(
+            f"`{match.group(1)}` is not a model or agent I know.", hint=f"Use {names_hint()}."
+        )
+    return name, match.group(2)
+
+
+def _use_model(rest: str) -> str | None:
+    """`use opus`: a known name alone; anything else after `use` is a prompt ("use tabs")."""
+    word = rest.strip().rstrip(".!")
+    return word.lower() if word and " " not in word and known(word) else None
 
 
 def _parse_link(rest: str) -> Command:

@@ -16,6 +16,7 @@ from bot.compare.picking import check_pickable
 from bot.core.config import Settings
 from bot.core.dispatch import RUN_QUEUE, AsyncDispatcher, Dispatcher, SessionJobs, host_queue
 from bot.core.errors import Conflict, UserError
+from bot.sessions import budgets
 from bot.sessions.async_events import AsyncProgressStream
 from bot.sessions.async_prompts import AsyncPromptQueue
 from bot.sessions.async_session import AsyncSessionStore
@@ -143,6 +144,7 @@ class Queueing:
             )
         if action in (Action.RUN, Action.COMPARE):  # a ship needs no room; let it through
             await self.admission.check_disk(current.host)
+            await self.check_budget(current, person)
         submitted = await self.prompts.submit(
             current.id, action, text, person, request_id, origin, candidates=candidates, pick=pick
         )
@@ -155,6 +157,14 @@ class Queueing:
             if submitted.position > 0:  # still waiting (a running drain may have taken it)
                 await self._drain(current, submitted.prompt.id)
         return submitted
+
+    async def check_budget(self, session: Session, person: Person) -> None:
+        """Refuse a new prompt at the door while a spending cap it counts for is reached
+        (REPOBOX_BUDGETS); a run already going is never stopped."""
+        if self.settings.budgets:
+            why = await budgets.refusal(self.redis, self.settings.budgets, session, person)
+            if why is not None:
+                raise Conflict(why, hint="An admin can raise the cap in REPOBOX_BUDGETS.")
 
     async def kick(self, session: Session, reason: str | None = None) -> None:
         """Make sure a job will drain the session's queue (it exits at once if one is running).

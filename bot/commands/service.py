@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.commands import repo_spec
+from bot.commands import model_choice, repo_spec
 from bot.commands.admission import check_prompt_size
 from bot.commands.queueing import Queueing
 from bot.core import dedupe, keys
@@ -26,7 +26,14 @@ from bot.sessions import retention
 from bot.sessions.events import EventKind
 from bot.sessions.origin import Origin
 from bot.sessions.prompts import Prompt, Submitted
-from bot.sessions.session import Person, Session, SessionState, Thread
+from bot.sessions.session import (
+    ACCEPTS_PROMPTS,
+    Person,
+    Session,
+    SessionState,
+    Thread,
+    field_json,
+)
 from bot.sessions.thread_context import ThreadContext
 
 DISCARDED_TTL = 600  # seconds a refused start's keys outlive it (see `discard`)
@@ -50,6 +57,7 @@ class Status:
     running: Prompt | None
     waiting: list[Prompt]
     history: list[Prompt]
+    model: str = ""  # the model or agent its runs use, as people name it
 
 
 class SessionService(Queueing):
@@ -68,11 +76,14 @@ class SessionService(Queueing):
         context: ThreadContext | None = None,
         work_branch_name: str | None = None,
         origin: Origin | None = None,
+        model: str | None = None,
     ) -> Started:
         """Create a session bound to `thread` and enqueue its set-up (and first prompt).
 
         A redelivered request (same `request_id`) returns the session it created the first time.
-        `origin` is where the first prompt was typed (the surface reacts on it).
+        `origin` is where the first prompt was typed (the surface reacts on it); `model`
+        is `new … --model <name>`, checked against REPOBOX_MODELS_ALLOWED before anything is
+        created.
         """
         request = f"new:{request_id}"
         if (replayed := await self._created_by(request)) is not None:
@@ -84,6 +95,7 @@ class SessionService(Queueing):
                 hint="Send prompts here, or `archive` it first.",
             )
         check_prompt_size((prompt or "").strip())  # before the thread or a session changes
+        chosen = model_choice.allowed(self.settings, model) if model else None
         if existing is not None:
             await self.sessions.release_thread(existing)
         await self.admission.check_disk(None)
@@ -103,7 +115,10 @@ class SessionService(Queueing):
             created_by=person,
             title=_title(prompt or (context.title if context else "")),
             context=context,
+            model=chosen,
         )
+        if prompt:
+            await self.check_budget(session, person)  # before a session exists, like its size
         if not await dedupe.take(self.redis, request, dedupe.NEW_SESSION_TTL, session_id):
             replayed = await self._created_by(request)  # the same request, a moment earlier
             if replayed is not None:
@@ -192,12 +207,25 @@ class SessionService(Queueing):
             await pipe.execute()
         await retention.expire_archived(self.redis, session.id, DISCARDED_TTL)
 
+    async def use_model(self, session: Session, name: str, person: Person) -> None:
+        """`use <name>`: the session's next runs use this model or agent (a run already
+        going finishes on its own)."""
+        chosen = model_choice.allowed(self.settings, name)
+        if (await self.sessions.get(session.id)).state not in ACCEPTS_PROMPTS:
+            raise Conflict(f"Session `{session.id}` is closed.", hint="Start a new one with `new`.")
+        await self.redis.hset(keys.session(session.id), "model", field_json(chosen))
+        await self._emit(
+            session.id, EventKind.INFO, f"{person.name} chose {chosen} for the next runs."
+        )
+
     async def status(self, session: Session) -> Status:
+        current = await self.sessions.get(session.id)
         return Status(
-            session=await self.sessions.get(session.id),
+            session=current,
             running=await self.prompts.running(session.id),
             waiting=await self.prompts.waiting(session.id),
             history=await self.prompts.history(session.id),
+            model=model_choice.label(self.settings, current),
         )
 
     async def diff(self, session: Session) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from bot.core.budget_rules import BudgetRule, parse_budgets
 from bot.core.env_values import flag, number, paths, words
 from bot.core.errors import ConfigError
 from bot.core.models import AGENTS, DEMO, TRY_DEMO, known
@@ -45,6 +46,8 @@ class Settings:
     run_timeout: float = 30 * 60
     compare_default: tuple[str, ...] = ("sonnet", "opus")  # `compare` with no list
     compare_max: int = 3  # candidates one comparison may run (REPOBOX_COMPARE_MAX)
+    models_allowed: frozenset[str] = frozenset()  # REPOBOX_MODELS_ALLOWED: `use`/`--model` names
+    budgets: tuple[BudgetRule, ...] = ()  # REPOBOX_BUDGETS: spending caps (bot.core.budget_rules)
     max_turns: int = 60
     max_tokens: int = 2_000_000
     agent_network: bool = True
@@ -148,6 +151,8 @@ class Settings:
             run_timeout=number(env, "REPOBOX_RUN_TIMEOUT", 30 * 60),
             compare_default=tuple(w.strip().lower() for w in compare.split(",") if w.strip()),
             compare_max=int(number(env, "REPOBOX_COMPARE_MAX", 3)),
+            models_allowed=frozenset(w.lower() for w in words(get("REPOBOX_MODELS_ALLOWED"))),
+            budgets=parse_budgets(get("REPOBOX_BUDGETS") or ""),
             max_turns=int(number(env, "REPOBOX_MAX_TURNS", 60)),
             max_tokens=int(number(env, "REPOBOX_MAX_TOKENS", 2_000_000)),
             agent_network=flag(get("REPOBOX_AGENT_NETWORK"), True),
@@ -236,6 +241,11 @@ class Settings:
                 "REPOBOX_COMPARE_DEFAULT must name 2 to REPOBOX_COMPARE_MAX models or presets "
                 f"(sonnet, opus, haiku, a model id, claude-code, demo), "
                 f"got {self.compare_default!r}"
+            )
+        if unknown_models := sorted(m for m in self.models_allowed if not known(m)):
+            raise ConfigError(
+                "REPOBOX_MODELS_ALLOWED must name models or presets (sonnet, opus, haiku, a model "
+                f"id, claude-code, demo), got {', '.join(unknown_models)}"
             )
         if self.sandbox not in SANDBOX_MODES:
             raise ConfigError(f"REPOBOX_SANDBOX must be auto, require or off, got {self.sandbox!r}")

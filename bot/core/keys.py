@@ -307,3 +307,14 @@ def api_rate(token_id: str, window: int) -> str:
     """String: requests one API token made in one minute (`window`: the minute since the
     epoch); expires two minutes on (`handlers.api.auth`)."""
     return f"{PREFIX}:api:rate:{token_id}:{window}"
+
+
+def spend(period: str) -> str:
+    """Hash: what was spent in one budget period (`day:2025-06-01`, `month:2025-06`), by
+    `<subject>:<unit>` (`person:U1:usd`, `project:acme/api:tokens`, `deployment:usd`)."""
+    return f"{PREFIX}:spend:{period}"
+
+
+def spend_totals() -> str:
+    """Hash: everything ever spent, by `<subject>:<unit>`, for /metrics (counters only)."""
+    return f"{PREFIX}:spend:totals"

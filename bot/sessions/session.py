@@ -106,6 +106,9 @@ class Session:
     clone_url: str | None = None
     host: str | None = None  # the machine whose workers hold the workdir
     agent_conversation: str | None = None  # Claude Code's session id, resumed by each run
+    # The model or agent preset its runs use, as people named it (`new … --model opus`,
+    # `use claude-code`); None: the deployment's own (REPOBOX_AGENT, REPOBOX_MODEL).
+    model: str | None = None
     error: str | None = None
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)

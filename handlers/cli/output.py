@@ -26,6 +26,7 @@ def print_status(settings: Settings, status: Status, out: TextIO) -> None:
     print(f"  repository  {s.project} ({s.repo_kind})", file=out)
     print(f"  branch      {s.work_branch} from {s.base_branch or '?'}", file=out)
     print(f"  started by  {s.created_by.name}", file=out)
+    print(f"  model       {status.model}", file=out)
     print(f"  live log    {session_link(settings, s.id)}", file=out)
     if s.merge_request:
         print(f"  merge req.  {s.merge_request.url}", file=out)

@@ -186,7 +186,12 @@ class SlackListeners:
             await reply(*render.channel_sessions(listed))
         elif command.kind is CommandKind.NEW:
             await workspace.start(
-                command.repo or "", command.base, command.prompt, said.thread, said
+                command.repo or "",
+                command.base,
+                command.prompt,
+                said.thread,
+                said,
+                model=command.model,
             )
         elif command.kind is CommandKind.PROMPT:
             repo, prompt = await self.repo_and_prompt(said, command.prompt or "")

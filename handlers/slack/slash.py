@@ -91,5 +91,11 @@ class SlashCommands:
         person = Person(user, payload.user_name or user)
         thread = SlackThread(team, channel, None, pending=trigger)
         await self.workspace.start(
-            command.repo or "", command.base, command.prompt, thread, said, person
+            command.repo or "",
+            command.base,
+            command.prompt,
+            thread,
+            said,
+            person,
+            model=command.model,
         )

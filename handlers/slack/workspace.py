@@ -32,6 +32,7 @@ class Workspace:
         thread: SlackThread,
         said: Said,
         person: Person | None = None,
+        model: str | None = None,
     ) -> None:
         self.check_repo(repo)
         who = person or said.person
@@ -44,6 +45,7 @@ class Workspace:
             person=who,
             request_id=said.request_id,
             origin=said.origin if thread.ts is not None else None,
+            model=model,
         )
         await self.ctx.jobs.enqueue(  # post the card now, not when a run worker is free
             sync_session,

@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 from bot.agents.base import RunRequest
 from bot.agents.command_attempt import SUMMARY_FROM
 from bot.agents.registry import make_agent
+from bot.commands.model_choice import run_settings
 from bot.compare.outcome import adopted
 from bot.core.config import Settings
 from bot.core.errors import AgentError
@@ -51,7 +52,8 @@ def drive(
     redact = Redactor(ctx.settings.secret_values())
     result: ProgressEvent | None = None
     try:
-        for event in make_agent(agent or ctx.settings).run(request, control):
+        chosen = agent or run_settings(ctx.settings, ctx.service.sessions.get(request.session.id))
+        for event in make_agent(chosen).run(request, control):
             if event.kind is EventKind.RESULT:
                 result = event
                 continue

@@ -26,7 +26,7 @@ from bot.core.redaction import Redactor
 from bot.git import checkpoints
 from bot.git.partial import Partial, set_aside
 from bot.processes.control import RunControl
-from bot.sessions import metrics
+from bot.sessions import budgets, metrics
 from bot.sessions.events import EventKind, ProgressEvent
 from bot.sessions.prompts import ENDINGS, Prompt
 from bot.sessions.results import RunResult
@@ -168,10 +168,25 @@ def run_prompt(
         )
         prompt.result = RunResult.from_dict(data)
         end = ProgressEvent(EventKind.RESULT, summary, data=data)
-    try:
-        metrics.record_run(ctx.redis, ENDINGS[end.kind].value, duration, prompt.result)
-    except RedisError:
-        log.warning("run figures of %s not recorded: Redis refused the write", prompt.id)
+    record(ctx, session, prompt, ENDINGS[end.kind].value, duration, result)
     if commit and session.shipped:
         push_update(ctx, session, prompt)
     return Outcome(replace(end, prompt_id=prompt.id), diff)
+
+
+def record(
+    ctx: JobContext,
+    session: Session,
+    prompt: Prompt,
+    outcome: str,
+    duration: float,
+    result: ProgressEvent | None,
+) -> None:
+    """The run's figures for /metrics, and what it spent against the caps (a failed or
+    cancelled run spent too); neither ever fails the run."""
+    try:
+        metrics.record_run(ctx.redis, outcome, duration, prompt.result)
+    except RedisError:
+        log.warning("run figures of %s not recorded: Redis refused the write", prompt.id)
+    spent = prompt.result or (RunResult.from_dict(result.data) if result else None)
+    budgets.charge(ctx.redis, ctx.settings.budgets, session, prompt.author, prompt.id, spent)

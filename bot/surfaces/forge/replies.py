@@ -48,7 +48,7 @@ def status_text(status: Status) -> str:
     session = status.session
     lines = [
         f"**Session `{session.id}`** on `{session.project}` · branch `{session.work_branch}` · "
-        f"{session.state.value}"
+        f"{session.state.value}" + (f" · model `{status.model}`" if status.model else "")
     ]
     if session.merge_request:
         lines.append(f"Merge request: {session.merge_request.url}")

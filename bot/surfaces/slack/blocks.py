@@ -71,6 +71,8 @@ def _card(session: Session, log_url: str) -> list[Block]:
         ("Started by", f"<@{session.created_by.id}>"),
         ("Work branch", f"`{escape(session.work_branch)}`{base}"),
     ]
+    if session.model:  # `new … --model`, `use <model>`: otherwise the deployment's
+        pairs.append(("Model", f"`{escape(session.model)}`"))
     if session.merge_request:
         url = session.merge_request.url
         pairs.append(("Merge request", f"<{url}|{escape(url)}>"))

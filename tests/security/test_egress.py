@@ -1,0 +1,80 @@
+"""The sandbox's network allow-list, in real bubblewrap with real curl: a listed host (a
+local test server) answers through the proxy, any other host is refused by name, and a
+command that ignores the proxy reaches nothing (its network namespace has only loopback).
+"""
+
+from __future__ import annotations
+
+import http.server
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.core.config import Settings
+from bot.security.egress_proxy import EgressProxy, host_allowed
+from bot.security.sandbox import probe, sandbox_for
+from bot.security.sandbox_egress import wrap_egress
+
+pytestmark = pytest.mark.skipif(not probe().usable, reason="bubblewrap cannot run here")
+
+
+@pytest.fixture
+def site() -> Iterator[int]:
+    """A local server standing for a listed host (a registry, the model API)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+
+    class Hello(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "6")
+            self.end_headers()
+            self.wfile.write(b"hello\n")
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server.RequestHandlerClass = Hello
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield int(server.server_address[1])
+    server.shutdown()
+    server.server_close()
+
+
+def run(
+    settings: Settings, tmp_path: Path, argv: list[str], sock: Path
+) -> subprocess.CompletedProcess[str]:
+    sandbox = sandbox_for(settings.with_changes(sandbox="require"))
+    assert sandbox is not None
+    workdir = tmp_path / "work"
+    workdir.mkdir(exist_ok=True)
+    line = wrap_egress(sandbox, argv, workdir, sock)
+    return subprocess.run(line, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_listed_host_works_others_are_refused_by_name(
+    settings: Settings, tmp_path: Path, site: int
+) -> None:
+    sock = tmp_path / "proxy.sock"
+    with EgressProxy(sock, ["127.0.0.1"]) as proxy:
+        listed = run(settings, tmp_path, ["curl", "-sS", f"http://127.0.0.1:{site}/"], sock)
+        assert listed.returncode == 0 and listed.stdout == "hello\n"
+        tunnel = ["curl", "-sS", "-p", f"http://127.0.0.1:{site}/"]  # CONNECT, as for HTTPS
+        assert run(settings, tmp_path, tunnel, sock).stdout == "hello\n"
+
+        other = run(settings, tmp_path, ["curl", "-sSf", "https://example.com/"], sock)
+        assert other.returncode != 0
+        assert proxy.refused == ["example.com"]
+
+        # A command that ignores the proxy has no network at all.
+        direct = ["curl", "-sS", "--noproxy", "*", "-m", "10", f"http://127.0.0.1:{site}/"]
+        bypass = run(settings, tmp_path, direct, sock)
+        assert bypass.returncode != 0 and "hello" not in bypass.stdout
+
+
+def test_suffix_entries_allow_subdomains_only() -> None:
+    assert host_allowed("files.pythonhosted.org", [".pythonhosted.org"])
+    assert host_allowed("pypi.org", ["PyPI.org"])
+    assert not host_allowed("evilpypi.org", ["pypi.org", ".pypi.org"])
