@@ -33,6 +33,12 @@ class StartSession(_In):
     )
     base: str | None = Field(default=None, max_length=250, description="The base branch.")
     prompt: str | None = Field(default=None, max_length=PROMPT_LIMIT)
+    model: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The model or agent the session's runs use (`sonnet`, `opus`, `haiku`, "
+        "`claude-code`, …), within REPOBOX_MODELS_ALLOWED; none: the deployment's default.",
+    )
 
 
 class PromptIn(_In):

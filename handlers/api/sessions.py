@@ -135,6 +135,7 @@ async def start_session(call: Call) -> models.Started:
         person=call.caller.person,
         request_id=request_id,
         origin=call.caller.origin,
+        model=asked.model or None,
     )
     first = started.submitted.prompt if started.submitted else None
     return models.Started(

@@ -61,6 +61,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     new.add_argument("--base", help="the branch to start from (default: the repository's default)")
     new.add_argument("prompt", nargs="*", help=f"the first prompt (optional; {STDIN_HELP})")
     new.add_argument("--watch", action="store_true", help="follow the first prompt's run")
+    new.add_argument(
+        "--model", help="the model or agent its runs use (sonnet, opus, claude-code, …)"
+    )
 
     prompt = commands.add_parser("prompt", help="send the next prompt to a session")
     prompt.add_argument("id")
@@ -170,6 +173,7 @@ def _new(service: BlockingService, args: argparse.Namespace, out: TextIO) -> int
             thread=Thread("cli", uuid.uuid4().hex),
             person=_person(),
             request_id=uuid.uuid4().hex,
+            model=args.model,
         )
     )
     args.id = started.session.id  # for the Ctrl-C line
