@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from redis.asyncio import Redis as AsyncRedis
@@ -64,8 +65,13 @@ async def of_person(redis: AsyncRedis, person_id: str) -> list[BrokenLink]:
 
 
 async def every(redis: AsyncRedis) -> list[BrokenLink]:
-    """All broken links, oldest first: the admin health page."""
-    raw = str_fields(await redis.hgetall(keys.broken_links()))
+    """All broken links, oldest first."""
+    return listed(str_fields(await redis.hgetall(keys.broken_links())))
+
+
+def listed(raw: Mapping[str, str]) -> list[BrokenLink]:
+    """The links of a `keys.broken_links()` hash read whole (the doctor reads it off the
+    loop), oldest first."""
     found = [_load(name, value) for name, value in raw.items()]
     return sorted((link for link in found if link is not None), key=lambda link: link.at)
 

@@ -5,10 +5,17 @@ broken links (swapped ciphertext, revoked token) are said where the person asked
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+import requests
 from redis import Redis
 
 from bot.core.config import Settings
+from bot.core.redisio import run_async
+from bot.doctor.checks import check_links
 from bot.identity.people import Provider
+from bot.identity.signin_links import issue
+from handlers.cli.login import operator_link
 from tests.identity.forge_support import REPO, Hub, Lab, hub, lab, link, origin, swap_sealed
 
 __all__ = ["hub", "lab", "origin"]  # fixtures
@@ -109,3 +116,56 @@ def test_require_linked_refuses_a_forge_session_in_the_comment_with_the_link(
         assert "link your GitHub account for acting first" in said
         assert "http://repobox.test/account/settings" in said
         assert strict.fake.pulls(REPO) == []
+
+
+def _browser(hub: Hub, link: str) -> requests.Session:
+    browser = requests.Session()
+    browser.get(hub.app.url + urlsplit(link).path, timeout=10)
+    return browser
+
+
+def test_a_ciphertext_swapped_between_two_people_is_said_where_they_asked_and_listed(
+    hub: Hub, settings: Settings, redis: Redis
+) -> None:
+    hub.fake.add_user("alice", token=ALICE_GH)
+    hub.fake.add_user("bob", token=BOB_GH)
+    alice = link(settings, redis, Provider.GITHUB, "alice", ALICE_GH, ("repo",))
+    bob = link(settings, redis, Provider.GITHUB, "bob", BOB_GH, ("repo",))
+    swap_sealed(redis, alice, bob, Provider.GITHUB)
+
+    number = _work(hub)
+    hub.comment(number, "@repobox ship it")
+    [pull] = hub.fake.pulls(REPO)
+    assert pull.user == hub.fake.login  # never as bob, whose token alice's record now holds
+    said = hub.said(number)
+    assert "Acting as the bot because your GitHub link is broken (it no longer decrypts)" in said
+    assert "http://repobox.test/account/settings" in said
+    assert "alice's GitHub link is broken (it no longer decrypts)" in (pull.body or "")
+
+    mine = _browser(hub, run_async(redis, lambda r: issue(settings, r, alice)))
+    page = mine.get(f"{hub.app.url}/account/settings", timeout=10).text
+    assert "Broken:" in page and "it no longer decrypts" in page
+    admin = _browser(hub, operator_link(settings, redis))
+    health = admin.get(f"{hub.app.url}/dashboard/health", timeout=10).text
+    assert "1 broken" in health and "Alice (GitHub: it no longer decrypts)" in health
+    assert ALICE_GH not in health + page + said and BOB_GH not in health + page + said
+
+
+def test_a_revoked_token_is_marked_broken_and_linking_again_clears_it(
+    hub: Hub, settings: Settings, redis: Redis
+) -> None:
+    revoked = "ghp_revokedrevokedrevoked0000"  # GitHub knows it no more: 401
+    alice = link(settings, redis, Provider.GITHUB, "alice", revoked, ("repo",))
+    number = _work(hub)
+    hub.comment(number, "@repobox ship it")
+    [pull] = hub.fake.pulls(REPO)
+    assert pull.user == hub.fake.login
+    assert (
+        "Acting as the bot because your GitHub link is broken "
+        "(GitHub no longer accepts the token (revoked or expired))"
+    ) in hub.said(number)
+    assert "GitHub: GitHub no longer accepts the token" in check_links(redis).detail
+
+    hub.fake.add_user("alice", token=ALICE_GH)
+    assert link(settings, redis, Provider.GITHUB, "alice", ALICE_GH, ("repo",)) == alice
+    assert check_links(redis).detail == "none found broken"
