@@ -169,3 +169,18 @@ def test_a_revoked_token_is_marked_broken_and_linking_again_clears_it(
     hub.fake.add_user("alice", token=ALICE_GH)
     assert link(settings, redis, Provider.GITHUB, "alice", ALICE_GH, ("repo",)) == alice
     assert check_links(redis).detail == "none found broken"
+
+
+def test_whoami_says_which_identity_the_next_write_uses_and_why(
+    hub: Hub, settings: Settings, redis: Redis
+) -> None:
+    hub.fake.add_user("bob", token=BOB_GH)
+    link(settings, redis, Provider.GITHUB, "bob", BOB_GH, ("repo",))
+    number = _work(hub)
+    hub.comment(number, "@repobox whoami", user="alice")
+    hub.comment(number, "@repobox whoami", user="bob")
+    said = hub.said(number)
+    assert (
+        "Your next write here acts as the bot: you have not linked your GitHub account for acting"
+    ) in said
+    assert "Your next write here acts as you (bob on GitHub)." in said
