@@ -153,6 +153,7 @@ def test_dev_doctor_with_no_server_checks_the_terminal_and_says_so(
         "warn Sandbox",
         "ok   Redis",
         "ok   Disk",
+        "ok   Linked accounts",
     ]
     assert lines[-1] == "All good."
     assert SLACK_TOKEN not in done.stdout and ANTHROPIC_KEY not in done.stdout

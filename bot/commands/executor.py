@@ -19,6 +19,8 @@ from bot.checks.results import failures_prompt
 from bot.commands.grammar import Command, CommandKind
 from bot.commands.service import Cancelled, SessionService, Status
 from bot.core.errors import Conflict, NotFound, UserError
+from bot.identity import acting
+from bot.identity.accounts import accounts_on
 from bot.security.links import session_link
 from bot.sessions.origin import Origin
 from bot.sessions.prompts import Action, Submitted
@@ -91,9 +93,11 @@ class HelpReply:
 
 @dataclass(frozen=True)
 class WhoAmI:
-    """How Repobox knows the asker: the name and the co-author line their runs' commits carry."""
+    """How Repobox knows the asker: the name and the co-author line their runs' commits
+    carry, and (in a session on a forge) who the next write they ask for acts as, and why."""
 
     person: Person
+    acting: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,7 @@ class Executor:
         if kind is CommandKind.HELP:
             return HelpReply()
         if kind is CommandKind.WHOAMI:
-            return WhoAmI(asker.person)
+            return WhoAmI(asker.person, await self._acting(session, asker))
         if kind in SURFACE_COMMANDS:
             raise ValueError(f"`{kind.value}` is the surface's to handle")
         if kind is CommandKind.REVIEW:  # the forges take it before the executor
@@ -149,6 +153,18 @@ class Executor:
         if session is None:
             raise NotFound("There is no session here.")
         return await self._in_session(command, session, asker)
+
+    async def _acting(self, session: Session | None, asker: Asker) -> str:
+        """`whoami`'s line on the acting rule (`bot.identity.acting`); "" outside a session."""
+        if session is None or session.provider not in acting.HOSTED:
+            return ""
+        store = accounts_on(self.service.settings, self.service.redis)
+        surface = asker.origin.surface if asker.origin is not None else None
+        found = await acting.decide_on(store, session, asker.person, surface)
+        if found.credential is not None:
+            title = acting.TITLES[acting.HOSTED[session.provider]]
+            return f"Your next write here acts as you ({found.credential.login} on {title})."
+        return f"Your next write here acts as the bot: {found.why}."
 
     async def _in_session(self, command: Command, session: Session, asker: Asker) -> Reply:
         service, kind = self.service, command.kind

@@ -23,6 +23,7 @@ from bot.core.secret_names import SECRET_ENV_NAMES, decode_secret_key, is_secret
 # the other models are in bot/agents/pricing.py.
 DEFAULT_MODEL = "claude-sonnet-5-5"
 SANDBOX_MODES = ("auto", "require", "off")
+ACT_AS = ("person", "bot")
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ class Settings:
     secret_key: str | None = None
     old_secret_keys: tuple[str, ...] = ()  # REPOBOX_OLD_SECRET_KEYS: still decrypt, never encrypt
     admins: frozenset[str] = frozenset()  # REPOBOX_ADMINS: github:login, gitlab:name, slack:U…
-    require_linked: bool = False  # REPOBOX_REQUIRE_LINKED: chat/web sessions act as the person
+    require_linked: bool = False  # REPOBOX_REQUIRE_LINKED: sessions need the starter's link
+    act_as: str = "person"  # REPOBOX_ACT_AS: person (when linked, with rights) or bot
     bot_name: str = "repobox"
 
     agent: str = "anthropic"
@@ -143,6 +145,7 @@ class Settings:
             old_secret_keys=tuple(sorted(words(get("REPOBOX_OLD_SECRET_KEYS")))),
             admins=words(get("REPOBOX_ADMINS")),
             require_linked=flag(get("REPOBOX_REQUIRE_LINKED"), False),
+            act_as=(get("REPOBOX_ACT_AS") or "person").strip().lower(),
             bot_name=(get("REPOBOX_BOT_NAME") or "repobox").lstrip("@"),
             agent=agent,
             agent_command=get("REPOBOX_AGENT_COMMAND") or None,
@@ -251,6 +254,8 @@ class Settings:
             raise ConfigError(f"REPOBOX_SANDBOX must be auto, require or off, got {self.sandbox!r}")
         if self.secret_key is not None:
             decode_secret_key(self.secret_key)  # a bad key stops start-up, not the first link
+        if self.act_as not in ACT_AS:
+            raise ConfigError(f"REPOBOX_ACT_AS must be person or bot, got {self.act_as!r}")
         if self.default_provider not in {"local", "gitlab", "github"}:
             raise ConfigError(
                 "REPOBOX_DEFAULT_PROVIDER must be local, gitlab or github, "

@@ -219,6 +219,12 @@ def credentials(person_id: str) -> str:
     return f"{PREFIX}:person:{person_id}:credentials"
 
 
+def broken_links() -> str:
+    """Hash: the linked credentials found broken when used, `person/provider` -> JSON
+    {why, at}; cleared when the person links that host again (the health page lists it)."""
+    return f"{PREFIX}:broken-links"
+
+
 def signin_token(digest: str) -> str:
     """String with a TTL: a one-time sign-in link, by the SHA-256 of its token -> person id.
     Taken with GETDEL, so a link signs in once."""

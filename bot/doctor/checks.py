@@ -8,6 +8,7 @@ details name accounts, scopes and counts, never a token.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from redis import Redis
@@ -21,9 +22,11 @@ from bot.core.config import Settings
 from bot.core.disk import free_mb
 from bot.core.errors import ConfigError, RepoboxError
 from bot.core.health import RedisHealth, probe
+from bot.core.redisio import maybe_str, str_fields
 from bot.doctor.agent import check_agent, check_anthropic, check_sandbox
-from bot.doctor.check import Check, fail, fine, skipped
+from bot.doctor.check import Check, Level, fail, fine, skipped
 from bot.doctor.reasons import unreachable
+from bot.identity import broken
 from bot.identity.tokens import TokenInfo, inspect_github, inspect_gitlab
 from bot.security.credentials import KEY_FILE, keyring
 from bot.surfaces.slack.clients import web_client
@@ -137,6 +140,35 @@ def check_disk(settings: Settings) -> Check:
     return fail("Disk", detail, "Free disk space there, or lower REPOBOX_MIN_FREE_MB.")
 
 
+def check_links(redis: Redis | None) -> Check:
+    """The people's linked accounts found broken when a write used them."""
+    if redis is None:
+        return skipped("Linked accounts", "Redis")
+    try:
+        raw = str_fields(redis.hgetall(keys.broken_links()))
+        found = broken.listed(raw)
+        names = {link.person_id: _person_name(redis, link.person_id) for link in found}
+    except RedisError as error:
+        return fail("Linked accounts", f"could not be read: {_said(error)}", "Check Redis.")
+    if not found:
+        return fine("Linked accounts", "none found broken")
+    listed = "; ".join(f"{names[b.person_id]} ({b.title}: {b.why})" for b in found)
+    return Check(
+        "Linked accounts",
+        Level.WARN,
+        f"{len(found)} broken, acting as the bot for them: {listed}",
+        "Ask them to link that host again in Settings (they were told when they asked).",
+    )
+
+
+def _person_name(redis: Redis, person_id: str) -> str:
+    raw = maybe_str(redis.hget(keys.person(person_id), "json"))
+    try:
+        return str(json.loads(raw)["display_name"]) if raw else person_id
+    except (ValueError, KeyError, TypeError):
+        return person_id
+
+
 def run_all(
     settings: Settings, redis: Redis | None, *, redis_missing: str = "not reachable"
 ) -> list[Check]:
@@ -151,4 +183,5 @@ def run_all(
         check_sandbox(settings),
         check_redis(redis, redis_missing),
         check_disk(settings),
+        *([check_links(redis)] if redis is not None else []),  # they live in Redis
     ]

@@ -181,6 +181,7 @@ class AccountStore:
             credential.provider.value,
             json.dumps(connection.to_dict()),
         )
+        await self.redis.hdel(keys.broken_links(), f"{person_id}/{credential.provider.value}")
         return connection
 
     async def connections(self, person_id: str) -> list[Connection]:
@@ -203,6 +204,7 @@ class AccountStore:
     async def unlink(self, person_id: str, provider: Provider) -> bool:
         """Forget the token and the forge identity; False if there was nothing to unlink."""
         removed = bool(await self.redis.hdel(keys.credentials(person_id), provider.value))
+        await self.redis.hdel(keys.broken_links(), f"{person_id}/{provider.value}")
         await self.unlink_identity(person_id, IdentityKind(provider.value))
         return removed
 

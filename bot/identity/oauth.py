@@ -26,7 +26,9 @@ from bot.core.stored import JsonObject, Text, dump, load
 from bot.identity.people import Provider
 
 TIMEOUT = 10.0
-# Sign-in needs who you are; linking needs the rights Repobox acts with (push, open MRs).
+# Sign-in asks only who you are; linking for acting asks the rights Repobox acts with
+# (push, open MRs), and the settings page shows them on the button that asks.
+SIGNIN_SCOPES = {Provider.GITHUB: ("read:user",), Provider.GITLAB: ("read_user",)}
 SCOPES = {Provider.GITHUB: ("repo", "read:user"), Provider.GITLAB: ("api", "read_user")}
 
 
@@ -43,7 +45,11 @@ class OAuthApp:
     client_secret: str = field(repr=False)
     authorize_url: str
     token_url: str
-    scopes: tuple[str, ...]
+    scopes: tuple[str, ...]  # linking for acting
+    signin_scopes: tuple[str, ...] = ()  # signing in: identity only
+
+    def scopes_for(self, intent: str) -> tuple[str, ...]:
+        return self.scopes if intent == "link" else self.signin_scopes or self.scopes
 
     @property
     def title(self) -> str:
@@ -74,6 +80,7 @@ def oauth_apps(settings: Settings) -> dict[Provider, OAuthApp]:
             f"{web}/login/oauth/authorize",
             f"{web}/login/oauth/access_token",
             SCOPES[Provider.GITHUB],
+            SIGNIN_SCOPES[Provider.GITHUB],
         )
     if settings.gitlab_url and settings.gitlab_client_id and settings.gitlab_client_secret:
         apps[Provider.GITLAB] = OAuthApp(
@@ -83,6 +90,7 @@ def oauth_apps(settings: Settings) -> dict[Provider, OAuthApp]:
             f"{settings.gitlab_url}/oauth/authorize",
             f"{settings.gitlab_url}/oauth/token",
             SCOPES[Provider.GITLAB],
+            SIGNIN_SCOPES[Provider.GITLAB],
         )
     return apps
 
@@ -111,11 +119,11 @@ class GrantedToken:
     scopes: tuple[str, ...]
 
 
-def _client(app: OAuthApp, redirect_uri: str) -> OAuth2Session:
+def _client(app: OAuthApp, redirect_uri: str, intent: str = "link") -> OAuth2Session:
     return OAuth2Session(
         client_id=app.client_id,
         client_secret=app.client_secret,
-        scope=" ".join(app.scopes),
+        scope=" ".join(app.scopes_for(intent)),
         redirect_uri=redirect_uri,
         code_challenge_method="S256",
         token_endpoint_auth_method="client_secret_post",  # noqa: S106 (a method name)
@@ -125,7 +133,7 @@ def _client(app: OAuthApp, redirect_uri: str) -> OAuth2Session:
 def begin(app: OAuthApp, redirect_uri: str, intent: str) -> tuple[str, PendingAuthorization]:
     """The host's authorize URL (to redirect to) and what to keep until the callback."""
     verifier = secrets.token_urlsafe(64)
-    with _client(app, redirect_uri) as client:
+    with _client(app, redirect_uri, intent) as client:
         url, state = client.create_authorization_url(
             app.authorize_url, state=secrets.token_urlsafe(24), code_verifier=verifier
         )

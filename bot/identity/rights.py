@@ -27,6 +27,7 @@ WHAT = "check who may write to the repository"
 class Rights:
     can_write: bool
     detail: str  # for people: "alice can push to acme/app", "… has Reporter access only"
+    refused: bool = False  # the host refused the token itself (401): revoked or expired
 
 
 GITLAB_ROLES = {10: "Guest", 15: "Planner", 20: "Reporter", 30: "Developer", 40: "Maintainer"}
@@ -39,7 +40,7 @@ def github_rights(settings: Settings, token: str, repo: str, who: str) -> Rights
         found = github_policy(settings).call(WHAT, lambda: client.get_repo(repo).permissions)
     except GithubException as error:
         if error.status == 401:
-            return Rights(False, f"GitHub does not accept the token of {who} any more")
+            return Rights(False, f"GitHub does not accept the token of {who} any more", True)
         if error.status in (403, 404):
             return Rights(False, f"{who} cannot see {repo} on GitHub")
         raise UpstreamError(f"GitHub answered HTTP {error.status} for {repo}") from None
@@ -54,7 +55,7 @@ def gitlab_rights(settings: Settings, token: str, repo: str, who: str) -> Rights
         project = gitlab_policy(settings).call(WHAT, lambda: client.projects.get(repo))
     except GitlabError as error:
         if error.response_code == 401:
-            return Rights(False, f"GitLab does not accept the token of {who} any more")
+            return Rights(False, f"GitLab does not accept the token of {who} any more", True)
         if error.response_code in (403, 404):
             return Rights(False, f"{who} cannot see {repo} on GitLab")
         raise UpstreamError(f"GitLab answered HTTP {error.response_code} for {repo}") from None

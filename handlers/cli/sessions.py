@@ -247,8 +247,10 @@ def _show(service: BlockingService, reply: Reply, watch: bool, out: TextIO) -> i
             print(f"session {session.id} archived; its workdir will be removed", file=out)
         case HelpReply():
             print(HELP_TEXT.replace("*", "").replace("`", "").replace("• ", "  "), file=out)
-        case WhoAmI(person):
+        case WhoAmI(person, acting):
             print(f"{person.id} ({person.name}); commits carry {person.co_author}", file=out)
+            if acting:
+                print(acting, file=out)
         case LogLink(_, url):
             print(url, file=out)
         case _:

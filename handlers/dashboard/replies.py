@@ -52,8 +52,8 @@ def text(reply: Reply) -> str:
             return f"Session {session.id} archived; its workdir will be removed."
         case HelpReply():
             return "Type a prompt, or use the buttons."
-        case WhoAmI(person):
-            return f"You are {person.name}; commits carry {person.co_author}."
+        case WhoAmI(person, acting):
+            return f"You are {person.name}; commits carry {person.co_author}. {acting}".strip()
         case LogLink(_, url):
             return f"Read-only link: {url}"
         case _:

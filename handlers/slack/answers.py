@@ -50,10 +50,11 @@ def rendered(reply: Reply, settings: Settings) -> Answer | None:
             return (NOTHING_TO_CANCEL, None) if cancel.nothing else None
         case HelpReply():
             return HELP_TEXT, None
-        case WhoAmI(person):
+        case WhoAmI(person, acting):
             return (
                 f"You are <@{person.id}> to me. Commits from your prompts carry "
-                f"`Co-authored-by: {kit.escape(person.co_author)}`.",
+                f"`Co-authored-by: {kit.escape(person.co_author)}`."
+                + (f"\n{kit.escape(acting)}" if acting else ""),
                 None,
             )
         case LogLink(session, url):

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from bot.checks.results import CheckReport
 from bot.compare.outcome import Comparison, adopted
-from bot.core.config import Settings
 from bot.core.errors import UpstreamError, UserError
 from bot.core.redaction import Redactor
 from bot.forges import registry as providers
@@ -41,7 +40,8 @@ def ship(ctx: JobContext, session: Session, prompt: Prompt) -> ProgressEvent:
         raise refusal(report)
     overridden = [r.name for r in report.blocking] if report is not None and anyway else None
     now = mr_text.Override(prompt.author.name, tuple(overridden)) if overridden else None
-    merge_request = _push_and_open(ctx, session, now)
+    who = shipping_as(ctx, session, prompt)
+    merge_request = _push_and_open(ctx, session, who, now)
     session = ctx.service.sessions.get(session.id)
     where = f" to `{session.project}`"
     text = f"Pushed `{session.work_branch}`{where}."
@@ -57,6 +57,8 @@ def ship(ctx: JobContext, session: Session, prompt: Prompt) -> ProgressEvent:
     if overridden:
         names = ", ".join(overridden)
         text += f"\n⚠️ Shipped past failing checks: {names} (recorded in the description)."
+    if who.sentence():
+        text += f"\n{who.sentence()}"
     data = {
         "branch": session.work_branch,
         "url": merge_request.url if merge_request else None,
@@ -69,7 +71,7 @@ def push_update(ctx: JobContext, session: Session, prompt: Prompt) -> None:
     """After a run on a shipped session: push, so the open MR/PR shows the new commit."""
     stream = ProgressStream(ctx.redis, session.id)
     try:
-        merge_request = _push_and_open(ctx, session)
+        merge_request = _push_and_open(ctx, session, shipping_as(ctx, session, prompt))
     except (UserError, UpstreamError) as error:
         stream.emit(
             EventKind.ERROR,
@@ -86,16 +88,19 @@ def push_update(ctx: JobContext, session: Session, prompt: Prompt) -> None:
     )
 
 
-def shipping_settings(ctx: JobContext, session: Session) -> Settings:
-    """Whose token pushes and opens the MR/PR: the starter's linked one, else the bot's."""
-    linked = acting.starter_credential(ctx.settings, ctx.redis, session)
-    return acting.as_person(ctx.settings, linked)
+def shipping_as(ctx: JobContext, session: Session, prompt: Prompt) -> acting.Acting:
+    """Whose token pushes and opens the MR/PR: the asker's linked one when the acting rule
+    allows (`bot.identity.acting`), else the bot's, with the asker named in the body."""
+    return acting.decide(ctx.settings, ctx.redis, session, prompt.author)
 
 
 def _push_and_open(
-    ctx: JobContext, session: Session, override: mr_text.Override | None = None
+    ctx: JobContext,
+    session: Session,
+    who: acting.Acting,
+    override: mr_text.Override | None = None,
 ) -> MergeRequest | None:
-    settings = shipping_settings(ctx, session)
+    settings = who.settings(ctx.settings)
     provider = providers.for_name(session.provider, settings)
     repo = provider.resolve(session.project)
     credentials = provider.credentials()
@@ -113,7 +118,7 @@ def _push_and_open(
             branch=session.work_branch,
             base=session.base_branch or repo.default_branch or "main",
             title=merge_request_title(ctx, session),
-            description=merge_request_description(ctx, session, override),
+            description=_with_acting(merge_request_description(ctx, session, override), who),
         )
     except UpstreamError as error:
         raise UserError(
@@ -124,6 +129,12 @@ def _push_and_open(
         ref = MergeRequestRef(merge_request.url, merge_request.number)
         ctx.service.sessions.update(session.id, merge_request=ref)
     return merge_request
+
+
+def _with_acting(description: str, who: acting.Acting) -> str:
+    """The body, naming the asker the bot acted for (with their co-author line)."""
+    said = who.description()
+    return f"{description.rstrip()}\n\n{said}\n" if said else description
 
 
 ANYWAY = "ship it anyway"

@@ -99,14 +99,19 @@ def sign_in_with_github(site: Site, browser: requests.Session) -> requests.Respo
     return browser.get(f"{site.url}/account/settings")
 
 
-def test_sign_in_with_github_shows_the_linked_account_masked(
+def test_sign_in_keeps_no_token_and_linking_for_acting_shows_it_masked(
     site: Site, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     browser = site.browser()
     page = sign_in_with_github(site, browser)
     assert "Signed in as <strong>octocat</strong> (admin)" in page.text
-    [token] = [t for t, login in site.github._tokens.items() if login == "octocat"]
+    [person] = [p for p in site.redis.smembers("repobox:people")]
+    assert site.accounts().connections(person.decode()) == []  # identity only: no token kept
+    assert "Link GitHub for acting" in page.text and "asks for repo, read:user" in page.text
+    page = browser.post(f"{site.url}/account/settings/oauth/github", data={"csrf": csrf_of(page)})
+    assert "Linked GitHub as octocat." in page.text
+    [token] = [t for t, login in site.github._tokens.items() if login == "octocat"][-1:]
     assert token.startswith("gho_") and token not in page.text
     assert f"gho_****{token[-4:]}" in page.text
     assert "repo, read:user" in page.text
@@ -116,7 +121,6 @@ def test_sign_in_with_github_shows_the_linked_account_masked(
     assert "Signed in with GitHub as octocat." not in again.text  # a notice shows once
     everything = "\n".join(r.getMessage() for r in caplog.records)
     assert token not in everything and "gh-secret" not in everything
-    [person] = [p for p in site.redis.smembers("repobox:people")]
     credential = site.accounts().credential(person.decode(), Provider.GITHUB)
     assert credential is not None and credential.token == token
 
@@ -124,6 +128,7 @@ def test_sign_in_with_github_shows_the_linked_account_masked(
 def test_every_post_without_the_sessions_csrf_token_is_refused(site: Site) -> None:
     browser = site.browser()
     page = sign_in_with_github(site, browser)
+    page = browser.post(f"{site.url}/account/settings/oauth/github", data={"csrf": csrf_of(page)})
     csrf = csrf_of(page)
     unlink = f"{site.url}/account/settings/unlink/github"
     stranger = site.browser()

@@ -93,8 +93,9 @@ def test_sign_in_round_trip_with_state_and_pkce(
     info = inspect(settings, provider, granted.token)
     expected = {Provider.GITHUB: "octocat", Provider.GITLAB: "alice"}[provider]
     assert info.login == expected
-    assert set(granted.scopes) == set(app.scopes)
-    assert info.scopes is not None and set(info.scopes) == set(app.scopes)
+    assert query["scope"] == [" ".join(app.signin_scopes)]  # who you are, and no more
+    assert set(granted.scopes) == set(app.signin_scopes)
+    assert info.scopes is not None and set(info.scopes) == set(app.signin_scopes)
     assert info.rate_limit_remaining is None or info.rate_limit_remaining > 0
     fake = github if provider is Provider.GITHUB else gitlab
     [exchange] = fake.calls_to(app.token_url.removeprefix(fake.url))
@@ -161,3 +162,25 @@ def test_pasted_tokens_are_inspected_and_bad_ones_refused(
         with pytest.raises(TokenRefused) as refused:
             inspect(settings, provider, "glpat-not-a-known-token")
         assert "not-a-known" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("provider", "signin", "link"),
+    [
+        (Provider.GITHUB, "read:user", "repo read:user"),
+        (Provider.GITLAB, "read_user", "api read_user"),
+    ],
+)
+def test_sign_in_asks_for_identity_only_and_linking_for_acting_asks_for_write(
+    settings: Settings,
+    github: FakeGitHub,
+    gitlab: FakeGitLab,
+    provider: Provider,
+    signin: str,
+    link: str,
+) -> None:
+    app = oauth_apps(configured(settings, github, gitlab))[provider]
+    signing_in, _ = begin(app, REDIRECT + provider.value, "signin")
+    linking, _ = begin(app, REDIRECT + provider.value, "link")
+    assert parse_qs(urlsplit(signing_in).query)["scope"] == [signin]
+    assert parse_qs(urlsplit(linking).query)["scope"] == [link]

@@ -37,10 +37,10 @@ def answer_text(reply: Reply, bot_name: str) -> str | None:
             return f"Archived session `{session.id}`. Mention me again to start a new one."
         case HelpReply():
             return forge_replies.help_text(bot_name)
-        case WhoAmI(person):
+        case WhoAmI(person, acting):
             return (
                 f"You are `{person.id}` ({person.name}) to me. Commits from your prompts carry "
-                f"`Co-authored-by: {person.co_author}`."
+                f"`Co-authored-by: {person.co_author}`." + (f"\n{acting}" if acting else "")
             )
         case LogLink(session, url):
             return f"[Live log of session `{session.id}`]({url})"

@@ -3,7 +3,7 @@ templates, every form with the session's CSRF token, tokens only ever masked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from aiohttp import web
 
@@ -30,6 +30,7 @@ def settings(
     admin: bool,
     identities: list[Identity],
     connections: list[Connection],
+    broken: Mapping[str, str],  # provider -> why its link was found broken when used
     apps: Iterable[OAuthApp],
     csrf: str,
     message: str | None,
@@ -44,6 +45,7 @@ def settings(
         viewer=Viewer(person, admin),
         identities=identities,
         connections=connections,
+        broken=broken,
         to_link=[a for a in apps if a.provider not in linked],
         providers=[(p.value, TITLES[p]) for p in Provider],
         titles={p.value: t for p, t in TITLES.items()},

@@ -9,6 +9,7 @@ import logging
 from aiohttp import web
 
 from bot.core.errors import ConfigError, UpstreamError, UserError
+from bot.identity import broken
 from bot.identity.api_tokens import ApiTokens
 from bot.identity.people import Credential, Provider, Source
 from bot.identity.tokens import inspect
@@ -49,6 +50,7 @@ async def settings_page(request: web.Request, *, new_token: str | None = None) -
         await ctx.accounts.is_admin(person.id),
         await ctx.accounts.identities(person.id),
         await ctx.accounts.connections(person.id),
+        {b.provider.value: b.why for b in await broken.of_person(ctx.accounts.redis, person.id)},
         ctx.apps.values(),
         current.csrf,
         current.notice,

@@ -91,7 +91,8 @@ async def callback(request: web.Request) -> web.Response:
         else:
             identity = Identity.forge(provider, info.login)
             person_id = (await ctx.accounts.person_for(identity, info.name)).id
-        await ctx.accounts.save_credential(person_id, credential)
+        if pending.intent == "link":  # a sign-in token says who you are, and no more
+            await ctx.accounts.save_credential(person_id, credential)
     except (UserError, UpstreamError) as error:
         keep(request, replace(current, pending=None, notice=str(error)))
         return redirect(back)
