@@ -134,3 +134,11 @@ def sign_in_with_github(tab: Page, site: Site) -> None:
     tab.get_by_role("button", name="Sign in with GitHub").click()
     expect(tab.get_by_role("status")).to_contain_text("Signed in with GitHub as octocat")
     expect(tab.get_by_role("heading", name="Start a session")).to_be_visible()
+
+
+def link_github_for_acting(tab: Page, site: Site) -> None:
+    """Sign-in keeps no token: the write access to act as the person is linked in Settings."""
+    tab.goto(f"{site.url}/account/settings")
+    tab.get_by_role("button", name="Link GitHub for acting").click()
+    expect(tab.get_by_text("Link GitHub for acting")).to_have_count(0)
+    tab.goto(f"{site.url}/dashboard/")

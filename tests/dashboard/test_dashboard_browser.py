@@ -25,6 +25,7 @@ from tests.dashboard.browser_support import (  # noqa: F401 (fixtures)
     BOT_TOKEN,
     GL_PAT,
     Site,
+    link_github_for_acting,
     look,
     sign_in_with_github,
     site,
@@ -229,6 +230,7 @@ def test_sign_in_start_a_session_watch_it_stream_and_ship_it(
         REPOBOX_SECRET_KEY=site.settings.secret_key or "",
     )
     sign_in_with_github(tab, site)
+    link_github_for_acting(tab, site)
     tab.get_by_label("Repository").fill("octocat/widgets")
     tab.get_by_label("First prompt").fill("print 3\nwrite notes.txt: from the dashboard")
     tab.get_by_role("button", name="Start session").click()
