@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 from github import GithubException
-from github.Commit import Commit
 from github.Issue import Issue
 from github.PullRequest import PullRequest
 from github.Repository import Repository as GithubRepository
@@ -21,7 +20,8 @@ from bot.core.config import Settings
 from bot.core.errors import NotFound, UpstreamError, UserError
 from bot.forges.clients import github_client, github_message, github_policy
 from bot.forges.forge import Conversation, ForgeUser, Kind, Remark, ReplyTarget
-from bot.forges.provider import MergeRequest, Repository, ReviewTarget
+from bot.forges.github_review import GitHubReviewer
+from bot.forges.provider import MergeRequest, Repository
 from bot.git.runner import Credentials
 
 T = TypeVar("T")
@@ -50,7 +50,7 @@ def _user(data: _Account) -> ForgeUser:
     )
 
 
-class GitHubProvider:
+class GitHubProvider(GitHubReviewer):
     name = "github"
 
     def __init__(self, settings: Settings) -> None:
@@ -229,52 +229,6 @@ class GitHubProvider:
             return
         comment = self._issue(target).get_comment(comment_id)
         self._call("react", lambda: comment.create_reaction(emoji))
-
-    # -- Reviewer ---------------------------------------------------------------------
-    def review_target(self, project: str, number: int) -> ReviewTarget:
-        pull = self._pull(ReplyTarget(project, "merge_request", number))
-
-        def read() -> ReviewTarget:
-            head_repo = pull.head.repo
-            fork = head_repo is None or head_repo.full_name.lower() != project.lower()
-            return ReviewTarget(
-                url=pull.html_url,
-                title=pull.title,
-                description=pull.body or "",
-                base_ref=pull.base.ref,
-                base_sha=pull.base.sha,
-                head_ref=pull.head.ref,
-                head_sha=pull.head.sha,
-                fetch_ref=f"refs/pull/{number}/head" if fork else f"refs/heads/{pull.head.ref}",
-                from_fork=fork,
-                author=pull.user.login,
-            )
-
-        missing = f"GitHub has no pull request {number} in `{project}`."
-        return self._call("read the pull request", read, missing=missing)
-
-    def post_review(
-        self,
-        project: str,
-        number: int,
-        target: ReviewTarget,
-        body: str,
-        comments: list[dict[str, object]],
-        event: str,
-    ) -> str:
-        """`POST …/pulls/{n}/reviews` pinned to the head that was reviewed (`commit_id`)."""
-        pull = self._pull(ReplyTarget(project, "merge_request", number))
-        commit = Commit(self.client.requester, {}, {"sha": target.head_sha}, completed=False)
-        review = self._call(
-            "post the review",
-            lambda: pull.create_review(
-                commit=commit,
-                body=body,
-                event=event,
-                comments=comments,  # type: ignore[arg-type]
-            ),
-        )
-        return str(review.html_url)
 
 
 def build(settings: Settings) -> GitHubProvider:

@@ -25,6 +25,7 @@ from bot.forges.forge import (
     text_or_none,
     whole,
 )
+from bot.forges.gitlab_review import GitLabReviewer
 from bot.forges.provider import MergeRequest, Repository
 from bot.git.runner import Credentials
 
@@ -43,7 +44,7 @@ def _user(data: Mapping[str, object]) -> ForgeUser:
     )
 
 
-class GitLabProvider:
+class GitLabProvider(GitLabReviewer):
     name = "gitlab"
 
     def __init__(self, settings: Settings) -> None:

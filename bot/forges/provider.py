@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -65,6 +66,15 @@ class ReviewTarget:
     start_sha: str = ""  # GitLab's diff_refs.start_sha; GitHub has none
 
 
+FINDING_MARK = re.compile(r"<!-- repobox-finding:([0-9a-f]{12}) -->")
+
+
+def finding_mark(key: str) -> str:
+    """Hidden in an inline review comment, so a later review can find (and resolve) the
+    thread of finding `key` without keeping the host's thread ids."""
+    return f"<!-- repobox-finding:{key} -->"
+
+
 @runtime_checkable
 class Reviewer(Protocol):
     """A host that takes a review: one call, so people get one notification."""
@@ -83,4 +93,8 @@ class Reviewer(Protocol):
         event: str,
     ) -> str:
         """Post the summary and the inline comments as one review; its web address."""
+        ...
+
+    def resolve_findings(self, project: str, number: int, keys: frozenset[str]) -> list[str]:
+        """Resolve the open threads Repobox started for findings `keys`; the keys resolved."""
         ...

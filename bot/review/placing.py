@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.agents.findings import Finding
+from bot.forges.provider import ReviewTarget, finding_mark
 from bot.review.diff import FileDiff
 
 Flavour = Literal["github", "gitlab"]
@@ -57,17 +58,39 @@ def comment_body(finding: Finding, flavour: Flavour) -> str:
     return f"{head}\n\n{opener}\n{new}\n{tick}"
 
 
-def github_comment(finding: Finding) -> dict[str, object]:
+def github_comment(finding: Finding, key: str) -> dict[str, object]:
     """One entry of `comments[]` in `POST …/pulls/{n}/reviews`, on the new side."""
     comment: dict[str, object] = {
         "path": finding.path,
         "line": finding.line,
         "side": "RIGHT",
-        "body": comment_body(finding, "github"),
+        "body": f"{comment_body(finding, 'github')}\n\n{finding_mark(key)}",
     }
     if finding.start_line is not None and finding.start_line < finding.line:
         comment |= {"start_line": finding.start_line, "start_side": "RIGHT"}
     return comment
+
+
+def gitlab_comment(
+    finding: Finding, key: str, diff: FileDiff, target: ReviewTarget
+) -> dict[str, object]:
+    """A draft note on the finding's last line: `new_line` alone for an added line, and
+    `old_line` too for an unchanged one, as GitLab's positions require; the suggestion's
+    `-N+0` reaches back to the finding's first line."""
+    position: dict[str, object] = {
+        "position_type": "text",
+        "base_sha": target.base_sha,
+        "start_sha": target.start_sha or target.base_sha,
+        "head_sha": target.head_sha,
+        "old_path": diff.old_path or diff.path,
+        "new_path": diff.path,
+        "new_line": finding.line,
+    }
+    hunk = diff.hunk_of(finding.line, finding.line)
+    if hunk is not None and finding.line in hunk.old_of_new:
+        position["old_line"] = hunk.old_of_new[finding.line]
+    body = f"{comment_body(finding, 'gitlab')}\n\n{finding_mark(key)}"
+    return {"note": body, "position": position}
 
 
 def where(finding: Finding) -> str:

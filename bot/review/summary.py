@@ -38,17 +38,25 @@ def counts(findings: list[Finding]) -> str:
     return ", ".join(said) if said else "no findings"
 
 
-def summary(placed: Placed, checked: Checked, spent: Spent, note: str = "") -> str:
+def summary(
+    placed: Placed, checked: Checked, spent: Spent, note: str = "", since: tuple[str, ...] = ()
+) -> str:
+    """`since`: lines on the earlier review (what was fixed, what is still open)."""
     every = placed.inline + placed.outside
     files = checked.files
     added = sum(f.additions for f in files.values())
     removed = sum(f.deletions for f in files.values())
-    lines = [f"**Repobox review**: {counts(every)}."]
+    said = counts(every)
+    if since:
+        said = f"{said} new" if every else "no new findings"
+    lines = [f"**Repobox review**: {said}."]
     if note.strip():
         lines += ["", note.strip()]
     if placed.outside:
         lines += ["", "**Not on a changed line** (so not inline):"]
         lines += [f"- {where(f)} {comment_body(f, 'github')}" for f in placed.outside]
+    if since:
+        lines += ["", *since]
     lines += [
         "",
         f"Checked {len(files)} file{'s' if len(files) != 1 else ''} (+{added} −{removed}) "
@@ -67,3 +75,21 @@ def summary(placed: Placed, checked: Checked, spent: Spent, note: str = "") -> s
     legend = " ".join(f"{ICONS[s.value]} {s.value}" for s in SEVERITIES)
     lines += ["", f"<sub>{legend}</sub>"]
     return "\n".join(lines)
+
+
+def since_lines(fixed: list[Finding], resolved: int, still_open: list[Finding]) -> tuple[str, ...]:
+    """What happened to the last review's findings: fixed (threads resolved) and still open."""
+    lines: list[str] = []
+    if fixed:
+        lines.append(
+            f"**Fixed since the last review** ({resolved} thread{'s' if resolved != 1 else ''} "
+            "resolved):"
+        )
+        lines += [f"- ~~{where(f)} {f.message}~~" for f in fixed]
+    if still_open:
+        listed = ", ".join(where(f) for f in still_open[:10])
+        more = f" and {len(still_open) - 10} more" if len(still_open) > 10 else ""
+        lines.append(
+            f"Still open from the last review, not repeated: {len(still_open)} ({listed}{more})."
+        )
+    return tuple(lines)

@@ -20,12 +20,13 @@ from bot.agents.review_agent import ReviewAgent, ReviewOutcome, ReviewRequest
 from bot.core import keys
 from bot.core.errors import UserError
 from bot.forges.forge import Forge
-from bot.forges.provider import Reviewer
+from bot.forges.provider import Reviewer, ReviewTarget
 from bot.processes.control import RunControl
 from bot.review import checkout, prompt
-from bot.review.diff import parse_diff
-from bot.review.placing import Placed, github_comment, place
-from bot.review.summary import Checked, Spent, counts, summary
+from bot.review.diff import FileDiff, parse_diff
+from bot.review.memory import Remembered, Sorted, line_moves, sort_findings
+from bot.review.placing import Placed, github_comment, gitlab_comment, place
+from bot.review.summary import Checked, Spent, counts, since_lines, summary
 from bot.sessions.events import ProgressEvent
 from jobs.steps.context import JobContext
 
@@ -40,7 +41,7 @@ class ReviewDone:
     placed: Placed
     tokens: int
     seconds: float
-    forge_calls: list[str] = field(default_factory=list)
+    sorted: Sorted = field(default_factory=Sorted)
 
 
 def reviewer_of(forge: Forge) -> Reviewer:
@@ -71,18 +72,34 @@ def review(
         )
     finally:
         shutil.rmtree(where, ignore_errors=True)
-    findings = outcome.findings
-    placed = place(findings, files)
+    earlier = _recall(ctx, forge, project, number)
+    moves = None
+    if earlier.head is not None and earlier.findings:
+        moves = line_moves(mirror, earlier.head, target.head_sha)
+    sorted_ = sort_findings(earlier, outcome.findings, moves)
+    key_of = {id(f): k for k, f in sorted_.new.items()}
+    placed = place(list(sorted_.new.values()), files)
     tally = outcome.tally
     assert tally is not None
+    resolved = host.resolve_findings(project, number, frozenset(sorted_.fixed))
     seconds = time.monotonic() - started
     checked = Checked(files, target.head_sha, tuple(got.rules), focus, task.outlined)
     spent = Spent(tally.tokens, tally.cost_usd if tally.priced else None, seconds, tally.model)
-    body = summary(placed, checked, spent, outcome.summary)
-    comments = [github_comment(f) for f in placed.inline]
+    still = [*sorted_.repeated.values(), *sorted_.kept.values()]
+    since = since_lines(list(sorted_.fixed.values()), len(resolved), still) if earlier.head else ()
+    body = summary(placed, checked, spent, outcome.summary, since)
+    comments = [_comment(forge.name, f, key_of[id(f)], files[f.path], target) for f in placed.inline]
     url = host.post_review(project, number, target, body, comments, "COMMENT")
-    _remember(ctx, forge, project, number, findings)
-    return ReviewDone(url, counts(findings), placed, tally.tokens, seconds)
+    _remember(ctx, forge, project, number, sorted_, target.head_sha)
+    return ReviewDone(url, counts(outcome.findings), placed, tally.tokens, seconds, sorted_)
+
+
+def _comment(
+    provider: str, finding: Finding, key: str, diff: FileDiff, target: ReviewTarget
+) -> dict[str, object]:
+    if provider == "gitlab":
+        return gitlab_comment(finding, key, diff, target)
+    return github_comment(finding, key)
 
 
 def _drain(events: Iterator[ProgressEvent]) -> ReviewOutcome:
@@ -96,11 +113,23 @@ def _drain(events: Iterator[ProgressEvent]) -> ReviewOutcome:
         log.info("review step: %s", event.text)
 
 
+def _recall(ctx: JobContext, forge: Forge, project: str, number: int) -> Remembered:
+    raw = ctx.redis.get(keys.review_findings(forge.name, project, number))
+    if raw is None:
+        return Remembered()
+    try:
+        return Remembered.from_stored(json.loads(raw))
+    except (ValueError, TypeError):
+        log.warning("unreadable findings of %s!%s; starting afresh", project, number)
+        return Remembered()
+
+
 def _remember(
-    ctx: JobContext, forge: Forge, project: str, number: int, findings: list[Finding]
+    ctx: JobContext, forge: Forge, project: str, number: int, sorted_: Sorted, head: str
 ) -> None:
     key = keys.review_findings(forge.name, project, number)
-    ctx.redis.set(key, json.dumps([f.to_dict() for f in findings]), ex=FINDINGS_TTL)
+    stored = json.dumps(sorted_.remembered(head).to_dict())
+    ctx.redis.set(key, stored, ex=FINDINGS_TTL)
 
 
 def has_blocker(findings: list[Finding]) -> bool:

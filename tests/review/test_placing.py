@@ -42,8 +42,9 @@ def test_findings_on_one_hunk_go_inline_and_the_rest_to_the_summary() -> None:
     placed = place([inline, across, untouched, new], files)
     assert placed.inline == [inline, new]
     assert placed.outside == [across, untouched]
-    assert github_comment(inline) == {
-        "path": "a.py", "line": 3, "side": "RIGHT", "body": "🔴 **major**: m",
+    assert github_comment(inline, "0123456789ab") == {
+        "path": "a.py", "line": 3, "side": "RIGHT",
+        "body": "🔴 **major**: m\n\n<!-- repobox-finding:0123456789ab -->",
         "start_line": 2, "start_side": "RIGHT",
     }  # fmt: skip
 
