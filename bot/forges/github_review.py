@@ -5,6 +5,7 @@ resolving the threads of fixed findings (GraphQL: REST cannot resolve a review t
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from github import Github
@@ -106,7 +107,7 @@ class GitHubReviewer:
                 "owner": owner, "name": name, "number": number, "cursor": cursor,
             }  # fmt: skip
             _, data = self._call(
-                "read the review threads", lambda v=variables: requester.graphql_query(THREADS, v)
+                "read the review threads", partial(requester.graphql_query, THREADS, variables)
             )
             threads = data["data"]["repository"]["pullRequest"]["reviewThreads"]
             for thread in threads["nodes"]:
@@ -119,7 +120,7 @@ class GitHubReviewer:
                     continue
                 self._call(
                     "resolve a review thread",
-                    lambda t=thread["id"]: requester.graphql_query(RESOLVE, {"thread": t}),
+                    partial(requester.graphql_query, RESOLVE, {"thread": thread["id"]}),
                 )
                 done.append(mark.group(1))
             if not threads["pageInfo"]["hasNextPage"]:

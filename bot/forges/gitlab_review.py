@@ -9,6 +9,7 @@ a draft without a position, so it is published in the same batch as an ordinary 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from gitlab import Gitlab
@@ -79,8 +80,10 @@ class GitLabReviewer:
         drafts = self._merge_request(project, number).draft_notes
         made: list[int] = []
         try:
-            for comment in [*comments, {"note": body}]:
-                draft = self._call("write a review comment", lambda c=comment: drafts.create(c))  # type: ignore[misc]
+            summary: dict[str, object] = {"note": body}
+            for comment in [*comments, summary]:
+                data: dict[str, Any] = dict(comment)
+                draft = self._call("write a review comment", partial(drafts.create, data))
                 made.append(int(draft.id))
         except Exception:
             for draft_id in made:  # never leave half a review waiting to be published later
@@ -89,7 +92,7 @@ class GitLabReviewer:
                 except GitlabError:
                     pass
             raise
-        self._call("publish the review", lambda: drafts.bulk_publish())
+        self._call("publish the review", drafts.bulk_publish)
         return target.url
 
     def resolve_findings(self, project: str, number: int, keys: frozenset[str]) -> list[str]:
@@ -111,7 +114,7 @@ class GitLabReviewer:
             discussion_id = str(discussion.id)
             self._call(
                 "resolve a thread",
-                lambda d=discussion_id: discussions.update(d, {"resolved": True}),  # type: ignore[misc]
+                partial(discussions.update, discussion_id, {"resolved": True}),
             )
             done.append(mark.group(1))
         return done

@@ -61,9 +61,9 @@ class Remembered:
         out = cls(data.get("head") if isinstance(data.get("head"), str) else None)
         for raw in data.get("findings") or []:
             if isinstance(raw, dict):
-                raw = dict(raw)
-                key = str(raw.pop("key", ""))
-                finding = Finding.from_dict(raw)
+                fields = dict(raw)
+                key = str(fields.pop("key", ""))
+                finding = Finding.from_dict(fields)
                 out.findings[key or finding_key(finding)] = finding
         return out
 

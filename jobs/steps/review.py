@@ -88,7 +88,9 @@ def review(
     still = [*sorted_.repeated.values(), *sorted_.kept.values()]
     since = since_lines(list(sorted_.fixed.values()), len(resolved), still) if earlier.head else ()
     body = summary(placed, checked, spent, outcome.summary, since)
-    comments = [_comment(forge.name, f, key_of[id(f)], files[f.path], target) for f in placed.inline]
+    comments = [
+        _comment(forge.name, f, key_of[id(f)], files[f.path], target) for f in placed.inline
+    ]
     url = host.post_review(project, number, target, body, comments, "COMMENT")
     _remember(ctx, forge, project, number, sorted_, target.head_sha)
     return ReviewDone(url, counts(outcome.findings), placed, tally.tokens, seconds, sorted_)

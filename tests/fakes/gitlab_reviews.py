@@ -27,9 +27,7 @@ from aiohttp import web
 
 from .gitlab import ApiError, FakeGitLab, Json, MergeRequest, _Call, _repo_dir
 
-LINE_CODE = (
-    "400 Bad request - Note {:line_code=>[\"can't be blank\", \"must be a valid line code\"]}"
-)
+LINE_CODE = '400 Bad request - Note {:line_code=>["can\'t be blank", "must be a valid line code"]}'
 HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 
 
@@ -88,7 +86,9 @@ class GitLabReviews:
         fake._api_route("POST", drafts, self._create)
         fake._api_route("POST", drafts + "/bulk_publish", self._publish)
         fake._api_route("DELETE", drafts + "/{draft_id}", self._delete)
-        fake._api_route("PUT", "projects/{id}/{kind}/{iid}/discussions/{discussion_id}", self._resolve)
+        fake._api_route(
+            "PUT", "projects/{id}/{kind}/{iid}/discussions/{discussion_id}", self._resolve
+        )
 
     # -- routes ---------------------------------------------------------------------------
     async def _list(self, c: _Call) -> web.Response:

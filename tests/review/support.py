@@ -15,9 +15,10 @@ from redis import Redis
 from bot.core.config import Settings
 from jobs.steps.context import JobContext
 from jobs.worker import runtime
-from tests.conftest import MakeRepo, run_jobs
+from tests.conftest import MakeRepo, git, run_jobs
 from tests.fakes.anthropic import FakeAnthropic, Reply, ToolUse
 from tests.fakes.github import FakeGitHub, webhook_request
+from tests.fakes.github_graphql import GitHubGraphQL
 from tests.fakes.github_reviews import GitHubReviews
 from tests.forge_harness import WebApp
 
@@ -40,6 +41,16 @@ class Review:
     app: WebApp
     ctx: JobContext
     origin: Path
+    graphql: GitHubGraphQL
+
+    def push(self, files: dict[str, str], branch: str = "feature") -> None:
+        """Someone pushes a commit to the pull request's branch."""
+        seed = self.origin.parent.parent / "seeds" / "origin"
+        git("checkout", "--quiet", branch, cwd=seed)
+        for path, text in files.items():
+            (seed / path).write_text(text)
+        git("commit", "--quiet", "-am", "more work", cwd=seed)
+        git("push", "--quiet", str(self.origin), branch, cwd=seed)
 
     def mention(self, number: int, body: str, user: str = "alice") -> dict[str, Any]:
         payload = self.github.issue_comment_payload(REPO, number, body, user=user)
@@ -64,6 +75,7 @@ def review(settings: Settings, redis: Redis, make_repo: MakeRepo) -> Iterator[Re
     )
     github = FakeGitHub()
     reviews = GitHubReviews(github)
+    graphql = GitHubGraphQL(github)
     with github, FakeAnthropic(api_key=API_KEY) as model:
         github.add_repo(REPO, origin.as_uri(), permissions={"alice": "write", "eve": "read"})
         configured = settings.with_changes(
@@ -77,4 +89,4 @@ def review(settings: Settings, redis: Redis, make_repo: MakeRepo) -> Iterator[Re
         )
         ctx = runtime.install(configured, redis)
         with WebApp(configured, redis) as app:
-            yield Review(github, reviews, model, app, ctx, origin)
+            yield Review(github, reviews, model, app, ctx, origin, graphql)

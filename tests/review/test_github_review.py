@@ -4,7 +4,7 @@ changed lines with suggestion blocks, and what is not on the diff in the summary
 from __future__ import annotations
 
 from tests.fakes.anthropic import Reply
-from tests.review.support import REPO, Review, finding, review
+from tests.review.support import HEAD_APP, REPO, Review, finding, review
 
 __all__ = ["review"]
 
@@ -91,3 +91,30 @@ def test_review_on_an_issue_is_explained(review: Review) -> None:
     review.mention(issue.number, "@repobox review")
     said = [c.body for c in review.github.comments(REPO, issue.number) if c.user != "alice"]
     assert said and said[-1] == "`review` works on a pull request, not on an issue."
+
+
+def test_a_re_review_repeats_nothing_and_resolves_the_fixed_thread(review: Review) -> None:
+    github = review.github
+    pull = github.add_pull(REPO, "feature", "Tweak f5", user="alice")
+    review.model.script(
+        finding("app.py", 14, "blocker", "f5 now returns a negative number."),
+        finding("app.py", 63, "nit", "g is unused."),
+        Reply.text("Two things."),
+    )
+    review.mention(pull.number, "@repobox review")
+    [first] = review.reviews.of(pull.number)
+    blocker, nit = review.reviews.comments(first)
+
+    review.push({"app.py": "# header\n\n" + HEAD_APP.replace("x - 5  # changed", "x + 5")})
+    review.model.script(
+        finding("app.py", 65, "nit", "g is unused here."),
+        Reply.text("Better."),
+    )
+    review.mention(pull.number, "@repobox review")
+
+    first, second = review.reviews.of(pull.number)
+    assert review.reviews.comments(second) == []  # the nit is still open: not said again
+    assert second.body.startswith("**Repobox review**: no new findings.")
+    assert "**Fixed since the last review** (1 thread resolved):" in second.body
+    assert "Still open from the last review, not repeated: 1 (`app.py:65`)." in second.body
+    assert review.graphql.is_resolved(blocker.id) and not review.graphql.is_resolved(nit.id)
