@@ -90,6 +90,47 @@ class GitHubApp:
             for token in self.minted:
                 self.fake._tokens.pop(token, None)
 
+    # -- webhook payloads (docs.github.com/webhooks/webhook-events-and-payloads) ------------
+    def installation_payload(self, action: str, installation: Installation) -> dict[str, Any]:
+        """An `installation` delivery (created, deleted, suspend, …) from the account's owner."""
+        with self.fake._state:
+            payload: dict[str, Any] = {
+                "action": action,
+                "installation": self._installation_json(installation),
+                "sender": self.fake._user_json(installation.account),
+            }
+            if installation.repositories is not None:
+                payload["repositories"] = [self._repo_brief(r) for r in installation.repositories]
+            return payload
+
+    def repositories_payload(
+        self, installation: Installation, added: list[str], removed: list[str]
+    ) -> dict[str, Any]:
+        """An `installation_repositories` delivery; the installation's selection changes too."""
+        with self.fake._state:
+            chosen = set(installation.repositories or ())
+            chosen = (chosen | {r.lower() for r in added}) - {r.lower() for r in removed}
+            installation.repositories = chosen
+            return {
+                "action": "added" if added else "removed",
+                "installation": self._installation_json(installation),
+                "repository_selection": "selected",
+                "repositories_added": [self._repo_brief(r) for r in added],
+                "repositories_removed": [self._repo_brief(r) for r in removed],
+                "requester": None,
+                "sender": self.fake._user_json(installation.account),
+            }
+
+    def _repo_brief(self, full_name: str) -> dict[str, Any]:
+        repo = self.fake._repo(full_name)
+        return {
+            "id": repo.id,
+            "node_id": _node_id("Repository", repo.id),
+            "name": repo.name,
+            "full_name": repo.full_name,
+            "private": repo.private,
+        }
+
     # -- routes ---------------------------------------------------------------------------
     def _jwt(self, fn: Any) -> Any:
         async def handler(request: web.Request, call: Recorded) -> web.StreamResponse:

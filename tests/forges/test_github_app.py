@@ -4,6 +4,7 @@ RQ jobs, real git against a bare repository."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,8 +15,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from redis import Redis
 
+from bot.core import keys
 from bot.core.config import Settings
 from bot.core.errors import UserError
+from bot.doctor.checks import check_github
 from bot.forges import registry
 from jobs.steps.context import JobContext
 from jobs.worker import runtime
@@ -139,3 +142,60 @@ def test_a_repository_outside_the_installation_gets_a_clear_message(hub: Hub) ->
             f"Repobox's GitHub App is not installed on {outside}: install it at {install} "
             "(and give it that repository), then ask again."
         )
+
+
+def deliver(hub: Hub, event: str, payload: dict[str, Any]) -> tuple[int, Any]:
+    sent, headers = webhook_request(payload, SECRET, event)
+    return hub.web.post("/webhooks/github", sent, headers)
+
+
+def recorded(redis: Redis) -> dict[str, Any]:
+    raw = redis.hgetall(keys.github_installations())
+    return {k.decode(): json.loads(v) for k, v in raw.items()}
+
+
+def test_installation_webhooks_record_where_the_app_is_installed(hub: Hub, redis: Redis) -> None:
+    app = hub.app
+    everywhere = app.install("elsewhere")
+    assert deliver(hub, "installation", app.installation_payload("created", everywhere)) == (
+        202,
+        {"status": "recorded"},
+    )
+    octo = next(iter(app.installations.values()))
+    added = app.repositories_payload(octo, added=["octo/private"], removed=[])
+    assert deliver(hub, "installation_repositories", added)[0] == 202
+    removed = app.repositories_payload(octo, added=[], removed=[REPO])
+    assert deliver(hub, "installation_repositories", removed)[0] == 202
+
+    found = recorded(redis)
+    assert found[str(everywhere.id)]["account"] == "elsewhere"
+    assert found[str(everywhere.id)]["repositories"] == "all"
+    assert found[str(octo.id)]["repositories"] == ["octo/private"]
+
+    gone = deliver(hub, "installation", app.installation_payload("deleted", everywhere))
+    assert gone == (202, {"status": "recorded"})
+    assert str(everywhere.id) not in recorded(redis)
+    odd = app.installation_payload("created", octo) | {"action": "renamed_somehow"}
+    assert deliver(hub, "installation", odd) == (202, {"status": "ignored"})
+
+
+def test_a_malformed_installation_delivery_is_a_clear_400(hub: Hub) -> None:
+    status, body = deliver(hub, "installation", {"action": "created", "installation": {"id": "x"}})
+    assert status == 400 and "installation" in json.dumps(body)
+
+
+def test_the_doctor_checks_the_app(hub: Hub) -> None:
+    check = check_github(hub.settings)
+    assert check.ok, check.line
+    assert check.detail == (
+        f"App repobox (id {APP_ID}), acting as repobox[bot], installed on octo (selected "
+        "repositories)"
+    )
+    other, _ = key_pair()  # a key GitHub does not know
+    refused = check_github(hub.settings.with_changes(github_app_private_key=other))
+    assert not refused.ok and "GitHub refused the App's JWT (HTTP 401" in refused.detail
+    assert "BEGIN" not in refused.line
+    broken = check_github(
+        hub.settings.with_changes(github_app_private_key="-----BEGIN RSA PRIVATE KEY-----\nnope\n")
+    )
+    assert not broken.ok and "cannot sign a JWT" in broken.detail
