@@ -17,7 +17,7 @@ from redis import Redis
 
 from bot.core import keys
 from bot.core.config import Settings
-from bot.core.errors import UserError
+from bot.core.errors import ConfigError, UserError
 from bot.doctor.checks import check_github
 from bot.forges import registry
 from jobs.steps.context import JobContext
@@ -199,3 +199,17 @@ def test_the_doctor_checks_the_app(hub: Hub) -> None:
         hub.settings.with_changes(github_app_private_key="-----BEGIN RSA PRIVATE KEY-----\nnope\n")
     )
     assert not broken.ok and "cannot sign a JWT" in broken.detail
+
+
+def test_the_app_settings_read_a_key_file_and_keep_the_key_secret(tmp_path: Any) -> None:
+    private, _ = key_pair()
+    pem = tmp_path / "app.pem"
+    pem.write_text(private)
+    read = Settings.from_env(
+        {"REPOBOX_GITHUB_APP_ID": "7", "REPOBOX_GITHUB_APP_PRIVATE_KEY_FILE": str(pem)}
+    )
+    assert read.github_ready and read.github_app_private_key == private.strip() + "\n"
+    assert read.github_app_private_key in read.secret_values()
+    assert "REPOBOX_GITHUB_APP_PRIVATE_KEY" in read.secret_env_names
+    with pytest.raises(ConfigError, match="needs both REPOBOX_GITHUB_APP_ID"):
+        Settings.from_env({"REPOBOX_GITHUB_APP_ID": "7"})
