@@ -84,7 +84,7 @@ def _init(ctx: JobContext, session_id: str, stream: ProgressStream) -> None:
             raise UserError(refused)
         provider = providers.for_name(spec.provider, ctx.settings)
         repo = provider.resolve(spec.project)
-        mirror = ctx.mirrors.ensure(repo.clone_url, provider.credentials())
+        mirror = ctx.mirrors.ensure(repo.clone_url, provider.credentials(spec.project))
         branch, commit = ctx.mirrors.resolve(mirror, session.base_branch or repo.default_branch)
         # From the branch the work goes into, never the one under review (a MR's source),
         # unless the surface that started the session brought them already.
@@ -170,7 +170,7 @@ def refill_pool(session_id: str) -> None:
     if not session.clone_url:
         return
     provider = providers.for_name(session.provider, ctx.settings)
-    mirror = ctx.mirrors.ensure(session.clone_url, provider.credentials())
+    mirror = ctx.mirrors.ensure(session.clone_url, provider.credentials(session.project))
     _branch, commit = ctx.mirrors.resolve(mirror, None)
     made = ctx.workdirs.refill(repo_key(session.clone_url), mirror, commit)
     log.info("pool for %s refilled with %d workdirs", session.project, made)

@@ -158,7 +158,7 @@ def _on_configured_host(hostname: str, path: str, settings: Settings) -> RepoSpe
             project = path[len(prefix) :].strip("/").split("/-/", 1)[0]
             if _PROJECT.match(project):
                 return RepoSpec("gitlab", project, SpecKind.HOSTED)
-    if settings.github_token and hostname in {"github.com", "www.github.com"}:
+    if settings.github_ready and hostname in {"github.com", "www.github.com"}:
         project = "/".join(path.split("/")[:2])
         if _PROJECT.match(project):
             return RepoSpec("github", project, SpecKind.HOSTED)

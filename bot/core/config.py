@@ -101,6 +101,8 @@ class Settings:
     github_webhook_secret: str | None = None
     github_client_id: str | None = None  # an OAuth app: "Sign in with GitHub", linking
     github_client_secret: str | None = None
+    github_app_id: str | None = None  # a GitHub App as the bot (docs/github-app.md)
+    github_app_private_key: str | None = None  # its PEM (or REPOBOX_GITHUB_APP_PRIVATE_KEY_FILE)
     gitlab_client_id: str | None = None  # an OAuth application on GITLAB_URL
     gitlab_client_secret: str | None = None
     oidc_issuer: str | None = None  # any OpenID Connect provider: "Sign in with <oidc_name>"
@@ -200,6 +202,10 @@ class Settings:
             github_webhook_secret=get("GITHUB_WEBHOOK_SECRET") or None,
             github_client_id=get("GITHUB_CLIENT_ID") or None,
             github_client_secret=get("GITHUB_CLIENT_SECRET") or None,
+            github_app_id=(get("REPOBOX_GITHUB_APP_ID") or "").strip() or None,
+            github_app_private_key=_app_key(
+                get("REPOBOX_GITHUB_APP_PRIVATE_KEY"), get("REPOBOX_GITHUB_APP_PRIVATE_KEY_FILE")
+            ),
             gitlab_client_id=get("GITLAB_CLIENT_ID") or None,
             gitlab_client_secret=get("GITLAB_CLIENT_SECRET") or None,
             oidc_issuer=(get("REPOBOX_OIDC_ISSUER") or "").rstrip("/") or None,
@@ -266,6 +272,7 @@ class Settings:
             raise ConfigError(
                 f"REPOBOX_API_RATE_LIMIT must be 1 or more, got {self.api_rate_limit}"
             )
+        _check_github_app(self.github_app_id, self.github_app_private_key)
         if self.oidc_issuer and not self.oidc_issuer.startswith(("https://", "http://")):
             raise ConfigError(f"REPOBOX_OIDC_ISSUER must be a URL, got {self.oidc_issuer!r}")
 
@@ -283,6 +290,11 @@ class Settings:
     def secret_env_names(self) -> frozenset[str]:
         """Environment variables never handed to an agent or a command it runs."""
         return SECRET_ENV_NAMES | self.extra_secret_env
+
+    @property
+    def github_ready(self) -> bool:
+        """GitHub is set up for the bot: a token, or a GitHub App (which wins when both are)."""
+        return bool(self.github_token or (self.github_app_id and self.github_app_private_key))
 
     @property
     def mirrors_dir(self) -> Path:
@@ -304,3 +316,34 @@ class Settings:
     @property
     def retention_seconds(self) -> float:
         return self.retention_days * 86400
+
+
+def _app_key(value: str | None, path: str | None) -> str | None:
+    """The GitHub App's PEM, given inline or as a file (read once, at start-up)."""
+    if value and value.strip():
+        return value.strip().replace("\\n", "\n") + "\n"  # one-line forms keep "\n"
+    if not path:
+        return None
+    try:
+        text = Path(path).expanduser().read_text()
+    except OSError as error:
+        raise ConfigError(
+            f"REPOBOX_GITHUB_APP_PRIVATE_KEY_FILE cannot be read: {error.strerror}"
+        ) from None
+    return text.strip() + "\n"
+
+
+def _check_github_app(app_id: str | None, key: str | None) -> None:
+    """Both halves of a GitHub App, each in a shape GitHub accepts."""
+    if bool(app_id) != bool(key):
+        raise ConfigError(
+            "A GitHub App needs both REPOBOX_GITHUB_APP_ID and its private key "
+            "(REPOBOX_GITHUB_APP_PRIVATE_KEY or REPOBOX_GITHUB_APP_PRIVATE_KEY_FILE)"
+        )
+    if app_id and not app_id.isdigit():
+        raise ConfigError(f"REPOBOX_GITHUB_APP_ID must be the App's number, got {app_id!r}")
+    if key and "PRIVATE KEY-----" not in key:
+        raise ConfigError(
+            "REPOBOX_GITHUB_APP_PRIVATE_KEY must be the App's PEM private key "
+            "(-----BEGIN RSA PRIVATE KEY----- …)"
+        )

@@ -176,6 +176,12 @@ def forge(provider: str, name: str) -> str:
     return f"{PREFIX}:forge:{provider}:{name}"
 
 
+def github_installations() -> str:
+    """Hash: installation id -> JSON {account, repositories ("all" or full names), action,
+    at}: where Repobox's GitHub App is installed, from its `installation*` webhooks."""
+    return f"{PREFIX}:forge:github:installations"
+
+
 def review_findings(provider: str, project: str, number: int) -> str:
     """String (JSON list): the findings of the last review of one merge request, so the
     next review of it can tell what is new, still open or fixed."""

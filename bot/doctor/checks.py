@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from github import GithubException
+from jwt import PyJWTError  # PyGithub's own JWT library, which signs the App's tokens
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
@@ -26,6 +28,8 @@ from bot.core.redisio import maybe_str, str_fields
 from bot.doctor.agent import check_agent, check_anthropic, check_sandbox
 from bot.doctor.check import Check, Level, fail, fine, skipped
 from bot.doctor.reasons import unreachable
+from bot.forges import github_app
+from bot.forges.clients import github_message
 from bot.identity import broken
 from bot.identity.tokens import TokenInfo, inspect_github, inspect_gitlab
 from bot.security.credentials import KEY_FILE, keyring
@@ -100,12 +104,46 @@ def check_gitlab(settings: Settings) -> Check:
 
 
 def check_github(settings: Settings) -> Check:
+    if github_app.enabled(settings):
+        return check_github_app(settings)
     if not settings.github_token:
-        return skipped("GitHub", "GITHUB_TOKEN")
+        return skipped("GitHub", "GITHUB_TOKEN or a GitHub App")
     token, url = settings.github_token, settings.github_api_url
     return _forge(
         "GitHub", "github", url, "GITHUB_API_URL", lambda: inspect_github(settings, token)
     )
+
+
+def check_github_app(settings: Settings) -> Check:
+    """The App: its key signs a JWT, GitHub takes it (`GET /app`), and where it is installed
+    (`GET /app/installations`)."""
+    name, url = "GitHub", settings.github_api_url
+    redo = "Check REPOBOX_GITHUB_APP_ID and the App's private key (docs/github-app.md)."
+    try:
+        client = github_app.integration(settings, TIMEOUT)
+        client.auth.create_jwt()
+    except (ValueError, TypeError, ConfigError, PyJWTError):
+        return fail(name, "the App's private key cannot sign a JWT (not a PEM RSA key)", redo)
+    try:
+        app = client.get_app()
+        found = [(i.account.login, i.repository_selection) for i in client.get_installations()]
+    except GithubException as error:
+        said = f"HTTP {error.status}: {github_message(error)}"
+        return fail(name, f"GitHub refused the App's JWT ({said})", redo)
+    except OSError as error:
+        detail, step = unreachable(name, error, url, "GITHUB_API_URL")
+        return fail(name, detail, step)
+    both = "; GITHUB_TOKEN is set too, and unused for the bot" if settings.github_token else ""
+    about = f"App {app.slug} (id {settings.github_app_id}), acting as {app.slug}[bot]"
+    if not found:
+        return Check(
+            name,
+            Level.WARN,
+            f"{about}, installed nowhere yet{both}",
+            f"Install it on an account or organization: {app.html_url}/installations/new",
+        )
+    where = ", ".join(f"{login} ({selection} repositories)" for login, selection in found)
+    return fine(name, f"{about}, installed on {where}{both}")
 
 
 def check_redis(redis: Redis | None, missing: str = "not reachable") -> Check:

@@ -23,11 +23,12 @@ from bot.core.retry import TRANSIENT_STATUSES, Failure, RetryPolicy, forge_api, 
 SECONDARY_LIMIT_WAIT = 60.0  # GitHub: "wait at least one minute" without a Retry-After
 
 
-def github_client(settings: Settings, token: str, timeout: float = 30) -> Github:
-    """PyGithub against `GITHUB_API_URL`; no retries or write delays of its own."""
+def github_client(settings: Settings, token: str | Auth.Auth, timeout: float = 30) -> Github:
+    """PyGithub against `GITHUB_API_URL`; no retries or write delays of its own. `token` is
+    a token, or an `Auth` that finds one per request (a GitHub App's installation)."""
     return Github(
         base_url=settings.github_api_url,
-        auth=Auth.Token(token),
+        auth=Auth.Token(token) if isinstance(token, str) else token,
         timeout=int(timeout),
         retry=None,
         seconds_between_requests=None,

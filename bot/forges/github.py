@@ -1,4 +1,6 @@
-"""The `github` provider: PyGithub against `GITHUB_API_URL` with `GITHUB_TOKEN`.
+"""The `github` provider: PyGithub against `GITHUB_API_URL` with `GITHUB_TOKEN`, or as a
+GitHub App (`bot.forges.github_app`: an installation token per repository owner; the App
+wins when both are set, and a person's own token, from `as_person`, drops the App).
 
 PyGithub's own retries and write delays are off (`bot.forges.clients`): the forge retry
 policy retries, and progress comments are paced per comment by the surface. Objects are
@@ -11,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
-from github import GithubException
+from github import BadCredentialsException, Github, GithubException
 from github.Issue import Issue
 from github.PullRequest import PullRequest
 from github.Repository import Repository as GithubRepository
 
 from bot.core.config import Settings
 from bot.core.errors import NotFound, UpstreamError, UserError
+from bot.forges import github_app
 from bot.forges.clients import github_client, github_message, github_policy
 from bot.forges.forge import Conversation, ForgeUser, Kind, Remark, ReplyTarget
 from bot.forges.github_review import GitHubReviewer
@@ -54,17 +57,45 @@ class GitHubProvider(GitHubReviewer):
     name = "github"
 
     def __init__(self, settings: Settings) -> None:
-        if not settings.github_token:
-            raise UserError("GitHub is not set up on this Repobox (GITHUB_TOKEN is unset).")
+        self.settings = settings
+        self.app = github_app.enabled(settings)
+        if not (self.app or settings.github_token):
+            raise UserError(
+                "GitHub is not set up on this Repobox (neither GITHUB_TOKEN nor a GitHub App)."
+            )
         self.token = settings.github_token
-        self.client = github_client(settings, self.token)
+        token_client = None if self.app else github_client(settings, settings.github_token or "-")
+        self.client: Github | None = token_client
         self.policy = github_policy(settings)
         self._me: ForgeUser | None = None
+        self._installs: dict[str, tuple[Github, github_app.InstallationAuth]] = {}
+        self._project: str | None = None  # the last repository asked about (for `credentials`)
+
+    def _client(self, project: str) -> Github:
+        """The client for `project`: the token's, or its owner's installation's."""
+        self._project = project
+        if self.client is not None:
+            return self.client
+        owner = project.split("/", 1)[0].lower()
+        if owner not in self._installs:
+            auth = github_app.InstallationAuth(
+                self.settings, github_app.installation_for(self.settings, project)
+            )
+            self._installs[owner] = (github_client(self.settings, auth), auth)
+        return self._installs[owner][0]
 
     def _call(self, what: str, action: Callable[[], T], missing: str | None = None) -> T:
-        """One API call with retries; a refusal becomes `UpstreamError` (404: `NotFound`)."""
+        """One API call with retries; a refusal becomes `UpstreamError` (404: `NotFound`).
+        An installation token GitHub refuses (401) is minted again, once."""
         try:
-            return self.policy.call(what, action)
+            try:
+                return self.policy.call(what, action)
+            except BadCredentialsException:
+                if not self._installs:
+                    raise
+                for _client, auth in self._installs.values():
+                    auth.forget()
+                return self.policy.call(what, action)
         except GithubException as error:
             if missing is not None and error.status in (403, 404):
                 raise NotFound(missing) from None
@@ -73,7 +104,7 @@ class GitHubProvider(GitHubReviewer):
             ) from None
 
     def _repo(self, project: str) -> GithubRepository:
-        return self.client.get_repo(project)  # the client is lazy: no request yet
+        return self._client(project).get_repo(project)  # lazy: no request yet
 
     def _issue(self, target: ReplyTarget) -> Issue:
         return self._repo(target.project).get_issue(target.number)
@@ -89,12 +120,26 @@ class GitHubProvider(GitHubReviewer):
             default = repo.default_branch
             return Repository("github", repo.full_name, repo.clone_url, default, repo.html_url)
 
-        return self._call(
-            "look up the repository", read, missing=f"GitHub has no repository `{project}`."
-        )
+        try:
+            return self._call(
+                "look up the repository", read, missing=f"GitHub has no repository `{project}`."
+            )
+        except NotFound:
+            if self.app:  # not given that repository, or removed since: say where to install
+                github_app.installation_for(self.settings, project, fresh=True)
+            raise
 
-    def credentials(self) -> Credentials | None:
-        return Credentials("x-access-token", self.token)
+    def credentials(self, project: str | None = None) -> Credentials | None:
+        """For git: the token, or an installation token of `project`'s owner (by default
+        the last repository this provider was asked about), as `x-access-token`."""
+        if not self.app:
+            return Credentials("x-access-token", self.token or "")
+        project = project or self._project
+        if project is None:
+            raise UserError("Which repository? A GitHub App's token is per installation.")
+        self._client(project)
+        _client, auth = self._installs[project.split("/", 1)[0].lower()]
+        return Credentials("x-access-token", auth.token)
 
     def open_or_update_merge_request(
         self, repo: Repository, *, branch: str, base: str, title: str, description: str
@@ -133,7 +178,16 @@ class GitHubProvider(GitHubReviewer):
 
     # -- Forge ------------------------------------------------------------------------
     def identity(self) -> ForgeUser:
+        if self._me is None and self.app:  # an installation cannot ask `GET /user`
+            app = github_app.app_info(self.settings)
+            self._me = ForgeUser(
+                id=f"app:{self.settings.github_app_id}",
+                username=app.bot_login,
+                name=app.name,
+                bot=True,
+            )
         if self._me is None:
+            assert self.client is not None  # not an App: the token's own user
             me = self.client.get_user()
             self._me = self._call("find out who I am", lambda: _user(me))
         return self._me

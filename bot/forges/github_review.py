@@ -38,7 +38,8 @@ MAX_PAGES = 10
 class GitHubReviewer:
     """Mixed into `GitHubProvider`, which supplies the client, `_call`, `_pull`, `identity`."""
 
-    client: Github
+    def _client(self, project: str) -> Github:
+        raise NotImplementedError
 
     def _call(self, what: str, action: Callable[[], T], missing: str | None = None) -> T:
         raise NotImplementedError
@@ -82,7 +83,9 @@ class GitHubReviewer:
     ) -> str:
         """`POST …/pulls/{n}/reviews` pinned to the head that was reviewed (`commit_id`)."""
         pull = self._pull(ReplyTarget(project, "merge_request", number))
-        commit = Commit(self.client.requester, {}, {"sha": target.head_sha}, completed=False)
+        commit = Commit(
+            self._client(project).requester, {}, {"sha": target.head_sha}, completed=False
+        )
         review = self._call(
             "post the review",
             lambda: pull.create_review(
@@ -99,7 +102,7 @@ class GitHubReviewer:
             return []
         me = self.identity().username.lower()
         owner, _, name = project.partition("/")
-        requester = self.client.requester
+        requester = self._client(project).requester
         done: list[str] = []
         cursor: str | None = None
         for _ in range(MAX_PAGES):

@@ -88,7 +88,7 @@ class GitLabProvider(GitLabReviewer):
             str(found.web_url),
         )
 
-    def credentials(self) -> Credentials | None:
+    def credentials(self, project: str | None = None) -> Credentials | None:
         return Credentials("oauth2", self.token) if self.token else None
 
     def open_or_update_merge_request(

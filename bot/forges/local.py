@@ -44,7 +44,7 @@ class LocalProvider:
                 default = line[5:].split("\t", 1)[0].removeprefix("refs/heads/")
         return Repository("local", project, project, default, None)
 
-    def credentials(self) -> Credentials | None:
+    def credentials(self, project: str | None = None) -> Credentials | None:
         return None
 
     def open_or_update_merge_request(

@@ -32,8 +32,9 @@ class Provider(Protocol):
         """Look the project up on the host; `NotFound` with a clear message if it is not there."""
         ...
 
-    def credentials(self) -> Credentials | None:
-        """What git needs to fetch and push (passed through the environment only)."""
+    def credentials(self, project: str | None = None) -> Credentials | None:
+        """What git needs to fetch and push `project` (passed through the environment only;
+        a GitHub App's token is its installation's, found from the repository)."""
         ...
 
     def open_or_update_merge_request(

@@ -181,12 +181,19 @@ def as_person(settings: Settings, credential: Credential | None) -> Settings:
     if credential is None:
         return settings
     if credential.provider is Provider.GITHUB:
-        return settings.with_changes(github_token=credential.token)
+        # the person's own token, so not the App (which would otherwise win)
+        return settings.with_changes(
+            github_token=credential.token, github_app_id=None, github_app_private_key=None
+        )
     return settings.with_changes(gitlab_token=credential.token)
 
 
 def _bot_token(settings: Settings, provider: Provider) -> str | None:
-    return settings.github_token if provider is Provider.GITHUB else settings.gitlab_token
+    """The bot's own token; None for a GitHub App, whose rights the installation holds (a
+    repository outside it is answered when the session is set up)."""
+    if provider is Provider.GITHUB:
+        return None if settings.github_app_id else settings.github_token
+    return settings.gitlab_token
 
 
 def refusal(settings: Settings, redis: Redis, session: Session) -> str | None:

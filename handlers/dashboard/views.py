@@ -106,7 +106,7 @@ def next_steps(ctx: WebContext) -> list[str]:
             "Create a GitHub or GitLab OAuth app and set `GITHUB_CLIENT_ID`/`GITHUB_CLIENT_SECRET`"
             " or `GITLAB_CLIENT_ID`/`GITLAB_CLIENT_SECRET`, so people sign in as themselves."
         )
-    if not (s.gitlab_token or s.github_token):
+    if not (s.gitlab_token or s.github_ready):
         steps.append(
             "Set `GITLAB_URL` and `GITLAB_TOKEN`, or `GITHUB_TOKEN`, to work on hosted "
             "repositories."

@@ -1,5 +1,6 @@
 """`POST /webhooks/github`: comments (`issue_comment`, `pull_request_review_comment`),
-submitted reviews (`pull_request_review`) and `ping`.
+submitted reviews (`pull_request_review`), `ping`, and a GitHub App's `installation` and
+`installation_repositories` (`handlers.forge.github_installs`).
 
 Chain: `X-Hub-Signature-256` (HMAC of the raw body, constant time) → the body read once
 into typed values (JSON, or the `payload` field of a form delivery; anything else is a
@@ -21,6 +22,7 @@ from bot.forges.forge import ForgeUser, Kind, ReplyTarget
 from handlers.common.context import CONTEXT_KEY, WebContext
 from handlers.common.fields import Id, Object, Payload, Text, at_most, first, read, read_as, shaped
 from handlers.common.payload import Malformed
+from handlers.forge import github_installs
 from handlers.forge.webhooks import (
     Incoming,
     decide,
@@ -124,6 +126,8 @@ async def receive(request: web.Request) -> web.Response:
     name = request.headers.get("X-GitHub-Event", "")
     if name == "ping":
         return web.json_response({"status": "pong"})
+    if name in github_installs.EVENTS:  # the App's: where it is installed
+        return await github_installs.receive(ctx, name, payload)
     if name not in TAKEN:
         return ignored(f"event {name[:40] or 'unnamed'}")
     try:

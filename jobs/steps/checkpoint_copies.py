@@ -58,7 +58,9 @@ def _over_cap(
     if ctx.settings.checkpoint_push or session.shipped:
         provider = providers.for_name(session.provider, ctx.settings)
         remote = provider.resolve(session.project).clone_url
-        checkpoints.push(workdir, remote, session.work_branch, provider.credentials())
+        checkpoints.push(
+            workdir, remote, session.work_branch, provider.credentials(session.project)
+        )
         store.put(session.id, CheckpointCopy(commit, Where.FORGE, prompt_id, size, time.time()))
         if not session.shipped:
             stream.emit(

@@ -58,7 +58,7 @@ def review(
     host = reviewer_of(forge)
     target = host.review_target(project, number)
     repo = forge.resolve(project)
-    credentials = forge.credentials()
+    credentials = forge.credentials(project)
     mirror = ctx.mirrors.ensure(repo.clone_url, credentials)
     checkout.fetch_head(mirror, repo.clone_url, target.fetch_ref, number, credentials)
     where = ctx.settings.workdirs_dir / f"review-{uuid.uuid4().hex[:12]}"

@@ -103,7 +103,7 @@ def _push_and_open(
     settings = who.settings(ctx.settings)
     provider = providers.for_name(session.provider, settings)
     repo = provider.resolve(session.project)
-    credentials = provider.credentials()
+    credentials = provider.credentials(session.project)
     redact = Redactor(settings.secret_values())
     try:
         commit = checkpoints.push(

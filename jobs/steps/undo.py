@@ -52,6 +52,8 @@ def _pushed(ctx: JobContext, session: Session) -> str | None:
     provider = providers.for_name(session.provider, ctx.settings)
     repo = provider.resolve(session.project)
     try:
-        return pushed_commit(repo.clone_url, session.work_branch, provider.credentials())
+        return pushed_commit(
+            repo.clone_url, session.work_branch, provider.credentials(session.project)
+        )
     except UpstreamError:
         return session.pushed_commit  # assume the forge has what we last pushed: revert

@@ -31,7 +31,7 @@ def rebuild(ctx: JobContext, session: Session) -> Rebuilt:
     if not session.clone_url or not session.base_commit:
         raise UserError("This session was never set up, so there is nothing to move.")
     provider = providers.for_name(session.provider, ctx.settings)
-    mirror = ctx.mirrors.ensure(session.clone_url, provider.credentials())
+    mirror = ctx.mirrors.ensure(session.clone_url, provider.credentials(session.project))
     key = repo_key(session.clone_url)
     path, _pooled = ctx.workdirs.create(
         session.id, key, mirror, session.base_commit, session.work_branch
