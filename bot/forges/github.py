@@ -87,7 +87,9 @@ class GitHubProvider:
 
         def read() -> Repository:
             default = repo.default_branch
-            return Repository("github", repo.full_name, repo.clone_url, default, repo.html_url)
+            return Repository(
+                "github", repo.full_name, repo.clone_url, default, repo.html_url, repo.id
+            )
 
         return self._call(
             "look up the repository", read, missing=f"GitHub has no repository `{project}`."

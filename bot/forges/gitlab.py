@@ -85,6 +85,7 @@ class GitLabProvider:
             str(found.http_url_to_repo),
             str(found.default_branch) if found.default_branch else None,
             str(found.web_url),
+            int(found.id),
         )
 
     def credentials(self) -> Credentials | None:

@@ -21,6 +21,7 @@ from bot.forges.forge import ForgeUser, Kind, ReplyTarget
 from handlers.common.context import CONTEXT_KEY, WebContext
 from handlers.common.fields import Id, Object, Payload, Text, at_most, first, read, read_as, shaped
 from handlers.common.payload import Malformed
+from handlers.forge import closing
 from handlers.forge.webhooks import (
     Incoming,
     decide,
@@ -124,6 +125,8 @@ async def receive(request: web.Request) -> web.Response:
     name = request.headers.get("X-GitHub-Event", "")
     if name == "ping":
         return web.json_response({"status": "pong"})
+    if name == "pull_request":  # closed: a session's place there ends
+        return await closing.github_pull_request(ctx, payload)
     if name not in TAKEN:
         return ignored(f"event {name[:40] or 'unnamed'}")
     try:
