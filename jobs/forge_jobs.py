@@ -56,6 +56,7 @@ def handle_comment(
         forge = forge_for(comment.provider, ctx.settings)
     except UserError as error:
         log.warning("comment %s not handled: %s", comment.request_id, error)
+        CommentOrder(ctx.redis, comment).skip()  # it holds no later comment back
         return
     CommentTurn(ctx, forge, comment, _parsed(comment, command, mistake, ctx)).run()
 

@@ -70,3 +70,25 @@ def test_a_comment_on_the_shipped_pull_request_runs_in_the_same_session(
                 "github", f"{repo.id}:merge_request:{pull.number}"
             )
             assert bound is None and ctx.service.sessions.places(session.id) == []
+
+
+def test_closing_deliveries_that_bind_nothing_are_ignored_and_bad_ones_refused(
+    settings: Settings, redis: Redis
+) -> None:
+    configured = settings.with_changes(
+        github_webhook_secret=SECRET, gitlab_webhook_secret="gitlab-secret"
+    )
+    with WebApp(configured, redis) as app:
+        unbound = {
+            "action": "closed",
+            "repository": {"id": 7, "full_name": REPO},
+            "pull_request": {"number": 3},
+        }
+        body, headers = webhook_request(unbound, SECRET, "pull_request")
+        assert app.post("/webhooks/github", body, headers)[1]["status"] == "ignored"
+        body, headers = webhook_request({"action": "closed"}, SECRET, "pull_request")
+        assert app.post("/webhooks/github", body, headers)[0] == 400
+        gitlab = {"X-Gitlab-Token": "gitlab-secret", "X-Gitlab-Event": "Merge Request Hook"}
+        merged = b'{"object_attributes": {"iid": 2, "action": "merge"}, "project": {"id": 5}}'
+        assert app.post("/webhooks/gitlab", merged, gitlab)[1]["status"] == "ignored"
+        assert app.post("/webhooks/gitlab", b'{"project": {}}', gitlab)[0] == 400
