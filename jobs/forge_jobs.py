@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from bot.commands.executor import SURFACE_COMMANDS, Asker, Executor, needs_session
 from bot.commands.grammar import Command, CommandKind, parse
@@ -22,6 +23,7 @@ from bot.forges.events import CommentEvent
 from bot.forges.forge import Forge, ForgeUser
 from bot.forges.registry import forge_for
 from bot.forges.text import command_text, defuse, host_words
+from bot.sessions.comment_order import CommentOrder
 from bot.sessions.session import Person, Session, SessionState, Thread
 from bot.surfaces.forge import replies as forge_replies
 from bot.surfaces.forge.answers import answer_text
@@ -31,6 +33,7 @@ from jobs.steps import forge_context
 from jobs.steps.context import JobContext
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Commands whose progress answers where they were asked (a review comment's thread), and
 # whose agent sees that comment's file and line.
@@ -53,6 +56,7 @@ def handle_comment(
         forge = forge_for(comment.provider, ctx.settings)
     except UserError as error:
         log.warning("comment %s not handled: %s", comment.request_id, error)
+        CommentOrder(ctx.redis, comment).skip()  # it holds no later comment back
         return
     CommentTurn(ctx, forge, comment, _parsed(comment, command, mistake, ctx)).run()
 
@@ -82,9 +86,49 @@ class CommentTurn:
         self.name = ctx.settings.bot_name
 
     def run(self) -> None:
+        """The slow part (who asked, the 👀), then the command in the thread's order: it
+        runs once every comment written before it in the thread has run (see
+        `bot.sessions.comment_order`); a job queued without a place just runs it."""
+        order = CommentOrder(self.ctx.redis, self.event)
+        if not order.reserved():
+            self._guarded(lambda: self._dispatch_if(self._prepare()))
+            return
+        me: ForgeUser | None = None
+        try:
+            me = self._guarded(self._prepare)
+        finally:
+            if me is None:
+                order.skip()
+            else:
+                order.ready(self._record(me))
+        order.run_ready(self._run_record)
+
+    def _record(self, me: ForgeUser) -> dict[str, Any]:
+        """What another job needs to run this comment's command in its turn (JSON)."""
+        command = self.command
+        said = {"mistake": str(command)} if isinstance(command, UserError) else {}
+        return {
+            "event": self.event.to_dict(),
+            "me": me.to_dict(),
+            "command": None if isinstance(command, UserError) else command.to_dict(),
+            **said,
+        }
+
+    def _run_record(self, record: dict[str, Any]) -> None:
+        event = CommentEvent.from_dict(record["event"])
+        command = _parsed(event, record.get("command"), record.get("mistake"), self.ctx)
+        turn = CommentTurn(self.ctx, self.forge, event, command)
+        me = ForgeUser.from_dict(record["me"])
+        turn._guarded(lambda: turn._dispatch(me))
+
+    def _dispatch_if(self, me: ForgeUser | None) -> None:
+        if me is not None:
+            self._dispatch(me)
+
+    def _guarded(self, step: Callable[[], T]) -> T | None:
         """Whatever happens is said in the thread, in words for people."""
         try:
-            self._run()
+            return step()
         except UserError as error:
             self.say(str(error))
         except UpstreamError as error:
@@ -93,6 +137,7 @@ class CommentTurn:
         except Exception:
             ref = crash_reference(log, f"comment {self.event.request_id} failed")
             self.say(f"Something went wrong on our side (ref {ref}).")
+        return None
 
     def say(self, text: str) -> None:
         try:
@@ -102,7 +147,9 @@ class CommentTurn:
         except (UserError, UpstreamError) as error:
             log.warning("could not answer comment %s: %s", self.event.request_id, error)
 
-    def _run(self) -> None:
+    def _prepare(self) -> ForgeUser | None:
+        """Who Repobox is, whether the author may drive it, the 👀: the forge's part,
+        before the comment's place in the thread. None: nothing to run."""
         author = self.event.author
         me = self.forge.identity()
         self.ctx.redis.set(
@@ -110,16 +157,16 @@ class CommentTurn:
         )
         if author.id == me.id or author.username == me.username or self.forge.is_bot(author):
             log.info("comment %s is from a bot; ignored", self.event.request_id)
-            return
+            return None
         if not self.forge.may_drive(self.event.project, author):
             self._refuse(author)
-            return
+            return None
         if not self.event.whole_review:  # a review summary has no comment to react to
             try:
                 self.forge.react(self.event.reply, self.event.comment_id, "eyes")
             except UpstreamError as error:  # a missing 👀 must not stop the work
                 log.warning("no reaction on %s: %s", self.event.request_id, error)
-        self._dispatch(me)
+        return me
 
     def _refuse(self, author: ForgeUser) -> None:
         throttle = keys.forge(self.event.provider, f"refused:{self.event.thread_key}:{author.id}")

@@ -31,6 +31,12 @@ def thread(surface: str, thread_key: str) -> str:
     return f"{PREFIX}:thread:{surface}:{thread_key}"
 
 
+def session_places(session_id: str) -> str:
+    """Set of `surface|thread_key`: the session's other places beside its own thread (the
+    merge request it shipped), each also bound in `thread`; freed when it is archived."""
+    return f"{PREFIX}:places:{session_id}"
+
+
 def prompt(prompt_id: str) -> str:
     """Hash: one prompt's fields."""
     return f"{PREFIX}:prompt:{prompt_id}"

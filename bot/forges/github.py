@@ -118,7 +118,9 @@ class GitHubProvider(GitHubReviewer):
 
         def read() -> Repository:
             default = repo.default_branch
-            return Repository("github", repo.full_name, repo.clone_url, default, repo.html_url)
+            return Repository(
+                "github", repo.full_name, repo.clone_url, default, repo.html_url, repo.id
+            )
 
         try:
             return self._call(

@@ -86,6 +86,7 @@ class GitLabProvider(GitLabReviewer):
             str(found.http_url_to_repo),
             str(found.default_branch) if found.default_branch else None,
             str(found.web_url),
+            int(found.id),
         )
 
     def credentials(self, project: str | None = None) -> Credentials | None:

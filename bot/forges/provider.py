@@ -16,6 +16,7 @@ class Repository:
     clone_url: str  # from the host's API; never carries credentials
     default_branch: str | None = None
     web_url: str | None = None
+    project_id: int | None = None  # the host's id: threads are keyed by it (renames keep it)
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,24 @@ class AsyncSessionStore:
         step: a newer session that took the thread since keeps it."""
         thread = keys.thread(session.thread.surface, session.thread.key)
         await self._release(keys=[thread], args=[session.id])
+        places = keys.session_places(session.id)
+        for place in await self.redis.smembers(places):  # the merge request it shipped
+            surface, _, key = as_str(place).partition("|")
+            await self._release(keys=[keys.thread(surface, key)], args=[session.id])
+        await self.redis.delete(places)
+
+    async def close_place(self, surface: str, thread_key: str) -> str | None:
+        """A merge request a session shipped was merged or closed: its thread is no longer
+        that session's place. The session bound there; None when none was (a session started
+        on the merge request itself keeps its own thread, as before)."""
+        bound = await self.redis.get(keys.thread(surface, thread_key))
+        if bound is None:
+            return None
+        session_id = as_str(bound)
+        if not await self.redis.srem(keys.session_places(session_id), f"{surface}|{thread_key}"):
+            return None
+        await self._release(keys=[keys.thread(surface, thread_key)], args=[session_id])
+        return session_id
 
     async def diff(self, session_id: str) -> str | None:
         """The session's diff (JSON) as of its last checkpoint, which `RunState.finish`

@@ -165,6 +165,26 @@ class SessionStore:
         self.unbind(session.thread, session_id)
         return True
 
+    def bind_place(self, session_id: str, surface: str, thread_key: str) -> bool:
+        """One more place for the session (the merge request it shipped): a mention there is
+        a prompt in this session. False when another session holds that thread already."""
+        name = keys.thread(surface, thread_key)
+        if not self.redis.set(name, session_id, nx=True):
+            current = self.redis.get(name)
+            return current is not None and as_str(current) == session_id
+        self.redis.sadd(keys.session_places(session_id), f"{surface}|{thread_key}")
+        return True
+
+    def places(self, session_id: str) -> list[tuple[str, str]]:
+        """The session's other places, as (surface, thread key)."""
+        found = sorted(as_str(p) for p in self.redis.smembers(keys.session_places(session_id)))
+        return [(p.split("|", 1)[0], p.split("|", 1)[1]) for p in found if "|" in p]
+
+    def unbind_place(self, session_id: str, surface: str, thread_key: str) -> None:
+        """The merge request was merged or closed: its thread is its own again."""
+        self._release(keys=[keys.thread(surface, thread_key)], args=[session_id])
+        self.redis.srem(keys.session_places(session_id), f"{surface}|{thread_key}")
+
     def unbind(self, thread: Thread, session_id: str) -> None:
         """Free `thread` if `session_id` still holds it, in one step (a newer session that
         took the thread since keeps it)."""

@@ -29,6 +29,7 @@ from handlers.common.fields import (
     shaped,
 )
 from handlers.common.payload import Malformed
+from handlers.forge import closing
 from handlers.forge.webhooks import (
     Incoming,
     decide,
@@ -133,6 +134,8 @@ async def receive(request: web.Request) -> web.Response:
         raise unauthorized(SURFACE)
     delivery = delivery_id(SURFACE, request.headers.get("Idempotency-Key"))
     payload = read_payload(SURFACE, await request.read())
+    if request.headers.get("X-Gitlab-Event") == "Merge Request Hook":
+        return await closing.gitlab_merge_request(ctx, payload)
     if request.headers.get("X-Gitlab-Event") != "Note Hook":
         return ignored("not a Note Hook")
     try:

@@ -25,6 +25,7 @@ from bot.core.errors import UserError
 from bot.core.logs import crash_reference
 from bot.forges.events import CommentEvent
 from bot.forges.text import command_text, mentions
+from bot.sessions import comment_order
 from handlers.common import outage
 from handlers.common.context import WebContext
 from handlers.common.payload import Malformed, parse_form, parse_object, too_large
@@ -187,6 +188,7 @@ async def accept(ctx: WebContext, event: CommentEvent, delivery_key: str | None)
     comment = f"{event.provider}:comment:{event.request_id}"
     if not await first_time(ctx, comment):
         return web.json_response({"status": "duplicate", "of": "comment"})
+    await comment_order.reserve(ctx.aredis, event)  # its place in the thread, as it arrives
     try:
         await ctx.jobs.enqueue(
             handle_comment,
@@ -199,6 +201,7 @@ async def accept(ctx: WebContext, event: CommentEvent, delivery_key: str | None)
     except Exception:
         # Not taken after all: forget the delivery, so the platform's retry is not a "duplicate".
         await dedupe.release(ctx.aredis, *(name for name in (delivery, comment) if name))
+        await comment_order.forget(ctx.aredis, event)
         raise
     log.info(
         "%s comment %s on %s#%s by %s taken",

@@ -128,6 +128,9 @@ def _push_and_open(
     if merge_request is not None:
         ref = MergeRequestRef(merge_request.url, merge_request.number)
         ctx.service.sessions.update(session.id, merge_request=ref)
+        if repo.project_id is not None:  # a mention on it is a prompt in this session
+            place = f"{repo.project_id}:merge_request:{merge_request.number}"
+            ctx.service.sessions.bind_place(session.id, session.provider, place)
     return merge_request
 
 

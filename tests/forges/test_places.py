@@ -1,0 +1,94 @@
+"""One session, several places: the pull request a session shipped is that session's, until
+it is closed. Signed deliveries to the real app, real jobs, real git, the fake GitHub."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from redis import Redis
+
+from bot.core.config import Settings
+from jobs.worker import runtime
+from tests.conftest import MakeRepo, git, run_jobs
+from tests.fakes.github import FakeGitHub, webhook_request
+from tests.forge_harness import WebApp
+
+SECRET = "github-hook-secret"
+REPO = "octo/widgets"
+
+
+def test_a_comment_on_the_shipped_pull_request_runs_in_the_same_session(
+    settings: Settings, redis: Redis, make_repo: MakeRepo, tmp_path: Path
+) -> None:
+    origin = make_repo(files={"README.md": "# Hello\n"})
+    with FakeGitHub() as fake:
+        repo = fake.add_repo(REPO, origin.as_uri(), permissions={"alice": "write"})
+        configured = settings.with_changes(
+            github_api_url=fake.url, github_token=fake.token, github_webhook_secret=SECRET
+        )
+        ctx = runtime.install(configured, redis)
+        issue = fake.add_issue(REPO, "Notes", "Please add notes.", user="alice")
+        with WebApp(configured, redis) as app:
+
+            def comment(number: int, text: str) -> None:
+                payload = fake.issue_comment_payload(REPO, number, text, user="alice")
+                body, headers = webhook_request(payload, SECRET)
+                assert app.post("/webhooks/github", body, headers)[0] == 202
+                run_jobs(ctx)
+
+            comment(issue.number, "@repobox write notes.txt: hello")
+            comment(issue.number, "@repobox ship it")
+            [pull] = fake.pulls(REPO)
+            session = ctx.service.sessions.find_by_thread("github", f"{repo.id}:issue:1")
+            assert session is not None
+
+            comment(pull.number, "@repobox append notes.txt: world")
+            # The same session: its workdir had notes.txt from the first prompt.
+            assert ctx.service.sessions.find_by_thread(
+                "github", f"{repo.id}:merge_request:{pull.number}"
+            ) == ctx.service.sessions.get(session.id)
+            assert ctx.service.sessions.places(session.id) == [
+                ("github", f"{repo.id}:merge_request:{pull.number}")
+            ]
+            answers = [c.body for c in fake.comments(REPO, pull.number) if c.user == fake.login]
+            assert answers and answers[-1].startswith("@alice done in")  # answered where asked
+            comment(pull.number, "@repobox ship it")
+            assert [p.number for p in fake.pulls(REPO)] == [pull.number]  # no second one
+            assert git("show", f"{session.work_branch}:notes.txt", cwd=origin) == "hello\nworld\n"
+
+            closed = {
+                "action": "closed",
+                "repository": {"id": repo.id, "full_name": REPO},
+                "pull_request": {"number": pull.number, "merged": True},
+            }
+            body, headers = webhook_request(closed, SECRET, "pull_request")
+            assert app.post("/webhooks/github", body, headers) == (
+                200,
+                {"status": "unbound", "session": session.id},
+            )
+            bound = ctx.service.sessions.find_by_thread(
+                "github", f"{repo.id}:merge_request:{pull.number}"
+            )
+            assert bound is None and ctx.service.sessions.places(session.id) == []
+
+
+def test_closing_deliveries_that_bind_nothing_are_ignored_and_bad_ones_refused(
+    settings: Settings, redis: Redis
+) -> None:
+    configured = settings.with_changes(
+        github_webhook_secret=SECRET, gitlab_webhook_secret="gitlab-secret"
+    )
+    with WebApp(configured, redis) as app:
+        unbound = {
+            "action": "closed",
+            "repository": {"id": 7, "full_name": REPO},
+            "pull_request": {"number": 3},
+        }
+        body, headers = webhook_request(unbound, SECRET, "pull_request")
+        assert app.post("/webhooks/github", body, headers)[1]["status"] == "ignored"
+        body, headers = webhook_request({"action": "closed"}, SECRET, "pull_request")
+        assert app.post("/webhooks/github", body, headers)[0] == 400
+        gitlab = {"X-Gitlab-Token": "gitlab-secret", "X-Gitlab-Event": "Merge Request Hook"}
+        merged = b'{"object_attributes": {"iid": 2, "action": "merge"}, "project": {"id": 5}}'
+        assert app.post("/webhooks/gitlab", merged, gitlab)[1]["status"] == "ignored"
+        assert app.post("/webhooks/gitlab", b'{"project": {}}', gitlab)[0] == 400
