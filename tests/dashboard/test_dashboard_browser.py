@@ -202,6 +202,9 @@ def test_keyboard_alone_starts_from_the_skip_link_and_reaches_the_form(
     site: Site,  # noqa: F811
 ) -> None:
     sign_in_with_github(tab, site)
+    # The setup checklist fills in after the page (htmx) and adds tab stops before the form:
+    # tab once it is there, as a person does who reads the page first.
+    expect(tab.locator("#setup.loading")).to_have_count(0)
     tab.keyboard.press("Tab")
     expect(tab.get_by_role("link", name="Skip to content")).to_be_focused()
     tab.keyboard.press("Enter")
@@ -209,9 +212,9 @@ def test_keyboard_alone_starts_from_the_skip_link_and_reaches_the_form(
         tab.keyboard.press("Tab")
         if tab.evaluate("document.activeElement.id") == "repo":
             break
-    expect(tab.get_by_label("Repository")).to_be_focused()
-    outline = tab.evaluate("getComputedStyle(document.activeElement).outlineStyle")
-    assert outline == "solid"  # focus is visible
+    repo = tab.get_by_label("Repository")
+    expect(repo).to_be_focused()
+    assert repo.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"  # focus is visible
 
 
 def test_sign_in_start_a_session_watch_it_stream_and_ship_it(
