@@ -214,3 +214,26 @@ class StreamEnd(BaseModel):
 class Diff(BaseModel):
     stat: dict[str, Any] | None = Field(description="Files, insertions, deletions, summary.")
     patch: str
+
+
+class ReviewIn(_In):
+    """Review a pull request or merge request: one review with inline comments, posted there."""
+
+    url: str = Field(
+        min_length=1,
+        max_length=500,
+        description="The pull request's or merge request's address on the configured GitHub "
+        "or GitLab.",
+    )
+    focus: str | None = Field(
+        default=None, max_length=2000, description="What to look at most (free text)."
+    )
+
+
+class ReviewQueued(BaseModel):
+    """The review is queued; it is posted on the merge request, never answered here."""
+
+    message: str
+    provider: Literal["github", "gitlab"]
+    project: str
+    number: int

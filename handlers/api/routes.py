@@ -23,7 +23,7 @@ from aiohttp import web
 from bot.commands.executor import Executor
 from bot.identity.accounts import accounts_on
 from bot.identity.api_tokens import ApiTokens, Scope
-from handlers.api import events, models, sessions
+from handlers.api import events, models, reviews, sessions
 from handlers.api.openapi import describe
 from handlers.api.operations import ApiContext, Operation, Run, handler
 from handlers.api.problems import problems
@@ -146,6 +146,19 @@ OPERATIONS = (
         sessions.archive,
         models.Done,
         refusals=WRITES,
+    ),
+    Operation(
+        "POST",
+        "/reviews",
+        "askReview",
+        "Review a pull request or merge request",
+        WRITE,
+        reviews.ask_review,
+        models.ReviewQueued,
+        status=202,
+        body=models.ReviewIn,
+        refusals=(400, 401, 403, 422, 429, 503),
+        headers=IDEMPOTENT,
     ),
 )
 

@@ -40,6 +40,7 @@ from handlers.dashboard import replies, setup, views
 from handlers.dashboard.auth.context import AccountContext, context, redirect, session
 from handlers.dashboard.auth.routes import account_context, signed_in_app
 from handlers.dashboard.listing import list_rows
+from handlers.dashboard.review import ask_review
 from handlers.dashboard.rows import Filters
 from handlers.dashboard.viewer import Viewer, said, signed_in, take_notice
 from handlers.dashboard.views import next_steps
@@ -223,6 +224,11 @@ async def act(request: web.Request) -> web.Response:
     gets `{"ok", "message"}` back (no reload), a plain form gets the redirect and notice."""
     viewer = await signed_in(request)
     found = await _own_session(request, viewer)
+    if request.match_info["action"] == "review":  # a job of its own, not a session command
+        try:
+            return _answer(request, found, await ask_review(_web(request), viewer, found))
+        except UserError as error:
+            return _answer(request, found, str(error), ok=False)
     kind = COMMANDS.get(request.match_info["action"])
     if kind is None:
         raise web.HTTPNotFound(text="No such action.")

@@ -20,6 +20,7 @@ from bot.surfaces.slack.thread import SlackThread
 from handlers.slack.answers import rendered
 from handlers.slack.connect import connect_answer, wants_connect
 from handlers.slack.request import SlashCommand
+from handlers.slack.review import ask_review
 from handlers.slack.said import Said, plain
 from handlers.slack.workspace import Workspace
 
@@ -59,6 +60,8 @@ class SlashCommands:
                 reply = await self.executor.execute(command, None, asker)
                 shown = rendered(reply, workspace.settings)
                 return ephemeral(*shown) if shown else {}
+            if command.kind is CommandKind.REVIEW:
+                return ephemeral(await ask_review(workspace, payload, command))
             if command.kind is CommandKind.NEW:
                 await self.start(payload, command)
                 return {}
