@@ -180,8 +180,7 @@ class Walk:
         self.step(
             8,
             "Your turn",
-            "The dashboard shows this session too. Sign in with this one-time link (it works "
-            "once, for ten minutes; `./dev login` prints another):",
+            "The dashboard shows this session too; `./dev login` signs you in:",
         )
         self._app("login")
         self.say(
