@@ -42,7 +42,15 @@ def test_a_comment_on_the_shipped_pull_request_runs_in_the_same_session(
             session = ctx.service.sessions.find_by_thread("github", f"{repo.id}:issue:1")
             assert session is not None
 
+            before = ctx.service.sessions.get(session.id).context
             comment(pull.number, "@repobox append notes.txt: world")
+            # The issue's conversation stays the session's: the PR's comments do not replace it.
+            assert ctx.service.sessions.get(session.id).context == before
+            # The issue hears one line about it, with a link to the comment.
+            notes = [c.body for c in fake.comments(REPO, issue.number) if "asked on" in c.body]
+            assert [n.split(" (")[0] for n in notes] == [
+                f"alice asked on #{pull.number}: append notes.txt: world → running"
+            ]
             # The same session: its workdir had notes.txt from the first prompt.
             assert ctx.service.sessions.find_by_thread(
                 "github", f"{repo.id}:merge_request:{pull.number}"
