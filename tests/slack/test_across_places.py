@@ -12,6 +12,7 @@ from bot.core.config import Settings
 from jobs.steps.context import JobContext
 from tests.conftest import MakeRepo, git, run_jobs
 from tests.fakes.github import FakeGitHub, webhook_request
+from tests.fakes.github_graphql import GitHubGraphQL
 from tests.fakes.slack import FakeSlack
 from tests.slack.support import CHANNEL, AppServer, Workspace, session_of
 
@@ -76,3 +77,24 @@ def test_a_pr_comment_on_a_slack_session_runs_there_and_slack_hears_one_line(
     new = [m.visible_text for m in slack.messages(CHANNEL, card.ts)[before:]]
     line = f"rob asked on #{pull.number}: append notes.txt: more → running"
     assert new == [f"{line} (<{payload['comment']['html_url']}|open>)"], new
+
+    # A prompt in a review thread: answered in that thread, and the thread resolved once the
+    # change is pushed (no checks declared: nothing blocks). A thread it only read stays open.
+    graphql = GitHubGraphQL(github)
+    other = github.add_review_comment(REPO, pull.number, "nit: tabs?", user="rob", path="notes.txt")
+    said = "@repobox append notes.txt: reviewed"
+    payload = github.review_comment_payload(
+        REPO, pull.number, said, user="rob", path="notes.txt", line=1
+    )
+    asked = payload["comment"]["id"]
+    body, headers = webhook_request(payload, SECRET)
+    assert app_server.request("/webhooks/github", body, headers).status == 202
+    run_jobs(slack_ctx)
+    assert git("show", f"{session.work_branch}:notes.txt", cwd=origin).endswith("reviewed\n")
+    thread = [
+        c.body
+        for c in github.comments(REPO, pull.number, "review")
+        if c.in_reply_to_id == asked and c.user == github.login
+    ]
+    assert thread and thread[-1].startswith("@rob done in"), thread
+    assert graphql.is_resolved(asked) and not graphql.is_resolved(other.id)
