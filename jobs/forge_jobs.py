@@ -29,7 +29,7 @@ from bot.surfaces.forge import replies as forge_replies
 from bot.surfaces.forge.answers import answer_text
 from jobs.review_jobs import REVIEW_TIMEOUT, review_merge_request
 from jobs.session_jobs import context
-from jobs.steps import forge_context
+from jobs.steps import forge_context, places
 from jobs.steps.context import JobContext
 
 log = logging.getLogger(__name__)
@@ -204,15 +204,29 @@ class CommentTurn:
             self.say(forge_replies.no_session(self.name))
             return
         origin = None
+        elsewhere = session is not None and not self._at_home(session)
         if command.kind in ANSWERED_WHERE_ASKED:
-            if command.kind in (CommandKind.PROMPT, CommandKind.COMPARE) and session is not None:
-                self._refresh_comments(session, me)
+            refresh = command.kind in (CommandKind.PROMPT, CommandKind.COMPARE)
+            if refresh and session is not None and not elsewhere:  # a place's comments are
+                self._refresh_comments(session, me)  # not the home conversation's
             origin = forge_context.origin(self.forge, self.event)  # answers go back there
+        busy = session is not None and self._busy(session)
         asker = Asker(self.person, self.event.request_id, origin)
         reply = self.service.run(lambda service: Executor(service).execute(command, session, asker))
         text = answer_text(reply, self.name)
         if text is not None:
             self.say(text)
+        if session is not None and elsewhere and command.kind in ANSWERED_WHERE_ASKED:
+            places.note_elsewhere(self.ctx.redis, self.event, session.id, command, busy)
+
+    def _at_home(self, session: Session) -> bool:
+        """Whether the comment is in the session's own thread, not in one of its places."""
+        thread = session.thread
+        return (thread.surface, thread.key) == (self.event.provider, self.event.thread_key)
+
+    def _busy(self, session: Session) -> bool:
+        prompts = self.service.prompts
+        return prompts.running(session.id) is not None or prompts.has_waiting(session.id)
 
     def _review(self, focus: str | None) -> None:
         """A review runs in a job of its own on the run queue; the 👀 says it was heard."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from bot.progress.relay import Relay
+from bot.progress.relays import Relays
 from bot.sessions.events import EventKind, ProgressStream
 from bot.sessions.hosts import HostRegistry
 from bot.sessions.runlock import SessionLock
@@ -35,7 +35,7 @@ def adopt_session(session_id: str, lost_host: str) -> None:
         return  # a later watchdog pass hands it over again
     stream = ProgressStream(ctx.redis, session_id)
     try:
-        with Relay(ctx.settings, ctx.redis, session_id, sinks=sink_for):
+        with Relays(ctx.settings, ctx.redis, session_id, sink_for):
             stream.emit(
                 EventKind.INFO,
                 f"The machine this session lived on ({lost_host}) stopped answering; "

@@ -19,7 +19,7 @@ from bot.forges import registry as providers
 from bot.git.instructions import read_instructions
 from bot.git.mirrors import repo_key
 from bot.identity import acting
-from bot.progress.relay import Relay
+from bot.progress.relays import Relays
 from bot.sessions import retention
 from bot.sessions.events import EventKind, ProgressStream
 from bot.sessions.hosts import HostRegistry
@@ -61,7 +61,7 @@ def init_session(session_id: str) -> None:
     HostRegistry(ctx.redis, ctx.settings.host_timeout).pin(ctx.settings.host, session_id)
     stream = ProgressStream(ctx.redis, session_id)
     try:
-        with Relay(ctx.settings, ctx.redis, session_id, sinks=sink_for):
+        with Relays(ctx.settings, ctx.redis, session_id, sink_for):
             _init(ctx, session_id, stream)
     finally:
         lock.release()
@@ -157,7 +157,7 @@ def retire_session(session_id: str) -> None:
     shutil.rmtree(claude_code.config_dir(ctx.settings, session_id), ignore_errors=True)
     if session.host:
         HostRegistry(ctx.redis, ctx.settings.host_timeout).unpin(session.host, session_id)
-    with Relay(ctx.settings, ctx.redis, session_id, sinks=sink_for):
+    with Relays(ctx.settings, ctx.redis, session_id, sink_for):
         pass  # deliver the archive to the surface (the card shows it)
     # The relay may have written surface state afresh: expire it with the rest.
     retention.expire_session(ctx.redis, session_id, ctx.settings.retention_seconds)

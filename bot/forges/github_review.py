@@ -23,7 +23,7 @@ query($owner: String!, $name: String!, $number: Int!, $cursor: String) {
     pullRequest(number: $number) {
       reviewThreads(first: 100, after: $cursor) {
         pageInfo { hasNextPage endCursor }
-        nodes { id isResolved comments(first: 1) { nodes { body author { login } } } }
+        nodes { id isResolved comments(first: 1) { nodes { databaseId body author { login } } } }
       }
     }
   }
@@ -96,6 +96,37 @@ class GitHubReviewer:
             ),
         )
         return str(review.html_url)
+
+    def resolve_thread(self, project: str, number: int, thread: str) -> bool:
+        """The thread whose first comment has the id `thread`, found by GraphQL."""
+        if not thread.isdigit():
+            return False
+        owner, _, name = project.partition("/")
+        requester = self._client(project).requester
+        cursor: str | None = None
+        for _ in range(MAX_PAGES):
+            variables: dict[str, Any] = {
+                "owner": owner, "name": name, "number": number, "cursor": cursor,
+            }  # fmt: skip
+            _, data = self._call(
+                "read the review threads", partial(requester.graphql_query, THREADS, variables)
+            )
+            threads = data["data"]["repository"]["pullRequest"]["reviewThreads"]
+            for node in threads["nodes"]:
+                first = (node["comments"]["nodes"] or [{}])[0]
+                if first.get("databaseId") != int(thread):
+                    continue
+                if node["isResolved"]:
+                    return False
+                self._call(
+                    "resolve a review thread",
+                    partial(requester.graphql_query, RESOLVE, {"thread": node["id"]}),
+                )
+                return True
+            if not threads["pageInfo"]["hasNextPage"]:
+                break
+            cursor = threads["pageInfo"]["endCursor"]
+        return False
 
     def resolve_findings(self, project: str, number: int, keys: frozenset[str]) -> list[str]:
         if not keys:

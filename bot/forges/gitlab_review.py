@@ -95,6 +95,23 @@ class GitLabReviewer:
         self._call("publish the review", drafts.bulk_publish)
         return target.url
 
+    def resolve_thread(self, project: str, number: int, thread: str) -> bool:
+        """`PUT …/discussions/:id` with `resolved=true`, on a resolvable open thread."""
+        discussions = self._merge_request(project, number).discussions
+        every = self._call("read the discussions", lambda: discussions.list(get_all=True))
+        found = next((d for d in every if str(d.id) == thread), None)
+        if found is None:
+            return False
+        notes = found.attributes.get("notes") or []
+        first = notes[0] if notes else {}
+        if first.get("resolved") or not first.get("resolvable"):
+            return False
+        self._call(
+            "resolve a thread",
+            partial(discussions.update, thread, {"resolved": True}),
+        )
+        return True
+
     def resolve_findings(self, project: str, number: int, keys: frozenset[str]) -> list[str]:
         if not keys:
             return []

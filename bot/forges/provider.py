@@ -100,3 +100,9 @@ class Reviewer(Protocol):
     def resolve_findings(self, project: str, number: int, keys: frozenset[str]) -> list[str]:
         """Resolve the open threads Repobox started for findings `keys`; the keys resolved."""
         ...
+
+    def resolve_thread(self, project: str, number: int, thread: str) -> bool:
+        """Resolve one review thread of a merge request (a prompt asked there was done and
+        its checks pass): GitLab's discussion id, or GitHub's first comment id of the thread.
+        False when it was resolved already or cannot be."""
+        ...

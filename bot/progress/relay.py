@@ -10,6 +10,12 @@ while the stream is quiet, so edits held back by a surface's rate rule still lan
 the surface's memory (its `Placements`, loaded before each call and saved after it,
 only while the lock is still held). A side channel never fails the work: sink errors
 are logged and the relay goes on.
+
+A session has one home (its thread) and may have other places (the merge request it
+shipped, `SessionStore.places`). A prompt asked on a place of another surface (a PR comment
+in a Slack session) shows its progress there: that surface gets a relay of its own
+(`place`, with its own cursor and lock, `bot.progress.relays` opens it), which delivers only
+the prompts asked there, and the home relay leaves them out.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from bot.core.redisio import as_str
 from bot.progress.sink import SINK_CALL_BUDGET, ProgressSink, Prompts
 from bot.progress.surface import Surface
 from bot.sessions.events import EventKind, ProgressEvent, ProgressStream
+from bot.sessions.origin import ForgeOrigin
 from bot.sessions.prompts import Prompt, PromptQueue
 from bot.sessions.session import Session, Thread
 from bot.sessions.session_store import SessionStore
@@ -61,20 +68,25 @@ class Relay(threading.Thread):
         lock_seconds: float = LOCK_SECONDS,
         *,
         sinks: SinkFactory | None = None,
+        place: str | None = None,
     ) -> None:
-        """`sink`, or else the one `sinks` builds for the session's surface; with neither,
-        the relay has nothing to deliver to and does not start."""
-        super().__init__(name=f"relay-{session_id}", daemon=True)
+        """`sink`, or else the one `sinks` builds for the session's surface (or for `place`,
+        another surface the session has a place on); with neither, the relay has nothing to
+        deliver to and does not start."""
+        super().__init__(name=f"relay-{session_id}{':' + place if place else ''}", daemon=True)
         self.redis = redis
         self.session_id = session_id
         self.sessions = SessionStore(redis)
         self.prompts = PromptQueue(redis)
         self.stream = ProgressStream(redis, session_id)
-        self.cursor_key = keys.surface_state(session_id, "relay")
+        name = f"relay:{place}" if place else "relay"
+        self.cursor_key = keys.surface_state(session_id, name)
         self.lock: Lock = redis.lock(
-            keys.surface_lock(session_id, "relay"), timeout=lock_seconds, thread_local=False
+            keys.surface_lock(session_id, name), timeout=lock_seconds, thread_local=False
         )
-        surface = self.sessions.get(session_id).thread.surface
+        self.home = self.sessions.get(session_id).thread.surface
+        self.place = place
+        surface = place or self.home
         if sink is None and sinks is not None:
             sink = sinks(surface, settings)
         self.surface = (
@@ -131,8 +143,11 @@ class Relay(threading.Thread):
         if not events:
             return False
         session = self._session()  # read after the events: at least as new as they are
+        prompts = self._prompts(events)
+        shown = [e for e in events if self._shows(e, prompts)]
         try:
-            self._bind(self._surface().deliver(session, events, self._prompts(events)))
+            if shown:
+                self._bind(self._surface().deliver(session, shown, self._only_shown(prompts)))
         except Exception:
             log.exception("progress sink of session %s failed; events skipped", self.session_id)
         self.redis.hset(self.cursor_key, "cursor", events[-1].id or cursor)
@@ -152,6 +167,29 @@ class Relay(threading.Thread):
                 with contextlib.suppress(NotFound):
                     by_id[prompt_id] = self.prompts.get(prompt_id)
         return Prompts(by_id, tuple(p.id for p in queue))
+
+    def _asked_on(self, prompt: Prompt | None) -> str:
+        """The surface a prompt is shown on: where it was asked, when that is a place of
+        another surface than the home's; the home otherwise."""
+        origin = prompt.origin if prompt is not None else None
+        if isinstance(origin, ForgeOrigin) and origin.place_surface:
+            return origin.place_surface
+        return self.home
+
+    def _shows(self, event: ProgressEvent, prompts: Prompts) -> bool:
+        """Whether this relay shows the event: a place's relay, only its prompts' events;
+        the home's, the rest (and the session's moves of prompts asked elsewhere)."""
+        if event.prompt_id is None:
+            return self.place is None
+        asked_on = self._asked_on(prompts.get(event.prompt_id))
+        if self.place is not None:
+            return asked_on == self.place
+        return asked_on == self.home or event.kind is EventKind.STATE
+
+    def _only_shown(self, prompts: Prompts) -> Prompts:
+        surface = self.place or self.home
+        kept = {k: p for k, p in prompts.by_id.items() if self._asked_on(p) == surface}
+        return Prompts(kept, tuple(p for p in prompts.queue if p in kept))
 
     def _tick(self) -> None:
         if time.monotonic() - self._ticked < TICK_EVERY:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from redis.asyncio import Redis as AsyncRedis
@@ -125,6 +125,9 @@ class Row:
     starter: str  # the starter's identity (`starters.starter_of`)
     last_activity: int  # epoch seconds
     merge_request_url: str | None
+    # Its other places (`surface|thread key`: the merge request it shipped), beside its
+    # thread: the session is one row wherever it was asked.
+    places: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,12 +191,14 @@ async def _rows(redis: AsyncRedis, ids: list[tuple[str, str]]) -> list[Row]:
     async with redis.pipeline(transaction=False) as pipe:
         for session_id, _ in ids:
             pipe.hmget(keys.session(session_id), list(FIELDS))
+            pipe.smembers(keys.session_places(session_id))
         found = await pipe.execute()
     rows = []
-    for (session_id, score), values in zip(ids, found, strict=True):
+    for (session_id, score), values, places in zip(ids, found[::2], found[1::2], strict=True):
         summary = Summary.from_fields(session_id, values)
         if summary is not None:
-            rows.append(_row(summary, int(float(score))))
+            row = _row(summary, int(float(score)))
+            rows.append(replace(row, places=tuple(sorted(as_str(p) for p in places))))
     return rows
 
 

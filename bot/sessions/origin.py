@@ -91,12 +91,22 @@ class ForgeOrigin(_Tagged):
     comment: Annotated[ForgeComment, empty_as({})]
     reply: Annotated[ReplyTarget, BeforeValidator(_reply)]
     review: Maybe[ReviewSpot] = None
+    # `surface|thread key` of the conversation it was asked in: a session started elsewhere
+    # (Slack, the web) shows this prompt's progress there, on its merge request.
+    place: Text = ""
 
     def to_dict(self) -> JsonObject:
         data = super().to_dict()
         if self.review is None:
             del data["review"]  # stored without it, as ever
+        if not self.place:
+            del data["place"]
         return data
+
+    @property
+    def place_surface(self) -> str:
+        """The surface the prompt was asked on ("" when not recorded)."""
+        return self.place.partition("|")[0]
 
 
 @dataclass(frozen=True)

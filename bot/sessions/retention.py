@@ -20,7 +20,7 @@ from bot.sessions.session import Thread
 from bot.sessions.session_store import SessionStore
 from bot.sessions.starters import FIELDS, Summary, unindex
 
-SURFACES = ("relay", "slack", "gitlab", "github")
+SURFACES = ("relay", "slack", "gitlab", "github", "relay:gitlab", "relay:github")  # + place relays
 
 
 def session_keys(redis: Redis, session_id: str) -> list[str]:

@@ -22,7 +22,7 @@ from bot.core.errors import UpstreamError, UserError
 from bot.core.health import persist
 from bot.core.logs import crash_reference
 from bot.processes.control import RunControl
-from bot.progress.relay import Relay
+from bot.progress.relays import Relays
 from bot.sessions.events import EventKind, ProgressEvent, ProgressStream
 from bot.sessions.prompts import Action, Prompt
 from bot.sessions.runlock import Heartbeat, SessionLock
@@ -92,7 +92,7 @@ def _drain_locked(ctx: JobContext, session_id: str, lock: SessionLock) -> None:
     state = RunState(ctx.redis, session_id, lock.token)
     heartbeat.start()
     try:
-        with Relay(ctx.settings, ctx.redis, session_id, sinks=sink_for):
+        with Relays(ctx.settings, ctx.redis, session_id, sink_for) as relays:
             while not stopping(ctx):
                 taken = state.take("the session was closed before it ran")
                 if taken.outcome is Taken.FENCED:
@@ -106,6 +106,7 @@ def _drain_locked(ctx: JobContext, session_id: str, lock: SessionLock) -> None:
                 control = RunControl(ctx.settings.run_timeout)
                 control_box.append(control)
                 heartbeat.watch(prompt.id)
+                relays.refresh()  # a place bound since (its ship) shows the prompts asked there
                 execute(ctx, state, prompt, control)
                 heartbeat.watch(None)
                 if control.reason in ("shutdown", "lost its heartbeat"):

@@ -73,4 +73,4 @@ def origin(forge: Forge, event: CommentEvent) -> ForgeOrigin:
         review = ReviewSpot(
             event.review.path, event.review.line, event.review.diff_hunk, discussion
         )
-    return ForgeOrigin(comment, event.reply, review)
+    return ForgeOrigin(comment, event.reply, review, f"{event.provider}|{event.thread_key}")

@@ -31,7 +31,7 @@ from bot.sessions.events import EventKind, ProgressEvent
 from bot.sessions.prompts import ENDINGS, Prompt
 from bot.sessions.results import RunResult
 from bot.sessions.session import Session
-from jobs.steps import checkpoint_copies
+from jobs.steps import checkpoint_copies, places
 from jobs.steps.agent_turn import checkpoint, drive, earlier_prompts, keep_leftovers, session_diff
 from jobs.steps.autofix import check_and_fix, verdicts
 from jobs.steps.context import JobContext
@@ -169,8 +169,10 @@ def run_prompt(
         prompt.result = RunResult.from_dict(data)
         end = ProgressEvent(EventKind.RESULT, summary, data=data)
     record(ctx, session, prompt, ENDINGS[end.kind].value, duration, result)
-    if commit and session.shipped:
-        push_update(ctx, session, prompt)
+    landed = bool(commit and session.shipped and push_update(ctx, session, prompt))
+    passed = checked is not None and (checked.report is None or checked.report.passed)
+    if landed and passed and end.kind is EventKind.RESULT:
+        places.resolve_where_asked(ctx, session, prompt)  # the review thread it was asked in
     return Outcome(replace(end, prompt_id=prompt.id), diff)
 
 

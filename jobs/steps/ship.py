@@ -67,8 +67,9 @@ def ship(ctx: JobContext, session: Session, prompt: Prompt) -> ProgressEvent:
     return ProgressEvent(EventKind.SHIPPED, text, prompt.id, data)
 
 
-def push_update(ctx: JobContext, session: Session, prompt: Prompt) -> None:
-    """After a run on a shipped session: push, so the open MR/PR shows the new commit."""
+def push_update(ctx: JobContext, session: Session, prompt: Prompt) -> bool:
+    """After a run on a shipped session: push, so the open MR/PR shows the new commit.
+    Whether it landed."""
     stream = ProgressStream(ctx.redis, session.id)
     try:
         merge_request = _push_and_open(ctx, session, shipping_as(ctx, session, prompt))
@@ -78,7 +79,7 @@ def push_update(ctx: JobContext, session: Session, prompt: Prompt) -> None:
             f"Could not update the merge request: {error} Say `ship it` to retry.",
             prompt.id,
         )
-        return
+        return False
     where = merge_request.url if merge_request else f"`{session.work_branch}`"
     stream.emit(
         EventKind.INFO,
@@ -86,6 +87,7 @@ def push_update(ctx: JobContext, session: Session, prompt: Prompt) -> None:
         prompt.id,
         url=merge_request.url if merge_request else None,
     )
+    return True
 
 
 def shipping_as(ctx: JobContext, session: Session, prompt: Prompt) -> acting.Acting:

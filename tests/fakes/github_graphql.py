@@ -70,7 +70,9 @@ class GitHubGraphQL:
             {
                 "id": thread_id(c.id),
                 "isResolved": c.id in self.resolved,
-                "comments": {"nodes": [{"body": c.body, "author": {"login": c.user}}]},
+                "comments": {
+                    "nodes": [{"databaseId": c.id, "body": c.body, "author": {"login": c.user}}]
+                },
             }
             for c in page
         ]

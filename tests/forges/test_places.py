@@ -3,6 +3,7 @@ it is closed. Signed deliveries to the real app, real jobs, real git, the fake G
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from redis import Redis
@@ -11,6 +12,8 @@ from bot.core.config import Settings
 from jobs.worker import runtime
 from tests.conftest import MakeRepo, git, run_jobs
 from tests.fakes.github import FakeGitHub, webhook_request
+from tests.fakes.gitlab import DEFAULT_TOKEN, DEVELOPER, MAINTAINER, FakeGitLab
+from tests.fakes.gitlab_reviews import GitLabReviews
 from tests.forge_harness import WebApp
 
 SECRET = "github-hook-secret"
@@ -42,7 +45,15 @@ def test_a_comment_on_the_shipped_pull_request_runs_in_the_same_session(
             session = ctx.service.sessions.find_by_thread("github", f"{repo.id}:issue:1")
             assert session is not None
 
+            before = ctx.service.sessions.get(session.id).context
             comment(pull.number, "@repobox append notes.txt: world")
+            # The issue's conversation stays the session's: the PR's comments do not replace it.
+            assert ctx.service.sessions.get(session.id).context == before
+            # The issue hears one line about it, with a link to the comment.
+            notes = [c.body for c in fake.comments(REPO, issue.number) if "asked on" in c.body]
+            assert [n.split(" (")[0] for n in notes] == [
+                f"alice asked on #{pull.number}: append notes.txt: world → running"
+            ]
             # The same session: its workdir had notes.txt from the first prompt.
             assert ctx.service.sessions.find_by_thread(
                 "github", f"{repo.id}:merge_request:{pull.number}"
@@ -92,3 +103,66 @@ def test_closing_deliveries_that_bind_nothing_are_ignored_and_bad_ones_refused(
         merged = b'{"object_attributes": {"iid": 2, "action": "merge"}, "project": {"id": 5}}'
         assert app.post("/webhooks/gitlab", merged, gitlab)[1]["status"] == "ignored"
         assert app.post("/webhooks/gitlab", b'{"project": {}}', gitlab)[0] == 400
+
+
+def test_a_diff_note_on_the_shipped_merge_request_is_answered_there_and_resolved(
+    settings: Settings, redis: Redis, make_repo: MakeRepo
+) -> None:
+    origin = make_repo(files={"README.md": "# Hello\n"})
+    with FakeGitLab() as fake:
+        GitLabReviews(fake)
+        alice = fake.add_user("alice", "Alice Liddell")
+        project = fake.add_project(
+            "acme/widgets", origin.as_uri(), members={alice.id: DEVELOPER, fake.bot.id: MAINTAINER}
+        )
+        configured = settings.with_changes(
+            gitlab_url=fake.url,
+            gitlab_token=DEFAULT_TOKEN,
+            gitlab_webhook_secret="gitlab-secret",
+            forge_retries=2,
+            forge_backoff=0.01,
+        )
+        ctx = runtime.install(configured, redis)
+        issue = fake.add_issue(project, "Notes", "Please add notes.", author="alice")
+        with WebApp(configured, redis) as app:
+
+            def deliver(payload: dict[str, object]) -> None:
+                raw = json.dumps(payload).encode()
+                headers = fake.hook_headers("gitlab-secret")
+                assert app.post("/webhooks/gitlab", raw, headers)[0] == 202
+                run_jobs(ctx)
+
+            def mention(iid: int, text: str) -> None:
+                kind = "issue" if iid == issue.iid else "merge_request"
+                deliver(fake.note_hook_payload(project.id, kind, iid, text, "alice"))
+
+            mention(issue.iid, "@repobox write notes.txt: hello")
+            mention(issue.iid, "@repobox ship it")
+            [mr] = fake.merge_requests(project)
+            other = fake.add_note(
+                project, "merge_request", mr.iid, "nit", "alice",
+                position={"new_path": "notes.txt", "new_line": 1},
+            )  # fmt: skip
+            said = "@repobox append notes.txt: world"
+            deliver(
+                fake.diff_note_hook_payload(
+                    project.id, mr.iid, said, "alice", new_path="notes.txt", new_line=1
+                )
+            )
+            notes = fake.notes(project, "merge_request", mr.iid)
+            [asked] = [n for n in notes if n.body == said]
+            thread = [n for n in notes if n.discussion_id == asked.discussion_id]
+            assert thread[-1].author_id == fake.bot.id and thread[-1].body.startswith("@alice")
+            assert thread[0].resolved  # the thread it acted on, resolved
+            assert not any(n.resolved for n in notes if n.discussion_id == other.discussion_id)
+            session = ctx.service.sessions.find_by_thread(
+                "gitlab", f"{project.id}:issue:{issue.iid}"
+            )
+            assert session is not None
+            assert git("show", f"{session.work_branch}:notes.txt", cwd=origin) == "hello\nworld\n"
+            heard = [
+                n.body for n in fake.notes(project, "issue", issue.iid) if "asked on" in n.body
+            ]
+            assert [h.split(" (")[0] for h in heard] == [
+                f"alice asked on !{mr.iid}: append notes.txt: world → running"
+            ]

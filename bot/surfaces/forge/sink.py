@@ -163,14 +163,20 @@ class ForgeSink:
 
     # -- the session itself -----------------------------------------------------------------
     def _session_event(self, session: Session, event: ProgressEvent) -> None:
-        """Only a failed set-up is said in the thread; other session events show elsewhere."""
-        if event.kind is not EventKind.ERROR:
+        """A failed set-up is said in the thread, and a prompt asked on another of the
+        session's places in one line; other session events show elsewhere."""
+        if event.kind is EventKind.INFO and event.data.get("asked_on"):
+            url = str(event.data.get("url") or "")
+            plain = url.startswith(("https://", "http://")) and not any(c in url for c in " ()")
+            text = f"{event.text} ({url})" if plain else event.text
+        elif event.kind is EventKind.ERROR:
+            text = f"@{session.created_by.id} ❌ I could not set up the session: {event.text}"
+        else:
             return
-        text = f"@{session.created_by.id} ❌ I could not set up the session: {event.text}"
         try:
             self.forge.post(default_target(session), self._words(text))
         except RepoboxError as error:
-            log.warning("set-up failure of session %s not said: %s", session.id, error)
+            log.warning("session event of %s not said: %s", session.id, error)
 
 
 def _hold(held: list[str], prompt_id: str) -> None:

@@ -75,6 +75,10 @@ class Delivery:
         self.fields.card.dirty = True
         if event.kind is EventKind.ERROR:
             self.notify(f"setup:{event.id}", f"<@{self.session.created_by.id}> ❌ {event.text}")
+        elif event.kind is EventKind.INFO and event.data.get("asked_on"):  # asked elsewhere
+            url = str(event.data.get("url") or "")
+            link = f" (<{url}|open>)" if kit.safe_url(url) else ""
+            self.notify(f"place:{event.id}", f"{kit.escape(event.text)}{link}")
 
     def _prompt_event(self, event: ProgressEvent) -> None:
         if event.kind is EventKind.STATE:

@@ -35,6 +35,12 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def safe_url(url: str) -> bool:
+    """Whether an outside URL can go inside `<url|text>` as it is: http(s), nothing that
+    would end the link or start another."""
+    return url.startswith(("https://", "http://")) and not any(c in url for c in "<>| \n\t")
+
+
 def trim(text: str, limit: int, more: str = "…") -> str:
     """`text` cut to `limit` characters, ending in `more` when something was cut."""
     if len(text) <= limit:
