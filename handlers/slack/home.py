@@ -8,6 +8,7 @@ the tab is seen by that person alone.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -15,8 +16,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block, ButtonElement, DividerBlock, HeaderBlock
 from slack_sdk.models.views import View
 
-from bot.identity import signin_links
+from bot.identity import broken, signin_links
 from bot.identity.accounts import accounts_on
+from bot.identity.broken import BrokenLink
 from bot.identity.people import Identity
 from bot.security.links import session_link
 from bot.sessions.session import Session
@@ -32,10 +34,24 @@ CONNECT_ACTION = "home_connect"  # a link button: Slack opens it, we only ack th
 
 
 def home_view(
-    sessions: list[tuple[Session, str]], connections: list[str], connect_url: str
+    sessions: list[tuple[Session, str]],
+    connections: list[str],
+    connect_url: str,
+    broken_links: Sequence[BrokenLink] = (),
 ) -> View:
-    """`sessions`: the person's recent ones, each with its live page's signed link."""
-    blocks: list[Block] = [HeaderBlock(text=plain("Your Repobox sessions"))]
+    """`sessions`: the person's recent ones, each with its live page's signed link; a
+    broken link leads, so the person learns why Repobox acts as the bot for them."""
+    blocks: list[Block] = []
+    for link_broken in broken_links:
+        blocks.append(
+            section(
+                f":warning: *Your {link_broken.title} link is broken*: "
+                f"{escape(link_broken.why)}. Until you link {link_broken.title} again (the "
+                "button below), Repobox acts as the bot "
+                "for you there."
+            )
+        )
+    blocks.append(HeaderBlock(text=plain("Your Repobox sessions")))
     for found, link in sessions[:RECENT]:
         blocks.append(
             section(
@@ -97,4 +113,5 @@ class AppHome:
         ]
         linked = [(s, session_link(ctx.settings, s.id)) for s in mine[:RECENT]]
         connect = await signin_links.issue(ctx.settings, ctx.aredis, person.id)
-        return home_view(linked, connections, connect)
+        broken_links = await broken.of_person(ctx.aredis, person.id)
+        return home_view(linked, connections, connect, broken_links)

@@ -11,14 +11,19 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from redis import Redis
 
 from bot.core.config import Settings
+from bot.core.redisio import run_async
+from bot.identity import broken
+from bot.identity.accounts import accounts_on
+from bot.identity.people import Identity, Provider
 from bot.sessions.session import SessionState
 from jobs.steps.context import JobContext
 from tests.conftest import MakeRepo, run_jobs
 from tests.fakes.gitlab import DEFAULT_TOKEN, MAINTAINER, REPORTER, FakeGitLab
 from tests.fakes.slack import FakeSlack
-from tests.slack.support import ALICE, CHANNEL, AppServer, Workspace, session_of
+from tests.slack.support import ALICE, CHANNEL, TEAM, AppServer, Workspace, session_of
 
 ALICE_PAT = "glpat-alicealicealice9876"
 
@@ -185,3 +190,28 @@ def test_the_home_tab_shows_recent_sessions_connections_and_a_connect_button(
     assert "gitlab alice (glpat-****9876)" in shown and ALICE_PAT not in shown
     [button] = next(b for b in home["blocks"] if b["type"] == "actions")["elements"]
     assert re.match(r"http://repobox\.test/account/link/[\w-]+$", button["url"])
+
+
+def test_the_home_tab_leads_with_a_broken_link_and_what_to_do(
+    workspace: Workspace,
+    slack: FakeSlack,
+    gitlab: FakeGitLab,
+    app_server: AppServer,
+    settings: Settings,
+    redis: Redis,
+) -> None:
+    gitlab.add_user("alice", token=ALICE_PAT)
+    link_gitlab_token(app_server, connect_link(workspace), ALICE_PAT)
+    person = run_async(
+        redis,
+        lambda r: accounts_on(settings, r).person_for(Identity.slack(TEAM, ALICE), ALICE),
+    )
+    why = "GitLab no longer accepts the token (revoked or expired)"
+    run_async(redis, lambda r: broken.mark(r, person.id, Provider.GITLAB, why))
+
+    opened = {"type": "app_home_opened", "user": ALICE, "channel": "D111", "tab": "home"}
+    assert workspace.event(opened).status == 200
+    first = slack.home_views[ALICE]["blocks"][0]
+    said = json.dumps(first)
+    assert "Your GitLab link is broken" in said and why in said
+    assert "Repobox acts as the bot for you there" in said and ALICE_PAT not in said
