@@ -176,6 +176,7 @@ def start_host(name: str, root: Path, env: dict[str, str], workers: int) -> Host
                 break
         except OSError:
             if time.monotonic() > deadline or web.poll() is not None:
+                stop_host(Host(name, port, web, procs))
                 raise SystemExit(f"{name}: no web process (see {name}.log)") from None
             time.sleep(0.1)
     return Host(name, port, web, procs)
@@ -329,9 +330,8 @@ def run(args: argparse.Namespace, root: Path, hosts_wanted: int, sessions: int) 
     figures = Figures(hosts_wanted, sessions)
     redis = connect(redis_url)
     try:
-        hosts = [
-            start_host(f"host-{'ab'[i]}", work, env, args.workers) for i in range(hosts_wanted)
-        ]
+        for i in range(hosts_wanted):  # one by one: a host that fails to start is still stopped
+            hosts.append(start_host(f"host-{'ab'[i]}", work, env, args.workers))
         redis.config_resetstat()
         before = redis_totals(redis)
         own_before = own_usage(redis)

@@ -73,5 +73,5 @@ def test_github_secondary_limit_is_403_with_retry_after() -> None:
             issue.create_comment("four")
         assert refused.value.status == 403
         assert "secondary rate limit" in str(refused.value.data)
-        assert int(refused.value.headers["retry-after"]) >= 1
+        assert int((refused.value.headers or {})["retry-after"]) >= 1
         assert len(fake.secondary_limited()) == 1
