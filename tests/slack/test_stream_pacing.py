@@ -5,6 +5,7 @@ past it a reply is an edited message at once (complete), never a 429 or a wait."
 from __future__ import annotations
 
 import json
+import time
 
 from redis import Redis
 from slack_sdk.web import WebClient
@@ -98,3 +99,16 @@ def test_past_the_minute_a_run_is_an_edited_reply_and_complete(
     assert slack.reactions(CHANNEL, message.ts) == ["eyes", "white_check_mark"]
     assert not slack.throttled()
     assert not any("stream" in t.lower() or "paced" in t.lower() for t in texts)
+
+
+def test_a_start_slack_holds_back_is_an_edited_reply_at_once(
+    slack: FakeSlack, redis: Redis
+) -> None:
+    """Slack's own minute may disagree with ours (another app install, a clock edge): a
+    429 on a start is no reason for a worker to sit out its Retry-After."""
+    slack.rate_limit("chat.startStream", times=1, retry_after=30)
+    reply = writer(slack, StreamSlots(RedisShared(redis), TEAM))
+    began = time.monotonic()
+    assert reply.start() is Outcome.FALLBACK
+    assert time.monotonic() - began < 10
+    assert reply.fallback is not None and not reply.fallback.remembered

@@ -254,7 +254,9 @@ class StreamWriter:
             if slot is None:  # the workspace's starts (or stops) are spent this minute
                 return Answer(False, error="paced")
             self.slot = slot
-        answer = self.slack.landing(
+        # paced, a start Slack refuses for now is an edited reply at once, not a wait
+        call = self.slack.once if self.slots is not None else self.slack.landing
+        answer = call(
             "chat.startStream",
             lambda c: c.chat_startStream(
                 channel=to.channel,
