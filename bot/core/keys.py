@@ -177,6 +177,13 @@ def slack_stream_pause(team_id: str) -> str:
     return f"{PREFIX}:slack:stream-pause:{team_id}"
 
 
+def slack_stream_slots(team_id: str, method: str) -> str:
+    """Sorted set: a workspace's calls of a Tier 2 stream method (chat.startStream,
+    chat.stopStream) in the last minute, and the stops reserved by streams still open;
+    scored by when each frees its place (ms)."""
+    return f"{PREFIX}:slack:stream-slots:{team_id}:{method}"
+
+
 def forge(provider: str, name: str) -> str:
     """String, often with a TTL: a git host's cached facts (the token's own user) and throttles."""
     return f"{PREFIX}:forge:{provider}:{name}"

@@ -66,6 +66,7 @@ from .base import FakeServer, Recorded
 from .descriptions import DescriptionUnavailable
 from .github_openapi import github_description
 from .oauth import OAuthServer
+from .rate_limits import GitHubSecondary
 
 FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "github"
 DOCS = "https://docs.github.com/rest"
@@ -369,6 +370,7 @@ class FakeGitHub(FakeServer):
         self._requests_used: dict[str, int] = {}
         self.scopes: dict[str, str] = {}  # login -> X-OAuth-Scopes (default "repo")
         self.add_user(login, type=user_type, token=token)
+        self.secondary = GitHubSecondary()  # tests/fakes/rate_limits.py; enabled = False: off
         self._routes_github()
         # "Sign in with GitHub": on GitHub.com the web host, here the fake itself.
         self.oauth = OAuthServer(
@@ -564,6 +566,10 @@ class FakeGitHub(FakeServer):
         self.fail_next(path, status, times=times, headers=headers, body=body)
 
     # -- queries for tests -------------------------------------------------------------------
+    def secondary_limited(self) -> list[Recorded]:
+        """Calls refused by the secondary rate limit (`self.secondary`)."""
+        return list(self.secondary.refused)
+
     def comments(self, full_name: str, number: int, kind: str | None = None) -> list[Comment]:
         """Comments on an issue/PR in creation order (`kind`: "issue", "review" or both).
 
@@ -1174,6 +1180,8 @@ class FakeGitHub(FakeServer):
 
     async def refuse(self, call: Recorded) -> web.StreamResponse | None:
         """GitHub's own answer to a request its OpenAPI description does not allow."""
+        if (limited := self.secondary.refuse(call)) is not None:  # GitHub's secondary limit
+            return limited
         if allowed("github", call.method, call.path):
             return None
         try:

@@ -32,6 +32,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from tests.fakes.allowlist import allowed
 from tests.fakes.base import FakeServer, Recorded
+from tests.fakes.rate_limits import SlackTiers
 from tests.fakes.slack_methods import call_problems, model_block_errors
 from tests.fakes.slack_streams import FakeStream, SlackStreams
 
@@ -416,6 +417,8 @@ class FakeSlack(FakeServer):
             self.add_method(name, handler)
         self.route("GET", "/socket-mode", self._socket)
         self.streams = SlackStreams(self)
+        self.tiers = SlackTiers()
+        """Slack's per-method tiers (tests/fakes/rate_limits.py); `tiers.enabled = False`: off."""
         """chat.*Stream and assistant.threads.*: streams, statuses, tiers, refusals."""
 
     # -- set-up -------------------------------------------------------------------------------
@@ -679,6 +682,8 @@ class FakeSlack(FakeServer):
         try:
             self._check_call(name, call)
             self._check_auth(name, call)
+            if (wait := self.tiers.check(name, call.params().get("channel"), call.at)) is not None:
+                raise ratelimited(wait)
             with self._state:
                 handler = self._methods[name]
             params = {k: _decoded(v) for k, v in call.params().items()}

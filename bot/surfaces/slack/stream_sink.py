@@ -7,8 +7,10 @@ rendered under it.
 The writer's state travels between relay passes as a snapshot in the prompt's message, so
 any worker can go on with it under the relay's lock. Where Slack refuses streaming the
 writer says FALLBACK and the prompt is rendered by the edit path, silently (the refusal is
-remembered per channel); if the final `stopStream` cannot land, the summary is posted by
-the edit path too. Queued prompts, ships and comparisons keep the edited message.
+remembered per channel); so it is when the workspace's Tier 2 minute of stream starts and
+stops is spent (`StreamSlots`): the reply is edited instead of waiting. If the final
+`stopStream` cannot land, the summary is posted by the edit path too. Queued prompts,
+ships and comparisons keep the edited message.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from bot.surfaces.slack.messages import Messages, MessageView, PromptMessage
 from bot.surfaces.slack.sink import SlackSink
 from bot.surfaces.slack.stream.budget import AppendBudget
 from bot.surfaces.slack.stream.refusals import RefusalMemory
+from bot.surfaces.slack.stream.slots import StreamSlots
 from bot.surfaces.slack.stream.status import REFRESH_AFTER, ThreadStatus
 from bot.surfaces.slack.stream.values import Outcome, StreamTarget, TaskStatus, TaskUpdate
 from bot.surfaces.slack.stream.writer import Options, StreamWriter
@@ -111,6 +114,7 @@ class StreamDelivery(Delivery):
         return {
             "refusals": self.refusals,
             "budget": AppendBudget(self.turn.shared, self.thread.team),
+            "slots": StreamSlots(self.turn.shared, self.thread.team),
             "interval": self.settings.slack_stream_interval,
         }
 

@@ -141,3 +141,4 @@ class Snapshot(BaseModel):
     pending: list[dict[str, object]] = []  # chunks, as `chunk.to_dict()` wrote them
     started_at: float = 0.0
     next_at: float = 0.0
+    slot: str | None = None  # the token of the open stream's reserved stop (`StreamSlots`)

@@ -11,6 +11,9 @@ starts a new one to carry the final state, summary blocks and buttons. Streams o
 than `max_age` are rolled over (closed, and a new one opened with the cards still
 running) before Slack cuts them off.
 
+With `StreamSlots` every start and stop takes a place in its workspace's Tier 2 minute
+first (a start reserves its stop); with no place left the stream does not start (code
+`paced`).
 Where Slack refuses streaming (`refusals.CHANNEL_REFUSALS`), or the stream cannot start
 at all, the writer says `Outcome.FALLBACK` and does nothing else: the caller renders the
 reply as today's edited message. Channel refusals are remembered (`RefusalMemory`), so
@@ -32,6 +35,7 @@ from bot.surfaces.slack.retry_after import MUST_LAND_FOR
 from bot.surfaces.slack.stream.batch import Batch, task_ids
 from bot.surfaces.slack.stream.budget import AppendBudget
 from bot.surfaces.slack.stream.refusals import CHANNEL_REFUSALS, STREAM_GONE, RefusalMemory
+from bot.surfaces.slack.stream.slots import StreamSlots
 from bot.surfaces.slack.stream.values import (
     Chunk,
     Fallback,
@@ -52,6 +56,7 @@ class Options(TypedDict, total=False):
 
     refusals: RefusalMemory | None
     budget: AppendBudget | None
+    slots: StreamSlots | None
     interval: float
     sleep: Callable[[float], None]
     clock: Callable[[], float]
@@ -67,6 +72,7 @@ class StreamWriter:
         *,
         refusals: RefusalMemory | None = None,
         budget: AppendBudget | None = None,
+        slots: StreamSlots | None = None,
         interval: float = 1.0,
         display_mode: str = "timeline",
         max_age: float = MAX_AGE,
@@ -78,6 +84,8 @@ class StreamWriter:
         self.target = target
         self.refusals = refusals
         self.budget = budget
+        self.slots = slots
+        self.slot: str | None = None
         self.interval = interval
         self.display_mode = display_mode
         self.max_age = max_age
@@ -103,6 +111,7 @@ class StreamWriter:
         writer.messages, writer._tasks = state.messages, {t.id: t for t in state.tasks}
         writer._pending = Batch.from_dicts(state.pending)
         writer._started_at, writer._next_at = state.started_at, state.next_at
+        writer.slot = state.slot
         return writer
 
     def snapshot(self) -> dict[str, object]:
@@ -116,6 +125,7 @@ class StreamWriter:
             pending=self._pending.to_dicts(),
             started_at=self._started_at,
             next_at=self._next_at,
+            slot=self.slot,
         )
         return state.model_dump(mode="json")
 
@@ -224,14 +234,29 @@ class StreamWriter:
     def _stop(self, chunks: list[Chunk] | None, blocks: list[BlockDict] | None) -> Answer:
         """`chat.stopStream` of the current message; it must land."""
         channel, ts = self.target.channel, self.ts or ""
+        self._free_slot()
         return self.slack.landing(
             "chat.stopStream",
             lambda c: c.chat_stopStream(channel=channel, ts=ts, chunks=chunks, blocks=blocks),
         )
 
+    def _free_slot(self) -> None:
+        """Count this stream's stop in the workspace's minute (its reserved place)."""
+        if self.slots is not None:
+            if not self.slots.close(self.slot):
+                log.warning("no stop place left for %s: stopping it anyway", self.ts)
+            self.slot = None
+
     def _open(self, chunks: list[Chunk]) -> Answer:
         to, mode = self.target, self.display_mode
-        answer = self.slack.landing(
+        if self.slots is not None:
+            slot = self.slots.open()
+            if slot is None:  # the workspace's starts (or stops) are spent this minute
+                return Answer(False, error="paced")
+            self.slot = slot
+        # paced, a start Slack refuses for now is an edited reply at once, not a wait
+        call = self.slack.once if self.slots is not None else self.slack.landing
+        answer = call(
             "chat.startStream",
             lambda c: c.chat_startStream(
                 channel=to.channel,
@@ -288,6 +313,7 @@ class StreamWriter:
     def _roll_over(self) -> None:
         """Close the aging stream (cards still open stay as they are) and open the next."""
         channel, ts = self.target.channel, self.ts or ""
+        self._free_slot()
         self.slack.once("chat.stopStream", lambda c: c.chat_stopStream(channel=channel, ts=ts))
         self._reopen()
 
