@@ -84,6 +84,7 @@ class CommentTurn:
         self.command = command
         self.service = ctx.service
         self.name = ctx.settings.bot_name
+        self.without_write = False  # a review asked by someone who may not push
 
     def run(self) -> None:
         """The slow part (who asked, the 👀), then the command in the thread's order: it
@@ -111,6 +112,7 @@ class CommentTurn:
             "event": self.event.to_dict(),
             "me": me.to_dict(),
             "command": None if isinstance(command, UserError) else command.to_dict(),
+            "without_write": self.without_write,
             **said,
         }
 
@@ -119,6 +121,7 @@ class CommentTurn:
         command = _parsed(event, record.get("command"), record.get("mistake"), self.ctx)
         turn = CommentTurn(self.ctx, self.forge, event, command)
         me = ForgeUser.from_dict(record["me"])
+        turn.without_write = record.get("without_write") is True
         turn._guarded(lambda: turn._dispatch(me))
 
     def _dispatch_if(self, me: ForgeUser | None) -> None:
@@ -159,14 +162,20 @@ class CommentTurn:
             log.info("comment %s is from a bot; ignored", self.event.request_id)
             return None
         if not self.forge.may_drive(self.event.project, author):
-            self._refuse(author)
-            return None
+            if not self._asks_review():
+                self._refuse(author)
+                return None
+            self.without_write = True  # the review job reads whether `.repobox.yml` allows it
         if not self.event.whole_review:  # a review summary has no comment to react to
             try:
                 self.forge.react(self.event.reply, self.event.comment_id, "eyes")
             except UpstreamError as error:  # a missing 👀 must not stop the work
                 log.warning("no reaction on %s: %s", self.event.request_id, error)
         return me
+
+    def _asks_review(self) -> bool:
+        command = self.command
+        return not isinstance(command, UserError) and command.kind is CommandKind.REVIEW
 
     def _refuse(self, author: ForgeUser) -> None:
         throttle = keys.forge(self.event.provider, f"refused:{self.event.thread_key}:{author.id}")
@@ -242,6 +251,7 @@ class CommentTurn:
             number=event.number,
             focus=focus,
             reply=dict(event.reply.to_dict()),
+            without_write=self.without_write,
         )
 
     def _refresh_comments(self, session: Session, me: ForgeUser) -> None:

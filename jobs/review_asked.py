@@ -51,6 +51,7 @@ def review_by_url(
         credential = _credential(ctx, provider, person_id)
         access.check(ctx.settings, HOSTED[provider], credential, project)
         done = review(ctx, forge_for(provider, ctx.settings), project, number, focus)
+        assert done is not None  # only an automatic review is skipped
         log.info("review of %s posted: %s (%s)", asked.label, done.url, done.counts)
         _tell(ctx, slack, thread, f"✅ Review posted on <{done.url}|{asked.label}>: {done.counts}.")
         return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.checks.schema import AutoReview
 from bot.core.errors import UpstreamError, UserError
 from bot.core.logs import crash_reference
 from bot.forges.forge import ReplyTarget
@@ -21,14 +22,21 @@ REVIEW_TIMEOUT = 45 * 60  # the job's own limit; the reviewer's is REPOBOX_RUN_T
 
 
 def review_merge_request(
-    provider: str, project: str, number: int, focus: str | None, reply: dict[str, object]
+    provider: str,
+    project: str,
+    number: int,
+    focus: str | None,
+    reply: dict[str, object],
+    without_write: bool = False,
 ) -> None:
+    """`without_write`: asked by someone who may not push (see `review`)."""
     ctx = context()
     forge = forge_for(provider, ctx.settings)
     target = ReplyTarget.from_dict(reply)
     try:
-        done = review(ctx, forge, project, number, focus)
-        log.info("review of %s!%s posted: %s (%s)", project, number, done.url, done.counts)
+        done = review(ctx, forge, project, number, focus, without_write=without_write)
+        if done is not None:
+            log.info("review of %s!%s posted: %s (%s)", project, number, done.url, done.counts)
         return
     except UserError as error:
         said = str(error)
@@ -42,3 +50,22 @@ def review_merge_request(
         forge.post(target, host_words(defuse(said, name), provider))
     except (UserError, UpstreamError) as error:
         log.warning("could not say the review failed on %s#%s: %s", project, number, error)
+
+
+def auto_review(provider: str, project: str, number: int, trigger: AutoReview) -> None:
+    """A review the repository declared for `trigger` (opened, ready, pushed). Nobody asked,
+    so nothing is said when it is not declared or cannot run: only the log hears it."""
+    ctx = context()
+    try:
+        forge = forge_for(provider, ctx.settings)
+        done = review(ctx, forge, project, number, None, auto=trigger)
+    except (UserError, UpstreamError) as error:
+        log.warning("automatic review of %s!%s (%s) not run: %s", project, number, trigger, error)
+        return
+    except Exception:
+        crash_reference(log, f"automatic review of {project}#{number} failed")
+        return
+    if done is not None:
+        log.info(
+            "automatic review of %s!%s posted: %s (%s)", project, number, done.url, done.counts
+        )

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from bot.checks.config import FILENAME, MAX_BYTES, ChecksConfig, ConfigInvalid
 from bot.checks.problems import problems
-from bot.checks.schema import RepoboxFile
+from bot.checks.schema import RepoboxFile, ReviewEntry
 from bot.core.errors import NotFound
 from bot.git.runner import git
 
@@ -28,17 +28,33 @@ def read_config(repo: Path, base: str) -> ChecksConfig:
     `repo` (a mirror or a workdir); an empty config when the file is absent there.
 
     Only the base is read: the work branch, which the agent changes, is never consulted."""
+    found = read_file(repo, base)
+    if found is None:
+        return ChecksConfig()
+    valid, source = found
+    return valid.config(source) if valid is not None else ChecksConfig(source=source)
+
+
+def read_review(repo: Path, base: str) -> ReviewEntry:
+    """The `review:` section on `base`, read as the checks are; the defaults without one."""
+    found = read_file(repo, base)
+    return found[0].review if found is not None and found[0] is not None else ReviewEntry()
+
+
+def read_file(repo: Path, base: str) -> tuple[RepoboxFile | None, str] | None:
+    """The whole file on `base`, validated, and where it came from; None when absent,
+    `(None, source)` when empty; `ConfigInvalid` when wrong."""
     commit = _resolve(repo, base)
     blob = f"{commit}:{FILENAME}"
     kind = git("cat-file", "-t", "--end-of-options", blob, cwd=repo, check=False).strip()
     if kind != "blob":
-        return ChecksConfig()
+        return None
     size = int(git("cat-file", "-s", "--end-of-options", blob, cwd=repo).strip())
     where = f"`{base}`"
     if size > MAX_BYTES:
         raise ConfigInvalid(where, [f"the file is {size} bytes; at most {MAX_BYTES} are read"])
     text = git("cat-file", "blob", "--end-of-options", blob, cwd=repo)
-    return parse_config(text, where=where, source=f"{base}@{commit[:10]}")
+    return parse_file(text, where=where), f"{base}@{commit[:10]}"
 
 
 def _resolve(repo: Path, base: str) -> str:
@@ -62,6 +78,12 @@ def parse_config(
     text: str, *, where: str = "the base branch", source: str = FILENAME
 ) -> ChecksConfig:
     """Validate `text` and build the config, or raise `ConfigInvalid` listing every problem."""
+    valid = parse_file(text, where=where)
+    return valid.config(source) if valid is not None else ChecksConfig(source=source)
+
+
+def parse_file(text: str, *, where: str = "the base branch") -> RepoboxFile | None:
+    """Validate `text` (None when it holds nothing), or raise `ConfigInvalid`."""
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -74,7 +96,7 @@ def parse_config(
     finally:
         loader.dispose()
     if data is None or node is None:
-        return ChecksConfig(source=source)
+        return None
     try:
         valid = RepoboxFile.model_validate(data)
     except ValidationError as invalid:
@@ -82,4 +104,4 @@ def parse_config(
     duplicated = problems(None, data, node)  # names used twice, in an otherwise valid file
     if duplicated:
         raise ConfigInvalid(where, duplicated)
-    return valid.config(source)
+    return valid

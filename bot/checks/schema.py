@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -39,6 +39,12 @@ EXPECTED = {
     "checks[].required": "true or false",
     "checks[].paths": 'a list of globs such as ["**/*.py"]',
     "autofix": f"a whole number from 0 to {MAX_AUTOFIX}",
+    "review": "a mapping with auto, instructions, request_changes and allow_without_write",
+    "review.auto": "a list of opened, ready and pushed",
+    "review.auto[]": "opened, ready or pushed",
+    "review.instructions": "a path in the repository, such as docs/REVIEW.md",
+    "review.request_changes": "blocker or never",
+    "review.allow_without_write": "true or false",
 }
 UNIQUE_NAME = "a name used once"
 
@@ -98,6 +104,27 @@ class CheckEntry(BaseModel):
         return Check(self.name, self.run, self.timeout, self.required, self.paths)
 
 
+def _path(value: str) -> str:
+    parts = value.split("/")
+    if not value or value.startswith("/") or len(value) > 255 or ".." in parts:
+        raise ValueError("not a path in the repository")
+    return value
+
+
+AutoReview = Literal["opened", "ready", "pushed"]
+
+
+class ReviewEntry(BaseModel):
+    """`review:`: when reviews run by themselves and how they are posted (docs/review.md)."""
+
+    model_config = STRICT
+
+    auto: Annotated[tuple[AutoReview, ...], BeforeValidator(_listed(3, text_is_one=True))] = ()
+    instructions: Annotated[str, AfterValidator(_path)] | None = None
+    request_changes: Literal["blocker", "never"] = "never"
+    allow_without_write: bool = False
+
+
 class RepoboxFile(BaseModel):
     """The whole file."""
 
@@ -110,11 +137,13 @@ class RepoboxFile(BaseModel):
         tuple[CheckEntry, ...], BeforeValidator(_listed(MAX_CHECKS, text_is_one=False))
     ] = ()
     autofix: Annotated[int, Field(ge=0, le=MAX_AUTOFIX)] = 0
+    review: ReviewEntry = ReviewEntry()
 
     def config(self, source: str) -> ChecksConfig:
         checks = tuple(entry.check() for entry in self.checks)
         return ChecksConfig(self.setup, checks, self.autofix, source)
 
 
-TOP_KEYS = tuple(RepoboxFile.model_fields)  # setup, checks, autofix
+TOP_KEYS = tuple(RepoboxFile.model_fields)  # setup, checks, autofix, review
 CHECK_KEYS = tuple(CheckEntry.model_fields)  # name, run, timeout, required, paths
+REVIEW_KEYS = tuple(ReviewEntry.model_fields)  # auto, instructions, request_changes, ...

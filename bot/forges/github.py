@@ -119,7 +119,13 @@ class GitHubProvider(GitHubReviewer):
         def read() -> Repository:
             default = repo.default_branch
             return Repository(
-                "github", repo.full_name, repo.clone_url, default, repo.html_url, repo.id
+                "github",
+                repo.full_name,
+                repo.clone_url,
+                default,
+                repo.html_url,
+                repo.id,
+                public=not repo.private,
             )
 
         try:

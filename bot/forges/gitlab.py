@@ -87,6 +87,7 @@ class GitLabProvider(GitLabReviewer):
             str(found.default_branch) if found.default_branch else None,
             str(found.web_url),
             int(found.id),
+            public=found.attributes.get("visibility") == "public",
         )
 
     def credentials(self, project: str | None = None) -> Credentials | None:

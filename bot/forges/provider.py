@@ -17,6 +17,7 @@ class Repository:
     default_branch: str | None = None
     web_url: str | None = None
     project_id: int | None = None  # the host's id: threads are keyed by it (renames keep it)
+    public: bool = False  # anyone may read it (`review.allow_without_write` needs this)
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,15 @@ rest as an outline (path, lines changed, hunks) that `read_diff` opens one file 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.review.diff import FileDiff
 
 MAX_DIFF_CHARS = 120_000  # ~30k tokens of diff per request; the rest on demand
+# A closing tag of the quoting, written inside the quoted text, would end the quote early
+# and let the rest read as if Repobox had written it: such tags are written `<\/…>` there.
+_CLOSING = re.compile(r"</(\s*(?:title|description|diff|repository-rules)\b)", re.IGNORECASE)
 
 RULES = """\
 You are Repobox, reviewing a merge request. The repository is checked out at the change's
@@ -56,9 +60,9 @@ def task(title: str, description: str, files: dict[str, FileDiff]) -> Task:
             outlined.append(path)
             room = 0  # keep the files in order: once one is outlined, the rest are too
     text = [
-        f"<title>{title}</title>",
-        f"<description>\n{description.strip()[:8_000]}\n</description>",
-        f"<diff files='{len(files)}'>\n{''.join(whole)}</diff>",
+        f"<title>{quoted(title)}</title>",
+        f"<description>\n{quoted(description.strip()[:8_000])}\n</description>",
+        f"<diff files='{len(files)}'>\n{quoted(''.join(whole))}</diff>",
     ]
     if outlined:
         text.append(
@@ -67,6 +71,11 @@ def task(title: str, description: str, files: dict[str, FileDiff]) -> Task:
         )
     diffs = {p: f.text for p, f in files.items()} if outlined else {}
     return Task("\n\n".join(text), tuple(outlined), diffs)
+
+
+def quoted(text: str) -> str:
+    """`text` with every closing tag of the quoting defused, so it stays inside its quote."""
+    return _CLOSING.sub(r"<\\/\1", text)
 
 
 def _outline(diff: FileDiff) -> str:

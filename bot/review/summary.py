@@ -39,9 +39,16 @@ def counts(findings: list[Finding]) -> str:
 
 
 def summary(
-    placed: Placed, checked: Checked, spent: Spent, note: str = "", since: tuple[str, ...] = ()
+    placed: Placed,
+    checked: Checked,
+    spent: Spent,
+    note: str = "",
+    since: tuple[str, ...] = (),
+    changes_requested: bool = False,
 ) -> str:
-    """`since`: lines on the earlier review (what was fixed, what is still open)."""
+    """`since`: lines on the earlier review (what was fixed, what is still open);
+    `changes_requested`: a blocker was found and `.repobox.yml` asks for changes then
+    (GitHub shows it as the review's state too; GitLab has only these words)."""
     every = placed.inline + placed.outside
     files = checked.files
     added = sum(f.additions for f in files.values())
@@ -50,6 +57,8 @@ def summary(
     if since:
         said = f"{said} new" if every else "no new findings"
     lines = [f"**Repobox review**: {said}."]
+    if changes_requested:
+        lines += ["", "🛑 **Changes requested**: a blocker must be fixed before this merges."]
     if note.strip():
         lines += ["", note.strip()]
     if placed.outside:

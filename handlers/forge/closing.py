@@ -20,6 +20,7 @@ from handlers.forge.webhooks import ignored, malformed
 log = logging.getLogger(__name__)
 
 Word = Annotated[str, at_most(40)]
+GITLAB_CLOSING = ("close", "merge")
 
 
 class _Repository(Payload):
@@ -67,7 +68,7 @@ async def gitlab_merge_request(ctx: WebContext, payload: dict[str, object]) -> w
     except Malformed as error:
         raise malformed("gitlab", error.what) from None
     action = hook.object_attributes.action or ""
-    if action not in ("close", "merge"):
+    if action not in GITLAB_CLOSING:
         return ignored(f"merge request {action or 'event'}")
     thread = f"{hook.project.id}:merge_request:{hook.object_attributes.iid}"
     return await _close(ctx, "gitlab", thread)

@@ -22,7 +22,7 @@ from bot.forges.forge import ForgeUser, Kind, ReplyTarget
 from handlers.common.context import CONTEXT_KEY, WebContext
 from handlers.common.fields import Id, Object, Payload, Text, at_most, first, read, read_as, shaped
 from handlers.common.payload import Malformed
-from handlers.forge import closing, github_installs
+from handlers.forge import auto_review, closing, github_installs
 from handlers.forge.webhooks import (
     Incoming,
     decide,
@@ -128,8 +128,10 @@ async def receive(request: web.Request) -> web.Response:
         return web.json_response({"status": "pong"})
     if name in github_installs.EVENTS:  # the App's: where it is installed
         return await github_installs.receive(ctx, name, payload)
-    if name == "pull_request":  # closed: a session's place there ends
-        return await closing.github_pull_request(ctx, payload)
+    if name == "pull_request":  # closed: a session's place there ends; else maybe a review
+        if payload.get("action") == "closed":
+            return await closing.github_pull_request(ctx, payload)
+        return await auto_review.github_pull_request(ctx, payload, delivery)
     if name not in TAKEN:
         return ignored(f"event {name[:40] or 'unnamed'}")
     try:

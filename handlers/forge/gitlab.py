@@ -29,7 +29,7 @@ from handlers.common.fields import (
     shaped,
 )
 from handlers.common.payload import Malformed
-from handlers.forge import closing
+from handlers.forge import auto_review, closing
 from handlers.forge.webhooks import (
     Incoming,
     decide,
@@ -135,7 +135,9 @@ async def receive(request: web.Request) -> web.Response:
     delivery = delivery_id(SURFACE, request.headers.get("Idempotency-Key"))
     payload = read_payload(SURFACE, await request.read())
     if request.headers.get("X-Gitlab-Event") == "Merge Request Hook":
-        return await closing.gitlab_merge_request(ctx, payload)
+        if _action(payload) in closing.GITLAB_CLOSING:
+            return await closing.gitlab_merge_request(ctx, payload)
+        return await auto_review.gitlab_merge_request(ctx, payload, delivery)
     if request.headers.get("X-Gitlab-Event") != "Note Hook":
         return ignored("not a Note Hook")
     try:
@@ -198,3 +200,8 @@ def _review(attributes: Attributes) -> Review | None:
         position.new_line, lambda: read_as(MAYBE_ID, position.old_line, f"{where}.old_line")
     )
     return Review(path, line) if path else None
+
+
+def _action(payload: dict[str, object]) -> object:
+    attributes = payload.get("object_attributes")
+    return attributes.get("action") if isinstance(attributes, dict) else None

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 
 from bot.agents.findings import Finding, Severity
 from bot.agents.review_agent import ReviewAgent, ReviewOutcome, ReviewRequest
+from bot.checks.reading import read_review
+from bot.checks.schema import AutoReview
 from bot.core import keys
-from bot.core.errors import UserError
+from bot.core.errors import Forbidden, UserError
 from bot.forges.forge import Forge
 from bot.forges.provider import Reviewer, ReviewTarget
 from bot.processes.control import RunControl
@@ -28,6 +30,7 @@ from bot.review.memory import Remembered, Sorted, line_moves, sort_findings
 from bot.review.placing import Placed, github_comment, gitlab_comment, place
 from bot.review.summary import Checked, Spent, counts, since_lines, summary
 from bot.sessions.events import ProgressEvent
+from bot.surfaces.forge.replies import refusal
 from jobs.steps.context import JobContext
 
 log = logging.getLogger(__name__)
@@ -51,9 +54,21 @@ def reviewer_of(forge: Forge) -> Reviewer:
 
 
 def review(
-    ctx: JobContext, forge: Forge, project: str, number: int, focus: str | None
-) -> ReviewDone:
-    """Review merge request `number` of `project` and post the review; what was posted."""
+    ctx: JobContext,
+    forge: Forge,
+    project: str,
+    number: int,
+    focus: str | None,
+    *,
+    auto: AutoReview | None = None,
+    without_write: bool = False,
+) -> ReviewDone | None:
+    """Review merge request `number` of `project` and post the review; what was posted.
+
+    `auto`: the event of an automatic review, which runs only when the base branch's
+    `.repobox.yml` lists it (None otherwise: nothing posted). `without_write`: asked by
+    someone who may not push, allowed only on a public repository whose `.repobox.yml`
+    says `allow_without_write: true`."""
     started = time.monotonic()
     host = reviewer_of(forge)
     target = host.review_target(project, number)
@@ -61,9 +76,17 @@ def review(
     credentials = forge.credentials(project)
     mirror = ctx.mirrors.ensure(repo.clone_url, credentials)
     checkout.fetch_head(mirror, repo.clone_url, target.fetch_ref, number, credentials)
+    wanted = read_review(mirror, target.base_ref)
+    if auto is not None and auto not in wanted.auto:
+        log.info("%s!%s %s: no automatic review declared", project, number, auto)
+        return None
+    if without_write and not (repo.public and wanted.allow_without_write):
+        raise Forbidden(refusal(forge.name))
     where = ctx.settings.workdirs_dir / f"review-{uuid.uuid4().hex[:12]}"
     try:
-        got = checkout.check_out(mirror, where, number, target.base_ref, target.head_sha, None)
+        got = checkout.check_out(
+            mirror, where, number, target.base_ref, target.head_sha, wanted.instructions
+        )
         files = parse_diff(got.diff)
         task = prompt.task(target.title, target.description, files)
         request = ReviewRequest(where, prompt.system_text(got.rules, focus), task.text, task.diffs)
@@ -87,11 +110,14 @@ def review(
     spent = Spent(tally.tokens, tally.cost_usd if tally.priced else None, seconds, tally.model)
     still = [*sorted_.repeated.values(), *sorted_.kept.values()]
     since = since_lines(list(sorted_.fixed.values()), len(resolved), still) if earlier.head else ()
-    body = summary(placed, checked, spent, outcome.summary, since)
+    event = "COMMENT"
+    if wanted.request_changes == "blocker" and has_blocker(outcome.findings):
+        event = "REQUEST_CHANGES"
+    body = summary(placed, checked, spent, outcome.summary, since, event == "REQUEST_CHANGES")
     comments = [
         _comment(forge.name, f, key_of[id(f)], files[f.path], target) for f in placed.inline
     ]
-    url = host.post_review(project, number, target, body, comments, "COMMENT")
+    url = host.post_review(project, number, target, body, comments, event)
     _remember(ctx, forge, project, number, sorted_, target.head_sha)
     return ReviewDone(url, counts(outcome.findings), placed, tally.tokens, seconds, sorted_)
 

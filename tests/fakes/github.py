@@ -64,6 +64,7 @@ from aiohttp import web
 from .allowlist import allowed
 from .base import FakeServer, Recorded
 from .descriptions import DescriptionUnavailable
+from .github_forks import from_fork
 from .github_openapi import github_description
 from .oauth import OAuthServer
 from .rate_limits import GitHubSecondary
@@ -136,6 +137,7 @@ class Issue:
     base_sha: str = ""
     draft: bool = False
     history: list[str | None] = field(default_factory=list)  # earlier bodies, oldest first
+    head_repo: str | None = None  # a fork's full name: the head branch lives there
 
     @property
     def is_pull(self) -> bool:
@@ -475,15 +477,18 @@ class FakeGitHub(FakeServer):
         user: str = "octocat",
         draft: bool = False,
         state: str = "open",
+        fork: str | None = None,
     ) -> Issue:
-        """Open a pull request from branch `head` without the API's checks (test set-up)."""
+        """Open a pull request from branch `head` without the API's checks (test set-up);
+        `fork`: the repository (added too) whose branch it is (`github_forks.from_fork`)."""
         with self._state:
             repo = self._repo(full_name)
             issue = self._new_issue(repo, title, body, user)
             issue.head, issue.base = head, base or repo.default_branch
             issue.pull_id, issue.draft, issue.state = next(self._ids), draft, state
             issue.closed_at = issue.created_at if state == "closed" else None
-            issue.head_sha, issue.base_sha = self._sha(repo, head), self._sha(repo, issue.base)
+            issue.head_repo = fork
+            issue.head_sha, issue.base_sha = self._head_sha(issue), self._sha(repo, issue.base)
             return copy.deepcopy(issue)
 
     def add_issue_comment(
@@ -794,6 +799,15 @@ class FakeGitHub(FakeServer):
         issue.updated_at = now
         return comment
 
+    def _head_repo(self, pull: Issue) -> Repo:
+        return self._repo(pull.head_repo or pull.repo)
+
+    def _head_sha(self, pull: Issue) -> str:
+        assert pull.head is not None
+        return (
+            from_fork(self, pull) if pull.head_repo else self._sha(self._repo(pull.repo), pull.head)
+        )
+
     def _sha(self, repo: Repo, ref: str) -> str:
         """The branch's commit in the local clone_url repo, else a stable made-up sha."""
         git_dir = _local_git_dir(repo.clone_url)
@@ -982,7 +996,7 @@ class FakeGitHub(FakeServer):
         issue_api = f"{repo_api}/issues/{pull.number}"
         html = f"{self._html(repo)}/pull/{pull.number}"
         if pull.state == "open":  # a closed PR keeps the sha it had, an open one follows pushes
-            pull.head_sha = self._sha(repo, pull.head)
+            pull.head_sha = self._head_sha(pull)
             pull.base_sha = self._sha(repo, pull.base)
         reviews = [c for c in self._comments.values() if c.kind == "review" and c.repo == pull.repo]
         issue = self._issue_json(repo, pull)
@@ -1017,7 +1031,7 @@ class FakeGitHub(FakeServer):
             "review_comment_url": f"{repo_api}/pulls/comments{{/number}}",
             "comments_url": f"{issue_api}/comments",
             "statuses_url": f"{repo_api}/statuses/{pull.head_sha}",
-            "head": self._branch_json(repo, pull.head, pull.head_sha),
+            "head": self._branch_json(self._head_repo(pull), pull.head, pull.head_sha),
             "base": self._branch_json(repo, pull.base, pull.base_sha),
             "_links": {
                 "self": {"href": api},
