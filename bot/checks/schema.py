@@ -22,6 +22,7 @@ from bot.checks.config import (
     MAX_TIMEOUT,
     Check,
     ChecksConfig,
+    Triggers,
 )
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.:/-]{0,39}")
@@ -39,6 +40,9 @@ EXPECTED = {
     "checks[].required": "true or false",
     "checks[].paths": 'a list of globs such as ["**/*.py"]',
     "autofix": f"a whole number from 0 to {MAX_AUTOFIX}",
+    "triggers": "a mapping with assigned and label",
+    "triggers.assigned": "true or false",
+    "triggers.label": "a label's name (letters, digits, spaces, `_.:/-`; at most 40 characters)",
 }
 UNIQUE_NAME = "a name used once"
 
@@ -98,6 +102,18 @@ class CheckEntry(BaseModel):
         return Check(self.name, self.run, self.timeout, self.required, self.paths)
 
 
+class TriggersEntry(BaseModel):
+    """`triggers:`: which issue events start a session (docs/triggers.md)."""
+
+    model_config = STRICT
+
+    assigned: bool = True
+    label: Annotated[str, AfterValidator(_name)] | None = None
+
+    def triggers(self) -> Triggers:
+        return Triggers(self.assigned, self.label)
+
+
 class RepoboxFile(BaseModel):
     """The whole file."""
 
@@ -110,11 +126,12 @@ class RepoboxFile(BaseModel):
         tuple[CheckEntry, ...], BeforeValidator(_listed(MAX_CHECKS, text_is_one=False))
     ] = ()
     autofix: Annotated[int, Field(ge=0, le=MAX_AUTOFIX)] = 0
+    triggers: TriggersEntry = TriggersEntry()
 
     def config(self, source: str) -> ChecksConfig:
         checks = tuple(entry.check() for entry in self.checks)
-        return ChecksConfig(self.setup, checks, self.autofix, source)
+        return ChecksConfig(self.setup, checks, self.autofix, source, self.triggers.triggers())
 
 
-TOP_KEYS = tuple(RepoboxFile.model_fields)  # setup, checks, autofix
+TOP_KEYS = tuple(RepoboxFile.model_fields)  # setup, checks, autofix, triggers
 CHECK_KEYS = tuple(CheckEntry.model_fields)  # name, run, timeout, required, paths

@@ -22,7 +22,7 @@ from bot.forges.forge import ForgeUser, Kind, ReplyTarget
 from handlers.common.context import CONTEXT_KEY, WebContext
 from handlers.common.fields import Id, Object, Payload, Text, at_most, first, read, read_as, shaped
 from handlers.common.payload import Malformed
-from handlers.forge import closing, github_installs
+from handlers.forge import closing, github_installs, triggers
 from handlers.forge.webhooks import (
     Incoming,
     decide,
@@ -130,6 +130,8 @@ async def receive(request: web.Request) -> web.Response:
         return await github_installs.receive(ctx, name, payload)
     if name == "pull_request":  # closed: a session's place there ends
         return await closing.github_pull_request(ctx, payload)
+    if name == "issues":  # labelled or assigned: a session may start or be cancelled
+        return await triggers.github_issues(ctx, payload, delivery)
     if name not in TAKEN:
         return ignored(f"event {name[:40] or 'unnamed'}")
     try:

@@ -29,7 +29,7 @@ from handlers.common.fields import (
     shaped,
 )
 from handlers.common.payload import Malformed
-from handlers.forge import closing
+from handlers.forge import closing, triggers
 from handlers.forge.webhooks import (
     Incoming,
     decide,
@@ -136,6 +136,8 @@ async def receive(request: web.Request) -> web.Response:
     payload = read_payload(SURFACE, await request.read())
     if request.headers.get("X-Gitlab-Event") == "Merge Request Hook":
         return await closing.gitlab_merge_request(ctx, payload)
+    if request.headers.get("X-Gitlab-Event") == "Issue Hook":  # labels or assignees changed
+        return await triggers.gitlab_issue(ctx, payload, delivery)
     if request.headers.get("X-Gitlab-Event") != "Note Hook":
         return ignored("not a Note Hook")
     try:
