@@ -8,6 +8,8 @@ import json
 
 from redis import Redis
 
+from bot.checks.config import ConfigInvalid, Triggers
+from bot.checks.reading import parse_config
 from bot.core.config import Settings
 from bot.sessions.session import SessionState
 from jobs.worker import runtime
@@ -160,3 +162,15 @@ def test_an_issue_assigned_to_the_bot_on_gitlab_opens_a_draft_merge_request(
             )
             assert session is not None and session.trigger == "assigned"
             assert git("show", f"{session.work_branch}:notes.txt", cwd=origin) == "hello\n"
+
+
+def test_a_repository_names_its_own_label_and_may_turn_assignments_off() -> None:
+    config = parse_config("triggers:\n  assigned: false\n  label: ai-please\n")
+    assert config.triggers == Triggers(assigned=False, label="ai-please")
+    assert parse_config("autofix: 1\n").triggers == Triggers(assigned=True, label=None)
+    try:
+        parse_config('triggers:\n  assigned: "no"\n')
+    except ConfigInvalid as invalid:
+        assert invalid.problems == ["line 2, `triggers.assigned`: expected true or false, got `no`"]
+    else:
+        raise AssertionError("a text is not true or false")
