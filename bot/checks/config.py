@@ -66,11 +66,21 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Triggers:
+    """`triggers:`: whether an issue assigned to the bot starts a session, and which label
+    does (None: the deployment's REPOBOX_TRIGGER_LABEL)."""
+
+    assigned: bool = True
+    label: str | None = None
+
+
+@dataclass(frozen=True)
 class ChecksConfig:
     setup: tuple[str, ...] = ()
     checks: tuple[Check, ...] = ()
     autofix: int = 0
     source: str = ""  # "main@1a2b3c4d5e" or "" when the repository has no file
+    triggers: Triggers = Triggers()  # read where an issue event arrives; runs never store it
 
     @property
     def found(self) -> bool:

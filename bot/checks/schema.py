@@ -22,6 +22,7 @@ from bot.checks.config import (
     MAX_TIMEOUT,
     Check,
     ChecksConfig,
+    Triggers,
 )
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.:/-]{0,39}")
@@ -45,6 +46,9 @@ EXPECTED = {
     "review.instructions": "a path in the repository, such as docs/REVIEW.md",
     "review.request_changes": "blocker or never",
     "review.allow_without_write": "true or false",
+    "triggers": "a mapping with assigned and label",
+    "triggers.assigned": "true or false",
+    "triggers.label": "a label's name (letters, digits, spaces, `_.:/-`; at most 40 characters)",
 }
 UNIQUE_NAME = "a name used once"
 
@@ -125,6 +129,18 @@ class ReviewEntry(BaseModel):
     allow_without_write: bool = False
 
 
+class TriggersEntry(BaseModel):
+    """`triggers:`: which issue events start a session (docs/triggers.md)."""
+
+    model_config = STRICT
+
+    assigned: bool = True
+    label: Annotated[str, AfterValidator(_name)] | None = None
+
+    def triggers(self) -> Triggers:
+        return Triggers(self.assigned, self.label)
+
+
 class RepoboxFile(BaseModel):
     """The whole file."""
 
@@ -138,12 +154,13 @@ class RepoboxFile(BaseModel):
     ] = ()
     autofix: Annotated[int, Field(ge=0, le=MAX_AUTOFIX)] = 0
     review: ReviewEntry = ReviewEntry()
+    triggers: TriggersEntry = TriggersEntry()
 
     def config(self, source: str) -> ChecksConfig:
         checks = tuple(entry.check() for entry in self.checks)
-        return ChecksConfig(self.setup, checks, self.autofix, source)
+        return ChecksConfig(self.setup, checks, self.autofix, source, self.triggers.triggers())
 
 
-TOP_KEYS = tuple(RepoboxFile.model_fields)  # setup, checks, autofix, review
+TOP_KEYS = tuple(RepoboxFile.model_fields)  # setup, checks, autofix, review, triggers
 CHECK_KEYS = tuple(CheckEntry.model_fields)  # name, run, timeout, required, paths
 REVIEW_KEYS = tuple(ReviewEntry.model_fields)  # auto, instructions, request_changes, ...

@@ -115,6 +115,10 @@ class Settings:
     forge_retries: int = 4  # GitLab/GitHub API: retries of a 429, 5xx or dropped connection
     forge_backoff: float = 1.0  # seconds before the first retry; doubles each time
     forge_edit_interval: float = 2.0  # at most one edit of a progress comment this often
+    triggers: bool = (
+        True  # issues assigned to the bot or labelled start sessions (REPOBOX_TRIGGERS)
+    )
+    trigger_label: str = "repobox"  # the label that starts one (REPOBOX_TRIGGER_LABEL)
 
     anthropic_api_key: str | None = None
     anthropic_base_url: str | None = None
@@ -225,6 +229,8 @@ class Settings:
             allowed_slack_channels=words(get("REPOBOX_SLACK_CHANNELS")),
             allowed_slack_users=words(get("REPOBOX_SLACK_USERS")),
             allowed_repos=words(get("REPOBOX_ALLOWED_REPOS")),
+            triggers=flag(get("REPOBOX_TRIGGERS"), True),
+            trigger_label=(get("REPOBOX_TRIGGER_LABEL") or "").strip() or "repobox",
             default_provider=(get("REPOBOX_DEFAULT_PROVIDER") or "").strip().lower()
             or ("gitlab" if gitlab_url else "local"),
         )

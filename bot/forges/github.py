@@ -150,7 +150,14 @@ class GitHubProvider(GitHubReviewer):
         return Credentials("x-access-token", auth.token)
 
     def open_or_update_merge_request(
-        self, repo: Repository, *, branch: str, base: str, title: str, description: str
+        self,
+        repo: Repository,
+        *,
+        branch: str,
+        base: str,
+        title: str,
+        description: str,
+        draft: bool = False,
     ) -> MergeRequest | None:
         """Update the open PR of `branch` (only its description, and only if we opened it)."""
         github_repo = self._repo(repo.project)
@@ -165,7 +172,7 @@ class GitHubProvider(GitHubReviewer):
             created = self.policy.call(
                 "open the pull request",
                 lambda: github_repo.create_pull(
-                    base=base, head=branch, title=title, body=description
+                    base=base, head=branch, title=title, body=description, draft=draft
                 ),
             )
         except GithubException as error:

@@ -94,7 +94,14 @@ class GitLabProvider(GitLabReviewer):
         return Credentials("oauth2", self.token) if self.token else None
 
     def open_or_update_merge_request(
-        self, repo: Repository, *, branch: str, base: str, title: str, description: str
+        self,
+        repo: Repository,
+        *,
+        branch: str,
+        base: str,
+        title: str,
+        description: str,
+        draft: bool = False,
     ) -> MergeRequest | None:
         """Update the open MR of `branch` (only its description, and only if we opened it)."""
         manager = self.client.projects.get(repo.project, lazy=True).mergerequests
@@ -111,7 +118,7 @@ class GitLabProvider(GitLabReviewer):
         data = {
             "source_branch": branch,
             "target_branch": base,
-            "title": title,
+            "title": f"Draft: {title}" if draft else title,  # GitLab's drafts: by title
             "description": description,
         }
         try:

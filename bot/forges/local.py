@@ -48,7 +48,14 @@ class LocalProvider:
         return None
 
     def open_or_update_merge_request(
-        self, repo: Repository, *, branch: str, base: str, title: str, description: str
+        self,
+        repo: Repository,
+        *,
+        branch: str,
+        base: str,
+        title: str,
+        description: str,
+        draft: bool = False,
     ) -> MergeRequest | None:
         return None
 

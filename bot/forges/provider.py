@@ -47,8 +47,10 @@ class Provider(Protocol):
         base: str,
         title: str,
         description: str,
+        draft: bool = False,
     ) -> MergeRequest | None:
-        """Open the MR/PR for `branch`, or update the open one; None where the host has none."""
+        """Open the MR/PR for `branch` (`draft`: as a draft), or update the open one; None
+        where the host has none."""
         ...
 
 

@@ -110,6 +110,9 @@ class Session:
     # `use claude-code`); None: the deployment's own (REPOBOX_AGENT, REPOBOX_MODEL).
     model: str | None = None
     error: str | None = None
+    # What started it without anyone typing: "label" or "assigned" on its issue (its MR/PR
+    # opens as a draft; taking the label or assignment back before it ships cancels it).
+    trigger: str | None = None
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
 

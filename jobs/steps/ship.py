@@ -121,6 +121,7 @@ def _push_and_open(
             base=session.base_branch or repo.default_branch or "main",
             title=merge_request_title(ctx, session),
             description=_with_acting(merge_request_description(ctx, session, override), who),
+            draft=session.trigger is not None,  # work nobody asked for in words: a draft
         )
     except UpstreamError as error:
         raise UserError(
