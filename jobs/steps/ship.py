@@ -47,7 +47,8 @@ def ship(ctx: JobContext, session: Session, prompt: Prompt) -> ProgressEvent:
     text = f"Pushed `{session.work_branch}`{where}."
     if merge_request is not None:
         verb = "Opened" if merge_request.created else "Updated"
-        text = f"{verb} merge request {merge_request.url}"
+        kind = "pull request" if session.provider == "github" else "merge request"
+        text = f"{verb} {kind} {merge_request.url}"
     prompt.summary = text
     prompt.result = RunResult(
         branch=session.work_branch,
