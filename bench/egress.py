@@ -25,7 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.core.config import Settings
 from bot.security.egress_proxy import EgressProxy
 from bot.security.sandbox import sandbox_for
-from bot.security.sandbox_egress import wrap_egress
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -49,10 +48,11 @@ def main() -> None:
         open_box = sandbox_for(base.with_changes(agent_network=True))
         assert open_box is not None, "bubblewrap cannot run here"
         plain, listed = [], []
-        with EgressProxy(sock, ["127.0.0.1"]):
+        with EgressProxy(sock, ["127.0.0.1"]) as proxy:
+            closed = open_box.with_egress(proxy)
             for _ in range(runs):  # interleaved, so load on the machine hits both alike
                 plain.append(timed(open_box.wrap(fetch, workdir)))
-                listed.append(timed(wrap_egress(open_box, fetch, workdir, sock)))
+                listed.append(timed(closed.wrap(fetch, workdir)))
     a, b = statistics.median(plain), statistics.median(listed)
     print(f"open network:  {a * 1000:.1f} ms per run (median of {runs})")
     print(f"allow-list:    {b * 1000:.1f} ms per run")

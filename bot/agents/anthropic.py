@@ -37,8 +37,9 @@ from bot.core.errors import AgentError
 from bot.core.models import TRY_DEMO, WHERE_CHOSEN
 from bot.core.retry import MODEL_STREAM_RETRIES, Failure, Sleep, model_stream
 from bot.processes.control import RunControl
+from bot.security.egress import confined, run_hosts
 from bot.security.paths import Confinement
-from bot.security.sandbox import sandbox_for
+from bot.security.sandbox import Sandbox
 from bot.sessions.events import EventKind, ProgressEvent
 
 MAX_OUTPUT_TOKENS = 32_000  # per response; the run's own budget is settings.max_tokens
@@ -103,8 +104,15 @@ class AnthropicAgent:
         self.settings = settings
 
     def run(self, request: RunRequest, control: RunControl) -> Iterator[ProgressEvent]:
+        hosts = run_hosts(self.settings, extra=request.egress_hosts)
+        with confined(self.settings, hosts) as sandbox:
+            yield from self._run(request, control, sandbox)
+
+    def _run(
+        self, request: RunRequest, control: RunControl, sandbox: Sandbox | None
+    ) -> Iterator[ProgressEvent]:
         settings = self.settings
-        toolbox = Toolbox(settings, request.workdir, control, sandbox_for(settings))
+        toolbox = Toolbox(settings, request.workdir, control, sandbox)
         confinement = Confinement(request.workdir, settings.secret_file_patterns)
         system = system_blocks(request, confinement)
         tools = tool_params()

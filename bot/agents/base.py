@@ -26,6 +26,7 @@ class RunRequest:
     author: Person
     history: tuple[Prompt, ...] = ()  # earlier prompts of the session, with their summaries
     origin: Origin | None = None  # the comment/review this came from
+    egress_hosts: tuple[str, ...] = ()  # hosts `.repobox.yml` adds to the allow-list
 
 
 class Tokens(TypedDict):

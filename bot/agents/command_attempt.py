@@ -22,6 +22,7 @@ from bot.agents.command_context import (
     write_prompt_file,
 )
 from bot.agents.command_line import command_argv, program_of
+from bot.agents.egress_steps import egress_warnings
 from bot.core.config import Settings
 from bot.core.errors import AgentError
 from bot.processes.control import RunControl
@@ -133,7 +134,7 @@ class Attempt:
             held.clear()
         try:
             for stream, line in process.lines(control):
-                for event in self._parse(stream, line):
+                for event in [*self._parse(stream, line), *egress_warnings(self.sandbox)]:
                     held.append(event)
                     if not self.resume or self.stream.started:
                         yield from held
@@ -142,6 +143,7 @@ class Attempt:
             raise AgentError(
                 f"The agent command printed a line too long to read ({error}); it was stopped."
             ) from None
+        held += egress_warnings(self.sandbox)
         self.returncode = process.returncode
         self.stopped = control.should_stop()
         if not self.resume_failed:

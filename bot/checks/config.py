@@ -20,6 +20,7 @@ MAX_AUTOFIX = 5
 DEFAULT_TIMEOUT = 600.0
 MAX_TIMEOUT = 3600.0
 SETUP_TIMEOUT = 1800.0
+MAX_HOSTS = 20
 
 
 class CheckDict(TypedDict):
@@ -35,6 +36,7 @@ class ChecksConfigDict(TypedDict):
     checks: NotRequired[list[CheckDict]]
     autofix: NotRequired[int]
     source: NotRequired[str]
+    hosts: NotRequired[list[str]]
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class ChecksConfig:
     checks: tuple[Check, ...] = ()
     autofix: int = 0
     source: str = ""  # "main@1a2b3c4d5e" or "" when the repository has no file
+    hosts: tuple[str, ...] = ()  # `network: hosts:`, asked for; the operator's list decides
 
     @property
     def found(self) -> bool:
@@ -82,6 +85,7 @@ class ChecksConfig:
             "checks": [c.to_dict() for c in self.checks],
             "autofix": self.autofix,
             "source": self.source,
+            "hosts": list(self.hosts),
         }
 
     @classmethod
@@ -91,6 +95,7 @@ class ChecksConfig:
             checks=tuple(Check.from_dict(c) for c in data.get("checks", ())),
             autofix=int(data.get("autofix", 0)),
             source=str(data.get("source", "")),
+            hosts=tuple(str(h) for h in data.get("hosts", ())),
         )
 
 

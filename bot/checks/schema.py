@@ -18,6 +18,7 @@ from bot.checks.config import (
     DEFAULT_TIMEOUT,
     MAX_AUTOFIX,
     MAX_CHECKS,
+    MAX_HOSTS,
     MAX_SETUP,
     MAX_TIMEOUT,
     Check,
@@ -25,10 +26,11 @@ from bot.checks.config import (
 )
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.:/-]{0,39}")
+HOST = re.compile(r"\.?[A-Za-z0-9]([A-Za-z0-9-]{0,62}\.)*[A-Za-z0-9-]{1,63}")
 
 # What each field expects, as the problem line says it; `[]` stands for any list index.
 EXPECTED = {
-    "": "a mapping with setup, checks and autofix",
+    "": "a mapping with setup, checks, autofix and network",
     "setup": f"a list of up to {MAX_SETUP} shell commands",
     "setup[]": "a shell command",
     "checks": f"a list of up to {MAX_CHECKS} checks",
@@ -39,6 +41,9 @@ EXPECTED = {
     "checks[].required": "true or false",
     "checks[].paths": 'a list of globs such as ["**/*.py"]',
     "autofix": f"a whole number from 0 to {MAX_AUTOFIX}",
+    "network": "a mapping with hosts",
+    "network.hosts": f"a list of up to {MAX_HOSTS} host names",
+    "network.hosts[]": "a host name such as pypi.org, or .example.org for its subdomains",
 }
 UNIQUE_NAME = "a name used once"
 
@@ -79,6 +84,12 @@ def _globs(value: object) -> object:
     return items
 
 
+def _host(value: str) -> str:
+    if len(value) > 253 or not HOST.fullmatch(value):
+        raise ValueError("not a host name")
+    return value.lower()
+
+
 Command = Annotated[str, AfterValidator(_command)]
 STRICT = ConfigDict(strict=True, extra="forbid", frozen=True)
 
@@ -98,6 +109,18 @@ class CheckEntry(BaseModel):
         return Check(self.name, self.run, self.timeout, self.required, self.paths)
 
 
+class NetworkEntry(BaseModel):
+    """`network:`: hosts the setup and the agent's commands may reach, within what the
+    operator lets repositories add (REPOBOX_EGRESS_ALLOWED)."""
+
+    model_config = STRICT
+
+    hosts: Annotated[
+        tuple[Annotated[str, AfterValidator(_host)], ...],
+        BeforeValidator(_listed(MAX_HOSTS, text_is_one=True)),
+    ] = ()
+
+
 class RepoboxFile(BaseModel):
     """The whole file."""
 
@@ -110,11 +133,13 @@ class RepoboxFile(BaseModel):
         tuple[CheckEntry, ...], BeforeValidator(_listed(MAX_CHECKS, text_is_one=False))
     ] = ()
     autofix: Annotated[int, Field(ge=0, le=MAX_AUTOFIX)] = 0
+    network: NetworkEntry = NetworkEntry()
 
     def config(self, source: str) -> ChecksConfig:
         checks = tuple(entry.check() for entry in self.checks)
-        return ChecksConfig(self.setup, checks, self.autofix, source)
+        return ChecksConfig(self.setup, checks, self.autofix, source, self.network.hosts)
 
 
-TOP_KEYS = tuple(RepoboxFile.model_fields)  # setup, checks, autofix
+TOP_KEYS = tuple(RepoboxFile.model_fields)  # setup, checks, autofix, network
+NETWORK_KEYS = tuple(NetworkEntry.model_fields)  # hosts
 CHECK_KEYS = tuple(CheckEntry.model_fields)  # name, run, timeout, required, paths

@@ -54,6 +54,9 @@ class Settings:
     max_tokens: int = 2_000_000
     agent_network: bool = True
     sandbox: str = "auto"  # bubblewrap for agents' commands: auto, require or off
+    egress: str = "allow-list"  # REPOBOX_EGRESS: the sandbox's network, allow-list or open
+    egress_hosts: tuple[str, ...] = ()  # REPOBOX_EGRESS_HOSTS: hosts every run may reach
+    egress_allowed: tuple[str, ...] = ()  # REPOBOX_EGRESS_ALLOWED: hosts repos may add
     secret_file_patterns: tuple[str, ...] = (
         ".env",
         ".env.*",
@@ -160,6 +163,9 @@ class Settings:
             max_tokens=int(number(env, "REPOBOX_MAX_TOKENS", 2_000_000)),
             agent_network=flag(get("REPOBOX_AGENT_NETWORK"), True),
             sandbox=(get("REPOBOX_SANDBOX") or "auto").strip().lower(),
+            egress=(get("REPOBOX_EGRESS") or "allow-list").strip().lower(),
+            egress_hosts=tuple(sorted(words(get("REPOBOX_EGRESS_HOSTS")))),
+            egress_allowed=tuple(sorted(words(get("REPOBOX_EGRESS_ALLOWED")))),
             secret_file_patterns=tuple(
                 words(get("REPOBOX_SECRET_FILES")) or cls.secret_file_patterns
             ),
@@ -250,8 +256,7 @@ class Settings:
                 "REPOBOX_MODELS_ALLOWED must name models or presets (sonnet, opus, haiku, a model "
                 f"id, claude-code, demo), got {', '.join(unknown_models)}"
             )
-        if self.sandbox not in SANDBOX_MODES:
-            raise ConfigError(f"REPOBOX_SANDBOX must be auto, require or off, got {self.sandbox!r}")
+        self._validate_confinement()
         if self.secret_key is not None:
             decode_secret_key(self.secret_key)  # a bad key stops start-up, not the first link
         if self.act_as not in ACT_AS:
@@ -268,6 +273,12 @@ class Settings:
             )
         if self.oidc_issuer and not self.oidc_issuer.startswith(("https://", "http://")):
             raise ConfigError(f"REPOBOX_OIDC_ISSUER must be a URL, got {self.oidc_issuer!r}")
+
+    def _validate_confinement(self) -> None:
+        if self.sandbox not in SANDBOX_MODES:
+            raise ConfigError(f"REPOBOX_SANDBOX must be auto, require or off, got {self.sandbox!r}")
+        if self.egress not in ("allow-list", "open"):
+            raise ConfigError(f"REPOBOX_EGRESS must be allow-list or open, got {self.egress!r}")
 
     def with_changes(self, **changes: object) -> Settings:
         """A copy with some values changed (tests and sub-processes use this)."""

@@ -44,6 +44,7 @@ class EgressProxy:
         self.socket_path = socket_path
         self.allowed = tuple(allowed)
         self.refused: list[str] = []
+        self._told = 0
         self._lock = threading.Lock()
         self._server: socketserver.ThreadingUnixStreamServer | None = None
 
@@ -59,6 +60,13 @@ class EgressProxy:
         self._server = server
         threading.Thread(target=server.serve_forever, name="egress-proxy", daemon=True).start()
         return self
+
+    def fresh(self) -> list[str]:
+        """Hosts refused since the last call: each shows once per run as a warning step."""
+        with self._lock:
+            new = self.refused[self._told :]
+            self._told = len(self.refused)
+        return new
 
     def stop(self) -> None:
         if self._server is not None:
