@@ -96,7 +96,10 @@ def test_the_message_for_the_thread_says_where_and_what_to_do() -> None:
     ("text", "expected"),
     [
         ("checks: [a\n", "line 2: expected ',' or ']', but got '<stream end>' (the file is not"),
-        ("- tests\n", "line 1, `(top level)`: expected a mapping with setup, checks, autofix and network"),
+        (
+            "- tests\n",
+            "line 1, `(top level)`: expected a mapping with setup, checks, autofix and network",
+        ),
         ("checks: pytest\n", "line 1, `checks`: expected a list of up to 20 checks, got `pytest`"),
         ("setup: [1]\n", "line 1, `setup[0]`: expected a shell command, got `1`"),
         ("checks:\n  - {name: t, run: x, timeout: 0}\n", "expected seconds between 1 and 3600"),
