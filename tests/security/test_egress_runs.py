@@ -140,4 +140,5 @@ def test_setup_and_checks_go_through_the_allow_list_with_the_repos_hosts(
         "⚠️ `.repobox.yml` asks for evil.example under `network: hosts:`, which the "
         "operator does not let repositories add (REPOBOX_EGRESS_ALLOWED)"
     )
-    assert [w for w in warnings if "refused a connection" in w][0].startswith(refusal(UNLISTED))
+    refused = [w for w in warnings if "refused a connection" in w]
+    assert len(refused) == 1 and refused[0].startswith(refusal(UNLISTED))
