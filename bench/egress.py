@@ -110,7 +110,8 @@ def whole_run(fake: FakeAnthropic, settings: Settings, request: RunRequest, url:
     )
     started = time.perf_counter()
     for event in AnthropicAgent(settings).run(request, RunControl(600)):
-        if event.kind == "warning" or "exit 0" not in event.text and event.text.startswith("ran"):
+        failed = event.text.startswith("ran") and "exit 0" not in event.text
+        if event.kind == "warning" or failed:
             raise SystemExit(f"the run went wrong: {event.text}")
     return time.perf_counter() - started
 
