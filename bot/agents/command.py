@@ -27,6 +27,7 @@ from bot.core.config import Settings
 from bot.core.errors import AgentError, ConfigError
 from bot.processes.control import RunControl
 from bot.security.egress import confined, run_hosts
+from bot.security.environment import agent_environment
 from bot.security.sandbox import Sandbox, sandbox_for
 from bot.sessions.events import EventKind, ProgressEvent
 
@@ -46,7 +47,13 @@ class CommandAgent:
         return claude_code.PASSED_ENV if claude_code.is_claude(self.command) else frozenset()
 
     def run(self, request: RunRequest, control: RunControl) -> Iterator[ProgressEvent]:
-        hosts = run_hosts(self.settings, external_agent=True, extra=request.egress_hosts)
+        passed = agent_environment(self.settings, keep=self.passed_env())
+        hosts = run_hosts(
+            self.settings,
+            external_agent=True,
+            model_url=passed.get("ANTHROPIC_BASE_URL"),
+            extra=request.egress_hosts,
+        )
         with confined(self.settings, hosts) as sandbox:
             yield from self._run(request, control, sandbox)
 

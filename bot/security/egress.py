@@ -24,10 +24,11 @@ from bot.security.sandbox import Sandbox, sandbox_for
 MODEL_API_HOST = "api.anthropic.com"
 
 
-def model_api_host(settings: Settings) -> str:
-    """The host an external agent's model API calls go to."""
-    if settings.anthropic_base_url:
-        host = urlsplit(settings.anthropic_base_url).hostname
+def model_api_host(settings: Settings, url: str | None = None) -> str:
+    """The host an external agent's model API calls go to: `url` (the ANTHROPIC_BASE_URL
+    its environment holds), else the setting's, else Anthropic's."""
+    if url := url or settings.anthropic_base_url:
+        host = urlsplit(url).hostname
         if host:
             return host
     return MODEL_API_HOST
@@ -51,12 +52,16 @@ def repo_hosts(settings: Settings, asked: Iterable[str]) -> tuple[tuple[str, ...
 
 
 def run_hosts(
-    settings: Settings, *, external_agent: bool = False, extra: Iterable[str] = ()
+    settings: Settings,
+    *,
+    external_agent: bool = False,
+    model_url: str | None = None,
+    extra: Iterable[str] = (),
 ) -> tuple[str, ...]:
     """Every host one run's commands may reach."""
     hosts = [*settings.egress_hosts, *extra]
     if external_agent:
-        hosts.append(model_api_host(settings))
+        hosts.append(model_api_host(settings, model_url))
     return tuple(dict.fromkeys(h.lower() for h in hosts))
 
 
