@@ -26,6 +26,7 @@ from anthropic.types import (
 )
 
 from bot.agents.api_errors import agent_error, is_transient_stream_error
+from bot.agents.attachment_blocks import first_message
 from bot.agents.base import Figures, RunRequest
 from bot.agents.context import system_blocks
 from bot.agents.pricing import turn_cost
@@ -117,7 +118,7 @@ class AnthropicAgent:
         system = system_blocks(request, confinement)
         tools = tool_params()
         messages: list[MessageParam] = [
-            {"role": "user", "content": [{"type": "text", "text": request.prompt}]}
+            {"role": "user", "content": first_message(request.prompt, request.attachments)}
         ]
         tally = Tally(settings.model)
         with self._client() as client:

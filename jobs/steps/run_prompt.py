@@ -33,6 +33,7 @@ from bot.sessions.results import RunResult
 from bot.sessions.session import Session
 from jobs.steps import checkpoint_copies
 from jobs.steps.agent_turn import checkpoint, drive, earlier_prompts, keep_leftovers, session_diff
+from jobs.steps.attachments import prompt_attachments
 from jobs.steps.autofix import check_and_fix, verdicts
 from jobs.steps.checks import repo_egress_hosts
 from jobs.steps.context import JobContext
@@ -122,7 +123,11 @@ def run_prompt(
     start_commit = checkpoints.head(workdir)
     history = earlier_prompts(ctx, session, prompt)
     request = RunRequest(prompt.text, workdir, session, prompt.author, history, prompt.origin)
-    request = replace(request, egress_hosts=repo_egress_hosts(ctx, session, workdir))
+    request = replace(
+        request,
+        egress_hosts=repo_egress_hosts(ctx, session, workdir),
+        attachments=prompt_attachments(ctx, session.id, prompt, workdir),
+    )
     started = time.monotonic()
     result, failure = drive(ctx, request, control, prompt.id)
     duration = time.monotonic() - started

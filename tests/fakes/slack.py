@@ -32,6 +32,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from tests.fakes.allowlist import allowed
 from tests.fakes.base import FakeServer, Recorded
+from tests.fakes.slack_files import SlackFiles
 from tests.fakes.slack_methods import call_problems, model_block_errors
 from tests.fakes.slack_streams import FakeStream, SlackStreams
 
@@ -417,6 +418,7 @@ class FakeSlack(FakeServer):
         self.route("GET", "/socket-mode", self._socket)
         self.streams = SlackStreams(self)
         """chat.*Stream and assistant.threads.*: streams, statuses, tiers, refusals."""
+        self.files = SlackFiles(self)  # url_private downloads (tests/fakes/slack_files.py)
 
     # -- set-up -------------------------------------------------------------------------------
     @property
