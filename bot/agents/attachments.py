@@ -99,10 +99,17 @@ def scratch_folder(workdir: Path) -> Path | None:
 
 
 def fetch_all(
-    files: Sequence[Wanted], *, token: str, hosts: Collection[str], folder: Path
+    files: Sequence[Wanted],
+    *,
+    token: str,
+    hosts: Collection[str],
+    folder: Path,
+    follow: Collection[str] = (),
 ) -> tuple[list[Attachment], list[str]]:
     """Fetch what may be fetched into `folder`; (the attachments, a note per file not
-    attached, naming it and why). `hosts` are the `scheme://host[:port]` origins allowed."""
+    attached, naming it and why). `hosts` are the `scheme://host[:port]` origins asked with
+    the token; a redirect is followed only to an origin in `follow` (the host's own file
+    storage, such as GitHub's signed image URLs), without the token."""
     kept: list[Attachment] = []
     notes: list[str] = []
     total = 0
@@ -123,7 +130,8 @@ def fetch_all(
                 f"not attached: {name}: over {_mb(MAX_TOTAL_BYTES)} for all files together"
             )
             continue
-        body, problem = _download(wanted.url, token, min(limit, MAX_TOTAL_BYTES - total))
+        room = min(limit, MAX_TOTAL_BYTES - total)
+        body, problem = _download(wanted.url, token, room, follow)
         if body is None:
             notes.append(f"not attached: {name}: {problem}")
             continue
@@ -159,26 +167,32 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
 
 
-def _download(url: str, token: str, limit: int) -> tuple[bytes | None, str]:
-    """The body, at most `limit` bytes, or None and why; never follows a redirect."""
+def _download(
+    url: str, token: str, limit: int, follow: Collection[str]
+) -> tuple[bytes | None, str]:
+    """The body, at most `limit` bytes, or None and why. Redirects are followed only into
+    `follow`, at most twice, and the token is never sent there."""
+    headers = {"Authorization": f"Bearer {token}"}
     try:
-        with requests.get(
-            url,
-            headers={"Authorization": f"Bearer {token}"},
-            stream=True,
-            timeout=TIMEOUT,
-            allow_redirects=False,
-        ) as response:
-            if response.status_code != 200:
-                return None, f"the host answered HTTP {response.status_code}"
-            body = b""
-            for chunk in response.iter_content(64 * 1024):
-                body += chunk
-                if len(body) > limit:
-                    return None, f"over {_mb(limit)}"
-            return body, ""
+        for _ in range(3):
+            with requests.get(
+                url, headers=headers, stream=True, timeout=TIMEOUT, allow_redirects=False
+            ) as response:
+                target = response.headers.get("Location", "")
+                if response.is_redirect and _origin(target) in follow:
+                    url, headers = target, {}
+                    continue
+                if response.status_code != 200:
+                    return None, f"the host answered HTTP {response.status_code}"
+                body = b""
+                for chunk in response.iter_content(64 * 1024):
+                    body += chunk
+                    if len(body) > limit:
+                        return None, f"over {_mb(limit)}"
+                return body, ""
     except requests.RequestException as error:
         return None, f"could not be fetched ({type(error).__name__})"
+    return None, "redirected too many times"
 
 
 def _kind(body: bytes, wanted: Wanted) -> str | None:

@@ -126,7 +126,7 @@ def run_prompt(
     request = replace(
         request,
         egress_hosts=repo_egress_hosts(ctx, session, workdir),
-        attachments=prompt_attachments(ctx, session.id, prompt, workdir),
+        attachments=prompt_attachments(ctx, session, prompt, workdir),
     )
     started = time.monotonic()
     result, failure = drive(ctx, request, control, prompt.id)

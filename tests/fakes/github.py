@@ -65,6 +65,7 @@ from .allowlist import allowed
 from .base import FakeServer, Recorded
 from .descriptions import DescriptionUnavailable
 from .github_openapi import github_description
+from .github_uploads import GitHubUploads
 from .oauth import OAuthServer
 
 FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "github"
@@ -370,6 +371,7 @@ class FakeGitHub(FakeServer):
         self.scopes: dict[str, str] = {}  # login -> X-OAuth-Scopes (default "repo")
         self.add_user(login, type=user_type, token=token)
         self._routes_github()
+        self.uploads = GitHubUploads(self)  # pasted images (tests/fakes/github_uploads.py)
         # "Sign in with GitHub": on GitHub.com the web host, here the fake itself.
         self.oauth = OAuthServer(
             self,

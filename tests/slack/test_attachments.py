@@ -5,9 +5,6 @@ the thread and never fetched."""
 from __future__ import annotations
 
 import base64
-import http.server
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +13,8 @@ from bot.core.config import Settings
 from bot.sessions.events import ProgressStream
 from jobs.steps.context import JobContext
 from jobs.worker import runtime
-from tests.agent_support import fake  # noqa: F401 - fixture
+from tests.agent_support import fake
+from tests.attachment_support import PNG, elsewhere
 from tests.compare_surfaces import with_models
 from tests.conftest import MakeRepo, run_jobs
 from tests.fakes.anthropic import FakeAnthropic, Reply
@@ -31,38 +29,12 @@ from tests.slack.support import (
     thread_texts,
 )
 
-# A 1×1 PNG.
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
-)
+__all__ = ["elsewhere", "fake"]  # fixtures
 
 
 @pytest.fixture
-def slack_settings(slack_settings: Settings, fake: FakeAnthropic) -> Settings:  # noqa: F811
+def slack_settings(slack_settings: Settings, fake: FakeAnthropic) -> Settings:
     return with_models(slack_settings, fake).with_changes(agent="anthropic")
-
-
-@pytest.fixture
-def elsewhere() -> Iterator[list[str]]:
-    """A server that is not Slack's: records every path asked of it."""
-    asked: list[str] = []
-
-    class Record(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            asked.append(self.path)
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(PNG)
-
-        def log_message(self, *_: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Record)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    asked.append(f"http://127.0.0.1:{server.server_address[1]}")
-    yield asked
-    server.shutdown()
-    server.server_close()
 
 
 def mention_with_files(workspace: Workspace, slack: FakeSlack, text: str, files: list[Any]) -> str:
@@ -81,7 +53,7 @@ def test_a_screenshot_reaches_the_model_and_a_30_mb_file_is_refused_by_name(
     workspace: Workspace,
     slack: FakeSlack,
     slack_ctx: JobContext,
-    fake: FakeAnthropic,  # noqa: F811
+    fake: FakeAnthropic,
     make_repo: MakeRepo,
     elsewhere: list[str],
 ) -> None:
