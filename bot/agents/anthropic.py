@@ -29,6 +29,8 @@ from bot.agents.api_errors import agent_error, is_transient_stream_error
 from bot.agents.attachment_blocks import first_message
 from bot.agents.base import Figures, RunRequest
 from bot.agents.context import system_blocks
+from bot.agents.mcp_hub import McpHub
+from bot.agents.mcp_launch import launches, run_servers
 from bot.agents.pricing import turn_cost
 from bot.agents.tool_inputs import tool_params
 from bot.agents.tools import Toolbox, ToolCall, step_event
@@ -106,17 +108,22 @@ class AnthropicAgent:
 
     def run(self, request: RunRequest, control: RunControl) -> Iterator[ProgressEvent]:
         hosts = run_hosts(self.settings, extra=request.egress_hosts)
+        servers = run_servers(self.settings, request.mcp_servers)
         with confined(self.settings, hosts) as sandbox:
-            yield from self._run(request, control, sandbox)
+            found, problems = launches(self.settings, servers, sandbox, request.workdir)
+            with McpHub(found, problems) as hub:
+                yield from self._run(request, control, sandbox, hub)
 
     def _run(
-        self, request: RunRequest, control: RunControl, sandbox: Sandbox | None
+        self, request: RunRequest, control: RunControl, sandbox: Sandbox | None, hub: McpHub
     ) -> Iterator[ProgressEvent]:
         settings = self.settings
-        toolbox = Toolbox(settings, request.workdir, control, sandbox)
+        toolbox = Toolbox(settings, request.workdir, control, sandbox, hub)
         confinement = Confinement(request.workdir, settings.secret_file_patterns)
         system = system_blocks(request, confinement)
-        tools = tool_params()
+        tools = [*tool_params(), *hub.tool_params()]
+        for problem in hub.problems:
+            yield ProgressEvent(EventKind.WARNING, f"⚠️ {problem}")
         messages: list[MessageParam] = [
             {"role": "user", "content": first_message(request.prompt, request.attachments)}
         ]

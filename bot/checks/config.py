@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
 from bot.core.errors import UserError
+from bot.core.mcp_servers import McpServer
 
 FILENAME = ".repobox.yml"
 MAX_BYTES = 64 * 1024
@@ -74,6 +75,7 @@ class ChecksConfig:
     autofix: int = 0
     source: str = ""  # "main@1a2b3c4d5e" or "" when the repository has no file
     hosts: tuple[str, ...] = ()  # `network: hosts:`, asked for; the operator's list decides
+    mcp: tuple[McpServer, ...] = ()  # `mcp:`, the repository's MCP servers (not stored)
 
     @property
     def found(self) -> bool:

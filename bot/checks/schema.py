@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -24,13 +24,14 @@ from bot.checks.config import (
     Check,
     ChecksConfig,
 )
+from bot.core.mcp_servers import McpServer, parse_servers
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.:/-]{0,39}")
 HOST = re.compile(r"\.?[A-Za-z0-9]([A-Za-z0-9-]{0,62}\.)*[A-Za-z0-9-]{1,63}")
 
 # What each field expects, as the problem line says it; `[]` stands for any list index.
 EXPECTED = {
-    "": "a mapping with setup, checks, autofix and network",
+    "": "a mapping with setup, checks, autofix, network and mcp",
     "setup": f"a list of up to {MAX_SETUP} shell commands",
     "setup[]": "a shell command",
     "checks": f"a list of up to {MAX_CHECKS} checks",
@@ -44,6 +45,7 @@ EXPECTED = {
     "network": "a mapping with hosts",
     "network.hosts": f"a list of up to {MAX_HOSTS} host names",
     "network.hosts[]": "a host name such as pypi.org, or .example.org for its subdomains",
+    "mcp": "a mapping of server names to {command, args, env_from}",
 }
 UNIQUE_NAME = "a name used once"
 
@@ -90,6 +92,10 @@ def _host(value: str) -> str:
     return value.lower()
 
 
+def _mcp(value: object) -> object:
+    return parse_servers(value, "mcp")
+
+
 Command = Annotated[str, AfterValidator(_command)]
 STRICT = ConfigDict(strict=True, extra="forbid", frozen=True)
 
@@ -134,12 +140,14 @@ class RepoboxFile(BaseModel):
     ] = ()
     autofix: Annotated[int, Field(ge=0, le=MAX_AUTOFIX)] = 0
     network: NetworkEntry = NetworkEntry()
+    mcp: Annotated[tuple[Any, ...], BeforeValidator(_mcp)] = ()
 
     def config(self, source: str) -> ChecksConfig:
         checks = tuple(entry.check() for entry in self.checks)
-        return ChecksConfig(self.setup, checks, self.autofix, source, self.network.hosts)
+        servers = cast(tuple[McpServer, ...], self.mcp)
+        return ChecksConfig(self.setup, checks, self.autofix, source, self.network.hosts, servers)
 
 
-TOP_KEYS = tuple(RepoboxFile.model_fields)  # setup, checks, autofix, network
+TOP_KEYS = tuple(RepoboxFile.model_fields)  # setup, checks, autofix, network, mcp
 NETWORK_KEYS = tuple(NetworkEntry.model_fields)  # hosts
 CHECK_KEYS = tuple(CheckEntry.model_fields)  # name, run, timeout, required, paths

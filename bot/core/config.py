@@ -16,6 +16,7 @@ from pathlib import Path
 from bot.core.budget_rules import BudgetRule, parse_budgets
 from bot.core.env_values import flag, number, paths, words
 from bot.core.errors import ConfigError
+from bot.core.mcp_servers import McpServer, mcp_servers
 from bot.core.models import AGENTS, DEMO, TRY_DEMO, known
 from bot.core.secret_names import SECRET_ENV_NAMES, decode_secret_key, is_secret_field
 
@@ -57,6 +58,8 @@ class Settings:
     egress: str = "allow-list"  # REPOBOX_EGRESS: the sandbox's network, allow-list or open
     egress_hosts: tuple[str, ...] = ()  # REPOBOX_EGRESS_HOSTS: hosts every run may reach
     egress_allowed: tuple[str, ...] = ()  # REPOBOX_EGRESS_ALLOWED: hosts repos may add
+    mcp_servers: tuple[McpServer, ...] = ()  # REPOBOX_MCP_SERVERS: every run's MCP servers
+    mcp_env: Mapping[str, str] = field(default_factory=dict)  # REPOBOX_MCP_ENV's values
     secret_file_patterns: tuple[str, ...] = (
         ".env",
         ".env.*",
@@ -166,6 +169,8 @@ class Settings:
             egress=(get("REPOBOX_EGRESS") or "allow-list").strip().lower(),
             egress_hosts=tuple(sorted(words(get("REPOBOX_EGRESS_HOSTS")))),
             egress_allowed=tuple(sorted(words(get("REPOBOX_EGRESS_ALLOWED")))),
+            mcp_servers=mcp_servers(get("REPOBOX_MCP_SERVERS")),
+            mcp_env={n: get(n) or "" for n in sorted(words(get("REPOBOX_MCP_ENV"))) if get(n)},
             secret_file_patterns=tuple(
                 words(get("REPOBOX_SECRET_FILES")) or cls.secret_file_patterns
             ),
@@ -288,6 +293,7 @@ class Settings:
         """Every secret Repobox holds, for redaction; the short ones are skipped."""
         names = [f.name for f in fields(self) if is_secret_field(f.name)]
         values = [getattr(self, name) for name in names] + list(self.old_secret_keys)
+        values += list(self.mcp_env.values())
         return [v for v in values if isinstance(v, str) and len(v) >= 6]
 
     @property

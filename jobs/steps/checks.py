@@ -22,6 +22,7 @@ from bot.checks.results import CheckReport, CheckResult, CheckStarted, EgressRef
 from bot.checks.runner import CheckRunner
 from bot.core.config import Settings
 from bot.core.errors import UserError
+from bot.core.mcp_servers import McpServer
 from bot.git.mirrors import repo_key
 from bot.processes.control import RunControl
 from bot.security.egress import confined, refusal_text, repo_hosts, run_hosts
@@ -48,6 +49,12 @@ def load(session: Session, workdir: Path) -> tuple[ChecksConfig, str]:
         return read_config(workdir, base), ""
     except (ConfigInvalid, UserError) as error:
         return ChecksConfig(), str(error)
+
+
+def repo_mcp_servers(session: Session, workdir: Path) -> tuple[McpServer, ...]:
+    """The MCP servers the base branch's `.repobox.yml` declares (none when it is invalid:
+    the checks step says why)."""
+    return load(session, workdir)[0].mcp
 
 
 def repo_egress_hosts(ctx: JobContext, session: Session, workdir: Path) -> tuple[str, ...]:

@@ -35,7 +35,7 @@ from jobs.steps import checkpoint_copies
 from jobs.steps.agent_turn import checkpoint, drive, earlier_prompts, keep_leftovers, session_diff
 from jobs.steps.attachments import prompt_attachments
 from jobs.steps.autofix import check_and_fix, verdicts
-from jobs.steps.checks import repo_egress_hosts
+from jobs.steps.checks import repo_egress_hosts, repo_mcp_servers
 from jobs.steps.context import JobContext
 from jobs.steps.ship import push_update
 
@@ -127,6 +127,7 @@ def run_prompt(
         request,
         egress_hosts=repo_egress_hosts(ctx, session, workdir),
         attachments=prompt_attachments(ctx, session, prompt, workdir),
+        mcp_servers=repo_mcp_servers(session, workdir),
     )
     started = time.monotonic()
     result, failure = drive(ctx, request, control, prompt.id)
