@@ -14,6 +14,7 @@ from typing import Protocol
 
 from bot.agents import claude_code
 from bot.agents.base import RunRequest
+from bot.agents.claude_mcp import mcp_config
 from bot.agents.claude_stream import ClaudeStream
 from bot.agents.command_context import (
     prompt_with_context,
@@ -23,6 +24,7 @@ from bot.agents.command_context import (
 )
 from bot.agents.command_line import command_argv, program_of
 from bot.agents.egress_steps import egress_warnings
+from bot.agents.mcp_launch import run_servers
 from bot.core.config import Settings
 from bot.core.errors import AgentError
 from bot.processes.control import RunControl
@@ -62,6 +64,7 @@ class Attempt:
         self.error: str | None = None
         self.returncode: int | None = None
         self.stopped = False
+        self.mcp_problems: list[str] = []  # MCP settings asked for and not offered
 
     @property
     def resume_failed(self) -> bool:
@@ -101,6 +104,11 @@ class Attempt:
             extra.update(
                 claude_code.preset_env(sandboxed=self.sandbox is not None, config_dir=state)
             )
+        if preset:
+            servers = run_servers(settings, request.mcp_servers)
+            more, values, self.mcp_problems = mcp_config(settings, servers, request.workdir)
+            argv += more
+            extra.update(values)
         if self.sandbox is not None:
             argv = self.sandbox.wrap(argv, request.workdir, writable=[state] if state else [])
         env = agent_environment(settings, keep=self.agent.passed_env(), extra=extra)
@@ -129,6 +137,7 @@ class Attempt:
             data={"pid": process.pgid, "sandboxed": self.sandbox is not None},
         )
         held.append(started)
+        held += [ProgressEvent(EventKind.WARNING, f"⚠️ {p}") for p in self.mcp_problems]
         if not self.resume:
             yield from held
             held.clear()
