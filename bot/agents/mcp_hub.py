@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
@@ -25,6 +26,7 @@ from mcp.client.stdio import stdio_client
 
 from bot.agents.text import short
 
+log = logging.getLogger(__name__)
 PREFIX = "mcp__"
 START_TIMEOUT = 60.0
 CALL_TIMEOUT = 300.0
@@ -67,7 +69,6 @@ class McpHub:
             return
         if self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
-        self._ready.clear()
         self._closed.wait(30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=30)
@@ -98,16 +99,21 @@ class McpHub:
 
     async def _hold(self) -> None:
         self._stop = asyncio.Event()
-        async with AsyncExitStack() as stack:
-            for server in self.servers:
-                try:
-                    await asyncio.wait_for(self._connect(stack, server), START_TIMEOUT)
-                except Exception as error:
-                    reason = short(str(error) or type(error).__name__)
-                    self.problems.append(f"MCP server `{server.name}` did not start: {reason}")
+        try:
+            async with AsyncExitStack() as stack:
+                for server in self.servers:
+                    try:
+                        await asyncio.wait_for(self._connect(stack, server), START_TIMEOUT)
+                    except Exception as error:  # named in a warning; the run goes on
+                        reason = short(str(error) or type(error).__name__)
+                        self.problems.append(f"MCP server `{server.name}` did not start: {reason}")
+                self._ready.set()
+                await self._stop.wait()
+        except Exception:  # a server failing on the way out changes nothing for the run
+            log.warning("an MCP server did not close cleanly", exc_info=True)
+        finally:
             self._ready.set()
-            await self._stop.wait()
-        self._closed.set()
+            self._closed.set()
 
     async def _connect(self, stack: AsyncExitStack, server: Launch) -> None:
         argv = server.argv
