@@ -77,6 +77,7 @@ def test_everything_fine_is_said_in_plain_words(
     assert checks["Sandbox"].level is Level.WARN  # the tests run with REPOBOX_SANDBOX=off
     assert checks["Sandbox"].detail.startswith("NO SANDBOX: off (REPOBOX_SANDBOX=off)")
     assert "REPOBOX_SANDBOX" in checks["Sandbox"].next_step
+    assert checks["Network"].detail.startswith("allow-list NOT ENFORCED: it needs the sandbox")
     assert checks["Redis"].detail == "reads and writes work"
     assert "MB free on" in checks["Disk"].detail
 
@@ -94,7 +95,8 @@ def test_each_broken_integration_says_what_is_wrong(
     )
     broken = broken.with_changes(secret_key="bm90LTMyLWJ5dGVz")
     checks = by_name(run_all(broken, None, redis_missing="Repobox is not running"))
-    assert [name for name, check in checks.items() if check.ok] == ["Sandbox"]  # a warning
+    warnings = ["Sandbox", "Network"]  # with no sandbox, the allow-list is not enforced
+    assert [name for name, check in checks.items() if check.ok] == warnings
     assert all(check.next_step for check in checks.values())  # each says what to do
     assert "REPOBOX_SECRET_KEY must be base64 of 32 bytes" in checks["Secret key"].detail
     assert "Slack refused the bot token (invalid_auth)" in checks["Slack"].detail
@@ -151,6 +153,7 @@ def test_dev_doctor_with_no_server_checks_the_terminal_and_says_so(
         "ok   Anthropic",
         "ok   Agent",
         "warn Sandbox",
+        "warn Network",
         "ok   Redis",
         "ok   Disk",
         "ok   Linked accounts",

@@ -26,8 +26,11 @@ from anthropic.types import (
 )
 
 from bot.agents.api_errors import agent_error, is_transient_stream_error
+from bot.agents.attachment_blocks import first_message
 from bot.agents.base import Figures, RunRequest
 from bot.agents.context import system_blocks
+from bot.agents.mcp_hub import McpHub
+from bot.agents.mcp_launch import launches, run_servers
 from bot.agents.pricing import turn_cost
 from bot.agents.tool_inputs import tool_params
 from bot.agents.tools import Toolbox, ToolCall, step_event
@@ -37,8 +40,9 @@ from bot.core.errors import AgentError
 from bot.core.models import TRY_DEMO, WHERE_CHOSEN
 from bot.core.retry import MODEL_STREAM_RETRIES, Failure, Sleep, model_stream
 from bot.processes.control import RunControl
+from bot.security.egress import confined, run_hosts
 from bot.security.paths import Confinement
-from bot.security.sandbox import sandbox_for
+from bot.security.sandbox import Sandbox
 from bot.sessions.events import EventKind, ProgressEvent
 
 MAX_OUTPUT_TOKENS = 32_000  # per response; the run's own budget is settings.max_tokens
@@ -103,13 +107,25 @@ class AnthropicAgent:
         self.settings = settings
 
     def run(self, request: RunRequest, control: RunControl) -> Iterator[ProgressEvent]:
+        hosts = run_hosts(self.settings, extra=request.egress_hosts)
+        servers = run_servers(self.settings, request.mcp_servers)
+        with confined(self.settings, hosts) as sandbox:
+            found, problems = launches(self.settings, servers, sandbox, request.workdir)
+            with McpHub(found, problems) as hub:
+                yield from self._run(request, control, sandbox, hub)
+
+    def _run(
+        self, request: RunRequest, control: RunControl, sandbox: Sandbox | None, hub: McpHub
+    ) -> Iterator[ProgressEvent]:
         settings = self.settings
-        toolbox = Toolbox(settings, request.workdir, control, sandbox_for(settings))
+        toolbox = Toolbox(settings, request.workdir, control, sandbox, hub)
         confinement = Confinement(request.workdir, settings.secret_file_patterns)
         system = system_blocks(request, confinement)
-        tools = tool_params()
+        tools = [*tool_params(), *hub.tool_params()]
+        for problem in hub.problems:
+            yield ProgressEvent(EventKind.WARNING, f"⚠️ {problem}")
         messages: list[MessageParam] = [
-            {"role": "user", "content": [{"type": "text", "text": request.prompt}]}
+            {"role": "user", "content": first_message(request.prompt, request.attachments)}
         ]
         tally = Tally(settings.model)
         with self._client() as client:

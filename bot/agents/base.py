@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Required, TypedDict
 
+from bot.agents.attachments import Attachment
+from bot.core.mcp_servers import McpServer
 from bot.processes.control import RunControl
 from bot.sessions.events import ProgressEvent
 from bot.sessions.origin import Origin
@@ -26,6 +28,9 @@ class RunRequest:
     author: Person
     history: tuple[Prompt, ...] = ()  # earlier prompts of the session, with their summaries
     origin: Origin | None = None  # the comment/review this came from
+    egress_hosts: tuple[str, ...] = ()  # hosts `.repobox.yml` adds to the allow-list
+    attachments: tuple[Attachment, ...] = ()  # files attached to the prompt, fetched
+    mcp_servers: tuple[McpServer, ...] = ()  # the repository's, from `.repobox.yml`
 
 
 class Tokens(TypedDict):

@@ -26,6 +26,8 @@ from bot.agents.command_line import command_argv, placeholder_problem, program_o
 from bot.core.config import Settings
 from bot.core.errors import AgentError, ConfigError
 from bot.processes.control import RunControl
+from bot.security.egress import confined, run_hosts
+from bot.security.environment import agent_environment
 from bot.security.sandbox import Sandbox, sandbox_for
 from bot.sessions.events import EventKind, ProgressEvent
 
@@ -45,7 +47,19 @@ class CommandAgent:
         return claude_code.PASSED_ENV if claude_code.is_claude(self.command) else frozenset()
 
     def run(self, request: RunRequest, control: RunControl) -> Iterator[ProgressEvent]:
-        sandbox = sandbox_for(self.settings)
+        passed = agent_environment(self.settings, keep=self.passed_env())
+        hosts = run_hosts(
+            self.settings,
+            external_agent=True,
+            model_url=passed.get("ANTHROPIC_BASE_URL"),
+            extra=request.egress_hosts,
+        )
+        with confined(self.settings, hosts) as sandbox:
+            yield from self._run(request, control, sandbox)
+
+    def _run(
+        self, request: RunRequest, control: RunControl, sandbox: Sandbox | None
+    ) -> Iterator[ProgressEvent]:
         if sandbox is not None:
             _check_visible(sandbox, program_of(self.command), request.workdir)
         preset = claude_code.is_preset(self.command)

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from bot.agents import claude_code
 from bot.agents.base import RunRequest
+from bot.agents.claude_mcp import mcp_config
 from bot.agents.claude_stream import ClaudeStream
 from bot.agents.command_context import (
     prompt_with_context,
@@ -22,6 +23,8 @@ from bot.agents.command_context import (
     write_prompt_file,
 )
 from bot.agents.command_line import command_argv, program_of
+from bot.agents.egress_steps import egress_warnings
+from bot.agents.mcp_launch import run_servers
 from bot.core.config import Settings
 from bot.core.errors import AgentError
 from bot.processes.control import RunControl
@@ -61,6 +64,7 @@ class Attempt:
         self.error: str | None = None
         self.returncode: int | None = None
         self.stopped = False
+        self.mcp_problems: list[str] = []  # MCP settings asked for and not offered
 
     @property
     def resume_failed(self) -> bool:
@@ -100,6 +104,11 @@ class Attempt:
             extra.update(
                 claude_code.preset_env(sandboxed=self.sandbox is not None, config_dir=state)
             )
+        if preset:
+            servers = run_servers(settings, request.mcp_servers)
+            more, values, self.mcp_problems = mcp_config(settings, servers, request.workdir)
+            argv += more
+            extra.update(values)
         if self.sandbox is not None:
             argv = self.sandbox.wrap(argv, request.workdir, writable=[state] if state else [])
         env = agent_environment(settings, keep=self.agent.passed_env(), extra=extra)
@@ -128,12 +137,13 @@ class Attempt:
             data={"pid": process.pgid, "sandboxed": self.sandbox is not None},
         )
         held.append(started)
+        held += [ProgressEvent(EventKind.WARNING, f"⚠️ {p}") for p in self.mcp_problems]
         if not self.resume:
             yield from held
             held.clear()
         try:
             for stream, line in process.lines(control):
-                for event in self._parse(stream, line):
+                for event in [*self._parse(stream, line), *egress_warnings(self.sandbox)]:
                     held.append(event)
                     if not self.resume or self.stream.started:
                         yield from held
@@ -142,6 +152,7 @@ class Attempt:
             raise AgentError(
                 f"The agent command printed a line too long to read ({error}); it was stopped."
             ) from None
+        held += egress_warnings(self.sandbox)
         self.returncode = process.returncode
         self.stopped = control.should_stop()
         if not self.resume_failed:

@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from bot.agents.attachments import prompt_note
 from bot.agents.base import RunRequest
 from bot.sessions.origin import ForgeOrigin, Origin, origin_to_dict
 from bot.sessions.quote import Quote
@@ -137,5 +138,6 @@ def prompt_with_context(request: RunRequest, *, with_history: bool = False) -> s
     parts = [render_preamble(session.context, request.origin, session.instructions)]
     if with_history and (history := render_history(request)):
         parts.append(history if parts[0] else f"# Context\n\n{history}")
+    parts.append(prompt_note(request.attachments, request.workdir))
     preamble = "\n\n".join(p for p in parts if p)
     return f"{preamble}\n\n# Request\n\n{request.prompt}" if preamble else request.prompt

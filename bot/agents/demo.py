@@ -24,8 +24,9 @@ from bot.core.config import Settings
 from bot.core.models import DEMO_LABEL
 from bot.git.workdirs import FORK_SUFFIX
 from bot.processes.control import RunControl
+from bot.security.egress import confined, run_hosts
 from bot.security.paths import PathRefused
-from bot.security.sandbox import sandbox_for
+from bot.security.sandbox import Sandbox
 from bot.sessions.events import EventKind, ProgressEvent
 
 INTRO = (
@@ -50,8 +51,15 @@ class DemoAgent:
         self.settings = settings
 
     def run(self, request: RunRequest, control: RunControl) -> Iterator[ProgressEvent]:
+        hosts = run_hosts(self.settings, extra=request.egress_hosts)
+        with confined(self.settings, hosts) as sandbox:
+            yield from self._run(request, control, sandbox)
+
+    def _run(
+        self, request: RunRequest, control: RunControl, sandbox: Sandbox | None
+    ) -> Iterator[ProgressEvent]:
         variant = _variant(request.session.id)
-        toolbox = Toolbox(self.settings, request.workdir, control, sandbox_for(self.settings))
+        toolbox = Toolbox(self.settings, request.workdir, control, sandbox)
         yield ProgressEvent(
             EventKind.TEXT, INTRO + (f" (variant {variant})" if variant > 1 else "")
         )

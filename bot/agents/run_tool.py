@@ -14,6 +14,7 @@ import time
 from collections.abc import Generator
 from pathlib import Path
 
+from bot.agents.egress_steps import egress_warnings
 from bot.agents.file_tools import Done, ToolFailure
 from bot.agents.text import short
 from bot.core.config import Settings
@@ -37,7 +38,21 @@ def run_command(
     command: str,
     timeout: float | None = None,
 ) -> Generator[ProgressEvent, None, Done]:
-    """Run `command` with `bash -c`; yield its output lines; return its exit and output."""
+    """Run `command` with `bash -c`; yield its output lines, then a warning per host the
+    allow-list refused it; return its exit and output."""
+    done = yield from _run(settings, workdir, control, sandbox, command, timeout)
+    yield from egress_warnings(sandbox)
+    return done
+
+
+def _run(
+    settings: Settings,
+    workdir: Path,
+    control: RunControl,
+    sandbox: Sandbox | None,
+    command: str,
+    timeout: float | None,
+) -> Generator[ProgressEvent, None, Done]:
     if not command.strip():
         raise ToolFailure("`command` is empty.")
     limit = min(max(1.0, timeout or DEFAULT_TIMEOUT), MAX_TIMEOUT)

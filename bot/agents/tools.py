@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TypedDict, assert_never
 
 from bot.agents.file_tools import Done, FileTools, ToolFailure
+from bot.agents.mcp_hub import PREFIX, McpHub
 from bot.agents.run_tool import run_command
 from bot.agents.tool_inputs import (
     EditFile,
@@ -75,9 +76,15 @@ class Toolbox:
     """The tools bound to one run: its workdir, settings, control and sandbox."""
 
     def __init__(
-        self, settings: Settings, workdir: Path, control: RunControl, sandbox: Sandbox | None
+        self,
+        settings: Settings,
+        workdir: Path,
+        control: RunControl,
+        sandbox: Sandbox | None,
+        mcp: McpHub | None = None,
     ) -> None:
         self.settings = settings
+        self.mcp = mcp
         self.workdir = workdir
         self.control = control
         self.sandbox = sandbox
@@ -85,6 +92,8 @@ class Toolbox:
 
     def call(self, call: ToolCall) -> Generator[ProgressEvent, None, ToolOutcome]:
         """Run one call; progress comes out as events, the result for the model is returned."""
+        if self.mcp is not None and self.mcp.handles(call.name):
+            return self._mcp_call(call)
         try:
             args = check_input(call.name, call.input, call.problem)
             if isinstance(args, Run):
@@ -104,6 +113,15 @@ class Toolbox:
             return ToolOutcome(message, True, step, {"tool": call.name, "error": True})
         data: StepData = {"tool": call.name, **({"error": True} if done.failed else {})}
         return ToolOutcome(done.content, False, done.step, data)
+
+    def _mcp_call(self, call: ToolCall) -> ToolOutcome:
+        """An MCP server's tool: the step names the server and the tool."""
+        assert self.mcp is not None
+        content, is_error = self.mcp.call(call.name, call.input)
+        server, _, tool = call.name.removeprefix(PREFIX).partition("__")
+        step = f"used `{tool}` of MCP server `{server}`" + (" ✗" if is_error else "")
+        data: StepData = {"tool": call.name, **({"error": True} if is_error else {})}
+        return ToolOutcome(content, is_error, step, data)
 
     def _file_tool(self, args: FileInput) -> Done:
         files = self.files

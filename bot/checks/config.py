@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
 from bot.core.errors import UserError
+from bot.core.mcp_servers import McpServer
 
 FILENAME = ".repobox.yml"
 MAX_BYTES = 64 * 1024
@@ -20,6 +21,7 @@ MAX_AUTOFIX = 5
 DEFAULT_TIMEOUT = 600.0
 MAX_TIMEOUT = 3600.0
 SETUP_TIMEOUT = 1800.0
+MAX_HOSTS = 20
 
 
 class CheckDict(TypedDict):
@@ -35,6 +37,7 @@ class ChecksConfigDict(TypedDict):
     checks: NotRequired[list[CheckDict]]
     autofix: NotRequired[int]
     source: NotRequired[str]
+    hosts: NotRequired[list[str]]
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ class ChecksConfig:
     autofix: int = 0
     source: str = ""  # "main@1a2b3c4d5e" or "" when the repository has no file
     triggers: Triggers = Triggers()  # read where an issue event arrives; runs never store it
+    hosts: tuple[str, ...] = ()  # `network: hosts:`, asked for; the operator's list decides
+    mcp: tuple[McpServer, ...] = ()  # `mcp:`, the repository's MCP servers (not stored)
 
     @property
     def found(self) -> bool:
@@ -92,6 +97,7 @@ class ChecksConfig:
             "checks": [c.to_dict() for c in self.checks],
             "autofix": self.autofix,
             "source": self.source,
+            "hosts": list(self.hosts),
         }
 
     @classmethod
@@ -101,6 +107,7 @@ class ChecksConfig:
             checks=tuple(Check.from_dict(c) for c in data.get("checks", ())),
             autofix=int(data.get("autofix", 0)),
             source=str(data.get("source", "")),
+            hosts=tuple(str(h) for h in data.get("hosts", ())),
         )
 
 

@@ -15,7 +15,14 @@ import yaml
 from pydantic import ValidationError
 
 from bot.checks.config import MAX_CHECKS
-from bot.checks.schema import CHECK_KEYS, EXPECTED, REVIEW_KEYS, TOP_KEYS, UNIQUE_NAME
+from bot.checks.schema import (
+    CHECK_KEYS,
+    EXPECTED,
+    NETWORK_KEYS,
+    REVIEW_KEYS,
+    TOP_KEYS,
+    UNIQUE_NAME,
+)
 
 MISSING = object()  # a required field that is not there at all
 UNKNOWN_KEY = frozenset({"extra_forbidden", "invalid_key"})
@@ -48,7 +55,15 @@ def _problem(kind: str, loc: Loc, given: object, message: str, root: yaml.Node) 
     if kind in UNKNOWN_KEY:
         parent = loc[:-1]
         key = given if kind == "invalid_key" else loc[-1]  # a key that is not text: as is
-        known = REVIEW_KEYS if parent == ("review",) else CHECK_KEYS if parent else TOP_KEYS
+        known = (
+            REVIEW_KEYS
+            if parent == ("review",)
+            else NETWORK_KEYS
+            if parent == ("network",)
+            else CHECK_KEYS
+            if parent
+            else TOP_KEYS
+        )
         field = f"{_label(parent)}.{key}" if parent else str(key)
         expected = "one of " + ", ".join(known) + " (unknown key)"
         node = _key_node(_walk(root, parent), key)

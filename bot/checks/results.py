@@ -48,6 +48,15 @@ class CheckStarted:
 
 
 @dataclass(frozen=True)
+class EgressRefused:
+    """The network allow-list turned a setup or check command away from `host` (once per
+    host per run): a warning step names it."""
+
+    name: str  # the setup or check whose command asked
+    host: str
+
+
+@dataclass(frozen=True)
 class CheckResult:
     name: Text
     status: CheckStatus

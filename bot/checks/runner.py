@@ -22,7 +22,13 @@ from pathlib import Path
 
 from bot.checks.config import SETUP_TIMEOUT, Check, ChecksConfig
 from bot.checks.paths import first_match
-from bot.checks.results import CheckReport, CheckResult, CheckStarted, CheckStatus
+from bot.checks.results import (
+    CheckReport,
+    CheckResult,
+    CheckStarted,
+    CheckStatus,
+    EgressRefused,
+)
 from bot.core.config import Settings
 from bot.core.redaction import Redactor
 from bot.git.runner import git
@@ -34,7 +40,7 @@ from bot.security.sandbox import Sandbox
 
 log = logging.getLogger(__name__)
 
-Emit = Callable[[CheckStarted | CheckResult], None]
+Emit = Callable[[CheckStarted | CheckResult | EgressRefused], None]
 MARKER = ".repobox-setup"
 TAIL_LINES = 15
 TAIL_CHARS = 3_000
@@ -111,6 +117,7 @@ class CheckRunner:
         before = _untracked(workdir)
         _send(emit, CheckStarted("setup", setup=True))
         result = self._setup(workdir, config.setup, control)
+        self._refusals("setup", emit)
         _send(emit, result)
         for path in sorted(_untracked(workdir) - before):
             if path.endswith("/"):  # a .venv or node_modules made here is not the agent's work
@@ -166,6 +173,7 @@ class CheckRunner:
             result = self._result(
                 check.name, status, code, own, output, started, check.required, "", False
             )
+            self._refusals(check.name, emit)
         _send(emit, result)
         return result
 
@@ -230,6 +238,12 @@ class CheckRunner:
             setup=setup,
         )
 
+    def _refusals(self, name: str, emit: Emit | None) -> None:
+        """Hosts the allow-list refused since the last look, each told once per run."""
+        if self.sandbox is not None and self.sandbox.egress is not None:
+            for host in self.sandbox.egress.fresh():
+                _send(emit, EgressRefused(name, host))
+
     def _caches(self) -> dict[str, str]:
         found = {}
         for name, folder in CACHES.items():
@@ -281,7 +295,7 @@ def _exclude(workdir: Path, path: str) -> None:
             handle.write(line + "\n")
 
 
-def _send(emit: Emit | None, event: CheckStarted | CheckResult) -> None:
+def _send(emit: Emit | None, event: CheckStarted | CheckResult | EgressRefused) -> None:
     """A side channel: a failing callback never fails the checks."""
     if emit is None:
         return

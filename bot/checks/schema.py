@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -18,18 +18,21 @@ from bot.checks.config import (
     DEFAULT_TIMEOUT,
     MAX_AUTOFIX,
     MAX_CHECKS,
+    MAX_HOSTS,
     MAX_SETUP,
     MAX_TIMEOUT,
     Check,
     ChecksConfig,
     Triggers,
 )
+from bot.core.mcp_servers import McpServer, parse_servers
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.:/-]{0,39}")
+HOST = re.compile(r"\.?[A-Za-z0-9]([A-Za-z0-9-]{0,62}\.)*[A-Za-z0-9-]{1,63}")
 
 # What each field expects, as the problem line says it; `[]` stands for any list index.
 EXPECTED = {
-    "": "a mapping with setup, checks and autofix",
+    "": "a mapping with setup, checks, autofix, network and mcp",
     "setup": f"a list of up to {MAX_SETUP} shell commands",
     "setup[]": "a shell command",
     "checks": f"a list of up to {MAX_CHECKS} checks",
@@ -49,6 +52,10 @@ EXPECTED = {
     "triggers": "a mapping with assigned and label",
     "triggers.assigned": "true or false",
     "triggers.label": "a label's name (letters, digits, spaces, `_.:/-`; at most 40 characters)",
+    "network": "a mapping with hosts",
+    "network.hosts": f"a list of up to {MAX_HOSTS} host names",
+    "network.hosts[]": "a host name such as pypi.org, or .example.org for its subdomains",
+    "mcp": "a mapping of server names to {command, args, env_from}",
 }
 UNIQUE_NAME = "a name used once"
 
@@ -87,6 +94,16 @@ def _globs(value: object) -> object:
     if not isinstance(items, tuple) or not all(isinstance(p, str) and p for p in items):
         raise ValueError("not a list of globs")
     return items
+
+
+def _host(value: str) -> str:
+    if len(value) > 253 or not HOST.fullmatch(value):
+        raise ValueError("not a host name")
+    return value.lower()
+
+
+def _mcp(value: object) -> object:
+    return parse_servers(value, "mcp")
 
 
 Command = Annotated[str, AfterValidator(_command)]
@@ -141,6 +158,18 @@ class TriggersEntry(BaseModel):
         return Triggers(self.assigned, self.label)
 
 
+class NetworkEntry(BaseModel):
+    """`network:`: hosts the setup and the agent's commands may reach, within what the
+    operator lets repositories add (REPOBOX_EGRESS_ALLOWED)."""
+
+    model_config = STRICT
+
+    hosts: Annotated[
+        tuple[Annotated[str, AfterValidator(_host)], ...],
+        BeforeValidator(_listed(MAX_HOSTS, text_is_one=True)),
+    ] = ()
+
+
 class RepoboxFile(BaseModel):
     """The whole file."""
 
@@ -155,12 +184,23 @@ class RepoboxFile(BaseModel):
     autofix: Annotated[int, Field(ge=0, le=MAX_AUTOFIX)] = 0
     review: ReviewEntry = ReviewEntry()
     triggers: TriggersEntry = TriggersEntry()
+    network: NetworkEntry = NetworkEntry()
+    mcp: Annotated[tuple[Any, ...], BeforeValidator(_mcp)] = ()
 
     def config(self, source: str) -> ChecksConfig:
         checks = tuple(entry.check() for entry in self.checks)
-        return ChecksConfig(self.setup, checks, self.autofix, source, self.triggers.triggers())
+        return ChecksConfig(
+            self.setup,
+            checks,
+            self.autofix,
+            source,
+            triggers=self.triggers.triggers(),
+            hosts=self.network.hosts,
+            mcp=cast(tuple[McpServer, ...], self.mcp),
+        )
 
 
-TOP_KEYS = tuple(RepoboxFile.model_fields)  # setup, checks, autofix, review, triggers
+TOP_KEYS = tuple(RepoboxFile.model_fields)  # setup, checks, autofix, review, triggers, network, mcp
+NETWORK_KEYS = tuple(NetworkEntry.model_fields)  # hosts
 CHECK_KEYS = tuple(CheckEntry.model_fields)  # name, run, timeout, required, paths
 REVIEW_KEYS = tuple(ReviewEntry.model_fields)  # auto, instructions, request_changes, ...

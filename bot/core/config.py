@@ -16,6 +16,7 @@ from pathlib import Path
 from bot.core.budget_rules import BudgetRule, parse_budgets
 from bot.core.env_values import flag, number, paths, words
 from bot.core.errors import ConfigError
+from bot.core.mcp_servers import McpServer, mcp_servers
 from bot.core.models import AGENTS, DEMO, TRY_DEMO, known
 from bot.core.secret_names import SECRET_ENV_NAMES, decode_secret_key, is_secret_field
 
@@ -54,6 +55,11 @@ class Settings:
     max_tokens: int = 2_000_000
     agent_network: bool = True
     sandbox: str = "auto"  # bubblewrap for agents' commands: auto, require or off
+    egress: str = "allow-list"  # REPOBOX_EGRESS: the sandbox's network, allow-list or open
+    egress_hosts: tuple[str, ...] = ()  # REPOBOX_EGRESS_HOSTS: hosts every run may reach
+    egress_allowed: tuple[str, ...] = ()  # REPOBOX_EGRESS_ALLOWED: hosts repos may add
+    mcp_servers: tuple[McpServer, ...] = ()  # REPOBOX_MCP_SERVERS: every run's MCP servers
+    mcp_env: Mapping[str, str] = field(default_factory=dict)  # REPOBOX_MCP_ENV's values
     secret_file_patterns: tuple[str, ...] = (
         ".env",
         ".env.*",
@@ -166,6 +172,11 @@ class Settings:
             max_tokens=int(number(env, "REPOBOX_MAX_TOKENS", 2_000_000)),
             agent_network=flag(get("REPOBOX_AGENT_NETWORK"), True),
             sandbox=(get("REPOBOX_SANDBOX") or "auto").strip().lower(),
+            egress=(get("REPOBOX_EGRESS") or "allow-list").strip().lower(),
+            egress_hosts=tuple(sorted(words(get("REPOBOX_EGRESS_HOSTS")))),
+            egress_allowed=tuple(sorted(words(get("REPOBOX_EGRESS_ALLOWED")))),
+            mcp_servers=mcp_servers(get("REPOBOX_MCP_SERVERS")),
+            mcp_env={n: get(n) or "" for n in sorted(words(get("REPOBOX_MCP_ENV"))) if get(n)},
             secret_file_patterns=tuple(
                 words(get("REPOBOX_SECRET_FILES")) or cls.secret_file_patterns
             ),
@@ -262,8 +273,7 @@ class Settings:
                 "REPOBOX_MODELS_ALLOWED must name models or presets (sonnet, opus, haiku, a model "
                 f"id, claude-code, demo), got {', '.join(unknown_models)}"
             )
-        if self.sandbox not in SANDBOX_MODES:
-            raise ConfigError(f"REPOBOX_SANDBOX must be auto, require or off, got {self.sandbox!r}")
+        self._validate_confinement()
         if self.secret_key is not None:
             decode_secret_key(self.secret_key)  # a bad key stops start-up, not the first link
         if self.act_as not in ACT_AS:
@@ -282,6 +292,12 @@ class Settings:
         if self.oidc_issuer and not self.oidc_issuer.startswith(("https://", "http://")):
             raise ConfigError(f"REPOBOX_OIDC_ISSUER must be a URL, got {self.oidc_issuer!r}")
 
+    def _validate_confinement(self) -> None:
+        if self.sandbox not in SANDBOX_MODES:
+            raise ConfigError(f"REPOBOX_SANDBOX must be auto, require or off, got {self.sandbox!r}")
+        if self.egress not in ("allow-list", "open"):
+            raise ConfigError(f"REPOBOX_EGRESS must be allow-list or open, got {self.egress!r}")
+
     def with_changes(self, **changes: object) -> Settings:
         """A copy with some values changed (tests and sub-processes use this)."""
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -290,6 +306,7 @@ class Settings:
         """Every secret Repobox holds, for redaction; the short ones are skipped."""
         names = [f.name for f in fields(self) if is_secret_field(f.name)]
         values = [getattr(self, name) for name in names] + list(self.old_secret_keys)
+        values += list(self.mcp_env.values())
         return [v for v in values if isinstance(v, str) and len(v) >= 6]
 
     @property

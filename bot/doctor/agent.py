@@ -16,6 +16,7 @@ from bot.core.errors import ConfigError
 from bot.core.models import DEMO, DEMO_LABEL
 from bot.doctor.check import Check, fail, fine, skipped, warn
 from bot.doctor.reasons import unreachable
+from bot.security.egress import model_api_host
 from bot.security.sandbox import probe
 
 TIMEOUT = 10.0
@@ -121,4 +122,33 @@ def check_sandbox(settings: Settings) -> Check:
         f"NO SANDBOX: {status.detail.split('; ')[0]}, so {UNCONFINED}",
         f"To enable it: {status.detail.split('; ')[-1]}, {RESTART}; REPOBOX_SANDBOX=require "
         "then refuses to run commands unconfined.",
+    )
+
+
+def check_network(settings: Settings) -> Check:
+    """Where the commands agents run may connect: the allow-list, open, or nowhere."""
+    if not settings.agent_network:
+        return fine("Network", "none: agents' commands reach no host (REPOBOX_AGENT_NETWORK=false)")
+    if settings.egress == "open":
+        return warn(
+            "Network",
+            "open (REPOBOX_EGRESS=open): agents' commands can reach any host",
+            f"Unset REPOBOX_EGRESS to limit them to an allow-list, {RESTART}.",
+        )
+    if settings.sandbox == "off" or not probe().usable:
+        return warn(
+            "Network",
+            "allow-list NOT ENFORCED: it needs the sandbox, so agents' commands can reach any host",
+            f"Make the sandbox work here (see the Sandbox line), {RESTART}.",
+        )
+    listed = ", ".join(settings.egress_hosts) or "no other host"
+    repos = (
+        f"; repositories may add {', '.join(settings.egress_allowed)}"
+        if settings.egress_allowed
+        else ""
+    )
+    return fine(
+        "Network",
+        f"allow-list: agents' commands reach {listed} (and {model_api_host(settings)} for an "
+        f"external agent){repos}",
     )

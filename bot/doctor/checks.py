@@ -25,7 +25,7 @@ from bot.core.disk import free_mb
 from bot.core.errors import ConfigError, RepoboxError
 from bot.core.health import RedisHealth, probe
 from bot.core.redisio import maybe_str, str_fields
-from bot.doctor.agent import check_agent, check_anthropic, check_sandbox
+from bot.doctor.agent import check_agent, check_anthropic, check_network, check_sandbox
 from bot.doctor.check import Check, Level, fail, fine, skipped
 from bot.doctor.reasons import unreachable
 from bot.forges import github_app
@@ -219,6 +219,7 @@ def run_all(
         check_anthropic(settings),
         check_agent(settings),
         check_sandbox(settings),
+        check_network(settings),
         check_redis(redis, redis_missing),
         check_disk(settings),
         *([check_links(redis)] if redis is not None else []),  # they live in Redis

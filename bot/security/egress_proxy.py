@@ -11,6 +11,7 @@ step naming it. A process that ignores HTTPS_PROXY reaches nothing at all.
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 import socketserver
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 HEAD_LIMIT = 64 * 1024  # bytes of request line and headers read before a refusal
 CONNECT_TIMEOUT = 15.0
+POLL = 0.05  # seconds: how soon `stop()` returns (the end of every run waits on it)
 
 
 def host_allowed(host: str, allowed: Iterable[str]) -> bool:
@@ -44,6 +46,7 @@ class EgressProxy:
         self.socket_path = socket_path
         self.allowed = tuple(allowed)
         self.refused: list[str] = []
+        self._told = 0
         self._lock = threading.Lock()
         self._server: socketserver.ThreadingUnixStreamServer | None = None
 
@@ -57,8 +60,16 @@ class EgressProxy:
         server = socketserver.ThreadingUnixStreamServer(str(self.socket_path), Handler)
         server.daemon_threads = True
         self._server = server
-        threading.Thread(target=server.serve_forever, name="egress-proxy", daemon=True).start()
+        serve = functools.partial(server.serve_forever, poll_interval=POLL)
+        threading.Thread(target=serve, name="egress-proxy", daemon=True).start()
         return self
+
+    def fresh(self) -> list[str]:
+        """Hosts refused since the last call: each shows once per run as a warning step."""
+        with self._lock:
+            new = self.refused[self._told :]
+            self._told = len(self.refused)
+        return new
 
     def stop(self) -> None:
         if self._server is not None:

@@ -15,6 +15,7 @@ it.
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import os
@@ -26,6 +27,8 @@ from pathlib import Path
 
 from bot.core.config import Settings
 from bot.core.errors import AgentError
+from bot.security.egress_proxy import EgressProxy
+from bot.security.sandbox_egress import egress_mounts, forwarder
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,15 @@ class Sandbox:
         self.bwrap = bwrap
         self.network = settings.agent_network
         self.data_dir = settings.data_dir.resolve()
+        self.egress: EgressProxy | None = None  # the allow-list's proxy, when one is on
+
+    def with_egress(self, proxy: EgressProxy) -> Sandbox:
+        """A copy whose commands have no network but `proxy` (its network namespace holds
+        only loopback, where the forwarder serves the proxy's socket)."""
+        closed = copy.copy(self)
+        closed.network = False
+        closed.egress = proxy
+        return closed
 
     def wrap(self, argv: Sequence[str], workdir: Path, writable: Sequence[Path] = ()) -> list[str]:
         """bwrap's command line; `writable` adds directories the command may write (an
@@ -95,6 +107,9 @@ class Sandbox:
             args += ["--ro-bind-try", str(objects), str(objects)]
         for extra in writable:
             args += ["--bind", str(extra.resolve()), str(extra.resolve())]
+        if self.egress is not None:
+            args += egress_mounts(self.egress.socket_path)
+            argv = forwarder(argv)
         return [*args, "--chdir", str(workdir), "--", *argv]
 
     def hidden_place(self, path: Path, workdir: Path) -> Path | None:
@@ -164,7 +179,8 @@ def check_sandbox(settings: Settings) -> SandboxStatus:
     if settings.sandbox == "off":
         log.warning(
             "SANDBOX OFF (REPOBOX_SANDBOX=off): commands run by agents are NOT isolated; they "
-            "can read the data dir, other sessions' workdirs and the home directory."
+            "can read the data dir, other sessions' workdirs and the home directory, and the "
+            "network allow-list (REPOBOX_EGRESS) is not enforced."
         )
         return SandboxStatus(False, "turned off by REPOBOX_SANDBOX=off")
     status = probe()
@@ -180,5 +196,10 @@ def check_sandbox(settings: Settings) -> SandboxStatus:
             "dir, other sessions' workdirs and the home directory. Set REPOBOX_SANDBOX=require "
             "to refuse to run them unconfined.",
             status.detail,
+        )
+    if not status.usable and settings.egress == "allow-list" and settings.agent_network:
+        log.warning(
+            "NETWORK ALLOW-LIST NOT ENFORCED: it needs the sandbox, so commands run by agents "
+            "can reach any host."
         )
     return status

@@ -33,6 +33,18 @@ class _Tagged:
 
 
 @dataclass(frozen=True)
+class SlackFile:
+    """A file shared with a Slack message, as Slack describes it (fetched by the job, never
+    by the web process; `bot.agents.attachments` decides what is fetched)."""
+
+    id: Text
+    name: Text = ""
+    mimetype: Text = ""
+    size: Count = 0
+    url: Text = ""  # url_private: fetched with the bot token, from Slack's own host only
+
+
+@dataclass(frozen=True)
 class SlackOrigin(_Tagged):
     """A Slack message: the bot reacts on it as the prompt runs."""
 
@@ -40,6 +52,7 @@ class SlackOrigin(_Tagged):
     channel: Text
     ts: Text
     user: Text = ""
+    files: Records[SlackFile] = ()  # what the message shared: the prompt's attachments
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,16 @@ class AssistantThread(Wire):
     )
 
 
+class SharedFile(Wire):
+    """A file a message shares (`files`): only what Repobox reads to fetch it later."""
+
+    id: Annotated[str, _text("F[A-Z0-9]{1,32}")]
+    name: Name | None = None
+    mimetype: Annotated[str, _text(r"[\w.+-]{1,100}/[\w.+-]{1,100}")] | None = None
+    size: Annotated[int, Field(ge=0)] | None = None
+    url_private: Annotated[str, _text(r"https?://[^\s]{1,2000}", limit=2100)] | None = None
+
+
 class SlackEvent(Wire):
     """The inner event of an `event_callback`; people's messages carry all the ids."""
 
@@ -101,6 +111,7 @@ class SlackEvent(Wire):
     text: Message = ""
     channel_type: Kind | None = None  # "im" marks a DM, the assistant container's home
     assistant_thread: AssistantThread | None = None
+    files: Annotated[list[SharedFile], Field(max_length=100)] = []
 
     @property
     def by_bot(self) -> bool:

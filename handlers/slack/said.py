@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from bot.core.mentions import strip_mention
-from bot.sessions.origin import SlackOrigin
+from bot.sessions.origin import SlackFile, SlackOrigin
 from bot.sessions.session import Person, Thread
 from bot.surfaces.slack.thread import SURFACE, SlackThread
 from handlers.slack.request import EventCallback
@@ -35,6 +35,7 @@ class Said:
     ts: str
     thread_ts: str | None
     text: str
+    files: tuple[SlackFile, ...] = ()  # what the message shares: the prompt's attachments
 
     @classmethod
     def from_callback(cls, callback: EventCallback) -> Said | None:
@@ -43,7 +44,13 @@ class Said:
         if not (event.channel and event.user and event.ts):
             return None
         thread_ts = event.thread_ts if event.thread_ts != event.ts else None
-        return cls(callback.team_id, event.channel, event.user, event.ts, thread_ts, event.text)
+        files = tuple(
+            SlackFile(f.id, f.name or "", f.mimetype or "", f.size or 0, f.url_private or "")
+            for f in event.files
+        )
+        return cls(
+            callback.team_id, event.channel, event.user, event.ts, thread_ts, event.text, files
+        )
 
     @property
     def request_id(self) -> str:
@@ -60,7 +67,7 @@ class Said:
 
     @property
     def origin(self) -> SlackOrigin:
-        return SlackOrigin(self.channel, self.ts, self.user)
+        return SlackOrigin(self.channel, self.ts, self.user, self.files)
 
     def without_mention(self, bot_user_id: str | None, bot_name: str) -> str:
         names = [n for n in (bot_user_id, bot_name) if n]

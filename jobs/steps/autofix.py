@@ -17,7 +17,7 @@ from bot.sessions.events import EventKind, ProgressEvent, ProgressStream
 from bot.sessions.prompts import Prompt
 from bot.sessions.session import Session
 from jobs.steps.agent_turn import checkpoint, drive, show
-from jobs.steps.checks import Checked, run_checks
+from jobs.steps.checks import Checked, repo_egress_hosts, run_checks
 from jobs.steps.context import JobContext
 
 
@@ -96,6 +96,7 @@ def _autofix(
         )
         fix = replace(prompt, text=failures_prompt(report))
         request = RunRequest(fix.text, workdir, session, prompt.author, (), prompt.origin)
+        request = replace(request, egress_hosts=repo_egress_hosts(ctx, session, workdir))
         fixed, failure = drive(ctx, request, control, prompt.id, agent=agent, stream=stream)
         if failure is not None or fixed is None:
             break

@@ -41,6 +41,7 @@ from bot.sessions.results import RunResult
 from bot.sessions.session import Session
 from jobs.steps.agent_turn import checkpoint, drive, earlier_prompts, keep_leftovers, show
 from jobs.steps.autofix import check_and_fix, verdicts
+from jobs.steps.checks import repo_egress_hosts
 from jobs.steps.context import JobContext
 from jobs.steps.run_prompt import HandBack, LeaseLost, Outcome
 
@@ -179,6 +180,7 @@ def _run(
     agent = settings_for(ctx.settings, candidate)
     history = earlier_prompts(ctx, session, prompt)
     request = RunRequest(prompt.text, workdir, own, prompt.author, history, prompt.origin)
+    request = replace(request, egress_hosts=repo_egress_hosts(ctx, session, workdir))
     started = time.monotonic()
     result, failure = drive(ctx, request, control, prompt.id, agent=agent, stream=stream)
     finished = result is not None and failure is None

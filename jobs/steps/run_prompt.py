@@ -33,7 +33,9 @@ from bot.sessions.results import RunResult
 from bot.sessions.session import Session
 from jobs.steps import checkpoint_copies, places
 from jobs.steps.agent_turn import checkpoint, drive, earlier_prompts, keep_leftovers, session_diff
+from jobs.steps.attachments import prompt_attachments
 from jobs.steps.autofix import check_and_fix, verdicts
+from jobs.steps.checks import repo_egress_hosts, repo_mcp_servers
 from jobs.steps.context import JobContext
 from jobs.steps.ship import push_update
 
@@ -121,6 +123,12 @@ def run_prompt(
     start_commit = checkpoints.head(workdir)
     history = earlier_prompts(ctx, session, prompt)
     request = RunRequest(prompt.text, workdir, session, prompt.author, history, prompt.origin)
+    request = replace(
+        request,
+        egress_hosts=repo_egress_hosts(ctx, session, workdir),
+        attachments=prompt_attachments(ctx, session, prompt, workdir),
+        mcp_servers=repo_mcp_servers(session, workdir),
+    )
     started = time.monotonic()
     result, failure = drive(ctx, request, control, prompt.id)
     duration = time.monotonic() - started

@@ -253,13 +253,17 @@ def test_network_is_off_when_the_setting_says_so(
     # a server on this machine: reachable only when the sandbox shares the network
     command = f"exec 3<>/dev/tcp/127.0.0.1/{fake.port} && echo connected"
     outputs = []
-    for network in (True, False):
-        ctx = runtime.install(agent_settings(settings, fake, agent_network=network), redis)
+    for network, egress in ((True, "open"), (False, "open"), (True, "allow-list")):
+        changes = {"agent_network": network, "egress": egress}
+        ctx = runtime.install(agent_settings(settings, fake, **changes), redis)
         fake.script(Reply.tool_use("run", {"command": command}), Reply.text("Tried."))
-        start_session(ctx, make_repo(name=f"net-{network}"), "connect", thread=f"n{network}")
+        name = f"net-{network}-{egress}"
+        start_session(ctx, make_repo(name=name), "connect", thread=name)
         outputs.append(results_text(fake, len(fake.requests()) - 1)[0][1])
     assert outputs[0] == "exit code 0\nconnected"
     assert "connected" not in outputs[1] and "exit code 1" in outputs[1]
+    # the allow-list: a direct connection has no route (only the proxy is a way out)
+    assert "connected" not in outputs[2] and "exit code 1" in outputs[2]
 
 
 @needs_bwrap

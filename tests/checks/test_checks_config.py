@@ -75,7 +75,8 @@ def test_every_mistake_is_named_with_its_line_field_and_what_was_expected() -> N
         "at most 40 characters), got nothing (it is missing)",
         'line 7, `checks[1].paths`: expected a list of globs such as ["**/*.py"], got `3`',
         "line 8, `autofix`: expected a whole number from 0 to 5, got `yes`",
-        "line 9, `chekcs`: expected one of setup, checks, autofix, review, triggers (unknown key)",
+        "line 9, `chekcs`: expected one of setup, checks, autofix, review, triggers, network, "
+        "mcp (unknown key)",
     ]
 
 
@@ -96,7 +97,11 @@ def test_the_message_for_the_thread_says_where_and_what_to_do() -> None:
     ("text", "expected"),
     [
         ("checks: [a\n", "line 2: expected ',' or ']', but got '<stream end>' (the file is not"),
-        ("- tests\n", "line 1, `(top level)`: expected a mapping with setup, checks and autofix"),
+        (
+            "- tests\n",
+            "line 1, `(top level)`: expected a mapping with setup, checks, autofix, network "
+            "and mcp",
+        ),
         ("checks: pytest\n", "line 1, `checks`: expected a list of up to 20 checks, got `pytest`"),
         ("setup: [1]\n", "line 1, `setup[0]`: expected a shell command, got `1`"),
         ("checks:\n  - {name: t, run: x, timeout: 0}\n", "expected seconds between 1 and 3600"),
@@ -155,7 +160,8 @@ def test_problems_on_one_line_read_in_the_order_of_the_file() -> None:
     the order the file's sections have (setup, checks, autofix), each list item in turn."""
     text = "{checks: [{name: t, bogus: 1}], autofix: 9, zzz: 1, setup: [1, '']}\n"
     assert problems(text) == [
-        "line 1, `zzz`: expected one of setup, checks, autofix, review, triggers (unknown key)",
+        "line 1, `zzz`: expected one of setup, checks, autofix, review, triggers, network, "
+        "mcp (unknown key)",
         "line 1, `setup[0]`: expected a shell command, got `1`",
         "line 1, `setup[1]`: expected a shell command, got ``",
         "line 1, `checks[0].bogus`: expected one of name, run, timeout, required, paths "

@@ -66,6 +66,7 @@ from .base import FakeServer, Recorded
 from .descriptions import DescriptionUnavailable
 from .github_forks import from_fork
 from .github_openapi import github_description
+from .github_uploads import GitHubUploads
 from .oauth import OAuthServer
 from .rate_limits import GitHubSecondary
 
@@ -374,6 +375,7 @@ class FakeGitHub(FakeServer):
         self.add_user(login, type=user_type, token=token)
         self.secondary = GitHubSecondary()  # tests/fakes/rate_limits.py; enabled = False: off
         self._routes_github()
+        self.uploads = GitHubUploads(self)  # pasted images (tests/fakes/github_uploads.py)
         # "Sign in with GitHub": on GitHub.com the web host, here the fake itself.
         self.oauth = OAuthServer(
             self,

@@ -33,6 +33,7 @@ from slack_sdk.signature import SignatureVerifier
 from tests.fakes.allowlist import allowed
 from tests.fakes.base import FakeServer, Recorded
 from tests.fakes.rate_limits import SlackTiers
+from tests.fakes.slack_files import SlackFiles
 from tests.fakes.slack_methods import call_problems, model_block_errors
 from tests.fakes.slack_streams import FakeStream, SlackStreams
 
@@ -420,6 +421,7 @@ class FakeSlack(FakeServer):
         self.tiers = SlackTiers()
         """Slack's per-method tiers (tests/fakes/rate_limits.py); `tiers.enabled = False`: off."""
         """chat.*Stream and assistant.threads.*: streams, statuses, tiers, refusals."""
+        self.files = SlackFiles(self)  # url_private downloads (tests/fakes/slack_files.py)
 
     # -- set-up -------------------------------------------------------------------------------
     @property

@@ -16,7 +16,6 @@ import pytest
 from bot.core.config import Settings
 from bot.security.egress_proxy import EgressProxy, host_allowed
 from bot.security.sandbox import probe, sandbox_for
-from bot.security.sandbox_egress import wrap_egress
 
 pytestmark = pytest.mark.skipif(not probe().usable, reason="bubblewrap cannot run here")
 
@@ -50,7 +49,8 @@ def run(
     assert sandbox is not None
     workdir = tmp_path / "work"
     workdir.mkdir(exist_ok=True)
-    line = wrap_egress(sandbox, argv, workdir, sock)
+    proxy = EgressProxy(sock, [])  # only its socket path is read here
+    line = sandbox.with_egress(proxy).wrap(argv, workdir)
     return subprocess.run(line, capture_output=True, text=True, timeout=120, check=False)
 
 
