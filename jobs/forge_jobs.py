@@ -29,7 +29,7 @@ from bot.surfaces.forge import replies as forge_replies
 from bot.surfaces.forge.answers import answer_text
 from jobs.review_jobs import REVIEW_TIMEOUT, review_merge_request
 from jobs.session_jobs import context
-from jobs.steps import forge_context, places
+from jobs.steps import fix_findings, forge_context, places
 from jobs.steps.context import JobContext
 
 log = logging.getLogger(__name__)
@@ -202,12 +202,17 @@ class CommentTurn:
         if command.kind is CommandKind.REVIEW:
             self._review(command.prompt)
             return
+        fixing = command.kind in fix_findings.FIXES
+        if fixing:  # the findings, as a prompt answered (and resolved) where it was asked
+            command = fix_findings.as_prompt(self.ctx, self.forge, self.event, command, me)
         session = self._session()
+        if fixing and session is not None:
+            fix_findings.pushes_to_merge_request(self.ctx, self.forge, self.event, session)
         if command.kind in SURFACE_COMMANDS:
             self.say(f"Here I work on `{self.event.project}`: just tell me what to change.")
             return
         if command.kind is CommandKind.PROMPT and session is None:
-            self._start(command.prompt or "", me)
+            self._start(command.prompt or "", me, fixing)
             return
         if needs_session(command) and session is None:
             self.say(forge_replies.no_session(self.name))
@@ -262,7 +267,7 @@ class CommentTurn:
                 session.id, context=session.context.with_comments(comments)
             )
 
-    def _start(self, text: str, me: ForgeUser) -> None:
+    def _start(self, text: str, me: ForgeUser, fixing: bool = False) -> None:
         event = self.event
         comments = forge_context.earlier_comments(self.forge, event, me)
         origin = forge_context.origin(self.forge, event)
@@ -270,7 +275,7 @@ class CommentTurn:
         if conversation.from_fork:
             raise UserError(
                 "This merge request comes from a fork; I can only push to branches of "
-                f"`{event.project}`."
+                f"`{event.project}`" + (", so I cannot commit this fix." if fixing else ".")
             )
         branch = conversation.source_branch if event.kind == "merge_request" else None
         started = self.service.run(
@@ -288,3 +293,5 @@ class CommentTurn:
         )
         if event.kind == "issue" and conversation.title:
             self.service.sessions.update(started.session.id, title=conversation.title)
+        if fixing:  # its commit lands on the merge request's branch
+            fix_findings.pushes_to_merge_request(self.ctx, self.forge, event, started.session)

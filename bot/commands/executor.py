@@ -150,6 +150,11 @@ class Executor:
                 "`review` works in a merge request or pull request: mention me there with "
                 "`review [focus…]`."
             )
+        if kind in (CommandKind.FIX_THIS, CommandKind.FIX_ALL):  # the forges take them first
+            raise UserError(
+                "`fix this` works as a reply in the thread of a Repobox review finding, and "
+                "`fix all` on a reviewed merge request or pull request."
+            )
         if session is None:
             raise NotFound("There is no session here.")
         return await self._in_session(command, session, asker)

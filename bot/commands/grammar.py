@@ -38,6 +38,8 @@ class CommandKind(StrEnum):
     PICK = "pick"
     REVIEW = "review"
     USE = "use"
+    FIX_THIS = "fix_this"  # in a review finding's thread: fix that finding
+    FIX_ALL = "fix_all"  # on a merge request: fix every open finding of its reviews
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,10 @@ SINGLE_WORDS = {
     "fix the checks": CommandKind.FIX_CHECKS,
     "fix checks": CommandKind.FIX_CHECKS,
     "undo": CommandKind.UNDO,
+    "fix this": CommandKind.FIX_THIS,
+    "apply": CommandKind.FIX_THIS,
+    "apply this": CommandKind.FIX_THIS,
+    "fix all": CommandKind.FIX_ALL,
 }
 
 HELP_TEXT = """\
@@ -109,6 +115,8 @@ side, each in its own copy of the work (`sonnet`, `opus`, `haiku`, a model id, `
 `demo`; no list: the default pair). A prompt that begins with the word "compare" is a comparison.
 • `review [focus…]` on a merge request: one review with inline comments and suggestions \
 on the changed lines (nothing is changed)
+• `fix this` (or `apply`) in a review finding's thread: fix that finding and push; \
+`fix all` on the merge request: fix every open finding
 • `pick <n>` adopt candidate n of the last comparison and drop the others
 • `use <model>` run this session's next prompts on another model or agent (`sonnet`, `opus`, \
 `haiku`, a model id, `claude-code`); `new <repo> --model opus …` chooses it at the start

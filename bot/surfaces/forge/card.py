@@ -148,7 +148,8 @@ class Card:
             return f"{who} the run was cancelled."
         result = view.result or RunResult()
         took = _duration(result.duration_s)
-        return f"{who} done in {took}: {result.diffstat or 'no changes'}."
+        commit = f" (commit {result.commit[:10]})" if result.commit else ""
+        return f"{who} done in {took}: {result.diffstat or 'no changes'}{commit}."
 
 
 def _duration(seconds: float) -> str:
