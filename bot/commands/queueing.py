@@ -11,7 +11,8 @@ from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
 from bot.commands.admission import Admission, check_prompt_size
-from bot.compare.candidates import check_count, resolve
+from bot.commands.model_choice import allowed
+from bot.compare.candidates import check_count
 from bot.compare.picking import check_pickable
 from bot.core.config import Settings
 from bot.core.dispatch import RUN_QUEUE, AsyncDispatcher, Dispatcher, SessionJobs, host_queue
@@ -99,7 +100,7 @@ class Queueing:
         it takes one place in the queue, like any prompt."""
         names = candidates or self.settings.compare_default
         for name in names:
-            resolve(name)
+            allowed(self.settings, name)  # REPOBOX_MODELS_ALLOWED holds for candidates too
         check_count(names, self.settings.compare_max)
         if not text.strip():
             raise UserError("That prompt is empty.", hint="Tell me what to change.")

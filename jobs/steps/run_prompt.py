@@ -199,6 +199,13 @@ def record(
     except RedisError:
         log.warning("run figures of %s not recorded: Redis refused the write", prompt.id)
     spent = prompt.result or (RunResult.from_dict(result.data) if result else None)
+    charge_spend(ctx, session, prompt, spent)
+
+
+def charge_spend(
+    ctx: JobContext, session: Session, prompt: Prompt, spent: RunResult | None
+) -> None:
+    """Count a run's (or a comparison's candidates') spend against the caps in force."""
     found = caps.current_sync(ctx.redis, ctx.settings.budgets)
     budgets.charge(
         ctx.redis, found.rules, session, prompt.author, prompt.id, spent, set_by=found.set_by
