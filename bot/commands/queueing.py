@@ -11,12 +11,13 @@ from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
 from bot.commands.admission import Admission, check_prompt_size
-from bot.compare.candidates import check_count, resolve
+from bot.commands.model_choice import allowed
+from bot.compare.candidates import check_count
 from bot.compare.picking import check_pickable
 from bot.core.config import Settings
 from bot.core.dispatch import RUN_QUEUE, AsyncDispatcher, Dispatcher, SessionJobs, host_queue
 from bot.core.errors import Conflict, UserError
-from bot.sessions import budgets
+from bot.sessions import budgets, caps
 from bot.sessions.async_events import AsyncProgressStream
 from bot.sessions.async_prompts import AsyncPromptQueue
 from bot.sessions.async_session import AsyncSessionStore
@@ -99,7 +100,7 @@ class Queueing:
         it takes one place in the queue, like any prompt."""
         names = candidates or self.settings.compare_default
         for name in names:
-            resolve(name)
+            allowed(self.settings, name)  # REPOBOX_MODELS_ALLOWED holds for candidates too
         check_count(names, self.settings.compare_max)
         if not text.strip():
             raise UserError("That prompt is empty.", hint="Tell me what to change.")
@@ -160,11 +161,16 @@ class Queueing:
 
     async def check_budget(self, session: Session, person: Person) -> None:
         """Refuse a new prompt at the door while a spending cap it counts for is reached
-        (REPOBOX_BUDGETS); a run already going is never stopped."""
-        if self.settings.budgets:
-            why = await budgets.refusal(self.redis, self.settings.budgets, session, person)
+        (REPOBOX_BUDGETS, or the dashboard's Budgets page); a run going is never stopped."""
+        found = await caps.current(self.redis, self.settings.budgets)
+        if found.rules:
+            why = await budgets.refusal(
+                self.redis, found.rules, session, person, set_by=found.set_by
+            )
             if why is not None:
-                raise Conflict(why, hint="An admin can raise the cap in REPOBOX_BUDGETS.")
+                raise Conflict(
+                    why, hint="An admin can raise the cap on the dashboard's Budgets page."
+                )
 
     async def kick(self, session: Session, reason: str | None = None) -> None:
         """Make sure a job will drain the session's queue (it exits at once if one is running).

@@ -343,3 +343,9 @@ def spend(period: str) -> str:
 def spend_totals() -> str:
     """Hash: everything ever spent, by `<subject>:<unit>`, for /metrics (counters only)."""
     return f"{PREFIX}:spend:totals"
+
+
+def budget_caps() -> str:
+    """Hash: the spending caps an admin set on the dashboard (`rules`, in REPOBOX_BUDGETS'
+    syntax, `by`, `at`); while it exists it replaces REPOBOX_BUDGETS (`bot.sessions.caps`)."""
+    return f"{PREFIX}:budget:caps"

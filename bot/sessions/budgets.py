@@ -89,6 +89,7 @@ def charge(
     prompt_id: str,
     result: RunResult | None,
     at: datetime | None = None,
+    set_by: str = SET_BY,
 ) -> list[str]:
     """Add what a run spent to every period and subject it counts for; the warnings it
     crossed (80 %, 90 %, 100 % of a cap) go to the session's thread and are returned.
@@ -99,7 +100,7 @@ def charge(
     spent = Spend(result.cost_usd, sum(result.tokens.values()))
     try:
         _add_totals(redis, session, person, spent)
-        warnings = _add(redis, rules, session, person, spent, at)
+        warnings = _add(redis, rules, session, person, spent, at, set_by)
         stream = ProgressStream(redis, session.id)
         for text in warnings:
             stream.emit(EventKind.WARNING, text, prompt_id, budget=True)
@@ -126,6 +127,7 @@ def _add(
     person: Person,
     spent: Spend,
     at: datetime,
+    set_by: str = SET_BY,
 ) -> list[str]:
     """Add to each counter the rules name (once, though two rules share one), then the
     warning of each rule whose mark this run crossed."""
@@ -153,17 +155,19 @@ def _add(
         now, before = after[counter], after[counter] - counters[counter]
         crossed = [m for m in (*WARN_AT, 1.0) if before < m * rule.limit <= now]
         if crossed:
-            warnings.append(warning_text(rule, prefix, now, crossed[-1], at))
+            warnings.append(warning_text(rule, prefix, now, crossed[-1], at, set_by))
     return warnings
 
 
-def warning_text(rule: BudgetRule, prefix: str, spent: float, mark: float, at: datetime) -> str:
-    reset = _when(resets_at(rule.period, at))
-    used = _amount(spent, rule.unit)
+def warning_text(
+    rule: BudgetRule, prefix: str, spent: float, mark: float, at: datetime, set_by: str = SET_BY
+) -> str:
+    reset = when_text(resets_at(rule.period, at))
+    used = amount_text(spent, rule.unit)
     if mark >= 1.0:
         return (
             f"Budget reached: {used} of {rule.text} ({_whom(prefix)}). New prompts are "
-            f"refused until it resets {reset}; set by {SET_BY}."
+            f"refused until it resets {reset}; set by {set_by}."
         )
     return (
         f"Budget at {mark:.0%}: {used} of {rule.text} ({_whom(prefix)}) is spent; "
@@ -177,6 +181,7 @@ async def refusal(
     session: Session,
     person: Person,
     at: datetime | None = None,
+    set_by: str = SET_BY,
 ) -> str | None:
     """Why a new prompt must wait (a cap this person, project, channel or deployment has
     reached), in words, with who set it and when it resets; None when none is reached."""
@@ -188,13 +193,32 @@ async def refusal(
         raw = await aredis.hget(keys.spend(period_id(rule.period, at)), _field(prefix, rule.unit))
         spent = float(as_str(raw)) if raw is not None else 0.0
         if spent >= rule.limit:
-            reset = _when(resets_at(rule.period, at))
+            reset = when_text(resets_at(rule.period, at))
             return (
-                f"The budget of {rule.text} is spent ({_amount(spent, rule.unit)}, "
+                f"The budget of {rule.text} is spent ({amount_text(spent, rule.unit)}, "
                 f"{_whom(prefix)}): new prompts wait until it resets {reset}. "
-                f"The cap was set by {SET_BY}."
+                f"The cap was set by {set_by}."
             )
     return None
+
+
+async def spent_now(
+    aredis: AsyncRedis, rule: BudgetRule, at: datetime | None = None
+) -> list[tuple[str, float]]:
+    """What the subjects `rule` counts spent in the current period, most first (for the
+    dashboard): one line for a named or deployment cap, each one for `person:50usd/day`."""
+    raw = await aredis.hgetall(keys.spend(period_id(rule.period, at or datetime.now(UTC))))
+    wanted = "deployment" if rule.scope == "deployment" else f"{rule.scope}:{rule.name or ''}"
+    found: list[tuple[str, float]] = []
+    for field_name, value in raw.items():
+        prefix, _, unit = as_str(field_name).rpartition(":")
+        if unit != rule.unit:
+            continue
+        if prefix == wanted or (rule.name is None and prefix.startswith(f"{rule.scope}:")):
+            found.append((_whom(prefix), float(as_str(value))))
+    if not found and (rule.name is not None or rule.scope == "deployment"):
+        found.append((_whom(wanted), 0.0))
+    return sorted(found, key=lambda item: -item[1])
 
 
 async def totals(aredis: AsyncRedis) -> dict[tuple[str, str, str], float]:
@@ -209,7 +233,7 @@ async def totals(aredis: AsyncRedis) -> dict[tuple[str, str, str], float]:
     return out
 
 
-def _amount(value: float, unit: str) -> str:
+def amount_text(value: float, unit: str) -> str:
     return f"{value:.2f} USD" if unit == "usd" else f"{value:,.0f} tokens"
 
 
@@ -218,5 +242,5 @@ def _whom(prefix: str) -> str:
     return "the whole deployment" if scope == "deployment" else f"{scope} {name}"
 
 
-def _when(moment: datetime) -> str:
+def when_text(moment: datetime) -> str:
     return f"at {moment:%Y-%m-%d %H:%M} UTC"

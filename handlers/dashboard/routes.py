@@ -36,7 +36,7 @@ from bot.identity import acting
 from bot.sessions.origin import WebOrigin
 from bot.sessions.session import Session, Thread
 from handlers.common.context import CONTEXT_KEY, WebContext
-from handlers.dashboard import replies, setup, views
+from handlers.dashboard import budgets, replies, setup, views
 from handlers.dashboard.auth.context import AccountContext, context, redirect, session
 from handlers.dashboard.auth.routes import account_context, signed_in_app
 from handlers.dashboard.listing import list_rows
@@ -316,6 +316,7 @@ def register(app: web.Application, ctx: WebContext) -> None:
     sub.router.add_post("/setup/dismiss/{item}", setup_dismiss)
     sub.router.add_post("/setup/restore", setup_restore)
     sub[DOCTOR] = setup.DoctorCache()
+    budgets.register(sub, ctx)  # GET/POST /dashboard/budgets…: admins' spending caps
     sub.router.add_static("/static/", pages.STATIC_DIR)
     app[COOKIES_KEY] = account_context(ctx.settings, ctx.aredis)
     app.router.add_get("/", home)

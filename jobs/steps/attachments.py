@@ -1,15 +1,17 @@
 """A prompt's attachments, fetched by the job before the agent runs (never by the web
 process) into the workdir's private scratch folder: Slack files from Slack's own file
 host with the bot token; images in a GitHub comment (and the issue or pull request body,
-for a session's first prompt) from GitHub's own uploads with the GitHub token. Any other
-URL is never requested. What is not attached is named in a warning step in the thread."""
+for a session's first prompt) from GitHub's own uploads with the GitHub token; images in a
+GitLab note (or description) that are the project's own uploads, through GitLab's API on
+GITLAB_URL with the GitLab token. Any other URL is never requested. What is not attached
+is named in a warning step in the thread."""
 
 from __future__ import annotations
 
 import logging
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from redis.exceptions import RedisError
 
@@ -34,6 +36,9 @@ GITHUB_STORAGE = frozenset(
 )
 GITHUB_UPLOAD = re.compile(r"/(?:user-attachments/assets|[^/]+/[^/]+/assets)/[\w.-]+")
 MARKDOWN_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+# GitLab's Markdown link to a project upload: `/uploads/<secret>/<file>` (relative to the
+# project) or the same under `<GITLAB_URL>/<group>/<project>`.
+GITLAB_UPLOAD = re.compile(r"/uploads/([0-9a-fA-F]{16,64})/([^/?#]+)")
 HTML_IMAGE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)[\"'][^>]*>", re.IGNORECASE)
 
 
@@ -78,6 +83,53 @@ def github_images(
     return wanted, notes
 
 
+def gitlab_images(
+    settings: Settings, session: Session, prompt: Prompt
+) -> tuple[list[Wanted], list[str]]:
+    """The project's own uploads among the images of the note (and, for the first prompt,
+    the description), each to be fetched through the API: GitLab's web upload URLs take
+    only a browser's cookie, `GET /projects/:id/uploads/:secret/:filename` takes a token
+    (GitLab 17.4+). A note naming each other image, which is not fetched."""
+    if not isinstance(prompt.origin, ForgeOrigin) or session.provider != "gitlab":
+        return [], []
+    if not settings.gitlab_url:
+        return [], []
+    texts = [prompt.origin.comment.body]
+    if prompt.seq == 1 and session.context is not None:
+        texts.insert(0, session.context.body)
+    base = settings.gitlab_url.rstrip("/")
+    under = f"{base}/{session.project}".lower()
+    api = f"{base}/api/v4/projects/{quote(session.project, safe='')}/uploads"
+    wanted: list[Wanted] = []
+    notes: list[str] = []
+    for alt, url in image_links("\n".join(texts)):
+        path = url if url.startswith("/uploads/") else ""
+        if url.lower().startswith(under + "/uploads/"):
+            path = url[len(under) :]
+        found = GITLAB_UPLOAD.fullmatch(path) if path else None
+        if found is None or not unquote(found.group(2)).strip("."):
+            notes.append(f"not fetched: {url}: images are fetched only from the project's uploads")
+            continue
+        secret, filename = found.group(1), unquote(found.group(2))
+        name = alt.strip() or filename
+        wanted.append(Wanted(name, f"{api}/{secret}/{quote(filename, safe='')}"))
+    return wanted, notes
+
+
+def _forge_images(
+    settings: Settings, session: Session, prompt: Prompt
+) -> tuple[list[Wanted], list[str], str | None, frozenset[str], frozenset[str]]:
+    """(wanted, notes, token, hosts asked with it, redirect hosts) for a forge comment."""
+    if session.provider == "gitlab":
+        wanted, notes = gitlab_images(settings, session, prompt)
+        host = urlsplit(settings.gitlab_url or "")
+        origin = f"{host.scheme}://{host.netloc}".lower()
+        return wanted, notes, settings.gitlab_token, frozenset({origin}), frozenset()
+    wanted, notes = github_images(settings, session, prompt)
+    hosts = frozenset({github_web_url(settings.github_api_url).lower()})
+    return wanted, notes, settings.github_token, hosts, GITHUB_STORAGE
+
+
 def prompt_attachments(
     ctx: JobContext, session: Session, prompt: Prompt, workdir: Path
 ) -> tuple[Attachment, ...]:
@@ -89,10 +141,7 @@ def prompt_attachments(
         token, hosts = settings.slack_bot_token, slack_file_hosts(settings)
         follow: frozenset[str] = frozenset()
     else:
-        wanted, notes = github_images(settings, session, prompt)
-        token = settings.github_token
-        hosts = frozenset({github_web_url(settings.github_api_url).lower()})
-        follow = GITHUB_STORAGE
+        wanted, notes, token, hosts, follow = _forge_images(settings, session, prompt)
     if not wanted and not notes:
         return ()
     stream = ProgressStream(ctx.redis, session.id)

@@ -43,7 +43,7 @@ from jobs.steps.agent_turn import checkpoint, drive, earlier_prompts, keep_lefto
 from jobs.steps.autofix import check_and_fix, verdicts
 from jobs.steps.checks import repo_egress_hosts
 from jobs.steps.context import JobContext
-from jobs.steps.run_prompt import HandBack, LeaseLost, Outcome
+from jobs.steps.run_prompt import HandBack, LeaseLost, Outcome, charge_spend
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,8 @@ def run_comparison(
     comparison = Comparison(tuple(r.outcome for r in ran), base).with_verdicts()
     forks = tuple(r.fork for r in ran if r.fork is not None)
     _figures(ctx, comparison)
+    result = _total(comparison, duration)
+    charge_spend(ctx, session, prompt, result)  # every candidate's spend, even if cancelled
     if control.cancelled:
         discard(ctx, session)
         prompt.error = f"cancelled after {duration:.0f}s"
@@ -123,7 +125,6 @@ def run_comparison(
         session.id,
         CompareRecord(prompt.id, base, forks, _between(forks)),
     )
-    result = _total(comparison, duration)
     summary = _summary(comparison, duration)
     kept = [c for c in comparison.candidates if c.commit]
     prompt.result, prompt.summary = result, summary

@@ -26,7 +26,7 @@ from bot.core.redaction import Redactor
 from bot.git import checkpoints
 from bot.git.partial import Partial, set_aside
 from bot.processes.control import RunControl
-from bot.sessions import budgets, metrics
+from bot.sessions import budgets, caps, metrics
 from bot.sessions.events import EventKind, ProgressEvent
 from bot.sessions.prompts import ENDINGS, Prompt
 from bot.sessions.results import RunResult
@@ -199,4 +199,14 @@ def record(
     except RedisError:
         log.warning("run figures of %s not recorded: Redis refused the write", prompt.id)
     spent = prompt.result or (RunResult.from_dict(result.data) if result else None)
-    budgets.charge(ctx.redis, ctx.settings.budgets, session, prompt.author, prompt.id, spent)
+    charge_spend(ctx, session, prompt, spent)
+
+
+def charge_spend(
+    ctx: JobContext, session: Session, prompt: Prompt, spent: RunResult | None
+) -> None:
+    """Count a run's (or a comparison's candidates') spend against the caps in force."""
+    found = caps.current_sync(ctx.redis, ctx.settings.budgets)
+    budgets.charge(
+        ctx.redis, found.rules, session, prompt.author, prompt.id, spent, set_by=found.set_by
+    )

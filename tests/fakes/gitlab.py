@@ -42,6 +42,7 @@ from yarl import URL
 from tests.fakes import gitlab_managers
 from tests.fakes.allowlist import allowed
 from tests.fakes.base import FakeServer, Handler, Recorded
+from tests.fakes.gitlab_uploads import GitLabUploads
 from tests.fakes.oauth import OAuthServer
 
 Json = dict[str, Any]
@@ -280,6 +281,7 @@ class FakeGitLab(FakeServer):
         self.oauth_tokens: set[str] = set()  # issued by the OAuth flow, not personal tokens
         self._api_routes: list[_Route] = []
         self._add_api_routes()
+        self.uploads = GitLabUploads(self)  # pasted files (tests/fakes/gitlab_uploads.py)
         self.bot = self.add_user(bot_username, "Repobox", bot=True, token=token)
         self.oauth = OAuthServer(
             self,
