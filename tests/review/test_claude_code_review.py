@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from redis import Redis
 
+from bot.security.sandbox import probe
 from jobs.worker import runtime
 from tests.claude_cli import claude_bin_dir
 from tests.fakes.anthropic import Reply
@@ -22,8 +23,26 @@ from tests.review.test_untrusted import FORK, fork_with_change
 __all__ = ["review"]
 
 
-@pytest.fixture
-def preset(review: Review, redis: Redis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Review:
+WHERE = [
+    pytest.param("off", id="bare"),
+    pytest.param(
+        "require",
+        id="sandbox",
+        marks=pytest.mark.skipif(
+            not probe().usable, reason=f"bubblewrap is not usable here: {probe().detail}"
+        ),
+    ),
+]
+
+
+@pytest.fixture(params=WHERE)
+def preset(
+    review: Review,
+    redis: Redis,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> Review:
     """The deployment's agent is the Claude Code preset, `claude` on PATH as a worker has it."""
     home = tmp_path / "home"
     home.mkdir()
@@ -38,7 +57,7 @@ def preset(review: Review, redis: Redis, tmp_path: Path, monkeypatch: pytest.Mon
     configured = review.ctx.settings.with_changes(
         agent="command",
         agent_command="claude-code",
-        sandbox="off",
+        sandbox=request.param,
         agent_pass_env=frozenset(
             {"ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "CLAUDE_CODE_MAX_RETRIES"}
         ),
