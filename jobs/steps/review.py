@@ -15,12 +15,15 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from bot.agents import claude_code
+from bot.agents.claude_review import ClaudeReviewer
 from bot.agents.findings import Finding, Severity
 from bot.agents.review_agent import ReviewAgent, ReviewOutcome, ReviewRequest
 from bot.checks.reading import read_review
 from bot.checks.schema import AutoReview
 from bot.core import keys
-from bot.core.errors import Forbidden, UserError
+from bot.core.config import Settings
+from bot.core.errors import AgentError, Forbidden, UserError
 from bot.forges.forge import Forge
 from bot.forges.provider import Reviewer, ReviewTarget
 from bot.processes.control import RunControl
@@ -51,6 +54,13 @@ def reviewer_of(forge: Forge) -> Reviewer:
     if not isinstance(forge, Reviewer):
         raise UserError("Reviews are not available on this host yet.")
     return forge
+
+
+def reviewer_for(settings: Settings, *, from_fork: bool) -> ReviewAgent | ClaudeReviewer:
+    """Claude Code when the deployment's agent is its preset; the built-in reviewer for a
+    fork's pull request whatever the agent (it starts no process at all), and otherwise."""
+    preset = settings.agent == "command" and claude_code.is_preset(settings.agent_command or "")
+    return ClaudeReviewer(settings) if preset and not from_fork else ReviewAgent(settings)
 
 
 def review(
@@ -90,9 +100,11 @@ def review(
         files = parse_diff(got.diff)
         task = prompt.task(target.title, target.description, files)
         request = ReviewRequest(where, prompt.system_text(got.rules, focus), task.text, task.diffs)
-        outcome = _drain(
-            ReviewAgent(ctx.settings).review(request, RunControl(ctx.settings.run_timeout))
-        )
+        reviewer = reviewer_for(ctx.settings, from_fork=target.from_fork)
+        try:
+            outcome = _drain(reviewer.review(request, RunControl(ctx.settings.run_timeout)))
+        except AgentError as error:
+            raise UserError(str(error)) from None
     finally:
         shutil.rmtree(where, ignore_errors=True)
     earlier = _recall(ctx, forge, project, number)
