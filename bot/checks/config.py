@@ -86,6 +86,7 @@ class ChecksConfig:
     triggers: Triggers = Triggers()  # read where an issue event arrives; runs never store it
     hosts: tuple[str, ...] = ()  # `network: hosts:`, asked for; the operator's list decides
     mcp: tuple[McpServer, ...] = ()  # `mcp:`, the repository's MCP servers (not stored)
+    ci_fix: int = 2  # `ci_fix: attempts:`: fix prompts after failed CI per session; 0 = off
 
     @property
     def found(self) -> bool:

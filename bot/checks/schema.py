@@ -28,6 +28,7 @@ from bot.checks.config import (
 from bot.core.mcp_servers import McpServer, parse_servers
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.:/-]{0,39}")
+MAX_CI_FIX = 5  # fix prompts one session may get from failed CI
 HOST = re.compile(r"\.?[A-Za-z0-9]([A-Za-z0-9-]{0,62}\.)*[A-Za-z0-9-]{1,63}")
 
 # What each field expects, as the problem line says it; `[]` stands for any list index.
@@ -50,6 +51,8 @@ EXPECTED = {
     "review.request_changes": "blocker or never",
     "review.allow_without_write": "true or false",
     "triggers": "a mapping with assigned and label",
+    "ci_fix": f"off, or a mapping with attempts (0 to {MAX_CI_FIX})",
+    "ci_fix.attempts": f"a whole number from 0 to {MAX_CI_FIX}",
     "triggers.assigned": "true or false",
     "triggers.label": "a label's name (letters, digits, spaces, `_.:/-`; at most 40 characters)",
     "network": "a mapping with hosts",
@@ -158,6 +161,24 @@ class TriggersEntry(BaseModel):
         return Triggers(self.assigned, self.label)
 
 
+def _ci_fix(value: object) -> object:
+    """`ci_fix: off` (YAML reads a bare off as false) is no attempts; `on`/true the default."""
+    if value is False or value == "off":
+        return {"attempts": 0}
+    if value is True or value == "on":
+        return {}
+    return value
+
+
+class CiFixEntry(BaseModel):
+    """`ci_fix:`: how many fix prompts a failed CI run on a Repobox branch may start
+    (docs/triggers.md)."""
+
+    model_config = STRICT
+
+    attempts: Annotated[int, Field(ge=0, le=MAX_CI_FIX)] = 2
+
+
 class NetworkEntry(BaseModel):
     """`network:`: hosts the setup and the agent's commands may reach, within what the
     operator lets repositories add (REPOBOX_EGRESS_ALLOWED)."""
@@ -186,6 +207,7 @@ class RepoboxFile(BaseModel):
     triggers: TriggersEntry = TriggersEntry()
     network: NetworkEntry = NetworkEntry()
     mcp: Annotated[tuple[Any, ...], BeforeValidator(_mcp)] = ()
+    ci_fix: Annotated[CiFixEntry, BeforeValidator(_ci_fix)] = CiFixEntry()
 
     def config(self, source: str) -> ChecksConfig:
         checks = tuple(entry.check() for entry in self.checks)
@@ -197,10 +219,11 @@ class RepoboxFile(BaseModel):
             triggers=self.triggers.triggers(),
             hosts=self.network.hosts,
             mcp=cast(tuple[McpServer, ...], self.mcp),
+            ci_fix=self.ci_fix.attempts,
         )
 
 
-TOP_KEYS = tuple(RepoboxFile.model_fields)  # setup, checks, autofix, review, triggers, network, mcp
+TOP_KEYS = tuple(RepoboxFile.model_fields)  # setup, checks, autofix, review, … ci_fix
 NETWORK_KEYS = tuple(NetworkEntry.model_fields)  # hosts
 CHECK_KEYS = tuple(CheckEntry.model_fields)  # name, run, timeout, required, paths
 REVIEW_KEYS = tuple(ReviewEntry.model_fields)  # auto, instructions, request_changes, ...

@@ -22,7 +22,7 @@ from bot.forges.forge import ForgeUser, Kind, ReplyTarget
 from handlers.common.context import CONTEXT_KEY, WebContext
 from handlers.common.fields import Id, Object, Payload, Text, at_most, first, read, read_as, shaped
 from handlers.common.payload import Malformed
-from handlers.forge import auto_review, closing, github_installs, triggers
+from handlers.forge import auto_review, ci, closing, github_installs, triggers
 from handlers.forge.webhooks import (
     Incoming,
     decide,
@@ -134,6 +134,8 @@ async def receive(request: web.Request) -> web.Response:
         return await auto_review.github_pull_request(ctx, payload, delivery)
     if name == "issues":  # labelled or assigned: a session may start or be cancelled
         return await triggers.github_issues(ctx, payload, delivery)
+    if name == "check_suite":  # completed with a failure: maybe a CI fix in its session
+        return await ci.github_check_suite(ctx, payload, delivery)
     if name not in TAKEN:
         return ignored(f"event {name[:40] or 'unnamed'}")
     try:

@@ -29,7 +29,7 @@ from handlers.common.fields import (
     shaped,
 )
 from handlers.common.payload import Malformed
-from handlers.forge import auto_review, closing, triggers
+from handlers.forge import auto_review, ci, closing, triggers
 from handlers.forge.webhooks import (
     Incoming,
     decide,
@@ -140,6 +140,8 @@ async def receive(request: web.Request) -> web.Response:
         return await auto_review.gitlab_merge_request(ctx, payload, delivery)
     if request.headers.get("X-Gitlab-Event") == "Issue Hook":  # labels or assignees changed
         return await triggers.gitlab_issue(ctx, payload, delivery)
+    if request.headers.get("X-Gitlab-Event") == "Pipeline Hook":  # failed: maybe a CI fix
+        return await ci.gitlab_pipeline(ctx, payload, delivery)
     if request.headers.get("X-Gitlab-Event") != "Note Hook":
         return ignored("not a Note Hook")
     try:

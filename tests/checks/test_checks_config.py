@@ -76,7 +76,7 @@ def test_every_mistake_is_named_with_its_line_field_and_what_was_expected() -> N
         'line 7, `checks[1].paths`: expected a list of globs such as ["**/*.py"], got `3`',
         "line 8, `autofix`: expected a whole number from 0 to 5, got `yes`",
         "line 9, `chekcs`: expected one of setup, checks, autofix, review, triggers, network, "
-        "mcp (unknown key)",
+        "mcp, ci_fix (unknown key)",
     ]
 
 
@@ -161,7 +161,7 @@ def test_problems_on_one_line_read_in_the_order_of_the_file() -> None:
     text = "{checks: [{name: t, bogus: 1}], autofix: 9, zzz: 1, setup: [1, '']}\n"
     assert problems(text) == [
         "line 1, `zzz`: expected one of setup, checks, autofix, review, triggers, network, "
-        "mcp (unknown key)",
+        "mcp, ci_fix (unknown key)",
         "line 1, `setup[0]`: expected a shell command, got `1`",
         "line 1, `setup[1]`: expected a shell command, got ``",
         "line 1, `checks[0].bogus`: expected one of name, run, timeout, required, paths "

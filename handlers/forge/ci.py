@@ -1,0 +1,162 @@
+"""Failed CI: GitHub `check_suite` completed with `failure`, GitLab's Pipeline Hook with
+status `failed`.
+
+Answered at once with no call to the platform: the delivery is read into a `CiFailure`,
+deduped by its delivery id and handed to `jobs.ci_jobs`, which decides (a branch Repobox
+pushed, its head, the attempts left). REPOBOX_TRIGGERS=off ignores them. Docs:
+docs/triggers.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Annotated
+
+from aiohttp import web
+from pydantic import Field
+
+from bot.core import dedupe
+from bot.core.dispatch import FAST_QUEUE, safe_id
+from bot.forges.ci_runs import CiFailure
+from handlers.common.context import WebContext
+from handlers.common.fields import Id, Payload, at_most, read, shaped
+from handlers.common.payload import Malformed
+from handlers.forge.webhooks import ignored, malformed
+from jobs.ci_jobs import handle_ci_failure
+
+log = logging.getLogger(__name__)
+
+MAX_BUILDS = 200  # builds read from one pipeline
+_REPO = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
+_PATH = re.compile(r"[A-Za-z0-9_.-]{1,255}(?:/[A-Za-z0-9_.-]{1,255}){1,20}")
+_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+_URL = re.compile(r"https?://\S{1,2000}")
+Branch = Annotated[str, at_most(255)]
+Sha = Annotated[str, at_most(64), shaped(_SHA)]
+Url = Annotated[str, at_most(2100), shaped(_URL)]
+Word = Annotated[str, at_most(40)]
+
+
+class _Suite(Payload):
+    id: Id
+    head_branch: Branch | None = None
+    head_sha: Sha
+    conclusion: Word | None = None
+
+
+class _Repository(Payload):
+    id: Id
+    full_name: Annotated[str, at_most(201), shaped(_REPO)]
+    html_url: Url | None = None
+
+
+class _CheckSuite(Payload):
+    action: Word
+    check_suite: _Suite
+    repository: _Repository
+
+
+class _Pipeline(Payload):
+    id: Id
+    ref: Branch
+    sha: Sha
+    status: Word
+    tag: bool = False
+    url: Url | None = None
+
+
+class _Project(Payload):
+    id: Id
+    path_with_namespace: Annotated[str, at_most(2000), shaped(_PATH)]
+    web_url: Url | None = None
+
+
+class _Build(Payload):
+    id: Id
+    name: Annotated[str, at_most(255)]
+    status: Word
+
+
+class _PipelineHook(Payload):
+    object_attributes: _Pipeline
+    project: _Project
+    builds: Annotated[list[_Build], Field(max_length=MAX_BUILDS)] = []
+
+
+async def github_check_suite(
+    ctx: WebContext, payload: dict[str, object], delivery: str | None
+) -> web.Response:
+    if payload.get("action") != "completed":
+        return ignored(f"check_suite {str(payload.get('action'))[:40]}")
+    try:
+        event = read(_CheckSuite, payload)
+    except Malformed as error:
+        raise malformed("github", error.what) from None
+    suite = event.check_suite
+    if suite.conclusion not in ("failure", "timed_out") or not suite.head_branch:
+        return ignored(f"check suite {suite.conclusion or 'without a conclusion'}")
+    repo = event.repository
+    page = f"{repo.html_url}/commit/{suite.head_sha}/checks" if repo.html_url else ""
+    failure = CiFailure(
+        provider="github",
+        project=repo.full_name,
+        project_id=repo.id,
+        branch=suite.head_branch,
+        sha=suite.head_sha,
+        url=page,
+        suite_id=suite.id,
+        delivery=delivery or "",
+    )
+    return await _take(ctx, failure)
+
+
+async def gitlab_pipeline(
+    ctx: WebContext, payload: dict[str, object], delivery: str | None
+) -> web.Response:
+    if payload.get("object_kind") != "pipeline":
+        return ignored("not a pipeline event")
+    try:
+        hook = read(_PipelineHook, payload)
+    except Malformed as error:
+        raise malformed("gitlab", error.what) from None
+    pipeline = hook.object_attributes
+    if pipeline.status != "failed" or pipeline.tag:
+        return ignored(f"pipeline {pipeline.status}")
+    page = pipeline.url or (
+        f"{hook.project.web_url}/-/pipelines/{pipeline.id}" if hook.project.web_url else ""
+    )
+    failure = CiFailure(
+        provider="gitlab",
+        project=hook.project.path_with_namespace,
+        project_id=hook.project.id,
+        branch=pipeline.ref,
+        sha=pipeline.sha,
+        url=page,
+        jobs=tuple((b.id, b.name) for b in hook.builds if b.status == "failed"),
+        delivery=delivery or "",
+    )
+    return await _take(ctx, failure)
+
+
+async def _take(ctx: WebContext, failure: CiFailure) -> web.Response:
+    """Off or a redelivery: ignored; else enqueued (the job finds the session)."""
+    if not ctx.settings.triggers:
+        return ignored("triggers are off (REPOBOX_TRIGGERS)")
+    name = f"{failure.provider}:delivery:{failure.delivery}" if failure.delivery else None
+    if name is not None and not await dedupe.take(ctx.aredis, name, dedupe.FORGE_DELIVERY_TTL):
+        return web.json_response({"status": "duplicate", "of": "delivery"})
+    try:
+        await ctx.jobs.enqueue(
+            handle_ci_failure,
+            job_id=safe_id(f"ci-{failure.provider}-{failure.sha[:12]}-{failure.delivery}"),
+            queue=FAST_QUEUE,
+            timeout=600,
+            failure=failure.to_dict(),
+        )
+    except Exception:
+        if name is not None:
+            await dedupe.release(ctx.aredis, name)
+        raise
+    log.info("CI failed on %s %s; taken", failure.project, failure.branch)
+    return web.json_response({"status": "accepted"}, status=202)
