@@ -176,6 +176,9 @@ def refill_pool(session_id: str) -> None:
     log.info("pool for %s refilled with %d workdirs", session.project, made)
 
 
+BUSY = frozenset({SessionState.INITIALIZING, SessionState.RUNNING})
+
+
 def archive_idle() -> int:
     """Archive sessions idle for longer than the configured time; returns how many."""
     ctx = context()
@@ -191,8 +194,8 @@ def archive_idle() -> int:
             ctx.service.sessions.mark_archived(session_id, at=session.updated_at)
             retention.expire_session(ctx.redis, session_id, ctx.settings.retention_seconds)
             continue
-        if session.state is SessionState.RUNNING:
-            continue
+        if session.state in BUSY or ctx.service.prompts.has_waiting(session_id):
+            continue  # work is under way or waits its turn: not idle, however old its activity
         _archive(ctx, session)
         archived += 1
     return archived

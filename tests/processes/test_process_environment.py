@@ -19,6 +19,7 @@ from bot.core.config import Settings
 from bot.core.errors import GitError
 from bot.git.runner import Credentials, git
 from bot.security.environment import NETWORK
+from bot.security.sandbox_egress import PROXY_NAMES
 from bot.sessions.session import Person, Thread
 from jobs.steps.context import JobContext
 from jobs.worker import runtime
@@ -72,7 +73,9 @@ def assert_holds_only(env: dict[str, str], tokens: dict[str, str], allowed: set[
         for n in env
         if n not in ALLOWED and not n.startswith(("LC_", "GIT_", "REPOBOX_")) and n not in allowed
     }
-    assert extra <= {"CI", "PAGER", "PWD", "SHLVL", "_", "OLDPWD", *NETWORK}, extra
+    # The proxy variables the run's network allow-list sets point at Repobox's own proxy.
+    expected = {"CI", "PAGER", "PWD", "SHLVL", "_", "OLDPWD", *NETWORK, *PROXY_NAMES}
+    assert extra <= expected, extra
 
 
 def test_git_sees_the_allow_list_and_only_its_hosts_credential(
