@@ -148,7 +148,9 @@ class RepoboxApp:
                 self.process.wait(timeout=40)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        for line in leftovers(self.mark):
+        # The embedded Valkey outlives a SIGKILLed app.py by design (the next start adopts
+        # it), and it overwrites its environment with its title: find it by its data dir.
+        for line in {*leftovers(self.mark), *leftovers(str(self.root))}:
             os.kill(int(line.split(":")[0]), signal.SIGKILL)
         shutil.rmtree(self.root, ignore_errors=True)
 
