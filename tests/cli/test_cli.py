@@ -95,6 +95,7 @@ def test_a_prompt_longer_than_one_argument_comes_whole_from_stdin(
     assert git("show", f"{branch.strip()}:big.txt", cwd=origin) == words + "\n"
 
 
+@pytest.mark.timeout(360)  # about twenty `./dev session` processes, each starting Python afresh
 def test_bad_inputs_get_one_clear_line_and_nonzero_exit(
     cli: Callable[..., CliResult],
     start_worker: Callable[..., WorkerProcess],
