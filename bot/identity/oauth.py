@@ -140,34 +140,55 @@ def begin(app: OAuthApp, redirect_uri: str, intent: str) -> tuple[str, PendingAu
     return str(url), PendingAuthorization(app.provider, str(state), verifier, redirect_uri, intent)
 
 
-def finish(app: OAuthApp, pending: PendingAuthorization, query: Mapping[str, str]) -> GrantedToken:
-    """Check the callback against `pending` and exchange its code for a token."""
-    if not hmac.compare_digest(query.get("state", ""), pending.state):
+def exchange_code(
+    client: OAuth2Session,
+    title: str,
+    token_url: str,
+    expected_state: str,
+    code_verifier: str,
+    query: Mapping[str, str],
+) -> dict[str, object]:
+    """The host's token answer for a callback's code, once the callback is this browser's
+    own (its `state`) and carries a code; a `SignInError` in words otherwise. OAuth and
+    OpenID Connect sign-ins both end here."""
+    if not hmac.compare_digest(query.get("state", ""), expected_state):
         raise SignInError(
             "That sign-in link does not match this browser's request.", hint="Try again."
         )
     if "error" in query:
-        raise SignInError(
-            f"{app.title} said no: {query.get('error_description') or query['error']}."
-        )
+        said = query.get("error_description") or query["error"]
+        raise SignInError(f"{title} said no: {said[:200]}.")
     code = query.get("code")
     if not code:
-        raise SignInError(f"{app.title} sent no authorization code.", hint="Try again.")
+        raise SignInError(f"{title} sent no authorization code.", hint="Try again.")
     try:
-        with _client(app, pending.redirect_uri) as client:
+        with client:
             token = client.fetch_token(
-                app.token_url,
+                token_url,
                 grant_type="authorization_code",
                 code=code,
-                code_verifier=pending.code_verifier,
+                code_verifier=code_verifier,
                 timeout=TIMEOUT,
             )
     except OAuthError as error:
         raise SignInError(
-            f"{app.title} refused the sign-in ({error.error}).", hint="Try again."
+            f"{title} refused the sign-in ({error.error}).", hint="Try again."
         ) from None
     except OSError as error:  # requests' connection errors are OSErrors
-        raise UpstreamError(f"{app.title} could not be reached: {type(error).__name__}") from None
+        raise UpstreamError(f"{title} could not be reached: {type(error).__name__}") from None
+    return dict(token)
+
+
+def finish(app: OAuthApp, pending: PendingAuthorization, query: Mapping[str, str]) -> GrantedToken:
+    """Check the callback against `pending` and exchange its code for a token."""
+    token = exchange_code(
+        _client(app, pending.redirect_uri),
+        app.title,
+        app.token_url,
+        pending.state,
+        pending.code_verifier,
+        query,
+    )
     access = token.get("access_token")
     if not access:
         raise SignInError(f"{app.title} answered without a token.", hint="Try again.")

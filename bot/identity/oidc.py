@@ -12,7 +12,6 @@ addresses in those domains. Blocking (requests underneath); handlers run it in a
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import threading
 import time
@@ -21,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -30,7 +28,7 @@ from joserfc.jwk import KeySet
 from bot.core.config import Settings
 from bot.core.errors import UpstreamError
 from bot.core.stored import JsonObject, Text, dump, load
-from bot.identity.oauth import SignInError
+from bot.identity.oauth import SignInError, exchange_code
 
 TIMEOUT = 10.0
 CACHE_SECONDS = 300.0
@@ -158,27 +156,14 @@ def finish(
     app: OidcApp, found: Discovery, pending: PendingOidc, query: Mapping[str, str]
 ) -> Claims:
     """Check the callback, exchange the code, verify the ID token; the person's claims."""
-    if not hmac.compare_digest(query.get("state", ""), pending.state):
-        raise SignInError("That sign-in does not match this browser's request.", hint="Try again.")
-    if "error" in query:
-        said = query.get("error_description") or query["error"]
-        raise SignInError(f"{app.name} said no: {said[:200]}.")
-    code = query.get("code")
-    if not code:
-        raise SignInError(f"{app.name} sent no authorization code.", hint="Try again.")
-    try:
-        with _client(app, pending.redirect_uri) as client:
-            token = client.fetch_token(
-                found.token_url,
-                grant_type="authorization_code",
-                code=code,
-                code_verifier=pending.code_verifier,
-                timeout=TIMEOUT,
-            )
-    except OAuthError as error:
-        raise SignInError(f"{app.name} refused the sign-in ({error.error}).") from None
-    except OSError as error:
-        raise UpstreamError(f"{app.name} could not be reached: {type(error).__name__}") from None
+    token = exchange_code(
+        _client(app, pending.redirect_uri),
+        app.name,
+        found.token_url,
+        pending.state,
+        pending.code_verifier,
+        query,
+    )
     return verify(app, found, str(token.get("id_token") or ""), pending.nonce)
 
 
