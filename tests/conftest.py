@@ -55,6 +55,15 @@ def socket_valkey(
     return server, f"unix://{socket}"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Browser assertions wait 30 s, not Playwright's 5: a page's next line comes from a worker
+    that a loaded 2-core machine can take seconds to start, and waiting longer costs a
+    passing test nothing (it returns as soon as the page shows it)."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)
+
+
 @pytest.fixture(scope="session")
 def valkey_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server, url = socket_valkey(tmp_path_factory.mktemp("valkey"))

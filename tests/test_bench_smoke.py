@@ -26,7 +26,7 @@ SMOKE: list[tuple[str, list[str], str]] = [
     ("compare.py", ["20", "0"], "side by side, 3 candidates"),
     ("credentials.py", ["20"], "credential seal"),
     ("egress.py", ["--runs", "2"], "ratio:"),
-    ("faults.py", ["sigkill_of_a_worker"], "| fault | sent |"),
+    ("faults.py", ["sigkill_of_the_job_process"], "| fault | sent |"),
     ("fuzz_routes.py", ["--requests", "30", "--times", "2", "--old-letters", "2000"], "redaction"),
     ("host_loss.py", ["--files", "20", "--timeout", "3", "--beat", "0.5"], "Moved to host-b"),
     ("listing.py", ["--sessions", "300", "--baseline", "30", "--repeat", "5"], "mine (1 in 500)"),

@@ -30,7 +30,6 @@ from bot.core import keys
 from bot.core.config import Settings
 from bot.core.redisio import as_str, blocking_limit
 from bot.doctor.check import Check
-from bot.doctor.checks import run_all
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +61,10 @@ async def serve(settings: Settings, redis: Redis, waiter: AsyncRedis) -> None:
 
 
 async def _answer_requests(settings: Settings, redis: Redis, waiter: AsyncRedis, me: str) -> None:
+    # The server's side only: the checks load every agent (the Anthropic SDK, MCP), which a
+    # terminal asking through `ask` must not pay for at each start.
+    from bot.doctor.checks import run_all
+
     last: tuple[float, list[Check]] | None = None
     while True:
         try:

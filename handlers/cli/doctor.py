@@ -19,7 +19,6 @@ from bot.core.config import Settings
 from bot.core.errors import UserError
 from bot.core.redisio import connect, locate
 from bot.doctor.check import Check
-from bot.doctor.checks import run_all
 from bot.doctor.exchange import ask, server_running
 
 NO_SERVER = "no Repobox server is running; checking this terminal's settings instead"
@@ -51,6 +50,10 @@ def main(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout)
 
 def _checks(settings: Settings, out: TextIO) -> list[Check]:
     """The server's checks if one answers; this terminal's otherwise (and it says which)."""
+    # Here, not at the top: the checks load every agent (the Anthropic SDK, MCP), and every
+    # `./dev session …` command builds this one's parser; they need not pay 1.4 s for it.
+    from bot.doctor.checks import run_all
+
     try:
         redis = connect(locate(settings))
     except UserError as error:  # no REDIS_URL and no Repobox running to find one

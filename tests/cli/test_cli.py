@@ -6,6 +6,7 @@ import getpass
 import subprocess
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -129,8 +130,9 @@ def test_bad_inputs_get_one_clear_line_and_nonzero_exit(
         ("status", "deadbeef"): "error: There is no session `deadbeef`.",
         ("prompt", "deadbeef", "hi"): "error: There is no session `deadbeef`.",
     }
-    for args, expected in cases.items():
-        result = cli(*args)
+    with ThreadPoolExecutor(4) as pool:  # independent refusals: Python's start-up overlaps
+        results = list(pool.map(lambda args: cli(*args), cases))
+    for (args, expected), result in zip(cases.items(), results, strict=True):
         assert result.returncode == 1, (args, result.stdout)
         assert result.stderr.strip() == expected, args
     assert cli("list", "--all").stdout.strip() == "no sessions"  # refused: none was made

@@ -48,7 +48,13 @@ def demo(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Complete
     )
 
 
-def test_demo_walks_prompt_log_checks_diff_ship_and_undo(tmp_path: Path) -> None:
+def test_demo_walks_the_flow_a_second_resets_and_stays_up_a_third_is_refused_ctrl_c_stops(
+    tmp_path: Path,
+) -> None:
+    """One story, as a newcomer lives it: a walk that stops at once (`--no-wait`), then a
+    second demo on the same data dir, which starts from a fresh sample and stays up, while a
+    third is refused; Ctrl-C stops it. (Each walk costs about ten CLI starts, so the
+    story walks twice, not three times.)"""
     env = demo_env(tmp_path, free_port())
     done = demo(tmp_path, env, "--no-wait")
     out = done.stdout
@@ -80,12 +86,6 @@ def test_demo_walks_prompt_log_checks_diff_ship_and_undo(tmp_path: Path) -> None
     ]
     assert git("show", f"{branch}:hello.py", cwd=sample) == git("show", "main:hello.py", cwd=sample)
 
-
-def test_a_second_demo_resets_the_sample_stays_up_refuses_a_third_and_stops_on_ctrl_c(
-    tmp_path: Path,
-) -> None:
-    env = demo_env(tmp_path, free_port())
-    assert demo(tmp_path, env, "--once").returncode == 0
     first = subprocess.Popen(
         [sys.executable, str(ROOT / "app.py"), "demo"],
         env=env,
@@ -105,9 +105,8 @@ def test_a_second_demo_resets_the_sample_stays_up_refuses_a_third_and_stops_on_c
             what="the demo's walk",
         )
         assert first.poll() is None, "".join(shown)
-        sample = tmp_path / "data-demo" / "sample.git"
         refs = git("for-each-ref", "--format=%(refname:short)", "refs/heads", cwd=sample).split()
-        assert len(refs) == 2 and "main" in refs  # the first walk's branch is gone: reset
+        assert branch not in refs and len(refs) == 2 and "main" in refs  # reset: a new sample
         third = demo(tmp_path, env)
         assert third.returncode == 1
         assert third.stderr.strip() == (
