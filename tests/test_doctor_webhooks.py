@@ -1,7 +1,8 @@
 """The doctor checks that the webhooks are subscribed to what Repobox listens for, per
 repository, where the API shows it: GitHub's repository hooks, GitLab's project hooks. A
 list the bot may not read says "needs admin rights" and is no failure. Against the fakes
-(their hook lists follow the real APIs), through `run_all` as `./dev doctor` runs it."""
+(`fake.hooks`: tests/fakes/forge_hooks.py, the real APIs' shapes), through `run_all` as
+`./dev doctor` runs it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from redis import Redis
 from bot.core.config import Settings
 from bot.doctor.check import Level
 from bot.doctor.checks import run_all
-from tests.fakes.forge_hooks import GitHubHooks, GitLabHooks
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitlab import DEFAULT_TOKEN, DEVELOPER, MAINTAINER, FakeGitLab
 
@@ -25,15 +25,13 @@ def test_missing_webhook_events_are_named_per_repository_with_the_feature(
         for name, role in (("octo/hooked", "admin"), ("octo/partial", "admin"),
                            ("octo/theirs", "write")):  # fmt: skip
             github.add_repo(name, "file:///nowhere", permissions={github.login: role})
-        hooks = GitHubHooks(github)
+        hooks = github.hooks
         hooks.add_hook("octo/hooked", f"{URL}/github", EVERY)
         hooks.add_hook("octo/partial", f"{URL}/github", ["issue_comment", "pull_request"])
         hooks.add_hook("octo/partial", f"{URL}/github", EVERY, active=False)  # off: not counted
         widgets = gitlab.add_project("acme/widgets", members={gitlab.bot.id: MAINTAINER})
         gitlab.add_project("acme/other", members={gitlab.bot.id: DEVELOPER})
-        GitLabHooks(gitlab).add_hook(
-            widgets.id, f"{URL}/gitlab", {"note_events", "merge_requests_events"}
-        )
+        gitlab.hooks.add_hook(widgets.id, f"{URL}/gitlab", {"note_events", "merge_requests_events"})
         configured = settings.with_changes(
             github_api_url=github.url,
             github_token=github.token,

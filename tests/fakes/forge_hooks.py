@@ -1,7 +1,8 @@
 """Repository webhooks on the fake GitHub and project hooks on the fake GitLab, as the
 doctor reads them.
 
-Registered with `GitHubHooks(fake)` / `GitLabHooks(fake)`. Routes, as the hosts describe
+Every `FakeGitHub` / `FakeGitLab` has them as `fake.hooks` (none set: an empty list, so
+the doctor on any fake finds no hook rather than an unknown route). Routes, as the hosts describe
 them: GitHub `GET /repos/{owner}/{repo}/hooks` (docs.github.com/rest/repos/webhooks#list-
 repository-webhooks: admin rights on the repository, else 404), GitLab
 `GET /projects/:id/hooks` (docs.gitlab.com/api/project_webhooks/#list-webhooks-for-a-
