@@ -37,6 +37,7 @@ SMOKE: list[tuple[str, list[str], str]] = [
     ("session_ready.py", ["--files", "20", "--runs", "1"], "warm session ready"),
     ("slack_ack.py", ["--requests", "10", "--lines", "20", "--seconds", "1"], "429s"),
     ("slack_stream.py", ["--lines", "20", "--seconds", "1"], "lag from a line to the call"),
+    ("triggers.py", ["--runs", "1"], "failed CI webhook → fix prompt started: p50"),
 ]  # fmt: skip
 
 

@@ -150,6 +150,7 @@ def test_dev_doctor_with_no_server_checks_the_terminal_and_says_so(
         "ok   Slack",
         "--   GitLab",
         "ok   GitHub",
+        "ok   Webhooks (GitHub)",
         "ok   Anthropic",
         "ok   Agent",
         "warn Sandbox",

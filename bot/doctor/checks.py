@@ -28,6 +28,7 @@ from bot.core.redisio import maybe_str, str_fields
 from bot.doctor.agent import check_agent, check_anthropic, check_network, check_sandbox
 from bot.doctor.check import Check, Level, fail, fine, skipped
 from bot.doctor.reasons import unreachable
+from bot.doctor.webhooks import check_webhooks
 from bot.forges import github_app
 from bot.forges.clients import github_message
 from bot.identity import broken
@@ -211,11 +212,14 @@ def run_all(
     settings: Settings, redis: Redis | None, *, redis_missing: str = "not reachable"
 ) -> list[Check]:
     """Every check, in the order people read them."""
+    gitlab, github = check_gitlab(settings), check_github(settings)
+    working = {c.name for c in (gitlab, github) if c.ok and c.configured}
     return [
         check_secret_key(settings),
         check_slack(settings),
-        check_gitlab(settings),
-        check_github(settings),
+        gitlab,
+        github,
+        *check_webhooks(settings, redis, working),  # subscribed to what Repobox listens for
         check_anthropic(settings),
         check_agent(settings),
         check_sandbox(settings),

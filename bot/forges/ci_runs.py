@@ -1,8 +1,9 @@
 """A failed CI run on a branch, and the failed jobs' log tails read through the forge's API.
 
-GitHub: a `check_suite` that completed with `failure` names its suite; its failed check
-runs are listed (`GET /repos/{o}/{r}/check-suites/{id}/check-runs`) and an Actions check
-run's id is its job's, whose log (`GET /repos/{o}/{r}/actions/jobs/{id}/logs`) is a
+GitHub: a `check_suite` that completed with `failure` (or a failed `check_run`, which names
+its suite) has its failed check runs listed (`GET /repos/{o}/{r}/check-suites/{id}/check-runs`);
+a failed `workflow_run` has its failed jobs listed (`GET /repos/{o}/{r}/actions/runs/{id}/jobs`).
+An Actions check run's id is its job's, whose log (`GET /repos/{o}/{r}/actions/jobs/{id}/logs`) is a
 redirect to a short-lived text file, fetched without our token. GitLab: a Pipeline Hook
 with status `failed` lists its builds; a failed one's trace is
 `GET /projects/:id/jobs/:job_id/trace`. Logs are untrusted and may print secrets: only
@@ -48,6 +49,7 @@ class CiFailure:
     sha: str
     url: str  # the suite's or pipeline's page, for people
     suite_id: int = 0  # GitHub's check suite
+    run_id: int = 0  # GitHub's workflow run (its jobs are listed, not the suite's runs)
     jobs: tuple[tuple[int, str], ...] = ()  # GitLab's failed builds: (id, name)
     delivery: str = ""
 
@@ -60,6 +62,7 @@ class CiFailure:
             "sha": self.sha,
             "url": self.url,
             "suite_id": self.suite_id,
+            "run_id": self.run_id,
             "jobs": [list(job) for job in self.jobs],
             "delivery": self.delivery,
         }
@@ -74,6 +77,7 @@ class CiFailure:
             sha=str(data["sha"]),
             url=str(data.get("url", "")),
             suite_id=int(data.get("suite_id", 0)),
+            run_id=int(data.get("run_id", 0)),
             jobs=tuple((int(i), str(n)) for i, n in data.get("jobs", ())),
             delivery=str(data.get("delivery", "")),
         )
@@ -97,7 +101,10 @@ def failed_jobs(provider: Provider, failure: CiFailure, settings: Settings) -> l
     read: Callable[[int], str]
     if isinstance(provider, GitHubProvider):
         github = provider
-        named = _github_failed(github, failure)
+        if failure.run_id:
+            named = _github_run_failed(github, failure)
+        else:
+            named = _github_failed(github, failure)
         read = lambda job_id: _github_log(github, failure, job_id)  # noqa: E731
     elif isinstance(provider, GitLabProvider):
         gitlab = provider
@@ -122,6 +129,13 @@ def _github_failed(provider: GitHubProvider, failure: CiFailure) -> list[tuple[i
         "list the check suite's runs", lambda: list(suite.get_check_runs(filter="latest"))
     )
     return [(run.id, run.name) for run in runs if run.conclusion in FAILED_RUNS]
+
+
+def _github_run_failed(provider: GitHubProvider, failure: CiFailure) -> list[tuple[int, str]]:
+    """A workflow run's failed jobs (its latest attempt's)."""
+    run = provider._repo(failure.project).get_workflow_run(failure.run_id)
+    jobs = provider._call("list the workflow run's jobs", lambda: list(run.jobs("latest")))
+    return [(job.id, job.name) for job in jobs if job.conclusion in FAILED_RUNS]
 
 
 def _github_log(provider: GitHubProvider, failure: CiFailure, job_id: int) -> str:

@@ -80,6 +80,10 @@ class AsyncSessionStore:
             await self._release(keys=[keys.thread(surface, key)], args=[session.id])
         await self.redis.delete(places)
 
+    async def places(self, session_id: str) -> list[str]:
+        """The session's other places (`surface|thread_key`), sorted."""
+        return sorted(as_str(p) for p in await self.redis.smembers(keys.session_places(session_id)))
+
     async def close_place(self, surface: str, thread_key: str) -> str | None:
         """A merge request a session shipped was merged or closed: its thread is no longer
         that session's place. The session bound there; None when none was (a session started

@@ -128,6 +128,8 @@ class Row:
     # Its other places (`surface|thread key`: the merge request it shipped), beside its
     # thread: the session is one row wherever it was asked.
     places: tuple[str, ...] = ()
+    thread_key: str = ""  # its home thread's key on `surface`
+    thread_url: str | None = None  # its home thread's link, when the record holds one
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,8 @@ def _row(summary: Summary, last_activity: int) -> Row:
         starter=summary.starter,
         last_activity=last_activity,
         merge_request_url=summary.merge_request_url,
+        thread_key=summary.thread_key,
+        thread_url=summary.thread_url,
     )
 
 

@@ -65,6 +65,7 @@ class Summary:
     starter_name: str
     merge_request_url: str | None
     created_at: float
+    thread_url: str | None = None  # the home thread's link, when its surface gave one
 
     @classmethod
     def from_fields(cls, session_id: str, values: list[Any]) -> Summary | None:
@@ -85,6 +86,7 @@ class Summary:
             starter_name=_text(person.get("name")),
             merge_request_url=_text(mr.get("url")) or None,
             created_at=_float(got["created_at"]),
+            thread_url=_text(thread.get("url")) or None,
         )
 
     @classmethod
@@ -103,6 +105,7 @@ class Summary:
             starter_name=session.created_by.name,
             merge_request_url=mr.url if mr else None,
             created_at=session.created_at,
+            thread_url=session.thread.url,
         )
 
     @property

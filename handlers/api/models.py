@@ -124,6 +124,17 @@ class MergeRequest(BaseModel):
     number: int | None = None
 
 
+class Thread(BaseModel):
+    """One thread the session answers in: where it started, or the MR/PR it shipped."""
+
+    surface: str = Field(description="slack, github, gitlab, web, api or cli.")
+    label: str = Field(
+        description="As people read it: `Slack thread`, `GitHub PR #12`, `GitLab !3`."
+    )
+    url: str | None = Field(description="Its link, when one is known.")
+    home: bool = Field(description="Where the session started.")
+
+
 class Places(BaseModel):
     """Where the session can be followed."""
 
@@ -131,6 +142,10 @@ class Places(BaseModel):
     events: str
     dashboard: str
     live: str = Field(description="The signed, expiring read-only live page.")
+    threads: list[Thread] = Field(
+        default_factory=list,
+        description="Every thread it answers in: its own first, then the MR/PR it shipped.",
+    )
 
 
 class SessionOut(BaseModel):
@@ -163,6 +178,9 @@ class SessionRow(BaseModel):
     started_by: str
     last_activity: int
     merge_request_url: str | None
+    places: list[Thread] = Field(
+        default_factory=list, description="Its threads: its own first, then the MR/PR it shipped."
+    )
 
 
 class SessionList(BaseModel):

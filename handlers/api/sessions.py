@@ -20,6 +20,7 @@ from bot.sessions.session import Session, Thread
 from handlers.api import models
 from handlers.api.operations import Call
 from handlers.api.problems import ApiProblem
+from handlers.common.places import Place, places_of
 
 PREFIX = "/api/v1"
 
@@ -39,6 +40,14 @@ async def session_out(call: Call, session: Session) -> models.SessionOut:
     status = await ctx.service.status(session)
     current, url = status.session, ctx.settings.public_url
     mr = current.merge_request
+    threads = places_of(
+        current.thread.surface,
+        current.thread.key,
+        current.thread.url,
+        mr.url if mr else None,
+        await ctx.service.sessions.places(current.id),
+        page=f"{url}/dashboard/sessions/{current.id}",
+    )
     return models.SessionOut(
         id=current.id,
         repo=current.repo,
@@ -61,8 +70,13 @@ async def session_out(call: Call, session: Session) -> models.SessionOut:
             events=f"{url}{PREFIX}/sessions/{current.id}/events",
             dashboard=f"{url}/dashboard/sessions/{current.id}",
             live=session_link(ctx.settings, current.id),
+            threads=_threads(threads),
         ),
     )
+
+
+def _threads(places: tuple[Place, ...]) -> list[models.Thread]:
+    return [models.Thread(surface=p.surface, label=p.label, url=p.url, home=p.home) for p in places]
 
 
 async def list_sessions(call: Call) -> models.SessionList:
@@ -74,6 +88,7 @@ async def list_sessions(call: Call) -> models.SessionList:
     found = await linked.list_for(
         call.api.accounts, call.caller.account.id, call.caller.admin, filters
     )
+    public = call.api.web.settings.public_url
     return models.SessionList(
         items=[
             models.SessionRow(
@@ -86,6 +101,16 @@ async def list_sessions(call: Call) -> models.SessionList:
                 started_by=row.who,
                 last_activity=row.last_activity,
                 merge_request_url=row.merge_request_url,
+                places=_threads(
+                    places_of(
+                        row.surface,
+                        row.thread_key,
+                        row.thread_url,
+                        row.merge_request_url,
+                        row.places,
+                        page=f"{public}/dashboard/sessions/{row.id}",
+                    )
+                ),
             )
             for row in found.rows
         ],

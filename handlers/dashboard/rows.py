@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from bot.sessions.listing import CURSOR, Row
 from bot.sessions.session import SessionState
+from handlers.common.places import Place, places_of
 
 STATES = tuple(s.value for s in SessionState)
 SCOPES = ("mine", "everyone")
@@ -35,6 +36,9 @@ class SessionRow:
     who: str
     last_activity: float
     mr_url: str | None = None
+    # Everywhere it can be followed: its home thread, then the MR/PR it shipped (one row for
+    # a session asked in Slack and on its pull request).
+    places: tuple[Place, ...] = ()
 
     @classmethod
     def of(cls, row: Row) -> SessionRow:
@@ -48,6 +52,14 @@ class SessionRow:
             who=row.who,
             last_activity=float(row.last_activity),
             mr_url=url if url and url.startswith(("https://", "http://")) else None,
+            places=places_of(
+                row.surface,
+                row.thread_key,
+                row.thread_url,
+                url,
+                row.places,
+                page=f"/dashboard/sessions/{row.id}",
+            ),
         )
 
     @property

@@ -1,5 +1,9 @@
-"""Failed CI: GitHub `check_suite` completed with `failure`, GitLab's Pipeline Hook with
-status `failed`.
+"""Failed CI: GitHub `check_suite`, `check_run` or `workflow_run` completed with `failure`,
+GitLab's Pipeline Hook with status `failed`.
+
+The three GitHub events often all arrive for one red push (a workflow's run, its suite, each
+failed job's check run): each is taken, and the job's one-attempt-per-head rule
+(`jobs.ci_jobs`) makes them one fix.
 
 Answered at once with no call to the platform: the delivery is read into a `CiFailure`,
 deduped by its delivery id and handed to `jobs.ci_jobs`, which decides (a branch Repobox
@@ -28,6 +32,7 @@ from jobs.ci_jobs import handle_ci_failure
 log = logging.getLogger(__name__)
 
 MAX_BUILDS = 200  # builds read from one pipeline
+FAILED = ("failure", "timed_out")  # GitHub conclusions that ask for a fix
 _REPO = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
 _PATH = re.compile(r"[A-Za-z0-9_.-]{1,255}(?:/[A-Za-z0-9_.-]{1,255}){1,20}")
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
@@ -54,6 +59,38 @@ class _Repository(Payload):
 class _CheckSuite(Payload):
     action: Word
     check_suite: _Suite
+    repository: _Repository
+
+
+class _SuiteOfRun(Payload):
+    id: Id
+    head_branch: Branch | None = None
+
+
+class _Run(Payload):
+    id: Id
+    head_sha: Sha
+    conclusion: Word | None = None
+    check_suite: _SuiteOfRun
+
+
+class _CheckRun(Payload):
+    action: Word
+    check_run: _Run
+    repository: _Repository
+
+
+class _WorkflowRun(Payload):
+    id: Id
+    head_branch: Branch | None = None
+    head_sha: Sha
+    conclusion: Word | None = None
+    html_url: Url | None = None
+
+
+class _WorkflowRunHook(Payload):
+    action: Word
+    workflow_run: _WorkflowRun
     repository: _Repository
 
 
@@ -94,7 +131,7 @@ async def github_check_suite(
     except Malformed as error:
         raise malformed("github", error.what) from None
     suite = event.check_suite
-    if suite.conclusion not in ("failure", "timed_out") or not suite.head_branch:
+    if suite.conclusion not in FAILED or not suite.head_branch:
         return ignored(f"check suite {suite.conclusion or 'without a conclusion'}")
     repo = event.repository
     page = f"{repo.html_url}/commit/{suite.head_sha}/checks" if repo.html_url else ""
@@ -106,6 +143,61 @@ async def github_check_suite(
         sha=suite.head_sha,
         url=page,
         suite_id=suite.id,
+        delivery=delivery or "",
+    )
+    return await _take(ctx, failure)
+
+
+async def github_check_run(
+    ctx: WebContext, payload: dict[str, object], delivery: str | None
+) -> web.Response:
+    """One failed check run: its suite's failed runs are what the fix reads."""
+    if payload.get("action") != "completed":
+        return ignored(f"check_run {str(payload.get('action'))[:40]}")
+    try:
+        event = read(_CheckRun, payload)
+    except Malformed as error:
+        raise malformed("github", error.what) from None
+    run = event.check_run
+    if run.conclusion not in FAILED or not run.check_suite.head_branch:
+        return ignored(f"check run {run.conclusion or 'without a conclusion'}")
+    repo = event.repository
+    page = f"{repo.html_url}/commit/{run.head_sha}/checks" if repo.html_url else ""
+    failure = CiFailure(
+        provider="github",
+        project=repo.full_name,
+        project_id=repo.id,
+        branch=run.check_suite.head_branch,
+        sha=run.head_sha,
+        url=page,
+        suite_id=run.check_suite.id,
+        delivery=delivery or "",
+    )
+    return await _take(ctx, failure)
+
+
+async def github_workflow_run(
+    ctx: WebContext, payload: dict[str, object], delivery: str | None
+) -> web.Response:
+    """A failed Actions workflow run: its failed jobs are what the fix reads."""
+    if payload.get("action") != "completed":
+        return ignored(f"workflow_run {str(payload.get('action'))[:40]}")
+    try:
+        event = read(_WorkflowRunHook, payload)
+    except Malformed as error:
+        raise malformed("github", error.what) from None
+    run = event.workflow_run
+    if run.conclusion not in FAILED or not run.head_branch:
+        return ignored(f"workflow run {run.conclusion or 'without a conclusion'}")
+    repo = event.repository
+    failure = CiFailure(
+        provider="github",
+        project=repo.full_name,
+        project_id=repo.id,
+        branch=run.head_branch,
+        sha=run.head_sha,
+        url=run.html_url or "",
+        run_id=run.id,
         delivery=delivery or "",
     )
     return await _take(ctx, failure)

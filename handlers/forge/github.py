@@ -136,6 +136,10 @@ async def receive(request: web.Request) -> web.Response:
         return await triggers.github_issues(ctx, payload, delivery)
     if name == "check_suite":  # completed with a failure: maybe a CI fix in its session
         return await ci.github_check_suite(ctx, payload, delivery)
+    if name in ("check_run", "workflow_run"):  # the same, for one run or one workflow run
+        return await (ci.github_check_run if name == "check_run" else ci.github_workflow_run)(
+            ctx, payload, delivery
+        )
     if name not in TAKEN:
         return ignored(f"event {name[:40] or 'unnamed'}")
     try:

@@ -20,6 +20,7 @@ from bot.core.errors import NotFound
 from bot.security.links import verify
 from bot.sessions.session import Session
 from handlers.common.context import CONTEXT_KEY, WebContext
+from handlers.common.places import places_of
 from handlers.live.events import STREAM_ID, LiveStreams, prompt_card
 from handlers.live.workspace import render_workspace
 
@@ -82,7 +83,19 @@ async def events(request: web.Request) -> web.StreamResponse:
 async def _snapshot(service: SessionService, session_id: str) -> dict[str, Any]:
     session = await service.sessions.get(session_id)
     prompts = await service.prompts.history(session_id)
-    return {"session": _card(session), "prompts": [prompt_card(p) for p in prompts]}
+    card = _card(session)
+    thread, mr = session.thread, session.merge_request
+    others = await service.sessions.places(session_id)
+    found = places_of(
+        thread.surface,
+        thread.key,
+        thread.url,
+        mr.url if mr else None,
+        others,
+        page=f"/dashboard/sessions/{session.id}",
+    )
+    card["places"] = [place.to_dict() for place in found]
+    return {"session": card, "prompts": [prompt_card(p) for p in prompts]}
 
 
 snapshot = _snapshot  # the dashboard's session page renders the same card and history

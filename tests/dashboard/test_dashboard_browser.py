@@ -252,4 +252,5 @@ def test_sign_in_start_a_session_watch_it_stream_and_ship_it(
     tab.get_by_role("link", name="Sessions").click()
     row = tab.locator("table.sessions tbody tr")
     expect(row.locator(".chip")).to_have_text(["pushed"])
-    expect(row.get_by_role("link", name=f"#{pull.number}")).to_be_visible()
+    expect(row.get_by_role("link", name=f"#{pull.number} on the host")).to_be_visible()
+    expect(row.get_by_role("link", name=f"GitHub PR #{pull.number}", exact=True)).to_be_visible()

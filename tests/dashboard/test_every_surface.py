@@ -66,7 +66,7 @@ def test_a_slack_started_session_is_on_the_linked_persons_dashboard_only(
     mine = alice.get(f"{app_server.url}/dashboard/", timeout=30)
     assert mine.status_code == 200
     assert "gizmos" in mine.text and "write notes.txt: hello" in mine.text
-    assert "Slack</span>" in mine.text  # the surface it came from
+    assert "Slack thread</span>" in mine.text  # the place it came from
     (session_id,) = session_links(mine.text)
     page = alice.get(f"{app_server.url}/dashboard/sessions/{session_id}", timeout=30)
     assert page.status_code == 200 and "notes.txt" in page.text
@@ -130,7 +130,7 @@ def test_a_gitlab_comment_session_is_on_the_dashboard_of_whoever_links_that_logi
     alice = browser_for(app, configured, redis, Identity.forge(Provider.GITLAB, "Alice"))
     mine = alice.get(f"{app.url}/dashboard/", timeout=30)
     assert "acme/widgets" in mine.text and "Add a notes file" in mine.text  # the issue title
-    assert "GitLab</span>" in mine.text
+    assert f"GitLab issue #{found.iid}</" in mine.text  # its place, as people name it
     assert len(session_links(mine.text)) == 1
 
     # The same login on the other host is someone else.

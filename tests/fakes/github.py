@@ -376,6 +376,9 @@ class FakeGitHub(FakeServer):
         self.secondary = GitHubSecondary()  # tests/fakes/rate_limits.py; enabled = False: off
         self._routes_github()
         self.uploads = GitHubUploads(self)  # pasted images (tests/fakes/github_uploads.py)
+        from .forge_hooks import GitHubHooks  # here: it imports this module
+
+        self.hooks = GitHubHooks(self)  # repository webhooks (tests/fakes/forge_hooks.py)
         # "Sign in with GitHub": on GitHub.com the web host, here the fake itself.
         self.oauth = OAuthServer(
             self,

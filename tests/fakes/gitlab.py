@@ -282,6 +282,9 @@ class FakeGitLab(FakeServer):
         self._api_routes: list[_Route] = []
         self._add_api_routes()
         self.uploads = GitLabUploads(self)  # pasted files (tests/fakes/gitlab_uploads.py)
+        from .forge_hooks import GitLabHooks  # here: it imports this module
+
+        self.hooks = GitLabHooks(self)  # project webhooks (tests/fakes/forge_hooks.py)
         self.bot = self.add_user(bot_username, "Repobox", bot=True, token=token)
         self.oauth = OAuthServer(
             self,
