@@ -7,7 +7,6 @@ import shutil
 import time
 from pathlib import Path
 
-from bot.agents import claude_code
 from bot.commands import repo_spec
 from bot.core import disk
 from bot.core.config import Settings
@@ -26,14 +25,16 @@ from bot.sessions.hosts import HostRegistry
 from bot.sessions.runlock import SessionLock
 from bot.sessions.session import Person, Session, SessionState
 from bot.surfaces.registry import sink_for
-from jobs.steps import compare
 from jobs.steps import context as job_context
-from jobs.steps import drain as runner
 from jobs.steps.context import JobContext
 
 log = logging.getLogger(__name__)
 
 SYSTEM = Person("repobox", "Repobox")
+
+# _worker_only: the runs' modules (agents, the Anthropic SDK, MCP) are imported inside the
+# jobs that use them, so that every `./dev session …` command, which imports this module only
+# to name its jobs when it enqueues them, starts in a second instead of two and a half.
 
 
 def context() -> JobContext:
@@ -141,6 +142,8 @@ def _fail(ctx: JobContext, session_id: str, stream: ProgressStream, message: str
 
 def drain_session(session_id: str) -> None:
     """Run the session's waiting prompts and ships, one at a time, in order."""
+    from jobs.steps import drain as runner  # see _worker_only
+
     runner.drain(context(), session_id)
 
 
@@ -153,6 +156,9 @@ def retire_session(session_id: str) -> None:
             Path(session.workdir), repo_key(session.clone_url) if session.clone_url else None
         )
         ctx.service.sessions.update(session_id, workdir=None)
+    from bot.agents import claude_code  # see _worker_only
+    from jobs.steps import compare
+
     compare.discard(ctx, session)  # an unpicked comparison's candidates
     shutil.rmtree(claude_code.config_dir(ctx.settings, session_id), ignore_errors=True)
     if session.host:
