@@ -18,11 +18,11 @@ from typing import Annotated
 from aiohttp import web
 
 from bot.checks.schema import AutoReview
-from bot.core import dedupe
+from bot.core.dispatch import RUN_QUEUE
 from handlers.common.context import WebContext
 from handlers.common.fields import Flag, Id, Object, Payload, at_most, read, shaped
 from handlers.common.payload import Malformed
-from handlers.forge.webhooks import ignored, malformed
+from handlers.forge.webhooks import enqueue_once, ignored, malformed
 from jobs.review_jobs import REVIEW_TIMEOUT, auto_review
 
 log = logging.getLogger(__name__)
@@ -153,24 +153,23 @@ async def _queue(
     trigger: AutoReview,
     delivery: str | None,
 ) -> web.Response:
-    names = [f"{provider}:auto-review:{project}:{number}:{sha}:{trigger}"]
-    if delivery:
-        names.insert(0, f"{provider}:delivery:{delivery}")
-    for name in names:
-        if not await dedupe.take(ctx.aredis, name, dedupe.FORGE_DELIVERY_TTL):
-            return web.json_response({"status": "duplicate"})
-    try:
-        await ctx.jobs.enqueue(
-            auto_review,
-            job_id=f"review:{provider}:{project}:{number}:auto:{sha[:12]}:{trigger}",
-            timeout=REVIEW_TIMEOUT,
-            provider=provider,
-            project=project,
-            number=number,
-            trigger=trigger,
-        )
-    except Exception:
-        await dedupe.release(ctx.aredis, *names)  # the platform's retry is not a duplicate
-        raise
+    delivered = f"{provider}:delivery:{delivery}" if delivery else None
+    answer = await enqueue_once(
+        ctx,
+        [
+            ("delivery", delivered),
+            ("review", f"{provider}:auto-review:{project}:{number}:{sha}:{trigger}"),
+        ],
+        auto_review,
+        job_id=f"review:{provider}:{project}:{number}:auto:{sha[:12]}:{trigger}",
+        queue=RUN_QUEUE,
+        timeout=REVIEW_TIMEOUT,
+        provider=provider,
+        project=project,
+        number=number,
+        trigger=trigger,
+    )
+    if answer.status != 202:
+        return answer
     log.info("%s %s!%s %s: automatic review queued", provider, project, number, trigger)
-    return web.json_response({"status": "accepted"}, status=202)
+    return answer

@@ -20,13 +20,12 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import Field
 
-from bot.core import dedupe
-from bot.core.dispatch import FAST_QUEUE, safe_id
+from bot.core.dispatch import safe_id
 from bot.forges.ci_runs import CiFailure
 from handlers.common.context import WebContext
 from handlers.common.fields import Id, Payload, at_most, read, shaped
 from handlers.common.payload import Malformed
-from handlers.forge.webhooks import ignored, malformed
+from handlers.forge.webhooks import enqueue_once, ignored, malformed
 from jobs.ci_jobs import handle_ci_failure
 
 log = logging.getLogger(__name__)
@@ -235,20 +234,15 @@ async def _take(ctx: WebContext, failure: CiFailure) -> web.Response:
     """Off or a redelivery: ignored; else enqueued (the job finds the session)."""
     if not ctx.settings.triggers:
         return ignored("triggers are off (REPOBOX_TRIGGERS)")
-    name = f"{failure.provider}:delivery:{failure.delivery}" if failure.delivery else None
-    if name is not None and not await dedupe.take(ctx.aredis, name, dedupe.FORGE_DELIVERY_TTL):
-        return web.json_response({"status": "duplicate", "of": "delivery"})
-    try:
-        await ctx.jobs.enqueue(
-            handle_ci_failure,
-            job_id=safe_id(f"ci-{failure.provider}-{failure.sha[:12]}-{failure.delivery}"),
-            queue=FAST_QUEUE,
-            timeout=600,
-            failure=failure.to_dict(),
-        )
-    except Exception:
-        if name is not None:
-            await dedupe.release(ctx.aredis, name)
-        raise
+    delivery = f"{failure.provider}:delivery:{failure.delivery}" if failure.delivery else None
+    answer = await enqueue_once(
+        ctx,
+        [("delivery", delivery)],
+        handle_ci_failure,
+        job_id=safe_id(f"ci-{failure.provider}-{failure.sha[:12]}-{failure.delivery}"),
+        failure=failure.to_dict(),
+    )
+    if answer.status != 202:
+        return answer
     log.info("CI failed on %s %s; taken", failure.project, failure.branch)
-    return web.json_response({"status": "accepted"}, status=202)
+    return answer

@@ -16,14 +16,13 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import Field
 
-from bot.core import dedupe
-from bot.core.dispatch import FAST_QUEUE, safe_id
+from bot.core.dispatch import safe_id
 from bot.forges.forge import ForgeUser
 from bot.forges.issue_events import IssueChange
 from handlers.common.context import WebContext
 from handlers.common.fields import Id, Object, Payload, Text, at_most, read, shaped
 from handlers.common.payload import Malformed
-from handlers.forge.webhooks import ignored, is_self, malformed
+from handlers.forge.webhooks import enqueue_once, ignored, is_self, malformed
 from jobs.trigger_jobs import handle_issue_change
 
 log = logging.getLogger(__name__)
@@ -189,20 +188,15 @@ async def _take(ctx: WebContext, change: IssueChange) -> web.Response:
         return ignored("no label or assignee changed")
     if await is_self(ctx, change.provider, change.sender.username):
         return ignored("my own change")
-    name = f"{change.provider}:delivery:{change.delivery}" if change.delivery else None
-    if name is not None and not await dedupe.take(ctx.aredis, name, dedupe.FORGE_DELIVERY_TTL):
-        return web.json_response({"status": "duplicate", "of": "delivery"})
-    try:
-        await ctx.jobs.enqueue(
-            handle_issue_change,
-            job_id=safe_id(f"trigger-{change.provider}-{change.thread_key}-{change.delivery}"),
-            queue=FAST_QUEUE,
-            timeout=600,
-            change=dict(change.to_dict()),
-        )
-    except Exception:
-        if name is not None:  # not taken after all: the platform's retry is not a duplicate
-            await dedupe.release(ctx.aredis, name)
-        raise
+    delivery = f"{change.provider}:delivery:{change.delivery}" if change.delivery else None
+    answer = await enqueue_once(
+        ctx,
+        [("delivery", delivery)],
+        handle_issue_change,
+        job_id=safe_id(f"trigger-{change.provider}-{change.thread_key}-{change.delivery}"),
+        change=dict(change.to_dict()),
+    )
+    if answer.status != 202:
+        return answer
     log.info("%s issue %s#%s changed; taken", change.provider, change.project, change.number)
-    return web.json_response({"status": "accepted"}, status=202)
+    return answer

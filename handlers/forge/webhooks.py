@@ -12,7 +12,7 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import wraps
 
@@ -178,6 +178,34 @@ def parsed(event: CommentEvent, bot_name: str) -> dict[str, object]:
 async def first_time(ctx: WebContext, name: str) -> bool:
     """Record a delivery or comment id; False when it was seen before (a redelivery)."""
     return await dedupe.take(ctx.aredis, name, dedupe.FORGE_DELIVERY_TTL)
+
+
+async def enqueue_once(
+    ctx: WebContext,
+    names: Sequence[tuple[str, str | None]],
+    function: Callable[..., object],
+    *,
+    job_id: str,
+    queue: str = FAST_QUEUE,
+    timeout: float = 600,
+    **kwargs: object,
+) -> web.Response:
+    """Take each `(of, name)` (a delivery, an event); one taken before answers "duplicate"
+    `of` it. Then enqueue `function(**kwargs)`; if that fails, the names are released, so
+    the platform's retry is not a duplicate. 202 when enqueued."""
+    taken: list[str] = []
+    for of, name in names:
+        if name is None:
+            continue
+        if not await first_time(ctx, name):
+            return web.json_response({"status": "duplicate", "of": of})
+        taken.append(name)
+    try:
+        await ctx.jobs.enqueue(function, job_id=job_id, queue=queue, timeout=timeout, **kwargs)
+    except Exception:
+        await dedupe.release(ctx.aredis, *taken)
+        raise
+    return web.json_response({"status": "accepted"}, status=202)
 
 
 async def accept(ctx: WebContext, event: CommentEvent, delivery_key: str | None) -> web.Response:
