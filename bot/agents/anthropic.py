@@ -30,7 +30,7 @@ from bot.agents.attachment_blocks import first_message
 from bot.agents.base import Figures, RunRequest
 from bot.agents.context import system_blocks
 from bot.agents.mcp_hub import McpHub
-from bot.agents.mcp_launch import launches, run_servers
+from bot.agents.mcp_launch import launches, mcp_hosts, run_servers
 from bot.agents.pricing import turn_cost
 from bot.agents.tool_inputs import tool_params
 from bot.agents.tools import Toolbox, ToolCall, step_event
@@ -107,11 +107,11 @@ class AnthropicAgent:
         self.settings = settings
 
     def run(self, request: RunRequest, control: RunControl) -> Iterator[ProgressEvent]:
-        hosts = run_hosts(self.settings, extra=request.egress_hosts)
-        servers = run_servers(self.settings, request.mcp_servers)
+        servers, refused = run_servers(self.settings, request.mcp_servers)
+        hosts = run_hosts(self.settings, extra=[*request.egress_hosts, *mcp_hosts(servers)])
         with confined(self.settings, hosts) as sandbox:
             found, problems = launches(self.settings, servers, sandbox, request.workdir)
-            with McpHub(found, problems) as hub:
+            with McpHub(found, [*refused, *problems]) as hub:
                 yield from self._run(request, control, sandbox, hub)
 
     def _run(

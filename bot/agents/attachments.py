@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -96,6 +96,19 @@ def scratch_folder(workdir: Path) -> Path | None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, mode=0o700)
     return folder
+
+
+def copied(attachments: Sequence[Attachment], workdir: Path) -> tuple[Attachment, ...]:
+    """The attachments, copied into another workdir's scratch folder (a `compare`
+    candidate's own), so each candidate finds them where its prompt says; fetched once."""
+    if not attachments:
+        return ()
+    folder = scratch_folder(workdir)
+    if folder is None:
+        return ()
+    return tuple(
+        replace(a, path=Path(shutil.copyfile(a.path, folder / a.path.name))) for a in attachments
+    )
 
 
 def fetch_all(

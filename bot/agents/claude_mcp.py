@@ -1,9 +1,11 @@
 """MCP servers for Claude Code: a `--mcp-config` file in the workdir's private `.git/repobox/`
-naming each server, which Claude Code starts itself, inside the same sandbox as it runs.
+naming each server, which Claude Code starts itself, inside the same sandbox as it runs, or
+reaches over HTTP (`{"type": "http", "url", "headers"}`) through the run's allow-list proxy.
 
-Secrets stay off the disk: the file says `${VARIABLE}` and the value rides in Claude
-Code's environment, which it expands. Claude Code then holds the values, so the commands
-it runs can see them too; the built-in agent keeps them to the server alone.
+Secrets stay off the disk: the file says `${VARIABLE}` (in a server's `env` or a header's
+value) and the value rides in Claude Code's environment, which it expands. Claude Code then
+holds the values, so the commands it runs can see them too (any file it could read, they
+could read as well); the built-in agent keeps them to the worker and the server alone.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.agents.mcp_launch import missing_text
 from bot.core.config import Settings
 from bot.core.mcp_servers import McpServer, server_env
 
 FILE = Path("repobox") / "mcp.json"  # under the workdir's .git
+HEADER_VARIABLE = "REPOBOX_MCP_HEADER_{}"  # one per header value, never a setting's own name
 
 
 def mcp_config(
@@ -32,10 +36,15 @@ def mcp_config(
     for server in servers:
         values, missing = server_env(server, settings.mcp_env)
         if missing:
-            problems.append(
-                f"MCP server `{server.name}` asks for {', '.join(missing)}, which the operator "
-                "does not offer (REPOBOX_MCP_ENV)"
-            )
+            problems.append(missing_text(server, missing))
+        if server.url:
+            headers: dict[str, str] = {}
+            for header, value in values.items():
+                variable = HEADER_VARIABLE.format(len(env))
+                env[variable] = value
+                headers[header] = "${" + variable + "}"
+            described[server.name] = {"type": "http", "url": server.url, "headers": headers}
+            continue
         env.update(values)
         described[server.name] = {
             "type": "stdio",

@@ -23,6 +23,7 @@ from bot.agents import claude_code
 from bot.agents.base import RunRequest
 from bot.agents.command_attempt import Attempt
 from bot.agents.command_line import command_argv, placeholder_problem, program_of
+from bot.agents.mcp_launch import mcp_hosts, run_servers
 from bot.core.config import Settings
 from bot.core.errors import AgentError, ConfigError
 from bot.processes.control import RunControl
@@ -48,11 +49,13 @@ class CommandAgent:
 
     def run(self, request: RunRequest, control: RunControl) -> Iterator[ProgressEvent]:
         passed = agent_environment(self.settings, keep=self.passed_env())
+        preset = claude_code.is_preset(self.command)
+        servers = run_servers(self.settings, request.mcp_servers)[0] if preset else []
         hosts = run_hosts(
             self.settings,
             external_agent=True,
             model_url=passed.get("ANTHROPIC_BASE_URL"),
-            extra=request.egress_hosts,
+            extra=[*request.egress_hosts, *mcp_hosts(servers)],  # the MCP URLs' hosts
         )
         with confined(self.settings, hosts) as sandbox:
             yield from self._run(request, control, sandbox)

@@ -105,8 +105,9 @@ class Attempt:
                 claude_code.preset_env(sandboxed=self.sandbox is not None, config_dir=state)
             )
         if preset:
-            servers = run_servers(settings, request.mcp_servers)
-            more, values, self.mcp_problems = mcp_config(settings, servers, request.workdir)
+            servers, refused = run_servers(settings, request.mcp_servers)
+            more, values, problems = mcp_config(settings, servers, request.workdir)
+            self.mcp_problems = [*refused, *problems]
             argv += more
             extra.update(values)
         if self.sandbox is not None:

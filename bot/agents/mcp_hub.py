@@ -1,8 +1,9 @@
-"""A run's MCP servers for the built-in agent: each started inside the sandbox, connected
-with the official `mcp` SDK's client, its tools offered to the model beside the agent's
-own as `mcp__<server>__<tool>`, and each call shown as a step.
+"""A run's MCP servers for the built-in agent: each started inside the sandbox (or reached
+at its URL over streamable HTTP), connected with the official `mcp` SDK's client, its tools
+offered to the model beside the agent's own as `mcp__<server>__<tool>`, and each call
+shown as a step.
 
-The SDK is async and its stdio transport must be entered and left in one task, so the
+The SDK is async and its transports must be entered and left in one task, so the
 hub runs its own event loop on a thread: one task holds every server's connection open
 for the run and closes them at the end; calls are sent to that loop and awaited here.
 A server that does not start, or whose tools cannot be listed, is left out and named in
@@ -23,6 +24,8 @@ from typing import Any
 from anthropic.types import ToolParam
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 
 from bot.agents.text import short
 
@@ -36,11 +39,14 @@ MAX_RESULT = 50_000  # characters of a tool's result the model is given
 @dataclass(frozen=True)
 class Launch:
     """How to start one server: its command line (already inside the sandbox) and its
-    whole environment (its secrets come from the operator's settings)."""
+    whole environment (its secrets come from the operator's settings); or, for a server
+    over HTTP, its URL and request headers (the same)."""
 
     name: str
     argv: tuple[str, ...]
     env: Mapping[str, str] = field(default_factory=dict)
+    url: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 class McpHub:
@@ -116,9 +122,21 @@ class McpHub:
             self._closed.set()
 
     async def _connect(self, stack: AsyncExitStack, server: Launch) -> None:
-        argv = server.argv
-        params = StdioServerParameters(command=argv[0], args=list(argv[1:]), env=dict(server.env))
-        read, write = await stack.enter_async_context(stdio_client(params))
+        if server.url:
+            # The SDK follows a redirect only within the URL's origin, so an allowed host
+            # cannot send the worker elsewhere.
+            http = await stack.enter_async_context(
+                create_mcp_http_client(headers=dict(server.headers))
+            )
+            read, write = await stack.enter_async_context(
+                streamable_http_client(server.url, http_client=http)
+            )
+        else:
+            argv = server.argv
+            params = StdioServerParameters(
+                command=argv[0], args=list(argv[1:]), env=dict(server.env)
+            )
+            read, write = await stack.enter_async_context(stdio_client(params))
         session = await stack.enter_async_context(ClientSession(read, write))
         await session.initialize()
         listed = await session.list_tools()

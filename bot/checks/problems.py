@@ -69,6 +69,11 @@ def _problem(kind: str, loc: Loc, given: object, message: str, root: yaml.Node) 
         node = _key_node(_walk(root, parent), key)
         return _say(node, (*_order(parent), -1), field, expected, None)
     pattern = "".join("[]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    if pattern == "mcp" and kind == "value_error" and isinstance(given, dict):
+        number = _walk(root, loc).start_mark.line + 1  # one server is wrong: say which and how
+        return Problem(
+            number, _order(loc), f"line {number}: {message.removeprefix('Value error, ')}"
+        )
     got = MISSING if kind == "missing" else given
     field = _label(loc) or "(top level)"
     return _say(_walk(root, loc), _order(loc), field, EXPECTED.get(pattern, message), got)

@@ -58,7 +58,7 @@ EXPECTED = {
     "network": "a mapping with hosts",
     "network.hosts": f"a list of up to {MAX_HOSTS} host names",
     "network.hosts[]": "a host name such as pypi.org, or .example.org for its subdomains",
-    "mcp": "a mapping of server names to {command, args, env_from}",
+    "mcp": "a mapping of server names to {command, args, env_from} or {url, headers_from}",
 }
 UNIQUE_NAME = "a name used once"
 

@@ -51,6 +51,22 @@ def repo_hosts(settings: Settings, asked: Iterable[str]) -> tuple[tuple[str, ...
     return tuple(kept), refused
 
 
+def repo_url_refusal(settings: Settings, url: str) -> str | None:
+    """Why a URL a repository declared (an MCP server's) may not be fetched, or None.
+
+    The worker connects to it itself, so a repository must not point it anywhere (no SSRF):
+    its host must be within `REPOBOX_EGRESS_ALLOWED`, the hosts the operator lets
+    repositories add, and plain http:// only to a host listed there by name."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not host or not host_allowed(host, settings.egress_allowed):
+        return f"its host {host or '(none)'} is not within REPOBOX_EGRESS_ALLOWED"
+    named = {h.strip().lower().rstrip(".") for h in settings.egress_allowed}
+    if parts.scheme != "https" and host not in named:
+        return f"plain http:// is only for hosts REPOBOX_EGRESS_ALLOWED names exactly; use https://{host}"
+    return None
+
+
 def run_hosts(
     settings: Settings,
     *,

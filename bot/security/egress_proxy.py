@@ -4,9 +4,9 @@ With the egress allow-list on, an agent's command runs in bubblewrap with a netw
 namespace of its own (`--unshare-net`: only loopback), so the kernel refuses every
 connection it tries to make itself. The one path out is this proxy's unix socket, bound
 into the sandbox and served there on 127.0.0.1 by `egress_forward` (HTTPS_PROXY points at
-it). The proxy accepts `CONNECT host:port` and plain `GET http://host/…` for the hosts
-allowed, and answers 403 for any other, remembering the host so the run shows a warning
-step naming it. A process that ignores HTTPS_PROXY reaches nothing at all.
+it). The proxy accepts `CONNECT host:port` and plain `GET http://host/…` (one request per
+connection) for the hosts allowed, and answers 403 for any other, remembering the host so
+the run shows a warning step naming it. A process that ignores HTTPS_PROXY reaches nothing at all.
 """
 
 from __future__ import annotations
@@ -145,7 +145,17 @@ def _destination(
     authority, slash, path = target[len("http://") :].partition("/")
     host, _, port = authority.rpartition(":") if ":" in authority else (authority, "", "80")
     line = f"{method} {slash}{path or ''} {version}\r\n".encode("latin-1")
-    return (host or None, int(port) if port.isdigit() else 80, line + rest)
+    return (host or None, int(port) if port.isdigit() else 80, line + _closing(rest))
+
+
+def _closing(rest: bytes) -> bytes:
+    """The headers (and any body begun) with `Connection: close`: the connection is piped
+    to one origin after the first request, so a client must not send a second one on it
+    (it would arrive in proxy form, which an origin server does not route)."""
+    head, _, body = rest.partition(b"\r\n\r\n")
+    dropped = (b"connection:", b"proxy-connection:", b"keep-alive:")
+    lines = [h for h in head.split(b"\r\n") if h and not h.lower().startswith(dropped)]
+    return b"\r\n".join([*lines, b"Connection: close"]) + b"\r\n\r\n" + body
 
 
 def _pipe(a: socket.socket, b: socket.socket) -> None:

@@ -22,12 +22,14 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from bot.agents import claude_code
+from bot.agents.attachments import Attachment, copied
 from bot.agents.base import RunRequest
 from bot.compare import record as records
 from bot.compare.candidates import Candidate, resolve, settings_for
 from bot.compare.outcome import CandidateOutcome, Comparison
 from bot.compare.record import CompareRecord, Fork, capped
 from bot.core.logs import crash_reference
+from bot.core.mcp_servers import McpServer
 from bot.core.redaction import Redactor
 from bot.git import checkpoints
 from bot.git.branches import valid_branch
@@ -40,8 +42,9 @@ from bot.sessions.prompts import Prompt, PromptState
 from bot.sessions.results import RunResult
 from bot.sessions.session import Session
 from jobs.steps.agent_turn import checkpoint, drive, earlier_prompts, keep_leftovers, show
+from jobs.steps.attachments import prompt_attachments
 from jobs.steps.autofix import check_and_fix, verdicts
-from jobs.steps.checks import repo_egress_hosts
+from jobs.steps.checks import repo_egress_hosts, repo_mcp_servers
 from jobs.steps.context import JobContext
 from jobs.steps.run_prompt import HandBack, LeaseLost, Outcome, charge_spend
 
@@ -71,6 +74,8 @@ class Comparing:
     base: str  # the session's checkpoint every candidate starts from
     control: RunControl
     held: Callable[[], bool]
+    attachments: tuple[Attachment, ...] = ()  # fetched once; each candidate gets a copy
+    mcp_servers: tuple[McpServer, ...] = ()  # the repository's, as a single run has them
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,9 @@ def run_comparison(
     base = checkpoints.head(workdir)
     candidates = [resolve(name) for name in prompt.candidates]
     started = time.monotonic()
-    shared = Comparing(ctx, session, prompt, base, control, held)
+    attached = prompt_attachments(ctx, session, prompt, workdir)
+    servers = repo_mcp_servers(session, workdir)
+    shared = Comparing(ctx, session, prompt, base, control, held, attached, servers)
     with ThreadPoolExecutor(len(candidates), thread_name_prefix=f"compare-{session.id}") as pool:
         futures = [
             pool.submit(_candidate, shared, number, candidate)
@@ -181,7 +188,12 @@ def _run(
     agent = settings_for(ctx.settings, candidate)
     history = earlier_prompts(ctx, session, prompt)
     request = RunRequest(prompt.text, workdir, own, prompt.author, history, prompt.origin)
-    request = replace(request, egress_hosts=repo_egress_hosts(ctx, session, workdir))
+    request = replace(
+        request,
+        egress_hosts=repo_egress_hosts(ctx, session, workdir),
+        attachments=copied(shared.attachments, workdir),
+        mcp_servers=shared.mcp_servers,
+    )
     started = time.monotonic()
     result, failure = drive(ctx, request, control, prompt.id, agent=agent, stream=stream)
     finished = result is not None and failure is None

@@ -14,6 +14,7 @@ from bot.core.config import Settings
 from bot.core.mcp_servers import McpServer
 from bot.sessions.events import EventKind
 from tests.agent_support import start_session, texts, workdir
+from tests.agents.mcp_http import HEADER, TOKEN, HttpEcho
 from tests.agents.test_claude_code_cli import claude_ctx, claude_env, fake
 from tests.agents.test_mcp import LAUNCH, PYTHON, TOOL, visible
 from tests.conftest import MakeRepo
@@ -54,3 +55,28 @@ def test_claude_code_calls_an_operator_mcp_server_inside_the_sandbox(
     assert "echo-secret-123" not in config
     assert json.loads(config)["mcpServers"]["echo"]["env"] == {"ECHO_TOKEN": "${ECHO_TOKEN}"}
     assert not [w for w in texts(ctx, session, EventKind.WARNING) if "MCP" in w]
+
+
+@pytest.mark.usefixtures("claude_env")
+def test_claude_code_calls_an_operator_mcp_server_over_http_through_the_allow_list(
+    settings: Settings, redis: Redis, fake: FakeAnthropic, make_repo: MakeRepo
+) -> None:
+    with HttpEcho().serving() as echo:
+        web = McpServer("web", url=echo.url, headers_from={HEADER: "WEB_TOKEN"})
+        ctx = claude_ctx(
+            settings, redis, "require", mcp_servers=(web,), mcp_env={"WEB_TOKEN": TOKEN}
+        )
+        fake.script(Reply.tool_use("mcp__web__whisper", {"text": "HELLO"}), Reply.text("Done."))
+        session = start_session(ctx, make_repo(), "whisper hello")
+
+    results = tool_results(fake)
+    assert any("hello (over http, with token)" in r for r in results), results
+    config = (workdir(session) / ".git/repobox/mcp.json").read_text()
+    assert TOKEN not in config
+    assert json.loads(config)["mcpServers"]["web"] == {
+        "type": "http",
+        "url": echo.url,
+        "headers": {HEADER: "${REPOBOX_MCP_HEADER_0}"},
+    }
+    # the URL's host joined the run's allow-list: the sandbox's proxy let Claude Code through
+    assert not [w for w in texts(ctx, session, EventKind.WARNING) if "MCP" in w or "127.0.0.1" in w]

@@ -37,7 +37,12 @@ LAUNCH = (
 
 
 @pytest.fixture(autouse=True)
-def visible(settings: Settings, tmp_path: Path) -> None:
+def visible(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skips only when the checkout itself is where the sandbox hides (/tmp, /var/tmp, /run):
+    a checkout under the home directory is shown, since the worker's home is a fresh one."""
+    home = tmp_path / "worker-home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))  # the sandbox hides $HOME, not the real one
     sandbox = sandbox_for(settings.with_changes(sandbox="require"))
     assert sandbox is not None
     for needed in (Path(SITE), Path(SERVER), Path(PYTHON)):

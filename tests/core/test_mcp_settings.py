@@ -26,6 +26,16 @@ def test_servers_and_offered_values_are_read() -> None:
     assert "docs-secret-value" in settings.secret_values()
 
 
+def test_a_server_over_http_is_read() -> None:
+    raw = (
+        '{"linear": {"url": "https://mcp.linear.app/mcp", "headers_from": {"Authorization": "LA"}}}'
+    )
+    settings = Settings.from_env({"REPOBOX_MCP_SERVERS": raw})
+    assert settings.mcp_servers == (
+        McpServer("linear", url="https://mcp.linear.app/mcp", headers_from={"Authorization": "LA"}),
+    )
+
+
 @pytest.mark.parametrize(
     ("raw", "said"),
     [
@@ -36,6 +46,11 @@ def test_servers_and_offered_values_are_read() -> None:
         (
             '{"docs": {"command": "x", "env_from": {"A": "not a name!"}}}',
             "REPOBOX_MCP_SERVERS.docs.env_from must map variable names to operator setting",
+        ),
+        ('{"docs": {"url": "file:///etc/passwd"}}', "REPOBOX_MCP_SERVERS.docs.url must be an"),
+        (
+            '{"docs": {"url": "https://x.example/", "headers_from": {"A": "a b"}}}',
+            "REPOBOX_MCP_SERVERS.docs.headers_from must map header names to operator setting",
         ),
     ],
 )

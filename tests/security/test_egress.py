@@ -26,11 +26,14 @@ def site() -> Iterator[int]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
 
     class Hello(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keeps connections open, as real origins do
+
         def do_GET(self) -> None:
-            self.send_response(200)
+            ok = not self.path.startswith("http")  # a request in proxy form is not routed
+            self.send_response(200 if ok else 404)
             self.send_header("Content-Length", "6")
             self.end_headers()
-            self.wfile.write(b"hello\n")
+            self.wfile.write(b"hello\n" if ok else b"wrong\n")
 
         def log_message(self, *_: object) -> None:
             pass
@@ -72,6 +75,19 @@ def test_listed_host_works_others_are_refused_by_name(
         direct = ["curl", "-sS", "--noproxy", "*", "-m", "10", f"http://127.0.0.1:{site}/"]
         bypass = run(settings, tmp_path, direct, sock)
         assert bypass.returncode != 0 and "hello" not in bypass.stdout
+
+
+def test_plain_http_requests_on_one_connection_each_reach_the_origin(
+    settings: Settings, tmp_path: Path, site: int
+) -> None:
+    """curl reuses its connection for a second URL: the proxy closes after each request,
+    so the second goes on a new connection instead of arriving at the origin in proxy form."""
+    sock = tmp_path / "proxy.sock"
+    url = f"http://127.0.0.1:{site}/"
+    with EgressProxy(sock, ["127.0.0.1"]):
+        twice = run(settings, tmp_path, ["curl", "-sSf", url, url], sock)
+    assert twice.returncode == 0, twice.stderr
+    assert twice.stdout == "hello\nhello\n"
 
 
 def test_suffix_entries_allow_subdomains_only() -> None:

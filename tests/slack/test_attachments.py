@@ -111,3 +111,35 @@ def test_a_command_agent_is_told_where_the_files_are_and_can_read_them(
     assert note in output
     assert str(len(PNG)) in output  # read from the scratch folder (in the sandbox, where it works)
     assert "look at this" in output
+
+
+def test_each_compare_candidate_gets_the_screenshot(
+    workspace: Workspace,
+    slack: FakeSlack,
+    slack_ctx: JobContext,
+    fake: FakeAnthropic,
+    make_repo: MakeRepo,
+) -> None:
+    fake.script(Reply.text("Session ready."))
+    ts = mention_with_files(workspace, slack, f"{make_repo()} hello", [])
+    run_jobs(slack_ctx)
+    shot = slack.files.add("screenshot.png", PNG, "image/png")
+    for model in ("claude-sonnet-5-5", "claude-opus-5-5"):
+        fake.script_for(model, Reply.text(f"{model} sees a blue button."))
+    full = f"<@{slack.bot_user_id}> compare sonnet,opus what is in the screenshot?"
+    message = slack.add_message(CHANNEL, full, user=BOB, thread_ts=ts)
+    event = fixture_json("event_callback.app_mention.json")["event"]
+    event.update(
+        text=full, user=BOB, ts=message.ts, event_ts=message.ts, channel=CHANNEL, team=TEAM
+    )
+    event.update(thread_ts=ts, files=[shot])
+    assert workspace.event(event).status == 200
+    run_jobs(slack_ctx)
+
+    image = base64.b64encode(PNG).decode()
+    by_model = {r["model"]: r["messages"][0]["content"] for r in fake.requests()[1:]}
+    assert set(by_model) == {"claude-sonnet-5-5", "claude-opus-5-5"}
+    for content in by_model.values():
+        assert content[0] == {"type": "text", "text": "what is in the screenshot?"}
+        assert [b["source"]["data"] for b in content if b["type"] == "image"] == [image]
+    assert len(slack.files.fetched) == 1  # fetched once, copied to each candidate
