@@ -54,7 +54,11 @@ def preset_argv(settings: Settings, *, sandboxed: bool, resume: str | None) -> l
 
 
 def preset_env(*, sandboxed: bool, config_dir: Path | None) -> dict[str, str]:
-    env = {"IS_SANDBOX": "1"} if sandboxed else {}
+    # A server's agent sends only what the run needs: no telemetry, error reports or update
+    # checks (which the sandbox's allow-list would refuse, as warnings in every run).
+    env = {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
+    if sandboxed:
+        env["IS_SANDBOX"] = "1"
     if config_dir is not None:
         env["CLAUDE_CONFIG_DIR"] = str(config_dir)
     return env

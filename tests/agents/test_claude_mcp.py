@@ -78,5 +78,6 @@ def test_claude_code_calls_an_operator_mcp_server_over_http_through_the_allow_li
         "url": echo.url,
         "headers": {HEADER: "${REPOBOX_MCP_HEADER_0}"},
     }
-    # the URL's host joined the run's allow-list: the sandbox's proxy let Claude Code through
-    assert not [w for w in texts(ctx, session, EventKind.WARNING) if "MCP" in w or "127.0.0.1" in w]
+    # the URL's host joined the run's allow-list: the sandbox's proxy let Claude Code through;
+    # and the CLI tried nothing else (no telemetry or update check refused by the allow-list)
+    assert texts(ctx, session, EventKind.WARNING) == []
