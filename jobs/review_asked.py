@@ -28,7 +28,6 @@ from bot.surfaces.slack.clients import web_client
 from jobs.review_jobs import REVIEW_TIMEOUT
 from jobs.session_jobs import context
 from jobs.steps.context import JobContext
-from jobs.steps.review import review
 
 log = logging.getLogger(__name__)
 __all__ = ["REVIEW_TIMEOUT", "review_by_url"]
@@ -43,6 +42,8 @@ def review_by_url(
     slack: dict[str, str] | None = None,
 ) -> None:
     """`slack`: {team, channel, user} when asked with `/repobox review`."""
+    from jobs.steps.review import review  # here, as in jobs.review_jobs: the web imports us
+
     ctx = context()
     asked = AskedReview(provider, project, number, focus)
     thread = _started(ctx, asked, slack)

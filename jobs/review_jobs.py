@@ -15,7 +15,6 @@ from bot.forges.forge import ReplyTarget
 from bot.forges.registry import forge_for
 from bot.forges.text import defuse, host_words
 from jobs.session_jobs import context
-from jobs.steps.review import review
 
 log = logging.getLogger(__name__)
 REVIEW_TIMEOUT = 45 * 60  # the job's own limit; the reviewer's is REPOBOX_RUN_TIMEOUT
@@ -30,6 +29,10 @@ def review_merge_request(
     without_write: bool = False,
 ) -> None:
     """`without_write`: asked by someone who may not push (see `review`)."""
+    # Imported here: the web process imports this module only to enqueue its jobs, and the
+    # review's modules load the agents (the Anthropic SDK, MCP), 1.5 s of every web start.
+    from jobs.steps.review import review
+
     ctx = context()
     forge = forge_for(provider, ctx.settings)
     target = ReplyTarget.from_dict(reply)
@@ -55,6 +58,8 @@ def review_merge_request(
 def auto_review(provider: str, project: str, number: int, trigger: AutoReview) -> None:
     """A review the repository declared for `trigger` (opened, ready, pushed). Nobody asked,
     so nothing is said when it is not declared or cannot run: only the log hears it."""
+    from jobs.steps.review import review  # see review_merge_request
+
     ctx = context()
     try:
         forge = forge_for(provider, ctx.settings)

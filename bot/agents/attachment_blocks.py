@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from typing import cast
-
-from anthropic.types import ContentBlockParam, ImageBlockParam
+from typing import TYPE_CHECKING, cast
 
 from bot.agents.attachments import Attachment
+
+if TYPE_CHECKING:  # types only: the SDK loads where a model is called, not in every process
+    from anthropic.types import ContentBlockParam, ImageBlockParam
 
 
 def first_message(prompt: str, attachments: Sequence[Attachment]) -> list[ContentBlockParam]:
@@ -25,7 +26,7 @@ def first_message(prompt: str, attachments: Sequence[Attachment]) -> list[Conten
                     "data": base64.b64encode(data).decode("ascii"),
                 },
             }
-            blocks.append(cast(ImageBlockParam, image))
+            blocks.append(cast("ImageBlockParam", image))
         else:
             text = data.decode("utf-8", errors="replace")
             blocks.append(

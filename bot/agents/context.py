@@ -12,13 +12,15 @@ from the cache.
 from __future__ import annotations
 
 import os
-
-from anthropic.types import TextBlockParam
+from typing import TYPE_CHECKING
 
 from bot.agents.base import RunRequest
 from bot.security.paths import Confinement
 from bot.sessions.origin import ForgeOrigin, Origin
 from bot.sessions.thread_context import ThreadContext
+
+if TYPE_CHECKING:  # types only: the SDK loads where a model is called, not in every process
+    from anthropic.types import TextBlockParam
 
 INSTRUCTION_FILES = ("AGENTS.md", "CLAUDE.md", ".repobox/instructions.md")
 README_NAMES = ("README.md", "README.rst", "README.txt", "README", "readme.md")

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from anthropic.types import ToolParam
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.agents.file_tools import ToolFailure
+
+if TYPE_CHECKING:  # types only: the SDK loads where a model is called, not in every process
+    from anthropic.types import ToolParam
 
 MAX_MESSAGE = 4_000
 MAX_REPLACEMENT = 20_000

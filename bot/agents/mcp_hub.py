@@ -19,15 +19,14 @@ import threading
 from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from typing import Any
-
-from anthropic.types import ToolParam
-from mcp import ClientSession, StdioServerParameters
-from mcp.client.stdio import stdio_client
-from mcp.client.streamable_http import streamable_http_client
-from mcp.shared._httpx_utils import create_mcp_http_client
+from typing import TYPE_CHECKING, Any
 
 from bot.agents.text import short
+
+if TYPE_CHECKING:  # the SDKs load when a hub connects: every process that only names a
+    # server (the web process, the doctor, the terminal) would otherwise pay 1.2 s at start
+    from anthropic.types import ToolParam
+    from mcp import ClientSession
 
 log = logging.getLogger(__name__)
 PREFIX = "mcp__"
@@ -122,6 +121,11 @@ class McpHub:
             self._closed.set()
 
     async def _connect(self, stack: AsyncExitStack, server: Launch) -> None:
+        from mcp import ClientSession, StdioServerParameters
+        from mcp.client.stdio import stdio_client
+        from mcp.client.streamable_http import streamable_http_client
+        from mcp.shared._httpx_utils import create_mcp_http_client
+
         if server.url:
             # The SDK follows a redirect only within the URL's origin, so an allowed host
             # cannot send the worker elsewhere.

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from anthropic.types import Usage
+if TYPE_CHECKING:  # types only: the SDK loads where a model is called, not in every process
+    from anthropic.types import Usage
+
 
 CACHE_WRITE_5M = 1.25
 CACHE_WRITE_1H = 2.0

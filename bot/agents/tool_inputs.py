@@ -12,12 +12,14 @@ the two cannot drift apart.
 from __future__ import annotations
 
 import types
-from typing import Annotated, ClassVar, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, ClassVar, Union, get_args, get_origin
 
-from anthropic.types import ToolParam
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.agents.file_tools import ToolFailure
+
+if TYPE_CHECKING:  # types only: the SDK loads where a model is called, not in every process
+    from anthropic.types import ToolParam
 
 RepoPath = Annotated[str, Field(description="File path relative to the repository root")]
 
