@@ -41,6 +41,7 @@ class PromptMessage(MessageView):
     origin_ts: str | None = None
     reactions: list[str] = []
     announced: bool = False  # the short reply mentioning the author was posted
+    announce_due: bool = False  # that reply was held back by pacing: sent at the close
     stream: dict[str, object] | None = None  # the streamed reply's `StreamWriter.snapshot`
     status_at: float = 0.0  # when the thread's status line was last set for this run
 
