@@ -4,11 +4,11 @@ Each host is its own `app.py web` and `app.py worker` processes (own REPOBOX_HOS
 dir), all on one Valkey, against the fake Slack with Slack's rate limits on
 (tests/fakes/rate_limits.py). The agent is the built-in one against the fake Anthropic
 API, each model call answered after `--think` seconds (a real model's floor: a run holds
-its worker as a real one does, so what a host adds shows), or with `--think 0` the demo
-agent, which takes no time: then only Slack's limits bound the load. Each session starts with a signed
-`app_mention` to a host's web process (hosts take turns; sessions spread over 10 channels);
-as soon as its first reply shows, the person types two more prompts in the thread while the
-run goes. Printed, per size and per host count, as a markdown table:
+its worker as a real one does, so what a host adds shows), or with `--agent demo` the demo
+agent, which takes no time: then only Slack's limits bound the load. Each session starts
+with a signed `app_mention` to a host's web process (hosts take turns; sessions spread over
+10 channels); as soon as its first reply shows, the person types two more prompts in the
+thread while the run goes. Printed, per size and per host count, as a markdown table:
 
 - mention → first visible reply (p50/p99): the event posted → the bot's first message in
   the thread as the fake Slack holds it;
@@ -61,7 +61,7 @@ from tests.fakes.slack import FakeSlack, sign
 SECRET = "bench-signing-secret-0123456789"  # noqa: S105 - the fake's
 TOKEN = "xoxb-bench-token"  # noqa: S105 - the fake's
 KEY = "YmVuY2gta2V5LTMyLWJ5dGVzLWxvbmcuLi4uLi4uLi4="
-MODEL_KEY = "sk-ant-bench-key"  # noqa: S105 - the fake's
+MODEL_KEY = "sk-ant-bench-key"
 TEAM = "T0001"
 PEOPLE = [f"W{n:03d}" for n in range(20)]
 CHANNELS = [f"C{n:03d}" for n in range(10)]
@@ -321,29 +321,7 @@ def run(args: argparse.Namespace, root: Path, hosts_wanted: int, sessions: int) 
     repo = make_repo(work)
     fake = FakeSlack(token=TOKEN).start()
     model = FakeAnthropic(api_key=MODEL_KEY).start() if args.agent == "anthropic" else None
-    env = {
-        **{
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("REPOBOX_", "SLACK_", "ANTHROPIC_"))
-        },
-        "REDIS_URL": redis_url,
-        "REPOBOX_AGENT": "demo",
-        "REPOBOX_SANDBOX": "off",
-        "REPOBOX_SECRET_KEY": KEY,
-        "REPOBOX_LOCAL_ROOTS": str(work),
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake.api_url,
-        "PYTHONPATH": str(ROOT),
-    }
-    if args.edits:
-        env["REPOBOX_SLACK_STREAMING"] = "0"
-    if model is not None:
-        model.script(*[thinking(args.think) for _ in range(sessions * len(PROMPTS) * 4)])
-        env.update(
-            REPOBOX_AGENT="anthropic", ANTHROPIC_API_KEY=MODEL_KEY, ANTHROPIC_BASE_URL=model.url
-        )
+    env = host_env(args, work, redis_url, fake, model, sessions)
     hosts: list[Host] = []
     figures = Figures(hosts_wanted, sessions)
     redis = connect(redis_url)
@@ -378,12 +356,8 @@ def run(args: argparse.Namespace, root: Path, hosts_wanted: int, sessions: int) 
         for host in hosts:
             figures.web_rss.append(rss_kib(host.web.pid))
             figures.worker_rss.extend(rss_kib(w.pid) for w in host.workers)
-        for call in fake.throttled():
-            method = call.path.rsplit("/", 1)[-1]
-            figures.throttled[method] = figures.throttled.get(method, 0) + 1
-        for call in list(fake.calls):
-            method = call.path.rsplit("/", 1)[-1]
-            figures.calls[method] = figures.calls.get(method, 0) + 1
+        figures.throttled = by_method(fake.throttled())
+        figures.calls = by_method(list(fake.calls))
         figures.pacing_wait = pacing_wait(fake, load, found, prompts, wall_start, started)
     finally:
         for host in hosts:
@@ -393,6 +367,49 @@ def run(args: argparse.Namespace, root: Path, hosts_wanted: int, sessions: int) 
             model.stop()
         server.stop()
     return figures
+
+
+def host_env(
+    args: argparse.Namespace,
+    work: Path,
+    redis_url: str,
+    fake: FakeSlack,
+    model: FakeAnthropic | None,
+    sessions: int,
+) -> dict[str, str]:
+    """Every host's environment: one Valkey, the fakes, the agent (its model scripted)."""
+    env = {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("REPOBOX_", "SLACK_", "ANTHROPIC_"))
+        },
+        "REDIS_URL": redis_url,
+        "REPOBOX_AGENT": "demo",
+        "REPOBOX_SANDBOX": "off",
+        "REPOBOX_SECRET_KEY": KEY,
+        "REPOBOX_LOCAL_ROOTS": str(work),
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.api_url,
+        "PYTHONPATH": str(ROOT),
+    }
+    if args.edits:
+        env["REPOBOX_SLACK_STREAMING"] = "0"
+    if model is not None:
+        model.script(*[thinking(args.think) for _ in range(sessions * len(PROMPTS) * 4)])
+        env.update(
+            REPOBOX_AGENT="anthropic", ANTHROPIC_API_KEY=MODEL_KEY, ANTHROPIC_BASE_URL=model.url
+        )
+    return env
+
+
+def by_method(calls: list[Any]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for call in calls:
+        method = call.path.rsplit("/", 1)[-1]
+        counts[method] = counts.get(method, 0) + 1
+    return counts
 
 
 def thinking(seconds: float) -> Any:

@@ -12,8 +12,11 @@ message stale for a follow-up relay job.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.core.config import Settings
@@ -35,6 +38,7 @@ from bot.surfaces.slack.thread import SURFACE, SlackThread
 log = logging.getLogger(__name__)
 
 TICK = 10.0  # a running reply is re-rendered this often even when quiet (elapsed time)
+CARD_EVERY = 10.0  # the card's state between the closes of relays: at most one edit per
 EYES, DONE, FAILED = "eyes", "white_check_mark", "x"
 REACTIONS = {
     EventKind.RESULT: DONE,
@@ -42,6 +46,12 @@ REACTIONS = {
     EventKind.ERROR: FAILED,
     EventKind.CANCELLED: FAILED,
 }
+
+
+def shown(text: str, blocks: Sequence[kit.BlockDict]) -> str:
+    """A short digest of a rendered message, to skip an edit that would change nothing."""
+    raw = json.dumps([text, list(blocks)], sort_keys=True, default=str)
+    return hashlib.blake2b(raw.encode(), digest_size=8).hexdigest()
 
 
 class Delivery:
@@ -125,10 +135,13 @@ class Delivery:
         return message
 
     def _taken(self, message: PromptMessage) -> None:
+        """Queued or started: its reply shows that; 👀 only when no reply could be posted
+        (a Tier 3 call a prompt need not spend)."""
         message.dirty = True
         if message.ts is None:
             self.send(message)
-        self.react(message, EYES)
+        if message.ts is None:
+            self.react(message, EYES)
 
     def _ended(self, message: PromptMessage, event: ProgressEvent) -> None:
         message.dirty = True
@@ -225,13 +238,19 @@ class Delivery:
         if view is self.fields.card and view.ts is None:
             self.ensure_card()
             return
+        card = view is self.fields.card
         if view.ts is not None:
             wait = view.due(self.interval, time.time())
+            if not force and card:  # cosmetic until the close: coalesced over CARD_EVERY
+                wait = max(wait, view.due(CARD_EVERY, time.time()))
             if wait > 0 and not force:
                 return
-            time.sleep(wait)
-        if view is self.fields.card:
+            time.sleep(min(wait, self.interval))
+        if card:
             text, blocks = render.card(self.session, self.log_url)
+            if view.ts is not None and self.fields.card.shown == shown(text, blocks):
+                view.dirty = False  # unchanged since its last edit: no call
+                return
         else:
             assert isinstance(view, PromptMessage)
             text, blocks = render.progress(view.view, self.log_url, time.time())
@@ -249,4 +268,6 @@ class Delivery:
             )
         if ok:
             view.dirty, view.last_edit = False, time.time()
+            if card:
+                self.fields.card.shown = shown(text, blocks)
             self.turn.keep()

@@ -63,6 +63,8 @@ class PromptMessage(MessageView):
 class CardView(MessageView):
     """The session card; its content is rendered from the session itself."""
 
+    shown: str = ""  # digest of its last accepted render (`delivery.shown`)
+
     def to_dict(self) -> dict[str, object]:
         return self.model_dump()
 
