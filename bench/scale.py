@@ -497,14 +497,18 @@ def main() -> None:
     parser.add_argument("--edits", action="store_true", help="REPOBOX_SLACK_STREAMING=0")
     parser.add_argument("--agent", choices=("anthropic", "demo"), default="anthropic")
     parser.add_argument("--think", type=float, default=5.0, help="seconds per model call")
+    parser.add_argument(
+        "--hosts", default="1,2", help="host counts to run, e.g. 2 (runs can go in parallel)"
+    )
     args = parser.parse_args()
+    host_counts = [int(n) for n in args.hosts.split(",") if n.strip()]
     root = Path(tempfile.mkdtemp(prefix="repobox-scale-"))
     load_before = os.getloadavg()
     results: list[Figures] = []
     try:
         sizes = [n for n in (args.small, args.sessions) if n]
         for size in dict.fromkeys(sizes):
-            for hosts in (1, 2):
+            for hosts in host_counts:
                 print(f"running {size} sessions on {hosts} host(s)…", flush=True)
                 results.append(run(args, root, hosts, size))
     finally:
@@ -525,6 +529,8 @@ def main() -> None:
     print_calls(results)
     by = {(f.hosts, f.sessions): f for f in results}
     for size in dict.fromkeys(n for n in (args.small, args.sessions) if n):
+        if (1, size) not in by or (2, size) not in by:
+            continue
         one, two = by[(1, size)], by[(2, size)]
         ratio = two.throughput / one.throughput if one.throughput else math.nan
         p99 = pct(two.first_reply, 99) / pct(one.first_reply, 99)
@@ -533,7 +539,7 @@ def main() -> None:
             f"first-reply p99 {p99:.2f}×"
         )
     if args.small and args.small != args.sessions:
-        for hosts in (1, 2):
+        for hosts in host_counts:
             small, big = by[(hosts, args.small)], by[(hosts, args.sessions)]
             print(
                 f"{hosts} host(s), {args.small} → {args.sessions} sessions: "

@@ -16,7 +16,9 @@ from rq.serializers import JSONSerializer
 
 from bot.core.config import Settings
 from bot.core.dispatch import FAST_QUEUE, RUN_QUEUE, host_queue
+from bot.progress.shared import RedisShared
 from bot.sessions.session_store import SessionStore
+from bot.surfaces.slack.pacing import Pacing
 from bot.surfaces.slack.thread import SURFACE, SlackThread
 from jobs.steps.context import JobContext
 from tests.conftest import MakeRepo, run_jobs
@@ -99,3 +101,20 @@ def test_a_burst_meets_no_429_every_reply_lands_and_no_worker_waits(
             assert ended(drain) < landed
             assert any(ended(drain) <= started(j) < landed for j in jobs if j not in mine)
     assert held_back >= 1
+
+
+def test_two_hosts_draw_from_one_budget_and_a_final_call_waits_only_its_bound(
+    slack_settings: Settings, redis: Redis
+) -> None:
+    one, two = (Pacing(RedisShared(redis), TEAM, slack_settings) for _ in range(2))
+    assert one.spare("chat.update") and two.spare("chat.update")  # the 2 of this minute
+    assert not one.spare("chat.update") and not two.spare("chat.update")
+    assert one.spare("reactions.add")  # each method its own window
+    began = time.monotonic()
+    assert not two.wait("chat.update", within=0.2)  # bounded: defer, never sleep it out
+    assert time.monotonic() - began < 2
+    assert two.wait("chat.update", within=MINUTE + 5)  # the window slides: a place frees
+    for _ in range(5):
+        assert one.spare("chat.postMessage", "C1")
+    assert not one.spare("chat.postMessage", "C1")  # one a second per channel, bursts of 5
+    assert one.spare("chat.postMessage", "C2")
