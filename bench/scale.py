@@ -2,10 +2,13 @@
 
 Each host is its own `app.py web` and `app.py worker` processes (own REPOBOX_HOST, own data
 dir), all on one Valkey, against the fake Slack with Slack's rate limits on
-(tests/fakes/rate_limits.py) and the demo agent. Each session starts with a signed
-`app_mention` to a host's web process (hosts take turns; sessions spread over 10 channels);
-as soon as its first reply shows, the person types two more prompts in the thread while the
-run goes. Printed, per size and per host count, as a markdown table:
+(tests/fakes/rate_limits.py). The agent is the built-in one against the fake Anthropic
+API, each model call answered after `--think` seconds (a real model's floor: a run holds
+its worker as a real one does, so what a host adds shows), or with `--agent demo` the demo
+agent, which takes no time: then only Slack's limits bound the load. Each session starts
+with a signed `app_mention` to a host's web process (hosts take turns; sessions spread over
+10 channels); as soon as its first reply shows, the person types two more prompts in the
+thread while the run goes. Printed, per size and per host count, as a markdown table:
 
 - mention → first visible reply (p50/p99): the event posted → the bot's first message in
   the thread as the fake Slack holds it;
@@ -15,9 +18,11 @@ run goes. Printed, per size and per host count, as a markdown table:
   the bench's own polling connection (CLIENT INFO);
 - resident memory (VmHWM, peak) per worker and per web process, from /proc;
 - 429s the fake Slack answered, and the longest a final reply waited because of pacing
-  (the prompt's finish → the last accepted Slack call in its thread).
+  (the prompt's finish → the last accepted Slack call in its thread);
+- Slack calls per prompt, by method (all the fake received, refused ones too).
 
 Usage: .venv-test/bin/python bench/scale.py [--sessions 100] [--small 10] [--workers 2]
+       [--think 5] [--agent demo] (the demo agent: no think time)
 """
 
 from __future__ import annotations
@@ -50,11 +55,13 @@ from bot.core.redisio import connect
 from bot.sessions.prompts import PromptQueue, PromptState
 from bot.sessions.session_store import SessionStore
 from bot.surfaces.slack.thread import SURFACE, SlackThread
+from tests.fakes.anthropic import FakeAnthropic, Reply, ToolUse
 from tests.fakes.slack import FakeSlack, sign
 
 SECRET = "bench-signing-secret-0123456789"  # noqa: S105 - the fake's
 TOKEN = "xoxb-bench-token"  # noqa: S105 - the fake's
 KEY = "YmVuY2gta2V5LTMyLWJ5dGVzLWxvbmcuLi4uLi4uLi4="
+MODEL_KEY = "sk-ant-bench-key"
 TEAM = "T0001"
 PEOPLE = [f"W{n:03d}" for n in range(20)]
 CHANNELS = [f"C{n:03d}" for n in range(10)]
@@ -113,6 +120,7 @@ class Figures:
     worker_rss: list[int] = field(default_factory=list)
     web_rss: list[int] = field(default_factory=list)
     throttled: dict[str, int] = field(default_factory=dict)
+    calls: dict[str, int] = field(default_factory=dict)
     pacing_wait: float = 0.0
 
     @property
@@ -312,20 +320,8 @@ def run(args: argparse.Namespace, root: Path, hosts_wanted: int, sessions: int) 
     redis_url = f"unix://{server.unix_socket_path}"
     repo = make_repo(work)
     fake = FakeSlack(token=TOKEN).start()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("REPOBOX_", "SLACK_"))},
-        "REDIS_URL": redis_url,
-        "REPOBOX_AGENT": "demo",
-        "REPOBOX_SANDBOX": "off",
-        "REPOBOX_SECRET_KEY": KEY,
-        "REPOBOX_LOCAL_ROOTS": str(work),
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake.api_url,
-        "PYTHONPATH": str(ROOT),
-    }
-    if args.edits:
-        env["REPOBOX_SLACK_STREAMING"] = "0"
+    model = FakeAnthropic(api_key=MODEL_KEY).start() if args.agent == "anthropic" else None
+    env = host_env(args, work, redis_url, fake, model, sessions)
     hosts: list[Host] = []
     figures = Figures(hosts_wanted, sessions)
     redis = connect(redis_url)
@@ -360,16 +356,77 @@ def run(args: argparse.Namespace, root: Path, hosts_wanted: int, sessions: int) 
         for host in hosts:
             figures.web_rss.append(rss_kib(host.web.pid))
             figures.worker_rss.extend(rss_kib(w.pid) for w in host.workers)
-        for call in fake.throttled():
-            method = call.path.rsplit("/", 1)[-1]
-            figures.throttled[method] = figures.throttled.get(method, 0) + 1
+        figures.throttled = by_method(fake.throttled())
+        figures.calls = by_method(list(fake.calls))
         figures.pacing_wait = pacing_wait(fake, load, found, prompts, wall_start, started)
     finally:
         for host in hosts:
             stop_host(host)
         fake.stop()
+        if model is not None:
+            model.stop()
         server.stop()
     return figures
+
+
+def host_env(
+    args: argparse.Namespace,
+    work: Path,
+    redis_url: str,
+    fake: FakeSlack,
+    model: FakeAnthropic | None,
+    sessions: int,
+) -> dict[str, str]:
+    """Every host's environment: one Valkey, the fakes, the agent (its model scripted)."""
+    env = {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("REPOBOX_", "SLACK_", "ANTHROPIC_"))
+        },
+        "REDIS_URL": redis_url,
+        "REPOBOX_AGENT": "demo",
+        "REPOBOX_SANDBOX": "off",
+        "REPOBOX_SECRET_KEY": KEY,
+        "REPOBOX_LOCAL_ROOTS": str(work),
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.api_url,
+        "PYTHONPATH": str(ROOT),
+    }
+    if args.edits:
+        env["REPOBOX_SLACK_STREAMING"] = "0"
+    if model is not None:
+        model.script(*[thinking(args.think) for _ in range(sessions * len(PROMPTS) * 4)])
+        env.update(
+            REPOBOX_AGENT="anthropic", ANTHROPIC_API_KEY=MODEL_KEY, ANTHROPIC_BASE_URL=model.url
+        )
+    return env
+
+
+def by_method(calls: list[Any]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for call in calls:
+        method = call.path.rsplit("/", 1)[-1]
+        counts[method] = counts.get(method, 0) + 1
+    return counts
+
+
+def thinking(seconds: float) -> Any:
+    """One model call of a run, answered after `seconds`: a file written, then a summary."""
+
+    def reply(request: dict[str, Any]) -> Reply:
+        last = (request.get("messages") or [{}])[-1]
+        content = last.get("content")
+        answered = isinstance(content, list) and any(
+            isinstance(b, dict) and b.get("type") == "tool_result" for b in content
+        )
+        if answered:
+            return Reply.text("Wrote the note.", think=seconds)
+        note = {"path": f"notes/{os.urandom(4).hex()}.md", "content": "a note\n"}
+        return Reply([ToolUse("write_file", note)], think=seconds)
+
+    return reply
 
 
 def pacing_wait(
@@ -438,28 +495,42 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="worker processes per host")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per run")
     parser.add_argument("--edits", action="store_true", help="REPOBOX_SLACK_STREAMING=0")
+    parser.add_argument("--agent", choices=("anthropic", "demo"), default="anthropic")
+    parser.add_argument("--think", type=float, default=5.0, help="seconds per model call")
+    parser.add_argument(
+        "--hosts", default="1,2", help="host counts to run, e.g. 2 (runs can go in parallel)"
+    )
     args = parser.parse_args()
+    host_counts = [int(n) for n in args.hosts.split(",") if n.strip()]
     root = Path(tempfile.mkdtemp(prefix="repobox-scale-"))
     load_before = os.getloadavg()
     results: list[Figures] = []
     try:
         sizes = [n for n in (args.small, args.sessions) if n]
         for size in dict.fromkeys(sizes):
-            for hosts in (1, 2):
+            for hosts in host_counts:
                 print(f"running {size} sessions on {hosts} host(s)…", flush=True)
                 results.append(run(args, root, hosts, size))
     finally:
         shutil.rmtree(root, ignore_errors=True)
+    agent = (
+        f"built-in agent, {args.think:g} s a model call"
+        if args.agent == "anthropic"
+        else "demo agent"
+    )
     print(
-        f"\nscale: {args.workers} worker(s) per host, demo agent, fake Slack with rate limits; "
+        f"\nscale: {args.workers} worker(s) per host, {agent}, fake Slack with rate limits; "
         f"{os.cpu_count()} CPUs, load average {load_before[0]:.1f} before, "
         f"{os.getloadavg()[0]:.1f} after\n"
     )
     print(HEADER)
     for f in results:
         print(row(f))
+    print_calls(results)
     by = {(f.hosts, f.sessions): f for f in results}
     for size in dict.fromkeys(n for n in (args.small, args.sessions) if n):
+        if (1, size) not in by or (2, size) not in by:
+            continue
         one, two = by[(1, size)], by[(2, size)]
         ratio = two.throughput / one.throughput if one.throughput else math.nan
         p99 = pct(two.first_reply, 99) / pct(one.first_reply, 99)
@@ -468,16 +539,33 @@ def main() -> None:
             f"first-reply p99 {p99:.2f}×"
         )
     if args.small and args.small != args.sessions:
-        for hosts in (1, 2):
+        for hosts in host_counts:
             small, big = by[(hosts, args.small)], by[(hosts, args.sessions)]
             print(
                 f"{hosts} host(s), {args.small} → {args.sessions} sessions: "
+                f"throughput {small.throughput:.1f} → {big.throughput:.1f} prompts/min, "
                 f"first-reply p99 {pct(small.first_reply, 99):.2f} → "
                 f"{pct(big.first_reply, 99):.2f} s, queue wait p99 "
                 f"{pct(small.queue_wait, 99):.1f} → {pct(big.queue_wait, 99):.1f} s, "
                 f"Redis cmds/prompt {small.commands / max(1, small.prompts):.0f} → "
                 f"{big.commands / max(1, big.prompts):.0f}"
             )
+
+
+def print_calls(results: list[Figures]) -> None:
+    """Slack calls per prompt by method, one column per run (the Tier 3 ones first)."""
+    tier3 = ("chat.update", "reactions.add")
+    methods = sorted({m for f in results for m in f.calls}, key=lambda m: (m not in tier3, m))
+    heads = [f"{f.hosts} host(s), {f.sessions}" for f in results]
+    print("\nSlack calls per prompt, by method:\n")
+    print(f"| method | {' | '.join(heads)} |\n|---|{'---|' * len(heads)}")
+    for method in methods:
+        cells = [f"{f.calls.get(method, 0) / max(1, f.prompts):.2f}" for f in results]
+        print(f"| {method} | {' | '.join(cells)} |")
+    tier3_cells = [
+        f"{sum(f.calls.get(m, 0) for m in tier3) / max(1, f.prompts):.2f}" for f in results
+    ]
+    print(f"| Tier 3 in all | {' | '.join(tier3_cells)} |")
 
 
 if __name__ == "__main__":

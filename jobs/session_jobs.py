@@ -62,7 +62,7 @@ def init_session(session_id: str) -> None:
     HostRegistry(ctx.redis, ctx.settings.host_timeout).pin(ctx.settings.host, session_id)
     stream = ProgressStream(ctx.redis, session_id)
     try:
-        with Relays(ctx.settings, ctx.redis, session_id, sink_for):
+        with Relays(ctx.settings, ctx.redis, session_id, sink_for, followup=ctx.relay_later):
             _init(ctx, session_id, stream)
     finally:
         lock.release()
@@ -211,4 +211,15 @@ def _archive(ctx: JobContext, session: Session) -> None:
     ctx.service.run(lambda service: service.archive(session, SYSTEM))
 
 
-SESSION_JOBS = SessionJobs(init=init_session, drain=drain_session, retire=retire_session)
+def relay_session(session_id: str) -> None:
+    """A follow-up relay (run queue, behind waiting prompts): sends a final reply that
+    Slack's budget held back past its bound in the job that ran the prompt; deferred again
+    if the budget is still short, so no worker ever sits out a workspace's minute."""
+    ctx = context()
+    with Relays(ctx.settings, ctx.redis, session_id, sink_for, followup=ctx.relay_later):
+        pass
+
+
+SESSION_JOBS = SessionJobs(
+    init=init_session, drain=drain_session, retire=retire_session, relay=relay_session
+)

@@ -33,7 +33,7 @@ SMOKE: list[tuple[str, list[str], str]] = [
     ("page_latency.py", ["--readers", "2", "--events", "10", "--mode", "sse"], "2 reader(s)"),
     ("process_containment.py", ["1"], "cancel → tree gone"),
     ("review.py", ["--lines", "60"], "input tokens in all"),
-    ("scale.py", ["--sessions", "2", "--small", "0", "--timeout", "240"], "two hosts / one host"),
+    ("scale.py", ["--sessions", "2", "--small", "0", "--think", "0.1"], "Tier 3 in all"),
     ("session_ready.py", ["--files", "20", "--runs", "1"], "warm session ready"),
     ("slack_ack.py", ["--requests", "10", "--lines", "20", "--seconds", "1"], "429s"),
     ("slack_stream.py", ["--lines", "20", "--seconds", "1"], "lag from a line to the call"),

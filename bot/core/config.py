@@ -97,6 +97,9 @@ class Settings:
     slack_edit_interval: float = 1.0
     slack_streaming: bool = True  # native streaming where Slack allows it (REPOBOX_SLACK_STREAMING)
     slack_stream_interval: float = 1.0  # seconds between appends to one stream (Tier 4: 100+/min)
+    slack_tier3_per_minute: int = 45  # chat.update, reactions.add per workspace (Tier 3: 50+)
+    slack_final_wait: float = 15.0  # the longest a final reply waits for budget in a job
+    slack_minute: float = 60.0  # the window Slack counts its tiers in (tests shorten it)
 
     gitlab_url: str | None = None
     gitlab_token: str | None = None
@@ -209,6 +212,8 @@ class Settings:
             slack_edit_interval=number(env, "REPOBOX_SLACK_EDIT_INTERVAL", 1.0),
             slack_streaming=flag(get("REPOBOX_SLACK_STREAMING"), True),
             slack_stream_interval=number(env, "REPOBOX_SLACK_STREAM_INTERVAL", 1.0),
+            slack_tier3_per_minute=int(number(env, "REPOBOX_SLACK_TIER3_PER_MINUTE", 45)),
+            slack_final_wait=number(env, "REPOBOX_SLACK_FINAL_WAIT", 15.0),
             gitlab_url=gitlab_url.rstrip("/") if gitlab_url else None,
             gitlab_token=get("GITLAB_TOKEN") or None,
             gitlab_webhook_secret=get("GITLAB_WEBHOOK_SECRET") or None,

@@ -58,6 +58,7 @@ class SessionJobs:
     init: SessionJob
     drain: SessionJob
     retire: SessionJob
+    relay: SessionJob | None = None  # a follow-up relay: a final reply pacing deferred
 
 
 class Dispatcher:

@@ -177,6 +177,13 @@ def slack_stream_pause(team_id: str) -> str:
     return f"{PREFIX}:slack:stream-pause:{team_id}"
 
 
+def slack_call_slots(team_id: str, scope: str) -> str:
+    """Sorted set: a workspace's recent calls of one rate-limited Web API method (or of
+    `chat.postMessage` in one channel: `chat.postMessage#C123`), scored by when each frees
+    its place (ms); every host's sink claims from it before calling."""
+    return f"{PREFIX}:slack:call-slots:{team_id}:{scope}"
+
+
 def slack_stream_slots(team_id: str, method: str) -> str:
     """Sorted set: a workspace's calls of a Tier 2 stream method (chat.startStream,
     chat.stopStream) in the last minute, and the stops reserved by streams still open;

@@ -69,10 +69,12 @@ class Relay(threading.Thread):
         *,
         sinks: SinkFactory | None = None,
         place: str | None = None,
+        followup: Callable[[str], None] | None = None,
     ) -> None:
         """`sink`, or else the one `sinks` builds for the session's surface (or for `place`,
         another surface the session has a place on); with neither, the relay has nothing to
-        deliver to and does not start."""
+        deliver to and does not start. `followup(session_id)` enqueues a later relay job,
+        called when the surface deferred a final state (pacing) at the close."""
         super().__init__(name=f"relay-{session_id}{':' + place if place else ''}", daemon=True)
         self.redis = redis
         self.session_id = session_id
@@ -92,6 +94,7 @@ class Relay(threading.Thread):
         self.surface = (
             Surface(redis, session_id, surface, sink, fence=self.lock) if sink is not None else None
         )
+        self.followup = followup
         self._stopping = threading.Event()
         self._ticked = 0.0
 
@@ -108,6 +111,12 @@ class Relay(threading.Thread):
         while self._pump(block_ms=None, wait=LOCK_SECONDS):  # what arrived after the last read
             pass
         self._locked(lambda: self._bind(self._surface().close(self._session())), wait=LOCK_SECONDS)
+        if self._surface().deferred and self.followup is not None:
+            log.info(
+                "session %s: a final reply waits for Slack's budget in a follow-up job",
+                self.session_id,
+            )
+            self.followup(self.session_id)
 
     def run(self) -> None:
         while not self._stopping.is_set():

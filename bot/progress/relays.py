@@ -10,6 +10,7 @@ gets its relay for the prompts asked there next.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 from redis import Redis
 
@@ -20,18 +21,26 @@ from bot.sessions.session_store import SessionStore
 
 class Relays:
     def __init__(
-        self, settings: Settings, redis: Redis, session_id: str, sinks: SinkFactory
+        self,
+        settings: Settings,
+        redis: Redis,
+        session_id: str,
+        sinks: SinkFactory,
+        followup: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.redis = redis
         self.session_id = session_id
         self.sinks = sinks
+        self.followup = followup  # the home relay's: a final reply deferred by pacing
         self._stack = contextlib.ExitStack()
         self._open: set[str] = set()
         self._home = ""
 
     def __enter__(self) -> Relays:
-        home = Relay(self.settings, self.redis, self.session_id, sinks=self.sinks)
+        home = Relay(
+            self.settings, self.redis, self.session_id, sinks=self.sinks, followup=self.followup
+        )
         self._home = home.home
         self._stack.enter_context(home)
         self.refresh()

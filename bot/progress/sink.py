@@ -49,6 +49,9 @@ class Turn(Generic[P, S]):
 
     A sink changes no domain state: when it has just made the session's thread (Slack
     posts the parent message of a `/repobox new`), it sets `moved` and the relay binds it.
+    When a final state could not be sent within the surface's pacing bound, it sets
+    `deferred`: the message stays stale and the relay asks for a follow-up relay job,
+    rather than holding the worker.
     """
 
     session: Session
@@ -56,6 +59,7 @@ class Turn(Generic[P, S]):
     shared: Shared
     keep: Keep = _nothing  # save the placements now (after posting what must not repeat)
     moved: Thread | None = None
+    deferred: bool = False
 
 
 class ProgressSink(Protocol[P, S]):

@@ -29,6 +29,7 @@ class Surface(Generic[P, S]):
         self.sink = sink
         self.store = PlacementStore(redis, session_id, surface, sink.placement, sink.fields, fence)
         self.shared = RedisShared(redis)
+        self.deferred = False  # the last turn left a final state for a follow-up relay
 
     def deliver(
         self, session: Session, events: list[ProgressEvent], prompts: Prompts
@@ -48,6 +49,7 @@ class Surface(Generic[P, S]):
             call(turn)
         finally:
             self._save(placements)
+            self.deferred = turn.deferred
         return turn.moved
 
     def _save(self, placements: Placements[P, S]) -> None:

@@ -7,13 +7,14 @@ session jobs, which are handed in (`SessionJobs`): steps never import the entry 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from redis import Redis
 
 from bot.commands.blocking import BlockingService
 from bot.core.config import Settings
-from bot.core.dispatch import SessionJobs
+from bot.core.dispatch import RUN_QUEUE, SessionJobs
 from bot.git.mirrors import MirrorCache
 from bot.git.workdirs import Workdirs
 
@@ -25,6 +26,19 @@ class JobContext:
     service: BlockingService
     mirrors: MirrorCache
     workdirs: Workdirs
+
+    def relay_later(self, session_id: str) -> None:
+        """A follow-up relay job: it sends the final reply Slack's budget deferred, so the
+        worker that ran the prompt is free for the next one. It queues behind the prompts
+        already waiting (the run queue), so they go first."""
+        job = self.service.jobs.relay
+        if job is not None:
+            self.service.dispatch.enqueue(
+                job,
+                job_id=f"relay-{session_id}-{time.time_ns()}",
+                queue=RUN_QUEUE,
+                session_id=session_id,
+            )
 
 
 _installed: JobContext | None = None

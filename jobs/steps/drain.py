@@ -92,7 +92,9 @@ def _drain_locked(ctx: JobContext, session_id: str, lock: SessionLock) -> None:
     state = RunState(ctx.redis, session_id, lock.token)
     heartbeat.start()
     try:
-        with Relays(ctx.settings, ctx.redis, session_id, sink_for) as relays:
+        with Relays(
+            ctx.settings, ctx.redis, session_id, sink_for, followup=ctx.relay_later
+        ) as relays:
             while not stopping(ctx):
                 taken = state.take("the session was closed before it ran")
                 if taken.outcome is Taken.FENCED:

@@ -142,6 +142,8 @@ class Reply:
     `stop_reason` defaults to `tool_use` when a block is a `ToolUse`, else `end_turn`.
     `usage` defaults to rough estimates from the request and reply sizes.
     `delay_between_events` (seconds) slows the stream so a test can cancel mid-run.
+    `think` (seconds) holds the answer back before its first byte, as a model's time to
+    first token does (the scale bench's think time).
     `stream_error` (an error type such as `overloaded_error`) breaks the stream off after
     the first block's deltas with an `error` event, as the API does when it fails mid-stream.
     """
@@ -150,6 +152,7 @@ class Reply:
     stop_reason: StopReason | None = None
     usage: TokenUsage | None = None
     delay_between_events: float = 0.0
+    think: float = 0.0
     stream_error: str | None = None
     model: str | None = None
     chunk_size: int = 12
@@ -604,6 +607,8 @@ class FakeAnthropic(FakeServer):
         exchange = Exchange(body, reply, stream=bool(body.get("stream")))
         with self._lock:
             self.exchanges.append(exchange)
+        if reply.think:
+            await asyncio.sleep(reply.think)
         if not exchange.stream:
             exchange.completed = True
             return web.json_response(message_json(reply, body), headers=self._headers())

@@ -44,6 +44,7 @@ from tests.fakes.allowlist import allowed
 from tests.fakes.base import FakeServer, Handler, Recorded
 from tests.fakes.gitlab_uploads import GitLabUploads
 from tests.fakes.oauth import OAuthServer
+from tests.fakes.rate_limits import GitLabLimits
 
 Json = dict[str, Any]
 Kind = Literal["issue", "merge_request"]
@@ -285,6 +286,7 @@ class FakeGitLab(FakeServer):
         from .forge_hooks import GitLabHooks  # here: it imports this module
 
         self.hooks = GitLabHooks(self)  # project webhooks (tests/fakes/forge_hooks.py)
+        self.limits = GitLabLimits()  # GitLab.com's per-user limits; enabled = False: off
         self.bot = self.add_user(bot_username, "Repobox", bot=True, token=token)
         self.oauth = OAuthServer(
             self,
@@ -306,6 +308,11 @@ class FakeGitLab(FakeServer):
 
     async def refuse(self, call: Recorded) -> web.StreamResponse | None:
         """GitLab's own answer to a request python-gitlab's managers do not describe."""
+        headers = {k.lower(): v for k, v in call.headers.items()}
+        token = headers.get("private-token") or headers.get("authorization", "")
+        user = self.tokens.get(token.removeprefix("Bearer "))
+        if (limited := self.limits.refuse(call, str(user) if user else None)) is not None:
+            return limited  # GitLab.com's per-user limits (tests/fakes/rate_limits.py)
         if allowed("gitlab", call.method, call.path):
             return None
         if not call.path.startswith("/api/v4/"):

@@ -13,15 +13,25 @@ requests a minute and 500 an hour. Content-creating: POST, PATCH, PUT and DELETE
 REST API (not GraphQL, not the OAuth web flow). Beyond it GitHub answers 403 with its
 "You have exceeded a secondary rate limit" body and `Retry-After`.
 
-Each fake holds its own limits (`fake.tiers`, `fake.secondary`): on by default, `enabled =
-False` turns one off, `limit(key, calls, per)` changes a count. Every refusal stays in the
-fake's recorded calls with its status (`FakeSlack.throttled()`, `FakeGitHub.secondary_limited()`).
+GitLab.com (docs.gitlab.com/user/gitlab_com/rate_limits/ and, for notes,
+docs.gitlab.com/administration/settings/rate_limit_on_notes_creation/): authenticated API
+traffic 2,000 requests a minute per user; notes created on issues and merge requests 300 a
+minute per user ("access to the endpoint is allowed after one minute"). Beyond a limit
+GitLab answers 429 with `Retry-After` and its `RateLimit-*` headers: Rack::Attack's plain
+"Retry later", and the notes limiter's JSON error.
+
+Each fake holds its own limits (`fake.tiers`, `fake.secondary`, FakeGitLab's `fake.limits`):
+on by default, `enabled = False` turns one off, `limit(key, calls, per)` changes a count
+(GitLab's keys: "api", "notes"; each user gets its own window of that size). Every refusal
+stays in the fake's recorded calls with its status (`FakeSlack.throttled()`,
+`FakeGitHub.secondary_limited()`, `FakeGitLab.limits.refused`).
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
 from collections import deque
 
 from aiohttp import web
@@ -121,6 +131,44 @@ class SlackTiers(Windows):
                 self.limits.setdefault(key, self.per_channel)
             keys.append(key)
         return self.take(keys, at)
+
+
+GITLAB_LIMITS = {"api": (2000, MINUTE), "notes": (300, MINUTE)}
+GITLAB_NOTES_ERROR = "This endpoint has been requested too many times. Try again later."
+
+
+class GitLabLimits(Windows):
+    """GitLab.com's per-user limits: authenticated API requests, and notes created."""
+
+    def __init__(self) -> None:
+        super().__init__(dict(GITLAB_LIMITS))
+        self.refused: list[Recorded] = []
+
+    def refuse(self, call: Recorded, user: str | None) -> web.StreamResponse | None:
+        """GitLab's 429 for a request over a limit of its user, else None (counted)."""
+        if user is None or not call.path.startswith("/api/v4/"):
+            return None  # unauthenticated traffic is limited per IP: not modelled
+        notes = call.method == "POST" and call.path.rstrip("/").endswith("/notes")
+        keys = [f"api:{user}", *([f"notes:{user}"] if notes else [])]
+        with self._lock:
+            for key in keys:
+                self.limits.setdefault(key, self.limits[key.split(":")[0]])
+        wait = self.take(keys, call.at)
+        if wait is None:
+            return None
+        self.refused.append(call)
+        name, (limit, _) = keys[-1], self.limits[keys[-1]]
+        headers = {
+            "Retry-After": str(wait),
+            "RateLimit-Name": f"throttle_authenticated_{name.split(':')[0]}",
+            "RateLimit-Limit": str(limit),
+            "RateLimit-Remaining": "0",
+            "RateLimit-Reset": str(int(time.time()) + wait),
+        }
+        if notes and name.startswith("notes"):
+            body = {"message": {"error": GITLAB_NOTES_ERROR}}
+            return web.json_response(body, status=429, headers=headers)
+        return web.Response(text="Retry later\n", status=429, headers=headers)
 
 
 class GitHubSecondary(Windows):

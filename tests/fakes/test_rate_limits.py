@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import gitlab as python_gitlab
 import pytest
 from github import Auth, Github, GithubException
+from gitlab.exceptions import GitlabGetError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.core.config import Settings
+from bot.forges import gitlab
+from bot.forges.forge import ReplyTarget
 from tests.fakes.github import FakeGitHub
+from tests.fakes.gitlab import DEFAULT_TOKEN as TOKEN
+from tests.fakes.gitlab import FakeGitLab
 from tests.fakes.rate_limits import SLACK_TIERS
 from tests.fakes.slack import FakeSlack
 
@@ -75,3 +82,45 @@ def test_github_secondary_limit_is_403_with_retry_after() -> None:
         assert "secondary rate limit" in str(refused.value.data)
         assert int((refused.value.headers or {})["retry-after"]) >= 1
         assert len(fake.secondary_limited()) == 1
+
+
+def test_gitlab_notes_beyond_the_limit_meet_429_and_our_provider_backs_off_to_success(
+    settings: Settings,
+) -> None:
+    """GitLab.com's notes limit (300 a minute per user, here 2 in 2 s): our provider's
+    client waits the `Retry-After` GitLab sends and every comment lands, once."""
+    with FakeGitLab() as fake:
+        fake.add_project("acme/app")
+        issue = fake.add_issue("acme/app", "one")
+        fake.limits.limit("notes", 2, per=2.0)
+        provider = gitlab.build(settings.with_changes(gitlab_url=fake.url, gitlab_token=TOKEN))
+        target = ReplyTarget("acme/app", "issue", issue.iid)
+        ids = [provider.post(target, f"note {n}") for n in range(3)]
+
+        assert [n.body for n in fake.notes("acme/app", "issue", issue.iid)] == [
+            "note 0",
+            "note 1",
+            "note 2",
+        ]
+        assert len(set(ids)) == 3
+        (refused,) = fake.limits.refused  # met once, then waited out
+        posts = [c for c in fake.calls if c.method == "POST" and c.path.endswith("/notes")]
+        landed = next(c for c in posts if c.at > refused.at and c.status == 201)
+        assert landed.at - refused.at >= 0.9  # Retry-After (1 s here) was obeyed
+
+
+def test_gitlab_api_traffic_limit_is_per_user_and_429() -> None:
+    with FakeGitLab() as fake:
+        fake.add_project("acme/app")
+        fake.limits.limit("api", 2)
+        client = python_gitlab.Gitlab(fake.url, private_token=TOKEN)
+        client.projects.get("acme/app")
+        client.projects.get("acme/app")
+        with pytest.raises(GitlabGetError) as refused:
+            client.projects.get("acme/app", obey_rate_limit=False)
+        assert refused.value.response_code == 429
+        (call,) = fake.limits.refused
+        assert call.status == 429
+        other = fake.add_user("someone", token="glpat-someone")
+        python_gitlab.Gitlab(fake.url, private_token="glpat-someone").projects.get("acme/app")
+        assert other.id and len(fake.limits.refused) == 1  # the limit is each user's own

@@ -126,7 +126,7 @@ def test_compare_shows_each_candidate_then_the_button_picks_and_ship_opens_the_m
     assert list(picks) == ["Pick 1 (sonnet)", "Pick 2 (opus)", "Pick 3 (haiku)"]
     ending = slack.messages(CHANNEL, card.ts)[-1].text
     assert ending.startswith(f"<@{ALICE}> ⚖️ Compared 3 candidates (sonnet, opus, haiku)")
-    assert slack.reactions(CHANNEL, asked.ts) == ["eyes", "white_check_mark"]
+    assert slack.reactions(CHANNEL, asked.ts) == ["white_check_mark"]
 
     action_id, value = picks["Pick 2 (opus)"]
     assert workspace.click(action_id, value, message_ts=reply.ts, user=BOB).status == 200

@@ -73,7 +73,7 @@ def test_slash_new_then_thread_prompts_then_ship_it(
     assert any("Working…" in s and "line 3" in s for s in shown), shown  # live, edited in place
     assert shown[-1].startswith("✅ *Done* in")
     for message in (live, queued):
-        assert slack.reactions(CHANNEL, message.ts) == ["eyes", "white_check_mark"]
+        assert slack.reactions(CHANNEL, message.ts) == ["white_check_mark"]
     assert sum(m.text.startswith(f"<@{BOB}> ✅ Done:") for m in replies) == 2
 
     _, answer = workspace.reply(card.ts, "ship it")
@@ -108,7 +108,7 @@ def test_mention_in_a_linked_channel_starts_a_session_in_its_thread(
     assert progress.visible_text.startswith("✅ *Done* in")
     assert "hello.txt` +1 −0" in progress.visible_text
     assert done.text.startswith(f"<@{BOB}> ✅ Done:")
-    assert slack.reactions(CHANNEL, message.ts) == ["eyes", "white_check_mark"]
+    assert slack.reactions(CHANNEL, message.ts) == ["white_check_mark"]
 
 
 def test_ship_button_pushes_and_shows_the_result_on_the_card(
@@ -157,7 +157,7 @@ def test_cancel_button_stops_the_running_prompt(
     assert workspace.click("repobox_cancel", session.id, message_ts=card.ts).status == 200
 
     slack.wait_for(lambda _: reply_saying("Cancelled"), timeout=20)
-    slack.wait_for(lambda _: slack.reactions(CHANNEL, message.ts) == ["eyes", "x"])
+    slack.wait_for(lambda _: slack.reactions(CHANNEL, message.ts) == ["x"])
     assert running.visible_text.startswith("⏹️ *Cancelled*")
     assert "Cancelled after" in running.visible_text
     slack.wait_for(lambda _: thread_texts(slack, CHANNEL, message.ts)[-1].startswith(f"<@{BOB}> ⏹️"))

@@ -96,7 +96,7 @@ def test_past_the_minute_a_run_is_an_edited_reply_and_complete(
     texts = thread_texts(slack, CHANNEL, message.ts)
     done = [t for t in texts if t.startswith("✅ *Done* in")]
     assert len(done) == 1 and "notes.txt" in done[0], texts
-    assert slack.reactions(CHANNEL, message.ts) == ["eyes", "white_check_mark"]
+    assert slack.reactions(CHANNEL, message.ts) == ["white_check_mark"]
     assert not slack.throttled()
     assert not any("stream" in t.lower() or "paced" in t.lower() for t in texts)
 

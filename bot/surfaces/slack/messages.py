@@ -41,6 +41,7 @@ class PromptMessage(MessageView):
     origin_ts: str | None = None
     reactions: list[str] = []
     announced: bool = False  # the short reply mentioning the author was posted
+    announce_due: bool = False  # that reply was held back by pacing: sent at the close
     stream: dict[str, object] | None = None  # the streamed reply's `StreamWriter.snapshot`
     status_at: float = 0.0  # when the thread's status line was last set for this run
 
@@ -61,6 +62,8 @@ class PromptMessage(MessageView):
 
 class CardView(MessageView):
     """The session card; its content is rendered from the session itself."""
+
+    shown: str = ""  # digest of its last accepted render (`delivery.shown`)
 
     def to_dict(self) -> dict[str, object]:
         return self.model_dump()

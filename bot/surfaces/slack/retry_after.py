@@ -25,9 +25,11 @@ from slack_sdk.http_retry.state import RetryState
 from bot.core import retry as core_retry
 from bot.progress.sink import SINK_CALL_BUDGET
 
-CAP = 60.0  # seconds; the longest Retry-After honoured
+CAP = 30.0  # seconds; the longest Retry-After honoured in a job
 OUTAGE_PAUSE = 1.0  # seconds between tries while Slack cannot be reached
-MUST_LAND_FOR = SINK_CALL_BUDGET  # a call that must land keeps trying this long
+# a call that must land keeps trying this long (Slack disagreeing with our budget); well
+# under the relay's lock, so a worker is never held for a workspace's minute
+MUST_LAND_FOR = min(SINK_CALL_BUDGET, 30.0)
 
 T = TypeVar("T")
 

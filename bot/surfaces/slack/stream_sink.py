@@ -28,8 +28,9 @@ from bot.surfaces.slack import blocks as render
 from bot.surfaces.slack import kit
 from bot.surfaces.slack.calls import SlackCalls
 from bot.surfaces.slack.clients import web_client
-from bot.surfaces.slack.delivery import EYES, REACTIONS, Delivery
+from bot.surfaces.slack.delivery import REACTIONS, Delivery
 from bot.surfaces.slack.messages import Messages, MessageView, PromptMessage
+from bot.surfaces.slack.pacing import UPDATE
 from bot.surfaces.slack.sink import SlackSink
 from bot.surfaces.slack.stream.budget import AppendBudget
 from bot.surfaces.slack.stream.refusals import RefusalMemory
@@ -159,16 +160,16 @@ class StreamDelivery(Delivery):
         if message.ts is not None:  # the "waiting" reply of a queued prompt
             text, blocks = kit.notice("▶️ Started: the reply streams below.")
             channel = thread.channel
-            self.calls.update(
-                must_land=False, channel=channel, ts=message.ts, text=text, blocks=blocks
-            )
+            if self.pacing.spare(UPDATE):
+                self.calls.update(
+                    must_land=False, channel=channel, ts=message.ts, text=text, blocks=blocks
+                )
         self._status(message, "is working…")
 
     def _feed(self, message: PromptMessage, writer: StreamWriter, event: ProgressEvent) -> None:
         kind = event.kind
-        if kind is EventKind.STARTED:
-            self.react(message, EYES)
-        elif kind is EventKind.STEP:
+        # no 👀 on a streamed run: the stream and the thread's status already show it going
+        if kind is EventKind.STEP:
             card = step_card(event)
             # the card a check's "running" step opened ends as the check did
             ending = card.status if check_verdict(event) else TaskStatus.COMPLETE
@@ -203,8 +204,7 @@ class StreamDelivery(Delivery):
             message.dirty = True
             self.send(message, force=True)
         self.react(message, REACTIONS[event.kind])
-        if not message.announced:
-            message.announced = self.post(render.announcement(message.view), None) is not None
+        self.announce(message)
 
     def _status(self, message: PromptMessage, status: str) -> None:
         thread = self.thread
