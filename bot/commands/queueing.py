@@ -14,8 +14,16 @@ from bot.commands.admission import Admission, check_prompt_size
 from bot.commands.model_choice import allowed
 from bot.compare.candidates import check_count
 from bot.compare.picking import check_pickable
+from bot.core import keys
 from bot.core.config import Settings
-from bot.core.dispatch import RUN_QUEUE, AsyncDispatcher, Dispatcher, SessionJobs, host_queue
+from bot.core.dispatch import (
+    RUN_QUEUE,
+    AsyncDispatcher,
+    Dispatcher,
+    SessionJobs,
+    host_queue,
+    safe_id,
+)
 from bot.core.errors import Conflict, UserError
 from bot.sessions import budgets, caps
 from bot.sessions.async_events import AsyncProgressStream
@@ -26,6 +34,7 @@ from bot.sessions.origin import Origin
 from bot.sessions.prompts import Action, Submitted
 from bot.sessions.session import ACCEPTS_PROMPTS, Person, Session
 
+DRAIN_JOB_TTL = 86_400  # longer than any queue wait; RQ's own record says if the job waits
 JOB_SLACK = 120.0  # RQ's own timeout sits above the run's time limit, which we enforce
 
 
@@ -184,13 +193,17 @@ class Queueing:
             await self._drain(current, reason or newest)
 
     async def _drain(self, current: Session, reason: str) -> None:
+        job_id = safe_id(f"drain-{reason}")
         await self.dispatch.enqueue(
             self.jobs.drain,
-            job_id=f"drain-{reason}",
+            job_id=job_id,
             queue=host_queue(current.host) if current.host else RUN_QUEUE,
             timeout=self.settings.run_timeout + JOB_SLACK,
             session_id=current.id,
         )
+        # Named for the reconciler: while this job waits behind others in a long queue, the
+        # session's prompts are not orphaned, and kicking them again would only add jobs.
+        await self.redis.set(keys.drain_job(current.id), job_id, ex=DRAIN_JOB_TTL)
 
     async def _emit(
         self,

@@ -18,7 +18,7 @@ from typing import Protocol
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from rq import Queue
-from rq.exceptions import DuplicateJobError
+from rq.exceptions import DuplicateJobError, InvalidJobOperation
 from rq.job import Job, JobStatus
 from rq.scripts import UNIQUE_ENQUEUE_SCRIPT
 from rq.serializers import JSONSerializer
@@ -98,6 +98,18 @@ class Dispatcher:
     def depth(self) -> dict[str, int]:
         """Jobs waiting per queue (for status and metrics)."""
         return {name: self.queue(name).count for name in (RUN_QUEUE, FAST_QUEUE)}
+
+
+PENDING = frozenset({JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED})
+
+
+def job_pending(redis: Redis, job_id: str) -> bool:
+    """Whether RQ still holds job `job_id` to run (queued, running, deferred or scheduled);
+    False once it finished, failed, was stopped or is gone."""
+    try:
+        return Job(job_id, connection=redis).get_status(refresh=True) in PENDING
+    except InvalidJobOperation:  # no such job (expired or never written)
+        return False
 
 
 class AsyncDispatcher:

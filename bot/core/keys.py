@@ -68,6 +68,13 @@ def lease(session_id: str) -> str:
     return f"{PREFIX}:session:{session_id}:lease"
 
 
+def drain_job(session_id: str) -> str:
+    """String: the id of the drain job last enqueued for this session. While that job still
+    waits in RQ's queue, the session's waiting prompts are not orphaned (the reconciler does
+    not kick them again)."""
+    return f"{PREFIX}:session:{session_id}:drain-job"
+
+
 def resume_kick(session_id: str) -> str:
     """String with a TTL: the reconciler kicked this session's queue lately (one kick a while)."""
     return f"{PREFIX}:session:{session_id}:resume"

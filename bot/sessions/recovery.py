@@ -12,6 +12,7 @@ from enum import StrEnum
 from redis import Redis
 
 from bot.core import keys
+from bot.core.dispatch import job_pending
 from bot.core.redisio import as_str
 from bot.sessions import scripts
 from bot.sessions.events import STREAM_MAX_LEN, EventKind, ProgressEvent, encoded
@@ -94,8 +95,11 @@ class Recovery:
         pipe.llen(keys.queue(session_id))
         pipe.llen(keys.running(session_id))
         pipe.exists(keys.run_lock(session_id))
-        waiting, running, locked = pipe.execute()
+        pipe.get(keys.drain_job(session_id))
+        waiting, running, locked, drain = pipe.execute()
         if not waiting or running or locked:
             return False
+        if drain is not None and job_pending(self.redis, as_str(drain)):
+            return False  # its drain job waits in the queue: in line, not orphaned
         kick = keys.resume_kick(session_id)
         return bool(self.redis.set(kick, "1", nx=True, ex=int(pause)))

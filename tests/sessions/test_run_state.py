@@ -9,6 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
+from rq import Queue
+from rq.job import Job
+from rq.serializers import JSONSerializer
 
 from bot.commands.blocking import BlockingService
 from bot.core import keys
@@ -25,7 +28,7 @@ from handlers.cli.redis_trouble import wait_for_redis
 from jobs.session_jobs import SESSION_JOBS
 from jobs.steps.context import JobContext
 from jobs.worker import watchdog
-from tests.conftest import ROOT, MakeRepo, run_jobs
+from tests.conftest import ROOT, MakeRepo, run_jobs, wait_until
 
 BOB = Person("U2", "Bob")
 
@@ -65,6 +68,13 @@ def test_a_run_whose_lease_was_taken_over_changes_nothing(
     assert ctx.service.sessions.get(session.id).state is SessionState.RUNNING
 
     ctx.redis.delete(keys.run_lock(session.id))  # its heartbeat stopped (a stalled process)
+    # A Redis up for less than a heartbeat timeout "just came back" and the watchdog waits:
+    # this test may be the first on its worker's fresh Valkey.
+    wait_until(
+        lambda: watchdog.redis_uptime(ctx) >= ctx.settings.heartbeat_timeout,
+        timeout=ctx.settings.heartbeat_timeout + 10,
+        what="Valkey to be up longer than a heartbeat timeout",
+    )
     assert watchdog.recover_stale_runs(ctx) == [submitted.prompt.id]
     assert not lock.renew() and not stalled.held()
 
@@ -124,6 +134,37 @@ def test_reconciler_repairs_a_session_running_with_nothing_running_and_says_so(
         ("state", "ready"),
     ]
     assert watchdog.reconcile(ctx) == []  # nothing left to repair
+
+
+def drain_jobs(ctx: JobContext, session: Session) -> list[str]:
+    queues = Queue.all(connection=ctx.redis, serializer=JSONSerializer)  # the host's own too
+    return [
+        job.id
+        for queue in queues
+        for job in queue.get_jobs()
+        if job.func_name.endswith("drain_session") and job.kwargs.get("session_id") == session.id
+    ]
+
+
+def test_the_reconciler_leaves_a_queue_whose_drain_job_waits_and_kicks_one_whose_job_is_gone(
+    ctx: JobContext, make_repo: MakeRepo
+) -> None:
+    """Under a long queue a session's drain job waits behind others: that is being in line,
+    not orphaned (kicking it every pause queued 1,675 extra jobs in the scale bench)."""
+    session = ready_session(ctx, make_repo)
+    ctx.service.run(lambda svc: svc.submit(session, "write a.txt: x", BOB, request_id="p1"))
+    waiting = drain_jobs(ctx, session)
+    assert len(waiting) == 1
+
+    for _ in range(3):
+        assert watchdog.reconcile(ctx) == []
+    assert drain_jobs(ctx, session) == waiting  # no second job
+
+    Job.fetch(waiting[0], connection=ctx.redis, serializer=JSONSerializer).delete()  # lost
+    assert watchdog.reconcile(ctx) == [session.id]
+    assert len(drain_jobs(ctx, session)) == 1
+    run_jobs(ctx)
+    assert [p.state for p in ctx.service.prompts.history(session.id)] == [PromptState.DONE]
 
 
 def test_a_prompt_taken_but_never_recorded_running_goes_back_to_the_head(
