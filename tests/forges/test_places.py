@@ -6,15 +6,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import requests
 from redis import Redis
 
 from bot.core.config import Settings
 from jobs.worker import runtime
 from tests.conftest import MakeRepo, git, run_jobs
+from tests.dashboard.test_dashboard import csrf_of, signed_in_as_operator
 from tests.fakes.github import FakeGitHub, webhook_request
 from tests.fakes.gitlab import DEFAULT_TOKEN, DEVELOPER, MAINTAINER, FakeGitLab
 from tests.fakes.gitlab_reviews import GitLabReviews
 from tests.forge_harness import WebApp
+from tests.live_server import LiveServer
 
 SECRET = "github-hook-secret"
 REPO = "octo/widgets"
@@ -166,3 +169,81 @@ def test_a_diff_note_on_the_shipped_merge_request_is_answered_there_and_resolved
             assert [h.split(" (")[0] for h in heard] == [
                 f"alice asked on !{mr.iid}: append notes.txt: world → running"
             ]
+
+
+def test_a_dashboard_started_session_takes_a_note_on_its_merge_request(
+    settings: Settings, redis: Redis, make_repo: MakeRepo
+) -> None:
+    """The GitLab side from the browser: a session started and shipped on the dashboard; a
+    note on a line of its merge request runs in that session, is answered in that thread,
+    which is resolved, and the session's page hears one line about it."""
+    origin = make_repo(files={"README.md": "# Hello\n"})
+    with FakeGitLab() as fake:
+        GitLabReviews(fake)
+        alice = fake.add_user("alice", "Alice Liddell")
+        project = fake.add_project(
+            "acme/widgets", origin.as_uri(), members={alice.id: DEVELOPER, fake.bot.id: MAINTAINER}
+        )
+        configured = settings.with_changes(
+            gitlab_url=fake.url,
+            gitlab_token=DEFAULT_TOKEN,
+            gitlab_webhook_secret="gitlab-secret",
+            forge_retries=2,
+            forge_backoff=0.01,
+        )
+        ctx = runtime.install(configured, redis)
+        server = LiveServer(configured, redis).start()
+        try:
+            browser = signed_in_as_operator(server, configured, redis)
+            home = browser.get(f"{server.url}/dashboard/")
+            typed = {"repo": "gitlab:acme/widgets", "prompt": "write notes.txt: hello"}
+            started = browser.post(
+                f"{server.url}/dashboard/start", data={"csrf": csrf_of(home), **typed}
+            )
+            assert "/dashboard/sessions/" in started.url, started.text
+            run_jobs(ctx)
+            page = browser.get(started.url)
+            browser.post(f"{started.url}/ship", data={"csrf": csrf_of(page)})
+            run_jobs(ctx)
+            [mr] = fake.merge_requests(project)
+
+            said = "@repobox append notes.txt: world"
+            raw = json.dumps(
+                fake.diff_note_hook_payload(
+                    project.id, mr.iid, said, "alice", new_path="notes.txt", new_line=1
+                )
+            ).encode()
+            headers = fake.hook_headers("gitlab-secret")
+            answer = requests.post(
+                f"{server.url}/webhooks/gitlab", data=raw, headers=headers, timeout=30
+            )
+            assert answer.status_code == 202, answer.text
+            run_jobs(ctx)
+
+            session_id = started.url.rstrip("/").rsplit("/", 1)[1]
+            session = ctx.service.sessions.get(session_id)
+            # the same session: its branch has the browser's line and the note's
+            assert git("show", f"{session.work_branch}:notes.txt", cwd=origin) == "hello\nworld\n"
+            notes = fake.notes(project, "merge_request", mr.iid)
+            [asked] = [n for n in notes if n.body == said]
+            thread = [n for n in notes if n.discussion_id == asked.discussion_id]
+            assert thread[-1].author_id == fake.bot.id  # answered in the thread it was asked in
+            assert thread[0].resolved
+            # the session's home, its page, hears one line (its log, as the page's stream)
+            line = f"alice asked on !{mr.iid}: append notes.txt: world → running"
+            assert line in logged_texts(browser, f"{started.url}/events", until="asked on")
+        finally:
+            server.stop()
+
+
+def logged_texts(browser: requests.Session, url: str, until: str) -> list[str]:
+    """The texts of a session page's event stream (server-sent events), read until one
+    holds `until`."""
+    texts: list[str] = []
+    with browser.get(url, stream=True, timeout=30) as answer:
+        for line in answer.iter_lines(decode_unicode=True):
+            if line.startswith("data: "):
+                texts.append(str(json.loads(line[6:]).get("text", "")))
+                if until in texts[-1]:
+                    break
+    return texts
