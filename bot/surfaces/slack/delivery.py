@@ -211,7 +211,7 @@ class Delivery:
         """A place for a call that must land: waited for up to the bound once per pass;
         after one deferral in a pass the others only try (the worker moves on)."""
         if self.turn.deferred:
-            got = self.pacing.spare(method, channel)
+            got = self.pacing.now(method, channel)
         else:
             got = self.pacing.wait(method, channel)
         self.turn.deferred = self.turn.deferred or not got
