@@ -38,6 +38,7 @@ def owned_keys(session_id: str, prompt_ids: Iterable[object]) -> list[str]:
         keys.run_lock(session_id),
         keys.lease(session_id),
         keys.resume_kick(session_id),
+        keys.drain_job(session_id),
         keys.cancel(session_id),
         keys.events(session_id),
         keys.diff(session_id),
