@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from aiohttp import web
 from pydantic import Field
@@ -40,6 +40,7 @@ Branch = Annotated[str, at_most(255)]
 Sha = Annotated[str, at_most(64), shaped(_SHA)]
 Url = Annotated[str, at_most(2100), shaped(_URL)]
 Word = Annotated[str, at_most(40)]
+Hook = TypeVar("Hook", bound=Payload)
 
 
 class _Suite(Payload):
@@ -123,80 +124,84 @@ class _PipelineHook(Payload):
 async def github_check_suite(
     ctx: WebContext, payload: dict[str, object], delivery: str | None
 ) -> web.Response:
-    if payload.get("action") != "completed":
-        return ignored(f"check_suite {str(payload.get('action'))[:40]}")
-    try:
-        event = read(_CheckSuite, payload)
-    except Malformed as error:
-        raise malformed("github", error.what) from None
-    suite = event.check_suite
-    if suite.conclusion not in FAILED or not suite.head_branch:
-        return ignored(f"check suite {suite.conclusion or 'without a conclusion'}")
-    repo = event.repository
-    page = f"{repo.html_url}/commit/{suite.head_sha}/checks" if repo.html_url else ""
-    failure = CiFailure(
-        provider="github",
-        project=repo.full_name,
-        project_id=repo.id,
-        branch=suite.head_branch,
-        sha=suite.head_sha,
-        url=page,
-        suite_id=suite.id,
-        delivery=delivery or "",
-    )
-    return await _take(ctx, failure)
+    event = _completed("check_suite", _CheckSuite, payload)
+    if isinstance(event, web.Response):
+        return event
+    suite, repo = event.check_suite, event.repository
+    return await _github(
+        ctx, repo, "check suite", suite.conclusion, suite.head_branch, suite.head_sha,
+        _checks_page(repo, suite.head_sha), delivery, suite_id=suite.id,
+    )  # fmt: skip
 
 
 async def github_check_run(
     ctx: WebContext, payload: dict[str, object], delivery: str | None
 ) -> web.Response:
     """One failed check run: its suite's failed runs are what the fix reads."""
-    if payload.get("action") != "completed":
-        return ignored(f"check_run {str(payload.get('action'))[:40]}")
-    try:
-        event = read(_CheckRun, payload)
-    except Malformed as error:
-        raise malformed("github", error.what) from None
-    run = event.check_run
-    if run.conclusion not in FAILED or not run.check_suite.head_branch:
-        return ignored(f"check run {run.conclusion or 'without a conclusion'}")
-    repo = event.repository
-    page = f"{repo.html_url}/commit/{run.head_sha}/checks" if repo.html_url else ""
-    failure = CiFailure(
-        provider="github",
-        project=repo.full_name,
-        project_id=repo.id,
-        branch=run.check_suite.head_branch,
-        sha=run.head_sha,
-        url=page,
-        suite_id=run.check_suite.id,
-        delivery=delivery or "",
-    )
-    return await _take(ctx, failure)
+    event = _completed("check_run", _CheckRun, payload)
+    if isinstance(event, web.Response):
+        return event
+    run, repo = event.check_run, event.repository
+    return await _github(
+        ctx, repo, "check run", run.conclusion, run.check_suite.head_branch, run.head_sha,
+        _checks_page(repo, run.head_sha), delivery, suite_id=run.check_suite.id,
+    )  # fmt: skip
 
 
 async def github_workflow_run(
     ctx: WebContext, payload: dict[str, object], delivery: str | None
 ) -> web.Response:
     """A failed Actions workflow run: its failed jobs are what the fix reads."""
+    event = _completed("workflow_run", _WorkflowRunHook, payload)
+    if isinstance(event, web.Response):
+        return event
+    run = event.workflow_run
+    return await _github(
+        ctx, event.repository, "workflow run", run.conclusion, run.head_branch, run.head_sha,
+        run.html_url or "", delivery, run_id=run.id,
+    )  # fmt: skip
+
+
+def _completed(kind: str, model: type[Hook], payload: dict[str, object]) -> Hook | web.Response:
+    """A `completed` GitHub CI event read into `model`; another action is ignored, a
+    malformed one refused (400)."""
     if payload.get("action") != "completed":
-        return ignored(f"workflow_run {str(payload.get('action'))[:40]}")
+        return ignored(f"{kind} {str(payload.get('action'))[:40]}")
     try:
-        event = read(_WorkflowRunHook, payload)
+        return read(model, payload)
     except Malformed as error:
         raise malformed("github", error.what) from None
-    run = event.workflow_run
-    if run.conclusion not in FAILED or not run.head_branch:
-        return ignored(f"workflow run {run.conclusion or 'without a conclusion'}")
-    repo = event.repository
+
+
+def _checks_page(repo: _Repository, sha: str) -> str:
+    return f"{repo.html_url}/commit/{sha}/checks" if repo.html_url else ""
+
+
+async def _github(
+    ctx: WebContext,
+    repo: _Repository,
+    what: str,
+    conclusion: str | None,
+    branch: str | None,
+    sha: str,
+    url: str,
+    delivery: str | None,
+    *,
+    suite_id: int = 0,
+    run_id: int = 0,
+) -> web.Response:
+    """A failed conclusion on a branch is taken, with the suite or run that names its jobs."""
+    if conclusion not in FAILED or not branch:
+        return ignored(f"{what} {conclusion or 'without a conclusion'}")
     failure = CiFailure(
         provider="github",
         project=repo.full_name,
         project_id=repo.id,
-        branch=run.head_branch,
-        sha=run.head_sha,
-        url=run.html_url or "",
-        run_id=run.id,
+        branch=branch,
+        sha=sha,
+        url=url,
+        suite_id=suite_id,
+        run_id=run_id,
         delivery=delivery or "",
     )
     return await _take(ctx, failure)
