@@ -10,11 +10,12 @@ import requests
 from redis import Redis
 
 from bot.core.config import Settings
+from jobs.steps.context import JobContext
 from jobs.worker import runtime
 from tests.conftest import MakeRepo, git, run_jobs
 from tests.dashboard.test_dashboard import csrf_of, signed_in_as_operator
 from tests.fakes.github import FakeGitHub, webhook_request
-from tests.fakes.gitlab import DEFAULT_TOKEN, DEVELOPER, MAINTAINER, FakeGitLab
+from tests.fakes.gitlab import DEFAULT_TOKEN, DEVELOPER, MAINTAINER, FakeGitLab, Project
 from tests.fakes.gitlab_reviews import GitLabReviews
 from tests.forge_harness import WebApp
 from tests.live_server import LiveServer
@@ -108,24 +109,32 @@ def test_closing_deliveries_that_bind_nothing_are_ignored_and_bad_ones_refused(
         assert app.post("/webhooks/gitlab", b'{"project": {}}', gitlab)[0] == 400
 
 
+def gitlab_project(
+    fake: FakeGitLab, settings: Settings, redis: Redis, origin: Path
+) -> tuple[Project, Settings, JobContext]:
+    """`acme/widgets` on the fake GitLab (alice a developer, reviews served), the settings
+    that reach it, and a worker's context on them."""
+    GitLabReviews(fake)
+    alice = fake.add_user("alice", "Alice Liddell")
+    project = fake.add_project(
+        "acme/widgets", origin.as_uri(), members={alice.id: DEVELOPER, fake.bot.id: MAINTAINER}
+    )
+    configured = settings.with_changes(
+        gitlab_url=fake.url,
+        gitlab_token=DEFAULT_TOKEN,
+        gitlab_webhook_secret="gitlab-secret",
+        forge_retries=2,
+        forge_backoff=0.01,
+    )
+    return project, configured, runtime.install(configured, redis)
+
+
 def test_a_diff_note_on_the_shipped_merge_request_is_answered_there_and_resolved(
     settings: Settings, redis: Redis, make_repo: MakeRepo
 ) -> None:
     origin = make_repo(files={"README.md": "# Hello\n"})
     with FakeGitLab() as fake:
-        GitLabReviews(fake)
-        alice = fake.add_user("alice", "Alice Liddell")
-        project = fake.add_project(
-            "acme/widgets", origin.as_uri(), members={alice.id: DEVELOPER, fake.bot.id: MAINTAINER}
-        )
-        configured = settings.with_changes(
-            gitlab_url=fake.url,
-            gitlab_token=DEFAULT_TOKEN,
-            gitlab_webhook_secret="gitlab-secret",
-            forge_retries=2,
-            forge_backoff=0.01,
-        )
-        ctx = runtime.install(configured, redis)
+        project, configured, ctx = gitlab_project(fake, settings, redis, origin)
         issue = fake.add_issue(project, "Notes", "Please add notes.", author="alice")
         with WebApp(configured, redis) as app:
 
@@ -179,19 +188,7 @@ def test_a_dashboard_started_session_takes_a_note_on_its_merge_request(
     which is resolved, and the session's page hears one line about it."""
     origin = make_repo(files={"README.md": "# Hello\n"})
     with FakeGitLab() as fake:
-        GitLabReviews(fake)
-        alice = fake.add_user("alice", "Alice Liddell")
-        project = fake.add_project(
-            "acme/widgets", origin.as_uri(), members={alice.id: DEVELOPER, fake.bot.id: MAINTAINER}
-        )
-        configured = settings.with_changes(
-            gitlab_url=fake.url,
-            gitlab_token=DEFAULT_TOKEN,
-            gitlab_webhook_secret="gitlab-secret",
-            forge_retries=2,
-            forge_backoff=0.01,
-        )
-        ctx = runtime.install(configured, redis)
+        project, configured, ctx = gitlab_project(fake, settings, redis, origin)
         server = LiveServer(configured, redis).start()
         try:
             browser = signed_in_as_operator(server, configured, redis)
