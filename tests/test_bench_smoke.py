@@ -16,6 +16,8 @@ import pytest
 
 from tests.conftest import ROOT
 
+# two hosts of one worker, two sessions: the multi-host path, in about half a minute
+SCALE_SMOKE = ["--sessions", "2", "--small", "0", "--think", ".1", "--hosts", "2", "--workers", "1"]
 # script, smoke arguments, a line every full run prints with its figures
 SMOKE: list[tuple[str, list[str], str]] = [
     ("ack_floor.py", ["--requests", "20", "--serial", "5"], "ratio to floor at C=1"),
@@ -33,7 +35,7 @@ SMOKE: list[tuple[str, list[str], str]] = [
     ("page_latency.py", ["--readers", "2", "--events", "10", "--mode", "sse"], "2 reader(s)"),
     ("process_containment.py", ["1"], "cancel → tree gone"),
     ("review.py", ["--lines", "60"], "input tokens in all"),
-    ("scale.py", ["--sessions", "2", "--small", "0", "--think", "0.1"], "Tier 3 in all"),
+    ("scale.py", SCALE_SMOKE, "Tier 3 in all"),
     ("session_ready.py", ["--files", "20", "--runs", "1"], "warm session ready"),
     ("slack_ack.py", ["--requests", "10", "--lines", "20", "--seconds", "1"], "429s"),
     ("slack_stream.py", ["--lines", "20", "--seconds", "1"], "lag from a line to the call"),
