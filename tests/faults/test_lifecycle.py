@@ -56,6 +56,14 @@ def said(box: RepoboxApp, session_id: str, kind: str) -> list[str]:
     return [str(e["text"]) for e in box.events(session_id) if e["kind"] == kind]
 
 
+def written(box: RepoboxApp, session_id: str, name: str) -> str | None:
+    """The file's text in the session's workdir, or None while it is not there."""
+    try:
+        return work_file(box, session_id, name)
+    except FileNotFoundError:
+        return None
+
+
 def work_file(box: RepoboxApp, session_id: str, name: str) -> str:
     return (box.root / "data" / "workdirs" / session_id / name).read_text()
 
@@ -214,6 +222,9 @@ def test_a_worker_sigkilled_mid_run_is_reported_within_seconds_with_default_sett
         box.prompt(session_id, "append log.txt: start", f"await {gate}", "append log.txt: end")
         wait_until(lambda: states(box, session_id) == ["running"], what="the run")
         wait_until(lambda: box.horse() is not None, what="its job process")
+        # killed while it waits at the gate, after its first step (a job process can exist
+        # a while before its agent writes, on a loaded machine)
+        wait_until(lambda: written(box, session_id, "log.txt") == "start\n", what="the 1st step")
         horse = box.horse()
         owner = next(w for w in box.workers() if horse in children(w))
         killed = time.monotonic()
