@@ -20,6 +20,7 @@ from bot.core.config import Settings
 from bot.core.errors import ConfigError
 from bot.core.retry import TRANSIENT_STATUSES, Failure, RetryPolicy, forge_api, retry_after
 
+GITLAB_LONGEST_PAUSE = 12  # seconds python-gitlab may sleep for one 429 (ten at the most)
 SECONDARY_LIMIT_WAIT = 60.0  # GitHub: "wait at least one minute" without a Retry-After
 
 
@@ -50,7 +51,30 @@ def gitlab_client(
         oauth_token=token if bearer else None,
         timeout=timeout,
         retry_transient_errors=False,  # the policy does it, with its own backoff
+        session=_gitlab_session(),
     )
+
+
+def _gitlab_session() -> requests.Session:
+    session = requests.Session()
+    session.hooks["response"].append(_bounded_pause)
+    return session
+
+
+def _bounded_pause(response: requests.Response, *_: object, **__: object) -> requests.Response:
+    """python-gitlab sleeps out a 429's `Retry-After` (or until `RateLimit-Reset`) itself, up
+    to ten times, reading the header with `int()`: a host asking for an hour would hold a
+    worker for ten, and one asking for "soon" would crash the call. So a 429's pause is cut
+    to `GITLAB_LONGEST_PAUSE` and an unreadable one dropped (python-gitlab then backs off by
+    itself, from 0.1 s doubling)."""
+    if response.status_code == 429:
+        wait = retry_after(response.headers)
+        response.headers.pop("RateLimit-Reset", None)
+        if wait is None:
+            response.headers.pop("Retry-After", None)
+        else:
+            response.headers["Retry-After"] = str(min(int(wait), GITLAB_LONGEST_PAUSE))
+    return response
 
 
 def github_policy(settings: Settings) -> RetryPolicy:
