@@ -65,6 +65,24 @@ class GitHubChecks:
             self.suites[suite.id] = suite
             return suite
 
+    def suite_json(self, suite: Suite) -> dict[str, Any]:
+        """What every webhook says of a completed suite (`check_suite`, a run's suite)."""
+        return {
+            "id": suite.id,
+            "node_id": _node_id("CS", suite.id),
+            "head_branch": suite.head_branch,
+            "head_sha": suite.head_sha,
+            "status": "completed",
+            "conclusion": suite.conclusion,
+            "url": f"{self.fake.url}/repos/{suite.full_name}/check-suites/{suite.id}",
+            "before": None,
+            "after": suite.head_sha,
+            "pull_requests": [],
+            "app": None,
+            "created_at": _now(),
+            "updated_at": _now(),
+        }
+
     def delivery(self, suite: Suite) -> dict[str, Any]:
         """The `check_suite` webhook for a completed suite."""
         with self.fake._state:
@@ -72,19 +90,7 @@ class GitHubChecks:
             return {
                 "action": "completed",
                 "check_suite": {
-                    "id": suite.id,
-                    "node_id": _node_id("CS", suite.id),
-                    "head_branch": suite.head_branch,
-                    "head_sha": suite.head_sha,
-                    "status": "completed",
-                    "conclusion": suite.conclusion,
-                    "url": f"{self.fake.url}/repos/{suite.full_name}/check-suites/{suite.id}",
-                    "before": None,
-                    "after": suite.head_sha,
-                    "pull_requests": [],
-                    "app": None,
-                    "created_at": _now(),
-                    "updated_at": _now(),
+                    **self.suite_json(suite),
                     "latest_check_runs_count": len(suite.runs),
                     "check_runs_url": (
                         f"{self.fake.url}/repos/{suite.full_name}/check-suites/{suite.id}/check-runs"

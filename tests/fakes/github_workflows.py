@@ -74,21 +74,7 @@ class GitHubWorkflows:
         with self.fake._state:
             repo = self.fake._repo(suite.full_name)
             body = self.checks._run_json(suite, run)
-            body["check_suite"] = {
-                "id": suite.id,
-                "node_id": _node_id("CS", suite.id),
-                "head_branch": suite.head_branch,
-                "head_sha": suite.head_sha,
-                "status": "completed",
-                "conclusion": suite.conclusion,
-                "url": f"{self.fake.url}/repos/{suite.full_name}/check-suites/{suite.id}",
-                "before": None,
-                "after": suite.head_sha,
-                "pull_requests": [],
-                "app": None,
-                "created_at": _now(),
-                "updated_at": _now(),
-            }
+            body["check_suite"] = self.checks.suite_json(suite)
             return {
                 "action": "completed",
                 "check_run": body,
