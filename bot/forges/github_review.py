@@ -4,7 +4,7 @@ resolving the threads of fixed findings (GraphQL: REST cannot resolve a review t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any, TypeVar
 
@@ -101,6 +101,30 @@ class GitHubReviewer:
         """The thread whose first comment has the id `thread`, found by GraphQL."""
         if not thread.isdigit():
             return False
+        for node, first in self._review_threads(project, number):
+            if first.get("databaseId") == int(thread):
+                return not node["isResolved"] and self._resolve(project, node)
+        return False
+
+    def resolve_findings(self, project: str, number: int, keys: frozenset[str]) -> list[str]:
+        if not keys:
+            return []
+        me = self.identity().username.lower()
+        done: list[str] = []
+        for node, first in self._review_threads(project, number):
+            mark = FINDING_MARK.search(str(first.get("body") or ""))
+            author = str((first.get("author") or {}).get("login") or "").lower()
+            if node["isResolved"] or mark is None or mark.group(1) not in keys or author != me:
+                continue
+            self._resolve(project, node)
+            done.append(mark.group(1))
+        return done
+
+    def _review_threads(
+        self, project: str, number: int
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        """Each review thread of the pull request with its first comment, page by page (at
+        most `MAX_PAGES`), read through GraphQL as a caller goes."""
         owner, _, name = project.partition("/")
         requester = self._client(project).requester
         cursor: str | None = None
@@ -113,51 +137,15 @@ class GitHubReviewer:
             )
             threads = data["data"]["repository"]["pullRequest"]["reviewThreads"]
             for node in threads["nodes"]:
-                first = (node["comments"]["nodes"] or [{}])[0]
-                if first.get("databaseId") != int(thread):
-                    continue
-                if node["isResolved"]:
-                    return False
-                self._call(
-                    "resolve a review thread",
-                    partial(requester.graphql_query, RESOLVE, {"thread": node["id"]}),
-                )
-                return True
+                yield node, (node["comments"]["nodes"] or [{}])[0]
             if not threads["pageInfo"]["hasNextPage"]:
-                break
+                return
             cursor = threads["pageInfo"]["endCursor"]
-        return False
 
-    def resolve_findings(self, project: str, number: int, keys: frozenset[str]) -> list[str]:
-        if not keys:
-            return []
-        me = self.identity().username.lower()
-        owner, _, name = project.partition("/")
+    def _resolve(self, project: str, node: dict[str, Any]) -> bool:
         requester = self._client(project).requester
-        done: list[str] = []
-        cursor: str | None = None
-        for _ in range(MAX_PAGES):
-            variables: dict[str, Any] = {
-                "owner": owner, "name": name, "number": number, "cursor": cursor,
-            }  # fmt: skip
-            _, data = self._call(
-                "read the review threads", partial(requester.graphql_query, THREADS, variables)
-            )
-            threads = data["data"]["repository"]["pullRequest"]["reviewThreads"]
-            for thread in threads["nodes"]:
-                first = (thread["comments"]["nodes"] or [{}])[0]
-                mark = FINDING_MARK.search(str(first.get("body") or ""))
-                author = str((first.get("author") or {}).get("login") or "").lower()
-                if thread["isResolved"] or mark is None or mark.group(1) not in keys:
-                    continue
-                if author != me:
-                    continue
-                self._call(
-                    "resolve a review thread",
-                    partial(requester.graphql_query, RESOLVE, {"thread": thread["id"]}),
-                )
-                done.append(mark.group(1))
-            if not threads["pageInfo"]["hasNextPage"]:
-                break
-            cursor = threads["pageInfo"]["endCursor"]
-        return done
+        self._call(
+            "resolve a review thread",
+            partial(requester.graphql_query, RESOLVE, {"thread": node["id"]}),
+        )
+        return True
